@@ -1,0 +1,611 @@
+"""Typed arguments for the cluster components (pydantic v2).
+
+Everything here is pure: models validate and explain, they never touch Pulumi. Values that shape
+the resource graph (zones, CIDRs, pool names, NAT strategy) are plain values, not ``Input``s, so
+the graph is known at preview time and every check runs before the first resource registers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+#: Logical names users choose (node pools, clusters): they become part of URNs and cloud names,
+#: so they follow the strictest rule among the resources they name (DNS-label style).
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+_NAME_HELP = "1-40 characters: lowercase letters, digits and hyphens, starting with a letter"
+
+#: ACK control plane specifications accepted by ``cs.ManagedKubernetes.cluster_spec``.
+ClusterSpec = Literal[
+    "ack.standard", "ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"
+]
+#: Addons that select the pod network; chosen through ``network_plugin``, not ``addons``.
+NETWORK_ADDONS = frozenset({"terway-eniip", "terway-eni", "terway-controlplane", "flannel"})
+PRO_SPECS: frozenset[str] = frozenset(
+    {"ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"}
+)
+
+#: The RFC 1918 ranges. ACK accepts other custom VPC ranges, but a public range in a VPC breaks
+#: reachability of that range from the cluster, so the library only plans private ones.
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+#: ACK uses this range for its control plane and cloud services; it must stay free.
+CONTROL_PLANE_RANGE = ipaddress.ip_network("100.64.0.0/10")
+
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+_ZONE_PATTERN = re.compile(r"^[a-z]{2}-[a-z0-9-]+-[a-z0-9]+$")
+#: Alibaba allows 20 tags per resource; the library adds OWNERSHIP_TAG_COUNT of its own.
+TAG_LIMIT = 20
+OWNERSHIP_TAG_COUNT = 2
+_DAY = "(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+_WEEKDAYS = rf"^{_DAY}(,{_DAY})*$"
+
+
+class _Model(BaseModel):
+    """Strict base: unknown keys are errors (a typo in config must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _network(value: str, *, what: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a valid {what} in CIDR notation with host bits clear "
+            f"(for example '10.0.0.0/16'): {exc}"
+        ) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise ValueError(f"{value!r}: only IPv4 ranges are supported for the {what}")
+    return net
+
+
+def _private(net: ipaddress.IPv4Network, *, what: str) -> None:
+    if not any(net.subnet_of(r) for r in PRIVATE_RANGES):
+        raise ValueError(
+            f"{net} is not a private range: the {what} must lie inside 10.0.0.0/8, "
+            "172.16.0.0/12 or 192.168.0.0/16"
+        )
+
+
+def _prefix_between(net: ipaddress.IPv4Network, low: int, high: int, *, what: str) -> None:
+    if not low <= net.prefixlen <= high:
+        raise ValueError(
+            f"{net} has a /{net.prefixlen} mask; Alibaba Cloud accepts /{low} to /{high} "
+            f"for a {what}"
+        )
+
+
+def vpc_cidr(value: str) -> str:
+    net = _network(value, what="VPC CIDR")
+    _private(net, what="VPC CIDR")
+    _prefix_between(net, 8, 24, what="VPC")
+    return str(net)
+
+
+def vswitch_cidr(value: str) -> str:
+    net = _network(value, what="vSwitch CIDR")
+    _prefix_between(net, 16, 29, what="vSwitch")
+    return str(net)
+
+
+def _zone(value: str) -> str:
+    if not _ZONE_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not an Alibaba Cloud zone ID (for example 'cn-hangzhou-i')"
+        )
+    return value
+
+
+def _tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > TAG_LIMIT - OWNERSHIP_TAG_COUNT:
+        raise ValueError(
+            f"{len(tags)} tags given; at most {TAG_LIMIT - OWNERSHIP_TAG_COUNT} fit beside the "
+            f"{OWNERSHIP_TAG_COUNT} ownership tags (Alibaba allows {TAG_LIMIT} per resource)"
+        )
+    for key, val in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key {key!r} must be 1-128 characters")
+        if len(val) > 128:
+            raise ValueError(f"tag {key!r}: value must be at most 128 characters")
+        for text in (key, val):
+            low = text.lower()
+            if low.startswith(("aliyun", "acs:")) or "http://" in low or "https://" in low:
+                raise ValueError(
+                    f"tag {key!r}: keys and values cannot start with 'aliyun' or 'acs:' "
+                    "nor contain 'http://' or 'https://'"
+                )
+    return tags
+
+
+Tags = Annotated[dict[str, str], Field(default_factory=dict)]
+
+
+# --------------------------------------------------------------------------------------------
+# Network
+# --------------------------------------------------------------------------------------------
+
+
+class ExistingVSwitch(_Model):
+    """A vSwitch that already exists. Its CIDR is needed to plan firewall rules and checks."""
+
+    id: str = Field(pattern=r"^vsw-[a-z0-9]+$", description="The vSwitch ID (vsw-...).")
+    cidr: str = Field(description="The vSwitch's IPv4 CIDR block.")
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        return vswitch_cidr(v)
+
+
+class ExistingVpc(_Model):
+    """Bring-your-own network: the cluster uses these instead of creating a VPC."""
+
+    id: str = Field(pattern=r"^vpc-[a-z0-9]+$", description="The VPC ID (vpc-...).")
+    cidr: str = Field(description="The VPC's primary IPv4 CIDR block.")
+    node_vswitches: dict[str, ExistingVSwitch] = Field(
+        description="Zone ID -> node vSwitch, one per zone listed in `zones`."
+    )
+    pod_vswitches: dict[str, ExistingVSwitch] = Field(
+        default_factory=dict,
+        description="Zone ID -> pod vSwitch for Terway, one per zone listed in `zones`.",
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        return vpc_cidr(v)
+
+
+NatStrategy = Literal["none", "single", "per_zone"]
+
+
+class NetworkArgs(_Model):
+    """Where the cluster lives: a new VPC planned from `vpc_cidr`, or an existing one."""
+
+    zones: list[str] = Field(
+        min_length=1,
+        description="Zone IDs, in a fixed order: planned CIDRs are assigned by position, so "
+        "append new zones at the end.",
+    )
+    vpc_cidr: str | None = Field(
+        default=None,
+        description="CIDR of the new VPC (default 10.0.0.0/16). Conflicts with `existing_vpc`.",
+    )
+    node_vswitch_prefix: int = Field(
+        default=22, ge=16, le=29, description="Mask length of each planned node vSwitch."
+    )
+    pod_vswitch_prefix: int = Field(
+        default=19, ge=16, le=29, description="Mask length of each planned Terway pod vSwitch."
+    )
+    node_vswitch_cidrs: dict[str, str] | None = Field(
+        default=None, description="Explicit node vSwitch CIDR per zone instead of planning."
+    )
+    pod_vswitch_cidrs: dict[str, str] | None = Field(
+        default=None, description="Explicit Terway pod vSwitch CIDR per zone instead of planning."
+    )
+    existing_vpc: ExistingVpc | None = Field(
+        default=None, description="Use this VPC and its vSwitches instead of creating them."
+    )
+    nat: NatStrategy = Field(
+        default="single",
+        description="Egress: 'none', one NAT gateway for all zones ('single'), or one per zone "
+        "('per_zone', each zone routed through its own gateway).",
+    )
+    nat_eip_bandwidth: int = Field(
+        default=100, ge=1, le=200, description="Peak Mbit/s of each pay-by-traffic NAT EIP."
+    )
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, zones: list[str]) -> list[str]:
+        for z in zones:
+            _zone(z)
+        dupes = sorted({z for z in zones if zones.count(z) > 1})
+        if dupes:
+            raise ValueError(f"zones must be distinct; repeated: {', '.join(dupes)}")
+        return zones
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, v: str | None) -> str | None:
+        return None if v is None else vpc_cidr(v)
+
+    @field_validator("node_vswitch_cidrs", "pod_vswitch_cidrs")
+    @classmethod
+    def _vsw_cidrs(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        return None if v is None else {zone: vswitch_cidr(c) for zone, c in v.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NetworkArgs:
+        if self.existing_vpc is not None:
+            clashes = [
+                f
+                for f in ("vpc_cidr", "node_vswitch_cidrs", "pod_vswitch_cidrs")
+                if getattr(self, f) is not None
+            ]
+            if clashes:
+                raise ValueError(
+                    f"{' and '.join(clashes)} cannot be combined with existing_vpc: the "
+                    "existing VPC's ranges are used; remove one of them"
+                )
+        return self
+
+    @property
+    def effective_vpc_cidr(self) -> str:
+        if self.existing_vpc is not None:
+            return self.existing_vpc.cidr
+        return self.vpc_cidr or "10.0.0.0/16"
+
+
+# --------------------------------------------------------------------------------------------
+# Security
+# --------------------------------------------------------------------------------------------
+
+#: Ports that must never be open to the whole internet.
+MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
+
+
+class IngressRule(_Model):
+    """An extra inbound rule on the cluster security group."""
+
+    description: str = Field(min_length=1, max_length=512)
+    protocol: Literal["tcp", "udp", "icmp", "all"]
+    port_range: str = Field(
+        default="-1/-1", description="'from/to' for tcp and udp (e.g. '443/443'), else -1/-1."
+    )
+    cidr: str = Field(description="Source IPv4 range.")
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        return str(_network(v, what="source range"))
+
+    @model_validator(mode="after")
+    def _ports(self) -> IngressRule:
+        m = re.fullmatch(r"(-?\d+)/(-?\d+)", self.port_range)
+        if m is None:
+            raise ValueError(f"port_range {self.port_range!r} must look like '443/443'")
+        lo, hi = int(m[1]), int(m[2])
+        if self.protocol in ("tcp", "udp"):
+            if not (1 <= lo <= hi <= 65535):
+                raise ValueError(
+                    f"port_range {self.port_range!r}: tcp/udp need 1 <= from <= to <= 65535"
+                )
+        elif (lo, hi) != (-1, -1):
+            raise ValueError(f"port_range must be '-1/-1' for protocol {self.protocol}")
+        if self.cidr == "0.0.0.0/0":
+            if self.protocol == "all" or (lo, hi) == (1, 65535):
+                raise ValueError("opening all ports to 0.0.0.0/0 is refused; name a source range")
+            for port, name in MANAGEMENT_PORTS.items():
+                if self.protocol == "tcp" and lo <= port <= hi:
+                    raise ValueError(
+                        f"opening {name} (port {port}) to 0.0.0.0/0 is refused; use a bastion "
+                        "or your office range as the source"
+                    )
+        return self
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the rule (its logical name never depends on list position)."""
+        ports = self.port_range.replace("/", "-").replace("-1--1", "any")
+        return f"{self.protocol}-{ports}-{self.cidr.replace('/', '-')}"
+
+
+class SecurityArgs(_Model):
+    extra_ingress: list[IngressRule] = Field(
+        default_factory=list, description="Extra inbound rules; never world-open management."
+    )
+
+    @field_validator("extra_ingress")
+    @classmethod
+    def _distinct(cls, rules: list[IngressRule]) -> list[IngressRule]:
+        keys = [r.key for r in rules]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"duplicate ingress rules: {', '.join(dupes)}")
+        return rules
+
+
+# --------------------------------------------------------------------------------------------
+# Node pools
+# --------------------------------------------------------------------------------------------
+
+
+class Disk(_Model):
+    category: Literal["cloud_essd", "cloud_auto", "cloud_ssd", "cloud_efficiency"] = "cloud_essd"
+    size: int = Field(default=120, ge=20, le=32768, description="GiB.")
+    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = None
+    encrypted: bool = Field(default=True, description="Encrypt the disk (default on).")
+    kms_key_id: str | None = Field(default=None, description="KMS key; default: the ECS key.")
+
+
+class Taint(_Model):
+    key: str = Field(min_length=1, max_length=253)
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class Autoscaling(_Model):
+    min_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _order(self) -> Autoscaling:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"min_size ({self.min_size}) must not exceed max_size ({self.max_size})"
+            )
+        return self
+
+
+class NodePoolArgs(_Model):
+    """One ACK node pool: an ESS scaling group of ECS workers that ACK manages."""
+
+    instance_types: list[str] = Field(
+        min_length=1, max_length=10, description="ECS instance types, in order of preference."
+    )
+    desired_size: int | None = Field(
+        default=None, ge=0, le=1000, description="Node count (initial count if autoscaled)."
+    )
+    autoscaling: Autoscaling | None = Field(
+        default=None, description="Let the cluster autoscaler scale between min and max."
+    )
+    ignore_scaling_changes: bool = Field(
+        default=False,
+        description="Ignore desired_size drift caused by the autoscaler (required to set "
+        "desired_size on an autoscaled pool).",
+    )
+    spot: bool = Field(default=False, description="Use spot instances (SpotAsPriceGo).")
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+    system_disk: Disk = Field(default_factory=Disk)
+    data_disks: list[Disk] = Field(default_factory=list, max_length=16)
+    image_type: str = Field(default="AliyunLinux3", description="ACK OS image type.")
+    key_name: str | None = Field(default=None, description="ECS key pair for node login.")
+    password: SecretStr | None = Field(
+        default=None, description="Node login password (kept secret). Prefer key_name."
+    )
+    auto_repair: bool = True
+    auto_upgrade: bool = True
+    max_unavailable: int = Field(default=1, ge=1, le=1000)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, types: list[str]) -> list[str]:
+        for t in types:
+            if not re.fullmatch(r"ecs\.[a-z0-9-]+\.[a-z0-9-]+", t):
+                raise ValueError(f"{t!r} is not an ECS instance type such as 'ecs.g7.xlarge'")
+        return types
+
+    @model_validator(mode="after")
+    def _sizes_and_login(self) -> NodePoolArgs:
+        a = self.autoscaling
+        if a is None:
+            if self.desired_size is None:
+                raise ValueError("set desired_size for a fixed-size pool, or set autoscaling")
+            if self.ignore_scaling_changes:
+                raise ValueError(
+                    "ignore_scaling_changes only applies to autoscaled pools: nothing else "
+                    "changes desired_size, so hiding its drift would hide console edits"
+                )
+        elif self.desired_size is not None:
+            if not a.min_size <= self.desired_size <= a.max_size:
+                raise ValueError(
+                    f"desired_size ({self.desired_size}) must lie within autoscaling "
+                    f"min_size..max_size ({a.min_size}..{a.max_size})"
+                )
+            if not self.ignore_scaling_changes:
+                raise ValueError(
+                    "desired_size on an autoscaled pool drifts as soon as the autoscaler acts: "
+                    "set ignore_scaling_changes=true, or drop desired_size"
+                )
+        if (self.key_name is None) == (self.password is None):
+            raise ValueError("set exactly one of key_name and password for node login")
+        if self.password is not None and (self.auto_repair or self.auto_upgrade):
+            raise ValueError(
+                "managed node pools (auto_repair or auto_upgrade) accept key_name only, not "
+                "password: use a key pair, or turn both off"
+            )
+        if self.password is not None:
+            pw = self.password.get_secret_value()
+            classes = sum(
+                bool(re.search(p, pw)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
+            )
+            if not 8 <= len(pw) <= 30 or classes < 3:
+                raise ValueError(
+                    "password must be 8-30 characters with three of: lowercase, uppercase, "
+                    "digits, symbols"
+                )
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Cluster
+# --------------------------------------------------------------------------------------------
+
+
+class ControlPlaneLogs(_Model):
+    components: list[Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]] = (
+        Field(default_factory=lambda: ["apiserver", "kcm", "scheduler", "ccm"], min_length=1)
+    )
+    ttl_days: int = Field(default=30, ge=1, le=3650)
+    project: str | None = Field(default=None, description="SLS project; ACK creates one if unset.")
+
+
+class AuditLog(_Model):
+    enabled: bool = True
+    project: str | None = Field(default=None, description="SLS project for audit logs.")
+
+
+class MaintenanceWindow(_Model):
+    weekly_period: str = Field(default="Thursday", pattern=_WEEKDAYS)
+    maintenance_time: str = Field(
+        default="2025-01-02T03:00:00.000+08:00", description="RFC 3339 start time."
+    )
+    duration_hours: int = Field(default=3, ge=1, le=24)
+
+
+class Addon(_Model):
+    name: str = Field(min_length=1)
+    config: str | None = Field(default=None, description="JSON configuration string.")
+    version: str | None = None
+    disabled: bool = False
+
+
+class Ingress(_Model):
+    """A load balancer the component owns for Service ingress (the other SLB entry)."""
+
+    public: bool = Field(default=False, description="Internet-facing instead of private.")
+    spec: str = Field(default="slb.s2.small", pattern=r"^slb\.s[1-4]\.[a-z0-9]+$")
+    bind_service: bool = Field(
+        default=False,
+        description="Also create the Kubernetes Service that binds the ingress controller to "
+        "this load balancer by annotation.",
+    )
+    service_namespace: str = Field(default="kube-system", pattern=_K8S_NAME)
+    service_name: str = Field(default="nginx-ingress-lb", pattern=_K8S_NAME)
+    selector: dict[str, str] = Field(default_factory=lambda: {"app": "ingress-nginx"})
+
+
+class ClusterArgs(_Model):
+    """What every cluster form shares."""
+
+    kubernetes_version: str | None = Field(
+        default=None, description="e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."
+    )
+    network: NetworkArgs
+    security: SecurityArgs = Field(default_factory=SecurityArgs)
+    service_cidr: str = Field(default="172.21.0.0/20", description="Kubernetes Service range.")
+    public_api_server: bool = Field(
+        default=False, description="Give the API server an internet SLB (private by default)."
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description="Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and "
+        "Pulumi `protect` on the VPC.",
+    )
+    control_plane_logs: ControlPlaneLogs | None = Field(default_factory=ControlPlaneLogs)
+    audit_log: AuditLog = Field(default_factory=AuditLog)
+    secrets_encryption_kms_key_id: str | None = Field(
+        default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
+    )
+    rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
+    maintenance_window: MaintenanceWindow | None = None
+    auto_upgrade_channel: Literal["patch", "stable", "rapid"] | None = Field(
+        default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
+    )
+    addons: list[Addon] = Field(default_factory=list, description="Create-only ACK addons.")
+    tags: Tags
+    kubeconfig_minutes: int = Field(
+        default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
+    )
+
+    @field_validator("service_cidr")
+    @classmethod
+    def _service_cidr(cls, v: str) -> str:
+        net = _network(v, what="service CIDR")
+        _private(net, what="service CIDR")
+        _prefix_between(net, 16, 24, what="Service CIDR")
+        return str(net)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        return _tags(v)
+
+    @field_validator("addons")
+    @classmethod
+    def _addons(cls, addons: list[Addon]) -> list[Addon]:
+        names = [a.name for a in addons]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"addons listed twice: {', '.join(dupes)}")
+        return addons
+
+    @model_validator(mode="after")
+    def _upgrades(self) -> ClusterArgs:
+        problems = []
+        if self.auto_upgrade_channel is not None:
+            if self.maintenance_window is None:
+                problems.append(
+                    "auto_upgrade_channel only works inside a maintenance window: set "
+                    "maintenance_window too"
+                )
+            if self.kubernetes_version is not None:
+                problems.append(
+                    "kubernetes_version conflicts with auto_upgrade_channel: ACK upgrades the "
+                    "cluster itself, and a pinned version would then drift; set only one"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+NodePools = Annotated[
+    dict[Annotated[str, Field(pattern=NAME_PATTERN)], NodePoolArgs],
+    Field(default_factory=dict, description=f"Pool name ({_NAME_HELP}) -> pool."),
+]
+
+
+class ManagedClusterArgs(ClusterArgs):
+    """Arguments of :class:`components.ManagedCluster`."""
+
+    cluster_spec: ClusterSpec = Field(default="ack.pro.small")
+    network_plugin: Literal["terway", "flannel"] = Field(
+        default="terway", description="Terway (pods in VPC vSwitches) or Flannel (pod_cidr)."
+    )
+    pod_cidr: str | None = Field(
+        default=None, description="Flannel pod range (default 172.20.0.0/16)."
+    )
+    node_cidr_mask: int = Field(default=26, ge=24, le=28, description="Flannel per-node mask.")
+    node_pools: NodePools
+    ingress: Ingress | None = None
+
+    @field_validator("pod_cidr")
+    @classmethod
+    def _pod_cidr(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        net = _network(v, what="pod CIDR")
+        _private(net, what="pod CIDR")
+        _prefix_between(net, 8, 20, what="Flannel pod CIDR")
+        return str(net)
+
+    @model_validator(mode="after")
+    def _managed_rules(self) -> ManagedClusterArgs:
+        problems: list[str] = []
+        if self.secrets_encryption_kms_key_id and self.cluster_spec not in PRO_SPECS:
+            problems.append(
+                f"secrets_encryption_kms_key_id needs a Pro cluster_spec (ack.pro.*), "
+                f"not {self.cluster_spec}"
+            )
+        if self.network_plugin == "flannel":
+            if self.network.pod_vswitch_cidrs or (
+                self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
+            ):
+                problems.append("pod vSwitches are for Terway; Flannel uses pod_cidr")
+        elif self.pod_cidr is not None:
+            problems.append("pod_cidr is for Flannel; Terway puts pods in pod vSwitches")
+        chosen = sorted({a.name for a in self.addons} & NETWORK_ADDONS)
+        if chosen:
+            problems.append(
+                f"addons {', '.join(chosen)} select the pod network: use network_plugin instead"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def effective_pod_cidr(self) -> str | None:
+        if self.network_plugin != "flannel":
+            return None
+        return self.pod_cidr or "172.20.0.0/16"
+
+    @property
+    def wants_pod_vswitches(self) -> bool:
+        return self.network_plugin == "terway"

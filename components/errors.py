@@ -1,0 +1,34 @@
+"""One error type for every argument problem, reported together and named by field path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import ValidationError
+
+
+class InvalidArguments(ValueError):
+    """Raised before any resource is registered when arguments cannot work.
+
+    ``problems`` lists ``(field_path, message)`` pairs, every problem found in the input, so a
+    user fixes them all in one round instead of one per twenty-minute ``pulumi up``.
+    """
+
+    def __init__(self, subject: str, problems: Iterable[tuple[str, str]]) -> None:
+        self.subject = subject
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {path or '(root)'}: {msg}" for path, msg in self.problems)
+        super().__init__(f"invalid arguments for {subject}:\n{lines}")
+
+    @classmethod
+    def from_validation_error(
+        cls, subject: str, error: ValidationError, *, prefix: str = ""
+    ) -> InvalidArguments:
+        problems = []
+        for e in error.errors(include_url=False, include_input=False):
+            path = ".".join(str(p) for p in e["loc"])
+            if prefix:
+                path = f"{prefix}.{path}" if path else prefix
+            msg = e["msg"].removeprefix("Value error, ")
+            problems.append((path, msg))
+        return cls(subject, problems)

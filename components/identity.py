@@ -1,0 +1,47 @@
+"""NodeRole: the RAM role worker nodes run as, trusted by ECS only, least privilege."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from .naming import NODE_ROLE_TYPE
+from .plan.identity import node_policy_document, node_trust_policy
+
+
+class NodeRole(pulumi.ComponentResource):
+    role_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, *, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(NODE_ROLE_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # ACK rejects custom node roles named KubernetesWorkerRole-* or KubernetesMasterRole-*.
+        role = alicloud.ram.Role(
+            f"{name}-node-role",
+            role_name=f"{name}-node-role",
+            assume_role_policy_document=node_trust_policy(),
+            description=f"Worker nodes of ACK cluster {name}",
+            tags=tags,
+            opts=child,
+        )
+        policy = alicloud.ram.Policy(
+            f"{name}-node-policy",
+            policy_name=f"{name}-node-policy",
+            policy_document=node_policy_document(),
+            description=f"Least privilege for worker nodes of ACK cluster {name}",
+            tags=tags,
+            opts=child,
+        )
+        alicloud.ram.RolePolicyAttachment(
+            f"{name}-node-policy",
+            role_name=role.role_name,
+            policy_name=policy.policy_name,
+            policy_type="Custom",
+            opts=child,
+        )
+        self.role_name = role.role_name
+        self.role_arn = role.arn
+        self.register_outputs({"role_name": self.role_name, "role_arn": self.role_arn})

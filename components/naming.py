@@ -1,0 +1,22 @@
+"""Ownership tags and cloud names shared by every component."""
+
+from __future__ import annotations
+
+#: Tag keys the library puts on every taggable resource it creates. The policy pack and people
+#: in the console use them to see which cluster owns a resource.
+CLUSTER_TAG = "ack.pulumi.io/cluster"
+MANAGED_BY_TAG = "ack.pulumi.io/managed-by"
+MANAGED_BY = "pulumi-ack-clusters"
+
+#: Pulumi type tokens of the components (package "ack"); the policy pack keys on them.
+PACKAGE = "ack"
+MANAGED_CLUSTER_TYPE = f"{PACKAGE}:index:ManagedCluster"
+NETWORK_TYPE = f"{PACKAGE}:index:ClusterNetwork"
+SECURITY_GROUP_TYPE = f"{PACKAGE}:index:ClusterSecurityGroup"
+NODE_ROLE_TYPE = f"{PACKAGE}:index:NodeRole"
+NODE_POOL_TYPE = f"{PACKAGE}:index:NodePool"
+
+
+def ownership_tags(cluster: str, user_tags: dict[str, str] | None = None) -> dict[str, str]:
+    """User tags plus the ownership tags (ownership wins: it cannot be spoofed by a user tag)."""
+    return {**(user_tags or {}), CLUSTER_TAG: cluster, MANAGED_BY_TAG: MANAGED_BY}

@@ -1,0 +1,107 @@
+"""NodePool: one ACK node pool, which owns its ESS scaling group of ECS workers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from .args import Disk, NodePoolArgs
+from .naming import NODE_POOL_TYPE
+
+
+def _data_disk(d: Disk) -> alicloud.cs.NodePoolDataDiskArgs:
+    return alicloud.cs.NodePoolDataDiskArgs(
+        category=d.category,
+        size=d.size,
+        performance_level=d.performance_level,
+        encrypted="true" if d.encrypted else "false",  # the provider types it as a string
+        kms_key_id=d.kms_key_id,
+    )
+
+
+class NodePool(pulumi.ComponentResource):
+    node_pool_id: pulumi.Output[str]
+    scaling_group_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pool_name: str,
+        args: NodePoolArgs,
+        cluster_id: pulumi.Input[str],
+        vswitch_ids: Sequence[pulumi.Input[str]],
+        security_group_id: pulumi.Input[str],
+        ram_role_name: pulumi.Input[str],
+        tags: dict[str, str],
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(NODE_POOL_TYPE, name, None, opts)
+        scaling = (
+            alicloud.cs.NodePoolScalingConfigArgs(
+                enable=True,
+                min_size=args.autoscaling.min_size,
+                max_size=args.autoscaling.max_size,
+                type="spot" if args.spot else "cpu",
+            )
+            if args.autoscaling is not None
+            else None
+        )
+        managed = args.auto_repair or args.auto_upgrade
+        ignore = []
+        if args.ignore_scaling_changes:
+            # The cluster autoscaler moves desired_size between min and max; without this,
+            # every `pulumi up` would scale the pool back to the number in code.
+            ignore.append("desired_size")
+        pool = alicloud.cs.NodePool(
+            name,
+            node_pool_name=pool_name,
+            cluster_id=cluster_id,
+            vswitch_ids=list(vswitch_ids),
+            instance_types=args.instance_types,
+            security_group_ids=[security_group_id],
+            ram_role_name=ram_role_name,
+            desired_size=None if args.desired_size is None else str(args.desired_size),
+            scaling_config=scaling,
+            multi_az_policy="BALANCE",
+            instance_charge_type="PostPaid",
+            spot_strategy="SpotAsPriceGo" if args.spot else "NoSpot",
+            spot_instance_remedy=True if args.spot else None,
+            labels=[alicloud.cs.NodePoolLabelArgs(key=k, value=v) for k, v in args.labels.items()],
+            taints=[
+                alicloud.cs.NodePoolTaintArgs(key=t.key, value=t.value, effect=t.effect)
+                for t in args.taints
+            ],
+            image_type=args.image_type,
+            system_disk_category=args.system_disk.category,
+            system_disk_size=args.system_disk.size,
+            system_disk_performance_level=args.system_disk.performance_level,
+            system_disk_encrypted=args.system_disk.encrypted,
+            system_disk_kms_key=args.system_disk.kms_key_id,
+            data_disks=[_data_disk(d) for d in args.data_disks],
+            key_name=args.key_name,
+            password=(
+                pulumi.Output.secret(args.password.get_secret_value())
+                if args.password is not None
+                else None
+            ),
+            management=alicloud.cs.NodePoolManagementArgs(
+                enable=managed,
+                auto_repair=args.auto_repair,
+                auto_upgrade=args.auto_upgrade,
+                max_unavailable=args.max_unavailable,
+            ),
+            install_cloud_monitor=True,
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(depends_on), ignore_changes=ignore or None
+            ),
+        )
+        self.node_pool_id = pool.node_pool_id
+        self.scaling_group_id = pool.scaling_group_id
+        self.register_outputs(
+            {"node_pool_id": self.node_pool_id, "scaling_group_id": self.scaling_group_id}
+        )

@@ -1,0 +1,71 @@
+"""The whole plan of a cluster's resource layer, shared by the three cluster forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..args import NAME_PATTERN, ClusterArgs
+from ..errors import InvalidArguments
+from ..naming import ownership_tags
+from .network import NetworkPlan, PlanProblems, plan_network
+from .security import RuleSpec, plan_security_rules
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    name: str
+    network: NetworkPlan
+    rules: tuple[RuleSpec, ...]
+    tags: dict[str, str]
+
+
+def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, Any]) -> M:
+    """Validate the component name and arguments together, reporting every problem at once."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(name, str) or not re.match(NAME_PATTERN, name):
+        problems.append(
+            (
+                "name",
+                f"{name!r} is not a valid cluster name: 1-40 characters, lowercase letters, "
+                "digits and hyphens, starting with a letter (it names cloud resources)",
+            )
+        )
+    parsed: M | None = None
+    if isinstance(args, model):
+        parsed = args
+    elif isinstance(args, Mapping):
+        try:
+            parsed = model.model_validate(dict(args))
+        except ValidationError as exc:
+            problems.extend(InvalidArguments.from_validation_error(subject, exc).problems)
+    else:
+        problems.append(("args", f"expected {model.__name__} or a mapping, got {type(args)}"))
+    if problems or parsed is None:
+        raise InvalidArguments(subject, problems)
+    return parsed
+
+
+def plan_cluster(
+    subject: str,
+    name: str,
+    args: ClusterArgs,
+    *,
+    with_pod_vswitches: bool,
+    pod_cidr: str | None,
+) -> ClusterPlan:
+    reserved = {"service_cidr": args.service_cidr}
+    if pod_cidr is not None:
+        reserved["pod_cidr"] = pod_cidr
+    try:
+        network = plan_network(args.network, with_pod_vswitches=with_pod_vswitches, reserved=reserved)
+    except PlanProblems as exc:
+        raise InvalidArguments(subject, exc.problems) from None
+    rules = plan_security_rules(network, pod_cidr=pod_cidr, extra=list(args.security.extra_ingress))
+    return ClusterPlan(name=name, network=network, rules=rules, tags=ownership_tags(name, args.tags))

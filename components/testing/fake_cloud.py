@@ -1,0 +1,227 @@
+"""A fake Alibaba Cloud for ``pulumi.runtime.set_mocks``.
+
+It answers like the provider would: IDs in Alibaba's formats, the computed outputs components
+read (cluster ``connections`` and ``slb_id``, node pool ``scaling_group_id``, NAT
+``snat_table_ids``, EIP ``ip_address``, ...), and the invokes the components make. An invoke it
+does not know raises, so a new provider call can never slip in unnoticed. In preview mode every
+computed output and every ID is unknown, as in a real ``pulumi preview``.
+
+IDs are derived from a hash of the resource's type and name, so two runs of one program give the
+same IDs and graphs can be compared across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.runtime import mocks
+from pulumi.runtime.rpc import UNKNOWN
+
+_ACCOUNT = "1234567890123456"
+_REGION = "cn-hangzhou"
+
+State = dict[str, Any]
+
+
+class UnknownInvokeError(RuntimeError):
+    pass
+
+
+def _hex(*parts: str, n: int = 20) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _ip(prefix: str, *parts: str) -> str:
+    h = hashlib.sha256("/".join(parts).encode()).digest()
+    return f"{prefix}.{h[0] % 254 + 1}.{h[1] % 254 + 1}"
+
+
+class FakeAlibabaCloud(mocks.Mocks):
+    """``Mocks`` implementation answering as pulumi-alicloud 4.x would."""
+
+    #: Resource type token -> ID prefix for IDs that are a plain prefixed string.
+    ID_PREFIXES = {
+        "alicloud:vpc/network:Network": "vpc-",
+        "alicloud:vpc/switch:Switch": "vsw-",
+        "alicloud:vpc/natGateway:NatGateway": "ngw-",
+        "alicloud:vpc/routeTable:RouteTable": "vtb-",
+        "alicloud:ecs/eipAddress:EipAddress": "eip-",
+        "alicloud:ecs/securityGroup:SecurityGroup": "sg-",
+        "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": "lb-",
+        "alicloud:kms/key:Key": "key-",
+    }
+
+    def __init__(self, *, preview: bool = False) -> None:
+        self.preview = preview
+        self.invokes: list[str] = []
+        self._lock = threading.Lock()
+        self._computed: dict[str, Callable[[str, State], tuple[str, State]]] = {
+            "alicloud:vpc/network:Network": self._vpc,
+            "alicloud:vpc/natGateway:NatGateway": self._nat,
+            "alicloud:ecs/eipAddress:EipAddress": self._eip,
+            "alicloud:ecs/eipAssociation:EipAssociation": self._eip_association,
+            "alicloud:vpc/snatEntry:SnatEntry": self._snat,
+            "alicloud:vpc/routeEntry:RouteEntry": self._route_entry,
+            "alicloud:vpc/routeTableAttachment:RouteTableAttachment": self._rt_attachment,
+            "alicloud:ecs/securityGroupRule:SecurityGroupRule": self._sg_rule,
+            "alicloud:ram/role:Role": self._role,
+            "alicloud:ram/policy:Policy": self._policy,
+            "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": self._role_attachment,
+            "alicloud:cs/managedKubernetes:ManagedKubernetes": self._cluster,
+            "alicloud:cs/kubernetes:Kubernetes": self._cluster,
+            "alicloud:cs/nodePool:NodePool": self._node_pool,
+            "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": self._slb,
+            "kubernetes:core/v1:Service": self._k8s_service,
+        }
+
+    # -- Mocks interface ---------------------------------------------------------------------
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        inputs: State = dict(args.inputs)
+        name, typ = args.name, args.typ
+        if args.resource_id:  # import or read: the resource exists with this ID
+            rid = args.resource_id
+        elif typ in self.ID_PREFIXES:
+            rid = self.ID_PREFIXES[typ] + _hex(typ, name)
+        else:
+            rid = f"{name}-{_hex(typ, name, n=8)}"
+        rid, computed = self._computed.get(typ, lambda r, i: (r, {}))(rid, inputs)
+        if self.preview and not args.resource_id:
+            # A real preview knows inputs but not IDs or values the cloud computes.
+            return "", {**inputs, **{k: UNKNOWN for k in computed}}
+        return rid, {**inputs, **computed}
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
+        with self._lock:
+            self.invokes.append(args.token)
+        if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
+            return self._credential(args.args), []
+        raise UnknownInvokeError(
+            f"the fake Alibaba Cloud does not know the invoke {args.token!r}; a component "
+            "started calling the provider: teach FakeAlibabaCloud.call to answer it, or avoid it"
+        )
+
+    # -- per-type computed outputs -------------------------------------------------------------
+
+    def _vpc(self, rid: str, i: State) -> tuple[str, State]:
+        return rid, {
+            "routeTableId": "vtb-" + _hex(rid, "rt"),
+            "routerId": "vrt-" + _hex(rid, "router"),
+            "status": "Available",
+        }
+
+    def _nat(self, rid: str, i: State) -> tuple[str, State]:
+        # snat_table_ids is a string in the provider (an Enhanced NAT gateway has one table).
+        return rid, {
+            "snatTableIds": "stb-" + _hex(rid, "snat"),
+            "forwardTableIds": "ftb-" + _hex(rid, "dnat"),
+            "status": "Available",
+        }
+
+    def _eip(self, rid: str, i: State) -> tuple[str, State]:
+        return rid, {"ipAddress": _ip("47.96", rid), "status": "InUse"}
+
+    def _eip_association(self, rid: str, i: State) -> tuple[str, State]:
+        return f"{i.get('allocationId')}:{i.get('instanceId')}", {}
+
+    def _snat(self, rid: str, i: State) -> tuple[str, State]:
+        entry = "snat-" + _hex(rid)
+        return f"{i.get('snatTableId')}:{entry}", {"snatEntryId": entry, "status": "Available"}
+
+    def _route_entry(self, rid: str, i: State) -> tuple[str, State]:
+        parts = [i.get("routeTableId"), "vrt-" + _hex(rid), i.get("destinationCidrblock")]
+        parts += [i.get("nexthopType"), i.get("nexthopId")]
+        return ":".join(str(p) for p in parts), {}
+
+    def _rt_attachment(self, rid: str, i: State) -> tuple[str, State]:
+        return f"{i.get('routeTableId')}:{i.get('vswitchId')}", {}
+
+    def _sg_rule(self, rid: str, i: State) -> tuple[str, State]:
+        parts = [i.get("securityGroupId"), i.get("type"), i.get("ipProtocol")]
+        parts += [i.get("portRange"), i.get("nicType", "internet"), i.get("cidrIp")]
+        parts += [i.get("policy", "accept"), str(i.get("priority", 1))]
+        return ":".join(str(p) for p in parts), {}
+
+    def _role(self, rid: str, i: State) -> tuple[str, State]:
+        name = str(i.get("roleName"))
+        return name, {
+            "arn": f"acs:ram::{_ACCOUNT}:role/{name.lower()}",
+            "roleId": _hex(name, n=19),
+        }
+
+    def _policy(self, rid: str, i: State) -> tuple[str, State]:
+        return str(i.get("policyName")), {"defaultVersion": "v1"}
+
+    def _role_attachment(self, rid: str, i: State) -> tuple[str, State]:
+        return f"role:{i.get('policyName')}:{i.get('policyType')}:{i.get('roleName')}", {}
+
+    def _cluster(self, rid: str, i: State) -> tuple[str, State]:
+        cid = "c" + _hex(rid, n=32)
+        internal = _ip("10.0", cid, "apiserver")
+        public = i.get("slbInternetEnabled", True)
+        connections = {
+            "apiServerIntranet": f"https://{internal}:6443",
+            "serviceDomain": f"*.{cid}.{_REGION}.alicontainer.com",
+        }
+        state: State = {
+            "slbId": "lb-" + _hex(cid, "slb"),
+            "slbIntranet": internal,
+            "workerRamRoleName": f"KubernetesWorkerRole-{_hex(cid, 'role', n=8)}",
+            # new_nat_gateway=False: ACK creates no NAT of its own.
+            "natGatewayId": "" if i.get("newNatGateway") is False else "ngw-" + _hex(cid),
+            "rrsaMetadata": {
+                "enabled": bool(i.get("enableRrsa", False)),
+                "ramOidcProviderArn": f"acs:ram::{_ACCOUNT}:oidc-provider/ack-rrsa-{cid}",
+                "ramOidcProviderName": f"ack-rrsa-{cid}",
+                "rrsaOidcIssuerUrl": f"https://oidc-ack-{_REGION}.oss-{_REGION}.aliyuncs.com/{cid}",
+            },
+        }
+        if public:
+            external = _ip("47.97", cid, "apiserver")
+            connections["apiServerInternet"] = f"https://{external}:6443"
+            state["slbInternet"] = external
+        state["connections"] = [connections]  # a list of one in the provider's schema
+        return cid, state
+
+    def _node_pool(self, rid: str, i: State) -> tuple[str, State]:
+        pool = "np" + _hex(rid, n=32)
+        return f"{i.get('clusterId')}:{pool}", {
+            "nodePoolId": pool,
+            "scalingGroupId": "asg-" + _hex(pool),
+        }
+
+    def _slb(self, rid: str, i: State) -> tuple[str, State]:
+        prefix = "47.98" if i.get("addressType") == "internet" else "10.0"
+        return rid, {"address": _ip(prefix, rid), "status": "active"}
+
+    def _k8s_service(self, rid: str, i: State) -> tuple[str, State]:
+        return rid, {"status": {"loadBalancer": {"ingress": [{"ip": _ip("47.98", rid)}]}}}
+
+    def _credential(self, a: State) -> State:
+        cid = str(a.get("clusterId"))
+        minutes = int(a.get("temporaryDurationMinutes") or 60)
+        token = _hex(cid, "client-key", n=40)
+        server = f"https://{_ip('10.0', cid, 'apiserver')}:6443"
+        kubeconfig = (
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters:\n- cluster:\n    server: {server}\n"
+            "    certificate-authority-data: RkFLRS1DQQ==\n"
+            f"  name: {cid}\n"
+            f"contexts:\n- context:\n    cluster: {cid}\n    user: {cid}-admin\n"
+            f"  name: {cid}\ncurrent-context: {cid}\n"
+            f"users:\n- name: {cid}-admin\n  user:\n    client-key-data: {token}\n"
+        )
+        return {
+            "id": cid,
+            "clusterId": cid,
+            "clusterName": cid,
+            "kubeConfig": kubeconfig,
+            "expiration": f"+{minutes}m",
+            "temporaryDurationMinutes": minutes,
+            "certificateAuthorities": [
+                {"clientCert": "RkFLRQ==", "clientKey": token, "clusterCert": "RkFLRS1DQQ=="}
+            ],
+        }

@@ -1,0 +1,172 @@
+"""Run a Pulumi program under the mock engine and record everything the engine would see."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.rpc import (
+    UNKNOWN,
+    _special_resource_sig,
+    _special_secret_sig,
+    _special_sig_key,
+)
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET = "[secret]"
+UNKNOWN_TEXT = "[unknown]"
+
+
+def sanitize(value: Any) -> Any:
+    """Wire value -> plain JSON: secrets masked, unknowns marked, resource refs as their URN.
+
+    Works on the raw protobuf Struct, so a secret can never be unwrapped by accident here."""
+    if isinstance(value, dict):
+        sig = value.get(_special_sig_key)
+        if sig == _special_secret_sig:
+            return SECRET
+        if sig == _special_resource_sig:
+            return {"urn": value.get("urn")}
+        return {k: sanitize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sanitize(v) for v in value]
+    if value == UNKNOWN:
+        return UNKNOWN_TEXT
+    return value
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    ignore_changes: list[str]
+    import_id: str
+    provider: str
+    delete_before_replace: bool
+    aliases: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "protect": self.protect,
+            "inputs": self.inputs,
+            "dependencies": self.dependencies,
+            "property_dependencies": self.property_dependencies,
+            "ignore_changes": self.ignore_changes,
+            "import_id": self.import_id,
+            "provider": self.provider,
+        }
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A MockMonitor that keeps each registration request (parents, dependencies, options) and
+    the stack's outputs, which the stock monitor drops."""
+
+    def __init__(self, mock: mocks.Mocks) -> None:
+        super().__init__(mock)
+        self.records: list[RecordedResource] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        rec = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            protect=bool(request.protect),
+            inputs=sanitize(json_format.MessageToDict(request.object)),
+            dependencies=sorted(request.dependencies),
+            property_dependencies={
+                k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
+            },
+            ignore_changes=list(request.ignoreChanges),
+            import_id=request.importId,
+            provider=request.provider,
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            aliases=[a.urn for a in request.aliases if a.urn],
+        )
+        with self._lock:
+            self.records.append(rec)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        with self._lock:
+            self.outputs[request.urn] = sanitize(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    stack_outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, Any]]
+    invokes: list[str]
+
+    def by_type(self, typ: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str) -> RecordedResource:
+        found = self.by_type(typ)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {typ}, found {len(found)}")
+        return found[0]
+
+    def get(self, urn: str) -> RecordedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    mock: mocks.Mocks,
+    project: str = "project",
+    stack: str = "stack",
+    preview: bool = False,
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> ProgramRun:
+    """Run ``program`` to completion under ``mock`` and return what the engine saw.
+
+    Each call starts from a clean runtime (settings, root stack, config), so runs in one process
+    do not leak into each other. Errors raised by the program propagate unchanged."""
+    monitor = RecordingMonitor(mock)
+    set_all_config(dict(config or {}), secret_keys or [])
+    mocks.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=monitor)
+    # set_mocks registers a bare root stack; replace it with one that collects exports.
+    set_root_resource(None)  # type: ignore[arg-type]
+    SETTINGS.rpc_manager.clear()
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        set_root_resource(None)  # type: ignore[arg-type]
+    resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
+    stack_urn = next(
+        (r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), ""
+    )
+    return ProgramRun(
+        resources=resources,
+        stack_outputs=monitor.outputs.get(stack_urn, {}),
+        component_outputs={u: o for u, o in monitor.outputs.items() if u != stack_urn},
+        invokes=list(getattr(mock, "invokes", [])),
+    )
