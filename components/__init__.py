@@ -14,11 +14,11 @@ from .args import (
     Taint,
 )
 from .errors import InvalidArguments
+from .identity import NodeRole
 from .managed import ManagedCluster
 from .network import ClusterNetwork
 from .node_pool import NodePool
 from .security import ClusterSecurityGroup
-from .identity import NodeRole
 
 __all__ = [
     "Autoscaling",

@@ -31,10 +31,10 @@ PRO_SPECS: frozenset[str] = frozenset(
 #: The RFC 1918 ranges. ACK accepts other custom VPC ranges, but a public range in a VPC breaks
 #: reachability of that range from the cluster, so the library only plans private ones.
 PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 )
 #: ACK uses this range for its control plane and cloud services; it must stay free.
-CONTROL_PLANE_RANGE = ipaddress.ip_network("100.64.0.0/10")
+CONTROL_PLANE_RANGE = ipaddress.IPv4Network("100.64.0.0/10")
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _ZONE_PATTERN = re.compile(r"^[a-z]{2}-[a-z0-9-]+-[a-z0-9]+$")
@@ -95,9 +95,7 @@ def vswitch_cidr(value: str) -> str:
 
 def _zone(value: str) -> str:
     if not _ZONE_PATTERN.match(value):
-        raise ValueError(
-            f"{value!r} is not an Alibaba Cloud zone ID (for example 'cn-hangzhou-i')"
-        )
+        raise ValueError(f"{value!r} is not an Alibaba Cloud zone ID (for example 'cn-hangzhou-i')")
     return value
 
 
@@ -429,10 +427,15 @@ class NodePoolArgs(_Model):
 # --------------------------------------------------------------------------------------------
 
 
+LogComponent = Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]
+
+
+def _default_log_components() -> list[LogComponent]:
+    return ["apiserver", "kcm", "scheduler", "ccm"]
+
+
 class ControlPlaneLogs(_Model):
-    components: list[Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]] = (
-        Field(default_factory=lambda: ["apiserver", "kcm", "scheduler", "ccm"], min_length=1)
-    )
+    components: list[LogComponent] = Field(default_factory=_default_log_components, min_length=1)
     ttl_days: int = Field(default=30, ge=1, le=3650)
     project: str | None = Field(default=None, description="SLS project; ACK creates one if unset.")
 

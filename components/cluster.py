@@ -60,7 +60,11 @@ def fetch_kubeconfig(
         temporary_duration_minutes=minutes,
         opts=pulumi.InvokeOutputOptions(parent=parent),
     )
-    return pulumi.Output.secret(credential.kube_config)
+    # In a preview the invoke is skipped (the cluster ID is unknown) and its result carries no
+    # dependency on the cluster; joining it with the ID keeps the edge in preview and update
+    # alike, so whatever consumes the kubeconfig is ordered after the cluster in both.
+    kubeconfig = pulumi.Output.all(cluster_id, credential.kube_config).apply(lambda v: v[1])
+    return pulumi.Output.secret(kubeconfig)
 
 
 def kubernetes_provider(

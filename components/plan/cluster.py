@@ -64,8 +64,12 @@ def plan_cluster(
     if pod_cidr is not None:
         reserved["pod_cidr"] = pod_cidr
     try:
-        network = plan_network(args.network, with_pod_vswitches=with_pod_vswitches, reserved=reserved)
+        network = plan_network(
+            args.network, with_pod_vswitches=with_pod_vswitches, reserved=reserved
+        )
     except PlanProblems as exc:
         raise InvalidArguments(subject, exc.problems) from None
     rules = plan_security_rules(network, pod_cidr=pod_cidr, extra=list(args.security.extra_ingress))
-    return ClusterPlan(name=name, network=network, rules=rules, tags=ownership_tags(name, args.tags))
+    return ClusterPlan(
+        name=name, network=network, rules=rules, tags=ownership_tags(name, args.tags)
+    )

@@ -10,6 +10,7 @@ A zone's ranges depend only on its position, so appending a zone never moves an 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..args import CONTROL_PLANE_RANGE, NetworkArgs
@@ -106,8 +107,11 @@ def plan_network(
     for rpath, rnet in reserved_nets.items():
         if rnet.overlaps(vpc):
             problems.append(
-                (rpath, f"{rnet} overlaps the VPC range {vpc} ({vpc_path}); choose a range "
-                 "outside the VPC")
+                (
+                    rpath,
+                    f"{rnet} overlaps the VPC range {vpc} ({vpc_path}); choose a range "
+                    "outside the VPC",
+                )
             )
         if rnet.overlaps(CONTROL_PLANE_RANGE):
             problems.append((rpath, f"{rnet} overlaps {CONTROL_PLANE_RANGE}, reserved by ACK"))
@@ -128,17 +132,17 @@ def plan_network(
         elif ev.pod_vswitches:
             problems.append((f"{epath}.pod_vswitches", "pod vSwitches are only used by Terway"))
         for z in zones:
-            node = ev.node_vswitches.get(z)
-            pod = ev.pod_vswitches.get(z) if with_pod_vswitches else None
-            if node is None:
+            node_vsw = ev.node_vswitches.get(z)
+            pod_vsw = ev.pod_vswitches.get(z) if with_pod_vswitches else None
+            if node_vsw is None:
                 continue
             layouts.append(
                 ZoneLayout(
                     zone=z,
-                    node_cidr=ipaddress.IPv4Network(node.cidr),
-                    pod_cidr=ipaddress.IPv4Network(pod.cidr) if pod else None,
-                    node_vswitch_id=node.id,
-                    pod_vswitch_id=pod.id if pod else None,
+                    node_cidr=ipaddress.IPv4Network(node_vsw.cidr),
+                    pod_cidr=ipaddress.IPv4Network(pod_vsw.cidr) if pod_vsw else None,
+                    node_vswitch_id=node_vsw.id,
+                    pod_vswitch_id=pod_vsw.id if pod_vsw else None,
                 )
             )
     else:
@@ -207,14 +211,17 @@ def _plan_nat(args: NetworkArgs, zones: list[str]) -> tuple[NatGatewayPlan, ...]
 
 
 def _check_keys(
-    problems: list[tuple[str, str]], path: str, given: dict[str, object], zones: list[str]
+    problems: list[tuple[str, str]], path: str, given: Mapping[str, object], zones: list[str]
 ) -> None:
     missing = [z for z in zones if z not in given]
     extra = sorted(set(given) - set(zones))
+    said = []
     if missing:
-        problems.append((path, f"no entry for zone(s) {', '.join(missing)}; give one per zone"))
+        said.append(f"no entry for zone(s) {', '.join(missing)}; give one per zone")
     if extra:
-        problems.append((path, f"zone(s) {', '.join(extra)} are not listed in zones"))
+        said.append(f"zone(s) {', '.join(extra)} are not listed in zones")
+    if said:
+        problems.append((path, "; ".join(said)))
 
 
 def _check_ranges(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pulumi.runtime import mocks
 from pulumi.runtime.rpc import UNKNOWN
@@ -43,7 +43,7 @@ class FakeAlibabaCloud(mocks.Mocks):
     """``Mocks`` implementation answering as pulumi-alicloud 4.x would."""
 
     #: Resource type token -> ID prefix for IDs that are a plain prefixed string.
-    ID_PREFIXES = {
+    ID_PREFIXES: ClassVar[dict[str, str]] = {
         "alicloud:vpc/network:Network": "vpc-",
         "alicloud:vpc/switch:Switch": "vsw-",
         "alicloud:vpc/natGateway:NatGateway": "ngw-",

@@ -86,7 +86,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         rec = RecordedResource(
             urn=response.urn,
@@ -110,7 +110,7 @@ class RecordingMonitor(mocks.MockMonitor):
             self.records.append(rec)
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         with self._lock:
             self.outputs[request.urn] = sanitize(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
@@ -137,7 +137,7 @@ class ProgramRun:
 
 
 def run_program(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     mock: mocks.Mocks,
     project: str = "project",
@@ -156,14 +156,16 @@ def run_program(
     # set_mocks registers a bare root stack; replace it with one that collects exports.
     set_root_resource(None)  # type: ignore[arg-type]
     SETTINGS.rpc_manager.clear()
+
+    def body() -> None:
+        program()  # its return value, if any, is not a stack output
+
     try:
-        _sync_await(run_in_stack(program))
+        _sync_await(run_in_stack(body))
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
-    stack_urn = next(
-        (r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), ""
-    )
+    stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
     return ProgramRun(
         resources=resources,
         stack_outputs=monitor.outputs.get(stack_urn, {}),

@@ -1,0 +1,241 @@
+"""``ack-preview``: run a Pulumi Python program under the fake Alibaba Cloud and show what
+``pulumi preview`` would create, on a machine with no Pulumi CLI and no cloud account.
+
+    ack-preview STACK [--program DIR] [--json] [--mode preview|update]
+
+Exit codes: 0 the program ran; 2 the program, its Pulumi.yaml or the stack config is broken.
+(1 is kept for policy violations once a policy pack is attached.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InvalidArguments
+from .testing.fake_cloud import FakeAlibabaCloud
+from .testing.recorder import SECRET, ProgramRun, run_program
+
+#: Stands in for `secure:` config values, which only the Pulumi CLI can decrypt. It satisfies
+#: Alibaba's password rules so programs validate as they would with the real value.
+SECURE_PLACEHOLDER = "Offline-Secret-0"
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN = 0, 1, 2
+
+
+class PreviewError(Exception):
+    """The program, its project file or its stack config cannot be run."""
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    root: Path
+    main: Path
+    stack_config_dir: Path
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        return sorted(
+            p.name[len("Pulumi.") : -len(".yaml")]
+            for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
+
+def find_project(start: Path) -> Project:
+    for folder in [start, *start.parents]:
+        file = folder / "Pulumi.yaml"
+        if file.is_file():
+            break
+    else:
+        raise PreviewError(f"no Pulumi.yaml in {start} or any folder above it")
+    try:
+        meta = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PreviewError(f"{file} is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict) or not meta.get("name"):
+        raise PreviewError(f"{file} has no project name")
+    runtime = meta.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise PreviewError(f"{file}: runtime is {runtime_name!r}; ack-preview runs Python programs")
+    return Project(
+        name=str(meta["name"]),
+        root=folder,
+        main=(folder / str(meta.get("main", "."))).resolve(),
+        stack_config_dir=(folder / str(meta.get("stackConfigDir", "."))).resolve(),
+    )
+
+
+def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config as the engine hands it to a program: namespaced keys, string
+    values (objects as JSON), plus the keys that hold secrets."""
+    file = project.stack_file(stack)
+    if not file.is_file():
+        known = ", ".join(project.stacks()) or "none"
+        raise PreviewError(f"no stack config {file} (stacks found: {known})")
+    try:
+        doc = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PreviewError(f"{file} is not valid YAML: {exc}") from None
+    raw = doc.get("config", {}) if isinstance(doc, dict) else None
+    if not isinstance(raw, dict):
+        raise PreviewError(f"{file}: 'config' must be a mapping")
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        full = key if ":" in key else f"{project.name}:{key}"
+        plain, secret = _desecure(value)
+        if secret:
+            secret_keys.append(full)
+        config[full] = plain if isinstance(plain, str) else json.dumps(plain)
+    return config, secret_keys
+
+
+def _desecure(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` values (encrypted by the CLI) with a placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECURE_PLACEHOLDER, True
+        out, any_secret = {}, False
+        for k, v in value.items():
+            out[k], s = _desecure(v)
+            any_secret |= s
+        return out, any_secret
+    if isinstance(value, list):
+        pairs = [_desecure(v) for v in value]
+        return [p for p, _ in pairs], any(s for _, s in pairs)
+    if isinstance(value, bool):
+        return ("true" if value else "false"), False
+    return value, False
+
+
+def run_stack(project: Project, stack: str, *, preview: bool) -> ProgramRun:
+    config, secret_keys = load_stack_config(project, stack)
+    entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+    if not entry.is_file():
+        raise PreviewError(f"program {entry} does not exist (see 'main' in Pulumi.yaml)")
+    program_dir = str(entry.parent)
+
+    def program() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    sys.path.insert(0, program_dir)
+    cwd = os.getcwd()
+    os.chdir(program_dir)  # the language host runs programs from their own folder
+    try:
+        return run_program(
+            program,
+            mock=FakeAlibabaCloud(preview=preview),
+            project=project.name,
+            stack=stack,
+            preview=preview,
+            config=config,
+            secret_keys=secret_keys,
+        )
+    finally:
+        os.chdir(cwd)
+        sys.path.remove(program_dir)
+
+
+def to_json(run: ProgramRun, *, stack: str, mode: str) -> dict[str, Any]:
+    return {
+        "stack": stack,
+        "mode": mode,
+        # Registration order depends on thread timing; URN order is stable across runs.
+        "resources": [r.to_json() for r in sorted(run.resources, key=lambda r: r.urn)],
+        "outputs": run.stack_outputs,
+        "violations": [],
+        "summary": {
+            "resources": len(run.resources),
+            "by_type": dict(sorted(Counter(r.type for r in run.resources).items())),
+            "invokes": len(run.invokes),
+            "mandatory": 0,
+            "advisory": 0,
+        },
+    }
+
+
+def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
+    children: dict[str, list[Any]] = {}
+    for r in run.resources:
+        children.setdefault(r.parent, []).append(r)
+    stack_urn = next(iter(children.keys() - {r.urn for r in run.resources}), "")
+    verb = "would create" if mode == "preview" else "created (simulated update)"
+    lines = [f"Stack {project}-{stack}: {len(run.resources)} resources {verb}, offline", ""]
+    lines.append(f"+ pulumi:pulumi:Stack  {project}-{stack}")
+
+    def walk(parent: str, indent: str) -> None:
+        kids = sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name))
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            flags = " [protect]" if r.protect else ""
+            flags += f" [ignore: {', '.join(r.ignore_changes)}]" if r.ignore_changes else ""
+            lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{flags}")
+            walk(r.urn, indent + ("   " if last else "│  "))
+
+    walk(stack_urn, "")
+    if run.stack_outputs:
+        lines += ["", "Outputs:"]
+        for key, value in sorted(run.stack_outputs.items()):
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            lines.append(f"    {key}: {shown}")
+    counts = Counter(r.type for r in run.resources)
+    lines += ["", "Resources by type:"]
+    lines += [f"    {n:>3} {t}" for t, n in sorted(counts.items())]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ack-preview",
+        description="Show what `pulumi preview` would do for a stack, offline, under a fake "
+        "Alibaba Cloud.",
+    )
+    parser.add_argument("stack", help="stack name (its config is Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "--program",
+        type=Path,
+        default=None,
+        help="project folder (default: the project containing the current folder)",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--mode",
+        choices=("preview", "update"),
+        default="preview",
+        help="preview: IDs and computed values unknown; update: the fake cloud fills them",
+    )
+    ns = parser.parse_args(argv)
+    try:
+        project = find_project((ns.program or Path.cwd()).resolve())
+        run = run_stack(project, ns.stack, preview=ns.mode == "preview")
+    except (PreviewError, InvalidArguments) as exc:
+        print(f"ack-preview: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except Exception as exc:
+        print(f"ack-preview: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    if ns.json:
+        print(json.dumps(to_json(run, stack=ns.stack, mode=ns.mode), indent=2, sort_keys=True))
+    else:
+        print(render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["SECRET", "main"]

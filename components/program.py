@@ -1,0 +1,93 @@
+"""The stack program: read the stack's config, validate it, build the cluster it asks for.
+
+Stack files hold one structured key, ``<project>:cluster``::
+
+    config:
+      alicloud:region: cn-hangzhou
+      ack-clusters:cluster:
+        kind: managed
+        name: dev
+        network: {zones: [cn-hangzhou-i, cn-hangzhou-j]}
+        node_pools: {...}
+
+Every mistake (a missing or misspelled key, a bad value) is reported with the key's full path and
+the stack file to edit, before anything is registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .args import NAME_PATTERN, ManagedClusterArgs
+from .errors import InvalidArguments
+from .managed import ManagedCluster
+
+
+class ConfigError(InvalidArguments):
+    """Stack configuration is missing or wrong."""
+
+
+class _Kind(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["managed"]
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+def _stack_file() -> str:
+    return f"Pulumi.{pulumi.get_stack()}.yaml"
+
+
+def load_cluster_config() -> tuple[str, ManagedClusterArgs]:
+    project = pulumi.get_project()
+    subject = f"stack config ({_stack_file()})"
+    key = f"{project}:cluster"
+    raw: Any = pulumi.Config().get_object("cluster")
+    if raw is None:
+        raise ConfigError(subject, [(key, "is not set; add it to the stack file")])
+    if not isinstance(raw, dict):
+        raise ConfigError(subject, [(key, "must be an object with kind, name and arguments")])
+    problems: list[tuple[str, str]] = []
+    head: _Kind | None = None
+    try:
+        head = _Kind.model_validate(raw)
+    except ValidationError as exc:
+        problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
+    body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
+    args: ManagedClusterArgs | None = None
+    try:
+        args = ManagedClusterArgs.model_validate(body)
+    except ValidationError as exc:
+        problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
+    region = pulumi.Config("alicloud").get("region")
+    if region is None:
+        problems.append(("alicloud:region", "is not set; add it to the stack file"))
+    elif args is not None:
+        for i, zone in enumerate(args.network.zones):
+            if not zone.startswith(f"{region}-"):
+                problems.append(
+                    (f"{key}.network.zones.{i}", f"{zone} is not a zone of region {region}")
+                )
+    if problems or head is None or args is None:
+        raise ConfigError(subject, problems)
+    return head.name, args
+
+
+def main() -> None:
+    name, args = load_cluster_config()
+    cluster = ManagedCluster(name, args)
+    pulumi.export("cluster_id", cluster.cluster_id)
+    pulumi.export("vpc_id", cluster.vpc_id)
+    pulumi.export("vswitch_ids", cluster.vswitch_ids)
+    pulumi.export("security_group_id", cluster.security_group_id)
+    pulumi.export("nat_gateway_id", cluster.nat_gateway_id)
+    pulumi.export("api_server_slb_id", cluster.api_server_slb_id)
+    pulumi.export("api_server_endpoint", cluster.api_server_endpoint)
+    pulumi.export("node_role_name", cluster.node_role_name)
+    pulumi.export("ingress_load_balancer_id", cluster.ingress_load_balancer_id)
+    pulumi.export(
+        "scaling_group_ids", {n: p.scaling_group_id for n, p in cluster.node_pools.items()}
+    )
+    pulumi.export("kubeconfig", cluster.kubeconfig)
