@@ -99,6 +99,13 @@ def _zone(value: str) -> str:
     return value
 
 
+def _distinct(keys: list[str], what: str) -> None:
+    """Refuse repeated keys, naming them all."""
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be distinct; repeated: {', '.join(repeated)}")
+
+
 def _tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > TAG_LIMIT - OWNERSHIP_TAG_COUNT:
         raise ValueError(
@@ -203,9 +210,7 @@ class NetworkArgs(_Model):
     def _zones(cls, zones: list[str]) -> list[str]:
         for z in zones:
             _zone(z)
-        dupes = sorted({z for z in zones if zones.count(z) > 1})
-        if dupes:
-            raise ValueError(f"zones must be distinct; repeated: {', '.join(dupes)}")
+        _distinct(zones, "zones")
         return zones
 
     @field_validator("vpc_cidr")
@@ -302,10 +307,7 @@ class SecurityArgs(_Model):
     @field_validator("extra_ingress")
     @classmethod
     def _distinct(cls, rules: list[IngressRule]) -> list[IngressRule]:
-        keys = [r.key for r in rules]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValueError(f"duplicate ingress rules: {', '.join(dupes)}")
+        _distinct([r.key for r in rules], "ingress rules")
         return rules
 
 
@@ -524,10 +526,7 @@ class ClusterArgs(_Model):
     @field_validator("addons")
     @classmethod
     def _addons(cls, addons: list[Addon]) -> list[Addon]:
-        names = [a.name for a in addons]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"addons listed twice: {', '.join(dupes)}")
+        _distinct([a.name for a in addons], "addon names")
         return addons
 
     @model_validator(mode="after")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pulumi
 import pulumi_alicloud as alicloud
 
@@ -36,7 +38,6 @@ class ClusterNetwork(pulumi.ComponentResource):
         self._tags = tags
         self._deletion_protection = deletion_protection
         self._eip_bandwidth = eip_bandwidth
-        child = pulumi.ResourceOptions(parent=self)
 
         if plan.existing_vpc_id is not None:
             self.vpc_id = pulumi.Output.from_input(plan.existing_vpc_id)
@@ -63,27 +64,9 @@ class ClusterNetwork(pulumi.ComponentResource):
             self.node_vswitch_ids = {}
             self.pod_vswitch_ids = {}
             for z in plan.zones:
-                self.node_vswitch_ids[z.zone] = alicloud.vpc.Switch(
-                    f"{name}-node-{z.zone}",
-                    vswitch_name=f"{name}-node-{z.zone}",
-                    vpc_id=vpc.id,
-                    zone_id=z.zone,
-                    cidr_block=str(z.node_cidr),
-                    description=f"Nodes of ACK cluster {name} in {z.zone}",
-                    tags=tags,
-                    opts=child,
-                ).id
+                self.node_vswitch_ids[z.zone] = self._vswitch(vpc, "node", z.zone, z.node_cidr)
                 if z.pod_cidr is not None:
-                    self.pod_vswitch_ids[z.zone] = alicloud.vpc.Switch(
-                        f"{name}-pod-{z.zone}",
-                        vswitch_name=f"{name}-pod-{z.zone}",
-                        vpc_id=vpc.id,
-                        zone_id=z.zone,
-                        cidr_block=str(z.pod_cidr),
-                        description=f"Terway pods of ACK cluster {name} in {z.zone}",
-                        tags=tags,
-                        opts=child,
-                    ).id
+                    self.pod_vswitch_ids[z.zone] = self._vswitch(vpc, "pod", z.zone, z.pod_cidr)
 
         self.nat_gateway_ids = {}
         self.egress = []
@@ -98,6 +81,21 @@ class ClusterNetwork(pulumi.ComponentResource):
                 "nat_gateway_ids": self.nat_gateway_ids,
             }
         )
+
+    def _vswitch(
+        self, vpc: alicloud.vpc.Network, role: str, zone: str, cidr: ipaddress.IPv4Network
+    ) -> pulumi.Output[str]:
+        what = "Nodes" if role == "node" else "Terway pods"
+        return alicloud.vpc.Switch(
+            f"{self._name}-{role}-{zone}",
+            vswitch_name=f"{self._name}-{role}-{zone}",
+            vpc_id=vpc.id,
+            zone_id=zone,
+            cidr_block=str(cidr),
+            description=f"{what} of ACK cluster {self._name} in {zone}",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        ).id
 
     def _egress(self, nat: NatGatewayPlan, plan: NetworkPlan) -> None:
         name, key, child = self._name, nat.key, pulumi.ResourceOptions(parent=self)
