@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import InvalidArguments
+from .gate import GateError, StackContext, Violation, run_gate
 from .testing.fake_cloud import FakeAlibabaCloud
 from .testing.recorder import SECRET, ProgramRun, run_program
 
@@ -124,6 +125,12 @@ def _desecure(value: Any) -> tuple[Any, bool]:
 
 def run_stack(project: Project, stack: str, *, preview: bool) -> ProgramRun:
     config, secret_keys = load_stack_config(project, stack)
+    return _run_program(project, stack, config, secret_keys, preview=preview)
+
+
+def _run_program(
+    project: Project, stack: str, config: dict[str, str], secret_keys: list[str], *, preview: bool
+) -> ProgramRun:
     entry = project.main / "__main__.py" if project.main.is_dir() else project.main
     if not entry.is_file():
         raise PreviewError(f"program {entry} does not exist (see 'main' in Pulumi.yaml)")
@@ -150,20 +157,22 @@ def run_stack(project: Project, stack: str, *, preview: bool) -> ProgramRun:
         sys.path.remove(program_dir)
 
 
-def to_json(run: ProgramRun, *, stack: str, mode: str) -> dict[str, Any]:
+def to_json(
+    run: ProgramRun, *, stack: str, mode: str, violations: Sequence[Violation] = ()
+) -> dict[str, Any]:
     return {
         "stack": stack,
         "mode": mode,
         # Registration order depends on thread timing; URN order is stable across runs.
         "resources": [r.to_json() for r in sorted(run.resources, key=lambda r: r.urn)],
         "outputs": run.stack_outputs,
-        "violations": [],
+        "violations": [v.to_json() for v in violations],
         "summary": {
             "resources": len(run.resources),
             "by_type": dict(sorted(Counter(r.type for r in run.resources).items())),
             "invokes": len(run.invokes),
-            "mandatory": 0,
-            "advisory": 0,
+            "mandatory": sum(v.enforcement == "mandatory" for v in violations),
+            "advisory": sum(v.enforcement == "advisory" for v in violations),
         },
     }
 
@@ -198,6 +207,40 @@ def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
     return "\n".join(lines)
 
 
+def render_violations(violations: Sequence[Violation]) -> str:
+    if not violations:
+        return "Policy packs: no violations."
+    lines = ["Policy violations:"]
+    order = {"mandatory": 0, "advisory": 1}
+    for v in sorted(violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
+        lines.append(f"    [{v.enforcement}] {v.pack}/{v.policy}")
+        lines.append(f"        {v.urn or '(stack)'}")
+        lines += [f"        {line}" for line in v.message.splitlines()]
+    mandatory = sum(v.enforcement == "mandatory" for v in violations)
+    lines.append(f"{mandatory} mandatory, {len(violations) - mandatory} other.")
+    return "\n".join(lines)
+
+
+def _load_pack_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PreviewError(f"policy config {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise PreviewError(f"policy config {path} must be a JSON object")
+    return data
+
+
+def _stack_tags(values: Sequence[str]) -> dict[str, str]:
+    tags = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PreviewError(f"--stack-tag {item!r} must look like KEY=VALUE")
+        tags[key] = value
+    return tags
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ack-preview",
@@ -218,20 +261,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="preview",
         help="preview: IDs and computed values unknown; update: the fake cloud fills them",
     )
+    parser.add_argument(
+        "--policy-pack",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="run this policy pack over the stack, as `pulumi preview --policy-pack` does "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--policy-pack-config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="JSON policy config for the policy pack at the same position (repeatable)",
+    )
+    parser.add_argument(
+        "--stack-tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack tag the policy packs see (repeatable), e.g. environment=prod",
+    )
     ns = parser.parse_args(argv)
+    preview = ns.mode == "preview"
     try:
+        if len(ns.policy_pack_config) > len(ns.policy_pack):
+            raise PreviewError("more --policy-pack-config files than --policy-pack folders")
+        pack_configs = [_load_pack_config(p) for p in ns.policy_pack_config]
+        tags = _stack_tags(ns.stack_tag)
         project = find_project((ns.program or Path.cwd()).resolve())
-        run = run_stack(project, ns.stack, preview=ns.mode == "preview")
-    except (PreviewError, InvalidArguments) as exc:
+        config, secret_keys = load_stack_config(project, ns.stack)
+        run = _run_program(project, ns.stack, config, secret_keys, preview=preview)
+        violations: list[Violation] = []
+        if ns.policy_pack:
+            context = StackContext(project.name, ns.stack, preview, config, tags)
+            violations = run_gate(run, ns.policy_pack, context, pack_configs)
+    except (PreviewError, InvalidArguments, GateError) as exc:
         print(f"ack-preview: {exc}", file=sys.stderr)
         return EXIT_BROKEN
-    except Exception as exc:
+    except Exception as exc:  # any failure of the user's program is reported, not raised
         print(f"ack-preview: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     if ns.json:
-        print(json.dumps(to_json(run, stack=ns.stack, mode=ns.mode), indent=2, sort_keys=True))
+        doc = to_json(run, stack=ns.stack, mode=ns.mode, violations=violations)
+        print(json.dumps(doc, indent=2, sort_keys=True))
     else:
         print(render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode))
+        if ns.policy_pack:
+            print()
+            print(render_violations(violations))
+    if any(v.enforcement == "mandatory" for v in violations):
+        return EXIT_VIOLATIONS
     return EXIT_OK
 
 

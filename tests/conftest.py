@@ -66,3 +66,81 @@ def ancestors(run_: ProgramRun, res: RecordedResource) -> list[RecordedResource]
 @pytest.fixture
 def fake_cloud() -> FakeAlibabaCloud:
     return FakeAlibabaCloud()
+
+
+# --- policy pack ------------------------------------------------------------------------------
+
+from components.gate import PolicyPackProcess, StackContext, Violation  # noqa: E402
+from components.testing.recorder import RecordedResource as _Rec  # noqa: E402
+
+PACK_DIR = ROOT / "policies"
+CONTEXT = StackContext(project="project", stack="test", dry_run=True, config={}, tags={})
+
+
+@pytest.fixture(scope="session")
+def policy_pack():
+    pack = PolicyPackProcess(PACK_DIR, CONTEXT)
+    pack.configure({}, CONTEXT)
+    yield pack
+    pack.close()
+
+
+@pytest.fixture
+def gate(policy_pack):
+    """analyze(run, config=None, context=CONTEXT) -> violations, through the running pack.
+    The pack's configuration is restored to its defaults after each test."""
+    configured = []
+
+    def analyze(run_: ProgramRun, config=None, context: StackContext = CONTEXT) -> list[Violation]:
+        if config is not None or context is not CONTEXT:
+            policy_pack.configure(config or {}, context)
+            configured.append(True)
+        return policy_pack.analyze(run_)
+
+    yield analyze
+    if configured:
+        policy_pack.configure({}, CONTEXT)
+
+
+def resource(
+    type_: str,
+    name: str,
+    props: dict[str, Any] | None = None,
+    *,
+    inside: tuple[str, ...] = (),
+    protect: bool = False,
+    ignore: tuple[str, ...] = (),
+    stack: str = "test",
+) -> _Rec:
+    """A recorded resource as a program would produce it; `inside` lists ancestor types."""
+    qualified = "$".join((*inside, type_))
+    props = props or {}
+    return _Rec(
+        urn=f"urn:pulumi:{stack}::project::{qualified}::{name}",
+        type=type_,
+        name=name,
+        parent="",
+        custom=not type_.startswith("ack:"),
+        protect=protect,
+        inputs=props,
+        dependencies=[],
+        property_dependencies={},
+        ignore_changes=list(ignore),
+        import_id="",
+        provider="",
+        delete_before_replace=False,
+        wire_inputs=props,
+    )
+
+
+def only(*resources: _Rec) -> ProgramRun:
+    return ProgramRun(resources=list(resources), stack_outputs={}, component_outputs={}, invokes=[])
+
+
+def found(violations: list[Violation], level: str | None = None) -> set[tuple[str, str]]:
+    """(policy, resource name) pairs, optionally of one enforcement level."""
+    return {
+        (v.policy, v.urn.rsplit("::", 1)[-1])
+        for v in violations
+        if level is None or v.enforcement == level
+    }

@@ -35,3 +35,27 @@ def test_pulumi_project_points_at_stacks_folder():
     assert meta["main"].rstrip("/") == "stacks" and meta["stackConfigDir"] == "stacks"
     assert meta["runtime"]["name"] == "python"
     assert (ROOT / "stacks" / "__main__.py").is_file()
+
+
+def test_every_policy_is_documented_in_the_readme():
+    from ack_policies import all_policies
+
+    for policy in all_policies():
+        assert f"`{policy.name}`" in README, policy.name
+
+
+def test_workflows_load_and_call_what_exists():
+    workflows = ROOT / ".github" / "workflows"
+    files = sorted(workflows.glob("*.yml"))
+    assert {f.name for f in files} >= {"pull-request.yml", "drift-detection.yml"}
+    for f in files:
+        doc = yaml.safe_load(f.read_text())
+        for job in doc["jobs"].values():
+            for step in job["steps"]:
+                run = step.get("run", "")
+                if ".ci/run" in run:
+                    assert (ROOT / ".ci" / "run").is_file()
+                if "--policy-pack policies" in run:
+                    assert (ROOT / "policies" / "PulumiPolicy.yaml").is_file()
+                for stack in job.get("strategy", {}).get("matrix", {}).get("stack", []):
+                    assert (ROOT / "stacks" / f"Pulumi.{stack}.yaml").is_file(), stack

@@ -16,7 +16,7 @@ from pulumi.runtime.rpc import (
     _special_secret_sig,
     _special_sig_key,
 )
-from pulumi.runtime.settings import SETTINGS, set_root_resource
+from pulumi.runtime.settings import SETTINGS, get_project, get_stack, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -58,6 +58,9 @@ class RecordedResource:
     provider: str
     delete_before_replace: bool
     aliases: list[str] = field(default_factory=list)
+    #: The inputs exactly as sent on the wire (secrets still wrapped, never unwrapped here); for
+    #: forwarding to a policy pack, never for printing.
+    wire_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,7 +81,19 @@ class RecordedResource:
 
 class RecordingMonitor(mocks.MockMonitor):
     """A MockMonitor that keeps each registration request (parents, dependencies, options) and
-    the stack's outputs, which the stock monitor drops."""
+    the stack's outputs, which the stock monitor drops, and makes URNs as the engine does."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: the parent's full qualified type chain, and no root-stack prefix
+        (``urn:pulumi:S::P::ack:index:ManagedCluster$ack:index:NodePool$alicloud:...::n``). The
+        stock mock keeps only the last parent type and prefixes the stack type; policies that
+        read ownership from a URN need the real form. (Same rule as the SDK's ``create_urn``.)"""
+        prefix = ""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                prefix = qualified + "$"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{prefix}{type_}::{name}"
 
     def __init__(self, mock: mocks.Mocks) -> None:
         super().__init__(mock)
@@ -96,6 +111,7 @@ class RecordingMonitor(mocks.MockMonitor):
             custom=bool(request.custom),
             protect=bool(request.protect),
             inputs=sanitize(json_format.MessageToDict(request.object)),
+            wire_inputs=json_format.MessageToDict(request.object),
             dependencies=sorted(request.dependencies),
             property_dependencies={
                 k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())

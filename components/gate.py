@@ -1,0 +1,294 @@
+"""The policy gate: drive policy packs over the analyzer gRPC protocol, as the Pulumi engine does.
+
+Each pack runs as its own process (``python -u -m pulumi.policy ADDRESS PACK_DIR``, the command
+the engine's Python analyzer host runs), prints its port, and is then asked over gRPC for its
+policies (``GetAnalyzerInfo``), configured (``Configure``, ``ConfigureStack``), and fed one
+``Analyze`` call per resource and one ``AnalyzeStack`` call for the whole stack. Nothing here
+imports the rules, so what passes here passes under ``pulumi preview --policy-pack``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from .testing.recorder import ProgramRun, RecordedResource
+
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.DISABLED: "disabled",
+    analyzer_pb2.REMEDIATE: "remediate",
+}
+LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
+START_TIMEOUT = 60.0
+
+
+class GateError(Exception):
+    """A policy pack could not be started, configured or asked."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    pack: str
+    urn: str
+    enforcement: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "policy": self.policy,
+            "pack": self.pack,
+            "urn": self.urn,
+            "enforcement": self.enforcement,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class StackContext:
+    project: str
+    stack: str
+    dry_run: bool
+    config: Mapping[str, str]
+    tags: Mapping[str, str]
+
+
+class PolicyPackProcess:
+    """One running policy pack and a gRPC stub to it."""
+
+    def __init__(self, pack_dir: Path, context: StackContext) -> None:
+        self.pack_dir = pack_dir.resolve()
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+            raise GateError(f"{self.pack_dir} is not a policy pack (no PulumiPolicy.yaml)")
+        env = {
+            **os.environ,
+            "PULUMI_PROJECT": context.project,
+            "PULUMI_STACK": context.stack,
+            "PULUMI_DRY_RUN": "true" if context.dry_run else "false",
+            "PULUMI_CONFIG": json.dumps(dict(context.config)),
+        }
+        # The engine passes its own address for logging; no engine runs here.
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
+            cwd=self.pack_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        port = self._read_port()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        try:
+            self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=START_TIMEOUT)
+        except grpc.RpcError as exc:
+            self.close()
+            raise GateError(f"policy pack {self.pack_dir} did not answer: {exc}") from None
+        self.name = self.info.name
+
+    def _read_port(self) -> int:
+        assert self.process.stdout is not None
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()))  # type: ignore[union-attr]
+        reader.daemon = True
+        reader.start()
+        reader.join(START_TIMEOUT)
+        first = line[0].strip() if line else ""
+        if not first.isdigit():
+            self.process.kill()
+            err = self.process.stderr.read() if self.process.stderr else ""
+            raise GateError(
+                f"policy pack {self.pack_dir} failed to start"
+                + (f": {err.strip()[-2000:]}" if err.strip() else f" (printed {first!r})")
+            )
+        return int(first)
+
+    def configure(self, overrides: Mapping[str, Any], context: StackContext) -> None:
+        """Send every policy's resolved level and properties, as the engine does: defaults from
+        the pack, then its initial config, then the user's policy config file (`all` first)."""
+        initial = dict(self.info.initialConfig)
+        config: dict[str, analyzer_pb2.PolicyConfig] = {}
+        for policy in self.info.policies:
+            level = policy.enforcementLevel
+            props: dict[str, Any] = {}
+            if policy.name in initial:
+                level = initial[policy.name].enforcementLevel or level
+                props.update(json_format.MessageToDict(initial[policy.name].properties))
+            for key in ("all", policy.name):
+                value = overrides.get(key)
+                if isinstance(value, str):
+                    level = _level(value, key)
+                elif isinstance(value, dict):
+                    if "enforcementLevel" in value:
+                        level = _level(value["enforcementLevel"], key)
+                    if key != "all":
+                        props.update({k: v for k, v in value.items() if k != "enforcementLevel"})
+            structure = struct_pb2.Struct()
+            structure.update(props)
+            config[policy.name] = analyzer_pb2.PolicyConfig(
+                enforcementLevel=level, properties=structure
+            )
+        unknown = sorted(set(overrides) - {p.name for p in self.info.policies} - {"all"})
+        if unknown:
+            raise GateError(f"policy config names unknown policies of {self.name}: {unknown}")
+        self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config))
+        self.stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=context.stack,
+                project=context.project,
+                dry_run=context.dry_run,
+                tags=dict(context.tags),
+            )
+        )
+
+    def analyze(self, run: ProgramRun, *, workers: int = 8) -> list[Violation]:
+        """One Analyze call per resource (concurrently, as the engine issues them while it
+        steps through a deployment), then one AnalyzeStack call for the whole stack."""
+        requests = analyze_requests(run)
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                responses = list(pool.map(self.stub.Analyze, requests))
+            responses.append(self.stub.AnalyzeStack(analyze_stack_request(run)))
+        except grpc.RpcError as exc:
+            raise GateError(f"policy pack {self.name} failed while analyzing: {exc}") from None
+        return _violations(self.name, responses)
+
+    def close(self) -> None:
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _level(value: Any, key: str) -> int:
+    if value not in LEVEL_VALUES:
+        raise GateError(f"policy config {key!r}: unknown enforcement level {value!r}")
+    return LEVEL_VALUES[value]
+
+
+def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=r.protect,
+        ignoreChanges=r.ignore_changes,
+        deleteBeforeReplace=r.delete_before_replace,
+        deleteBeforeReplaceDefined=r.delete_before_replace,
+        aliases=r.aliases,
+        parent=r.parent,
+    )
+
+
+def _properties(r: RecordedResource) -> struct_pb2.Struct:
+    return json_format.ParseDict(r.wire_inputs, struct_pb2.Struct())
+
+
+def _provider(
+    r: RecordedResource, by_urn: Mapping[str, RecordedResource]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
+    urn = r.provider.rsplit("::", 1)[0] if r.provider else ""  # a reference is "URN::ID"
+    p = by_urn.get(urn)
+    if p is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=p.type, properties=_properties(p), urn=p.urn, name=p.name
+    )
+
+
+def analyze_requests(run: ProgramRun) -> list[analyzer_pb2.AnalyzeRequest]:
+    by_urn = {r.urn: r for r in run.resources}
+    return [
+        analyzer_pb2.AnalyzeRequest(
+            type=r.type,
+            properties=_properties(r),
+            urn=r.urn,
+            name=r.name,
+            options=_options(r),
+            provider=_provider(r, by_urn),
+        )
+        for r in run.resources
+    ]
+
+
+def analyze_stack_request(run: ProgramRun) -> analyzer_pb2.AnalyzeStackRequest:
+    by_urn = {r.urn: r for r in run.resources}
+    return analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=_properties(r),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                provider=_provider(r, by_urn),
+                parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={
+                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                    for k, v in r.property_dependencies.items()
+                },
+            )
+            for r in run.resources
+        ]
+    )
+
+
+def _violations(pack: str, responses: Iterable[analyzer_pb2.AnalyzeResponse]) -> list[Violation]:
+    return [
+        Violation(
+            policy=d.policyName,
+            pack=d.policyPackName or pack,
+            urn=d.urn,
+            enforcement=LEVELS.get(d.enforcementLevel, str(d.enforcementLevel)),
+            message=d.message,
+        )
+        for response in responses
+        for d in response.diagnostics
+    ]
+
+
+def run_gate(
+    run: ProgramRun,
+    pack_dirs: list[Path],
+    context: StackContext,
+    pack_configs: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Violation]:
+    """Analyze a program run with each pack; returns every diagnostic, packs in given order."""
+    configs = list(pack_configs or [])
+    configs += [{}] * (len(pack_dirs) - len(configs))
+    found: list[Violation] = []
+    packs: list[PolicyPackProcess] = []
+    try:
+        # Packs start in parallel (each imports Pulumi); any that did start are closed below.
+        with ThreadPoolExecutor(max_workers=max(1, len(pack_dirs))) as starter:
+            futures = [starter.submit(PolicyPackProcess, d, context) for d in pack_dirs]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        packs = [f.result() for f in futures if f.exception() is None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+        for pack, config in zip(packs, configs, strict=True):
+            pack.configure(config, context)
+            found += pack.analyze(run)
+    except grpc.RpcError as exc:
+        raise GateError(f"a policy pack failed while being configured: {exc}") from None
+    finally:
+        for pack in packs:
+            pack.close()
+    return found

@@ -1,0 +1,175 @@
+"""What every rule shares: ownership from URNs and parents, the allow-list, rule metadata.
+
+The pack is self-contained (the engine runs it in its own virtualenv), so the few facts it shares
+with the component library are restated here; tests/test_policies.py checks they agree.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeGuard
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+#: Component types of the cluster forms (package "ack").
+CLUSTER_COMPONENT_TYPES = frozenset(
+    {"ack:index:ManagedCluster", "ack:index:DedicatedCluster", "ack:index:ServerlessCluster"}
+)
+#: Ownership tag the components put on every taggable resource.
+CLUSTER_TAG = "ack.pulumi.io/cluster"
+#: Provider types of the cluster resource itself.
+CLUSTER_TYPES = frozenset(
+    {
+        "alicloud:cs/managedKubernetes:ManagedKubernetes",
+        "alicloud:cs/kubernetes:Kubernetes",
+        "alicloud:cs/serverlessKubernetes:ServerlessKubernetes",
+    }
+)
+
+ALLOW_SCHEMA = PolicyConfigSchema(
+    properties={
+        "allow": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "URN glob patterns (fnmatch) of resources this rule accepts as "
+            "exceptions, e.g. 'urn:pulumi:*::*::*alicloud:slb/listener:Listener::legacy-*'.",
+        }
+    }
+)
+
+
+def type_chain(urn: str) -> list[str]:
+    """The types of a resource's ancestors and itself, read from its URN.
+
+    A URN is urn:pulumi:STACK::PROJECT::PARENT-TYPE$...$TYPE::NAME, so even a single-resource
+    Analyze call knows whether the resource lives inside a cluster component."""
+    parts = urn.split("::")
+    return parts[2].split("$") if len(parts) >= 4 else []
+
+
+def in_cluster(urn: str) -> bool:
+    return any(t in CLUSTER_COMPONENT_TYPES for t in type_chain(urn)[:-1])
+
+
+def stack_of(urn: str) -> str:
+    return urn.split("::")[0].removeprefix("urn:pulumi:")
+
+
+def owning_cluster(resource: PolicyResource) -> PolicyResource | None:
+    """The nearest cluster component among a resource's parents, if any."""
+    parent = resource.parent
+    while parent is not None:
+        if parent.resource_type in CLUSTER_COMPONENT_TYPES:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def allowed(config: Mapping[str, Any], urn: str) -> bool:
+    return any(fnmatch.fnmatchcase(urn, pattern) for pattern in config.get("allow") or [])
+
+
+def is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """Props arrive wrapped in pulumi_policy's unknown-checking proxies: Mappings, not dicts."""
+    return isinstance(value, Mapping)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list value (proxied as a Sequence) as a list; a single value as a list of one."""
+    if value is None:
+        return []
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
+def truthy(value: Any) -> bool:
+    """Provider booleans arrive as bools, some as the strings 'true'/'false'."""
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+ResourceCheck = Callable[[ResourceValidationArgs], Iterable[str]]
+StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
+
+
+def _schema(extra: Mapping[str, dict[str, Any]] | None) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={**ALLOW_SCHEMA.properties, **(extra or {})})
+
+
+def resource_rule(
+    name: str,
+    *,
+    description: str,
+    types: Iterable[str] | None,
+    check: ResourceCheck,
+    severity: Severity,
+    remediation: str,
+    mandatory: bool = False,
+    tags: Iterable[str] = (),
+) -> ResourceValidationPolicy:
+    """A resource rule for some provider types (None: every type); `check` yields one message
+    per problem. Resources matching the rule's `allow` patterns are skipped."""
+    wanted = None if types is None else frozenset(types)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if wanted is not None and args.resource_type not in wanted:
+            return
+        if allowed(args.get_config(), args.urn):
+            return
+        for message in check(args):
+            report(message, args.urn)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY,
+        severity=severity,
+        remediation_steps=remediation,
+        tags=sorted(tags),
+        config_schema=_schema(None),
+    )
+
+
+def stack_rule(
+    name: str,
+    *,
+    description: str,
+    check: StackCheck,
+    severity: Severity,
+    remediation: str,
+    mandatory: bool = False,
+    tags: Iterable[str] = (),
+    config: Mapping[str, dict[str, Any]] | None = None,
+) -> StackValidationPolicy:
+    """A stack rule; `check` yields (urn, message) pairs."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        config = args.get_config()
+        for urn, message in check(args):
+            if not allowed(config, urn):
+                report(message, urn)
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY,
+        severity=severity,
+        remediation_steps=remediation,
+        tags=sorted(tags),
+        config_schema=_schema(config),
+    )

@@ -1,0 +1,175 @@
+"""`ack-preview --policy-pack`: the gate as CI runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from components.preview import find_project, main
+
+from .conftest import PACK_DIR, ROOT
+
+STACKS = find_project(ROOT).stacks()
+
+LOOSE_RULE_PROGRAM = textwrap.dedent(
+    """
+    import pulumi_alicloud as alicloud
+    from components import ManagedCluster
+
+    c = ManagedCluster("t", {
+        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+        "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
+                             "key_name": "k"}},
+    })
+    alicloud.ecs.SecurityGroupRule(
+        "loose", security_group_id=c.security_group_id, type="ingress", ip_protocol="tcp",
+        port_range="8443/8443", cidr_ip="10.9.0.0/16",
+    )
+    """
+)
+
+
+@pytest.fixture
+def drifting_project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: drift\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(LOOSE_RULE_PROGRAM)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    return tmp_path
+
+
+def gate_json(capsys, project: Path, *extra: str) -> tuple[int, dict]:
+    rc = main(["dev", "--program", str(project), "--json", "--policy-pack", str(PACK_DIR), *extra])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_passes_the_gate(capsys, stack):
+    rc = main([stack, "--program", str(ROOT), "--json", "--policy-pack", str(PACK_DIR)])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert doc["summary"]["mandatory"] == 0
+    assert [v for v in doc["violations"] if v["enforcement"] == "mandatory"] == []
+
+
+def test_a_mandatory_violation_fails_the_gate_with_exit_1(capsys, drifting_project):
+    rc, doc = gate_json(capsys, drifting_project)
+    assert rc == 1
+    mandatory = [v for v in doc["violations"] if v["enforcement"] == "mandatory"]
+    assert len(mandatory) == 1
+    v = mandatory[0]
+    assert set(v) == {"policy", "pack", "urn", "enforcement", "message"}
+    assert v["policy"] == "ack-no-loose-attachments-to-cluster-resources"
+    assert v["pack"] == "ack-guardrails"
+    assert v["urn"].endswith("alicloud:ecs/securityGroupRule:SecurityGroupRule::loose")
+    assert doc["summary"]["mandatory"] == 1
+    assert doc["summary"]["advisory"] == len(doc["violations"]) - 1
+
+
+def test_text_report_names_rule_resource_and_fix(capsys, drifting_project):
+    rc = main(["dev", "--program", str(drifting_project), "--policy-pack", str(PACK_DIR)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "[mandatory] ack-guardrails/ack-no-loose-attachments-to-cluster-resources" in out
+    assert "security.extra_ingress" in out
+    assert "1 mandatory" in out
+
+
+def test_policy_config_file_accepts_an_exception(capsys, drifting_project, tmp_path):
+    config = tmp_path / "policy-config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "ack-no-loose-attachments-to-cluster-resources": {
+                    "allow": ["*SecurityGroupRule::loose"]
+                }
+            }
+        )
+    )
+    rc, doc = gate_json(capsys, drifting_project, "--policy-pack-config", str(config))
+    assert rc == 0 and doc["summary"]["mandatory"] == 0
+
+
+def test_each_pack_given_is_run(capsys, drifting_project):
+    rc, doc = gate_json(capsys, drifting_project, "--policy-pack", str(PACK_DIR))
+    assert rc == 1
+    assert doc["summary"]["mandatory"] == 2  # the same pack twice reports twice
+
+
+def test_a_broken_pack_is_exit_2_with_its_error(capsys, drifting_project, tmp_path):
+    pack = tmp_path / "broken-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text("raise ImportError('no such rule module')\n")
+    rc = main(["dev", "--program", str(drifting_project), "--policy-pack", str(pack)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "failed to start" in err and "no such rule module" in err
+
+
+def test_a_folder_that_is_not_a_pack_is_exit_2(capsys, drifting_project, tmp_path):
+    rc = main(["dev", "--program", str(drifting_project), "--policy-pack", str(tmp_path)])
+    assert rc == 2
+    assert "not a policy pack" in capsys.readouterr().err
+
+
+def test_unknown_policy_in_config_is_exit_2(capsys, drifting_project, tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"no-such-rule": "mandatory"}))
+    rc = main(
+        [
+            "dev",
+            "--program",
+            str(drifting_project),
+            "--policy-pack",
+            str(PACK_DIR),
+            "--policy-pack-config",
+            str(config),
+        ]
+    )
+    assert rc == 2
+    assert "no-such-rule" in capsys.readouterr().err
+
+
+def test_the_gate_does_not_import_the_rules():
+    """What passes here passes under `pulumi preview --policy-pack`: the gate only speaks the
+    analyzer protocol to a separate process."""
+    source = (ROOT / "components" / "gate.py").read_text() + (
+        ROOT / "components" / "preview.py"
+    ).read_text()
+    assert "ack_policies" not in source and "pulumi_policy" not in source
+
+
+def test_pack_copy_with_secret_config_never_prints_the_secret(capsys, tmp_path):
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    stack = tmp_path / "stacks" / "Pulumi.managed-dev.yaml"
+    text = stack.read_text().replace(
+        "key_name: dev-nodes",
+        "password: {secure: v1:AAAAsecret}\n"
+        "        auto_repair: false\n        auto_upgrade: false",
+    )
+    stack.write_text(text)
+    main(["managed-dev", "--program", str(tmp_path), "--json", "--policy-pack", str(PACK_DIR)])
+    out = capsys.readouterr()
+    assert "Offline-Secret-0" not in out.out + out.err
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_example_policy_config_is_valid(capsys, stack):
+    config = PACK_DIR / "config.example.json"
+    rc = main(
+        [
+            stack,
+            "--program",
+            str(ROOT),
+            "--policy-pack",
+            str(PACK_DIR),
+            "--policy-pack-config",
+            str(config),
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err

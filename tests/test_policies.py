@@ -1,0 +1,533 @@
+"""Every rule of the policy pack, through the real analyzer server: a compliant case, then each
+way to violate it, asserting the exact rule and resource."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pulumi.runtime.proto import analyzer_pb2
+
+from components import naming
+from components.gate import StackContext
+
+from .conftest import CONTEXT, found, only, resource
+
+MC = ("ack:index:ManagedCluster",)
+MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+SK = "alicloud:cs/serverlessKubernetes:ServerlessKubernetes"
+POOL = "alicloud:cs/nodePool:NodePool"
+RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
+DISK = "alicloud:ecs/ecsDisk:EcsDisk"
+KEY = "alicloud:kms/key:Key"
+
+GOOD_CLUSTER = {
+    "slbInternetEnabled": False,
+    "deletionProtection": True,
+    "clusterSpec": "ack.pro.small",
+    "encryptionProviderKey": "key-1",
+    "auditLogConfig": {"enabled": True},
+    "controlPlaneLogComponents": ["apiserver", "kcm"],
+    "podCidr": "172.20.0.0/16",
+    "addons": [{"name": "flannel"}],
+}
+GOOD_POOL = {
+    "systemDiskEncrypted": True,
+    "dataDisks": [{"encrypted": "true", "size": 100}],
+    "management": {"enable": True, "autoRepair": True},
+}
+SCOPED_DOC = json.dumps(
+    {"Statement": [{"Effect": "Allow", "Action": ["ecs:Describe*"], "Resource": "*"}]}
+)
+STAR_LIST_DOC = json.dumps({"Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]})
+GOOD_KEY = {"automaticRotation": "Enabled", "status": "Enabled", "deletionProtection": "Enabled"}
+
+
+def cluster(name="c", inside=MC, **changes):
+    return resource(MK, name, {**GOOD_CLUSTER, **changes}, inside=inside)
+
+
+def sg_rule(name, cidr="0.0.0.0/0", protocol="tcp", ports="22/22", **extra):
+    props = {"type": "ingress", "ipProtocol": protocol, "portRange": ports, "cidrIp": cidr}
+    return resource(RULE, name, {**props, **extra})
+
+
+@dataclass
+class Case:
+    rule: str
+    id: str
+    resources: list
+    violating: set[str]  # names of the resources the rule must flag, exactly
+    config: dict[str, Any] | None = None
+    context: StackContext = field(default=CONTEXT)
+
+
+def stack_with_zones(stack: str, zones: list[str]):
+    switches = [
+        resource("alicloud:vpc/switch:Switch", f"sw{i}", {"zoneId": z}, inside=MC, stack=stack)
+        for i, z in enumerate(zones)
+    ]
+    c = resource(
+        MK, "c", {**GOOD_CLUSTER, "vswitchIds": ["x"] * len(zones)}, inside=MC, stack=stack
+    )
+    c.property_dependencies = {"vswitchIds": [s.urn for s in switches]}
+    return [*switches, c]
+
+
+CASES = [
+    # ownership
+    Case(
+        "ack-cluster-resources-declared-through-components",
+        "cluster in component",
+        [cluster()],
+        set(),
+    ),
+    Case(
+        "ack-cluster-resources-declared-through-components",
+        "loose cluster",
+        [cluster(inside=())],
+        {"c"},
+    ),
+    Case(
+        "ack-cluster-resources-declared-through-components",
+        "loose resource claiming ownership",
+        [resource("alicloud:vpc/network:Network", "v", {"tags": {naming.CLUSTER_TAG: "dev"}})],
+        {"v"},
+    ),
+    Case(
+        "ack-cluster-resources-declared-through-components",
+        "loose untagged resource",
+        [resource("alicloud:vpc/network:Network", "v", {"tags": {"team": "x"}})],
+        set(),
+    ),
+    Case(
+        "ack-owned-resources-ignore-only-component-fields",
+        "autoscaler field",
+        [
+            resource(
+                POOL, "p", GOOD_POOL, inside=(*MC, "ack:index:NodePool"), ignore=("desiredSize",)
+            )
+        ],
+        set(),
+    ),
+    Case(
+        "ack-owned-resources-ignore-only-component-fields",
+        "other pool field",
+        [
+            resource(
+                POOL, "p", GOOD_POOL, inside=(*MC, "ack:index:NodePool"), ignore=("instanceTypes",)
+            )
+        ],
+        {"p"},
+    ),
+    Case(
+        "ack-owned-resources-ignore-only-component-fields",
+        "owned security group",
+        [resource("alicloud:ecs/securityGroup:SecurityGroup", "sg", inside=MC, ignore=("tags",))],
+        {"sg"},
+    ),
+    Case(
+        "ack-owned-resources-ignore-only-component-fields",
+        "loose resource is not judged",
+        [resource("alicloud:ecs/securityGroup:SecurityGroup", "sg", ignore=("tags",))],
+        set(),
+    ),
+    Case(
+        "ack-stateful-resources-deletion-protected",
+        "all protected",
+        [
+            resource("alicloud:vpc/network:Network", "vpc", inside=MC, protect=True),
+            resource(
+                "alicloud:vpc/natGateway:NatGateway", "nat", {"deletionProtection": True}, inside=MC
+            ),
+            resource(
+                "alicloud:ecs/eipAddress:EipAddress", "eip", {"deletionProtection": True}, inside=MC
+            ),
+            resource(KEY, "key", GOOD_KEY),
+            cluster(),
+        ],
+        set(),
+    ),
+    Case(
+        "ack-stateful-resources-deletion-protected",
+        "each unprotected",
+        [
+            resource("alicloud:vpc/network:Network", "vpc", inside=MC),
+            resource(
+                "alicloud:vpc/natGateway:NatGateway",
+                "nat",
+                {"deletionProtection": False},
+                inside=MC,
+            ),
+            resource("alicloud:ecs/eipAddress:EipAddress", "eip", {}, inside=MC),
+            resource(KEY, "key", {**GOOD_KEY, "deletionProtection": "Disabled"}),
+            cluster(deletionProtection=False),
+        ],
+        {"vpc", "nat", "eip", "key", "c"},
+    ),
+    Case(
+        "ack-stateful-resources-deletion-protected",
+        "protect option suffices",
+        [cluster(deletionProtection=False), resource(KEY, "key", {}, protect=True)],
+        {"c"},
+    ),
+    Case(
+        "ack-stateful-resources-deletion-protected",
+        "loose VPC not judged",
+        [resource("alicloud:vpc/network:Network", "vpc")],
+        set(),
+    ),
+    Case(
+        "ack-stateful-resources-deletion-protected",
+        "decommissioning by allow-list",
+        [cluster(deletionProtection=False)],
+        set(),
+        config={"ack-stateful-resources-deletion-protected": {"allow": ["*ManagedKubernetes::c"]}},
+    ),
+    # network
+    Case("ack-api-server-not-public", "private", [cluster()], set()),
+    Case("ack-api-server-not-public", "public", [cluster(slbInternetEnabled=True)], {"c"}),
+    Case(
+        "ack-api-server-not-public",
+        "provider default is public",
+        [
+            resource(
+                MK,
+                "c",
+                {k: v for k, v in GOOD_CLUSTER.items() if k != "slbInternetEnabled"},
+                inside=MC,
+            )
+        ],
+        {"c"},
+    ),
+    Case(
+        "ack-api-server-not-public",
+        "serverless default private, explicit public",
+        [resource(SK, "s1", {}), resource(SK, "s2", {"endpointPublicAccessEnabled": True})],
+        {"s2"},
+    ),
+    Case(
+        "ack-api-server-not-public",
+        "allowed by config",
+        [cluster(slbInternetEnabled=True)],
+        set(),
+        config={"ack-api-server-not-public": {"allow": ["urn:pulumi:test::*::c"]}},
+    ),
+    Case(
+        "security-group-no-world-open-ingress",
+        "compliant rules",
+        [
+            sg_rule("https", ports="443/443"),
+            sg_rule("ssh-office", cidr="10.0.0.0/8"),
+            sg_rule("egress", protocol="all", ports="-1/-1", type="egress"),
+            sg_rule("deny-ssh", policy="drop"),
+        ],
+        set(),
+    ),
+    Case(
+        "security-group-no-world-open-ingress",
+        "each world-open shape",
+        [
+            sg_rule("ssh"),
+            sg_rule("rdp", ports="3389/3389"),
+            sg_rule("range-over-ssh", ports="20/30"),
+            sg_rule("all-tcp", ports="1/65535"),
+            sg_rule("all", protocol="all", ports="-1/-1"),
+            sg_rule("ssh-v6", cidr=None, ipv6CidrIp="::/0"),
+        ],
+        {"ssh", "rdp", "range-over-ssh", "all-tcp", "all", "ssh-v6"},
+    ),
+    Case(
+        "alb-acl-restricts-access",
+        "entries",
+        [
+            resource(
+                "alicloud:alb/aclEntryAttachment:AclEntryAttachment",
+                "office",
+                {"entry": "10.0.0.0/8"},
+            ),
+            resource(
+                "alicloud:alb/aclEntryAttachment:AclEntryAttachment",
+                "world",
+                {"entry": "0.0.0.0/0"},
+            ),
+        ],
+        {"world"},
+    ),
+    Case(
+        "slb-tls-cipher-policy-secure",
+        "versions",
+        [
+            resource(
+                "alicloud:slb/tlsCipherPolicy:TlsCipherPolicy",
+                "modern",
+                {"tlsVersions": ["TLSv1.2", "TLSv1.3"]},
+            ),
+            resource(
+                "alicloud:slb/tlsCipherPolicy:TlsCipherPolicy",
+                "legacy",
+                {"tlsVersions": ["TLSv1.0", "TLSv1.2"]},
+            ),
+        ],
+        {"legacy"},
+    ),
+    # identity
+    Case(
+        "ram-no-administrator-access",
+        "least privilege",
+        [
+            resource(
+                "alicloud:ram/policy:Policy",
+                "p",
+                {"policyDocument": SCOPED_DOC},
+            ),
+            resource(
+                "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+                "a",
+                {"policyName": "AliyunOSSReadOnlyAccess", "policyType": "System"},
+            ),
+        ],
+        set(),
+    ),
+    Case(
+        "ram-no-administrator-access",
+        "each admin grant",
+        [
+            resource(
+                "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+                "admin",
+                {"policyName": "AdministratorAccess", "policyType": "System"},
+            ),
+            resource(
+                "alicloud:ram/userPolicyAttachment:UserPolicyAttachment",
+                "ramfull",
+                {"policyName": "AliyunRAMFullAccess", "policyType": "System"},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "star",
+                {"policyDocument": '{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}'},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "star-list",
+                {"policyDocument": STAR_LIST_DOC},
+            ),
+        ],
+        {"admin", "ramfull", "star", "star-list"},
+    ),
+    # encryption
+    Case(
+        "disks-encrypted",
+        "encrypted",
+        [
+            resource(POOL, "p", GOOD_POOL),
+            resource(DISK, "d", {"encrypted": True}),
+            resource(DISK, "from-snapshot", {"snapshotId": "s-1"}),
+            resource("alicloud:ecs/instance:Instance", "i", {"systemDiskEncrypted": True}),
+        ],
+        set(),
+    ),
+    Case(
+        "disks-encrypted",
+        "each unencrypted disk",
+        [
+            resource(POOL, "p-system", {**GOOD_POOL, "systemDiskEncrypted": False}),
+            resource(POOL, "p-data", {**GOOD_POOL, "dataDisks": [{"encrypted": "false"}]}),
+            resource(DISK, "d", {"encrypted": False}),
+            resource(
+                "alicloud:ecs/ecsLaunchTemplate:EcsLaunchTemplate",
+                "lt",
+                {"dataDisks": [{"size": 40}]},
+            ),
+            resource("alicloud:ecs/instance:Instance", "i", {}),
+        ],
+        {"p-system", "p-data", "d", "lt", "i"},
+    ),
+    Case(
+        "disks-encrypted-with-customer-key",
+        "cmk",
+        [
+            resource(DISK, "cmk", {"encrypted": True, "kmsKeyId": "key-1"}),
+            resource(DISK, "default-key", {"encrypted": True}),
+        ],
+        {"default-key"},
+    ),
+    Case(
+        "ack-pro-cluster-secrets-encrypted",
+        "specs",
+        [
+            cluster("pro-kms"),
+            cluster("pro-plain", encryptionProviderKey=None),
+            cluster("standard", clusterSpec="ack.standard", encryptionProviderKey=None),
+        ],
+        {"pro-plain"},
+    ),
+    Case(
+        "kms-key-rotation-enabled",
+        "rotation",
+        [
+            resource(KEY, "rotating", GOOD_KEY),
+            resource(KEY, "static", {**GOOD_KEY, "automaticRotation": "Disabled"}),
+        ],
+        {"static"},
+    ),
+    Case(
+        "kms-key-enabled",
+        "status",
+        [
+            resource(KEY, "on", GOOD_KEY),
+            resource(KEY, "default", {"deletionProtection": "Enabled"}),
+            resource(KEY, "off", {**GOOD_KEY, "status": "Disabled"}),
+        ],
+        {"off"},
+    ),
+    # reliability
+    Case(
+        "ack-node-pool-auto-repair",
+        "management",
+        [
+            resource(POOL, "repairing", GOOD_POOL),
+            resource(
+                POOL, "off", {**GOOD_POOL, "management": {"enable": True, "autoRepair": False}}
+            ),
+            resource(POOL, "unmanaged", {k: v for k, v in GOOD_POOL.items() if k != "management"}),
+        ],
+        {"off", "unmanaged"},
+    ),
+    Case(
+        "ack-cluster-audit-and-control-plane-logs",
+        "logs",
+        [
+            cluster("logged"),
+            cluster("no-audit", auditLogConfig={"enabled": False}),
+            cluster("no-apiserver", controlPlaneLogComponents=["kcm"]),
+        ],
+        {"no-audit", "no-apiserver"},
+    ),
+    Case(
+        "ack-cluster-uses-terway-or-flannel",
+        "plugins",
+        [
+            cluster("flannel"),
+            cluster(
+                "terway", podCidr=None, podVswitchIds=["vsw-1"], addons=[{"name": "terway-eniip"}]
+            ),
+            cluster("no-pod-network", podCidr=None),
+            cluster("no-addon", addons=[{"name": "csi-plugin"}]),
+        ],
+        {"no-pod-network", "no-addon"},
+    ),
+    Case(
+        "ack-production-clusters-span-zones",
+        "prod in two zones",
+        stack_with_zones("prod-eu", ["a", "b"]),
+        set(),
+    ),
+    Case(
+        "ack-production-clusters-span-zones",
+        "prod in one zone",
+        stack_with_zones("prod-eu", ["a", "a"]),
+        {"c"},
+    ),
+    Case(
+        "ack-production-clusters-span-zones",
+        "dev in one zone",
+        stack_with_zones("dev", ["a"]),
+        set(),
+    ),
+    Case(
+        "ack-production-clusters-span-zones",
+        "prod by stack tag",
+        stack_with_zones("test", ["a"]),
+        {"c"},
+        context=StackContext("project", "test", True, {}, {"environment": "production"}),
+    ),
+    Case(
+        "ack-production-clusters-span-zones",
+        "prod by configured pattern",
+        stack_with_zones("live-1", ["a"]),
+        {"c"},
+        config={"ack-production-clusters-span-zones": {"productionStacks": ["live-*"]}},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}: {c.id}" for c in CASES])
+def test_rule(gate, case: Case):
+    violations = gate(only(*case.resources), config=case.config, context=case.context)
+    flagged = {name for policy, name in found(violations) if policy == case.rule}
+    assert flagged == case.violating
+
+
+def test_a_fully_compliant_cluster_triggers_nothing(gate):
+    assert gate(only(cluster(), resource(POOL, "p", GOOD_POOL, inside=MC))) == []
+
+
+def test_one_resource_with_several_problems_gets_one_message_each(gate):
+    v = gate(only(cluster(auditLogConfig={"enabled": False}, controlPlaneLogComponents=[])))
+    logs = [x for x in v if x.policy == "ack-cluster-audit-and-control-plane-logs"]
+    assert len(logs) == 2
+
+
+# --- levels and configuration ----------------------------------------------------------------
+
+MANDATORY = {
+    "ack-cluster-resources-declared-through-components",
+    "ack-no-loose-attachments-to-cluster-resources",
+    "ack-owned-resources-ignore-only-component-fields",
+    "ack-stateful-resources-deletion-protected",
+    "ack-api-server-not-public",
+    "security-group-no-world-open-ingress",
+    "ram-no-administrator-access",
+}
+
+
+def test_pack_metadata_says_what_each_rule_requires(policy_pack):
+    info = policy_pack.info
+    assert info.name == "ack-guardrails"
+    names = [p.name for p in info.policies]
+    assert len(names) == len(set(names)) >= 18
+    for p in info.policies:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", p.name), p.name
+        assert p.description.endswith(".") and p.description[0].isupper(), p.name
+        assert p.remediation_steps, p.name
+        assert p.severity != analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED, p.name
+        assert "allow" in json_props(p), p.name
+    mandatory = {p.name for p in info.policies if p.enforcementLevel == analyzer_pb2.MANDATORY}
+    assert mandatory == MANDATORY
+
+
+def json_props(policy) -> dict:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(policy.configSchema.properties)
+
+
+def test_checkov_references_are_tagged(policy_pack):
+    tags = {p.name: set(p.tags) for p in policy_pack.info.policies}
+    assert {"CKV_ALI_2", "CKV_ALI_3"} <= tags["security-group-no-world-open-ingress"]
+    assert {"CKV_ALI_7", "CKV_ALI_32"} <= tags["disks-encrypted"]
+    assert "CKV_ALI_31" in tags["ack-node-pool-auto-repair"]
+    assert "CKV_ALI_27" in tags["kms-key-rotation-enabled"]
+
+
+def test_levels_are_overridable_by_policy_config(gate):
+    public = only(cluster(slbInternetEnabled=True))
+    assert found(gate(public), "mandatory") == {("ack-api-server-not-public", "c")}
+    lowered = gate(public, config={"ack-api-server-not-public": "advisory"})
+    assert found(lowered, "mandatory") == set()
+    assert ("ack-api-server-not-public", "c") in found(lowered, "advisory")
+    assert gate(public, config={"all": "disabled"}) == []
+    raised = gate(only(cluster(encryptionProviderKey=None)), config={"all": "mandatory"})
+    assert ("ack-pro-cluster-secrets-encrypted", "c") in found(raised, "mandatory")
+
+
+def test_the_pack_is_self_contained_but_agrees_with_the_library():
+    import ack_policies._common as common
+
+    assert common.CLUSTER_TAG == naming.CLUSTER_TAG
+    assert naming.MANAGED_CLUSTER_TYPE in common.CLUSTER_COMPONENT_TYPES
