@@ -11,6 +11,7 @@ from .args import (
     NetworkArgs,
     NodePoolArgs,
     SecurityArgs,
+    ServerlessClusterArgs,
     Taint,
 )
 from .errors import InvalidArguments
@@ -19,6 +20,7 @@ from .managed import ManagedCluster
 from .network import ClusterNetwork
 from .node_pool import NodePool
 from .security import ClusterSecurityGroup
+from .serverless import ServerlessCluster
 
 __all__ = [
     "Autoscaling",
@@ -37,6 +39,8 @@ __all__ = [
     "NodePoolArgs",
     "NodeRole",
     "SecurityArgs",
+    "ServerlessCluster",
+    "ServerlessClusterArgs",
     "Taint",
 ]
 __version__ = "0.1.0"

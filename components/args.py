@@ -505,6 +505,9 @@ class ClusterArgs(_Model):
         default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
     )
     addons: list[Addon] = Field(default_factory=list, description="Create-only ACK addons.")
+    ingress: Ingress | None = Field(
+        default=None, description="An ingress load balancer the component owns."
+    )
     tags: Tags
     kubeconfig_minutes: int = Field(
         default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
@@ -566,7 +569,6 @@ class ManagedClusterArgs(ClusterArgs):
     )
     node_cidr_mask: int = Field(default=26, ge=24, le=28, description="Flannel per-node mask.")
     node_pools: NodePools
-    ingress: Ingress | None = None
 
     @field_validator("pod_cidr")
     @classmethod
@@ -611,3 +613,52 @@ class ManagedClusterArgs(ClusterArgs):
     @property
     def wants_pod_vswitches(self) -> bool:
         return self.network_plugin == "terway"
+
+
+#: Arguments that only make sense where there are nodes; refused on a serverless cluster with a
+#: message that says why, instead of a bare "extra inputs are not permitted".
+NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_mask")
+
+
+class ServerlessClusterArgs(ClusterArgs):
+    """Arguments of :class:`components.ServerlessCluster`."""
+
+    cluster_spec: Literal["ack.standard", "ack.pro.small"] = Field(default="ack.pro.small")
+    service_discovery: Literal["managed-coredns", "none"] = Field(
+        default="managed-coredns",
+        description="DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then "
+        "cannot resolve Service names).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nodes(cls, data: object) -> object:
+        if isinstance(data, dict):
+            given = [k for k in NODE_ONLY_ARGUMENTS if k in data]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: a ServerlessCluster runs every pod on ECI and has no "
+                    "nodes, node pools or node network plugin; remove them, or use "
+                    "ManagedCluster for nodes"
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _serverless_rules(self) -> ServerlessClusterArgs:
+        problems = []
+        if self.secrets_encryption_kms_key_id and self.cluster_spec != "ack.pro.small":
+            problems.append(
+                "secrets_encryption_kms_key_id needs cluster_spec ack.pro.small (Serverless Pro)"
+            )
+        if self.network.pod_vswitch_cidrs or (
+            self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
+        ):
+            problems.append(
+                "pod vSwitches are for Terway nodes; ECI pods use the cluster vSwitches "
+                "(network.zones / node vSwitches)"
+            )
+        if any(a.name == "managed-coredns" for a in self.addons):
+            problems.append("managed-coredns is chosen by service_discovery, not addons")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

@@ -1,19 +1,32 @@
-"""What the three cluster forms share on the registering side: the foundation (network, firewall,
-node role), the kubeconfig and the Kubernetes provider."""
+"""What the cluster forms share on the registering side: the foundation (network, firewall, node
+role), the control-plane arguments common to every `cs.ManagedKubernetes` profile, the ingress
+load balancer, the kubeconfig, the Kubernetes provider and the outputs.
+
+The forms differ only where the cloud differs (pod network, nodes, profile); everything else is
+here once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from .args import ClusterArgs
+from .args import Addon, ClusterArgs
 from .identity import NodeRole
 from .network import ClusterNetwork
 from .plan.cluster import ClusterPlan
 from .security import ClusterSecurityGroup
+
+#: Annotations by which the cloud controller manager adopts an existing load balancer for a
+#: Service instead of creating one nobody tracks.
+LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
+LB_OVERRIDE_ANNOTATION = (
+    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
+)
 
 
 @dataclass
@@ -23,7 +36,7 @@ class Foundation:
     node_role: NodeRole | None
 
     def node_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
-        """Node vSwitch IDs in the order the user listed the zones."""
+        """Cluster (node or ECI) vSwitch IDs in the order the user listed the zones."""
         return [self.network.node_vswitch_ids[z.zone] for z in plan.network.zones]
 
     def pod_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
@@ -31,45 +44,208 @@ class Foundation:
         return [ids[z.zone] for z in plan.network.zones if z.zone in ids]
 
 
-def build_foundation(
-    parent: pulumi.ComponentResource, plan: ClusterPlan, args: ClusterArgs, *, node_role: bool
-) -> Foundation:
-    child = pulumi.ResourceOptions(parent=parent)
-    network = ClusterNetwork(
-        plan.name,
-        plan.network,
-        tags=plan.tags,
-        eip_bandwidth=args.network.nat_eip_bandwidth,
-        deletion_protection=args.deletion_protection,
-        opts=child,
-    )
-    security_group = ClusterSecurityGroup(
-        plan.name, vpc_id=network.vpc_id, rules=plan.rules, tags=plan.tags, opts=child
-    )
-    role = NodeRole(plan.name, tags=plan.tags, opts=child) if node_role else None
-    return Foundation(network=network, security_group=security_group, node_role=role)
+def addon_args(addons: list[Addon]) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
+    return [
+        alicloud.cs.ManagedKubernetesAddonArgs(
+            name=x.name, config=x.config, version=x.version, disabled=x.disabled
+        )
+        for x in addons
+    ]
 
 
-def fetch_kubeconfig(
-    parent: pulumi.Resource, cluster_id: pulumi.Output[str], minutes: int
-) -> pulumi.Output[str]:
-    """A fresh, expiring admin kubeconfig, fetched on every run and kept secret (the provider
-    does not mark it secret itself)."""
-    credential = alicloud.cs.get_cluster_credential_output(
-        cluster_id=cluster_id,
-        temporary_duration_minutes=minutes,
-        opts=pulumi.InvokeOutputOptions(parent=parent),
-    )
-    # In a preview the invoke is skipped (the cluster ID is unknown) and its result carries no
-    # dependency on the cluster; joining it with the ID keeps the edge in preview and update
-    # alike, so whatever consumes the kubeconfig is ordered after the cluster in both.
-    kubeconfig = pulumi.Output.all(cluster_id, credential.kube_config).apply(lambda v: v[1])
-    return pulumi.Output.secret(kubeconfig)
+class ClusterComponent(pulumi.ComponentResource):
+    """Base of the cluster components. Subclasses validate and plan first (pure), then call
+    ``super().__init__`` and the helpers below, so nothing registers before input is valid."""
 
+    cluster_id: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    vswitch_ids: pulumi.Output[list[str]]
+    security_group_id: pulumi.Output[str]
+    nat_gateway_id: pulumi.Output[str | None]
+    nat_gateway_ids: dict[str, pulumi.Output[str]]
+    api_server_slb_id: pulumi.Output[str]
+    api_server_endpoint: pulumi.Output[str]
+    ingress_load_balancer_id: pulumi.Output[str | None]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
 
-def kubernetes_provider(
-    parent: pulumi.Resource, name: str, kubeconfig: pulumi.Output[str]
-) -> k8s.Provider:
-    return k8s.Provider(
-        f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=parent)
-    )
+    def _foundation(self, plan: ClusterPlan, args: ClusterArgs, *, node_role: bool) -> Foundation:
+        child = pulumi.ResourceOptions(parent=self)
+        network = ClusterNetwork(
+            plan.name,
+            plan.network,
+            tags=plan.tags,
+            eip_bandwidth=args.network.nat_eip_bandwidth,
+            deletion_protection=args.deletion_protection,
+            vswitch_label=plan.vswitch_label,
+            opts=child,
+        )
+        security_group = ClusterSecurityGroup(
+            plan.name, vpc_id=network.vpc_id, rules=plan.rules, tags=plan.tags, opts=child
+        )
+        role = NodeRole(plan.name, tags=plan.tags, opts=child) if node_role else None
+        return Foundation(network=network, security_group=security_group, node_role=role)
+
+    @staticmethod
+    def _control_plane_args(
+        a: ClusterArgs, plan: ClusterPlan, foundation: Foundation
+    ) -> dict[str, Any]:
+        """`cs.ManagedKubernetes` arguments every profile takes the same way."""
+        logs = a.control_plane_logs
+        window = a.maintenance_window
+        return dict(
+            name=plan.name,
+            version=a.kubernetes_version,
+            vswitch_ids=foundation.node_vswitch_ids(plan),
+            service_cidr=a.service_cidr,
+            # Egress is ours (ClusterNetwork), not a side effect ACK creates and deletes.
+            new_nat_gateway=False,
+            slb_internet_enabled=a.public_api_server,
+            security_group_id=foundation.security_group.security_group_id,
+            deletion_protection=a.deletion_protection,
+            enable_rrsa=a.rrsa,
+            encryption_provider_key=a.secrets_encryption_kms_key_id,
+            disable_encryption=False if a.secrets_encryption_kms_key_id else None,
+            control_plane_log_components=list(logs.components) if logs else None,
+            control_plane_log_ttl=str(logs.ttl_days) if logs else None,
+            control_plane_log_project=logs.project if logs else None,
+            audit_log_config=alicloud.cs.ManagedKubernetesAuditLogConfigArgs(
+                enabled=a.audit_log.enabled, sls_project_name=a.audit_log.project
+            ),
+            maintenance_window=(
+                alicloud.cs.ManagedKubernetesMaintenanceWindowArgs(
+                    enable=True,
+                    weekly_period=window.weekly_period,
+                    maintenance_time=window.maintenance_time,
+                    duration=f"{window.duration_hours}h",
+                )
+                if window
+                else None
+            ),
+            operation_policy=(
+                alicloud.cs.ManagedKubernetesOperationPolicyArgs(
+                    cluster_auto_upgrade=alicloud.cs.ManagedKubernetesOperationPolicyClusterAutoUpgradeArgs(
+                        enabled=True, channel=a.auto_upgrade_channel
+                    )
+                )
+                if a.auto_upgrade_channel
+                else None
+            ),
+            # Certificates belong in the expiring kubeconfig, not in Pulumi state.
+            skip_set_certificate_authority=True,
+            tags=plan.tags,
+        )
+
+    def _access(
+        self, cluster: alicloud.cs.ManagedKubernetes, a: ClusterArgs, plan: ClusterPlan
+    ) -> None:
+        """The kubeconfig (fresh each run, expiring, secret) and a provider built from it."""
+        credential = alicloud.cs.get_cluster_credential_output(
+            cluster_id=cluster.id,
+            temporary_duration_minutes=a.kubeconfig_minutes,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        # In a preview the invoke is skipped (the cluster ID is unknown) and its result carries
+        # no dependency on the cluster; joining it with the ID keeps the edge in preview and
+        # update alike, so whatever consumes the kubeconfig is ordered after the cluster.
+        joined = pulumi.Output.all(cluster.id, credential.kube_config).apply(lambda v: v[1])
+        # The provider does not mark the kubeconfig secret itself.
+        self.kubeconfig = pulumi.Output.secret(joined)
+        self.provider = k8s.Provider(
+            f"{plan.name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _ingress(
+        self,
+        a: ClusterArgs,
+        plan: ClusterPlan,
+        foundation: Foundation,
+        service_depends_on: list[pulumi.Resource],
+    ) -> None:
+        self.ingress_load_balancer_id = pulumi.Output.from_input(None)
+        if a.ingress is None:
+            return
+        ing = a.ingress
+        lb = alicloud.slb.ApplicationLoadBalancer(
+            f"{plan.name}-ingress",
+            load_balancer_name=f"{plan.name}-ingress",
+            address_type="internet" if ing.public else "intranet",
+            vswitch_id=None if ing.public else foundation.node_vswitch_ids(plan)[0],
+            load_balancer_spec=ing.spec,
+            payment_type="PayAsYouGo",
+            instance_charge_type="PayBySpec",
+            delete_protection="on" if a.deletion_protection else "off",
+            # Listeners belong to the cloud controller manager, configured from the Service;
+            # console edits would be overwritten or break it.
+            modification_protection_status="ConsoleProtection",
+            modification_protection_reason="Managed by Pulumi and ACK",
+            tags=plan.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ingress_load_balancer_id = lb.id
+        if not ing.bind_service:
+            return
+        k8s.core.v1.Service(
+            f"{plan.name}-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ing.service_name,
+                namespace=ing.service_namespace,
+                annotations={LB_ID_ANNOTATION: lb.id, LB_OVERRIDE_ANNOTATION: "true"},
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer",
+                selector=ing.selector,
+                external_traffic_policy="Local",
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", port=80, target_port="http", protocol="TCP"
+                    ),
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=443, target_port="https", protocol="TCP"
+                    ),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self.provider, depends_on=service_depends_on
+            ),
+        )
+
+    def _outputs(
+        self,
+        cluster: alicloud.cs.ManagedKubernetes,
+        a: ClusterArgs,
+        plan: ClusterPlan,
+        foundation: Foundation,
+        extra: dict[str, Any],
+    ) -> None:
+        network = foundation.network
+        self.cluster_id = cluster.id
+        self.vpc_id = network.vpc_id
+        self.vswitch_ids = pulumi.Output.all(*foundation.node_vswitch_ids(plan))
+        self.security_group_id = foundation.security_group.security_group_id
+        self.nat_gateway_ids = network.nat_gateway_ids
+        self.nat_gateway_id = pulumi.Output.from_input(
+            next(iter(network.nat_gateway_ids.values()), None)
+        )
+        self.api_server_slb_id = cluster.slb_id
+        public = a.public_api_server
+        # `connections` is a list of one in the provider's schema.
+        self.api_server_endpoint = cluster.connections.apply(
+            lambda cs: (cs[0].api_server_internet if public else cs[0].api_server_intranet) or ""
+        )
+        self.register_outputs(
+            {
+                "cluster_id": self.cluster_id,
+                "vpc_id": self.vpc_id,
+                "vswitch_ids": self.vswitch_ids,
+                "security_group_id": self.security_group_id,
+                "nat_gateway_id": self.nat_gateway_id,
+                "api_server_slb_id": self.api_server_slb_id,
+                "api_server_endpoint": self.api_server_endpoint,
+                "ingress_load_balancer_id": self.ingress_load_balancer_id,
+                "kubeconfig": self.kubeconfig,
+                **extra,
+            }
+        )

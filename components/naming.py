@@ -11,6 +11,8 @@ MANAGED_BY = "pulumi-ack-clusters"
 #: Pulumi type tokens of the components (package "ack"); the policy pack keys on them.
 PACKAGE = "ack"
 MANAGED_CLUSTER_TYPE = f"{PACKAGE}:index:ManagedCluster"
+SERVERLESS_CLUSTER_TYPE = f"{PACKAGE}:index:ServerlessCluster"
+DEDICATED_CLUSTER_TYPE = f"{PACKAGE}:index:DedicatedCluster"
 NETWORK_TYPE = f"{PACKAGE}:index:ClusterNetwork"
 SECURITY_GROUP_TYPE = f"{PACKAGE}:index:ClusterSecurityGroup"
 NODE_ROLE_TYPE = f"{PACKAGE}:index:NodeRole"

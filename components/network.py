@@ -31,9 +31,11 @@ class ClusterNetwork(pulumi.ComponentResource):
         tags: dict[str, str],
         eip_bandwidth: int,
         deletion_protection: bool,
+        vswitch_label: str = "node",
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NETWORK_TYPE, name, None, opts)
+        self._label = vswitch_label
         self._name = name
         self._tags = tags
         self._deletion_protection = deletion_protection
@@ -64,7 +66,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             self.node_vswitch_ids = {}
             self.pod_vswitch_ids = {}
             for z in plan.zones:
-                self.node_vswitch_ids[z.zone] = self._vswitch(vpc, "node", z.zone, z.node_cidr)
+                self.node_vswitch_ids[z.zone] = self._vswitch(vpc, self._label, z.zone, z.node_cidr)
                 if z.pod_cidr is not None:
                     self.pod_vswitch_ids[z.zone] = self._vswitch(vpc, "pod", z.zone, z.pod_cidr)
 
@@ -85,7 +87,7 @@ class ClusterNetwork(pulumi.ComponentResource):
     def _vswitch(
         self, vpc: alicloud.vpc.Network, role: str, zone: str, cidr: ipaddress.IPv4Network
     ) -> pulumi.Output[str]:
-        what = "Nodes" if role == "node" else "Terway pods"
+        what = {"node": "Nodes", "eci": "ECI pods", "pod": "Terway pods"}[role]
         return alicloud.vpc.Switch(
             f"{self._name}-{role}-{zone}",
             vswitch_name=f"{self._name}-{role}-{zone}",
@@ -137,7 +139,7 @@ class ClusterNetwork(pulumi.ComponentResource):
 
         sources: list[tuple[str, pulumi.Output[str]]] = []
         for zone in nat.zones:
-            sources.append((f"node-{zone}", self.node_vswitch_ids[zone]))
+            sources.append((f"{self._label}-{zone}", self.node_vswitch_ids[zone]))
             if zone in self.pod_vswitch_ids:
                 sources.append((f"pod-{zone}", self.pod_vswitch_ids[zone]))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import runpy
 import sys
@@ -287,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ns = parser.parse_args(argv)
     preview = ns.mode == "preview"
+    # Program warnings (pulumi.log.warn) reach the mock engine's logger; show them as the CLI
+    # would, on stderr with their level.
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING, force=True)
     try:
         if len(ns.policy_pack_config) > len(ns.policy_pack):
             raise PreviewError("more --policy-pack-config files than --policy-pack folders")

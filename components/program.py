@@ -5,7 +5,7 @@ Stack files hold one structured key, ``<project>:cluster``::
     config:
       alicloud:region: cn-hangzhou
       ack-clusters:cluster:
-        kind: managed
+        kind: managed            # or serverless
         name: dev
         network: {zones: [cn-hangzhou-i, cn-hangzhou-j]}
         node_pools: {...}
@@ -16,14 +16,23 @@ the stack file to edit, before anything is registered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .args import NAME_PATTERN, ManagedClusterArgs
+from .args import NAME_PATTERN, ClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from .cluster import ClusterComponent
 from .errors import InvalidArguments
 from .managed import ManagedCluster
+from .serverless import ServerlessCluster
+
+#: Stack config `kind` -> (argument model, component).
+KINDS: dict[str, tuple[type[ClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
+    "managed": (ManagedClusterArgs, ManagedCluster),
+    "serverless": (ServerlessClusterArgs, ServerlessCluster),
+}
 
 
 class ConfigError(InvalidArguments):
@@ -32,7 +41,7 @@ class ConfigError(InvalidArguments):
 
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="allow")
-    kind: Literal["managed"]
+    kind: Literal["managed", "serverless"]
     name: str = Field(pattern=NAME_PATTERN)
 
 
@@ -40,7 +49,7 @@ def _stack_file() -> str:
     return f"Pulumi.{pulumi.get_stack()}.yaml"
 
 
-def load_cluster_config() -> tuple[str, ManagedClusterArgs]:
+def load_cluster_config() -> tuple[str, str, ClusterArgs]:
     project = pulumi.get_project()
     subject = f"stack config ({_stack_file()})"
     key = f"{project}:cluster"
@@ -56,9 +65,10 @@ def load_cluster_config() -> tuple[str, ManagedClusterArgs]:
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
     body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
-    args: ManagedClusterArgs | None = None
+    args: ClusterArgs | None = None
+    model = KINDS.get(str(raw.get("kind")), KINDS["managed"])[0]
     try:
-        args = ManagedClusterArgs.model_validate(body)
+        args = model.model_validate(body)
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
     region = pulumi.Config("alicloud").get("region")
@@ -72,12 +82,12 @@ def load_cluster_config() -> tuple[str, ManagedClusterArgs]:
                 )
     if problems or head is None or args is None:
         raise ConfigError(subject, problems)
-    return head.name, args
+    return head.kind, head.name, args
 
 
 def main() -> None:
-    name, args = load_cluster_config()
-    cluster = ManagedCluster(name, args)
+    kind, name, args = load_cluster_config()
+    cluster = KINDS[kind][1](name, args)
     pulumi.export("cluster_id", cluster.cluster_id)
     pulumi.export("vpc_id", cluster.vpc_id)
     pulumi.export("vswitch_ids", cluster.vswitch_ids)
@@ -85,9 +95,10 @@ def main() -> None:
     pulumi.export("nat_gateway_id", cluster.nat_gateway_id)
     pulumi.export("api_server_slb_id", cluster.api_server_slb_id)
     pulumi.export("api_server_endpoint", cluster.api_server_endpoint)
-    pulumi.export("node_role_name", cluster.node_role_name)
     pulumi.export("ingress_load_balancer_id", cluster.ingress_load_balancer_id)
-    pulumi.export(
-        "scaling_group_ids", {n: p.scaling_group_id for n, p in cluster.node_pools.items()}
-    )
+    if isinstance(cluster, ManagedCluster):
+        pulumi.export("node_role_name", cluster.node_role_name)
+        pulumi.export(
+            "scaling_group_ids", {n: p.scaling_group_id for n, p in cluster.node_pools.items()}
+        )
     pulumi.export("kubeconfig", cluster.kubeconfig)

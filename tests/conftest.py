@@ -63,9 +63,24 @@ def ancestors(run_: ProgramRun, res: RecordedResource) -> list[RecordedResource]
     return chain
 
 
-@pytest.fixture
-def fake_cloud() -> FakeAlibabaCloud:
-    return FakeAlibabaCloud()
+def assert_owned_and_tagged(run_: ProgramRun, component_type: str, cluster: str) -> None:
+    """What the policy pack relies on: every resource descends from the cluster component,
+    every cloud resource's direct parent is one of our components, and every taggable one
+    carries the ownership tags."""
+    from components.naming import CLUSTER_TAG, MANAGED_BY_TAG
+
+    top = run_.one(component_type)
+    for res in run_.resources:
+        if res is top:
+            continue
+        chain = ancestors(run_, res)
+        assert chain and chain[-1].urn == top.urn, res.urn
+        if res.custom:
+            assert run_.get(res.parent).type.startswith("ack:index:"), res.urn
+            if takes_tags(res.type):
+                tags = res.inputs.get("tags") or {}
+                assert tags.get(CLUSTER_TAG) == cluster, res.urn
+                assert tags.get(MANAGED_BY_TAG) == "pulumi-ack-clusters", res.urn
 
 
 # --- policy pack ------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pytest
 
-from components import ManagedCluster
+from components import ManagedCluster, ServerlessCluster
+from components.cluster import ClusterComponent
 from components.managed import LB_ID_ANNOTATION
 
 from .conftest import args, found, run
@@ -30,7 +31,13 @@ def cluster(**overrides) -> ManagedCluster:
     return ManagedCluster("demo", args(**{**base, **overrides}))
 
 
-LOOSE: dict[str, Callable[[ManagedCluster], object]] = {
+def serverless() -> ServerlessCluster:
+    return ServerlessCluster(
+        "demo", {"network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]}, "ingress": {}}
+    )
+
+
+LOOSE: dict[str, Callable[[Any], object]] = {
     "rule on its security group": lambda c: alicloud.ecs.SecurityGroupRule(
         "loose",
         security_group_id=c.security_group_id,
@@ -127,10 +134,20 @@ LOOSE: dict[str, Callable[[ManagedCluster], object]] = {
 }
 
 
-@pytest.mark.parametrize("kind", list(LOOSE), ids=list(LOOSE))
-def test_loose_attachment_is_blocked_at_preview(gate, kind):
+#: Loose kinds that need nodes (a node role, node pools' scaling groups).
+NODE_KINDS = {
+    "policy attached to its node role",
+    "scaling rule on a node pool's scaling group",
+    "alarm on a node pool's scaling group",
+}
+CASES = [("managed", k) for k in LOOSE] + [("serverless", k) for k in LOOSE if k not in NODE_KINDS]
+
+
+@pytest.mark.parametrize(("form", "kind"), CASES, ids=[f"{f}: {k}" for f, k in CASES])
+def test_loose_attachment_is_blocked_at_preview(gate, form, kind):
     def program():
-        LOOSE[kind](cluster())
+        target: ClusterComponent = cluster() if form == "managed" else serverless()
+        LOOSE[kind](target)
 
     result = run(program, preview=True)
     loose = next(r for r in result.resources if r.name == "loose")

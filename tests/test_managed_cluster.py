@@ -8,10 +8,10 @@ import pulumi
 import pytest
 
 from components import InvalidArguments, ManagedCluster
-from components.naming import CLUSTER_TAG, MANAGED_BY_TAG
+from components.naming import CLUSTER_TAG
 from components.testing.recorder import SECRET, UNKNOWN_TEXT
 
-from .conftest import ancestors, args, run, takes_tags
+from .conftest import args, assert_owned_and_tagged, run, takes_tags
 
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 SNAT = "alicloud:vpc/snatEntry:SnatEntry"
@@ -60,29 +60,12 @@ def test_default_graph_has_the_whole_resource_layer():
     }
 
 
-def test_every_resource_is_a_descendant_of_the_cluster_component():
-    r = run(build())
-    top = r.one("ack:index:ManagedCluster")
-    for res in r.resources:
-        if res is top:
-            continue
-        chain = ancestors(r, res)
-        assert chain and chain[-1].urn == top.urn, res.urn
-        if res.custom:
-            # Direct parent of a cloud resource is one of our components, never the stack.
-            assert r.get(res.parent).type.startswith("ack:index:"), res.urn
-
-
-def test_every_taggable_resource_carries_ownership_and_user_tags():
+def test_every_resource_is_owned_and_tagged():
     r = run(build(tags={"team": "platform"}))
+    assert_owned_and_tagged(r, "ack:index:ManagedCluster", "demo")
     taggable = [res for res in r.resources if res.custom and takes_tags(res.type)]
     assert len(taggable) >= 12
-    for res in taggable:
-        tags = res.inputs.get("tags")
-        assert tags is not None, res.urn
-        assert tags[CLUSTER_TAG] == "demo"
-        assert tags[MANAGED_BY_TAG] == "pulumi-ack-clusters"
-        assert tags["team"] == "platform"
+    assert all(res.inputs["tags"]["team"] == "platform" for res in taggable)
 
 
 def test_user_tags_cannot_spoof_ownership():

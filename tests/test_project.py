@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from components.args import ManagedClusterArgs, NetworkArgs, NodePoolArgs
+from components.args import ManagedClusterArgs, NetworkArgs, NodePoolArgs, ServerlessClusterArgs
 
 from .conftest import ROOT
 
@@ -25,7 +25,7 @@ def test_ci_treats_no_tests_collected_as_failure():
 
 
 def test_every_argument_is_documented_in_the_readme():
-    for model in (ManagedClusterArgs, NetworkArgs, NodePoolArgs):
+    for model in (ManagedClusterArgs, ServerlessClusterArgs, NetworkArgs, NodePoolArgs):
         for field in model.model_fields:
             assert f"`{field}`" in README, f"{model.__name__}.{field} is not in README.md"
 

@@ -24,6 +24,8 @@ class ClusterPlan:
     network: NetworkPlan
     rules: tuple[RuleSpec, ...]
     tags: dict[str, str]
+    #: What the cluster vSwitches hold, in their names: "node" (ECS workers) or "eci" (pods).
+    vswitch_label: str = "node"
 
 
 def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, Any]) -> M:
@@ -59,7 +61,10 @@ def plan_cluster(
     *,
     with_pod_vswitches: bool,
     pod_cidr: str | None,
+    nodes: bool = True,
 ) -> ClusterPlan:
+    """Plan the resource layer. ``nodes=False`` (serverless): the cluster vSwitches hold ECI
+    pods, and there is no kubelet on a node for the control plane to reach."""
     reserved = {"service_cidr": args.service_cidr}
     if pod_cidr is not None:
         reserved["pod_cidr"] = pod_cidr
@@ -69,7 +74,13 @@ def plan_cluster(
         )
     except PlanProblems as exc:
         raise InvalidArguments(subject, exc.problems) from None
-    rules = plan_security_rules(network, pod_cidr=pod_cidr, extra=list(args.security.extra_ingress))
+    rules = plan_security_rules(
+        network, pod_cidr=pod_cidr, extra=list(args.security.extra_ingress), kubelet=nodes
+    )
     return ClusterPlan(
-        name=name, network=network, rules=rules, tags=ownership_tags(name, args.tags)
+        name=name,
+        network=network,
+        rules=rules,
+        tags=ownership_tags(name, args.tags),
+        vswitch_label="node" if nodes else "eci",
     )

@@ -22,7 +22,7 @@ class RuleSpec:
 
 
 def plan_security_rules(
-    net: NetworkPlan, *, pod_cidr: str | None, extra: list[IngressRule]
+    net: NetworkPlan, *, pod_cidr: str | None, extra: list[IngressRule], kubelet: bool = True
 ) -> tuple[RuleSpec, ...]:
     rules = [
         RuleSpec(
@@ -33,7 +33,7 @@ def plan_security_rules(
             cidr=str(CONTROL_PLANE_RANGE),
         )
     ]
-    for z in net.zones:
+    for z in net.zones if kubelet else ():
         # Managed control planes reach nodes through ENIs placed in the control-plane
         # vSwitches (our node vSwitches): kubelet serves logs, exec and metrics on 10250.
         rules.append(
@@ -45,6 +45,7 @@ def plan_security_rules(
                 cidr=str(z.node_cidr),
             )
         )
+    for z in net.zones:
         if z.pod_cidr is not None:
             rules.append(
                 RuleSpec(

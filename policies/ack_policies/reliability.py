@@ -48,6 +48,8 @@ cluster_audit_and_control_plane_logs = resource_rule(
 
 def _network_plugin(args: ResourceValidationArgs) -> Iterator[str]:
     p = args.props
+    if p.get("profile") == "Serverless":
+        return  # ECI pods take VPC addresses from the cluster vSwitches: no node network plugin
     addons = {a.get("name") for a in as_list(p.get("addons")) if is_map(a)}
     if not (p.get("podVswitchIds") or p.get("podCidr")):
         yield f"{args.name} sets neither pod vSwitches (Terway) nor a pod CIDR (Flannel)"
