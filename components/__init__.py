@@ -1,19 +1,23 @@
 """Typed Pulumi components for Alibaba Cloud ACK clusters and the resources beneath them."""
 
 from .args import (
+    Adoption,
     Autoscaling,
     ClusterArgs,
+    DedicatedClusterArgs,
     Disk,
     ExistingVpc,
     ExistingVSwitch,
     IngressRule,
     ManagedClusterArgs,
+    Masters,
     NetworkArgs,
     NodePoolArgs,
     SecurityArgs,
     ServerlessClusterArgs,
     Taint,
 )
+from .dedicated import DedicatedCluster
 from .errors import InvalidArguments
 from .identity import NodeRole
 from .managed import ManagedCluster
@@ -23,10 +27,13 @@ from .security import ClusterSecurityGroup
 from .serverless import ServerlessCluster
 
 __all__ = [
+    "Adoption",
     "Autoscaling",
     "ClusterArgs",
     "ClusterNetwork",
     "ClusterSecurityGroup",
+    "DedicatedCluster",
+    "DedicatedClusterArgs",
     "Disk",
     "ExistingVSwitch",
     "ExistingVpc",
@@ -34,6 +41,7 @@ __all__ = [
     "InvalidArguments",
     "ManagedCluster",
     "ManagedClusterArgs",
+    "Masters",
     "NetworkArgs",
     "NodePool",
     "NodePoolArgs",

@@ -477,8 +477,34 @@ class Ingress(_Model):
     selector: dict[str, str] = Field(default_factory=lambda: {"app": "ingress-nginx"})
 
 
-class ClusterArgs(_Model):
-    """What every cluster form shares."""
+class Adoption(_Model):
+    """Existing resources to bring under the component with Pulumi's `import` option instead of
+    creating them. Declared arguments must match what exists: an import whose inputs differ
+    fails rather than replacing anything."""
+
+    cluster_id: str | None = Field(default=None, pattern=r"^c[0-9a-f]{32}$")
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[a-z0-9]+$")
+    node_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
+        default_factory=dict, description="Zone ID -> existing node (or ECI) vSwitch."
+    )
+    pod_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
+        default_factory=dict, description="Zone ID -> existing Terway pod vSwitch."
+    )
+    security_group_id: str | None = Field(default=None, pattern=r"^sg-[a-z0-9]+$")
+    node_pool_ids: dict[str, Annotated[str, Field(pattern=r"^np[0-9a-f]{32}$")]] = Field(
+        default_factory=dict, description="Pool name -> existing node pool ID (np...)."
+    )
+    node_role_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="RAM role the existing workers run as (e.g. ACK's KubernetesWorkerRole-...): "
+        "node pools keep it and the component creates no node role.",
+    )
+
+
+class CommonClusterArgs(_Model):
+    """What every cluster form shares, dedicated included."""
 
     kubernetes_version: str | None = Field(
         default=None, description="e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."
@@ -494,16 +520,6 @@ class ClusterArgs(_Model):
         description="Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and "
         "Pulumi `protect` on the VPC.",
     )
-    control_plane_logs: ControlPlaneLogs | None = Field(default_factory=ControlPlaneLogs)
-    audit_log: AuditLog = Field(default_factory=AuditLog)
-    secrets_encryption_kms_key_id: str | None = Field(
-        default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
-    )
-    rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
-    maintenance_window: MaintenanceWindow | None = None
-    auto_upgrade_channel: Literal["patch", "stable", "rapid"] | None = Field(
-        default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
-    )
     addons: list[Addon] = Field(default_factory=list, description="Create-only ACK addons.")
     ingress: Ingress | None = Field(
         default=None, description="An ingress load balancer the component owns."
@@ -511,6 +527,9 @@ class ClusterArgs(_Model):
     tags: Tags
     kubeconfig_minutes: int = Field(
         default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
+    )
+    adopt: Adoption | None = Field(
+        default=None, description="Existing resources to import instead of creating."
     )
 
     @field_validator("service_cidr")
@@ -531,6 +550,42 @@ class ClusterArgs(_Model):
     def _addons(cls, addons: list[Addon]) -> list[Addon]:
         _distinct([a.name for a in addons], "addon names")
         return addons
+
+    @model_validator(mode="after")
+    def _adoption(self) -> CommonClusterArgs:
+        a = self.adopt
+        if a is None:
+            return self
+        problems = []
+        if self.network.existing_vpc is not None and (a.vpc_id or a.node_vswitch_ids):
+            problems.append(
+                "adopt.vpc_id/adopt.*vswitch_ids import a network the cluster will own; "
+                "network.existing_vpc only references one: use one or the other"
+            )
+        for field in ("node_vswitch_ids", "pod_vswitch_ids"):
+            extra = sorted(set(getattr(a, field)) - set(self.network.zones))
+            if extra:
+                problems.append(f"adopt.{field}: zone(s) {', '.join(extra)} not in network.zones")
+        if (a.node_vswitch_ids or a.pod_vswitch_ids) and not a.vpc_id:
+            problems.append("adopt vSwitches together with their VPC (adopt.vpc_id)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ClusterArgs(CommonClusterArgs):
+    """What clusters with an ACK-managed control plane (managed and serverless) add."""
+
+    control_plane_logs: ControlPlaneLogs | None = Field(default_factory=ControlPlaneLogs)
+    audit_log: AuditLog = Field(default_factory=AuditLog)
+    secrets_encryption_kms_key_id: str | None = Field(
+        default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
+    )
+    rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
+    maintenance_window: MaintenanceWindow | None = None
+    auto_upgrade_channel: Literal["patch", "stable", "rapid"] | None = Field(
+        default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
+    )
 
     @model_validator(mode="after")
     def _upgrades(self) -> ClusterArgs:
@@ -557,10 +612,9 @@ NodePools = Annotated[
 ]
 
 
-class ManagedClusterArgs(ClusterArgs):
-    """Arguments of :class:`components.ManagedCluster`."""
+class NodeClusterArgs(CommonClusterArgs):
+    """What clusters with ECS worker nodes (managed and dedicated) add."""
 
-    cluster_spec: ClusterSpec = Field(default="ack.pro.small")
     network_plugin: Literal["terway", "flannel"] = Field(
         default="terway", description="Terway (pods in VPC vSwitches) or Flannel (pod_cidr)."
     )
@@ -581,13 +635,8 @@ class ManagedClusterArgs(ClusterArgs):
         return str(net)
 
     @model_validator(mode="after")
-    def _managed_rules(self) -> ManagedClusterArgs:
+    def _node_rules(self) -> NodeClusterArgs:
         problems: list[str] = []
-        if self.secrets_encryption_kms_key_id and self.cluster_spec not in PRO_SPECS:
-            problems.append(
-                f"secrets_encryption_kms_key_id needs a Pro cluster_spec (ack.pro.*), "
-                f"not {self.cluster_spec}"
-            )
         if self.network_plugin == "flannel":
             if self.network.pod_vswitch_cidrs or (
                 self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
@@ -600,6 +649,17 @@ class ManagedClusterArgs(ClusterArgs):
             problems.append(
                 f"addons {', '.join(chosen)} select the pod network: use network_plugin instead"
             )
+        if self.adopt is not None:
+            if self.adopt.node_pool_ids and not self.adopt.cluster_id:
+                problems.append(
+                    "adopt.node_pool_ids need adopt.cluster_id (a pool's import ID "
+                    "is '<cluster ID>:<pool ID>')"
+                )
+            unknown = sorted(set(self.adopt.node_pool_ids) - set(self.node_pools))
+            if unknown:
+                problems.append(
+                    f"adopt.node_pool_ids names pools not in node_pools: {', '.join(unknown)}"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -613,6 +673,131 @@ class ManagedClusterArgs(ClusterArgs):
     @property
     def wants_pod_vswitches(self) -> bool:
         return self.network_plugin == "terway"
+
+
+class ManagedClusterArgs(ClusterArgs, NodeClusterArgs):
+    """Arguments of :class:`components.ManagedCluster`."""
+
+    cluster_spec: ClusterSpec = Field(default="ack.pro.small")
+    migrated_from_dedicated: bool = Field(
+        default=False,
+        description="This stack managed the cluster as a DedicatedCluster before ACK migrated "
+        "it to Pro: keep every shared resource's identity (aliases), import the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _managed_rules(self) -> ManagedClusterArgs:
+        problems: list[str] = []
+        if self.secrets_encryption_kms_key_id and self.cluster_spec not in PRO_SPECS:
+            problems.append(
+                f"secrets_encryption_kms_key_id needs a Pro cluster_spec (ack.pro.*), "
+                f"not {self.cluster_spec}"
+            )
+        if self.migrated_from_dedicated:
+            if self.cluster_spec not in PRO_SPECS:
+                problems.append("ACK migrates dedicated clusters to Pro: use an ack.pro.* spec")
+            if self.adopt is None or self.adopt.cluster_id is None:
+                problems.append(
+                    "migrated_from_dedicated needs adopt.cluster_id: the migrated cluster is "
+                    "imported as a managed cluster, never created"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class MasterDisk(_Model):
+    category: Literal["cloud_essd", "cloud_ssd", "cloud_efficiency"] = "cloud_essd"
+    size: int = Field(default=120, ge=20, le=500, description="GiB.")
+    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = None
+
+
+class Masters(_Model):
+    """The dedicated control plane: master ECS instances the user can see."""
+
+    count: int = Field(default=3, description="3 or 5 masters (an odd etcd quorum).")
+    instance_types: list[str] = Field(
+        default_factory=lambda: ["ecs.g7.xlarge"],
+        min_length=1,
+        description="One type for every master, or one per master.",
+    )
+    zones: list[str] | None = Field(
+        default=None,
+        description="Zone of each master (from network.zones); default: spread round-robin "
+        "over network.zones, which then must list at least 3 zones.",
+    )
+    disk: MasterDisk = Field(default_factory=MasterDisk)
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, n: int) -> int:
+        if n not in (3, 5):
+            raise ValueError(
+                f"{n} masters: dedicated clusters run 3 or 5 masters, an odd number so that "
+                "etcd keeps a quorum when one fails"
+            )
+        return n
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, types: list[str]) -> list[str]:
+        for t in types:
+            if not re.fullmatch(r"ecs\.[a-z0-9-]+\.[a-z0-9-]+", t):
+                raise ValueError(f"{t!r} is not an ECS instance type such as 'ecs.g7.xlarge'")
+        return types
+
+    @model_validator(mode="after")
+    def _shape(self) -> Masters:
+        if len(self.instance_types) not in (1, self.count):
+            raise ValueError(
+                f"instance_types: give one type, or one per master ({self.count}), not "
+                f"{len(self.instance_types)}"
+            )
+        if self.zones is not None and len(self.zones) != self.count:
+            raise ValueError(
+                f"zones: {self.count} masters need {self.count} master zones (one vSwitch "
+                f"each), got {len(self.zones)}"
+            )
+        return self
+
+
+class DedicatedClusterArgs(NodeClusterArgs):
+    """Arguments of :class:`components.DedicatedCluster`."""
+
+    masters: Masters = Field(default_factory=Masters)
+    key_name: str | None = Field(default=None, description="ECS key pair for master login.")
+    password: SecretStr | None = Field(default=None, description="Master login password.")
+
+    @model_validator(mode="after")
+    def _dedicated_rules(self) -> DedicatedClusterArgs:
+        problems = []
+        if (self.key_name is None) == (self.password is None):
+            problems.append("set exactly one of key_name and password for master login")
+        zones = self.network.zones
+        if self.masters.zones is None:
+            if len(zones) < 3:
+                problems.append(
+                    f"masters spread over network.zones, which lists {len(zones)}: list at least "
+                    "3 zones so the control plane survives a zone outage, or give masters.zones "
+                    "explicitly (for example to adopt an existing single-zone cluster)"
+                )
+        else:
+            outside = sorted(set(self.masters.zones) - set(zones))
+            if outside:
+                problems.append(f"masters.zones {', '.join(outside)} are not in network.zones")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def master_zones(self) -> list[str]:
+        zones = self.network.zones
+        return self.masters.zones or [zones[i % len(zones)] for i in range(self.masters.count)]
+
+    @property
+    def master_instance_types(self) -> list[str]:
+        types = self.masters.instance_types
+        return types * self.masters.count if len(types) == 1 else list(types)
 
 
 #: Arguments that only make sense where there are nodes; refused on a serverless cluster with a

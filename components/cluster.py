@@ -15,9 +15,10 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from .args import Addon, ClusterArgs
+from .args import Addon, Adoption, ClusterArgs, CommonClusterArgs, NodeClusterArgs
 from .identity import NodeRole
 from .network import ClusterNetwork
+from .node_pool import NodePool
 from .plan.cluster import ClusterPlan
 from .security import ClusterSecurityGroup
 
@@ -34,6 +35,8 @@ class Foundation:
     network: ClusterNetwork
     security_group: ClusterSecurityGroup
     node_role: NodeRole | None
+    #: The RAM role node pools run as: the component's NodeRole, or an adopted existing role.
+    node_role_name: pulumi.Output[str] | None = None
 
     def node_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
         """Cluster (node or ECI) vSwitch IDs in the order the user listed the zones."""
@@ -69,8 +72,11 @@ class ClusterComponent(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
 
-    def _foundation(self, plan: ClusterPlan, args: ClusterArgs, *, node_role: bool) -> Foundation:
+    def _foundation(
+        self, plan: ClusterPlan, args: CommonClusterArgs, *, node_role: bool
+    ) -> Foundation:
         child = pulumi.ResourceOptions(parent=self)
+        adopt = args.adopt or Adoption()
         network = ClusterNetwork(
             plan.name,
             plan.network,
@@ -78,31 +84,55 @@ class ClusterComponent(pulumi.ComponentResource):
             eip_bandwidth=args.network.nat_eip_bandwidth,
             deletion_protection=args.deletion_protection,
             vswitch_label=plan.vswitch_label,
+            adopt=adopt,
             opts=child,
         )
         security_group = ClusterSecurityGroup(
-            plan.name, vpc_id=network.vpc_id, rules=plan.rules, tags=plan.tags, opts=child
+            plan.name,
+            vpc_id=network.vpc_id,
+            rules=plan.rules,
+            tags=plan.tags,
+            import_id=adopt.security_group_id,
+            opts=child,
         )
-        role = NodeRole(plan.name, tags=plan.tags, opts=child) if node_role else None
-        return Foundation(network=network, security_group=security_group, node_role=role)
+        role: NodeRole | None = None
+        role_name: pulumi.Output[str] | None = None
+        if node_role and adopt.node_role_name:
+            role_name = pulumi.Output.from_input(adopt.node_role_name)
+        elif node_role:
+            role = NodeRole(plan.name, tags=plan.tags, opts=child)
+            role_name = role.role_name
+        return Foundation(network, security_group, role, role_name)
 
     @staticmethod
-    def _control_plane_args(
-        a: ClusterArgs, plan: ClusterPlan, foundation: Foundation
+    def _common_cluster_args(
+        a: CommonClusterArgs, plan: ClusterPlan, foundation: Foundation
     ) -> dict[str, Any]:
-        """`cs.ManagedKubernetes` arguments every profile takes the same way."""
-        logs = a.control_plane_logs
-        window = a.maintenance_window
+        """Arguments `cs.ManagedKubernetes` (every profile) and `cs.Kubernetes` share."""
         return dict(
             name=plan.name,
             version=a.kubernetes_version,
-            vswitch_ids=foundation.node_vswitch_ids(plan),
             service_cidr=a.service_cidr,
             # Egress is ours (ClusterNetwork), not a side effect ACK creates and deletes.
             new_nat_gateway=False,
             slb_internet_enabled=a.public_api_server,
             security_group_id=foundation.security_group.security_group_id,
             deletion_protection=a.deletion_protection,
+            # Certificates belong in the expiring kubeconfig, not in Pulumi state.
+            skip_set_certificate_authority=True,
+            tags=plan.tags,
+        )
+
+    @classmethod
+    def _control_plane_args(
+        cls, a: ClusterArgs, plan: ClusterPlan, foundation: Foundation
+    ) -> dict[str, Any]:
+        """`cs.ManagedKubernetes` arguments every profile takes the same way."""
+        logs = a.control_plane_logs
+        window = a.maintenance_window
+        return dict(
+            **cls._common_cluster_args(a, plan, foundation),
+            vswitch_ids=foundation.node_vswitch_ids(plan),
             enable_rrsa=a.rrsa,
             encryption_provider_key=a.secrets_encryption_kms_key_id,
             disable_encryption=False if a.secrets_encryption_kms_key_id else None,
@@ -131,13 +161,37 @@ class ClusterComponent(pulumi.ComponentResource):
                 if a.auto_upgrade_channel
                 else None
             ),
-            # Certificates belong in the expiring kubeconfig, not in Pulumi state.
-            skip_set_certificate_authority=True,
-            tags=plan.tags,
         )
 
+    def _node_pools(
+        self, a: NodeClusterArgs, plan: ClusterPlan, foundation: Foundation, cluster_id: Any
+    ) -> dict[str, NodePool]:
+        assert foundation.node_role_name is not None
+        adopt = a.adopt or Adoption()
+        return {
+            pool_name: NodePool(
+                f"{plan.name}-{pool_name}",
+                pool_name=pool_name,
+                args=pool,
+                cluster_id=cluster_id,
+                vswitch_ids=foundation.node_vswitch_ids(plan),
+                security_group_id=foundation.security_group.security_group_id,
+                ram_role_name=foundation.node_role_name,
+                tags=plan.tags,
+                # Nodes boot and pull images right away: never before they have egress.
+                depends_on=foundation.network.egress,
+                import_id=(
+                    f"{adopt.cluster_id}:{adopt.node_pool_ids[pool_name]}"
+                    if pool_name in adopt.node_pool_ids
+                    else None
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for pool_name, pool in a.node_pools.items()
+        }
+
     def _access(
-        self, cluster: alicloud.cs.ManagedKubernetes, a: ClusterArgs, plan: ClusterPlan
+        self, cluster: pulumi.CustomResource, a: CommonClusterArgs, plan: ClusterPlan
     ) -> None:
         """The kubeconfig (fresh each run, expiring, secret) and a provider built from it."""
         credential = alicloud.cs.get_cluster_credential_output(
@@ -159,7 +213,7 @@ class ClusterComponent(pulumi.ComponentResource):
 
     def _ingress(
         self,
-        a: ClusterArgs,
+        a: CommonClusterArgs,
         plan: ClusterPlan,
         foundation: Foundation,
         service_depends_on: list[pulumi.Resource],
@@ -214,8 +268,8 @@ class ClusterComponent(pulumi.ComponentResource):
 
     def _outputs(
         self,
-        cluster: alicloud.cs.ManagedKubernetes,
-        a: ClusterArgs,
+        cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
+        a: CommonClusterArgs,
         plan: ClusterPlan,
         foundation: Foundation,
         extra: dict[str, Any],

@@ -10,7 +10,7 @@ import pulumi_alicloud as alicloud
 
 from .args import ManagedClusterArgs
 from .cluster import LB_ID_ANNOTATION, ClusterComponent, addon_args
-from .naming import MANAGED_CLUSTER_TYPE
+from .naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE
 from .node_pool import NodePool
 from .plan.cluster import ClusterPlan, parse_args, plan_cluster
 
@@ -46,12 +46,16 @@ class ManagedCluster(ClusterComponent):
     ) -> None:
         self.args = parse_args(ManagedClusterArgs, f"ManagedCluster {name!r}", name, args)
         self.plan = plan_managed(name, self.args)
+        a, plan = self.args, self.plan
+        if a.migrated_from_dedicated:
+            # After ACK's in-place migration to Pro, every shared child keeps its identity:
+            # children inherit this alias, so their old URNs under DedicatedCluster match.
+            alias = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=DEDICATED_CLUSTER_TYPE)])
+            opts = pulumi.ResourceOptions.merge(opts, alias)
         # Everything above is pure; nothing has been registered yet.
         super().__init__(MANAGED_CLUSTER_TYPE, name, None, opts)
-        a, plan = self.args, self.plan
 
         foundation = self._foundation(plan, a, node_role=True)
-        assert foundation.node_role is not None
         flannel = a.network_plugin == "flannel"
         cluster = alicloud.cs.ManagedKubernetes(
             name,
@@ -66,33 +70,20 @@ class ManagedCluster(ClusterComponent):
                 ),
                 *addon_args(a.addons),
             ],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self, import_=a.adopt.cluster_id if a.adopt else None
+            ),
             **self._control_plane_args(a, plan, foundation),
         )
 
-        node_vswitches = foundation.node_vswitch_ids(plan)
-        self.node_pools = {
-            pool_name: NodePool(
-                f"{name}-{pool_name}",
-                pool_name=pool_name,
-                args=pool,
-                cluster_id=cluster.id,
-                vswitch_ids=node_vswitches,
-                security_group_id=foundation.security_group.security_group_id,
-                ram_role_name=foundation.node_role.role_name,
-                tags=plan.tags,
-                # Nodes boot and pull images right away: never before they have egress.
-                depends_on=foundation.network.egress,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for pool_name, pool in a.node_pools.items()
-        }
+        self.node_pools = self._node_pools(a, plan, foundation, cluster.id)
         self._access(cluster, a, plan)
         # The ingress Service waits for nodes that can run the ingress controller.
         self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
 
         self.pod_vswitch_ids = pulumi.Output.all(*foundation.pod_vswitch_ids(plan))
-        self.node_role_name = foundation.node_role.role_name
+        assert foundation.node_role_name is not None
+        self.node_role_name = foundation.node_role_name
         self._outputs(
             cluster,
             a,

@@ -7,6 +7,7 @@ import ipaddress
 import pulumi
 import pulumi_alicloud as alicloud
 
+from .args import Adoption
 from .naming import NETWORK_TYPE
 from .plan.network import NatGatewayPlan, NetworkPlan
 
@@ -32,10 +33,12 @@ class ClusterNetwork(pulumi.ComponentResource):
         eip_bandwidth: int,
         deletion_protection: bool,
         vswitch_label: str = "node",
+        adopt: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NETWORK_TYPE, name, None, opts)
         self._label = vswitch_label
+        self._adopt = adopt or Adoption()
         self._name = name
         self._tags = tags
         self._deletion_protection = deletion_protection
@@ -60,15 +63,22 @@ class ClusterNetwork(pulumi.ComponentResource):
                 tags=tags,
                 # The VPC outlives every cluster change; deleting it is never an accident
                 # worth allowing while deletion protection is on.
-                opts=pulumi.ResourceOptions(parent=self, protect=deletion_protection),
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=deletion_protection, import_=self._adopt.vpc_id
+                ),
             )
             self.vpc_id = vpc.id
             self.node_vswitch_ids = {}
             self.pod_vswitch_ids = {}
+            adopted = self._adopt
             for z in plan.zones:
-                self.node_vswitch_ids[z.zone] = self._vswitch(vpc, self._label, z.zone, z.node_cidr)
+                self.node_vswitch_ids[z.zone] = self._vswitch(
+                    vpc, self._label, z.zone, z.node_cidr, adopted.node_vswitch_ids
+                )
                 if z.pod_cidr is not None:
-                    self.pod_vswitch_ids[z.zone] = self._vswitch(vpc, "pod", z.zone, z.pod_cidr)
+                    self.pod_vswitch_ids[z.zone] = self._vswitch(
+                        vpc, "pod", z.zone, z.pod_cidr, adopted.pod_vswitch_ids
+                    )
 
         self.nat_gateway_ids = {}
         self.egress = []
@@ -85,7 +95,12 @@ class ClusterNetwork(pulumi.ComponentResource):
         )
 
     def _vswitch(
-        self, vpc: alicloud.vpc.Network, role: str, zone: str, cidr: ipaddress.IPv4Network
+        self,
+        vpc: alicloud.vpc.Network,
+        role: str,
+        zone: str,
+        cidr: ipaddress.IPv4Network,
+        existing: dict[str, str],
     ) -> pulumi.Output[str]:
         what = {"node": "Nodes", "eci": "ECI pods", "pod": "Terway pods"}[role]
         return alicloud.vpc.Switch(
@@ -96,7 +111,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             cidr_block=str(cidr),
             description=f"{what} of ACK cluster {self._name} in {zone}",
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, import_=existing.get(zone)),
         ).id
 
     def _egress(self, nat: NatGatewayPlan, plan: NetworkPlan) -> None:

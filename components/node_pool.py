@@ -37,6 +37,7 @@ class NodePool(pulumi.ComponentResource):
         ram_role_name: pulumi.Input[str],
         tags: dict[str, str],
         depends_on: Sequence[pulumi.Resource] = (),
+        import_id: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NODE_POOL_TYPE, name, None, opts)
@@ -97,7 +98,10 @@ class NodePool(pulumi.ComponentResource):
             install_cloud_monitor=True,
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(depends_on), ignore_changes=ignore or None
+                parent=self,
+                depends_on=list(depends_on),
+                ignore_changes=ignore or None,
+                import_=import_id,  # "<cluster ID>:<node pool ID>" when adopting
             ),
         )
         self.node_pool_id = pool.node_pool_id

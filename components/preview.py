@@ -192,6 +192,7 @@ def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
         for i, r in enumerate(kids):
             last = i == len(kids) - 1
             flags = " [protect]" if r.protect else ""
+            flags += f" [import {r.import_id}]" if r.import_id else ""
             flags += f" [ignore: {', '.join(r.ignore_changes)}]" if r.ignore_changes else ""
             lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{flags}")
             walk(r.urn, indent + ("   " if last else "│  "))

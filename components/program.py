@@ -5,7 +5,7 @@ Stack files hold one structured key, ``<project>:cluster``::
     config:
       alicloud:region: cn-hangzhou
       ack-clusters:cluster:
-        kind: managed            # or serverless
+        kind: managed            # or serverless, dedicated
         name: dev
         network: {zones: [cn-hangzhou-i, cn-hangzhou-j]}
         node_pools: {...}
@@ -22,16 +22,24 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .args import NAME_PATTERN, ClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from .args import (
+    NAME_PATTERN,
+    CommonClusterArgs,
+    DedicatedClusterArgs,
+    ManagedClusterArgs,
+    ServerlessClusterArgs,
+)
 from .cluster import ClusterComponent
+from .dedicated import DedicatedCluster
 from .errors import InvalidArguments
 from .managed import ManagedCluster
 from .serverless import ServerlessCluster
 
 #: Stack config `kind` -> (argument model, component).
-KINDS: dict[str, tuple[type[ClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
+KINDS: dict[str, tuple[type[CommonClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
     "managed": (ManagedClusterArgs, ManagedCluster),
     "serverless": (ServerlessClusterArgs, ServerlessCluster),
+    "dedicated": (DedicatedClusterArgs, DedicatedCluster),
 }
 
 
@@ -41,7 +49,7 @@ class ConfigError(InvalidArguments):
 
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="allow")
-    kind: Literal["managed", "serverless"]
+    kind: Literal["managed", "serverless", "dedicated"]
     name: str = Field(pattern=NAME_PATTERN)
 
 
@@ -49,7 +57,7 @@ def _stack_file() -> str:
     return f"Pulumi.{pulumi.get_stack()}.yaml"
 
 
-def load_cluster_config() -> tuple[str, str, ClusterArgs]:
+def load_cluster_config() -> tuple[str, str, CommonClusterArgs]:
     project = pulumi.get_project()
     subject = f"stack config ({_stack_file()})"
     key = f"{project}:cluster"
@@ -65,7 +73,7 @@ def load_cluster_config() -> tuple[str, str, ClusterArgs]:
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
     body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
-    args: ClusterArgs | None = None
+    args: CommonClusterArgs | None = None
     model = KINDS.get(str(raw.get("kind")), KINDS["managed"])[0]
     try:
         args = model.model_validate(body)
@@ -96,7 +104,7 @@ def main() -> None:
     pulumi.export("api_server_slb_id", cluster.api_server_slb_id)
     pulumi.export("api_server_endpoint", cluster.api_server_endpoint)
     pulumi.export("ingress_load_balancer_id", cluster.ingress_load_balancer_id)
-    if isinstance(cluster, ManagedCluster):
+    if isinstance(cluster, ManagedCluster | DedicatedCluster):
         pulumi.export("node_role_name", cluster.node_role_name)
         pulumi.export(
             "scaling_group_ids", {n: p.scaling_group_id for n, p in cluster.node_pools.items()}

@@ -19,6 +19,7 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
         vpc_id: pulumi.Input[str],
         rules: tuple[RuleSpec, ...],
         tags: dict[str, str],
+        import_id: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(SECURITY_GROUP_TYPE, name, None, opts)
@@ -31,7 +32,7 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
             # Nodes, pods and the control plane ENIs in the group talk to each other freely.
             inner_access_policy="Accept",
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, import_=import_id),
         )
         self.security_group_id = group.id
         for rule in rules:

@@ -65,7 +65,11 @@ class ServerlessCluster(ClusterComponent):
             cluster_spec=a.cluster_spec,
             addons=[*discovery, *addon_args(a.addons)] or None,
             # ECI pods boot in these vSwitches and pull images at once: egress first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=foundation.network.egress),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=foundation.network.egress,
+                import_=a.adopt.cluster_id if a.adopt else None,
+            ),
             **self._control_plane_args(a, plan, foundation),
         )
         self._access(cluster, a, plan)

@@ -6,7 +6,15 @@ import re
 
 import yaml
 
-from components.args import ManagedClusterArgs, NetworkArgs, NodePoolArgs, ServerlessClusterArgs
+from components.args import (
+    Adoption,
+    DedicatedClusterArgs,
+    ManagedClusterArgs,
+    Masters,
+    NetworkArgs,
+    NodePoolArgs,
+    ServerlessClusterArgs,
+)
 
 from .conftest import ROOT
 
@@ -25,7 +33,16 @@ def test_ci_treats_no_tests_collected_as_failure():
 
 
 def test_every_argument_is_documented_in_the_readme():
-    for model in (ManagedClusterArgs, ServerlessClusterArgs, NetworkArgs, NodePoolArgs):
+    models = (
+        ManagedClusterArgs,
+        ServerlessClusterArgs,
+        DedicatedClusterArgs,
+        Masters,
+        Adoption,
+        NetworkArgs,
+        NodePoolArgs,
+    )
+    for model in models:
         for field in model.model_fields:
             assert f"`{field}`" in README, f"{model.__name__}.{field} is not in README.md"
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..args import NAME_PATTERN, ClusterArgs
+from ..args import NAME_PATTERN, CommonClusterArgs
 from ..errors import InvalidArguments
 from ..naming import ownership_tags
 from .network import NetworkPlan, PlanProblems, plan_network
@@ -57,7 +57,7 @@ def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, A
 def plan_cluster(
     subject: str,
     name: str,
-    args: ClusterArgs,
+    args: CommonClusterArgs,
     *,
     with_pod_vswitches: bool,
     pod_cidr: str | None,

@@ -13,6 +13,7 @@ same IDs and graphs can be compared across runs.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -89,6 +90,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         else:
             rid = f"{name}-{_hex(typ, name, n=8)}"
         rid, computed = self._computed.get(typ, lambda r, i: (r, {}))(rid, inputs)
+        if args.resource_id:
+            rid = args.resource_id  # an imported resource keeps its real ID
         if self.preview and not args.resource_id:
             # A real preview knows inputs but not IDs or values the cloud computes.
             return "", {**inputs, **{k: UNKNOWN for k in computed}}
@@ -159,7 +162,7 @@ class FakeAlibabaCloud(mocks.Mocks):
         return f"role:{i.get('policyName')}:{i.get('policyType')}:{i.get('roleName')}", {}
 
     def _cluster(self, rid: str, i: State) -> tuple[str, State]:
-        cid = "c" + _hex(rid, n=32)
+        cid = rid if re.fullmatch(r"c[0-9a-f]{32}", rid) else "c" + _hex(rid, n=32)
         internal = _ip("10.0", cid, "apiserver")
         public = i.get("slbInternetEnabled", True)
         connections = {
@@ -187,7 +190,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         return cid, state
 
     def _node_pool(self, rid: str, i: State) -> tuple[str, State]:
-        pool = "np" + _hex(rid, n=32)
+        # An imported pool's ID is "<cluster ID>:<pool ID>".
+        pool = rid.split(":")[1] if ":" in rid else "np" + _hex(rid, n=32)
         return f"{i.get('clusterId')}:{pool}", {
             "nodePoolId": pool,
             "scalingGroupId": "asg-" + _hex(pool),

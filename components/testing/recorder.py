@@ -58,6 +58,8 @@ class RecordedResource:
     provider: str
     delete_before_replace: bool
     aliases: list[str] = field(default_factory=list)
+    #: Alias specs as sent (name, type, parentUrn, noParent, ...); see ProgramRun.alias_urns.
+    alias_specs: list[dict[str, Any]] = field(default_factory=list)
     #: The inputs exactly as sent on the wire (secrets still wrapped, never unwrapped here); for
     #: forwarding to a policy pack, never for printing.
     wire_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -121,6 +123,9 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=request.provider,
             delete_before_replace=bool(request.deleteBeforeReplace),
             aliases=[a.urn for a in request.aliases if a.urn],
+            alias_specs=[
+                json_format.MessageToDict(a.spec) for a in request.aliases if a.HasField("spec")
+            ],
         )
         with self._lock:
             self.records.append(rec)
@@ -150,6 +155,40 @@ class ProgramRun:
 
     def get(self, urn: str) -> RecordedResource:
         return next(r for r in self.resources if r.urn == urn)
+
+    def alias_urns(self) -> dict[str, set[str]]:
+        """Every URN each resource answers to besides its own, as the engine derives them: its
+        own aliases (URNs, or specs resolved against its name, type and parent), plus one alias
+        under each alias of its parent (children inherit their parent's aliases)."""
+        by_urn = {r.urn: r for r in self.resources}
+        memo: dict[str, set[str]] = {}
+
+        def qualified(urn: str) -> str:
+            return urn.split("::")[2]
+
+        def under(parent_urn: str, type_: str, name: str) -> str:
+            head = parent_urn.split("::")[0:2]
+            return "::".join([*head, f"{qualified(parent_urn)}${type_}", name])
+
+        def of(r: RecordedResource) -> set[str]:
+            if r.urn in memo:
+                return memo[r.urn]
+            found = set(r.aliases)
+            for spec in r.alias_specs:
+                type_, name = spec.get("type") or r.type, spec.get("name") or r.name
+                parent = None if spec.get("noParent") else spec.get("parentUrn") or r.parent
+                if parent and parent in by_urn:
+                    found.add(under(parent, type_, name))
+                else:
+                    head = r.urn.split("::")[0:2]
+                    found.add("::".join([*head, type_, name]))
+            parent_res = by_urn.get(r.parent)
+            if parent_res is not None:
+                found |= {under(pa, r.type, r.name) for pa in of(parent_res)}
+            memo[r.urn] = found
+            return found
+
+        return {r.urn: of(r) for r in self.resources}
 
 
 def run_program(

@@ -1,0 +1,123 @@
+"""DedicatedCluster: an ACK dedicated cluster, whose master ECS instances the user can see.
+
+ACK stopped creating dedicated clusters on 2024-08-21 except by ticket; this component exists so
+the many that still run can be managed as code, adopted with ``adopt`` (Pulumi's import), and
+moved to ManagedCluster after ACK migrates them to Pro in place (see docs/MIGRATION.md).
+
+Master system disks: ``cs.Kubernetes`` has no argument to encrypt them. They are encrypted only if
+the account's regional default disk encryption (``ecs.DiskEncryptionByDefault``) was on when
+they were created, an account-wide switch this component deliberately does not own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from .args import DedicatedClusterArgs
+from .cluster import ClusterComponent
+from .naming import DEDICATED_CLUSTER_TYPE
+from .node_pool import NodePool
+from .plan.cluster import ClusterPlan, parse_args, plan_cluster
+
+CREATION_NOTICE = (
+    "ACK stopped creating dedicated clusters on 2024-08-21 except by ticket: creating this "
+    "cluster will fail without one. Use ManagedCluster (ack.pro.*) for new clusters; "
+    "DedicatedCluster is for managing and adopting existing ones (set adopt.cluster_id)."
+)
+
+
+def plan_dedicated(name: str, args: DedicatedClusterArgs) -> ClusterPlan:
+    return plan_cluster(
+        f"DedicatedCluster {name!r}",
+        name,
+        args,
+        with_pod_vswitches=args.wants_pod_vswitches,
+        pod_cidr=args.effective_pod_cidr,
+    )
+
+
+class DedicatedCluster(ClusterComponent):
+    """A dedicated ACK cluster: 3 or 5 masters spread over zones, workers in node pools (ESS),
+    and the same network, firewall, node role, egress, ingress and outputs as ManagedCluster."""
+
+    pod_vswitch_ids: pulumi.Output[list[str]]
+    node_role_name: pulumi.Output[str]
+    node_pools: dict[str, NodePool]
+
+    def __init__(
+        self,
+        name: str,
+        args: DedicatedClusterArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        self.args = parse_args(DedicatedClusterArgs, f"DedicatedCluster {name!r}", name, args)
+        self.plan = plan_dedicated(name, self.args)
+        super().__init__(DEDICATED_CLUSTER_TYPE, name, None, opts)
+        a, plan = self.args, self.plan
+        adopting = a.adopt is not None and a.adopt.cluster_id is not None
+        if not adopting:
+            pulumi.log.warn(CREATION_NOTICE, resource=self)
+
+        foundation = self._foundation(plan, a, node_role=True)
+        network = foundation.network
+        flannel = a.network_plugin == "flannel"
+        cluster = alicloud.cs.Kubernetes(
+            name,
+            master_vswitch_ids=[network.node_vswitch_ids[z] for z in a.master_zones],
+            master_instance_types=a.master_instance_types,
+            master_disk_category=a.masters.disk.category,
+            master_disk_size=a.masters.disk.size,
+            master_disk_performance_level=a.masters.disk.performance_level,
+            master_instance_charge_type="PostPaid",
+            pod_vswitch_ids=foundation.pod_vswitch_ids(plan) or None,
+            pod_cidr=a.effective_pod_cidr,
+            node_cidr_mask=a.node_cidr_mask if flannel else None,
+            addons=[
+                alicloud.cs.KubernetesAddonArgs(name="flannel" if flannel else "terway-eniip"),
+                *(
+                    alicloud.cs.KubernetesAddonArgs(
+                        name=x.name, config=x.config, version=x.version, disabled=x.disabled
+                    )
+                    for x in a.addons
+                ),
+            ],
+            key_name=a.key_name,
+            password=(pulumi.Output.secret(a.password.get_secret_value()) if a.password else None),
+            install_cloud_monitor=True,
+            proxy_mode="ipvs",
+            # Masters boot and pull images at once: never before they have egress.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=network.egress,
+                import_=a.adopt.cluster_id if a.adopt else None,
+            ),
+            **self._common_cluster_args(a, plan, foundation),
+        )
+        self.node_pools = self._node_pools(a, plan, foundation, cluster.id)
+        self._access(cluster, a, plan)
+        self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
+
+        self.pod_vswitch_ids = pulumi.Output.all(*foundation.pod_vswitch_ids(plan))
+        assert foundation.node_role_name is not None
+        self.node_role_name = foundation.node_role_name
+        self._outputs(
+            cluster,
+            a,
+            plan,
+            foundation,
+            extra={
+                "pod_vswitch_ids": self.pod_vswitch_ids,
+                "node_role_name": self.node_role_name,
+                "node_pools": {
+                    n: {"node_pool_id": p.node_pool_id, "scaling_group_id": p.scaling_group_id}
+                    for n, p in self.node_pools.items()
+                },
+            },
+        )
+
+
+__all__ = ["CREATION_NOTICE", "DedicatedCluster", "plan_dedicated"]
