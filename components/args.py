@@ -11,7 +11,15 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 #: Logical names users choose (node pools, clusters): they become part of URNs and cloud names,
 #: so they follow the strictest rule among the resources they name (DNS-label style).
@@ -128,6 +136,9 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 Tags = Annotated[dict[str, str], Field(default_factory=dict)]
+#: Validated one by one, so an error names the zone or position it is about.
+VSwitchCidr = Annotated[str, AfterValidator(vswitch_cidr)]
+ZoneId = Annotated[str, AfterValidator(_zone)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,7 +183,7 @@ NatStrategy = Literal["none", "single", "per_zone"]
 class NetworkArgs(_Model):
     """Where the cluster lives: a new VPC planned from `vpc_cidr`, or an existing one."""
 
-    zones: list[str] = Field(
+    zones: list[ZoneId] = Field(
         min_length=1,
         description="Zone IDs, in a fixed order: planned CIDRs are assigned by position, so "
         "append new zones at the end.",
@@ -187,10 +198,10 @@ class NetworkArgs(_Model):
     pod_vswitch_prefix: int = Field(
         default=19, ge=16, le=29, description="Mask length of each planned Terway pod vSwitch."
     )
-    node_vswitch_cidrs: dict[str, str] | None = Field(
+    node_vswitch_cidrs: dict[str, VSwitchCidr] | None = Field(
         default=None, description="Explicit node vSwitch CIDR per zone instead of planning."
     )
-    pod_vswitch_cidrs: dict[str, str] | None = Field(
+    pod_vswitch_cidrs: dict[str, VSwitchCidr] | None = Field(
         default=None, description="Explicit Terway pod vSwitch CIDR per zone instead of planning."
     )
     existing_vpc: ExistingVpc | None = Field(
@@ -208,8 +219,6 @@ class NetworkArgs(_Model):
     @field_validator("zones")
     @classmethod
     def _zones(cls, zones: list[str]) -> list[str]:
-        for z in zones:
-            _zone(z)
         _distinct(zones, "zones")
         return zones
 
@@ -217,11 +226,6 @@ class NetworkArgs(_Model):
     @classmethod
     def _vpc_cidr(cls, v: str | None) -> str | None:
         return None if v is None else vpc_cidr(v)
-
-    @field_validator("node_vswitch_cidrs", "pod_vswitch_cidrs")
-    @classmethod
-    def _vsw_cidrs(cls, v: dict[str, str] | None) -> dict[str, str] | None:
-        return None if v is None else {zone: vswitch_cidr(c) for zone, c in v.items()}
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkArgs:

@@ -56,6 +56,34 @@ class Project:
         )
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses duplicate keys: plain YAML keeps the last, so a second node pool with
+    the same name would silently replace the first."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def _load_yaml(file: Path) -> Any:
+    try:
+        with file.open() as stream:  # a stream, so errors name the file
+            return yaml.load(stream, Loader=_StrictLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise PreviewError(f"{file} is not valid YAML: {exc}") from None
+
+
 def find_project(start: Path) -> Project:
     for folder in [start, *start.parents]:
         file = folder / "Pulumi.yaml"
@@ -63,10 +91,7 @@ def find_project(start: Path) -> Project:
             break
     else:
         raise PreviewError(f"no Pulumi.yaml in {start} or any folder above it")
-    try:
-        meta = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PreviewError(f"{file} is not valid YAML: {exc}") from None
+    meta = _load_yaml(file) or {}
     if not isinstance(meta, dict) or not meta.get("name"):
         raise PreviewError(f"{file} has no project name")
     runtime = meta.get("runtime")
@@ -88,10 +113,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], lis
     if not file.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise PreviewError(f"no stack config {file} (stacks found: {known})")
-    try:
-        doc = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PreviewError(f"{file} is not valid YAML: {exc}") from None
+    doc = _load_yaml(file) or {}
     raw = doc.get("config", {}) if isinstance(doc, dict) else None
     if not isinstance(raw, dict):
         raise PreviewError(f"{file}: 'config' must be a mapping")

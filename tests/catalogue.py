@@ -1,0 +1,608 @@
+"""The catalogue of mistakes users make, and the error each gets.
+
+One table drives both tests/test_catalogue.py and docs/BAD-INPUTS.md; the errors in the document
+are produced by running the library. Regenerate the document with:
+
+    python -m tests.catalogue > docs/BAD-INPUTS.md
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
+from components.preview import main as ack_preview
+
+ROOT = Path(__file__).resolve().parent.parent
+ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
+POOL = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+BASE: dict[str, dict[str, Any]] = {
+    "managed": {"network": {"zones": ZONES[:2]}, "node_pools": {"web": POOL}},
+    "serverless": {"network": {"zones": ZONES[:2]}},
+    "dedicated": {"network": {"zones": ZONES}, "key_name": "ops", "node_pools": {"web": POOL}},
+}
+COMPONENTS = {
+    "managed": ManagedCluster,
+    "serverless": ServerlessCluster,
+    "dedicated": DedicatedCluster,
+}
+
+
+@dataclass
+class Mistake:
+    id: str
+    what: str
+    form: str  # managed | serverless | dedicated | config
+    change: dict[str, Any]  # merged into the form's base arguments (or the stack's cluster key)
+    path: str  # the field path the error names ("" for a whole-object check)
+    text: str  # a fragment of the message
+    name: str = "demo"
+    raw_stack: str | None = field(default=None, repr=False)  # config cases: a stack file body
+
+
+def net(**kw: Any) -> dict[str, Any]:
+    return {"network": {"zones": ZONES[:2], **kw}}
+
+
+def pool(**kw: Any) -> dict[str, Any]:
+    return {"node_pools": {"web": {**POOL, **kw}}}
+
+
+CATALOGUE: list[Mistake] = [
+    # --- CIDRs ----------------------------------------------------------------------------
+    Mistake(
+        "M1",
+        "A VPC CIDR that is not a CIDR",
+        "managed",
+        net(vpc_cidr="10.0.0/16"),
+        "network.vpc_cidr",
+        "not a valid VPC CIDR",
+    ),
+    Mistake(
+        "M2",
+        "Host bits set in the VPC CIDR",
+        "managed",
+        net(vpc_cidr="10.0.0.1/16"),
+        "network.vpc_cidr",
+        "host bits",
+    ),
+    Mistake(
+        "M3",
+        "A public range as VPC CIDR",
+        "managed",
+        net(vpc_cidr="8.8.0.0/16"),
+        "network.vpc_cidr",
+        "not a private range",
+    ),
+    Mistake(
+        "M4",
+        "A VPC smaller than Alibaba allows",
+        "managed",
+        net(vpc_cidr="10.0.0.0/26"),
+        "network.vpc_cidr",
+        "Alibaba Cloud accepts /8 to /24",
+    ),
+    Mistake(
+        "M5",
+        "A vSwitch larger than Alibaba allows",
+        "managed",
+        net(vpc_cidr="10.0.0.0/8", node_vswitch_cidrs={ZONES[0]: "10.0.0.0/15"}),
+        f"network.node_vswitch_cidrs.{ZONES[0]}",
+        "accepts /16 to /29",
+    ),
+    Mistake(
+        "M6",
+        "A vSwitch outside the VPC",
+        "managed",
+        net(
+            vpc_cidr="10.1.0.0/16",
+            node_vswitch_cidrs={ZONES[0]: "10.2.0.0/24", ZONES[1]: "10.1.1.0/24"},
+        ),
+        f"network.node_vswitch_cidrs.{ZONES[0]}",
+        "outside the VPC range",
+    ),
+    Mistake(
+        "M7",
+        "Overlapping vSwitches",
+        "managed",
+        net(
+            vpc_cidr="10.1.0.0/16",
+            node_vswitch_cidrs={ZONES[0]: "10.1.0.0/23", ZONES[1]: "10.1.1.0/24"},
+        ),
+        f"network.node_vswitch_cidrs.{ZONES[1]}",
+        "vSwitches must be disjoint",
+    ),
+    Mistake(
+        "M8",
+        "A Flannel pod CIDR inside the VPC",
+        "managed",
+        {"network_plugin": "flannel", "pod_cidr": "10.0.0.0/16"},
+        "pod_cidr",
+        "overlaps the VPC",
+    ),
+    Mistake(
+        "M9",
+        "A Service CIDR inside the VPC",
+        "managed",
+        {"service_cidr": "10.0.128.0/20"},
+        "service_cidr",
+        "overlaps the VPC",
+    ),
+    Mistake(
+        "M10",
+        "Pod and Service CIDRs overlapping",
+        "managed",
+        {"network_plugin": "flannel", "pod_cidr": "172.16.0.0/12", "service_cidr": "172.21.0.0/20"},
+        "service_cidr",
+        "overlaps pod_cidr",
+    ),
+    Mistake(
+        "M11",
+        "A Service CIDR of the wrong size",
+        "managed",
+        {"service_cidr": "172.21.0.0/26"},
+        "service_cidr",
+        "accepts /16 to /24",
+    ),
+    # --- zones ------------------------------------------------------------------------------
+    Mistake(
+        "M12", "No zones", "managed", {"network": {"zones": []}}, "network.zones", "at least 1 item"
+    ),
+    Mistake(
+        "M13",
+        "A zone listed twice",
+        "managed",
+        {"network": {"zones": [ZONES[0], ZONES[0]]}},
+        "network.zones",
+        "must be distinct",
+    ),
+    Mistake(
+        "M14",
+        "Something that is not a zone ID",
+        "managed",
+        {"network": {"zones": ["hangzhou"]}},
+        "network.zones.0",
+        "not an Alibaba Cloud zone ID",
+    ),
+    Mistake(
+        "M15",
+        "More zones than vSwitch CIDRs",
+        "managed",
+        net(vpc_cidr="10.1.0.0/16", node_vswitch_cidrs={ZONES[0]: "10.1.0.0/24"}),
+        "network.node_vswitch_cidrs",
+        "no entry for zone(s) cn-hangzhou-j",
+    ),
+    Mistake(
+        "M16",
+        "An existing VPC without a vSwitch for a zone",
+        "managed",
+        {
+            "network": {
+                "zones": ZONES[:2],
+                "existing_vpc": {
+                    "id": "vpc-abc",
+                    "cidr": "10.5.0.0/16",
+                    "node_vswitches": {ZONES[0]: {"id": "vsw-a", "cidr": "10.5.0.0/20"}},
+                    "pod_vswitches": {ZONES[0]: {"id": "vsw-b", "cidr": "10.5.64.0/18"}},
+                },
+            }
+        },
+        "network.existing_vpc.node_vswitches",
+        "no entry for zone(s) cn-hangzhou-j",
+    ),
+    Mistake(
+        "M17",
+        "More zones than the VPC has room for",
+        "managed",
+        {"network": {"zones": ZONES, "vpc_cidr": "10.0.0.0/18"}},
+        "network.vpc_cidr",
+        "zone slot(s)",
+    ),
+    Mistake(
+        "M18",
+        "A new VPC's CIDR together with an existing VPC",
+        "managed",
+        {
+            "network": {
+                "zones": ZONES[:1],
+                "vpc_cidr": "10.0.0.0/16",
+                "existing_vpc": {"id": "vpc-abc", "cidr": "10.0.0.0/16", "node_vswitches": {}},
+            }
+        },
+        "network",
+        "cannot be combined with existing_vpc",
+    ),
+    # --- node pools -------------------------------------------------------------------------
+    Mistake(
+        "M19",
+        "Autoscaling minimum above maximum",
+        "managed",
+        pool(desired_size=None, autoscaling={"min_size": 5, "max_size": 2}),
+        "node_pools.web.autoscaling",
+        "must not exceed max_size",
+    ),
+    Mistake(
+        "M20",
+        "Desired size outside the autoscaling range",
+        "managed",
+        pool(
+            desired_size=9, autoscaling={"min_size": 1, "max_size": 3}, ignore_scaling_changes=True
+        ),
+        "node_pools.web",
+        "must lie within",
+    ),
+    Mistake(
+        "M21",
+        "Desired size on an autoscaled pool without ignoring the autoscaler",
+        "managed",
+        pool(autoscaling={"min_size": 1, "max_size": 3}),
+        "node_pools.web",
+        "set ignore_scaling_changes=true",
+    ),
+    Mistake(
+        "M22",
+        "A fixed pool without a size",
+        "managed",
+        pool(desired_size=None),
+        "node_pools.web",
+        "set desired_size",
+    ),
+    Mistake(
+        "M23",
+        "A node pool name Alibaba would reject",
+        "managed",
+        {"node_pools": {"Web_Pool": POOL}},
+        "node_pools.Web_Pool.[key]",
+        "should match pattern",
+    ),
+    Mistake(
+        "M24",
+        "No node login",
+        "managed",
+        pool(key_name=None),
+        "node_pools.web",
+        "exactly one of key_name and password",
+    ),
+    Mistake(
+        "M25",
+        "A password on a managed node pool",
+        "managed",
+        pool(key_name=None, password="Sup3r-Secret!"),
+        "node_pools.web",
+        "accept key_name only",
+    ),
+    Mistake(
+        "M26",
+        "A weak node password (never echoed back)",
+        "managed",
+        pool(key_name=None, password="weakpass", auto_repair=False, auto_upgrade=False),
+        "node_pools.web",
+        "8-30 characters",
+    ),
+    Mistake(
+        "M27",
+        "Not an ECS instance type",
+        "managed",
+        pool(instance_types=["g7.large"]),
+        "node_pools.web.instance_types",
+        "not an ECS instance type",
+    ),
+    # --- cluster features -------------------------------------------------------------------
+    Mistake(
+        "M28",
+        "An unknown cluster spec",
+        "managed",
+        {"cluster_spec": "ack.pro.mega"},
+        "cluster_spec",
+        "Input should be",
+    ),
+    Mistake(
+        "M29",
+        "A Pro-only feature on a standard cluster",
+        "managed",
+        {"cluster_spec": "ack.standard", "secrets_encryption_kms_key_id": "key-1"},
+        "",
+        "needs a Pro cluster_spec",
+    ),
+    Mistake(
+        "M30",
+        "Auto-upgrade without a maintenance window",
+        "managed",
+        {"auto_upgrade_channel": "stable"},
+        "",
+        "only works inside a maintenance window",
+    ),
+    Mistake(
+        "M31",
+        "A pinned version with auto-upgrade",
+        "managed",
+        {
+            "auto_upgrade_channel": "stable",
+            "kubernetes_version": "1.33.3-aliyun.1",
+            "maintenance_window": {},
+        },
+        "",
+        "conflicts with auto_upgrade_channel",
+    ),
+    Mistake(
+        "M32",
+        "Choosing the pod network through addons",
+        "managed",
+        {"addons": [{"name": "terway-eniip"}]},
+        "",
+        "use network_plugin instead",
+    ),
+    Mistake(
+        "M33",
+        "A Flannel pod CIDR on a Terway cluster",
+        "managed",
+        {"pod_cidr": "172.20.0.0/16"},
+        "",
+        "pod_cidr is for Flannel",
+    ),
+    Mistake(
+        "M34",
+        "SSH open to the internet",
+        "managed",
+        {
+            "security": {
+                "extra_ingress": [
+                    {
+                        "description": "ssh",
+                        "protocol": "tcp",
+                        "port_range": "22/22",
+                        "cidr": "0.0.0.0/0",
+                    }
+                ]
+            }
+        },
+        "security.extra_ingress.0",
+        "SSH (port 22) to 0.0.0.0/0 is refused",
+    ),
+    Mistake(
+        "M35",
+        "A reserved tag prefix",
+        "managed",
+        {"tags": {"acs:owner": "me"}},
+        "tags",
+        "cannot start with 'aliyun' or 'acs:'",
+    ),
+    Mistake(
+        "M36",
+        "More tags than fit beside the ownership tags",
+        "managed",
+        {"tags": {f"t{i}": "x" for i in range(19)}},
+        "tags",
+        "at most 18 fit",
+    ),
+    Mistake(
+        "M37",
+        "A cluster name Alibaba would reject",
+        "managed",
+        {},
+        "name",
+        "not a valid cluster name",
+        name="Demo_Cluster",
+    ),
+    Mistake(
+        "M38",
+        "An argument that does not exist",
+        "managed",
+        {"node_count": 3},
+        "node_count",
+        "Extra inputs are not permitted",
+    ),
+    Mistake(
+        "M39",
+        "Adopting node pools without the cluster",
+        "managed",
+        {"adopt": {"node_pool_ids": {"web": "np" + "0" * 32}}},
+        "",
+        "need adopt.cluster_id",
+    ),
+    # --- dedicated --------------------------------------------------------------------------
+    Mistake(
+        "D1",
+        "Two masters",
+        "dedicated",
+        {"masters": {"count": 2}},
+        "masters.count",
+        "3 or 5 masters",
+    ),
+    Mistake(
+        "D2",
+        "Four masters",
+        "dedicated",
+        {"masters": {"count": 4}},
+        "masters.count",
+        "3 or 5 masters",
+    ),
+    Mistake(
+        "D3",
+        "Masters spread over fewer than 3 zones",
+        "dedicated",
+        {"network": {"zones": ZONES[:2]}},
+        "",
+        "list at least 3 zones",
+    ),
+    Mistake(
+        "D4",
+        "Fewer master zones than masters",
+        "dedicated",
+        {"masters": {"count": 5, "zones": ZONES}},
+        "masters",
+        "5 masters need 5 master zones",
+    ),
+    Mistake(
+        "D5",
+        "A managed-only feature on a dedicated cluster",
+        "dedicated",
+        {"audit_log": {"enabled": True}},
+        "audit_log",
+        "Extra inputs are not permitted",
+    ),
+    # --- serverless -------------------------------------------------------------------------
+    Mistake(
+        "S1",
+        "Node pools on a serverless cluster",
+        "serverless",
+        {"node_pools": {"web": POOL}},
+        "",
+        "node_pools: a ServerlessCluster runs every pod on ECI",
+    ),
+    Mistake(
+        "S2",
+        "KMS Secret encryption on Serverless Basic",
+        "serverless",
+        {"cluster_spec": "ack.standard", "secrets_encryption_kms_key_id": "key-1"},
+        "",
+        "needs cluster_spec ack.pro.small",
+    ),
+    # --- stack config -----------------------------------------------------------------------
+    Mistake(
+        "C1",
+        "No cluster in the stack file",
+        "config",
+        {},
+        "ack-clusters:cluster",
+        "is not set",
+        raw_stack="config:\n  alicloud:region: cn-hangzhou\n",
+    ),
+    Mistake(
+        "C2",
+        "A misspelled key",
+        "config",
+        {"kind": "managed", "name": "demo", "network": {"zones": ZONES[:1]}, "node_pool": {}},
+        "ack-clusters:cluster.node_pool",
+        "Extra inputs are not permitted",
+    ),
+    Mistake(
+        "C3",
+        "An unknown cluster kind",
+        "config",
+        {"kind": "edge", "name": "demo", "network": {"zones": ZONES[:1]}},
+        "ack-clusters:cluster.kind",
+        "Input should be",
+    ),
+    Mistake(
+        "C4",
+        "A zone outside the stack's region",
+        "config",
+        {"kind": "managed", "name": "demo", "network": {"zones": ["cn-shanghai-e"]}},
+        "ack-clusters:cluster.network.zones.0",
+        "is not a zone of region cn-hangzhou",
+    ),
+    Mistake(
+        "C5",
+        "The same node pool twice",
+        "config",
+        {},
+        "",
+        "duplicate key 'web'",
+        raw_stack=(
+            "config:\n  alicloud:region: cn-hangzhou\n  ack-clusters:cluster:\n"
+            "    kind: managed\n    name: demo\n    network: {zones: [cn-hangzhou-i]}\n"
+            "    node_pools:\n"
+            "      web: {instance_types: [ecs.g7.large], desired_size: 1, key_name: k}\n"
+            "      web: {instance_types: [ecs.g7.xlarge], desired_size: 2, key_name: k}\n"
+        ),
+    ),
+]
+
+
+def arguments(m: Mistake) -> dict[str, Any]:
+    out = copy.deepcopy(BASE[m.form])
+    out.update(copy.deepcopy(m.change))
+    for key in [k for k, v in out.items() if v is None]:
+        del out[key]
+    return out
+
+
+def build(m: Mistake) -> InvalidArguments | None:
+    """Run the component on the mistake; the error it raised (None if it built)."""
+    try:
+        COMPONENTS[m.form](m.name, arguments(m))
+    except InvalidArguments as exc:
+        return exc
+    return None
+
+
+def stack_error(m: Mistake) -> tuple[int, str]:
+    """Run ack-preview on a stack file holding the mistake: (exit code, stderr)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        (project / "stacks").mkdir()
+        shutil.copy(ROOT / "Pulumi.yaml", project)
+        shutil.copy(ROOT / "stacks" / "__main__.py", project / "stacks")
+        body = m.raw_stack or yaml.safe_dump(
+            {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": m.change}}
+        )
+        (project / "stacks" / "Pulumi.demo.yaml").write_text(body)
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            rc = ack_preview(["demo", "--program", str(project)])
+        return rc, err.getvalue().replace(str(project), "<project>")
+
+
+def render() -> str:
+    from components.testing import FakeAlibabaCloud, run_program
+
+    lines = [
+        "# Refused inputs",
+        "",
+        "Every mistake below is refused before any resource is registered, with the field path",
+        "and the fix. The errors are the library's own output (this file is generated by",
+        "`python -m tests.catalogue > docs/BAD-INPUTS.md`, and tests/test_catalogue.py fails when",
+        "it is out of date). Field errors of one input are reported together; cross-field checks",
+        "(CIDR overlaps, zone layout) run once the fields themselves are valid.",
+        "",
+        "Not refused here: a public API server without a source allow-list. The provider has no",
+        "access-control argument for ACK's API-server load balancer, and its listener belongs to",
+        "ACK, so the library cannot apply one honestly. Public API servers are governed by the",
+        "policy pack instead: `ack-api-server-not-public` is mandatory, and its `allow` list names",
+        "the clusters a team accepts as public.",
+        "",
+    ]
+    for m in CATALOGUE:
+        lines += [f"## {m.id}. {m.what}", ""]
+        if m.form == "config":
+            _, text = stack_error(m)
+            lines += ["`ack-preview` on a stack file with:", "", "```yaml"]
+            lines += (
+                (
+                    m.raw_stack
+                    or yaml.safe_dump(
+                        {"config": {"ack-clusters:cluster": m.change}}, sort_keys=False
+                    )
+                )
+                .rstrip()
+                .splitlines()
+            )
+            lines += ["```", "", "```text", *text.rstrip().splitlines(), "```", ""]
+            continue
+        errors: list[InvalidArguments] = []
+
+        def program(m: Mistake = m, errors: list[InvalidArguments] = errors) -> None:
+            exc = build(m)
+            if exc is not None:
+                errors.append(exc)
+
+        run_program(program, mock=FakeAlibabaCloud())
+        shown = yaml.safe_dump(m.change, sort_keys=False).rstrip() if m.change else "{}"
+        lines += [f"`{COMPONENTS[m.form].__name__}({m.name!r}, ...)` with:", "", "```yaml"]
+        lines += shown.splitlines()
+        lines += ["```", "", "```text", *str(errors[0]).splitlines(), "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render())
