@@ -56,7 +56,11 @@ _WEEKDAYS = rf"^{_DAY}(,{_DAY})*$"
 class _Model(BaseModel):
     """Strict base: unknown keys are errors (a typo in config must not be silently ignored)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # defer_build: a model builds its validator on first use, so importing the library does not
+    # pay for the forms (and nested models) a program never uses.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
 
 def _network(value: str, *, what: str) -> ipaddress.IPv4Network:

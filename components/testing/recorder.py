@@ -63,6 +63,9 @@ class RecordedResource:
     #: The inputs exactly as sent on the wire (secrets still wrapped, never unwrapped here); for
     #: forwarding to a policy pack, never for printing.
     wire_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: The ID and state the (fake) cloud answered with, secrets masked.
+    id: str = ""
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,8 @@ class RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             inputs=sanitize(json_format.MessageToDict(request.object)),
             wire_inputs=json_format.MessageToDict(request.object),
+            id=response.id,
+            state=sanitize(json_format.MessageToDict(response.object)),
             dependencies=sorted(request.dependencies),
             property_dependencies={
                 k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
