@@ -264,8 +264,8 @@ MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
 class IngressRule(_Model):
     """An extra inbound rule on the cluster security group."""
 
-    description: str = Field(min_length=1, max_length=512)
-    protocol: Literal["tcp", "udp", "icmp", "all"]
+    description: str = Field(min_length=1, max_length=512, description="What the rule is for.")
+    protocol: Literal["tcp", "udp", "icmp", "all"] = Field(description="IP protocol.")
     port_range: str = Field(
         default="-1/-1", description="'from/to' for tcp and udp (e.g. '443/443'), else -1/-1."
     )
@@ -308,6 +308,8 @@ class IngressRule(_Model):
 
 
 class SecurityArgs(_Model):
+    """Rules on the cluster security group beyond what ACK needs."""
+
     extra_ingress: list[IngressRule] = Field(
         default_factory=list, description="Extra inbound rules; never world-open management."
     )
@@ -325,22 +327,34 @@ class SecurityArgs(_Model):
 
 
 class Disk(_Model):
-    category: Literal["cloud_essd", "cloud_auto", "cloud_ssd", "cloud_efficiency"] = "cloud_essd"
+    """A node disk (encrypted unless told otherwise)."""
+
+    category: Literal["cloud_essd", "cloud_auto", "cloud_ssd", "cloud_efficiency"] = Field(
+        default="cloud_essd", description="Disk category."
+    )
     size: int = Field(default=120, ge=20, le=32768, description="GiB.")
-    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = None
+    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = Field(
+        default=None, description="ESSD performance level."
+    )
     encrypted: bool = Field(default=True, description="Encrypt the disk (default on).")
     kms_key_id: str | None = Field(default=None, description="KMS key; default: the ECS key.")
 
 
 class Taint(_Model):
-    key: str = Field(min_length=1, max_length=253)
-    value: str = ""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    """A Kubernetes taint on every node of a pool."""
+
+    key: str = Field(min_length=1, max_length=253, description="Taint key.")
+    value: str = Field(default="", description="Taint value.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="NoSchedule", description="Scheduling effect."
+    )
 
 
 class Autoscaling(_Model):
-    min_size: int = Field(ge=0, le=1000)
-    max_size: int = Field(ge=1, le=1000)
+    """Bounds within which the cluster autoscaler sizes a node pool."""
+
+    min_size: int = Field(ge=0, le=1000, description="Fewest nodes.")
+    max_size: int = Field(ge=1, le=1000, description="Most nodes.")
 
     @model_validator(mode="after")
     def _order(self) -> Autoscaling:
@@ -369,18 +383,20 @@ class NodePoolArgs(_Model):
         "desired_size on an autoscaled pool).",
     )
     spot: bool = Field(default=False, description="Use spot instances (SpotAsPriceGo).")
-    labels: dict[str, str] = Field(default_factory=dict)
-    taints: list[Taint] = Field(default_factory=list)
-    system_disk: Disk = Field(default_factory=Disk)
-    data_disks: list[Disk] = Field(default_factory=list, max_length=16)
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    taints: list[Taint] = Field(default_factory=list, description="Kubernetes node taints.")
+    system_disk: Disk = Field(default_factory=Disk, description="System disk of each node.")
+    data_disks: list[Disk] = Field(
+        default_factory=list, max_length=16, description="Data disks of each node."
+    )
     image_type: str = Field(default="AliyunLinux3", description="ACK OS image type.")
     key_name: str | None = Field(default=None, description="ECS key pair for node login.")
     password: SecretStr | None = Field(
         default=None, description="Node login password (kept secret). Prefer key_name."
     )
-    auto_repair: bool = True
-    auto_upgrade: bool = True
-    max_unavailable: int = Field(default=1, ge=1, le=1000)
+    auto_repair: bool = Field(default=True, description="Repair failed nodes (managed pool).")
+    auto_upgrade: bool = Field(default=True, description="Upgrade nodes (managed pool).")
+    max_unavailable: int = Field(default=1, ge=1, le=1000, description="Nodes updated at once.")
 
     @field_validator("instance_types")
     @classmethod
@@ -445,44 +461,67 @@ def _default_log_components() -> list[LogComponent]:
 
 
 class ControlPlaneLogs(_Model):
-    components: list[LogComponent] = Field(default_factory=_default_log_components, min_length=1)
-    ttl_days: int = Field(default=30, ge=1, le=3650)
+    """Control plane components whose logs ACK ships to SLS."""
+
+    components: list[LogComponent] = Field(
+        default_factory=_default_log_components, min_length=1, description="Components to log."
+    )
+    ttl_days: int = Field(default=30, ge=1, le=3650, description="Days to keep the logs.")
     project: str | None = Field(default=None, description="SLS project; ACK creates one if unset.")
 
 
 class AuditLog(_Model):
-    enabled: bool = True
+    """The Kubernetes audit log, kept in SLS."""
+
+    enabled: bool = Field(default=True, description="Keep the audit log.")
     project: str | None = Field(default=None, description="SLS project for audit logs.")
 
 
 class MaintenanceWindow(_Model):
-    weekly_period: str = Field(default="Thursday", pattern=_WEEKDAYS)
+    """When ACK may run maintenance and auto-upgrades."""
+
+    weekly_period: str = Field(
+        default="Thursday", pattern=_WEEKDAYS, description="Days, e.g. 'Tuesday,Thursday'."
+    )
     maintenance_time: str = Field(
         default="2025-01-02T03:00:00.000+08:00", description="RFC 3339 start time."
     )
-    duration_hours: int = Field(default=3, ge=1, le=24)
+    duration_hours: int = Field(default=3, ge=1, le=24, description="Length of the window.")
 
 
 class Addon(_Model):
-    name: str = Field(min_length=1)
+    """An ACK addon installed when the cluster is created."""
+
+    name: str = Field(min_length=1, description="Addon name, e.g. 'ack-node-problem-detector'.")
     config: str | None = Field(default=None, description="JSON configuration string.")
-    version: str | None = None
-    disabled: bool = False
+    version: str | None = Field(default=None, description="Addon version; default: ACK's.")
+    disabled: bool = Field(default=False, description="Do not install this default addon.")
 
 
 class Ingress(_Model):
     """A load balancer the component owns for Service ingress (the other SLB entry)."""
 
     public: bool = Field(default=False, description="Internet-facing instead of private.")
-    spec: str = Field(default="slb.s2.small", pattern=r"^slb\.s[1-4]\.[a-z0-9]+$")
+    spec: str = Field(
+        default="slb.s2.small",
+        pattern=r"^slb\.s[1-4]\.[a-z0-9]+$",
+        description="SLB specification (slb.s1.small ... slb.s4.large).",
+    )
     bind_service: bool = Field(
         default=False,
         description="Also create the Kubernetes Service that binds the ingress controller to "
         "this load balancer by annotation.",
     )
-    service_namespace: str = Field(default="kube-system", pattern=_K8S_NAME)
-    service_name: str = Field(default="nginx-ingress-lb", pattern=_K8S_NAME)
-    selector: dict[str, str] = Field(default_factory=lambda: {"app": "ingress-nginx"})
+    service_namespace: str = Field(
+        default="kube-system", pattern=_K8S_NAME, description="Namespace of the bound Service."
+    )
+    service_name: str = Field(
+        default="nginx-ingress-lb", pattern=_K8S_NAME, description="Name of the bound Service."
+    )
+    selector: dict[str, str] = Field(
+        default_factory=lambda: {"app": "ingress-nginx"},
+        description="Pod selector of the ingress controller the Service sends traffic to.",
+    )
 
 
 class Adoption(_Model):
@@ -490,15 +529,21 @@ class Adoption(_Model):
     creating them. Declared arguments must match what exists: an import whose inputs differ
     fails rather than replacing anything."""
 
-    cluster_id: str | None = Field(default=None, pattern=r"^c[0-9a-f]{32}$")
-    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[a-z0-9]+$")
+    cluster_id: str | None = Field(
+        default=None, pattern=r"^c[0-9a-f]{32}$", description="Existing cluster ID (c...)."
+    )
+    vpc_id: str | None = Field(
+        default=None, pattern=r"^vpc-[a-z0-9]+$", description="Existing VPC ID to own."
+    )
     node_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
         default_factory=dict, description="Zone ID -> existing node (or ECI) vSwitch."
     )
     pod_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
         default_factory=dict, description="Zone ID -> existing Terway pod vSwitch."
     )
-    security_group_id: str | None = Field(default=None, pattern=r"^sg-[a-z0-9]+$")
+    security_group_id: str | None = Field(
+        default=None, pattern=r"^sg-[a-z0-9]+$", description="Existing cluster security group."
+    )
     node_pool_ids: dict[str, Annotated[str, Field(pattern=r"^np[0-9a-f]{32}$")]] = Field(
         default_factory=dict, description="Pool name -> existing node pool ID (np...)."
     )
@@ -517,8 +562,10 @@ class CommonClusterArgs(_Model):
     kubernetes_version: str | None = Field(
         default=None, description="e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."
     )
-    network: NetworkArgs
-    security: SecurityArgs = Field(default_factory=SecurityArgs)
+    network: NetworkArgs = Field(description="Where the cluster lives: new or existing VPC, zones.")
+    security: SecurityArgs = Field(
+        default_factory=SecurityArgs, description="Extra rules on the cluster security group."
+    )
     service_cidr: str = Field(default="172.21.0.0/20", description="Kubernetes Service range.")
     public_api_server: bool = Field(
         default=False, description="Give the API server an internet SLB (private by default)."
@@ -532,7 +579,9 @@ class CommonClusterArgs(_Model):
     ingress: Ingress | None = Field(
         default=None, description="An ingress load balancer the component owns."
     )
-    tags: Tags
+    tags: Tags = Field(
+        default_factory=dict, description="Tags for every taggable resource (up to 18)."
+    )
     kubeconfig_minutes: int = Field(
         default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
     )
@@ -584,13 +633,17 @@ class CommonClusterArgs(_Model):
 class ClusterArgs(CommonClusterArgs):
     """What clusters with an ACK-managed control plane (managed and serverless) add."""
 
-    control_plane_logs: ControlPlaneLogs | None = Field(default_factory=ControlPlaneLogs)
-    audit_log: AuditLog = Field(default_factory=AuditLog)
+    control_plane_logs: ControlPlaneLogs | None = Field(
+        default_factory=ControlPlaneLogs, description="Control plane logs; null turns them off."
+    )
+    audit_log: AuditLog = Field(default_factory=AuditLog, description="Kubernetes audit log.")
     secrets_encryption_kms_key_id: str | None = Field(
         default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
     )
     rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
-    maintenance_window: MaintenanceWindow | None = None
+    maintenance_window: MaintenanceWindow | None = Field(
+        default=None, description="Maintenance window (needed for auto-upgrade)."
+    )
     auto_upgrade_channel: Literal["patch", "stable", "rapid"] | None = Field(
         default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
     )
@@ -686,7 +739,7 @@ class NodeClusterArgs(CommonClusterArgs):
 class ManagedClusterArgs(ClusterArgs, NodeClusterArgs):
     """Arguments of :class:`components.ManagedCluster`."""
 
-    cluster_spec: ClusterSpec = Field(default="ack.pro.small")
+    cluster_spec: ClusterSpec = Field(default="ack.pro.small", description="ACK edition.")
     migrated_from_dedicated: bool = Field(
         default=False,
         description="This stack managed the cluster as a DedicatedCluster before ACK migrated "
@@ -715,9 +768,15 @@ class ManagedClusterArgs(ClusterArgs, NodeClusterArgs):
 
 
 class MasterDisk(_Model):
-    category: Literal["cloud_essd", "cloud_ssd", "cloud_efficiency"] = "cloud_essd"
+    """System disk of each master."""
+
+    category: Literal["cloud_essd", "cloud_ssd", "cloud_efficiency"] = Field(
+        default="cloud_essd", description="Disk category."
+    )
     size: int = Field(default=120, ge=20, le=500, description="GiB.")
-    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = None
+    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = Field(
+        default=None, description="ESSD performance level."
+    )
 
 
 class Masters(_Model):
@@ -734,7 +793,7 @@ class Masters(_Model):
         description="Zone of each master (from network.zones); default: spread round-robin "
         "over network.zones, which then must list at least 3 zones.",
     )
-    disk: MasterDisk = Field(default_factory=MasterDisk)
+    disk: MasterDisk = Field(default_factory=MasterDisk, description="Master system disk.")
 
     @field_validator("count")
     @classmethod
@@ -772,7 +831,7 @@ class Masters(_Model):
 class DedicatedClusterArgs(NodeClusterArgs):
     """Arguments of :class:`components.DedicatedCluster`."""
 
-    masters: Masters = Field(default_factory=Masters)
+    masters: Masters = Field(default_factory=Masters, description="The dedicated control plane.")
     key_name: str | None = Field(default=None, description="ECS key pair for master login.")
     password: SecretStr | None = Field(default=None, description="Master login password.")
 
@@ -816,7 +875,9 @@ NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_ma
 class ServerlessClusterArgs(ClusterArgs):
     """Arguments of :class:`components.ServerlessCluster`."""
 
-    cluster_spec: Literal["ack.standard", "ack.pro.small"] = Field(default="ack.pro.small")
+    cluster_spec: Literal["ack.standard", "ack.pro.small"] = Field(
+        default="ack.pro.small", description="ACK Serverless edition (Basic or Pro)."
+    )
     service_discovery: Literal["managed-coredns", "none"] = Field(
         default="managed-coredns",
         description="DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then "

@@ -58,19 +58,11 @@ def addon_args(addons: list[Addon]) -> list[alicloud.cs.ManagedKubernetesAddonAr
 
 class ClusterComponent(pulumi.ComponentResource):
     """Base of the cluster components. Subclasses validate and plan first (pure), then call
-    ``super().__init__`` and the helpers below, so nothing registers before input is valid."""
+    ``super().__init__`` and the helpers below, so nothing registers before input is valid.
 
-    cluster_id: pulumi.Output[str]
-    vpc_id: pulumi.Output[str]
-    vswitch_ids: pulumi.Output[list[str]]
-    security_group_id: pulumi.Output[str]
-    nat_gateway_id: pulumi.Output[str | None]
-    nat_gateway_ids: dict[str, pulumi.Output[str]]
-    api_server_slb_id: pulumi.Output[str]
-    api_server_endpoint: pulumi.Output[str]
-    ingress_load_balancer_id: pulumi.Output[str | None]
-    kubeconfig: pulumi.Output[str]
-    provider: k8s.Provider
+    Attributes are annotated where they are set, not on the class: class-level annotations are
+    what Pulumi's schema analyzer reads, and the package's schema outputs are declared in
+    components.package."""
 
     def _foundation(
         self, plan: ClusterPlan, args: CommonClusterArgs, *, node_role: bool
@@ -204,8 +196,8 @@ class ClusterComponent(pulumi.ComponentResource):
         # update alike, so whatever consumes the kubeconfig is ordered after the cluster.
         joined = pulumi.Output.all(cluster.id, credential.kube_config).apply(lambda v: v[1])
         # The provider does not mark the kubeconfig secret itself.
-        self.kubeconfig = pulumi.Output.secret(joined)
-        self.provider = k8s.Provider(
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(joined)
+        self.provider: k8s.Provider = k8s.Provider(
             f"{plan.name}-k8s",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self),
@@ -218,7 +210,7 @@ class ClusterComponent(pulumi.ComponentResource):
         foundation: Foundation,
         service_depends_on: list[pulumi.Resource],
     ) -> None:
-        self.ingress_load_balancer_id = pulumi.Output.from_input(None)
+        self.ingress_load_balancer_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if a.ingress is None:
             return
         ing = a.ingress
@@ -275,18 +267,20 @@ class ClusterComponent(pulumi.ComponentResource):
         extra: dict[str, Any],
     ) -> None:
         network = foundation.network
-        self.cluster_id = cluster.id
-        self.vpc_id = network.vpc_id
-        self.vswitch_ids = pulumi.Output.all(*foundation.node_vswitch_ids(plan))
-        self.security_group_id = foundation.security_group.security_group_id
-        self.nat_gateway_ids = network.nat_gateway_ids
-        self.nat_gateway_id = pulumi.Output.from_input(
+        self.cluster_id: pulumi.Output[str] = cluster.id
+        self.vpc_id: pulumi.Output[str] = network.vpc_id
+        self.vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *foundation.node_vswitch_ids(plan)
+        )
+        self.security_group_id: pulumi.Output[str] = foundation.security_group.security_group_id
+        self.nat_gateway_ids: dict[str, pulumi.Output[str]] = network.nat_gateway_ids
+        self.nat_gateway_id: pulumi.Output[str | None] = pulumi.Output.from_input(
             next(iter(network.nat_gateway_ids.values()), None)
         )
-        self.api_server_slb_id = cluster.slb_id
+        self.api_server_slb_id: pulumi.Output[str] = cluster.slb_id
         public = a.public_api_server
         # `connections` is a list of one in the provider's schema.
-        self.api_server_endpoint = cluster.connections.apply(
+        self.api_server_endpoint: pulumi.Output[str] = cluster.connections.apply(
             lambda cs: (cs[0].api_server_internet if public else cs[0].api_server_intranet) or ""
         )
         self.register_outputs(

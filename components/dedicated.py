@@ -20,7 +20,7 @@ import pulumi_alicloud as alicloud
 from .args import DedicatedClusterArgs
 from .cluster import ClusterComponent
 from .naming import DEDICATED_CLUSTER_TYPE
-from .node_pool import NodePool
+from .node_pool import NodePool, scaling_group_ids
 from .plan.cluster import ClusterPlan, parse_args, plan_cluster
 
 CREATION_NOTICE = (
@@ -43,10 +43,6 @@ def plan_dedicated(name: str, args: DedicatedClusterArgs) -> ClusterPlan:
 class DedicatedCluster(ClusterComponent):
     """A dedicated ACK cluster: 3 or 5 masters spread over zones, workers in node pools (ESS),
     and the same network, firewall, node role, egress, ingress and outputs as ManagedCluster."""
-
-    pod_vswitch_ids: pulumi.Output[list[str]]
-    node_role_name: pulumi.Output[str]
-    node_pools: dict[str, NodePool]
 
     def __init__(
         self,
@@ -97,13 +93,16 @@ class DedicatedCluster(ClusterComponent):
             ),
             **self._common_cluster_args(a, plan, foundation),
         )
-        self.node_pools = self._node_pools(a, plan, foundation, cluster.id)
+        self.node_pools: dict[str, NodePool] = self._node_pools(a, plan, foundation, cluster.id)
+        self.scaling_group_ids: pulumi.Output[dict[str, str]] = scaling_group_ids(self.node_pools)
         self._access(cluster, a, plan)
         self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
 
-        self.pod_vswitch_ids = pulumi.Output.all(*foundation.pod_vswitch_ids(plan))
+        self.pod_vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *foundation.pod_vswitch_ids(plan)
+        )
         assert foundation.node_role_name is not None
-        self.node_role_name = foundation.node_role_name
+        self.node_role_name: pulumi.Output[str] = foundation.node_role_name
         self._outputs(
             cluster,
             a,

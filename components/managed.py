@@ -11,7 +11,7 @@ import pulumi_alicloud as alicloud
 from .args import ManagedClusterArgs
 from .cluster import LB_ID_ANNOTATION, ClusterComponent, addon_args
 from .naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE
-from .node_pool import NodePool
+from .node_pool import NodePool, scaling_group_ids
 from .plan.cluster import ClusterPlan, parse_args, plan_cluster
 
 __all__ = ["LB_ID_ANNOTATION", "ManagedCluster", "plan_managed"]
@@ -33,10 +33,6 @@ class ManagedCluster(ClusterComponent):
 
     Arguments are validated and the whole network planned before anything is registered: a bad
     input raises :class:`components.errors.InvalidArguments` naming every bad field."""
-
-    pod_vswitch_ids: pulumi.Output[list[str]]
-    node_role_name: pulumi.Output[str]
-    node_pools: dict[str, NodePool]
 
     def __init__(
         self,
@@ -76,14 +72,17 @@ class ManagedCluster(ClusterComponent):
             **self._control_plane_args(a, plan, foundation),
         )
 
-        self.node_pools = self._node_pools(a, plan, foundation, cluster.id)
+        self.node_pools: dict[str, NodePool] = self._node_pools(a, plan, foundation, cluster.id)
+        self.scaling_group_ids: pulumi.Output[dict[str, str]] = scaling_group_ids(self.node_pools)
         self._access(cluster, a, plan)
         # The ingress Service waits for nodes that can run the ingress controller.
         self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
 
-        self.pod_vswitch_ids = pulumi.Output.all(*foundation.pod_vswitch_ids(plan))
+        self.pod_vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *foundation.pod_vswitch_ids(plan)
+        )
         assert foundation.node_role_name is not None
-        self.node_role_name = foundation.node_role_name
+        self.node_role_name: pulumi.Output[str] = foundation.node_role_name
         self._outputs(
             cluster,
             a,

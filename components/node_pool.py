@@ -109,3 +109,10 @@ class NodePool(pulumi.ComponentResource):
         self.register_outputs(
             {"node_pool_id": self.node_pool_id, "scaling_group_id": self.scaling_group_id}
         )
+
+
+def scaling_group_ids(pools: dict[str, NodePool]) -> pulumi.Output[dict[str, str]]:
+    """Pool name -> ESS scaling group ID, as one output (the form other languages can read)."""
+    if not pools:
+        return pulumi.Output.from_input({})
+    return pulumi.Output.all(**{name: pool.scaling_group_id for name, pool in pools.items()})

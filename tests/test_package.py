@@ -1,0 +1,165 @@
+"""The multi-language component package: generated types, schema, host classes, YAML example."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from components import codegen, package
+from components.args import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from components.testing.recorder import SECRET
+
+from .conftest import ROOT, run
+
+SCHEMA_FILE = ROOT / "provider" / "schema.json"
+MODELS: dict[str, type[BaseModel]] = {
+    "ManagedCluster": ManagedClusterArgs,
+    "ServerlessCluster": ServerlessClusterArgs,
+    "DedicatedCluster": DedicatedClusterArgs,
+}
+
+
+def camel(name: str) -> str:
+    return re.sub(r"_(\w)", lambda m: m[1].upper(), name)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return package.schema()
+
+
+def test_generated_types_are_up_to_date():
+    current = (ROOT / "components" / "package_types.py").read_text()
+    assert current == codegen.generate(), (
+        "regenerate: python -m components.codegen > components/package_types.py"
+    )
+
+
+def test_schema_snapshot_is_reviewed(schema):
+    snapshot = json.loads(SCHEMA_FILE.read_text())
+    assert snapshot == schema, "review, then: python -m components.package > provider/schema.json"
+
+
+def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, required: list):
+    for name, field in model.model_fields.items():
+        key = camel(name)
+        assert key in props, f"{model.__name__}.{name} missing from the schema"
+        prop = props[key]
+        assert prop.get("description") and prop["description"] != name.replace("_", " "), key
+        assert (key in required) == field.is_required(), f"{model.__name__}.{name} optionality"
+        ref = prop.get("$ref") or (prop.get("items") or {}).get("$ref")
+        ref = ref or (prop.get("additionalProperties") or {}).get("$ref")
+        if ref:
+            type_name = ref.split("/")[-1]
+            nested = schema["types"][type_name]
+            inner = next(
+                t for t in _types(field.annotation) if t.__name__ == type_name.split(":")[-1]
+            )
+            _check_model(schema, inner, nested["properties"], nested.get("required", []))
+
+
+def _types(tp: Any) -> list[type[BaseModel]]:
+    from typing import get_args
+
+    found = [tp] if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+    for a in get_args(tp):
+        found += _types(a)
+    return found
+
+
+@pytest.mark.parametrize("component", list(MODELS))
+def test_every_argument_is_in_the_schema_with_type_optionality_and_description(schema, component):
+    resource = schema["resources"][f"ack:index:{component}"]
+    assert resource["isComponent"] is True and resource["description"]
+    _check_model(
+        schema, MODELS[component], resource["inputProperties"], resource.get("requiredInputs", [])
+    )
+
+
+@pytest.mark.parametrize("component", list(MODELS))
+def test_every_declared_output_is_set_and_documented(schema, component):
+    cls = getattr(package, component)
+    args: dict[str, Any] = {
+        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]}
+    }
+    if component == "DedicatedCluster":
+        args["key_name"] = "k"
+    made: list[Any] = []
+    run(lambda: made.append(cls("demo", args)))
+    declared = cls.__annotations__
+    outputs = schema["resources"][f"ack:index:{component}"]["properties"]
+    assert {camel(n) for n in declared} == set(outputs)
+    for name in declared:
+        assert hasattr(made[0], name), name
+        assert outputs[camel(name)]["description"], name
+
+
+def test_the_package_class_builds_the_same_graph_as_the_python_class():
+    from components import ManagedCluster
+
+    args: Any = {"network": {"zones": ["cn-hangzhou-i"]}, "node_pools": {}}
+    python = {r.urn for r in run(lambda: ManagedCluster("demo", args)).resources}
+    packaged = {r.urn for r in run(lambda: package.ManagedCluster("demo", args)).resources}
+    assert python == packaged
+
+
+def test_kubeconfig_stays_secret_through_the_package_class():
+    import pulumi
+
+    def program():
+        c = package.ManagedCluster("demo", {"network": {"zones": ["cn-hangzhou-i"]}})
+        pulumi.export("kubeconfig", c.kubeconfig)
+
+    assert run(program).stack_outputs["kubeconfig"] == SECRET
+
+
+def test_plugin_folder_serves_the_package():
+    meta = yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text())
+    assert meta["runtime"] == "python"
+    assert "serve()" in (ROOT / "provider" / "__main__.py").read_text()
+    assert "-e .." in (ROOT / "provider" / "requirements.txt").read_text()
+
+
+def _check_properties(schema: dict[str, Any], given: dict, props: dict, required: list, where: str):
+    missing = [r for r in required if r not in given]
+    assert not missing, f"{where}: missing {missing}"
+    for key, value in given.items():
+        assert key in props, f"{where}.{key} is not in the schema"
+        prop = props[key]
+        ref = prop.get("$ref")
+        if ref and isinstance(value, dict):
+            t = schema["types"][ref.split("/")[-1]]
+            _check_properties(
+                schema, value, t["properties"], t.get("required", []), f"{where}.{key}"
+            )
+        extra = (prop.get("additionalProperties") or {}).get("$ref")
+        if extra and isinstance(value, dict):
+            t = schema["types"][extra.split("/")[-1]]
+            for k, v in value.items():
+                _check_properties(
+                    schema, v, t["properties"], t.get("required", []), f"{where}.{key}.{k}"
+                )
+
+
+def test_yaml_example_uses_only_what_the_schema_declares(schema):
+    doc = yaml.safe_load((ROOT / "examples" / "yaml-managed" / "Pulumi.yaml").read_text())
+    assert doc["packages"]["ack"] == "../../provider"
+    for name, res in doc["resources"].items():
+        token = res["type"].replace("ack:", "ack:index:", 1)
+        resource = schema["resources"][token]
+        _check_properties(
+            schema,
+            res["properties"],
+            resource["inputProperties"],
+            resource.get("requiredInputs", []),
+            name,
+        )
+        outputs = set(resource["properties"])
+        for expr in doc["outputs"].values():
+            ref = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expr)
+            assert ref and ref[1] == name and ref[2] in outputs, expr
