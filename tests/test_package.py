@@ -163,3 +163,33 @@ def test_yaml_example_uses_only_what_the_schema_declares(schema):
         for expr in doc["outputs"].values():
             ref = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expr)
             assert ref and ref[1] == name and ref[2] in outputs, expr
+
+
+def test_the_provider_host_serves_the_reviewed_schema_over_grpc():
+    """Start provider/__main__.py as the engine does and ask for its schema."""
+    import subprocess
+    import sys
+
+    import grpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "__main__.py", "127.0.0.1:0"],
+        cwd=ROOT / "provider",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().strip())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            served = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest(), timeout=30).schema)
+    finally:
+        proc.kill()
+        proc.communicate()
+    reviewed = json.loads(SCHEMA_FILE.read_text())
+    assert served["resources"] == reviewed["resources"]
+    assert served["types"] == reviewed["types"]
+    assert served["name"] == "ack"
