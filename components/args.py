@@ -140,6 +140,15 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 Tags = Annotated[dict[str, str], Field(default_factory=dict)]
+
+
+def _instance_type(value: str) -> str:
+    if not re.fullmatch(r"ecs\.[a-z0-9-]+\.[a-z0-9-]+", value):
+        raise ValueError(f"{value!r} is not an ECS instance type such as 'ecs.g7.xlarge'")
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
 #: Validated one by one, so an error names the zone or position it is about.
 VSwitchCidr = Annotated[str, AfterValidator(vswitch_cidr)]
 ZoneId = Annotated[str, AfterValidator(_zone)]
@@ -368,7 +377,7 @@ class Autoscaling(_Model):
 class NodePoolArgs(_Model):
     """One ACK node pool: an ESS scaling group of ECS workers that ACK manages."""
 
-    instance_types: list[str] = Field(
+    instance_types: list[InstanceType] = Field(
         min_length=1, max_length=10, description="ECS instance types, in order of preference."
     )
     desired_size: int | None = Field(
@@ -397,14 +406,6 @@ class NodePoolArgs(_Model):
     auto_repair: bool = Field(default=True, description="Repair failed nodes (managed pool).")
     auto_upgrade: bool = Field(default=True, description="Upgrade nodes (managed pool).")
     max_unavailable: int = Field(default=1, ge=1, le=1000, description="Nodes updated at once.")
-
-    @field_validator("instance_types")
-    @classmethod
-    def _types(cls, types: list[str]) -> list[str]:
-        for t in types:
-            if not re.fullmatch(r"ecs\.[a-z0-9-]+\.[a-z0-9-]+", t):
-                raise ValueError(f"{t!r} is not an ECS instance type such as 'ecs.g7.xlarge'")
-        return types
 
     @model_validator(mode="after")
     def _sizes_and_login(self) -> NodePoolArgs:
@@ -783,7 +784,7 @@ class Masters(_Model):
     """The dedicated control plane: master ECS instances the user can see."""
 
     count: int = Field(default=3, description="3 or 5 masters (an odd etcd quorum).")
-    instance_types: list[str] = Field(
+    instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["ecs.g7.xlarge"],
         min_length=1,
         description="One type for every master, or one per master.",
@@ -804,14 +805,6 @@ class Masters(_Model):
                 "etcd keeps a quorum when one fails"
             )
         return n
-
-    @field_validator("instance_types")
-    @classmethod
-    def _types(cls, types: list[str]) -> list[str]:
-        for t in types:
-            if not re.fullmatch(r"ecs\.[a-z0-9-]+\.[a-z0-9-]+", t):
-                raise ValueError(f"{t!r} is not an ECS instance type such as 'ecs.g7.xlarge'")
-        return types
 
     @model_validator(mode="after")
     def _shape(self) -> Masters:

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from .args import Addon, Adoption, ClusterArgs, CommonClusterArgs, NodeClusterArgs
 from .identity import NodeRole
 from .network import ClusterNetwork
-from .node_pool import NodePool
+from .node_pool import NodePool, scaling_group_ids
 from .plan.cluster import ClusterPlan
 from .security import ClusterSecurityGroup
 
@@ -181,6 +181,41 @@ class ClusterComponent(pulumi.ComponentResource):
             )
             for pool_name, pool in a.node_pools.items()
         }
+
+    def _finish_node_cluster(
+        self,
+        cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
+        a: NodeClusterArgs,
+        plan: ClusterPlan,
+        foundation: Foundation,
+    ) -> None:
+        """What the node forms (managed, dedicated) do once the cluster resource exists: node
+        pools, access, ingress and outputs."""
+        self.node_pools: dict[str, NodePool] = self._node_pools(a, plan, foundation, cluster.id)
+        self.scaling_group_ids: pulumi.Output[dict[str, str]] = scaling_group_ids(self.node_pools)
+        self._access(cluster, a, plan)
+        # The ingress Service waits for nodes that can run the ingress controller.
+        self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
+        self.pod_vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
+            *foundation.pod_vswitch_ids(plan)
+        )
+        assert foundation.node_role_name is not None
+        self.node_role_name: pulumi.Output[str] = foundation.node_role_name
+        self._outputs(
+            cluster,
+            a,
+            plan,
+            foundation,
+            extra={
+                "pod_vswitch_ids": self.pod_vswitch_ids,
+                "node_role_name": self.node_role_name,
+                "scaling_group_ids": self.scaling_group_ids,
+                "node_pools": {
+                    n: {"node_pool_id": p.node_pool_id, "scaling_group_id": p.scaling_group_id}
+                    for n, p in self.node_pools.items()
+                },
+            },
+        )
 
     def _access(
         self, cluster: pulumi.CustomResource, a: CommonClusterArgs, plan: ClusterPlan

@@ -20,7 +20,6 @@ import pulumi_alicloud as alicloud
 from .args import DedicatedClusterArgs
 from .cluster import ClusterComponent
 from .naming import DEDICATED_CLUSTER_TYPE
-from .node_pool import NodePool, scaling_group_ids
 from .plan.cluster import ClusterPlan, parse_args, plan_cluster
 
 CREATION_NOTICE = (
@@ -93,30 +92,7 @@ class DedicatedCluster(ClusterComponent):
             ),
             **self._common_cluster_args(a, plan, foundation),
         )
-        self.node_pools: dict[str, NodePool] = self._node_pools(a, plan, foundation, cluster.id)
-        self.scaling_group_ids: pulumi.Output[dict[str, str]] = scaling_group_ids(self.node_pools)
-        self._access(cluster, a, plan)
-        self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
-
-        self.pod_vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
-            *foundation.pod_vswitch_ids(plan)
-        )
-        assert foundation.node_role_name is not None
-        self.node_role_name: pulumi.Output[str] = foundation.node_role_name
-        self._outputs(
-            cluster,
-            a,
-            plan,
-            foundation,
-            extra={
-                "pod_vswitch_ids": self.pod_vswitch_ids,
-                "node_role_name": self.node_role_name,
-                "node_pools": {
-                    n: {"node_pool_id": p.node_pool_id, "scaling_group_id": p.scaling_group_id}
-                    for n, p in self.node_pools.items()
-                },
-            },
-        )
+        self._finish_node_cluster(cluster, a, plan, foundation)
 
 
 __all__ = ["CREATION_NOTICE", "DedicatedCluster", "plan_dedicated"]

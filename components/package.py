@@ -6,6 +6,8 @@ descriptions. Construction is the same validated code Python users run: each cla
 the signature of the component it extends.
 
 No ``from __future__ import annotations`` here: the analyzer needs real types, not strings.
+Each class repeats the output declarations it serves: the analyzer reads a property's
+description only from the source of the class it analyzes, not from a shared base.
 """
 
 import pulumi

@@ -293,7 +293,7 @@ CATALOGUE: list[Mistake] = [
         "Not an ECS instance type",
         "managed",
         pool(instance_types=["g7.large"]),
-        "node_pools.web.instance_types",
+        "node_pools.web.instance_types.0",
         "not an ECS instance type",
     ),
     # --- cluster features -------------------------------------------------------------------
