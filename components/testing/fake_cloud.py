@@ -58,6 +58,8 @@ class FakeAlibabaCloud(mocks.Mocks):
     def __init__(self, *, preview: bool = False) -> None:
         self.preview = preview
         self.invokes: list[str] = []
+        #: (token, arguments) of every invoke, for tests of what a program asks the provider.
+        self.invoke_args: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._computed: dict[str, Callable[[str, State], tuple[str, State]]] = {
             "alicloud:vpc/network:Network": self._vpc,
@@ -100,6 +102,7 @@ class FakeAlibabaCloud(mocks.Mocks):
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         with self._lock:
             self.invokes.append(args.token)
+            self.invoke_args.append((args.token, dict(args.args)))
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             return self._credential(args.args), []
         raise UnknownInvokeError(
