@@ -221,32 +221,35 @@ def _provider(
     )
 
 
-def analyze_requests(run: ProgramRun) -> list[analyzer_pb2.AnalyzeRequest]:
+def _described(run: ProgramRun) -> list[tuple[RecordedResource, dict[str, Any]]]:
+    """Each resource with the fields Analyze and AnalyzeStack both send for it."""
     by_urn = {r.urn: r for r in run.resources}
     return [
-        analyzer_pb2.AnalyzeRequest(
-            type=r.type,
-            properties=_properties(r),
-            urn=r.urn,
-            name=r.name,
-            options=_options(r),
-            provider=_provider(r, by_urn),
+        (
+            r,
+            {
+                "type": r.type,
+                "properties": _properties(r),
+                "urn": r.urn,
+                "name": r.name,
+                "options": _options(r),
+                "provider": _provider(r, by_urn),
+            },
         )
         for r in run.resources
     ]
 
 
+def analyze_requests(run: ProgramRun) -> list[analyzer_pb2.AnalyzeRequest]:
+    return [analyzer_pb2.AnalyzeRequest(**fields) for _, fields in _described(run)]
+
+
 def analyze_stack_request(run: ProgramRun) -> analyzer_pb2.AnalyzeStackRequest:
-    by_urn = {r.urn: r for r in run.resources}
+    """The whole stack, with what only a stack view has: parents and dependency edges."""
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
-                type=r.type,
-                properties=_properties(r),
-                urn=r.urn,
-                name=r.name,
-                options=_options(r),
-                provider=_provider(r, by_urn),
+                **fields,
                 parent=r.parent,
                 dependencies=r.dependencies,
                 propertyDependencies={
@@ -254,7 +257,7 @@ def analyze_stack_request(run: ProgramRun) -> analyzer_pb2.AnalyzeStackRequest:
                     for k, v in r.property_dependencies.items()
                 },
             )
-            for r in run.resources
+            for r, fields in _described(run)
         ]
     )
 

@@ -109,6 +109,30 @@ def _schema(extra: Mapping[str, dict[str, Any]] | None) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={**ALLOW_SCHEMA.properties, **(extra or {})})
 
 
+def _metadata(
+    name: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    mandatory: bool,
+    tags: Iterable[str],
+    config: Mapping[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """What every rule declares: level (mandatory or advisory by default; policy config can
+    change it), severity, remediation, tags and a config schema with the `allow` list."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": (
+            EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY
+        ),
+        "severity": severity,
+        "remediation_steps": remediation,
+        "tags": sorted(tags),
+        "config_schema": _schema(config),
+    }
+
+
 def resource_rule(
     name: str,
     *,
@@ -133,14 +157,8 @@ def resource_rule(
             report(message, args.urn)
 
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY,
-        severity=severity,
-        remediation_steps=remediation,
-        tags=sorted(tags),
-        config_schema=_schema(None),
+        **_metadata(name, description, severity, remediation, mandatory, tags, None),
     )
 
 
@@ -164,12 +182,6 @@ def stack_rule(
                 report(message, urn)
 
     return StackValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY,
-        severity=severity,
-        remediation_steps=remediation,
-        tags=sorted(tags),
-        config_schema=_schema(config),
+        **_metadata(name, description, severity, remediation, mandatory, tags, config),
     )
