@@ -61,10 +61,22 @@ def test_every_policy_is_documented_in_the_readme():
         assert f"`{policy.name}`" in README, policy.name
 
 
+def test_every_stack_is_deployed_previewed_and_checked_for_drift():
+    stacks = {
+        p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
+    }
+    for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
+        doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        matrices = [
+            j.get("strategy", {}).get("matrix", {}).get("stack") for j in doc["jobs"].values()
+        ]
+        assert any(m and set(m) == stacks for m in matrices), name
+
+
 def test_workflows_load_and_call_what_exists():
     workflows = ROOT / ".github" / "workflows"
     files = sorted(workflows.glob("*.yml"))
-    assert {f.name for f in files} >= {"pull-request.yml", "drift-detection.yml"}
+    assert {f.name for f in files} >= {"pull-request.yml", "drift-detection.yml", "deploy.yml"}
     for f in files:
         doc = yaml.safe_load(f.read_text())
         for job in doc["jobs"].values():
