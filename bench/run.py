@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -198,6 +199,51 @@ def gate(runs: int) -> dict[str, Any]:
     }
 
 
+def _instructions(stack: str, variant: str, runs: int) -> int:
+    """Instructions callgrind counts for bench/instructions.py (deterministic: same binary,
+    same inputs, fixed hash seed)."""
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            str(ROOT / "bench" / "instructions.py"),
+            stack,
+            variant,
+            str(runs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    line = next(ln for ln in out.stderr.splitlines() if "Collected" in ln)
+    return int(line.split()[-1])
+
+
+def instructions(runs: int = 3) -> list[dict[str, Any]]:
+    """1b. Per-stack overhead as instruction counts (K runs minus 0 runs, per run): the
+    wall-clock ratios of programs this small are at this machine's noise floor."""
+    rows = []
+    for stack in find_project(ROOT).stacks():
+        per_run = {}
+        for variant in ("components", "handwritten"):
+            per_run[variant] = (
+                _instructions(stack, variant, runs) - _instructions(stack, variant, 0)
+            ) / runs
+        rows.append(
+            {
+                "stack": stack,
+                "components_minstr": per_run["components"] / 1e6,
+                "handwritten_minstr": per_run["handwritten"] / 1e6,
+                "ratio": per_run["components"] / per_run["handwritten"],
+            }
+        )
+    return rows
+
+
 def suite(runs: int) -> dict[str, Any]:
     """6. The README's test command."""
     command = "ruff check . && ruff format --check . && mypy && pytest -q"
@@ -213,6 +259,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--suite", action="store_true", help="also time the test command")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per stack program with valgrind (about 10 minutes)",
+    )
     ns = parser.parse_args()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -228,6 +279,8 @@ def main() -> None:
     }
     if ns.suite:
         results["suite"] = suite(3)
+    if ns.instructions:
+        results["instructions"] = instructions()
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
 
@@ -274,6 +327,17 @@ def render(r: dict[str, Any]) -> str:
         f"{g['resources_per_s']:.0f} resources/s; preview {g['preview_s']:.2f}s, "
         f"with gate {g['gate_total_s']:.2f}s = {g['ratio']:.2f}x",
     ]
+    if "instructions" in r:
+        out += [
+            "",
+            "| Stack | Components (M instr/run) | Hand-written | Ratio |",
+            "| --- | --- | --- | --- |",
+        ]
+        out += [
+            f"| {x['stack']} | {x['components_minstr']:.1f} | {x['handwritten_minstr']:.1f} "
+            f"| {x['ratio']:.3f}x |"
+            for x in r["instructions"]
+        ]
     if "suite" in r:
         out.append(f"\nTest command: {r['suite']['seconds']:.1f}s (median of {r['suite']['runs']})")
     return "\n".join(out)
