@@ -609,6 +609,11 @@ class CommonClusterArgs(_Model):
         _distinct([a.name for a in addons], "addon names")
         return addons
 
+    @property
+    def adopted_cluster_id(self) -> str | None:
+        """Import ID of the cluster resource, when adopting an existing cluster."""
+        return self.adopt.cluster_id if self.adopt else None
+
     @model_validator(mode="after")
     def _adoption(self) -> CommonClusterArgs:
         a = self.adopt
@@ -735,6 +740,11 @@ class NodeClusterArgs(CommonClusterArgs):
     @property
     def wants_pod_vswitches(self) -> bool:
         return self.network_plugin == "terway"
+
+    @property
+    def network_addon(self) -> str:
+        """The ACK addon that provides the chosen pod network."""
+        return "flannel" if self.network_plugin == "flannel" else "terway-eniip"
 
 
 class ManagedClusterArgs(ClusterArgs, NodeClusterArgs):

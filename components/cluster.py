@@ -34,8 +34,8 @@ LB_OVERRIDE_ANNOTATION = (
 class Foundation:
     network: ClusterNetwork
     security_group: ClusterSecurityGroup
-    node_role: NodeRole | None
-    #: The RAM role node pools run as: the component's NodeRole, or an adopted existing role.
+    #: The RAM role node pools run as: the component's NodeRole, or an adopted existing role;
+    #: None for serverless clusters, which have no nodes.
     node_role_name: pulumi.Output[str] | None = None
 
     def node_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
@@ -47,13 +47,11 @@ class Foundation:
         return [ids[z.zone] for z in plan.network.zones if z.zone in ids]
 
 
-def addon_args(addons: list[Addon]) -> list[alicloud.cs.ManagedKubernetesAddonArgs]:
-    return [
-        alicloud.cs.ManagedKubernetesAddonArgs(
-            name=x.name, config=x.config, version=x.version, disabled=x.disabled
-        )
-        for x in addons
-    ]
+def addon_args(addons: list[Addon]) -> list[Any]:
+    """Addons as plain input dicts, which `cs.ManagedKubernetes` and `cs.Kubernetes` both take:
+    their addon TypedDicts have the same fields and differ only in name (hence `Any`). Unset
+    fields are left out."""
+    return [{k: v for k, v in x.model_dump().items() if v is not None} for x in addons]
 
 
 class ClusterComponent(pulumi.ComponentResource):
@@ -87,14 +85,12 @@ class ClusterComponent(pulumi.ComponentResource):
             import_id=adopt.security_group_id,
             opts=child,
         )
-        role: NodeRole | None = None
         role_name: pulumi.Output[str] | None = None
         if node_role and adopt.node_role_name:
             role_name = pulumi.Output.from_input(adopt.node_role_name)
         elif node_role:
-            role = NodeRole(plan.name, tags=plan.tags, opts=child)
-            role_name = role.role_name
-        return Foundation(network, security_group, role, role_name)
+            role_name = NodeRole(plan.name, tags=plan.tags, opts=child).role_name
+        return Foundation(network, security_group, role_name)
 
     @staticmethod
     def _common_cluster_args(
@@ -181,6 +177,20 @@ class ClusterComponent(pulumi.ComponentResource):
             )
             for pool_name, pool in a.node_pools.items()
         }
+
+    @staticmethod
+    def _pod_network_args(
+        a: NodeClusterArgs, plan: ClusterPlan, foundation: Foundation
+    ) -> dict[str, Any]:
+        """Pod network arguments of the node forms (managed and dedicated take them alike)."""
+        flannel = a.network_plugin == "flannel"
+        return dict(
+            pod_vswitch_ids=foundation.pod_vswitch_ids(plan) or None,
+            pod_cidr=a.effective_pod_cidr,
+            node_cidr_mask=a.node_cidr_mask if flannel else None,
+            # The network addon goes by name alone, as ACK's defaults do; user addons as given.
+            addons=[{"name": a.network_addon}, *addon_args(a.addons)],
+        )
 
     def _finish_node_cluster(
         self,

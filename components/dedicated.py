@@ -59,7 +59,6 @@ class DedicatedCluster(ClusterComponent):
 
         foundation = self._foundation(plan, a, node_role=True)
         network = foundation.network
-        flannel = a.network_plugin == "flannel"
         cluster = alicloud.cs.Kubernetes(
             name,
             master_vswitch_ids=[network.node_vswitch_ids[z] for z in a.master_zones],
@@ -68,18 +67,6 @@ class DedicatedCluster(ClusterComponent):
             master_disk_size=a.masters.disk.size,
             master_disk_performance_level=a.masters.disk.performance_level,
             master_instance_charge_type="PostPaid",
-            pod_vswitch_ids=foundation.pod_vswitch_ids(plan) or None,
-            pod_cidr=a.effective_pod_cidr,
-            node_cidr_mask=a.node_cidr_mask if flannel else None,
-            addons=[
-                alicloud.cs.KubernetesAddonArgs(name="flannel" if flannel else "terway-eniip"),
-                *(
-                    alicloud.cs.KubernetesAddonArgs(
-                        name=x.name, config=x.config, version=x.version, disabled=x.disabled
-                    )
-                    for x in a.addons
-                ),
-            ],
             key_name=a.key_name,
             password=(pulumi.Output.secret(a.password.get_secret_value()) if a.password else None),
             install_cloud_monitor=True,
@@ -88,8 +75,9 @@ class DedicatedCluster(ClusterComponent):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=network.egress,
-                import_=a.adopt.cluster_id if a.adopt else None,
+                import_=a.adopted_cluster_id,
             ),
+            **self._pod_network_args(a, plan, foundation),
             **self._common_cluster_args(a, plan, foundation),
         )
         self._finish_node_cluster(cluster, a, plan, foundation)

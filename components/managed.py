@@ -9,7 +9,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from .args import ManagedClusterArgs
-from .cluster import LB_ID_ANNOTATION, ClusterComponent, addon_args
+from .cluster import LB_ID_ANNOTATION, ClusterComponent
 from .naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE
 from .plan.cluster import ClusterPlan, parse_args, plan_cluster
 
@@ -51,23 +51,12 @@ class ManagedCluster(ClusterComponent):
         super().__init__(MANAGED_CLUSTER_TYPE, name, None, opts)
 
         foundation = self._foundation(plan, a, node_role=True)
-        flannel = a.network_plugin == "flannel"
         cluster = alicloud.cs.ManagedKubernetes(
             name,
             profile="Default",
             cluster_spec=a.cluster_spec,
-            pod_vswitch_ids=foundation.pod_vswitch_ids(plan) or None,
-            pod_cidr=a.effective_pod_cidr,
-            node_cidr_mask=a.node_cidr_mask if flannel else None,
-            addons=[
-                alicloud.cs.ManagedKubernetesAddonArgs(
-                    name="flannel" if flannel else "terway-eniip"
-                ),
-                *addon_args(a.addons),
-            ],
-            opts=pulumi.ResourceOptions(
-                parent=self, import_=a.adopt.cluster_id if a.adopt else None
-            ),
+            opts=pulumi.ResourceOptions(parent=self, import_=a.adopted_cluster_id),
+            **self._pod_network_args(a, plan, foundation),
             **self._control_plane_args(a, plan, foundation),
         )
 

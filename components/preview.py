@@ -26,7 +26,7 @@ import yaml
 from .errors import InvalidArguments
 from .gate import GateError, StackContext, Violation, run_gate
 from .testing.fake_cloud import FakeAlibabaCloud
-from .testing.recorder import SECRET, ProgramRun, run_program
+from .testing.recorder import ProgramRun, run_program
 
 #: Stands in for `secure:` config values, which only the Pulumi CLI can decrypt. It satisfies
 #: Alibaba's password rules so programs validate as they would with the real value.
@@ -347,5 +347,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-__all__ = ["SECRET", "main"]

@@ -54,21 +54,18 @@ class ServerlessCluster(ClusterComponent):
         pulumi.log.warn(CREATION_NOTICE, resource=self)
 
         foundation = self._foundation(plan, a, node_role=False)
-        discovery = (
-            [alicloud.cs.ManagedKubernetesAddonArgs(name="managed-coredns")]
-            if a.service_discovery == "managed-coredns"
-            else []
-        )
+        # The DNS addon goes by name alone, as ACK's defaults do; user addons as given.
+        dns = [{"name": "managed-coredns"}] if a.service_discovery == "managed-coredns" else []
         cluster = alicloud.cs.ManagedKubernetes(
             name,
             profile="Serverless",
             cluster_spec=a.cluster_spec,
-            addons=[*discovery, *addon_args(a.addons)] or None,
+            addons=[*dns, *addon_args(a.addons)] or None,
             # ECI pods boot in these vSwitches and pull images at once: egress first.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=foundation.network.egress,
-                import_=a.adopt.cluster_id if a.adopt else None,
+                import_=a.adopted_cluster_id,
             ),
             **self._control_plane_args(a, plan, foundation),
         )

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-#: System policies that would make a node role an administrator; never attached.
-FORBIDDEN_SYSTEM_POLICIES = frozenset({"AdministratorAccess", "AliyunRAMFullAccess"})
-
 
 def node_trust_policy() -> str:
     """Only ECS may assume the node role (a "common service role" trusting ECS, as ACK node

@@ -51,9 +51,6 @@ class NetworkPlan:
         point 0.0.0.0/0 at one NAT gateway."""
         return len(self.nat_gateways) > 1
 
-    def layout(self, zone: str) -> ZoneLayout:
-        return next(z for z in self.zones if z.zone == zone)
-
     def all_cidrs(self) -> list[Net]:
         out: list[Net] = []
         for z in self.zones:
