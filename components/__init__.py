@@ -23,6 +23,7 @@ from .identity import NodeRole
 from .managed import ManagedCluster
 from .network import ClusterNetwork
 from .node_pool import NodePool
+from .process import tune_gc
 from .security import ClusterSecurityGroup
 from .serverless import ServerlessCluster
 
@@ -50,5 +51,6 @@ __all__ = [
     "ServerlessCluster",
     "ServerlessClusterArgs",
     "Taint",
+    "tune_gc",
 ]
 __version__ = "0.1.0"

@@ -33,6 +33,7 @@ from .cluster import ClusterComponent
 from .dedicated import DedicatedCluster
 from .errors import InvalidArguments
 from .managed import ManagedCluster
+from .process import tune_gc
 from .serverless import ServerlessCluster
 
 #: Stack config `kind` -> (argument model, component).
@@ -94,6 +95,7 @@ def load_cluster_config() -> tuple[str, str, CommonClusterArgs]:
 
 
 def main() -> None:
+    tune_gc()
     kind, name, args = load_cluster_config()
     cluster = KINDS[kind][1](name, args)
     pulumi.export("cluster_id", cluster.cluster_id)

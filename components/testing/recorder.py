@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -220,10 +221,14 @@ def run_program(
     def body() -> None:
         program()  # its return value, if any, is not a stack output
 
+    # A program may tune this process's collector (components.process.tune_gc); under the
+    # engine it has a process of its own, so here the setting ends with the run.
+    thresholds = gc.get_threshold()
     try:
         _sync_await(run_in_stack(body))
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
+        gc.set_threshold(*thresholds)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
     stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
     return ProgramRun(
