@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,17 +162,21 @@ class PolicyPackProcess:
 
         Analyze calls are issued as gRPC futures, at most `window` in flight (the engine also
         analyzes resources concurrently as it steps through a deployment); measured faster
-        than a client thread pool (docs/BENCHMARKS.md)."""
-        requests = analyze_requests(run)
+        than a client thread pool (docs/BENCHMARKS.md). Each request is built while earlier ones
+        are analyzed, and the stack request while the last ones are: the pack runs on one core,
+        this process on the other."""
+        described: list[tuple[RecordedResource, dict[str, Any]]] = []
         try:
             responses: list[analyzer_pb2.AnalyzeResponse] = []
             in_flight: deque[Any] = deque()
-            for request in requests:
-                in_flight.append(self.stub.Analyze.future(request))
+            for r, fields in _describe(run):
+                described.append((r, fields))
+                in_flight.append(self.stub.Analyze.future(analyzer_pb2.AnalyzeRequest(**fields)))
                 if len(in_flight) >= window:
                     responses.append(in_flight.popleft().result())
+            stack_request = _stack_request(described)
             responses += [f.result() for f in in_flight]
-            responses.append(self.stub.AnalyzeStack(analyze_stack_request(run)))
+            responses.append(self.stub.AnalyzeStack(stack_request))
         except grpc.RpcError as exc:
             raise GateError(f"policy pack {self.name} failed while analyzing: {exc}") from None
         return _violations(self.name, responses)
@@ -221,11 +225,11 @@ def _provider(
     )
 
 
-def _described(run: ProgramRun) -> list[tuple[RecordedResource, dict[str, Any]]]:
+def _describe(run: ProgramRun) -> Iterator[tuple[RecordedResource, dict[str, Any]]]:
     """Each resource with the fields Analyze and AnalyzeStack both send for it."""
     by_urn = {r.urn: r for r in run.resources}
-    return [
-        (
+    for r in run.resources:
+        yield (
             r,
             {
                 "type": r.type,
@@ -236,15 +240,11 @@ def _described(run: ProgramRun) -> list[tuple[RecordedResource, dict[str, Any]]]
                 "provider": _provider(r, by_urn),
             },
         )
-        for r in run.resources
-    ]
 
 
-def analyze_requests(run: ProgramRun) -> list[analyzer_pb2.AnalyzeRequest]:
-    return [analyzer_pb2.AnalyzeRequest(**fields) for _, fields in _described(run)]
-
-
-def analyze_stack_request(run: ProgramRun) -> analyzer_pb2.AnalyzeStackRequest:
+def _stack_request(
+    described: list[tuple[RecordedResource, dict[str, Any]]],
+) -> analyzer_pb2.AnalyzeStackRequest:
     """The whole stack, with what only a stack view has: parents and dependency edges."""
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
@@ -257,7 +257,7 @@ def analyze_stack_request(run: ProgramRun) -> analyzer_pb2.AnalyzeStackRequest:
                     for k, v in r.property_dependencies.items()
                 },
             )
-            for r, fields in _described(run)
+            for r, fields in described
         ]
     )
 
