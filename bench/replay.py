@@ -1,37 +1,47 @@
-"""The hand-written baseline: replay a recorded graph as direct pulumi-alicloud calls.
+"""The hand-written baseline: a recorded graph written out as a plain pulumi-alicloud program.
 
-For every cloud resource a program registered, call its provider class with the same inputs,
-wiring each value that came from another resource to that resource's output (found by matching
-the value against the dependency's ID and state), with the same depends_on, protect,
-ignore_changes and import options. No component resources, no pydantic, no planning: what is
-left is what a careful person would write by hand, so timing both measures what the library adds.
+For every cloud resource a program registered, the generated program calls its provider class
+with the same inputs, wiring each value that came from another resource to that resource's
+output (found by matching the value against the dependency's ID and state), with the same
+depends_on, protect, ignore_changes and import options. No component resources, no pydantic, no
+planning, no helper functions: one flat file, what a careful person would write by hand. It runs
+as the stack program does (a file executed by runpy, as Pulumi's language host runs programs), so
+timing both measures what the library adds.
+
+    python bench/replay.py STACK    # print the hand-written program for a stack of this project
 """
 
 from __future__ import annotations
 
-import importlib
+import keyword
 import re
+import runpy
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import pulumi
-
 from components.testing.recorder import SECRET, ProgramRun, RecordedResource
+
+#: The collector setting the stack program makes (components.process.tune_gc), written out as a
+#: hand-written program would make it, so that both sides run under the same collector.
+GC_LINE = "gc.set_threshold(50_000, *gc.get_threshold()[1:])"
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def _class(type_token: str) -> Any:
+def _class(type_token: str) -> str:
+    """The expression naming a type's class: alicloud:vpc/network:Network -> alicloud.vpc.Network,
+    kubernetes:core/v1:Service -> kubernetes.core.v1.Service."""
     if type_token == "pulumi:providers:kubernetes":
-        return importlib.import_module("pulumi_kubernetes").Provider
+        return "kubernetes.Provider"
     pkg, mod, cls = type_token.split(":")
-    base = {"alicloud": "pulumi_alicloud", "kubernetes": "pulumi_kubernetes"}[pkg]
-    module = importlib.import_module(f"{base}.{mod.split('/')[0]}")
-    if pkg == "kubernetes":  # kubernetes:core/v1:Service -> pulumi_kubernetes.core.v1.Service
-        module = importlib.import_module(f"{base}.{mod.replace('/', '.')}")
-    return getattr(module, cls)
+    if pkg == "kubernetes":
+        return f"kubernetes.{mod.replace('/', '.')}.{cls}"
+    return f"{pkg}.{mod.split('/')[0]}.{cls}"
 
 
 def _topological(resources: list[RecordedResource]) -> list[RecordedResource]:
@@ -53,48 +63,113 @@ def _topological(resources: list[RecordedResource]) -> list[RecordedResource]:
     return order
 
 
-def raw_program(recording: ProgramRun) -> Callable[[], None]:
-    """A program registering the recording's cloud resources without the component layer.
-    Record in update mode so every value is known."""
+def _identifiers(resources: list[RecordedResource]) -> dict[str, str]:
+    """A Python variable per resource, from its name (dev-vpc -> dev_vpc), unique."""
+    taken: set[str] = set()
+    out = {}
+    for r in resources:
+        base = re.sub(r"\W", "_", r.name)
+        if not base.isidentifier() or keyword.iskeyword(base):
+            base = f"r_{base}"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        out[r.urn] = name
+    return out
+
+
+def handwritten_source(recording: ProgramRun) -> str:
+    """The program, as source: the recording's cloud resources and stack outputs. Record in
+    update mode so that every value is known."""
     cloud = [r for r in recording.resources if not r.type.startswith("ack:")]
     order = _topological(cloud)
+    var = _identifiers(order)
+    by_urn = {r.urn: r for r in cloud}
+
+    def expr(value: Any, deps: list[RecordedResource]) -> str:
+        if value == SECRET:
+            return 'pulumi.Output.secret("replayed-secret")'
+        if isinstance(value, str):
+            for d in deps:
+                if value == d.id:
+                    return f"{var[d.urn]}.id"
+                for key, out in d.state.items():
+                    if out == value and key not in d.inputs:
+                        return f"{var[d.urn]}.{_snake(key)}"
+            return repr(value)
+        if isinstance(value, list):
+            return "[" + ", ".join(expr(v, deps) for v in value) + "]"
+        if isinstance(value, dict):
+            items = (
+                f"{(k if _keep(k) else _snake(k))!r}: {expr(v, deps)}" for k, v in value.items()
+            )
+            return "{" + ", ".join(items) + "}"
+        return repr(value)
+
+    lines = [
+        '"""Hand-written equivalent of a recorded stack (generated by bench/replay.py)."""',
+        "",
+        "import gc",
+        "",
+        "import pulumi",
+        "import pulumi_alicloud as alicloud",
+        "import pulumi_kubernetes as kubernetes",
+        "",
+        GC_LINE,
+    ]
+    for r in order:
+        deps = [by_urn[u] for u in r.dependencies if u in by_urn]
+        args = [repr(r.name)]
+        for key, value in r.inputs.items():
+            if r.type == "kubernetes:core/v1:Service" and key in ("apiVersion", "kind"):
+                continue
+            args.append(f"{_snake(key)}={expr(value, deps)}")
+        opts = []
+        if deps:
+            opts.append("depends_on=[" + ", ".join(var[d.urn] for d in deps) + "]")
+        if r.protect:
+            opts.append("protect=True")
+        if r.ignore_changes:
+            opts.append(f"ignore_changes={[_snake(f) for f in r.ignore_changes]!r}")
+        if r.import_id:
+            opts.append(f"import_={r.import_id!r}")
+        provider = next((p for p in cloud if r.provider.startswith(p.urn + "::")), None)
+        if provider is not None:
+            opts.append(f"provider={var[provider.urn]}")
+        if opts:
+            args.append("opts=pulumi.ResourceOptions(" + ", ".join(opts) + ")")
+        lines.append(f"{var[r.urn]} = {_class(r.type)}({', '.join(args)})")
+    # The same stack outputs, wired to the resources they came from; a value derived from an
+    # output (the API server endpoint) stays a literal, which costs the baseline less, not more.
+    for key, value in recording.stack_outputs.items():
+        lines.append(f"pulumi.export({key!r}, {expr(value, order)})")
+    return "\n".join(lines) + "\n"
+
+
+def cloud_graph(run: ProgramRun) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """Each cloud resource by (type, name): its dependencies, inputs and options."""
+    cloud = [r for r in run.resources if not r.type.startswith("ack:")]
+    key = {r.urn: (r.type, r.name) for r in cloud}
+    return {
+        key[r.urn]: (
+            sorted(key[d] for d in r.dependencies if d in key),
+            r.inputs,
+            r.protect,
+            sorted(r.ignore_changes),
+            r.import_id,
+        )
+        for r in cloud
+    }
+
+
+def raw_program(recording: ProgramRun) -> Callable[[], None]:
+    """The hand-written program for a recording, written to a file and run as a program is."""
+    path = Path(tempfile.mkdtemp(prefix="handwritten-")) / "__main__.py"
+    path.write_text(handwritten_source(recording))
 
     def program() -> None:
-        made: dict[str, Any] = {}
-
-        def wire(value: Any, deps: list[RecordedResource]) -> Any:
-            if value == SECRET:
-                return pulumi.Output.secret("replayed-secret")
-            if isinstance(value, str):
-                for d in deps:
-                    if value == d.id:
-                        return made[d.urn].id
-                    for key, out in d.state.items():
-                        if out == value and key not in d.inputs:
-                            return getattr(made[d.urn], _snake(key))
-                return value
-            if isinstance(value, list):
-                return [wire(v, deps) for v in value]
-            if isinstance(value, dict):
-                return {_snake(k) if not _keep(k) else k: wire(v, deps) for k, v in value.items()}
-            return value
-
-        for r in order:
-            deps = [d for d in cloud if d.urn in r.dependencies]
-            kwargs = {_snake(k): wire(v, deps) for k, v in r.inputs.items()}
-            if r.type == "kubernetes:core/v1:Service":
-                kwargs.pop("api_version", None)
-                kwargs.pop("kind", None)
-            opts = pulumi.ResourceOptions(
-                depends_on=[made[d.urn] for d in deps],
-                protect=r.protect,
-                ignore_changes=[_snake(f) for f in r.ignore_changes] or None,
-                import_=r.import_id or None,
-                provider=next(
-                    (made[p.urn] for p in cloud if r.provider.startswith(p.urn + "::")), None
-                ),
-            )
-            made[r.urn] = _class(r.type)(r.name, opts=opts, **kwargs)
+        runpy.run_path(str(path), run_name="__main__")
 
     return program
 
@@ -102,3 +177,11 @@ def raw_program(recording: ProgramRun) -> Callable[[], None]:
 def _keep(key: str) -> bool:
     """Map keys that are data, not field names (tags, labels, annotations, selectors)."""
     return "/" in key or "." in key or key[:1].isupper() or "-" in key
+
+
+if __name__ == "__main__":
+    from components.preview import find_project, run_stack
+
+    print(
+        handwritten_source(run_stack(find_project(Path.cwd()), sys.argv[1], preview=False)), end=""
+    )
