@@ -27,6 +27,10 @@ from components.testing.recorder import SECRET, ProgramRun, RecordedResource
 #: The collector setting the stack program makes (components.process.tune_gc), written out as a
 #: hand-written program would make it, so that both sides run under the same collector.
 GC_LINE = "gc.set_threshold(50_000, *gc.get_threshold()[1:])"
+CLUSTER_TYPES = (
+    "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "alicloud:cs/kubernetes:Kubernetes",
+)
 
 
 def _snake(name: str) -> str:
@@ -86,10 +90,12 @@ def handwritten_source(recording: ProgramRun) -> str:
     order = _topological(cloud)
     var = _identifiers(order)
     by_urn = {r.urn: r for r in cloud}
+    #: The one secret input is the kubeconfig, fetched as the stack program fetches it.
+    secret = 'pulumi.Output.secret("replayed-secret")'
 
     def expr(value: Any, deps: list[RecordedResource]) -> str:
         if value == SECRET:
-            return 'pulumi.Output.secret("replayed-secret")'
+            return secret
         if isinstance(value, str):
             for d in deps:
                 if value == d.id:
@@ -120,6 +126,13 @@ def handwritten_source(recording: ProgramRun) -> str:
     ]
     for r in order:
         deps = [by_urn[u] for u in r.dependencies if u in by_urn]
+        cluster = next((d for d in deps if d.type in CLUSTER_TYPES), None)
+        if r.type == "pulumi:providers:kubernetes" and cluster is not None:
+            lines.append(
+                "kubeconfig = pulumi.Output.secret(alicloud.cs.get_cluster_credential_output("
+                f"cluster_id={var[cluster.urn]}.id).kube_config)"
+            )
+            secret = "kubeconfig"
         args = [repr(r.name)]
         for key, value in r.inputs.items():
             if r.type == "kubernetes:core/v1:Service" and key in ("apiVersion", "kind"):

@@ -71,6 +71,8 @@ def handwritten(recording: ProgramRun, stack: str) -> Callable[[], Any]:
         raise SystemExit(f"bench: the hand-written program for {stack} builds a different graph")
     if replayed.stack_outputs.keys() != recording.stack_outputs.keys():
         raise SystemExit(f"bench: the hand-written program for {stack} exports different outputs")
+    if replayed.invokes != recording.invokes:
+        raise SystemExit(f"bench: the hand-written program for {stack} makes different invokes")
 
     def program() -> Any:
         return run_program(raw, mock=FakeAlibabaCloud(preview=True), preview=True, stack=stack)
