@@ -276,31 +276,59 @@ def _violations(pack: str, responses: Iterable[analyzer_pb2.AnalyzeResponse]) ->
     ]
 
 
+class StartedPacks:
+    """Policy packs starting in the background, as the engine starts analyzers when a deployment
+    begins: the program runs meanwhile (each pack start is a Python process importing Pulumi).
+    On exit, every pack that did start is closed."""
+
+    def __init__(self, pack_dirs: Sequence[Path], context: StackContext) -> None:
+        # Resolved here: the program may change the working directory while packs start.
+        dirs = [d.resolve() for d in pack_dirs]
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(dirs)))
+        self._futures = [self._pool.submit(PolicyPackProcess, d, context) for d in dirs]
+
+    def wait(self) -> list[PolicyPackProcess]:
+        """The started packs, in the order given; the first failure to start is raised."""
+        for future in self._futures:
+            if (error := future.exception()) is not None:
+                raise error
+        return [f.result() for f in self._futures]
+
+    def __enter__(self) -> StartedPacks:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True)
+        for future in self._futures:
+            if future.exception() is None:
+                future.result().close()
+
+
+def analyze_with(
+    packs: Sequence[PolicyPackProcess],
+    run: ProgramRun,
+    context: StackContext,
+    pack_configs: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Violation]:
+    """Configure each started pack and analyze a program run; every diagnostic, in pack order."""
+    configs = list(pack_configs or [])
+    configs += [{}] * (len(packs) - len(configs))
+    found: list[Violation] = []
+    try:
+        for pack, config in zip(packs, configs, strict=True):
+            pack.configure(config, context)
+            found += pack.analyze(run)
+    except grpc.RpcError as exc:
+        raise GateError(f"a policy pack failed while being configured: {exc}") from None
+    return found
+
+
 def run_gate(
     run: ProgramRun,
     pack_dirs: list[Path],
     context: StackContext,
     pack_configs: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Violation]:
-    """Analyze a program run with each pack; returns every diagnostic, packs in given order."""
-    configs = list(pack_configs or [])
-    configs += [{}] * (len(pack_dirs) - len(configs))
-    found: list[Violation] = []
-    packs: list[PolicyPackProcess] = []
-    try:
-        # Packs start in parallel (each imports Pulumi); any that did start are closed below.
-        with ThreadPoolExecutor(max_workers=max(1, len(pack_dirs))) as starter:
-            futures = [starter.submit(PolicyPackProcess, d, context) for d in pack_dirs]
-        errors = [f.exception() for f in futures if f.exception() is not None]
-        packs = [f.result() for f in futures if f.exception() is None]
-        if errors:
-            raise errors[0]  # type: ignore[misc]
-        for pack, config in zip(packs, configs, strict=True):
-            pack.configure(config, context)
-            found += pack.analyze(run)
-    except grpc.RpcError as exc:
-        raise GateError(f"a policy pack failed while being configured: {exc}") from None
-    finally:
-        for pack in packs:
-            pack.close()
-    return found
+    """Start each pack and analyze a program run with it (packs start in parallel)."""
+    with StartedPacks(pack_dirs, context) as started:
+        return analyze_with(started.wait(), run, context, pack_configs)

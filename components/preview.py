@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import InvalidArguments
-from .gate import GateError, StackContext, Violation, run_gate
+from .gate import GateError, StackContext, StartedPacks, Violation, analyze_with
 from .testing.fake_cloud import FakeAlibabaCloud
 from .testing.recorder import ProgramRun, run_program
 
@@ -321,11 +321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         tags = _stack_tags(ns.stack_tag)
         project = find_project((ns.program or Path.cwd()).resolve())
         config, secret_keys = load_stack_config(project, ns.stack)
-        run = _run_program(project, ns.stack, config, secret_keys, preview=preview)
-        violations: list[Violation] = []
-        if ns.policy_pack:
-            context = StackContext(project.name, ns.stack, preview, config, tags)
-            violations = run_gate(run, ns.policy_pack, context, pack_configs)
+        context = StackContext(project.name, ns.stack, preview, config, tags)
+        # Packs start while the program runs, as the engine starts them with the deployment.
+        with StartedPacks(ns.policy_pack, context) as packs:
+            run = _run_program(project, ns.stack, config, secret_keys, preview=preview)
+            violations: list[Violation] = []
+            if ns.policy_pack:
+                violations = analyze_with(packs.wait(), run, context, pack_configs)
     except (PreviewError, InvalidArguments, GateError) as exc:
         print(f"ack-preview: {exc}", file=sys.stderr)
         return EXIT_BROKEN

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from components import gate
 from components.preview import find_project, main
 
 from .conftest import PACK_DIR, ROOT
@@ -67,6 +70,25 @@ def test_a_mandatory_violation_fails_the_gate_with_exit_1(capsys, drifting_proje
     assert v["urn"].endswith("alicloud:ecs/securityGroupRule:SecurityGroupRule::loose")
     assert doc["summary"]["mandatory"] == 1
     assert doc["summary"]["advisory"] == len(doc["violations"]) - 1
+
+
+def test_a_relative_pack_path_means_the_same_while_the_program_runs_elsewhere(
+    capsys, drifting_project, monkeypatch
+):
+    # Packs start while the program runs, and the program runs from its own folder: let every
+    # pack start late, once the program has changed the working directory.
+    start = gate.PolicyPackProcess
+
+    def late_start(*args: Any, **kwargs: Any) -> gate.PolicyPackProcess:
+        time.sleep(0.2)
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(gate, "PolicyPackProcess", late_start)
+    monkeypatch.chdir(ROOT)
+    rc = main(["dev", "--program", str(drifting_project), "--json", "--policy-pack", "policies"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert doc["summary"]["mandatory"] == 1
 
 
 def test_text_report_names_rule_resource_and_fix(capsys, drifting_project):
