@@ -7,7 +7,7 @@ after every 700 net allocations and promotes what survives, and its full collect
 whole heap, which here only grows. On a program with 50 managed clusters that was about half of
 the program's time, and it is what made the time grow faster than the number of clusters
 (docs/BENCHMARKS.md). With a higher first threshold, what the program keeps is promoted in far
-fewer passes and a full collection does not come due before the program ends.
+fewer passes, and a 50-cluster program finishes before any full collection comes due.
 
 The setting belongs to the program, not to the library: importing ``components`` changes nothing.
 The stack program (:func:`components.program.main`) calls :func:`tune_gc`; a program of your own
