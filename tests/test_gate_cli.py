@@ -121,6 +121,24 @@ def test_each_pack_given_is_run(capsys, drifting_project):
     assert doc["summary"]["mandatory"] == 2  # the same pack twice reports twice
 
 
+def test_a_failing_program_is_exit_2_and_leaves_no_pack_running(
+    capsys, drifting_project, monkeypatch
+):
+    started: list[gate.PolicyPackProcess] = []
+    start = gate.PolicyPackProcess
+
+    def tracked(*args: Any, **kwargs: Any) -> gate.PolicyPackProcess:
+        started.append(start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(gate, "PolicyPackProcess", tracked)
+    (drifting_project / "__main__.py").write_text("raise RuntimeError('boom')\n")
+    rc = main(["dev", "--program", str(drifting_project), "--policy-pack", str(PACK_DIR)])
+    assert rc == 2
+    assert "RuntimeError: boom" in capsys.readouterr().err
+    assert len(started) == 1 and started[0].process.poll() is not None
+
+
 def test_a_broken_pack_is_exit_2_with_its_error(capsys, drifting_project, tmp_path):
     pack = tmp_path / "broken-pack"
     pack.mkdir()
