@@ -13,20 +13,23 @@ timing both measures what the library adds.
 
 from __future__ import annotations
 
+import atexit
 import keyword
 import re
 import runpy
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from components.process import PROGRAM_GC_THRESHOLD
 from components.testing.recorder import SECRET, ProgramRun, RecordedResource
 
 #: The collector setting the stack program makes (components.process.tune_gc), written out as a
 #: hand-written program would make it, so that both sides run under the same collector.
-GC_LINE = "gc.set_threshold(50_000, *gc.get_threshold()[1:])"
+GC_LINE = f"gc.set_threshold({PROGRAM_GC_THRESHOLD}, *gc.get_threshold()[1:])"
 CLUSTER_TYPES = (
     "alicloud:cs/managedKubernetes:ManagedKubernetes",
     "alicloud:cs/kubernetes:Kubernetes",
@@ -178,7 +181,9 @@ def cloud_graph(run: ProgramRun) -> dict[tuple[str, str], tuple[Any, ...]]:
 
 def raw_program(recording: ProgramRun) -> Callable[[], None]:
     """The hand-written program for a recording, written to a file and run as a program is."""
-    path = Path(tempfile.mkdtemp(prefix="handwritten-")) / "__main__.py"
+    folder = tempfile.mkdtemp(prefix="handwritten-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / "__main__.py"
     path.write_text(handwritten_source(recording))
 
     def program() -> None:
