@@ -1,7 +1,8 @@
 """Benchmarks: what the components cost, as ratios measured in one run on one machine.
 
-    python bench/run.py            # everything but the test suite (about a minute)
-    python bench/run.py --suite    # also time the README's test command (3 runs)
+    python bench/run.py                  # everything but the test suite (about five minutes)
+    python bench/run.py --suite          # also time the README's test command (3 runs)
+    python bench/run.py --instructions   # also count instructions per stack (about 15 minutes)
 
 Machines here are shared and noisy, so every figure is a median of several interleaved runs and
 every target is a ratio of two things measured side by side. Results go to stdout (Markdown) and
@@ -341,7 +342,7 @@ def main() -> None:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="also count instructions per stack program with valgrind (about 10 minutes)",
+        help="also count instructions per stack program with valgrind (about 15 minutes)",
     )
     ns = parser.parse_args()
     commit = subprocess.run(
