@@ -15,6 +15,7 @@ from pulumi.provider.experimental import component_provider_host
 
 from . import dedicated, managed, serverless
 from .package_types import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from .process import tune_gc
 
 PACKAGE_NAME = "ack"
 
@@ -128,7 +129,9 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
 
 
 def serve() -> None:
-    """Run as the component provider (what provider/__main__.py does for the engine)."""
+    """Run as the component provider (what provider/__main__.py does for the engine). Building a
+    cluster here allocates as a program does, so the process gets the same collector setting."""
+    tune_gc()
     component_provider_host(components=COMPONENTS, name=PACKAGE_NAME)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from components import package
 from components.preview import find_project, run_stack
 from components.process import PROGRAM_GC_THRESHOLD, tune_gc
 from components.testing import FakeAlibabaCloud
@@ -77,3 +78,15 @@ def test_importing_the_library_leaves_the_collector_alone() -> None:
     code = "import gc; t = gc.get_threshold(); import components; print(t == gc.get_threshold())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_the_component_provider_serves_with_the_raised_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(
+        package, "component_provider_host", lambda **_: seen.append(gc.get_threshold())
+    )
+    gc.set_threshold(700, 10, 10)
+    package.serve()
+    assert seen == [(PROGRAM_GC_THRESHOLD, 10, 10)]
