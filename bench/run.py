@@ -123,11 +123,10 @@ LIB_IMPORT = "import components"
 #: The SDKs as a program imports them. pulumi-alicloud registers its service packages lazily:
 #: `import pulumi_alicloud` executes none of them, the library's import neither.
 BASE_IMPORT = "import pulumi, pulumi_alicloud, pulumi_kubernetes"
-#: Service packages of pulumi-alicloud that have actually executed (not merely lazily registered).
+#: Prints the pulumi-alicloud service packages that have executed (not merely been registered).
 EXECUTED = (
-    "import sys; print(sorted(m.split('.')[1] for m, v in list(sys.modules.items()) "
-    "if m.startswith('pulumi_alicloud.') and m.count('.') == 1 "
-    "and hasattr(sys.modules[m], '__path__') and type(v).__name__ == 'module'))"
+    "import json; from components.testing import executed_service_packages; "
+    "print(json.dumps(executed_service_packages()))"
 )
 AFTER_A_RUN = (
     "import components; from pathlib import Path; from components.preview import "
@@ -159,7 +158,7 @@ def _executed(setup: str) -> list[str]:
         text=True,
         check=True,
     )
-    return list(json.loads(out.stdout.strip().splitlines()[-1].replace("'", '"')))
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def imports(runs: int) -> dict[str, Any]:

@@ -12,17 +12,13 @@ import sys
 
 from .conftest import ROOT
 
-#: pulumi-alicloud service packages that have executed, not merely been registered lazily.
-EXECUTED = (
-    "sorted(m.split('.')[1] for m, v in list(sys.modules.items()) "
-    "if m.startswith('pulumi_alicloud.') and m.count('.') == 1 "
-    "and type(v).__name__ == 'module' and hasattr(v, '__path__'))"
-)
+#: In the fresh interpreter, executed() lists the service packages executed so far.
+EXECUTED = "from components.testing import executed_service_packages as executed"
 
 
 def _python(code: str) -> object:
     out = subprocess.run(
-        [sys.executable, "-c", f"import sys, json\n{code}"],
+        [sys.executable, "-c", f"import json\n{code}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -32,17 +28,18 @@ def _python(code: str) -> object:
 
 
 def test_importing_the_library_executes_no_provider_service_package() -> None:
-    assert _python(f"import components\nprint(json.dumps({EXECUTED}))") == []
+    assert _python(f"import components\n{EXECUTED}\nprint(json.dumps(executed()))") == []
 
 
 def test_a_stack_program_executes_exactly_the_service_packages_it_uses() -> None:
     code = f"""
 from pathlib import Path
+{EXECUTED}
 from components.preview import find_project, run_stack
 run = run_stack(find_project(Path('.')), 'managed-prod', preview=True)
 tokens = [r.type for r in run.resources] + run.invokes
 used = sorted({{t.split(':')[1].split('/')[0] for t in tokens if t.startswith('alicloud:')}})
-print(json.dumps({{'executed': {EXECUTED}, 'used': used}}))
+print(json.dumps({{'executed': executed(), 'used': used}}))
 """
     found = _python(code)
     assert isinstance(found, dict)

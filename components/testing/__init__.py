@@ -5,6 +5,7 @@ exactly the way this project tests itself.
 """
 
 from .fake_cloud import FakeAlibabaCloud, UnknownInvokeError
+from .imports import executed_service_packages
 from .recorder import RecordedResource, RecordingMonitor, run_program
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "RecordedResource",
     "RecordingMonitor",
     "UnknownInvokeError",
+    "executed_service_packages",
     "run_program",
 ]
