@@ -321,14 +321,3 @@ def analyze_with(
     except grpc.RpcError as exc:
         raise GateError(f"a policy pack failed while being configured: {exc}") from None
     return found
-
-
-def run_gate(
-    run: ProgramRun,
-    pack_dirs: list[Path],
-    context: StackContext,
-    pack_configs: Sequence[Mapping[str, Any]] | None = None,
-) -> list[Violation]:
-    """Start each pack and analyze a program run with it (packs start in parallel)."""
-    with StartedPacks(pack_dirs, context) as started:
-        return analyze_with(started.wait(), run, context, pack_configs)
