@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from replay import raw_program  # noqa: E402
 
-from components.preview import _run_program, find_project, load_stack_config, run_stack  # noqa: E402
-from components.testing import FakeAlibabaCloud, run_program  # noqa: E402
+from ack_clusters.testing import FakeAlibabaCloud, run_program  # noqa: E402
+from ack_offline.preview import _run_program, find_project, load_stack_config, run_stack  # noqa: E402
 
 
 def main() -> None:

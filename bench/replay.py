@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from components.process import PROGRAM_GC_THRESHOLD
-from components.testing.recorder import SECRET, ProgramRun, RecordedResource
+from ack_clusters.process import PROGRAM_GC_THRESHOLD
+from ack_offline.recorder import SECRET, ProgramRun, RecordedResource
 
-#: The collector setting the stack program makes (components.process.tune_gc), written out as a
+#: The collector setting the stack program makes (ack_clusters.process.tune_gc), written out as a
 #: hand-written program would make it, so that both sides run under the same collector.
 GC_LINE = f"gc.set_threshold({PROGRAM_GC_THRESHOLD}, *gc.get_threshold()[1:])"
 CLUSTER_TYPES = (
@@ -198,7 +198,7 @@ def _keep(key: str) -> bool:
 
 
 if __name__ == "__main__":
-    from components.preview import find_project, run_stack
+    from ack_offline.preview import find_project, run_stack
 
     print(
         handwritten_source(run_stack(find_project(Path.cwd()), sys.argv[1], preview=False)), end=""

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from replay import cloud_graph, raw_program  # noqa: E402
 
-from components.gate import (  # noqa: E402
+from ack_clusters.testing import FakeAlibabaCloud, run_program  # noqa: E402
+from ack_offline.gate import (  # noqa: E402
     PolicyPackProcess,
     StackContext,
     StartedPacks,
@@ -39,14 +40,13 @@ from components.gate import (  # noqa: E402
     _stack_request,
     analyze_with,
 )
-from components.preview import (  # noqa: E402
+from ack_offline.preview import (  # noqa: E402
     _run_program,
     find_project,
     load_stack_config,
     run_stack,
 )
-from components.testing import FakeAlibabaCloud, run_program  # noqa: E402
-from components.testing.recorder import ProgramRun  # noqa: E402
+from ack_offline.recorder import ProgramRun  # noqa: E402
 
 PACK = ROOT / "policies"
 
@@ -119,17 +119,17 @@ def overhead(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
-LIB_IMPORT = "import components"
+LIB_IMPORT = "import ack_clusters"
 #: The SDKs as a program imports them. pulumi-alicloud registers its service packages lazily:
 #: `import pulumi_alicloud` executes none of them, the library's import neither.
 BASE_IMPORT = "import pulumi, pulumi_alicloud, pulumi_kubernetes"
 #: Prints the pulumi-alicloud service packages that have executed (not merely been registered).
 EXECUTED = (
-    "import json; from components.testing import executed_service_packages; "
+    "import json; from ack_clusters.testing import executed_service_packages; "
     "print(json.dumps(executed_service_packages()))"
 )
 AFTER_A_RUN = (
-    "import components; from pathlib import Path; from components.preview import "
+    "import ack_clusters; from pathlib import Path; from ack_offline.preview import "
     "find_project, run_stack; run_stack(find_project(Path('.')), 'managed-prod', preview=True)"
 )
 
@@ -167,13 +167,13 @@ def imports(runs: int) -> dict[str, Any]:
     The target compares like with like: both sides end with the same provider modules executed,
     the ones a run of the largest stack executes (the library loads them on first use, a
     hand-written program on import), and both from byte-compiled modules. The bare
-    `import components` against the bare SDK imports is reported too."""
+    `import ack_clusters` against the bare SDK imports is reported too."""
     # pip byte-compiles a package it installs, as it did the SDKs; an editable checkout on a
     # machine with PYTHONDONTWRITEBYTECODE set would compile the library from source every time.
     compileall.compile_dir(ROOT / "components", quiet=1)
     services = _executed(AFTER_A_RUN)
     statements = {
-        "components_ready": f"import components; {ready(services)}",
+        "components_ready": f"import ack_clusters; {ready(services)}",
         "baseline_ready": f"import pulumi; {ready(services)}",
         "components": LIB_IMPORT,
         "baseline": BASE_IMPORT,

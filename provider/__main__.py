@@ -1,6 +1,6 @@
 """Entry point the engine runs to serve the component package."""
 
-from components.package import serve
+from ack_clusters.package import serve
 
 if __name__ == "__main__":
     serve()

@@ -1,5 +1,5 @@
 """Pulumi program for every stack in this folder: the stack's config says which cluster."""
 
-from components.program import main
+from ack_clusters.program import main
 
 main()

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from components import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
-from components.preview import main as ack_preview
+from ack_clusters import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
+from ack_offline.preview import main as ack_preview
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
@@ -554,7 +554,7 @@ def stack_error(m: Mistake) -> tuple[int, str]:
 
 
 def render() -> str:
-    from components.testing import FakeAlibabaCloud, run_program
+    from ack_clusters.testing import FakeAlibabaCloud, run_program
 
     lines = [
         "# Refused inputs",

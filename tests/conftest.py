@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.testing import FakeAlibabaCloud, run_program
-from components.testing.recorder import ProgramRun, RecordedResource
+from ack_clusters.testing import FakeAlibabaCloud, run_program
+from ack_offline.recorder import ProgramRun, RecordedResource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def assert_owned_and_tagged(run_: ProgramRun, component_type: str, cluster: str)
     """What the policy pack relies on: every resource descends from the cluster component,
     every cloud resource's direct parent is one of our components, and every taggable one
     carries the ownership tags."""
-    from components.naming import CLUSTER_TAG, MANAGED_BY_TAG
+    from ack_clusters.naming import CLUSTER_TAG, MANAGED_BY_TAG
 
     top = run_.one(component_type)
     for res in run_.resources:
@@ -85,8 +85,8 @@ def assert_owned_and_tagged(run_: ProgramRun, component_type: str, cluster: str)
 
 # --- policy pack ------------------------------------------------------------------------------
 
-from components.gate import PolicyPackProcess, StackContext, Violation  # noqa: E402
-from components.testing.recorder import RecordedResource as _Rec  # noqa: E402
+from ack_offline.gate import PolicyPackProcess, StackContext, Violation  # noqa: E402
+from ack_offline.recorder import RecordedResource as _Rec  # noqa: E402
 
 PACK_DIR = ROOT / "policies"
 CONTEXT = StackContext(project="project", stack="test", dry_run=True, config={}, tags={})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from components import DedicatedCluster, ManagedCluster, ServerlessCluster
-from components.testing import FakeAlibabaCloud, run_program
+from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
+from ack_clusters.testing import FakeAlibabaCloud, run_program
 
 ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
 POOL: dict[str, Any] = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "k"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import InvalidArguments
+from ack_clusters import InvalidArguments
 
 from .catalogue import CATALOGUE, ROOT, Mistake, build, render, stack_error
 from .conftest import run

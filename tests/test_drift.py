@@ -11,9 +11,9 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pytest
 
-from components import ManagedCluster, ServerlessCluster
-from components.cluster import ClusterComponent
-from components.managed import LB_ID_ANNOTATION
+from ack_clusters import ManagedCluster, ServerlessCluster
+from ack_clusters.cluster import ClusterComponent
+from ack_clusters.managed import LB_ID_ANNOTATION
 
 from .conftest import args, found, run
 

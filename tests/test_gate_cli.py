@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from components import gate
-from components.preview import find_project, main
+from ack_offline import gate
+from ack_offline.preview import find_project, main
 
 from .conftest import PACK_DIR, ROOT
 
@@ -21,7 +21,7 @@ STACKS = find_project(ROOT).stacks()
 LOOSE_RULE_PROGRAM = textwrap.dedent(
     """
     import pulumi_alicloud as alicloud
-    from components import ManagedCluster
+    from ack_clusters import ManagedCluster
 
     c = ManagedCluster("t", {
         "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
@@ -177,10 +177,11 @@ def test_unknown_policy_in_config_is_exit_2(capsys, drifting_project, tmp_path):
 def test_the_gate_does_not_import_the_rules():
     """What passes here passes under `pulumi preview --policy-pack`: the gate only speaks the
     analyzer protocol to a separate process."""
-    source = (ROOT / "components" / "gate.py").read_text() + (
-        ROOT / "components" / "preview.py"
-    ).read_text()
-    assert "ack_policies" not in source and "pulumi_policy" not in source
+    engine = sorted((ROOT / "components" / "ack_offline").glob("*.py"))
+    assert engine
+    for file in engine:
+        source = file.read_text()
+        assert "ack_policies" not in source and "pulumi_policy" not in source, file
 
 
 def test_pack_copy_with_secret_config_never_prints_the_secret(capsys, tmp_path):

@@ -13,7 +13,7 @@ import sys
 from .conftest import ROOT
 
 #: In the fresh interpreter, executed() lists the service packages executed so far.
-EXECUTED = "from components.testing import executed_service_packages as executed"
+EXECUTED = "from ack_clusters.testing import executed_service_packages as executed"
 
 
 def _python(code: str) -> object:
@@ -28,14 +28,14 @@ def _python(code: str) -> object:
 
 
 def test_importing_the_library_executes_no_provider_service_package() -> None:
-    assert _python(f"import components\n{EXECUTED}\nprint(json.dumps(executed()))") == []
+    assert _python(f"import ack_clusters\n{EXECUTED}\nprint(json.dumps(executed()))") == []
 
 
 def test_a_stack_program_executes_exactly_the_service_packages_it_uses() -> None:
     code = f"""
 from pathlib import Path
 {EXECUTED}
-from components.preview import find_project, run_stack
+from ack_offline.preview import find_project, run_stack
 run = run_stack(find_project(Path('.')), 'managed-prod', preview=True)
 tokens = [r.type for r in run.resources] + run.invokes
 used = sorted({{t.split(':')[1].split('/')[0] for t in tokens if t.startswith('alicloud:')}})

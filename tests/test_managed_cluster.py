@@ -7,9 +7,9 @@ import json
 import pulumi
 import pytest
 
-from components import InvalidArguments, ManagedCluster
-from components.naming import CLUSTER_TAG
-from components.testing.recorder import SECRET, UNKNOWN_TEXT
+from ack_clusters import InvalidArguments, ManagedCluster
+from ack_clusters.naming import CLUSTER_TAG
+from ack_offline.recorder import SECRET, UNKNOWN_TEXT
 
 from .conftest import args, assert_owned_and_tagged, run, takes_tags
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.args import NetworkArgs
-from components.plan.network import PlanProblems, plan_network
+from ack_clusters.args import NetworkArgs
+from ack_clusters.plan.network import PlanProblems, plan_network
 
 ZONES = [f"cn-hangzhou-{c}" for c in "abcdefghijk"]
 SERVICE = {"service_cidr": "172.21.0.0/20"}

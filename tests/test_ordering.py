@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components import DedicatedCluster, ManagedCluster, ServerlessCluster
+from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
 
 from .conftest import run
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from components import codegen, package
-from components.args import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
-from components.testing.recorder import SECRET
+from ack_clusters import codegen, package
+from ack_clusters.args import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from ack_offline.recorder import SECRET
 
 from .conftest import ROOT, run
 
@@ -34,15 +34,15 @@ def schema() -> dict[str, Any]:
 
 
 def test_generated_types_are_up_to_date():
-    current = (ROOT / "components" / "package_types.py").read_text()
+    current = (ROOT / "components" / "ack_clusters" / "package_types.py").read_text()
     assert current == codegen.generate(), (
-        "regenerate: python -m components.codegen > components/package_types.py"
+        "regenerate: python -m ack_clusters.codegen > components/ack_clusters/package_types.py"
     )
 
 
 def test_schema_snapshot_is_reviewed(schema):
     snapshot = json.loads(SCHEMA_FILE.read_text())
-    assert snapshot == schema, "review, then: python -m components.package > provider/schema.json"
+    assert snapshot == schema, "review, then: python -m ack_clusters.package > provider/schema.json"
 
 
 def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, required: list):
@@ -100,7 +100,7 @@ def test_every_declared_output_is_set_and_documented(schema, component):
 
 
 def test_the_package_class_builds_the_same_graph_as_the_python_class():
-    from components import ManagedCluster
+    from ack_clusters import ManagedCluster
 
     args: Any = {"network": {"zones": ["cn-hangzhou-i"]}, "node_pools": {}}
     python = {r.urn for r in run(lambda: ManagedCluster("demo", args)).resources}

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
-from components import naming
-from components.gate import StackContext
+from ack_clusters import naming
+from ack_offline.gate import StackContext
 
 from .conftest import CONTEXT, found, only, resource
 

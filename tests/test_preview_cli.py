@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.preview import SECURE_PLACEHOLDER, find_project, main
+from ack_offline.preview import SECURE_PLACEHOLDER, find_project, main
 
 from .conftest import ROOT
 

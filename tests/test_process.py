@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from components import package
-from components.preview import find_project, run_stack
-from components.process import PROGRAM_GC_THRESHOLD, tune_gc
-from components.testing import FakeAlibabaCloud
+from ack_clusters import package
+from ack_clusters.process import PROGRAM_GC_THRESHOLD, tune_gc
+from ack_clusters.testing import FakeAlibabaCloud
+from ack_offline.preview import find_project, run_stack
 
 from .conftest import ROOT
 
@@ -75,7 +75,7 @@ def test_stack_program_runs_with_the_raised_threshold_and_restores_the_host(
 
 
 def test_importing_the_library_leaves_the_collector_alone() -> None:
-    code = "import gc; t = gc.get_threshold(); import components; print(t == gc.get_threshold())"
+    code = "import gc; t = gc.get_threshold(); import ack_clusters; print(t == gc.get_threshold())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
 

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from components.args import (
+from ack_clusters.args import (
     Adoption,
     DedicatedClusterArgs,
     ManagedClusterArgs,

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
+from ack_clusters import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
 
 from .conftest import run
 

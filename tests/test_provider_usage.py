@@ -16,8 +16,8 @@ from typing import Any
 import pulumi_alicloud as alicloud
 import pytest
 
-from components.preview import find_project, run_stack
-from components.testing.recorder import RecordedResource
+from ack_offline.preview import find_project, run_stack
+from ack_offline.recorder import RecordedResource
 
 from .conftest import ROOT, run
 

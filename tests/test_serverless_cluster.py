@@ -7,9 +7,9 @@ import logging
 import pulumi
 import pytest
 
-from components import InvalidArguments, ServerlessCluster
-from components.serverless import CREATION_NOTICE
-from components.testing.recorder import SECRET
+from ack_clusters import InvalidArguments, ServerlessCluster
+from ack_clusters.serverless import CREATION_NOTICE
+from ack_offline.recorder import SECRET
 
 from .conftest import assert_owned_and_tagged, run
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from components import DedicatedCluster, ManagedCluster, ServerlessCluster
-from components.testing.stability import CREATE_ONLY, create_only_changes
+from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
+from ack_offline.stability import CREATE_ONLY, create_only_changes
 
 from .conftest import ROOT, run
 

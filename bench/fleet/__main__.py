@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import ManagedCluster, tune_gc
+from ack_clusters import ManagedCluster, tune_gc
 
 if pulumi.Config().get_bool("tune_gc") is not False:  # the bench also runs it without
     tune_gc()  # as a program declaring many clusters should (components/process.py)

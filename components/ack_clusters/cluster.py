@@ -60,7 +60,7 @@ class ClusterComponent(pulumi.ComponentResource):
 
     Attributes are annotated where they are set, not on the class: class-level annotations are
     what Pulumi's schema analyzer reads, and the package's schema outputs are declared in
-    components.package."""
+    ack_clusters.package."""
 
     def _foundation(
         self, plan: ClusterPlan, args: CommonClusterArgs, *, node_role: bool

@@ -221,7 +221,7 @@ def run_program(
     def body() -> None:
         program()  # its return value, if any, is not a stack output
 
-    # A program may tune this process's collector (components.process.tune_gc); under the
+    # A program may tune this process's collector (ack_clusters.process.tune_gc); under the
     # engine it has a process of its own, so here the setting ends with the run.
     thresholds = gc.get_threshold()
     try:

@@ -25,7 +25,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .testing.recorder import ProgramRun, RecordedResource
+from .recorder import ProgramRun, RecordedResource
 
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",

@@ -23,10 +23,11 @@ from typing import Any
 
 import yaml
 
-from .errors import InvalidArguments
+from ack_clusters.errors import InvalidArguments
+
+from .fake_cloud import FakeAlibabaCloud
 from .gate import GateError, StackContext, StartedPacks, Violation, analyze_with
-from .testing.fake_cloud import FakeAlibabaCloud
-from .testing.recorder import ProgramRun, run_program
+from .recorder import ProgramRun, run_program
 
 #: Stands in for `secure:` config values, which only the Pulumi CLI can decrypt. It satisfies
 #: Alibaba's password rules so programs validate as they would with the real value.

@@ -10,8 +10,8 @@ the program's time, and it is what made the time grow faster than the number of 
 fewer passes, and a 50-cluster program finishes before any full collection comes due.
 
 The setting belongs to the program, not to the library: importing ``components`` changes nothing.
-The stack program (:func:`components.program.main`) and the component provider
-(:func:`components.package.serve`) call :func:`tune_gc`; a program of your own that declares many
+The stack program (:func:`ack_clusters.program.main`) and the component provider
+(:func:`ack_clusters.package.serve`) call :func:`tune_gc`; a program of your own that declares many
 clusters can call it first thing too.
 """
 

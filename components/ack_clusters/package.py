@@ -1,7 +1,7 @@
 """The components as a Pulumi component package, for TypeScript, Go, C#, Java and YAML programs.
 
 Pulumi's schema analyzer reads these classes: ``args`` typed with the generated TypedDicts
-(components.package_types, from the pydantic models), and the outputs declared below with their
+(ack_clusters.package_types, from the pydantic models), and the outputs declared below with their
 descriptions. Construction is the same validated code Python users run: each class only narrows
 the signature of the component it extends.
 

@@ -31,7 +31,7 @@ class ManagedCluster(ClusterComponent):
     pools, optional ingress load balancer, kubeconfig and Kubernetes provider.
 
     Arguments are validated and the whole network planned before anything is registered: a bad
-    input raises :class:`components.errors.InvalidArguments` naming every bad field."""
+    input raises :class:`ack_clusters.errors.InvalidArguments` naming every bad field."""
 
     def __init__(
         self,
