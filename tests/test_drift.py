@@ -12,8 +12,8 @@ import pulumi_alicloud as alicloud
 import pytest
 
 from ack_clusters import ManagedCluster, ServerlessCluster
-from ack_clusters.cluster import ClusterComponent
-from ack_clusters.managed import LB_ID_ANNOTATION
+from ack_clusters.cluster.component import ClusterComponent
+from ack_clusters.ingress.component import LB_ID_ANNOTATION
 
 from .conftest import args, found, run
 

@@ -91,7 +91,8 @@ def test_old_imports_keep_working_and_warn_once():
     done = _python(
         """
         import ack_clusters, ack_clusters.testing, ack_clusters.program, ack_offline.stability
-        from components import ManagedCluster, InvalidArguments, tune_gc
+        from components import ManagedCluster, InvalidArguments, tune_gc, ClusterArgs
+        assert ClusterArgs is ack_clusters.ManagedControlPlaneArgs
         from components.testing import FakeAlibabaCloud, run_program
         from components.testing.stability import create_only_changes
         from components.program import main

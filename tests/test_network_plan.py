@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ack_clusters.args import NetworkArgs
-from ack_clusters.plan.network import PlanProblems, plan_network
+from ack_clusters.errors import PlanProblems
+from ack_clusters.network.args import NetworkArgs
+from ack_clusters.network.plan import plan_network
 
 ZONES = [f"cn-hangzhou-{c}" for c in "abcdefghijk"]
 SERVICE = {"service_cidr": "172.21.0.0/20"}

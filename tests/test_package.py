@@ -10,8 +10,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from ack_clusters import codegen, package
-from ack_clusters.args import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
+from ack_clusters import package
+from ack_clusters.cluster.args import (
+    DedicatedClusterArgs,
+    ManagedClusterArgs,
+    ServerlessClusterArgs,
+)
+from ack_clusters.package import codegen
 from ack_offline.recorder import SECRET
 
 from .conftest import ROOT, run
@@ -34,9 +39,10 @@ def schema() -> dict[str, Any]:
 
 
 def test_generated_types_are_up_to_date():
-    current = (ROOT / "components" / "ack_clusters" / "package_types.py").read_text()
+    current = (ROOT / "components" / "ack_clusters" / "package" / "types.py").read_text()
     assert current == codegen.generate(), (
-        "regenerate: python -m ack_clusters.codegen > components/ack_clusters/package_types.py"
+        "regenerate: python -m ack_clusters.package.codegen"
+        " > components/ack_clusters/package/types.py"
     )
 
 

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from ack_clusters.args import (
+from ack_clusters import (
     Adoption,
     DedicatedClusterArgs,
     ManagedClusterArgs,

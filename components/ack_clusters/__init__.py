@@ -1,36 +1,38 @@
-"""Typed Pulumi components for Alibaba Cloud ACK clusters and the resources beneath them."""
+"""Typed Pulumi components for Alibaba Cloud ACK clusters and the resources beneath them.
 
-from .args import (
+One folder per cloud concept, each with its arguments (``args``), its pure plan (``plan``) and
+what registers it (``component``): ``network``, ``security``, ``identity`` (the node RAM role),
+``node_pools``, ``ingress``, ``access`` (kubeconfig and Kubernetes provider) and ``cluster``
+(the three forms, which put the others together). Shared validators are in ``validation``.
+"""
+
+from .cluster.args import (
     Adoption,
-    Autoscaling,
-    ClusterArgs,
+    BaseClusterArgs,
     DedicatedClusterArgs,
-    Disk,
-    ExistingVpc,
-    ExistingVSwitch,
-    IngressRule,
     ManagedClusterArgs,
+    ManagedControlPlaneArgs,
     Masters,
-    NetworkArgs,
-    NodePoolArgs,
-    SecurityArgs,
     ServerlessClusterArgs,
-    Taint,
+    WorkerNodesArgs,
 )
-from .dedicated import DedicatedCluster
+from .cluster.dedicated import DedicatedCluster
+from .cluster.managed import ManagedCluster
+from .cluster.serverless import ServerlessCluster
 from .errors import InvalidArguments
-from .identity import NodeRole
-from .managed import ManagedCluster
-from .network import ClusterNetwork
-from .node_pool import NodePool
+from .identity.component import NodeRole
+from .network.args import ExistingVpc, ExistingVSwitch, NetworkArgs
+from .network.component import ClusterNetwork
+from .node_pools.args import Autoscaling, Disk, NodePoolArgs, Taint
+from .node_pools.component import NodePool
 from .process import tune_gc
-from .security import ClusterSecurityGroup
-from .serverless import ServerlessCluster
+from .security.args import IngressRule, SecurityArgs
+from .security.component import ClusterSecurityGroup
 
 __all__ = [
     "Adoption",
     "Autoscaling",
-    "ClusterArgs",
+    "BaseClusterArgs",
     "ClusterNetwork",
     "ClusterSecurityGroup",
     "DedicatedCluster",
@@ -42,6 +44,7 @@ __all__ = [
     "InvalidArguments",
     "ManagedCluster",
     "ManagedClusterArgs",
+    "ManagedControlPlaneArgs",
     "Masters",
     "NetworkArgs",
     "NodePool",
@@ -51,6 +54,7 @@ __all__ = [
     "ServerlessCluster",
     "ServerlessClusterArgs",
     "Taint",
+    "WorkerNodesArgs",
     "tune_gc",
 ]
 __version__ = "0.1.0"

@@ -32,3 +32,11 @@ class InvalidArguments(ValueError):
             msg = e["msg"].removeprefix("Value error, ")
             problems.append((path, msg))
         return cls(subject, problems)
+
+
+class PlanProblems(Exception):
+    """Collects (path, message) pairs; raised by planners, turned into InvalidArguments."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+        self.problems = problems

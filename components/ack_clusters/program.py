@@ -22,22 +22,22 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .args import (
-    NAME_PATTERN,
-    CommonClusterArgs,
+from .cluster.args import (
+    BaseClusterArgs,
     DedicatedClusterArgs,
     ManagedClusterArgs,
     ServerlessClusterArgs,
 )
-from .cluster import ClusterComponent
-from .dedicated import DedicatedCluster
+from .cluster.component import ClusterComponent
+from .cluster.dedicated import DedicatedCluster
+from .cluster.managed import ManagedCluster
+from .cluster.serverless import ServerlessCluster
 from .errors import InvalidArguments
-from .managed import ManagedCluster
 from .process import tune_gc
-from .serverless import ServerlessCluster
+from .validation import NAME_PATTERN
 
 #: Stack config `kind` -> (argument model, component).
-KINDS: dict[str, tuple[type[CommonClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
+KINDS: dict[str, tuple[type[BaseClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
     "managed": (ManagedClusterArgs, ManagedCluster),
     "serverless": (ServerlessClusterArgs, ServerlessCluster),
     "dedicated": (DedicatedClusterArgs, DedicatedCluster),
@@ -58,7 +58,7 @@ def _stack_file() -> str:
     return f"Pulumi.{pulumi.get_stack()}.yaml"
 
 
-def load_cluster_config() -> tuple[str, str, CommonClusterArgs]:
+def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
     project = pulumi.get_project()
     subject = f"stack config ({_stack_file()})"
     key = f"{project}:cluster"
@@ -74,7 +74,7 @@ def load_cluster_config() -> tuple[str, str, CommonClusterArgs]:
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
     body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
-    args: CommonClusterArgs | None = None
+    args: BaseClusterArgs | None = None
     model = KINDS.get(str(raw.get("kind")), KINDS["managed"])[0]
     try:
         args = model.model_validate(body)

@@ -10,7 +10,10 @@ import sys
 import warnings
 
 from ack_clusters import *  # noqa: F403 - the old top-level names, re-exported
-from ack_clusters import __all__, __version__  # noqa: F401
+from ack_clusters import ManagedControlPlaneArgs, __version__  # noqa: F401
+
+#: Renamed: it always meant "a control plane run by ACK" (managed and serverless).
+ClusterArgs = ManagedControlPlaneArgs
 
 warnings.warn(
     "the import name 'components' is deprecated and will be removed in 0.3.0: import "

@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..naming import SERVERLESS_CLUSTER_TYPE
 from .args import ServerlessClusterArgs
-from .cluster import ClusterComponent, addon_args
-from .naming import SERVERLESS_CLUSTER_TYPE
-from .plan.cluster import ClusterPlan, parse_args, plan_cluster
+from .component import ClusterComponent, addon_args
+from .plan import ClusterPlan, parse_args, plan_cluster
 
 CREATION_NOTICE = (
     "ACK Serverless stopped creating clusters for accounts that never had one on 2025-02-17; "

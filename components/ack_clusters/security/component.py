@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_alicloud as alicloud
 
-from .naming import SECURITY_GROUP_TYPE
-from .plan.security import RuleSpec
+from ..naming import SECURITY_GROUP_TYPE
+from .plan import RuleSpec
 
 
 class ClusterSecurityGroup(pulumi.ComponentResource):

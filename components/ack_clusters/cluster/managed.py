@@ -8,12 +8,12 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE
 from .args import ManagedClusterArgs
-from .cluster import LB_ID_ANNOTATION, ClusterComponent
-from .naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE
-from .plan.cluster import ClusterPlan, parse_args, plan_cluster
+from .component import ClusterComponent
+from .plan import ClusterPlan, parse_args, plan_cluster
 
-__all__ = ["LB_ID_ANNOTATION", "ManagedCluster", "plan_managed"]
+__all__ = ["ManagedCluster", "plan_managed"]
 
 
 def plan_managed(name: str, args: ManagedClusterArgs) -> ClusterPlan:

@@ -17,10 +17,10 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..naming import DEDICATED_CLUSTER_TYPE
 from .args import DedicatedClusterArgs
-from .cluster import ClusterComponent
-from .naming import DEDICATED_CLUSTER_TYPE
-from .plan.cluster import ClusterPlan, parse_args, plan_cluster
+from .component import ClusterComponent
+from .plan import ClusterPlan, parse_args, plan_cluster
 
 CREATION_NOTICE = (
     "ACK stopped creating dedicated clusters on 2024-08-21 except by ticket: creating this "

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_alicloud as alicloud
 
-from .args import Adoption
-from .naming import NETWORK_TYPE
-from .plan.network import NatGatewayPlan, NetworkPlan
+from ..naming import NETWORK_TYPE
+from .plan import NatGatewayPlan, NetworkPlan
 
 
 class ClusterNetwork(pulumi.ComponentResource):
@@ -33,12 +33,13 @@ class ClusterNetwork(pulumi.ComponentResource):
         eip_bandwidth: int,
         deletion_protection: bool,
         vswitch_label: str = "node",
-        adopt: Adoption | None = None,
+        import_vpc_id: str | None = None,
+        import_node_vswitch_ids: Mapping[str, str] | None = None,
+        import_pod_vswitch_ids: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NETWORK_TYPE, name, None, opts)
         self._label = vswitch_label
-        self._adopt = adopt or Adoption()
         self._name = name
         self._tags = tags
         self._deletion_protection = deletion_protection
@@ -64,20 +65,19 @@ class ClusterNetwork(pulumi.ComponentResource):
                 # The VPC outlives every cluster change; deleting it is never an accident
                 # worth allowing while deletion protection is on.
                 opts=pulumi.ResourceOptions(
-                    parent=self, protect=deletion_protection, import_=self._adopt.vpc_id
+                    parent=self, protect=deletion_protection, import_=import_vpc_id
                 ),
             )
             self.vpc_id = vpc.id
             self.node_vswitch_ids = {}
             self.pod_vswitch_ids = {}
-            adopted = self._adopt
             for z in plan.zones:
                 self.node_vswitch_ids[z.zone] = self._vswitch(
-                    vpc, self._label, z.zone, z.node_cidr, adopted.node_vswitch_ids
+                    vpc, self._label, z.zone, z.node_cidr, import_node_vswitch_ids or {}
                 )
                 if z.pod_cidr is not None:
                     self.pod_vswitch_ids[z.zone] = self._vswitch(
-                        vpc, "pod", z.zone, z.pod_cidr, adopted.pod_vswitch_ids
+                        vpc, "pod", z.zone, z.pod_cidr, import_pod_vswitch_ids or {}
                     )
 
         self.nat_gateway_ids = {}
@@ -100,7 +100,7 @@ class ClusterNetwork(pulumi.ComponentResource):
         role: str,
         zone: str,
         cidr: ipaddress.IPv4Network,
-        existing: dict[str, str],
+        existing: Mapping[str, str],
     ) -> pulumi.Output[str]:
         what = {"node": "Nodes", "eci": "ECI pods", "pod": "Terway pods"}[role]
         return alicloud.vpc.Switch(

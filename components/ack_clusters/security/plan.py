@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..args import CONTROL_PLANE_RANGE, IngressRule
-from .network import NetworkPlan
+from ..network.plan import NetworkPlan
+from ..validation import CONTROL_PLANE_RANGE
+from .args import IngressRule
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,14 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from .args import Addon, Adoption, ClusterArgs, CommonClusterArgs, NodeClusterArgs
-from .identity import NodeRole
-from .network import ClusterNetwork
-from .node_pool import NodePool, scaling_group_ids
-from .plan.cluster import ClusterPlan
-from .security import ClusterSecurityGroup
-
-#: Annotations by which the cloud controller manager adopts an existing load balancer for a
-#: Service instead of creating one nobody tracks.
-LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
-LB_OVERRIDE_ANNOTATION = (
-    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
-)
+from ..access.component import ClusterAccess
+from ..identity.component import NodeRole
+from ..ingress.component import ClusterIngress
+from ..network.component import ClusterNetwork
+from ..node_pools.component import NodePool, scaling_group_ids
+from ..security.component import ClusterSecurityGroup
+from .args import Addon, Adoption, BaseClusterArgs, ManagedControlPlaneArgs, WorkerNodesArgs
+from .plan import ClusterPlan
 
 
 @dataclass
@@ -63,7 +58,7 @@ class ClusterComponent(pulumi.ComponentResource):
     ack_clusters.package."""
 
     def _foundation(
-        self, plan: ClusterPlan, args: CommonClusterArgs, *, node_role: bool
+        self, plan: ClusterPlan, args: BaseClusterArgs, *, node_role: bool
     ) -> Foundation:
         child = pulumi.ResourceOptions(parent=self)
         adopt = args.adopt or Adoption()
@@ -74,7 +69,9 @@ class ClusterComponent(pulumi.ComponentResource):
             eip_bandwidth=args.network.nat_eip_bandwidth,
             deletion_protection=args.deletion_protection,
             vswitch_label=plan.vswitch_label,
-            adopt=adopt,
+            import_vpc_id=adopt.vpc_id,
+            import_node_vswitch_ids=adopt.node_vswitch_ids,
+            import_pod_vswitch_ids=adopt.pod_vswitch_ids,
             opts=child,
         )
         security_group = ClusterSecurityGroup(
@@ -94,7 +91,7 @@ class ClusterComponent(pulumi.ComponentResource):
 
     @staticmethod
     def _common_cluster_args(
-        a: CommonClusterArgs, plan: ClusterPlan, foundation: Foundation
+        a: BaseClusterArgs, plan: ClusterPlan, foundation: Foundation
     ) -> dict[str, Any]:
         """Arguments `cs.ManagedKubernetes` (every profile) and `cs.Kubernetes` share."""
         return dict(
@@ -113,7 +110,7 @@ class ClusterComponent(pulumi.ComponentResource):
 
     @classmethod
     def _control_plane_args(
-        cls, a: ClusterArgs, plan: ClusterPlan, foundation: Foundation
+        cls, a: ManagedControlPlaneArgs, plan: ClusterPlan, foundation: Foundation
     ) -> dict[str, Any]:
         """`cs.ManagedKubernetes` arguments every profile takes the same way."""
         logs = a.control_plane_logs
@@ -152,7 +149,7 @@ class ClusterComponent(pulumi.ComponentResource):
         )
 
     def _node_pools(
-        self, a: NodeClusterArgs, plan: ClusterPlan, foundation: Foundation, cluster_id: Any
+        self, a: WorkerNodesArgs, plan: ClusterPlan, foundation: Foundation, cluster_id: Any
     ) -> dict[str, NodePool]:
         assert foundation.node_role_name is not None
         adopt = a.adopt or Adoption()
@@ -180,7 +177,7 @@ class ClusterComponent(pulumi.ComponentResource):
 
     @staticmethod
     def _pod_network_args(
-        a: NodeClusterArgs, plan: ClusterPlan, foundation: Foundation
+        a: WorkerNodesArgs, plan: ClusterPlan, foundation: Foundation
     ) -> dict[str, Any]:
         """Pod network arguments of the node forms (managed and dedicated take them alike)."""
         flannel = a.network_plugin == "flannel"
@@ -195,7 +192,7 @@ class ClusterComponent(pulumi.ComponentResource):
     def _finish_node_cluster(
         self,
         cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
-        a: NodeClusterArgs,
+        a: WorkerNodesArgs,
         plan: ClusterPlan,
         foundation: Foundation,
     ) -> None:
@@ -228,29 +225,17 @@ class ClusterComponent(pulumi.ComponentResource):
         )
 
     def _access(
-        self, cluster: pulumi.CustomResource, a: CommonClusterArgs, plan: ClusterPlan
+        self, cluster: pulumi.CustomResource, a: BaseClusterArgs, plan: ClusterPlan
     ) -> None:
-        """The kubeconfig (fresh each run, expiring, secret) and a provider built from it."""
-        credential = alicloud.cs.get_cluster_credential_output(
-            cluster_id=cluster.id,
-            temporary_duration_minutes=a.kubeconfig_minutes,
-            opts=pulumi.InvokeOutputOptions(parent=self),
+        access = ClusterAccess(
+            plan.name, cluster=cluster, minutes=a.kubeconfig_minutes, parent=self
         )
-        # In a preview the invoke is skipped (the cluster ID is unknown) and its result carries
-        # no dependency on the cluster; joining it with the ID keeps the edge in preview and
-        # update alike, so whatever consumes the kubeconfig is ordered after the cluster.
-        joined = pulumi.Output.all(cluster.id, credential.kube_config).apply(lambda v: v[1])
-        # The provider does not mark the kubeconfig secret itself.
-        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(joined)
-        self.provider: k8s.Provider = k8s.Provider(
-            f"{plan.name}-k8s",
-            kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.kubeconfig: pulumi.Output[str] = access.kubeconfig
+        self.provider: k8s.Provider = access.provider
 
     def _ingress(
         self,
-        a: CommonClusterArgs,
+        a: BaseClusterArgs,
         plan: ClusterPlan,
         foundation: Foundation,
         service_depends_on: list[pulumi.Resource],
@@ -258,55 +243,22 @@ class ClusterComponent(pulumi.ComponentResource):
         self.ingress_load_balancer_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if a.ingress is None:
             return
-        ing = a.ingress
-        lb = alicloud.slb.ApplicationLoadBalancer(
-            f"{plan.name}-ingress",
-            load_balancer_name=f"{plan.name}-ingress",
-            address_type="internet" if ing.public else "intranet",
-            vswitch_id=None if ing.public else foundation.node_vswitch_ids(plan)[0],
-            load_balancer_spec=ing.spec,
-            payment_type="PayAsYouGo",
-            instance_charge_type="PayBySpec",
-            delete_protection="on" if a.deletion_protection else "off",
-            # Listeners belong to the cloud controller manager, configured from the Service;
-            # console edits would be overwritten or break it.
-            modification_protection_status="ConsoleProtection",
-            modification_protection_reason="Managed by Pulumi and ACK",
+        ingress = ClusterIngress(
+            plan.name,
+            a.ingress,
+            private_vswitch_id=foundation.node_vswitch_ids(plan)[0],
+            deletion_protection=a.deletion_protection,
             tags=plan.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            provider=self.provider,
+            service_depends_on=service_depends_on,
+            parent=self,
         )
-        self.ingress_load_balancer_id = lb.id
-        if not ing.bind_service:
-            return
-        k8s.core.v1.Service(
-            f"{plan.name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ing.service_name,
-                namespace=ing.service_namespace,
-                annotations={LB_ID_ANNOTATION: lb.id, LB_OVERRIDE_ANNOTATION: "true"},
-            ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type="LoadBalancer",
-                selector=ing.selector,
-                external_traffic_policy="Local",
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name="http", port=80, target_port="http", protocol="TCP"
-                    ),
-                    k8s.core.v1.ServicePortArgs(
-                        name="https", port=443, target_port="https", protocol="TCP"
-                    ),
-                ],
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=self.provider, depends_on=service_depends_on
-            ),
-        )
+        self.ingress_load_balancer_id = ingress.load_balancer_id
 
     def _outputs(
         self,
         cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
-        a: CommonClusterArgs,
+        a: BaseClusterArgs,
         plan: ClusterPlan,
         foundation: Foundation,
         extra: dict[str, Any],

@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..args import NAME_PATTERN, CommonClusterArgs
-from ..errors import InvalidArguments
+from ..errors import InvalidArguments, PlanProblems
 from ..naming import ownership_tags
-from .network import NetworkPlan, PlanProblems, plan_network
-from .security import RuleSpec, plan_security_rules
+from ..network.plan import NetworkPlan, plan_network
+from ..security.plan import RuleSpec, plan_security_rules
+from ..validation import NAME_PATTERN
+from .args import BaseClusterArgs
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,7 +58,7 @@ def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, A
 def plan_cluster(
     subject: str,
     name: str,
-    args: CommonClusterArgs,
+    args: BaseClusterArgs,
     *,
     with_pod_vswitches: bool,
     pod_cidr: str | None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_alicloud as alicloud
 
-from .naming import NODE_ROLE_TYPE
-from .plan.identity import node_policy_document, node_trust_policy
+from ..naming import NODE_ROLE_TYPE
+from .plan import node_policy_document, node_trust_policy
 
 
 class NodeRole(pulumi.ComponentResource):

@@ -13,7 +13,9 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..args import CONTROL_PLANE_RANGE, NetworkArgs
+from ..errors import PlanProblems
+from ..validation import CONTROL_PLANE_RANGE
+from .args import NetworkArgs
 
 Net = ipaddress.IPv4Network
 
@@ -58,14 +60,6 @@ class NetworkPlan:
             if z.pod_cidr is not None:
                 out.append(z.pod_cidr)
         return out
-
-
-class PlanProblems(Exception):
-    """Collects (path, message) pairs; raised by planners, turned into InvalidArguments."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
-        self.problems = problems
 
 
 def _slot_layout(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..naming import NODE_POOL_TYPE
 from .args import Disk, NodePoolArgs
-from .naming import NODE_POOL_TYPE
 
 
 def _data_disk(d: Disk) -> alicloud.cs.NodePoolDataDiskArgs:

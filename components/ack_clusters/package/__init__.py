@@ -1,7 +1,7 @@
 """The components as a Pulumi component package, for TypeScript, Go, C#, Java and YAML programs.
 
 Pulumi's schema analyzer reads these classes: ``args`` typed with the generated TypedDicts
-(ack_clusters.package_types, from the pydantic models), and the outputs declared below with their
+(ack_clusters.package.types, from the pydantic models), and the outputs declared below with their
 descriptions. Construction is the same validated code Python users run: each class only narrows
 the signature of the component it extends.
 
@@ -13,9 +13,9 @@ description only from the source of the class it analyzes, not from a shared bas
 import pulumi
 from pulumi.provider.experimental import component_provider_host
 
-from . import dedicated, managed, serverless
-from .package_types import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
-from .process import tune_gc
+from ..cluster import dedicated, managed, serverless
+from ..process import tune_gc
+from .types import DedicatedClusterArgs, ManagedClusterArgs, ServerlessClusterArgs
 
 PACKAGE_NAME = "ack"
 
@@ -142,7 +142,7 @@ def schema() -> dict[str, object]:
     from pulumi.provider.experimental.analyzer import Analyzer
     from pulumi.provider.experimental.schema import generate_schema
 
-    from . import __version__
+    from .. import __version__
 
     result = Analyzer(PACKAGE_NAME).analyze(COMPONENTS)
     spec = generate_schema(

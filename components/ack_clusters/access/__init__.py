@@ -1,0 +1,1 @@
+"""Cluster access: the kubeconfig and a Kubernetes provider built from it."""

@@ -1,0 +1,1 @@
+"""The three cluster forms and the one build path that puts the other concepts together."""

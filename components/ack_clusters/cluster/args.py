@@ -1,0 +1,478 @@
+"""Arguments of the three cluster forms, named by what they mean:
+
+- :class:`BaseClusterArgs`: what every form shares (network, firewall, Service range, API server
+  exposure, deletion protection, addons, ingress, tags, access, adoption);
+- :class:`ManagedControlPlaneArgs`: what a control plane run by ACK adds (managed and serverless:
+  logs, audit, KMS, RRSA, maintenance, auto-upgrade);
+- :class:`WorkerNodesArgs`: what ECS worker nodes add (managed and dedicated: pod network, pools);
+- the forms: :class:`ManagedClusterArgs`, :class:`ServerlessClusterArgs`,
+  :class:`DedicatedClusterArgs`.
+
+Each concept's own arguments live beside it (network, security, node_pools, ingress).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from ..ingress.args import Ingress
+from ..network.args import NetworkArgs
+from ..node_pools.args import NodePools
+from ..security.args import SecurityArgs
+from ..validation import (
+    InstanceType,
+    StrictModel,
+    Tags,
+    check_tags,
+    distinct,
+    parse_network,
+    require_prefix,
+    require_private,
+)
+
+#: ACK control plane specifications accepted by ``cs.ManagedKubernetes.cluster_spec``.
+ClusterSpec = Literal[
+    "ack.standard", "ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"
+]
+#: Addons that select the pod network; chosen through ``network_plugin``, not ``addons``.
+NETWORK_ADDONS = frozenset({"terway-eniip", "terway-eni", "terway-controlplane", "flannel"})
+PRO_SPECS: frozenset[str] = frozenset(
+    {"ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"}
+)
+_DAY = "(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+_WEEKDAYS = rf"^{_DAY}(,{_DAY})*$"
+LogComponent = Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]
+
+
+def _default_log_components() -> list[LogComponent]:
+    return ["apiserver", "kcm", "scheduler", "ccm"]
+
+
+class ControlPlaneLogs(StrictModel):
+    """Control plane components whose logs ACK ships to SLS."""
+
+    components: list[LogComponent] = Field(
+        default_factory=_default_log_components, min_length=1, description="Components to log."
+    )
+    ttl_days: int = Field(default=30, ge=1, le=3650, description="Days to keep the logs.")
+    project: str | None = Field(default=None, description="SLS project; ACK creates one if unset.")
+
+
+class AuditLog(StrictModel):
+    """The Kubernetes audit log, kept in SLS."""
+
+    enabled: bool = Field(default=True, description="Keep the audit log.")
+    project: str | None = Field(default=None, description="SLS project for audit logs.")
+
+
+class MaintenanceWindow(StrictModel):
+    """When ACK may run maintenance and auto-upgrades."""
+
+    weekly_period: str = Field(
+        default="Thursday", pattern=_WEEKDAYS, description="Days, e.g. 'Tuesday,Thursday'."
+    )
+    maintenance_time: str = Field(
+        default="2025-01-02T03:00:00.000+08:00", description="RFC 3339 start time."
+    )
+    duration_hours: int = Field(default=3, ge=1, le=24, description="Length of the window.")
+
+
+class Addon(StrictModel):
+    """An ACK addon installed when the cluster is created."""
+
+    name: str = Field(min_length=1, description="Addon name, e.g. 'ack-node-problem-detector'.")
+    config: str | None = Field(default=None, description="JSON configuration string.")
+    version: str | None = Field(default=None, description="Addon version; default: ACK's.")
+    disabled: bool = Field(default=False, description="Do not install this default addon.")
+
+
+class Adoption(StrictModel):
+    """Existing resources to bring under the component with Pulumi's `import` option instead of
+    creating them. Declared arguments must match what exists: an import whose inputs differ
+    fails rather than replacing anything."""
+
+    cluster_id: str | None = Field(
+        default=None, pattern=r"^c[0-9a-f]{32}$", description="Existing cluster ID (c...)."
+    )
+    vpc_id: str | None = Field(
+        default=None, pattern=r"^vpc-[a-z0-9]+$", description="Existing VPC ID to own."
+    )
+    node_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
+        default_factory=dict, description="Zone ID -> existing node (or ECI) vSwitch."
+    )
+    pod_vswitch_ids: dict[str, Annotated[str, Field(pattern=r"^vsw-[a-z0-9]+$")]] = Field(
+        default_factory=dict, description="Zone ID -> existing Terway pod vSwitch."
+    )
+    security_group_id: str | None = Field(
+        default=None, pattern=r"^sg-[a-z0-9]+$", description="Existing cluster security group."
+    )
+    node_pool_ids: dict[str, Annotated[str, Field(pattern=r"^np[0-9a-f]{32}$")]] = Field(
+        default_factory=dict, description="Pool name -> existing node pool ID (np...)."
+    )
+    node_role_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="RAM role the existing workers run as (e.g. ACK's KubernetesWorkerRole-...): "
+        "node pools keep it and the component creates no node role.",
+    )
+
+
+class BaseClusterArgs(StrictModel):
+    """What every cluster form shares, dedicated included."""
+
+    kubernetes_version: str | None = Field(
+        default=None, description="e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."
+    )
+    network: NetworkArgs = Field(description="Where the cluster lives: new or existing VPC, zones.")
+    security: SecurityArgs = Field(
+        default_factory=SecurityArgs, description="Extra rules on the cluster security group."
+    )
+    service_cidr: str = Field(default="172.21.0.0/20", description="Kubernetes Service range.")
+    public_api_server: bool = Field(
+        default=False, description="Give the API server an internet SLB (private by default)."
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description="Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and "
+        "Pulumi `protect` on the VPC.",
+    )
+    addons: list[Addon] = Field(default_factory=list, description="Create-only ACK addons.")
+    ingress: Ingress | None = Field(
+        default=None, description="An ingress load balancer the component owns."
+    )
+    tags: Tags = Field(
+        default_factory=dict, description="Tags for every taggable resource (up to 18)."
+    )
+    kubeconfig_minutes: int = Field(
+        default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
+    )
+    adopt: Adoption | None = Field(
+        default=None, description="Existing resources to import instead of creating."
+    )
+
+    @field_validator("service_cidr")
+    @classmethod
+    def _service_cidr(cls, v: str) -> str:
+        net = parse_network(v, what="service CIDR")
+        require_private(net, what="service CIDR")
+        require_prefix(net, 16, 24, what="Service CIDR")
+        return str(net)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        return check_tags(v)
+
+    @field_validator("addons")
+    @classmethod
+    def _addons(cls, addons: list[Addon]) -> list[Addon]:
+        distinct([a.name for a in addons], "addon names")
+        return addons
+
+    @property
+    def adopted_cluster_id(self) -> str | None:
+        """Import ID of the cluster resource, when adopting an existing cluster."""
+        return self.adopt.cluster_id if self.adopt else None
+
+    @model_validator(mode="after")
+    def _adoption(self) -> BaseClusterArgs:
+        a = self.adopt
+        if a is None:
+            return self
+        problems = []
+        if self.network.existing_vpc is not None and (a.vpc_id or a.node_vswitch_ids):
+            problems.append(
+                "adopt.vpc_id/adopt.*vswitch_ids import a network the cluster will own; "
+                "network.existing_vpc only references one: use one or the other"
+            )
+        for field in ("node_vswitch_ids", "pod_vswitch_ids"):
+            extra = sorted(set(getattr(a, field)) - set(self.network.zones))
+            if extra:
+                problems.append(f"adopt.{field}: zone(s) {', '.join(extra)} not in network.zones")
+        if (a.node_vswitch_ids or a.pod_vswitch_ids) and not a.vpc_id:
+            problems.append("adopt vSwitches together with their VPC (adopt.vpc_id)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ManagedControlPlaneArgs(BaseClusterArgs):
+    """What clusters with an ACK-managed control plane (managed and serverless) add."""
+
+    control_plane_logs: ControlPlaneLogs | None = Field(
+        default_factory=ControlPlaneLogs, description="Control plane logs; null turns them off."
+    )
+    audit_log: AuditLog = Field(default_factory=AuditLog, description="Kubernetes audit log.")
+    secrets_encryption_kms_key_id: str | None = Field(
+        default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
+    )
+    rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
+    maintenance_window: MaintenanceWindow | None = Field(
+        default=None, description="Maintenance window (needed for auto-upgrade)."
+    )
+    auto_upgrade_channel: Literal["patch", "stable", "rapid"] | None = Field(
+        default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
+    )
+
+    @model_validator(mode="after")
+    def _upgrades(self) -> ManagedControlPlaneArgs:
+        problems = []
+        if self.auto_upgrade_channel is not None:
+            if self.maintenance_window is None:
+                problems.append(
+                    "auto_upgrade_channel only works inside a maintenance window: set "
+                    "maintenance_window too"
+                )
+            if self.kubernetes_version is not None:
+                problems.append(
+                    "kubernetes_version conflicts with auto_upgrade_channel: ACK upgrades the "
+                    "cluster itself, and a pinned version would then drift; set only one"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class WorkerNodesArgs(BaseClusterArgs):
+    """What clusters with ECS worker nodes (managed and dedicated) add."""
+
+    network_plugin: Literal["terway", "flannel"] = Field(
+        default="terway", description="Terway (pods in VPC vSwitches) or Flannel (pod_cidr)."
+    )
+    pod_cidr: str | None = Field(
+        default=None, description="Flannel pod range (default 172.20.0.0/16)."
+    )
+    node_cidr_mask: int = Field(default=26, ge=24, le=28, description="Flannel per-node mask.")
+    node_pools: NodePools
+
+    @field_validator("pod_cidr")
+    @classmethod
+    def _pod_cidr(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        net = parse_network(v, what="pod CIDR")
+        require_private(net, what="pod CIDR")
+        require_prefix(net, 8, 20, what="Flannel pod CIDR")
+        return str(net)
+
+    @model_validator(mode="after")
+    def _node_rules(self) -> WorkerNodesArgs:
+        problems: list[str] = []
+        if self.network_plugin == "flannel":
+            if self.network.pod_vswitch_cidrs or (
+                self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
+            ):
+                problems.append("pod vSwitches are for Terway; Flannel uses pod_cidr")
+        elif self.pod_cidr is not None:
+            problems.append("pod_cidr is for Flannel; Terway puts pods in pod vSwitches")
+        chosen = sorted({a.name for a in self.addons} & NETWORK_ADDONS)
+        if chosen:
+            problems.append(
+                f"addons {', '.join(chosen)} select the pod network: use network_plugin instead"
+            )
+        if self.adopt is not None:
+            if self.adopt.node_pool_ids and not self.adopt.cluster_id:
+                problems.append(
+                    "adopt.node_pool_ids need adopt.cluster_id (a pool's import ID "
+                    "is '<cluster ID>:<pool ID>')"
+                )
+            unknown = sorted(set(self.adopt.node_pool_ids) - set(self.node_pools))
+            if unknown:
+                problems.append(
+                    f"adopt.node_pool_ids names pools not in node_pools: {', '.join(unknown)}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def effective_pod_cidr(self) -> str | None:
+        if self.network_plugin != "flannel":
+            return None
+        return self.pod_cidr or "172.20.0.0/16"
+
+    @property
+    def wants_pod_vswitches(self) -> bool:
+        return self.network_plugin == "terway"
+
+    @property
+    def network_addon(self) -> str:
+        """The ACK addon that provides the chosen pod network."""
+        return "flannel" if self.network_plugin == "flannel" else "terway-eniip"
+
+
+class ManagedClusterArgs(ManagedControlPlaneArgs, WorkerNodesArgs):
+    """Arguments of :class:`ack_clusters.ManagedCluster`."""
+
+    cluster_spec: ClusterSpec = Field(default="ack.pro.small", description="ACK edition.")
+    migrated_from_dedicated: bool = Field(
+        default=False,
+        description="This stack managed the cluster as a DedicatedCluster before ACK migrated "
+        "it to Pro: keep every shared resource's identity (aliases), import the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _managed_rules(self) -> ManagedClusterArgs:
+        problems: list[str] = []
+        if self.secrets_encryption_kms_key_id and self.cluster_spec not in PRO_SPECS:
+            problems.append(
+                f"secrets_encryption_kms_key_id needs a Pro cluster_spec (ack.pro.*), "
+                f"not {self.cluster_spec}"
+            )
+        if self.migrated_from_dedicated:
+            if self.cluster_spec not in PRO_SPECS:
+                problems.append("ACK migrates dedicated clusters to Pro: use an ack.pro.* spec")
+            if self.adopt is None or self.adopt.cluster_id is None:
+                problems.append(
+                    "migrated_from_dedicated needs adopt.cluster_id: the migrated cluster is "
+                    "imported as a managed cluster, never created"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class MasterDisk(StrictModel):
+    """System disk of each master."""
+
+    category: Literal["cloud_essd", "cloud_ssd", "cloud_efficiency"] = Field(
+        default="cloud_essd", description="Disk category."
+    )
+    size: int = Field(default=120, ge=20, le=500, description="GiB.")
+    performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = Field(
+        default=None, description="ESSD performance level."
+    )
+
+
+class Masters(StrictModel):
+    """The dedicated control plane: master ECS instances the user can see."""
+
+    count: int = Field(default=3, description="3 or 5 masters (an odd etcd quorum).")
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["ecs.g7.xlarge"],
+        min_length=1,
+        description="One type for every master, or one per master.",
+    )
+    zones: list[str] | None = Field(
+        default=None,
+        description="Zone of each master (from network.zones); default: spread round-robin "
+        "over network.zones, which then must list at least 3 zones.",
+    )
+    disk: MasterDisk = Field(default_factory=MasterDisk, description="Master system disk.")
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, n: int) -> int:
+        if n not in (3, 5):
+            raise ValueError(
+                f"{n} masters: dedicated clusters run 3 or 5 masters, an odd number so that "
+                "etcd keeps a quorum when one fails"
+            )
+        return n
+
+    @model_validator(mode="after")
+    def _shape(self) -> Masters:
+        if len(self.instance_types) not in (1, self.count):
+            raise ValueError(
+                f"instance_types: give one type, or one per master ({self.count}), not "
+                f"{len(self.instance_types)}"
+            )
+        if self.zones is not None and len(self.zones) != self.count:
+            raise ValueError(
+                f"zones: {self.count} masters need {self.count} master zones (one vSwitch "
+                f"each), got {len(self.zones)}"
+            )
+        return self
+
+
+class DedicatedClusterArgs(WorkerNodesArgs):
+    """Arguments of :class:`ack_clusters.DedicatedCluster`."""
+
+    masters: Masters = Field(default_factory=Masters, description="The dedicated control plane.")
+    key_name: str | None = Field(default=None, description="ECS key pair for master login.")
+    password: SecretStr | None = Field(default=None, description="Master login password.")
+
+    @model_validator(mode="after")
+    def _dedicated_rules(self) -> DedicatedClusterArgs:
+        problems = []
+        if (self.key_name is None) == (self.password is None):
+            problems.append("set exactly one of key_name and password for master login")
+        zones = self.network.zones
+        if self.masters.zones is None:
+            if len(zones) < 3:
+                problems.append(
+                    f"masters spread over network.zones, which lists {len(zones)}: list at least "
+                    "3 zones so the control plane survives a zone outage, or give masters.zones "
+                    "explicitly (for example to adopt an existing single-zone cluster)"
+                )
+        else:
+            outside = sorted(set(self.masters.zones) - set(zones))
+            if outside:
+                problems.append(f"masters.zones {', '.join(outside)} are not in network.zones")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def master_zones(self) -> list[str]:
+        zones = self.network.zones
+        return self.masters.zones or [zones[i % len(zones)] for i in range(self.masters.count)]
+
+    @property
+    def master_instance_types(self) -> list[str]:
+        types = self.masters.instance_types
+        return types * self.masters.count if len(types) == 1 else list(types)
+
+
+#: Arguments that only make sense where there are nodes; refused on a serverless cluster with a
+#: message that says why, instead of a bare "extra inputs are not permitted".
+NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_mask")
+
+
+class ServerlessClusterArgs(ManagedControlPlaneArgs):
+    """Arguments of :class:`ack_clusters.ServerlessCluster`."""
+
+    cluster_spec: Literal["ack.standard", "ack.pro.small"] = Field(
+        default="ack.pro.small", description="ACK Serverless edition (Basic or Pro)."
+    )
+    service_discovery: Literal["managed-coredns", "none"] = Field(
+        default="managed-coredns",
+        description="DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then "
+        "cannot resolve Service names).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nodes(cls, data: object) -> object:
+        if isinstance(data, dict):
+            given = [k for k in NODE_ONLY_ARGUMENTS if k in data]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: a ServerlessCluster runs every pod on ECI and has no "
+                    "nodes, node pools or node network plugin; remove them, or use "
+                    "ManagedCluster for nodes"
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _serverless_rules(self) -> ServerlessClusterArgs:
+        problems = []
+        if self.secrets_encryption_kms_key_id and self.cluster_spec != "ack.pro.small":
+            problems.append(
+                "secrets_encryption_kms_key_id needs cluster_spec ack.pro.small (Serverless Pro)"
+            )
+        if self.network.pod_vswitch_cidrs or (
+            self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
+        ):
+            problems.append(
+                "pod vSwitches are for Terway nodes; ECI pods use the cluster vSwitches "
+                "(network.zones / node vSwitches)"
+            )
+        if any(a.name == "managed-coredns" for a in self.addons):
+            problems.append("managed-coredns is chosen by service_discovery, not addons")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

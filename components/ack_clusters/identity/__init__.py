@@ -1,0 +1,1 @@
+"""The node RAM role: trusted by ECS only, least privilege."""

@@ -1,0 +1,33 @@
+"""Arguments of the ingress load balancer a cluster component owns."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..validation import K8S_NAME, StrictModel
+
+
+class Ingress(StrictModel):
+    """A load balancer the component owns for Service ingress (the other SLB entry)."""
+
+    public: bool = Field(default=False, description="Internet-facing instead of private.")
+    spec: str = Field(
+        default="slb.s2.small",
+        pattern=r"^slb\.s[1-4]\.[a-z0-9]+$",
+        description="SLB specification (slb.s1.small ... slb.s4.large).",
+    )
+    bind_service: bool = Field(
+        default=False,
+        description="Also create the Kubernetes Service that binds the ingress controller to "
+        "this load balancer by annotation.",
+    )
+    service_namespace: str = Field(
+        default="kube-system", pattern=K8S_NAME, description="Namespace of the bound Service."
+    )
+    service_name: str = Field(
+        default="nginx-ingress-lb", pattern=K8S_NAME, description="Name of the bound Service."
+    )
+    selector: dict[str, str] = Field(
+        default_factory=lambda: {"app": "ingress-nginx"},
+        description="Pod selector of the ingress controller the Service sends traffic to.",
+    )

@@ -1,0 +1,1 @@
+"""ACK node pools, which own the ESS scaling groups of ECS workers."""
