@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ack_clusters import DedicatedCluster, InvalidArguments, ManagedCluster
-from ack_clusters.cluster.dedicated import CREATION_NOTICE
+from ack_clusters.cluster.forms import DEDICATED_NOTICE as CREATION_NOTICE
 
 from .conftest import assert_owned_and_tagged, run
 

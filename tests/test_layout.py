@@ -120,3 +120,29 @@ def test_the_library_reaches_the_engine_only_through_testing():
         if module.startswith("ack_clusters.testing"):
             continue
         assert not any(n.startswith("ack_offline") for n in imports_of(module)), module
+
+
+FORM_NAMES = {
+    "ManagedCluster",
+    "ServerlessCluster",
+    "DedicatedCluster",
+    "ManagedClusterArgs",
+    "ServerlessClusterArgs",
+    "DedicatedClusterArgs",
+    "ManagedControlPlaneArgs",
+    "WorkerNodesArgs",
+}
+
+
+def test_nothing_asks_which_form_it_serves():
+    """Forms differ by data (ClusterForm, and what their arguments say), never by a type test."""
+    for file in sorted(LIBRARY.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in (
+                "isinstance",
+                "issubclass",
+            ):
+                named = {
+                    n.id for arg in node.args[1:] for n in ast.walk(arg) if isinstance(n, ast.Name)
+                }
+                assert not named & FORM_NAMES, f"{file}:{node.lineno}: {ast.unparse(node)}"

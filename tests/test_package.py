@@ -16,7 +16,7 @@ from ack_clusters.cluster.args import (
     ManagedClusterArgs,
     ServerlessClusterArgs,
 )
-from ack_clusters.package import codegen
+from ack_clusters.package import codegen, declarations
 from ack_offline.recorder import SECRET
 
 from .conftest import ROOT, run
@@ -39,10 +39,10 @@ def schema() -> dict[str, Any]:
 
 
 def test_generated_types_are_up_to_date():
-    current = (ROOT / "components" / "ack_clusters" / "package" / "types.py").read_text()
+    current = (ROOT / "components" / "ack_clusters" / "package" / "declarations.py").read_text()
     assert current == codegen.generate(), (
         "regenerate: python -m ack_clusters.package.codegen"
-        " > components/ack_clusters/package/types.py"
+        " > components/ack_clusters/package/declarations.py"
     )
 
 
@@ -89,7 +89,7 @@ def test_every_argument_is_in_the_schema_with_type_optionality_and_description(s
 
 @pytest.mark.parametrize("component", list(MODELS))
 def test_every_declared_output_is_set_and_documented(schema, component):
-    cls = getattr(package, component)
+    cls = getattr(declarations, component)
     args: dict[str, Any] = {
         "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]}
     }
@@ -110,7 +110,7 @@ def test_the_package_class_builds_the_same_graph_as_the_python_class():
 
     args: Any = {"network": {"zones": ["cn-hangzhou-i"]}, "node_pools": {}}
     python = {r.urn for r in run(lambda: ManagedCluster("demo", args)).resources}
-    packaged = {r.urn for r in run(lambda: package.ManagedCluster("demo", args)).resources}
+    packaged = {r.urn for r in run(lambda: declarations.ManagedCluster("demo", args)).resources}
     assert python == packaged
 
 
@@ -118,7 +118,7 @@ def test_kubeconfig_stays_secret_through_the_package_class():
     import pulumi
 
     def program():
-        c = package.ManagedCluster("demo", {"network": {"zones": ["cn-hangzhou-i"]}})
+        c = declarations.ManagedCluster("demo", {"network": {"zones": ["cn-hangzhou-i"]}})
         pulumi.export("kubeconfig", c.kubeconfig)
 
     assert run(program).stack_outputs["kubeconfig"] == SECRET

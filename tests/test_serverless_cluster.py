@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from ack_clusters import InvalidArguments, ServerlessCluster
-from ack_clusters.cluster.serverless import CREATION_NOTICE
+from ack_clusters.cluster.forms import SERVERLESS_NOTICE as CREATION_NOTICE
 from ack_offline.recorder import SECRET
 
 from .conftest import assert_owned_and_tagged, run

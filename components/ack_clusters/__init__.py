@@ -16,9 +16,7 @@ from .cluster.args import (
     ServerlessClusterArgs,
     WorkerNodesArgs,
 )
-from .cluster.dedicated import DedicatedCluster
-from .cluster.managed import ManagedCluster
-from .cluster.serverless import ServerlessCluster
+from .cluster.forms import DedicatedCluster, ManagedCluster, ServerlessCluster
 from .errors import InvalidArguments
 from .identity.component import NodeRole
 from .network.args import ExistingVpc, ExistingVSwitch, NetworkArgs

@@ -16,32 +16,16 @@ the stack file to edit, before anything is registered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .cluster.args import (
-    BaseClusterArgs,
-    DedicatedClusterArgs,
-    ManagedClusterArgs,
-    ServerlessClusterArgs,
-)
-from .cluster.component import ClusterComponent
-from .cluster.dedicated import DedicatedCluster
-from .cluster.managed import ManagedCluster
-from .cluster.serverless import ServerlessCluster
+from .cluster.args import BaseClusterArgs, Kind
+from .cluster.forms import CLUSTERS
 from .errors import InvalidArguments
 from .process import tune_gc
 from .validation import NAME_PATTERN
-
-#: Stack config `kind` -> (argument model, component).
-KINDS: dict[str, tuple[type[BaseClusterArgs], Callable[[str, Any], ClusterComponent]]] = {
-    "managed": (ManagedClusterArgs, ManagedCluster),
-    "serverless": (ServerlessClusterArgs, ServerlessCluster),
-    "dedicated": (DedicatedClusterArgs, DedicatedCluster),
-}
 
 
 class ConfigError(InvalidArguments):
@@ -50,7 +34,7 @@ class ConfigError(InvalidArguments):
 
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="allow")
-    kind: Literal["managed", "serverless", "dedicated"]
+    kind: Kind
     name: str = Field(pattern=NAME_PATTERN)
 
 
@@ -75,7 +59,7 @@ def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
     body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
     args: BaseClusterArgs | None = None
-    model = KINDS.get(str(raw.get("kind")), KINDS["managed"])[0]
+    model = CLUSTERS.get(str(raw.get("kind")), CLUSTERS["managed"])._form.args_model
     try:
         args = model.model_validate(body)
     except ValidationError as exc:
@@ -97,18 +81,7 @@ def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
 def main() -> None:
     tune_gc()
     kind, name, args = load_cluster_config()
-    cluster = KINDS[kind][1](name, args)
-    pulumi.export("cluster_id", cluster.cluster_id)
-    pulumi.export("vpc_id", cluster.vpc_id)
-    pulumi.export("vswitch_ids", cluster.vswitch_ids)
-    pulumi.export("security_group_id", cluster.security_group_id)
-    pulumi.export("nat_gateway_id", cluster.nat_gateway_id)
-    pulumi.export("api_server_slb_id", cluster.api_server_slb_id)
-    pulumi.export("api_server_endpoint", cluster.api_server_endpoint)
-    pulumi.export("ingress_load_balancer_id", cluster.ingress_load_balancer_id)
-    if isinstance(cluster, ManagedCluster | DedicatedCluster):
-        pulumi.export("node_role_name", cluster.node_role_name)
-        pulumi.export(
-            "scaling_group_ids", {n: p.scaling_group_id for n, p in cluster.node_pools.items()}
-        )
-    pulumi.export("kubeconfig", cluster.kubeconfig)
+    cluster = CLUSTERS[kind](name, args)
+    # Exactly the outputs the cluster's form offers for stacks (ack_clusters.cluster.outputs).
+    for key, value in cluster.stack_exports().items():
+        pulumi.export(key, value)

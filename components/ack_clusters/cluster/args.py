@@ -13,13 +13,14 @@ Each concept's own arguments live beside it (network, security, node_pools, ingr
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
-from ..node_pools.args import NodePools
+from ..node_pools.args import NodePoolArgs, NodePools
 from ..security.args import SecurityArgs
 from ..validation import (
     InstanceType,
@@ -33,6 +34,11 @@ from ..validation import (
 )
 
 #: ACK control plane specifications accepted by ``cs.ManagedKubernetes.cluster_spec``.
+#: The cluster forms, by the name a stack config's `kind` gives them.
+Kind = Literal["managed", "serverless", "dedicated"]
+#: What runs a cluster's pods: ECS worker nodes (in node pools) or ECI instances.
+Workers = Literal["ecs", "eci"]
+
 ClusterSpec = Literal[
     "ack.standard", "ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"
 ]
@@ -172,6 +178,25 @@ class BaseClusterArgs(StrictModel):
         distinct([a.name for a in addons], "addon names")
         return addons
 
+    #: What runs the pods: ECS workers in node pools, or ECI. Each form's model says which;
+    #: planning and the build path read it instead of asking which form they serve.
+    workers: ClassVar[Workers]
+
+    @property
+    def worker_pools(self) -> Mapping[str, NodePoolArgs]:
+        """The node pools to create: none where pods run on ECI."""
+        return {}
+
+    @property
+    def wants_pod_vswitches(self) -> bool:
+        """Whether each zone gets a pod vSwitch (Terway)."""
+        return False
+
+    @property
+    def effective_pod_cidr(self) -> str | None:
+        """The pod range outside the VPC (Flannel), if there is one."""
+        return None
+
     @property
     def adopted_cluster_id(self) -> str | None:
         """Import ID of the cluster resource, when adopting an existing cluster."""
@@ -239,6 +264,8 @@ class ManagedControlPlaneArgs(BaseClusterArgs):
 class WorkerNodesArgs(BaseClusterArgs):
     """What clusters with ECS worker nodes (managed and dedicated) add."""
 
+    workers: ClassVar[Workers] = "ecs"
+
     network_plugin: Literal["terway", "flannel"] = Field(
         default="terway", description="Terway (pods in VPC vSwitches) or Flannel (pod_cidr)."
     )
@@ -287,6 +314,10 @@ class WorkerNodesArgs(BaseClusterArgs):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def worker_pools(self) -> Mapping[str, NodePoolArgs]:
+        return self.node_pools
 
     @property
     def effective_pod_cidr(self) -> str | None:
@@ -434,6 +465,8 @@ NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_ma
 
 class ServerlessClusterArgs(ManagedControlPlaneArgs):
     """Arguments of :class:`ack_clusters.ServerlessCluster`."""
+
+    workers: ClassVar[Workers] = "eci"
 
     cluster_spec: Literal["ack.standard", "ack.pro.small"] = Field(
         default="ack.pro.small", description="ACK Serverless edition (Basic or Pro)."

@@ -1,15 +1,18 @@
-"""What the cluster forms share on the registering side: the foundation (network, firewall, node
-role), the control-plane arguments common to every `cs.ManagedKubernetes` profile, the ingress
-load balancer, the kubeconfig, the Kubernetes provider and the outputs.
+"""The one build path every cluster form runs: validate, plan, then register the foundation
+(network, firewall, node role), the form's control plane, node pools, access, ingress and the
+outputs.
 
-The forms differ only where the cloud differs (pod network, nodes, profile); everything else is
-here once.
+What differs between the forms is data (:class:`ack_clusters.cluster.forms.ClusterForm`): the
+argument model, the type token, the ``cs`` resource that is the control plane, a creation
+notice, aliases. What runs the pods (ECS workers or ECI) comes from the argument model, and the
+outputs each form offers from :mod:`ack_clusters.cluster.outputs`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -21,8 +24,14 @@ from ..ingress.component import ClusterIngress
 from ..network.component import ClusterNetwork
 from ..node_pools.component import NodePool, scaling_group_ids
 from ..security.component import ClusterSecurityGroup
-from .args import Addon, Adoption, BaseClusterArgs, ManagedControlPlaneArgs, WorkerNodesArgs
-from .plan import ClusterPlan
+from .args import Adoption, BaseClusterArgs, Kind
+from .outputs import outputs_of
+from .plan import ClusterPlan, parse_args, plan_cluster
+
+A = TypeVar("A", bound=BaseClusterArgs)
+if TYPE_CHECKING:  # naming the classes at run time would load the provider's cs package
+    #: The resource a form's control plane is: both expose `slb_id` and `connections`.
+    ControlPlane = alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes
 
 
 @dataclass
@@ -30,7 +39,7 @@ class Foundation:
     network: ClusterNetwork
     security_group: ClusterSecurityGroup
     #: The RAM role node pools run as: the component's NodeRole, or an adopted existing role;
-    #: None for serverless clusters, which have no nodes.
+    #: None where pods run on ECI, without nodes.
     node_role_name: pulumi.Output[str] | None = None
 
     def node_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
@@ -42,32 +51,136 @@ class Foundation:
         return [ids[z.zone] for z in plan.network.zones if z.zone in ids]
 
 
-def addon_args(addons: list[Addon]) -> list[Any]:
-    """Addons as plain input dicts, which `cs.ManagedKubernetes` and `cs.Kubernetes` both take:
-    their addon TypedDicts have the same fields and differ only in name (hence `Any`). Unset
-    fields are left out."""
-    return [{k: v for k, v in x.model_dump().items() if v is not None} for x in addons]
+@dataclass(frozen=True)
+class ClusterForm(Generic[A]):
+    """One cluster form, as data: everything the build path needs to know about it."""
+
+    #: The stack config's `kind`, and the key of form-specific output descriptions.
+    kind: Kind
+    #: The component's class name, as users and the package see it.
+    component: str
+    type_token: str
+    args_model: type[A]
+    #: One paragraph for the package schema; a line break where the docstring breaks.
+    summary: str
+    #: Registers the form's control plane (the `cs` resource) under the component.
+    control_plane: Callable[[pulumi.Resource, A, ClusterPlan, Foundation], ControlPlane]
+    #: A warning to log when the component is built, if any (ACK closed creation).
+    notice: Callable[[A], str | None] = lambda a: None
+    #: Aliases for the component (children inherit them), e.g. after a form migration.
+    aliases: Callable[[A], Sequence[pulumi.Alias]] = lambda a: ()
 
 
-class ClusterComponent(pulumi.ComponentResource):
-    """Base of the cluster components. Subclasses validate and plan first (pure), then call
-    ``super().__init__`` and the helpers below, so nothing registers before input is valid.
+class ClusterComponent(pulumi.ComponentResource, Generic[A]):
+    """Base of the cluster components: one constructor for every form, given as a class keyword
+    (``class ManagedCluster(ClusterComponent[ManagedClusterArgs], form=MANAGED)``).
 
-    Attributes are annotated where they are set, not on the class: class-level annotations are
-    what Pulumi's schema analyzer reads, and the package's schema outputs are declared in
-    ack_clusters.package."""
+    Arguments are validated and the whole layer planned before anything is registered: a bad
+    input raises :class:`ack_clusters.InvalidArguments` naming every bad field.
 
-    def _foundation(
-        self, plan: ClusterPlan, args: BaseClusterArgs, *, node_role: bool
-    ) -> Foundation:
+    The outputs are set from :mod:`ack_clusters.cluster.outputs`. Their Python types are
+    declared for type checkers only (``TYPE_CHECKING``), and the form is kept as ``_form``:
+    Pulumi's schema analyzer reads every public class-level annotation as a package output.
+    tests/test_outputs.py holds these declarations to the outputs table."""
+
+    _form: ClassVar[ClusterForm[Any]]
+
+    if TYPE_CHECKING:
+        cluster_id: pulumi.Output[str]
+        vpc_id: pulumi.Output[str]
+        vswitch_ids: pulumi.Output[list[str]]
+        security_group_id: pulumi.Output[str]
+        nat_gateway_id: pulumi.Output[str | None]
+        nat_gateway_ids: dict[str, pulumi.Output[str]]
+        api_server_slb_id: pulumi.Output[str]
+        api_server_endpoint: pulumi.Output[str]
+        ingress_load_balancer_id: pulumi.Output[str | None]
+        kubeconfig: pulumi.Output[str]
+        provider: k8s.Provider
+
+    def __init_subclass__(cls, *, form: ClusterForm[Any] | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if form is not None:
+            cls._form = form
+
+    def __init__(
+        self,
+        name: str,
+        args: A | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        form = self._form
+        subject = f"{form.component} {name!r}"
+        self.args: A = parse_args(form.args_model, subject, name, args)
+        self.plan: ClusterPlan = plan_cluster(subject, name, self.args)
+        a, plan = self.args, self.plan
+        aliases = list(form.aliases(a))
+        if aliases:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
+        # Everything above is pure; nothing has been registered yet.
+        super().__init__(form.type_token, name, None, opts)
+        notice = form.notice(a)
+        if notice is not None:
+            pulumi.log.warn(notice, resource=self)
+
+        foundation = self._foundation(plan, a)
+        cluster = form.control_plane(self, a, plan, foundation)
+        pools = self._node_pools(a, plan, foundation, cluster.id)
+        access = ClusterAccess(
+            plan.name, cluster=cluster, minutes=a.kubeconfig_minutes, parent=self
+        )
+        ingress = (
+            ClusterIngress(
+                plan.name,
+                a.ingress,
+                private_vswitch_id=foundation.node_vswitch_ids(plan)[0],
+                deletion_protection=a.deletion_protection,
+                tags=plan.tags,
+                provider=access.provider,
+                # The Service waits for what runs the ingress controller: the node pools, or
+                # the cluster itself where pods run on ECI.
+                service_depends_on=list(pools.values()) if a.workers == "ecs" else [cluster],
+                parent=self,
+            )
+            if a.ingress is not None
+            else None
+        )
+        network = foundation.network
+        self._set_outputs(
+            {
+                "cluster_id": cluster.id,
+                "vpc_id": network.vpc_id,
+                "vswitch_ids": pulumi.Output.all(*foundation.node_vswitch_ids(plan)),
+                "pod_vswitch_ids": pulumi.Output.all(*foundation.pod_vswitch_ids(plan)),
+                "security_group_id": foundation.security_group.security_group_id,
+                "nat_gateway_id": pulumi.Output.from_input(
+                    next(iter(network.nat_gateway_ids.values()), None)
+                ),
+                "nat_gateway_ids": network.nat_gateway_ids,
+                "api_server_slb_id": cluster.slb_id,
+                "api_server_endpoint": _endpoint(cluster, public=a.public_api_server),
+                "node_role_name": foundation.node_role_name,
+                "scaling_group_ids": scaling_group_ids(pools),
+                "node_pools": pools,
+                "ingress_load_balancer_id": (
+                    ingress.load_balancer_id if ingress else pulumi.Output.from_input(None)
+                ),
+                "kubeconfig": access.kubeconfig,
+                "provider": access.provider,
+            },
+            # A stack exports each pool's group on its own, so a preview shows the pool names.
+            exported_as={"scaling_group_ids": {n: p.scaling_group_id for n, p in pools.items()}},
+        )
+
+    def _foundation(self, plan: ClusterPlan, a: BaseClusterArgs) -> Foundation:
         child = pulumi.ResourceOptions(parent=self)
-        adopt = args.adopt or Adoption()
+        adopt = a.adopt or Adoption()
         network = ClusterNetwork(
             plan.name,
             plan.network,
             tags=plan.tags,
-            eip_bandwidth=args.network.nat_eip_bandwidth,
-            deletion_protection=args.deletion_protection,
+            eip_bandwidth=a.network.nat_eip_bandwidth,
+            deletion_protection=a.deletion_protection,
             vswitch_label=plan.vswitch_label,
             import_vpc_id=adopt.vpc_id,
             import_node_vswitch_ids=adopt.node_vswitch_ids,
@@ -83,78 +196,22 @@ class ClusterComponent(pulumi.ComponentResource):
             opts=child,
         )
         role_name: pulumi.Output[str] | None = None
-        if node_role and adopt.node_role_name:
-            role_name = pulumi.Output.from_input(adopt.node_role_name)
-        elif node_role:
-            role_name = NodeRole(plan.name, tags=plan.tags, opts=child).role_name
+        if a.workers == "ecs":
+            role_name = (
+                pulumi.Output.from_input(adopt.node_role_name)
+                if adopt.node_role_name
+                else NodeRole(plan.name, tags=plan.tags, opts=child).role_name
+            )
         return Foundation(network, security_group, role_name)
 
-    @staticmethod
-    def _common_cluster_args(
-        a: BaseClusterArgs, plan: ClusterPlan, foundation: Foundation
-    ) -> dict[str, Any]:
-        """Arguments `cs.ManagedKubernetes` (every profile) and `cs.Kubernetes` share."""
-        return dict(
-            name=plan.name,
-            version=a.kubernetes_version,
-            service_cidr=a.service_cidr,
-            # Egress is ours (ClusterNetwork), not a side effect ACK creates and deletes.
-            new_nat_gateway=False,
-            slb_internet_enabled=a.public_api_server,
-            security_group_id=foundation.security_group.security_group_id,
-            deletion_protection=a.deletion_protection,
-            # Certificates belong in the expiring kubeconfig, not in Pulumi state.
-            skip_set_certificate_authority=True,
-            tags=plan.tags,
-        )
-
-    @classmethod
-    def _control_plane_args(
-        cls, a: ManagedControlPlaneArgs, plan: ClusterPlan, foundation: Foundation
-    ) -> dict[str, Any]:
-        """`cs.ManagedKubernetes` arguments every profile takes the same way."""
-        logs = a.control_plane_logs
-        window = a.maintenance_window
-        return dict(
-            **cls._common_cluster_args(a, plan, foundation),
-            vswitch_ids=foundation.node_vswitch_ids(plan),
-            enable_rrsa=a.rrsa,
-            encryption_provider_key=a.secrets_encryption_kms_key_id,
-            disable_encryption=False if a.secrets_encryption_kms_key_id else None,
-            control_plane_log_components=list(logs.components) if logs else None,
-            control_plane_log_ttl=str(logs.ttl_days) if logs else None,
-            control_plane_log_project=logs.project if logs else None,
-            audit_log_config=alicloud.cs.ManagedKubernetesAuditLogConfigArgs(
-                enabled=a.audit_log.enabled, sls_project_name=a.audit_log.project
-            ),
-            maintenance_window=(
-                alicloud.cs.ManagedKubernetesMaintenanceWindowArgs(
-                    enable=True,
-                    weekly_period=window.weekly_period,
-                    maintenance_time=window.maintenance_time,
-                    duration=f"{window.duration_hours}h",
-                )
-                if window
-                else None
-            ),
-            operation_policy=(
-                alicloud.cs.ManagedKubernetesOperationPolicyArgs(
-                    cluster_auto_upgrade=alicloud.cs.ManagedKubernetesOperationPolicyClusterAutoUpgradeArgs(
-                        enabled=True, channel=a.auto_upgrade_channel
-                    )
-                )
-                if a.auto_upgrade_channel
-                else None
-            ),
-        )
-
     def _node_pools(
-        self, a: WorkerNodesArgs, plan: ClusterPlan, foundation: Foundation, cluster_id: Any
+        self, a: BaseClusterArgs, plan: ClusterPlan, foundation: Foundation, cluster_id: Any
     ) -> dict[str, NodePool]:
-        assert foundation.node_role_name is not None
         adopt = a.adopt or Adoption()
-        return {
-            pool_name: NodePool(
+        pools = {}
+        for pool_name, pool in a.worker_pools.items():
+            assert foundation.node_role_name is not None  # every form with pools has one
+            pools[pool_name] = NodePool(
                 f"{plan.name}-{pool_name}",
                 pool_name=pool_name,
                 args=pool,
@@ -172,125 +229,27 @@ class ClusterComponent(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for pool_name, pool in a.node_pools.items()
+        return pools
+
+    def _set_outputs(self, values: Mapping[str, Any], *, exported_as: Mapping[str, Any]) -> None:
+        """Set the attributes of the outputs this form offers; register those the package
+        serves; remember what a stack program exports (``exported_as`` where a stack exports
+        another shape of the same value)."""
+        offered = outputs_of(self._form.kind)
+        for output in offered:
+            setattr(self, output.name, values[output.name])
+        self._exports: dict[str, Any] = {
+            o.name: exported_as.get(o.name, values[o.name]) for o in offered if o.exported
         }
+        self.register_outputs({o.name: values[o.name] for o in offered if o.schema_type})
 
-    @staticmethod
-    def _pod_network_args(
-        a: WorkerNodesArgs, plan: ClusterPlan, foundation: Foundation
-    ) -> dict[str, Any]:
-        """Pod network arguments of the node forms (managed and dedicated take them alike)."""
-        flannel = a.network_plugin == "flannel"
-        return dict(
-            pod_vswitch_ids=foundation.pod_vswitch_ids(plan) or None,
-            pod_cidr=a.effective_pod_cidr,
-            node_cidr_mask=a.node_cidr_mask if flannel else None,
-            # The network addon goes by name alone, as ACK's defaults do; user addons as given.
-            addons=[{"name": a.network_addon}, *addon_args(a.addons)],
-        )
+    def stack_exports(self) -> dict[str, Any]:
+        """What a stack program exports for this cluster (see ack_clusters.cluster.outputs)."""
+        return dict(self._exports)
 
-    def _finish_node_cluster(
-        self,
-        cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
-        a: WorkerNodesArgs,
-        plan: ClusterPlan,
-        foundation: Foundation,
-    ) -> None:
-        """What the node forms (managed, dedicated) do once the cluster resource exists: node
-        pools, access, ingress and outputs."""
-        self.node_pools: dict[str, NodePool] = self._node_pools(a, plan, foundation, cluster.id)
-        self.scaling_group_ids: pulumi.Output[dict[str, str]] = scaling_group_ids(self.node_pools)
-        self._access(cluster, a, plan)
-        # The ingress Service waits for nodes that can run the ingress controller.
-        self._ingress(a, plan, foundation, service_depends_on=list(self.node_pools.values()))
-        self.pod_vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
-            *foundation.pod_vswitch_ids(plan)
-        )
-        assert foundation.node_role_name is not None
-        self.node_role_name: pulumi.Output[str] = foundation.node_role_name
-        self._outputs(
-            cluster,
-            a,
-            plan,
-            foundation,
-            extra={
-                "pod_vswitch_ids": self.pod_vswitch_ids,
-                "node_role_name": self.node_role_name,
-                "scaling_group_ids": self.scaling_group_ids,
-                "node_pools": {
-                    n: {"node_pool_id": p.node_pool_id, "scaling_group_id": p.scaling_group_id}
-                    for n, p in self.node_pools.items()
-                },
-            },
-        )
 
-    def _access(
-        self, cluster: pulumi.CustomResource, a: BaseClusterArgs, plan: ClusterPlan
-    ) -> None:
-        access = ClusterAccess(
-            plan.name, cluster=cluster, minutes=a.kubeconfig_minutes, parent=self
-        )
-        self.kubeconfig: pulumi.Output[str] = access.kubeconfig
-        self.provider: k8s.Provider = access.provider
-
-    def _ingress(
-        self,
-        a: BaseClusterArgs,
-        plan: ClusterPlan,
-        foundation: Foundation,
-        service_depends_on: list[pulumi.Resource],
-    ) -> None:
-        self.ingress_load_balancer_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-        if a.ingress is None:
-            return
-        ingress = ClusterIngress(
-            plan.name,
-            a.ingress,
-            private_vswitch_id=foundation.node_vswitch_ids(plan)[0],
-            deletion_protection=a.deletion_protection,
-            tags=plan.tags,
-            provider=self.provider,
-            service_depends_on=service_depends_on,
-            parent=self,
-        )
-        self.ingress_load_balancer_id = ingress.load_balancer_id
-
-    def _outputs(
-        self,
-        cluster: alicloud.cs.ManagedKubernetes | alicloud.cs.Kubernetes,
-        a: BaseClusterArgs,
-        plan: ClusterPlan,
-        foundation: Foundation,
-        extra: dict[str, Any],
-    ) -> None:
-        network = foundation.network
-        self.cluster_id: pulumi.Output[str] = cluster.id
-        self.vpc_id: pulumi.Output[str] = network.vpc_id
-        self.vswitch_ids: pulumi.Output[list[str]] = pulumi.Output.all(
-            *foundation.node_vswitch_ids(plan)
-        )
-        self.security_group_id: pulumi.Output[str] = foundation.security_group.security_group_id
-        self.nat_gateway_ids: dict[str, pulumi.Output[str]] = network.nat_gateway_ids
-        self.nat_gateway_id: pulumi.Output[str | None] = pulumi.Output.from_input(
-            next(iter(network.nat_gateway_ids.values()), None)
-        )
-        self.api_server_slb_id: pulumi.Output[str] = cluster.slb_id
-        public = a.public_api_server
-        # `connections` is a list of one in the provider's schema.
-        self.api_server_endpoint: pulumi.Output[str] = cluster.connections.apply(
-            lambda cs: (cs[0].api_server_internet if public else cs[0].api_server_intranet) or ""
-        )
-        self.register_outputs(
-            {
-                "cluster_id": self.cluster_id,
-                "vpc_id": self.vpc_id,
-                "vswitch_ids": self.vswitch_ids,
-                "security_group_id": self.security_group_id,
-                "nat_gateway_id": self.nat_gateway_id,
-                "api_server_slb_id": self.api_server_slb_id,
-                "api_server_endpoint": self.api_server_endpoint,
-                "ingress_load_balancer_id": self.ingress_load_balancer_id,
-                "kubeconfig": self.kubeconfig,
-                **extra,
-            }
-        )
+def _endpoint(cluster: ControlPlane, *, public: bool) -> pulumi.Output[str]:
+    # `connections` is a list of one in the provider's schema.
+    return cluster.connections.apply(
+        lambda cs: (cs[0].api_server_internet if public else cs[0].api_server_intranet) or ""
+    )

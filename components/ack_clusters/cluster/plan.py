@@ -14,7 +14,7 @@ from ..naming import ownership_tags
 from ..network.plan import NetworkPlan, plan_network
 from ..security.plan import RuleSpec, plan_security_rules
 from ..validation import NAME_PATTERN
-from .args import BaseClusterArgs
+from .args import BaseClusterArgs, Workers
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,8 +25,13 @@ class ClusterPlan:
     network: NetworkPlan
     rules: tuple[RuleSpec, ...]
     tags: dict[str, str]
-    #: What the cluster vSwitches hold, in their names: "node" (ECS workers) or "eci" (pods).
-    vswitch_label: str = "node"
+    #: What runs the pods (from the form's arguments): "ecs" worker nodes or "eci".
+    workers: Workers
+
+    @property
+    def vswitch_label(self) -> str:
+        """What the cluster vSwitches hold, in their names: "node" (ECS workers) or "eci"."""
+        return "node" if self.workers == "ecs" else "eci"
 
 
 def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, Any]) -> M:
@@ -55,33 +60,30 @@ def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, A
     return parsed
 
 
-def plan_cluster(
-    subject: str,
-    name: str,
-    args: BaseClusterArgs,
-    *,
-    with_pod_vswitches: bool,
-    pod_cidr: str | None,
-    nodes: bool = True,
-) -> ClusterPlan:
-    """Plan the resource layer. ``nodes=False`` (serverless): the cluster vSwitches hold ECI
-    pods, and there is no kubelet on a node for the control plane to reach."""
+def plan_cluster(subject: str, name: str, args: BaseClusterArgs) -> ClusterPlan:
+    """Plan the resource layer of any form, from what its arguments say: the pod network
+    (Terway pod vSwitches, a Flannel range or neither) and what runs the pods. Where pods run
+    on ECI, the cluster vSwitches hold ECI pods and no kubelet needs the control plane."""
+    pod_cidr = args.effective_pod_cidr
     reserved = {"service_cidr": args.service_cidr}
     if pod_cidr is not None:
         reserved["pod_cidr"] = pod_cidr
     try:
         network = plan_network(
-            args.network, with_pod_vswitches=with_pod_vswitches, reserved=reserved
+            args.network, with_pod_vswitches=args.wants_pod_vswitches, reserved=reserved
         )
     except PlanProblems as exc:
         raise InvalidArguments(subject, exc.problems) from None
     rules = plan_security_rules(
-        network, pod_cidr=pod_cidr, extra=list(args.security.extra_ingress), kubelet=nodes
+        network,
+        pod_cidr=pod_cidr,
+        extra=list(args.security.extra_ingress),
+        kubelet=args.workers == "ecs",
     )
     return ClusterPlan(
         name=name,
         network=network,
         rules=rules,
         tags=ownership_tags(name, args.tags),
-        vswitch_label="node" if nodes else "eci",
+        workers=args.workers,
     )
