@@ -19,22 +19,17 @@ from typing import Any
 
 import yaml
 
-from ack_clusters import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
+from ack_clusters import InvalidArguments
 from ack_offline.preview import main as ack_preview
 
-ROOT = Path(__file__).resolve().parent.parent
-ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
-POOL = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+from .conftest import CLASSES, MINIMAL_ARGS, POOL, ROOT, ZONES, form_args
+
+#: Each form's smallest valid arguments, with the pool named as the docs name it.
 BASE: dict[str, dict[str, Any]] = {
-    "managed": {"network": {"zones": ZONES[:2]}, "node_pools": {"web": POOL}},
-    "serverless": {"network": {"zones": ZONES[:2]}},
-    "dedicated": {"network": {"zones": ZONES}, "key_name": "ops", "node_pools": {"web": POOL}},
+    kind: form_args(kind, **({"node_pools": {"web": POOL}} if "node_pools" in args else {}))
+    for kind, args in MINIMAL_ARGS.items()
 }
-COMPONENTS = {
-    "managed": ManagedCluster,
-    "serverless": ServerlessCluster,
-    "dedicated": DedicatedCluster,
-}
+COMPONENTS = CLASSES
 
 
 @dataclass

@@ -12,18 +12,50 @@ from typing import Any
 
 import pytest
 
+from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.testing import FakeAlibabaCloud, run_program
 from ack_offline.recorder import ProgramRun, RecordedResource
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# --- builders: every test builds its clusters from these ------------------------------------
+
+#: Three zones of cn-hangzhou (the region of the fake cloud's IDs), in the order tests list them.
+ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
+#: The smallest valid pool: fixed size, key pair login.
+POOL: dict[str, Any] = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+#: A pool the cluster autoscaler sizes.
+AUTOSCALED_POOL: dict[str, Any] = {
+    "instance_types": ["ecs.g7.large"],
+    "autoscaling": {"min_size": 1, "max_size": 4},
+    "key_name": "ops",
+}
+#: The component class of each form, by the stack config's `kind`.
+CLASSES = CLUSTERS
+#: The smallest valid arguments of each form: two zones (three for a dedicated cluster, whose
+#: masters spread over three), one fixed pool "p" where there are nodes, master login.
+MINIMAL_ARGS: dict[str, dict[str, Any]] = {
+    "managed": {"network": {"zones": ZONES[:2]}, "node_pools": {"p": POOL}},
+    "serverless": {"network": {"zones": ZONES[:2]}},
+    "dedicated": {"network": {"zones": ZONES}, "node_pools": {"p": POOL}, "key_name": "ops"},
+}
+
+
+def form_args(kind: str, **overrides: Any) -> dict[str, Any]:
+    """Valid arguments of a form, with top-level keys replaced by ``overrides``."""
+    out = copy.deepcopy(MINIMAL_ARGS[kind])
+    out.update(copy.deepcopy(overrides))
+    return out
+
+
+#: Valid ManagedCluster arguments most tests start from: two zones, one autoscaled pool.
 BASE_ARGS: dict[str, Any] = {
-    "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+    "network": {"zones": ZONES[:2]},
     "node_pools": {
         "general": {
+            **AUTOSCALED_POOL,
             "instance_types": ["ecs.g7.xlarge"],
             "autoscaling": {"min_size": 1, "max_size": 5},
-            "key_name": "ops",
         }
     },
 }

@@ -6,19 +6,10 @@ from typing import Any
 
 import pytest
 
-from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
 from ack_clusters.testing import FakeAlibabaCloud, run_program
 
-ZONES = ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
-POOL: dict[str, Any] = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "k"}
-FORMS: dict[str, tuple[Any, dict[str, Any]]] = {
-    "managed": (ManagedCluster, {"network": {"zones": ZONES[:2]}, "node_pools": {"p": POOL}}),
-    "serverless": (ServerlessCluster, {"network": {"zones": ZONES[:2]}}),
-    "dedicated": (
-        DedicatedCluster,
-        {"network": {"zones": ZONES}, "node_pools": {"p": POOL}, "key_name": "k"},
-    ),
-}
+from .conftest import CLASSES, POOL, ZONES, form_args
+
 MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 K = "alicloud:cs/kubernetes:Kubernetes"
 POOL_T = "alicloud:cs/nodePool:NodePool"
@@ -267,9 +258,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, tuple[Any, ...], Any]] = [
 
 
 def build(form: str, overrides: dict[str, Any]):
-    component, base = FORMS[form]
     cloud = FakeAlibabaCloud()
-    result = run_program(lambda: component("demo", {**base, **overrides}), mock=cloud)
+    result = run_program(lambda: CLASSES[form]("demo", form_args(form, **overrides)), mock=cloud)
     return result, cloud
 
 
@@ -292,7 +282,7 @@ def test_nat_bandwidth_reaches_every_eip():
     assert len(eips) == 2 and {e.inputs["bandwidth"] for e in eips} == {"150"}
 
 
-@pytest.mark.parametrize("form", list(FORMS))
+@pytest.mark.parametrize("form", list(CLASSES))
 def test_kubeconfig_minutes_is_the_credential_lifetime(form):
     _, cloud = build(form, {"kubeconfig_minutes": 90})
     ((token, args),) = cloud.invoke_args

@@ -15,26 +15,18 @@ from ack_clusters import ManagedCluster, ServerlessCluster
 from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.ingress.component import LB_ID_ANNOTATION
 
-from .conftest import args, found, run
+from .conftest import AUTOSCALED_POOL, POOL, args, form_args, found, run
 
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
-POOL = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "k"}
-AUTOSCALED = {
-    "instance_types": ["ecs.g7.large"],
-    "autoscaling": {"min_size": 1, "max_size": 4},
-    "key_name": "k",
-}
 
 
 def cluster(**overrides) -> ManagedCluster:
-    base = {"ingress": {}, "node_pools": {"general": AUTOSCALED}}
+    base = {"ingress": {}, "node_pools": {"general": AUTOSCALED_POOL}}
     return ManagedCluster("demo", args(**{**base, **overrides}))
 
 
 def serverless() -> ServerlessCluster:
-    return ServerlessCluster(
-        "demo", {"network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]}, "ingress": {}}
-    )
+    return ServerlessCluster("demo", form_args("serverless", ingress={}))
 
 
 LOOSE: dict[str, Callable[[Any], object]] = {
@@ -171,7 +163,7 @@ THROUGH_ARGS: dict[str, dict[str, Any]] = {
             ]
         }
     },
-    "node pool on its cluster": {"node_pools": {"general": AUTOSCALED, "extra": POOL}},
+    "node pool on its cluster": {"node_pools": {"general": AUTOSCALED_POOL, "extra": POOL}},
     "addon on its cluster": {"addons": [{"name": "ack-node-problem-detector"}]},
     "vSwitch in its VPC": {
         "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]}
@@ -181,7 +173,9 @@ THROUGH_ARGS: dict[str, dict[str, Any]] = {
     },
     "ingress service bound to its load balancer": {"ingress": {"bind_service": True}},
     "scaling bounds of a node pool": {
-        "node_pools": {"general": {**AUTOSCALED, "autoscaling": {"min_size": 2, "max_size": 9}}}
+        "node_pools": {
+            "general": {**AUTOSCALED_POOL, "autoscaling": {"min_size": 2, "max_size": 9}}
+        }
     },
 }
 

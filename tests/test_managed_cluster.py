@@ -16,7 +16,7 @@ from .conftest import args, assert_owned_and_tagged, run, takes_tags
 CLUSTER = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 SNAT = "alicloud:vpc/snatEntry:SnatEntry"
 EIP_ASSOC = "alicloud:ecs/eipAssociation:EipAssociation"
-POOL = "alicloud:cs/nodePool:NodePool"
+POOL_TYPE = "alicloud:cs/nodePool:NodePool"
 
 
 def build(name: str = "demo", **overrides):
@@ -55,7 +55,7 @@ def test_default_graph_has_the_whole_resource_layer():
         "alicloud:ram/policy:Policy": 1,
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": 1,
         CLUSTER: 1,
-        POOL: 1,
+        POOL_TYPE: 1,
         "pulumi:providers:kubernetes": 1,
     }
 
@@ -111,7 +111,7 @@ def test_kubeconfig_is_secret_fresh_and_feeds_the_kubernetes_provider():
 
 def test_node_pools_wait_for_every_egress_resource():
     r = run(build(network={"zones": ["cn-hangzhou-i", "cn-hangzhou-j"], "nat": "per_zone"}))
-    pool = r.one(POOL)
+    pool = r.one(POOL_TYPE)
     egress = {x.urn for x in r.resources if x.type in (SNAT, EIP_ASSOC)}
     egress |= {x.urn for x in r.by_type("alicloud:vpc/routeEntry:RouteEntry")}
     egress |= {x.urn for x in r.by_type("alicloud:vpc/routeTableAttachment:RouteTableAttachment")}
@@ -197,7 +197,7 @@ def test_node_pool_maps_arguments_to_the_provider():
         "key_name": "ops",
     }
     r = run(build(node_pools={"web": pool}))
-    rec = r.one(POOL)
+    rec = r.one(POOL_TYPE)
     i = rec.inputs
     assert rec.name == "demo-web" and i["nodePoolName"] == "web"
     assert i["scalingConfig"] == {"enable": True, "minSize": 2, "maxSize": 9, "type": "spot"}
@@ -222,7 +222,7 @@ def test_fixed_pools_ignore_nothing():
             }
         )
     )
-    assert r.one(POOL).ignore_changes == []
+    assert r.one(POOL_TYPE).ignore_changes == []
 
 
 def test_node_password_is_secret_everywhere():
@@ -234,7 +234,7 @@ def test_node_password_is_secret_everywhere():
         "auto_upgrade": False,
     }
     r = run(build(node_pools={"legacy": pool}))
-    assert r.one(POOL).inputs["password"] == SECRET
+    assert r.one(POOL_TYPE).inputs["password"] == SECRET
     everything = json.dumps([x.to_json() for x in r.resources]) + json.dumps(r.stack_outputs)
     assert "Sup3r-Secret-pw" not in everything
 
@@ -268,7 +268,7 @@ def test_ingress_load_balancer_and_bound_service():
     assert svc.provider.startswith(provider.urn + "::")
     # The Service waits for nodes that can run the ingress controller.
     # (depends_on a component expands to the cloud resources inside it)
-    assert r.one(POOL).urn in svc.dependencies
+    assert r.one(POOL_TYPE).urn in svc.dependencies
 
 
 def test_without_ingress_no_load_balancer_and_none_output():

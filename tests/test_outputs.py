@@ -13,34 +13,21 @@ from typing import Any
 
 import pytest
 
-from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
 from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.cluster.outputs import FORMS, OUTPUTS, outputs_of, outputs_table
 from ack_offline.preview import find_project, run_stack
 
-from .conftest import ROOT, args, run
+from .conftest import CLASSES, ROOT, form_args, run
 
-CLASSES: dict[str, type[ClusterComponent[Any]]] = {
-    "managed": ManagedCluster,
-    "serverless": ServerlessCluster,
-    "dedicated": DedicatedCluster,
-}
 # With an ingress, so that no output is None (Pulumi registers no None-valued output).
-ARGS = {
-    "managed": args(ingress={}),
-    "serverless": {"network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]}, "ingress": {}},
-    "dedicated": {
-        **args(ingress={}),
-        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]},
-        "key_name": "masters",
-    },
-}
+ARGS = {kind: form_args(kind, ingress={}) for kind in FORMS}
 
 
 def test_every_form_is_served_and_described():
     assert tuple(CLUSTERS) == FORMS
-    assert CLUSTERS == CLASSES
+    for kind, cls in CLUSTERS.items():
+        assert cls._form.kind == kind and cls.__name__ == cls._form.component
     for output in OUTPUTS:
         assert output.forms <= set(FORMS), output.name
         assert set(output.described_for) <= output.forms, output.name

@@ -19,7 +19,7 @@ from .conftest import CONTEXT, found, only, resource
 MC = ("ack:index:ManagedCluster",)
 MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 SK = "alicloud:cs/serverlessKubernetes:ServerlessKubernetes"
-POOL = "alicloud:cs/nodePool:NodePool"
+POOL_TYPE = "alicloud:cs/nodePool:NodePool"
 RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
 DISK = "alicloud:ecs/ecsDisk:EcsDisk"
 KEY = "alicloud:kms/key:Key"
@@ -108,7 +108,11 @@ CASES = [
         "autoscaler field",
         [
             resource(
-                POOL, "p", GOOD_POOL, inside=(*MC, "ack:index:NodePool"), ignore=("desiredSize",)
+                POOL_TYPE,
+                "p",
+                GOOD_POOL,
+                inside=(*MC, "ack:index:NodePool"),
+                ignore=("desiredSize",),
             )
         ],
         set(),
@@ -118,7 +122,11 @@ CASES = [
         "other pool field",
         [
             resource(
-                POOL, "p", GOOD_POOL, inside=(*MC, "ack:index:NodePool"), ignore=("instanceTypes",)
+                POOL_TYPE,
+                "p",
+                GOOD_POOL,
+                inside=(*MC, "ack:index:NodePool"),
+                ignore=("instanceTypes",),
             )
         ],
         {"p"},
@@ -324,7 +332,7 @@ CASES = [
         "disks-encrypted",
         "encrypted",
         [
-            resource(POOL, "p", GOOD_POOL),
+            resource(POOL_TYPE, "p", GOOD_POOL),
             resource(DISK, "d", {"encrypted": True}),
             resource(DISK, "from-snapshot", {"snapshotId": "s-1"}),
             resource("alicloud:ecs/instance:Instance", "i", {"systemDiskEncrypted": True}),
@@ -335,8 +343,8 @@ CASES = [
         "disks-encrypted",
         "each unencrypted disk",
         [
-            resource(POOL, "p-system", {**GOOD_POOL, "systemDiskEncrypted": False}),
-            resource(POOL, "p-data", {**GOOD_POOL, "dataDisks": [{"encrypted": "false"}]}),
+            resource(POOL_TYPE, "p-system", {**GOOD_POOL, "systemDiskEncrypted": False}),
+            resource(POOL_TYPE, "p-data", {**GOOD_POOL, "dataDisks": [{"encrypted": "false"}]}),
             resource(DISK, "d", {"encrypted": False}),
             resource(
                 "alicloud:ecs/ecsLaunchTemplate:EcsLaunchTemplate",
@@ -390,11 +398,13 @@ CASES = [
         "ack-node-pool-auto-repair",
         "management",
         [
-            resource(POOL, "repairing", GOOD_POOL),
+            resource(POOL_TYPE, "repairing", GOOD_POOL),
             resource(
-                POOL, "off", {**GOOD_POOL, "management": {"enable": True, "autoRepair": False}}
+                POOL_TYPE, "off", {**GOOD_POOL, "management": {"enable": True, "autoRepair": False}}
             ),
-            resource(POOL, "unmanaged", {k: v for k, v in GOOD_POOL.items() if k != "management"}),
+            resource(
+                POOL_TYPE, "unmanaged", {k: v for k, v in GOOD_POOL.items() if k != "management"}
+            ),
         ],
         {"off", "unmanaged"},
     ),
@@ -464,7 +474,7 @@ def test_rule(gate, case: Case):
 
 
 def test_a_fully_compliant_cluster_triggers_nothing(gate):
-    assert gate(only(cluster(), resource(POOL, "p", GOOD_POOL, inside=MC))) == []
+    assert gate(only(cluster(), resource(POOL_TYPE, "p", GOOD_POOL, inside=MC))) == []
 
 
 def test_one_resource_with_several_problems_gets_one_message_each(gate):

@@ -11,12 +11,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ack_clusters import DedicatedCluster, InvalidArguments, ManagedCluster, ServerlessCluster
+from ack_clusters import InvalidArguments
 
-from .conftest import run
+from .conftest import CLASSES, run
+from .conftest import ZONES as SHARED_ZONES
 
-ZONES = ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]
-FORMS = {"managed": ManagedCluster, "serverless": ServerlessCluster, "dedicated": DedicatedCluster}
+#: The shared zones and one more, so that drawn clusters span up to four.
+ZONES = [*SHARED_ZONES, "cn-hangzhou-h"]
 SETTINGS = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -93,7 +94,7 @@ def build(form: str, args: dict[str, Any]):
 
     def program() -> None:
         try:
-            FORMS[form]("prop", args)
+            CLASSES[form]("prop", args)
         except InvalidArguments as exc:
             outcome.append(exc)
 
@@ -167,7 +168,7 @@ def check_refused(form: str, args: dict[str, Any]) -> None:
 
 @SETTINGS
 @given(
-    form=st.sampled_from(list(FORMS)),
+    form=st.sampled_from(list(CLASSES)),
     data=st.data(),
 )
 def test_a_known_mistake_is_always_refused_before_registration(form, data):
@@ -188,7 +189,7 @@ junk = st.one_of(
 
 
 @SETTINGS
-@given(form=st.sampled_from(list(FORMS)), data=st.data())
+@given(form=st.sampled_from(list(CLASSES)), data=st.data())
 def test_values_of_the_wrong_shape_never_escape_as_anything_but_invalid_arguments(form, data):
     args = data.draw(valid_args(form))
     key = data.draw(st.sampled_from(sorted(args)))
