@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from replay import raw_program  # noqa: E402
 
 from ack_clusters.testing import FakeAlibabaCloud, run_program  # noqa: E402
-from ack_offline.preview import _run_program, find_project, load_stack_config, run_stack  # noqa: E402
+from ack_offline.project import find_project, load_stack_config, run_project, run_stack  # noqa: E402
 
 
 def main() -> None:
@@ -26,11 +26,11 @@ def main() -> None:
     config, secrets = load_stack_config(project, stack)
     raw = raw_program(run_stack(project, stack, preview=False))
     # Warm both paths once so that K=0 and K=N differ only by the measured runs.
-    _run_program(project, stack, config, secrets, preview=True)
+    run_project(project, stack, config, secrets, preview=True)
     run_program(raw, mock=FakeAlibabaCloud(preview=True), preview=True, stack=stack)
     for _ in range(runs):
         if variant == "components":
-            _run_program(project, stack, config, secrets, preview=True)
+            run_project(project, stack, config, secrets, preview=True)
         else:
             run_program(raw, mock=FakeAlibabaCloud(preview=True), preview=True, stack=stack)
 

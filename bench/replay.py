@@ -198,7 +198,7 @@ def _keep(key: str) -> bool:
 
 
 if __name__ == "__main__":
-    from ack_offline.preview import find_project, run_stack
+    from ack_offline.project import find_project, run_stack
 
     print(
         handwritten_source(run_stack(find_project(Path.cwd()), sys.argv[1], preview=False)), end=""

@@ -40,10 +40,10 @@ from ack_offline.gate import (  # noqa: E402
     _stack_request,
     analyze_with,
 )
-from ack_offline.preview import (  # noqa: E402
-    _run_program,
+from ack_offline.project import (  # noqa: E402
     find_project,
     load_stack_config,
+    run_project,
     run_stack,
 )
 from ack_offline.recorder import ProgramRun  # noqa: E402
@@ -101,7 +101,7 @@ def overhead(runs: int) -> list[dict[str, Any]]:
         config, secrets = load_stack_config(project, stack)
 
         def components(stack: str = stack, config: Any = config, secrets: Any = secrets) -> Any:
-            return _run_program(project, stack, config, secrets, preview=True)
+            return run_project(project, stack, config, secrets, preview=True)
 
         comp_t, raw_t = interleaved(components, by_hand, runs=runs)
         preview = run_stack(project, stack, preview=True)
@@ -129,7 +129,7 @@ EXECUTED = (
     "print(json.dumps(executed_service_packages()))"
 )
 AFTER_A_RUN = (
-    "import ack_clusters; from pathlib import Path; from ack_offline.preview import "
+    "import ack_clusters; from pathlib import Path; from ack_offline.project import "
     "find_project, run_stack; run_stack(find_project(Path('.')), 'managed-prod', preview=True)"
 )
 
@@ -216,12 +216,12 @@ def scaling(runs: int) -> list[dict[str, Any]]:
         default_gc = {**config, "fleet:tune_gc": "false"}
 
         def components(c: dict[str, str] = config, p: Any = project, s: str = stack) -> Any:
-            return _run_program(p, s, c, [], preview=True)
+            return run_project(p, s, c, [], preview=True)
 
         def components_default_gc(
             c: dict[str, str] = default_gc, p: Any = project, s: str = stack
         ) -> Any:
-            return _run_program(p, s, c, [], preview=True)
+            return run_project(p, s, c, [], preview=True)
 
         tuned, untuned, hand = interleaved(components, components_default_gc, by_hand, runs=runs)
         gc.collect()

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from ack_offline import gate
-from ack_offline.preview import find_project, main
+from ack_offline.preview import main
+from ack_offline.project import find_project
 
 from .conftest import PACK_DIR, ROOT
 

@@ -35,7 +35,7 @@ def test_a_stack_program_executes_exactly_the_service_packages_it_uses() -> None
     code = f"""
 from pathlib import Path
 {EXECUTED}
-from ack_offline.preview import find_project, run_stack
+from ack_offline.project import find_project, run_stack
 run = run_stack(find_project(Path('.')), 'managed-prod', preview=True)
 tokens = [r.type for r in run.resources] + run.invokes
 used = sorted({{t.split(':')[1].split('/')[0] for t in tokens if t.startswith('alicloud:')}})

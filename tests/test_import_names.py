@@ -75,7 +75,7 @@ def test_the_engine_and_the_stack_program_never_import_the_old_name():
     done = _python(
         """
         import sys
-        from ack_offline.preview import find_project, run_stack
+        from ack_offline.project import find_project, run_stack
         from pathlib import Path
         for stack in find_project(Path.cwd()).stacks():
             run_stack(find_project(Path.cwd()), stack, preview=True)
@@ -96,6 +96,10 @@ def test_old_imports_keep_working_and_warn_once():
         from components.testing import FakeAlibabaCloud, run_program
         from components.testing.stability import create_only_changes
         from components.program import main
+        from components.preview import main as ack_preview, find_project, run_stack, to_json
+        import ack_offline.preview, ack_offline.project
+        assert ack_preview is ack_offline.preview.main
+        assert run_stack is ack_offline.project.run_stack
         assert ManagedCluster is ack_clusters.ManagedCluster
         assert FakeAlibabaCloud is ack_clusters.testing.FakeAlibabaCloud
         assert create_only_changes is ack_offline.stability.create_only_changes

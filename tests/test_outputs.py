@@ -16,7 +16,7 @@ import pytest
 from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.cluster.outputs import FORMS, OUTPUTS, outputs_of, outputs_table
-from ack_offline.preview import find_project, run_stack
+from ack_offline.project import find_project, run_stack
 
 from .conftest import CLASSES, ROOT, form_args, run
 

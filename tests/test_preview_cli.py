@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ack_offline.preview import SECURE_PLACEHOLDER, find_project, main
+from ack_offline.preview import main
+from ack_offline.project import SECURE_PLACEHOLDER, find_project
 
 from .conftest import ROOT
 

@@ -13,7 +13,7 @@ import pytest
 from ack_clusters import package
 from ack_clusters.process import PROGRAM_GC_THRESHOLD, tune_gc
 from ack_clusters.testing import FakeAlibabaCloud
-from ack_offline.preview import find_project, run_stack
+from ack_offline.project import find_project, run_stack
 
 from .conftest import ROOT
 

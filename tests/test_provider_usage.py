@@ -16,7 +16,7 @@ from typing import Any
 import pulumi_alicloud as alicloud
 import pytest
 
-from ack_offline.preview import find_project, run_stack
+from ack_offline.project import find_project, run_stack
 from ack_offline.recorder import RecordedResource
 
 from .conftest import ROOT, run

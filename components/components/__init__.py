@@ -7,6 +7,7 @@ hands out the new modules under their old names; it will be removed in 0.3.0.
 
 import importlib
 import sys
+import types
 import warnings
 
 from ack_clusters import *  # noqa: F403 - the old top-level names, re-exported
@@ -28,7 +29,14 @@ MOVED = {
     "program": "ack_clusters.program",
     "testing": "ack_clusters.testing",
     "testing.stability": "ack_offline.stability",
-    "preview": "ack_offline.preview",
 }
 for _old, _new in MOVED.items():
     sys.modules[f"{__name__}.{_old}"] = importlib.import_module(_new)
+
+# The old components.preview held the command, project loading and rendering, now three modules.
+preview = types.ModuleType(f"{__name__}.preview", "Deprecated: see ack_offline.")
+for _part in ("project", "render", "preview"):
+    for _key, _value in vars(importlib.import_module(f"ack_offline.{_part}")).items():
+        if not _key.startswith("__"):
+            setattr(preview, _key, _value)
+sys.modules[preview.__name__] = preview

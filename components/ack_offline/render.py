@@ -1,0 +1,77 @@
+"""What ack-preview prints: the resource tree as `pulumi preview` shows it, the policy
+violations, and the machine-readable graph (`--json`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from .gate import Violation
+from .recorder import ProgramRun
+
+
+def to_json(
+    run: ProgramRun, *, stack: str, mode: str, violations: Sequence[Violation] = ()
+) -> dict[str, Any]:
+    return {
+        "stack": stack,
+        "mode": mode,
+        # Registration order depends on thread timing; URN order is stable across runs.
+        "resources": [r.to_json() for r in sorted(run.resources, key=lambda r: r.urn)],
+        "outputs": run.stack_outputs,
+        "violations": [v.to_json() for v in violations],
+        "summary": {
+            "resources": len(run.resources),
+            "by_type": dict(sorted(Counter(r.type for r in run.resources).items())),
+            "invokes": len(run.invokes),
+            "mandatory": sum(v.enforcement == "mandatory" for v in violations),
+            "advisory": sum(v.enforcement == "advisory" for v in violations),
+        },
+    }
+
+
+def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
+    children: dict[str, list[Any]] = {}
+    for r in run.resources:
+        children.setdefault(r.parent, []).append(r)
+    stack_urn = next(iter(children.keys() - {r.urn for r in run.resources}), "")
+    verb = "would create" if mode == "preview" else "created (simulated update)"
+    lines = [f"Stack {project}-{stack}: {len(run.resources)} resources {verb}, offline", ""]
+    lines.append(f"+ pulumi:pulumi:Stack  {project}-{stack}")
+
+    def walk(parent: str, indent: str) -> None:
+        kids = sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name))
+        for i, r in enumerate(kids):
+            last = i == len(kids) - 1
+            flags = " [protect]" if r.protect else ""
+            flags += f" [import {r.import_id}]" if r.import_id else ""
+            flags += f" [ignore: {', '.join(r.ignore_changes)}]" if r.ignore_changes else ""
+            lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{flags}")
+            walk(r.urn, indent + ("   " if last else "│  "))
+
+    walk(stack_urn, "")
+    if run.stack_outputs:
+        lines += ["", "Outputs:"]
+        for key, value in sorted(run.stack_outputs.items()):
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            lines.append(f"    {key}: {shown}")
+    counts = Counter(r.type for r in run.resources)
+    lines += ["", "Resources by type:"]
+    lines += [f"    {n:>3} {t}" for t, n in sorted(counts.items())]
+    return "\n".join(lines)
+
+
+def render_violations(violations: Sequence[Violation]) -> str:
+    if not violations:
+        return "Policy packs: no violations."
+    lines = ["Policy violations:"]
+    order = {"mandatory": 0, "advisory": 1}
+    for v in sorted(violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
+        lines.append(f"    [{v.enforcement}] {v.pack}/{v.policy}")
+        lines.append(f"        {v.urn or '(stack)'}")
+        lines += [f"        {line}" for line in v.message.splitlines()]
+    mandatory = sum(v.enforcement == "mandatory" for v in violations)
+    lines.append(f"{mandatory} mandatory, {len(violations) - mandatory} other.")
+    return "\n".join(lines)
