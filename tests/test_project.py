@@ -88,3 +88,21 @@ def test_workflows_load_and_call_what_exists():
                     assert (ROOT / "policies" / "PulumiPolicy.yaml").is_file()
                 for stack in job.get("strategy", {}).get("matrix", {}).get("stack", []):
                     assert (ROOT / "stacks" / f"Pulumi.{stack}.yaml").is_file(), stack
+
+
+def test_the_readme_layout_names_what_exists():
+    block = README.split("## Project layout", 1)[1].split("```", 2)[1]
+    stack: list[str] = []
+    named = 0
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = (len(line) - len(line.lstrip())) // 2
+        if indent > 8:
+            continue  # a wrapped description
+        name = line.split()[0]
+        stack[indent:] = [name]
+        path = ROOT.joinpath(*stack)
+        assert path.exists(), f"README layout names {'/'.join(stack)}, which does not exist"
+        named += 1
+    assert named > 20
