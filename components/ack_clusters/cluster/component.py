@@ -248,6 +248,17 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         return dict(self._exports)
 
 
+class WorkerNodeOutputs:
+    """The outputs of the forms whose pods run on ECS worker nodes, typed for type checkers
+    (see ClusterComponent)."""
+
+    if TYPE_CHECKING:
+        pod_vswitch_ids: pulumi.Output[list[str]]
+        node_role_name: pulumi.Output[str]
+        scaling_group_ids: pulumi.Output[dict[str, str]]
+        node_pools: dict[str, NodePool]
+
+
 def _endpoint(cluster: ControlPlane, *, public: bool) -> pulumi.Output[str]:
     # `connections` is a list of one in the provider's schema.
     return cluster.connections.apply(

@@ -12,13 +12,12 @@ that registers its control plane, and its component class is one line on the sha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pulumi_alicloud as alicloud
 
 from ..naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE
-from ..node_pools.component import NodePool
 from .args import (
     Addon,
     BaseClusterArgs,
@@ -28,7 +27,7 @@ from .args import (
     ServerlessClusterArgs,
     WorkerNodesArgs,
 )
-from .component import ClusterComponent, ClusterForm, Foundation
+from .component import ClusterComponent, ClusterForm, Foundation, WorkerNodeOutputs
 from .plan import ClusterPlan
 
 SERVERLESS_NOTICE = (
@@ -230,16 +229,10 @@ DEDICATED: ClusterForm[DedicatedClusterArgs] = ClusterForm(
 )
 
 
-class ManagedCluster(ClusterComponent[ManagedClusterArgs], form=MANAGED):
+class ManagedCluster(ClusterComponent[ManagedClusterArgs], WorkerNodeOutputs, form=MANAGED):
     """An ACK managed cluster (control plane run by ACK) with its VPC, vSwitches, NAT egress,
     firewall, node RAM role, node pools, optional ingress load balancer, kubeconfig and
     Kubernetes provider."""
-
-    if TYPE_CHECKING:
-        pod_vswitch_ids: pulumi.Output[list[str]]
-        node_role_name: pulumi.Output[str]
-        scaling_group_ids: pulumi.Output[dict[str, str]]
-        node_pools: dict[str, NodePool]
 
 
 class ServerlessCluster(ClusterComponent[ServerlessClusterArgs], form=SERVERLESS):
@@ -250,19 +243,13 @@ class ServerlessCluster(ClusterComponent[ServerlessClusterArgs], form=SERVERLESS
     replacement for the deprecated ``cs.ServerlessKubernetes``."""
 
 
-class DedicatedCluster(ClusterComponent[DedicatedClusterArgs], form=DEDICATED):
+class DedicatedCluster(ClusterComponent[DedicatedClusterArgs], WorkerNodeOutputs, form=DEDICATED):
     """A dedicated ACK cluster: 3 or 5 masters spread over zones, workers in node pools (ESS),
     and the same network, firewall, node role, egress, ingress and outputs as ManagedCluster.
 
     ACK stopped creating dedicated clusters on 2024-08-21 except by ticket; this component is for
     managing the many that still run, adopting them (``adopt``, Pulumi's import), and moving them
     to ManagedCluster after ACK migrates them to Pro in place (see docs/MIGRATION.md)."""
-
-    if TYPE_CHECKING:
-        pod_vswitch_ids: pulumi.Output[list[str]]
-        node_role_name: pulumi.Output[str]
-        scaling_group_ids: pulumi.Output[dict[str, str]]
-        node_pools: dict[str, NodePool]
 
 
 #: Every form's component, by the stack config's `kind`.
