@@ -44,6 +44,9 @@ class Mistake:
     raw_stack: str | None = field(default=None, repr=False)  # config cases: a stack file body
 
 
+CLUSTER_KEY = "  ack-clusters:cluster: {kind: managed, name: demo, network: {zones: [%s]}}\n"
+
+
 def net(**kw: Any) -> dict[str, Any]:
     return {"network": {"zones": ZONES[:2], **kw}}
 
@@ -463,6 +466,293 @@ CATALOGUE: list[Mistake] = [
         "needs cluster_spec ack.pro.small",
     ),
     # --- stack config -----------------------------------------------------------------------
+    # --- Kubernetes syntax --------------------------------------------------------------------
+    Mistake(
+        "M40",
+        "A node label in the namespace the kubelet reserves",
+        "managed",
+        pool(labels={"node-role.kubernetes.io/worker": ""}),
+        "node_pools.web.labels.node-role.kubernetes.io/worker.[key]",
+        "the kubelet refuses node labels",
+    ),
+    Mistake(
+        "M41",
+        "A label key that is not a label key",
+        "managed",
+        pool(labels={"-tier": "web"}),
+        "node_pools.web.labels.-tier.[key]",
+        "is not a Kubernetes label key",
+    ),
+    Mistake(
+        "M42",
+        "A label value with a space",
+        "managed",
+        pool(labels={"tier": "web tier"}),
+        "node_pools.web.labels.tier",
+        "is not a Kubernetes label value",
+    ),
+    Mistake(
+        "M43",
+        "A label value longer than 63 characters",
+        "managed",
+        pool(labels={"commit": "a" * 64}),
+        "node_pools.web.labels.commit",
+        "at most 63 characters",
+    ),
+    Mistake(
+        "M44",
+        "A taint key with an empty name",
+        "managed",
+        pool(taints=[{"key": "example.com/", "value": "gpu"}]),
+        "node_pools.web.taints.0.key",
+        "is not a Kubernetes label key",
+    ),
+    Mistake(
+        "M45",
+        "A taint value Kubernetes refuses",
+        "managed",
+        pool(taints=[{"key": "dedicated", "value": "gpu!"}]),
+        "node_pools.web.taints.0.value",
+        "is not a Kubernetes label value",
+    ),
+    Mistake(
+        "M46",
+        "The same taint key and effect twice",
+        "managed",
+        pool(taints=[{"key": "gpu", "value": "a"}, {"key": "gpu", "value": "b"}]),
+        "node_pools.web.taints",
+        "unique by key and effect",
+    ),
+    Mistake(
+        "M47",
+        "A misspelt taint effect",
+        "managed",
+        pool(taints=[{"key": "gpu", "effect": "NoScheduled"}]),
+        "node_pools.web.taints.0.effect",
+        "Input should be",
+    ),
+    Mistake(
+        "M48",
+        "An ingress Service selector key with a space",
+        "managed",
+        {"ingress": {"bind_service": True, "selector": {"app name": "ingress"}}},
+        "ingress.selector.app name.[key]",
+        "is not a Kubernetes label key",
+    ),
+    # --- ACK and ECS facts ----------------------------------------------------------------------
+    Mistake(
+        "M49",
+        "'latest' as the Kubernetes version",
+        "managed",
+        {"kubernetes_version": "latest"},
+        "kubernetes_version",
+        "is not an ACK Kubernetes version",
+    ),
+    Mistake(
+        "M50",
+        "A Kubernetes version without patch and ACK suffix",
+        "managed",
+        {"kubernetes_version": "1.33"},
+        "kubernetes_version",
+        "give the full version ACK offers",
+    ),
+    Mistake(
+        "M51",
+        "A maintenance time without a date and offset",
+        "managed",
+        {"maintenance_window": {"maintenance_time": "03:00"}},
+        "maintenance_window.maintenance_time",
+        "is not an RFC 3339 time",
+    ),
+    Mistake(
+        "M52",
+        "A system disk larger than ECS allows",
+        "managed",
+        pool(system_disk={"size": 4096}),
+        "node_pools.web.system_disk",
+        "a system disk takes 20-2048 GiB",
+    ),
+    Mistake(
+        "M53",
+        "A data disk smaller than ACK allows",
+        "managed",
+        pool(data_disks=[{"size": 30}]),
+        "node_pools.web.data_disks",
+        "takes 40-32767 GiB",
+    ),
+    Mistake(
+        "M54",
+        "A PL3 ESSD below the size PL3 needs",
+        "managed",
+        pool(data_disks=[{"size": 500, "performance_level": "PL3"}]),
+        "node_pools.web.data_disks.0",
+        "needs at least 1261 GiB",
+    ),
+    Mistake(
+        "M55",
+        "A performance level on a disk category that has none",
+        "managed",
+        pool(system_disk={"category": "cloud_ssd", "performance_level": "PL1"}),
+        "node_pools.web.system_disk",
+        "has no performance levels",
+    ),
+    Mistake(
+        "M56",
+        "An image type ACK does not offer",
+        "managed",
+        pool(image_type="Ubuntu22"),
+        "node_pools.web.image_type",
+        "is not an ACK node image type",
+    ),
+    Mistake(
+        "M57",
+        "A KMS key given by name instead of ID",
+        "managed",
+        {"secrets_encryption_kms_key_id": "my-secrets-key"},
+        "secrets_encryption_kms_key_id",
+        "is not a KMS key ID",
+    ),
+    Mistake(
+        "M58",
+        "A disk KMS key given as an alias",
+        "managed",
+        pool(system_disk={"kms_key_id": "alias/disks"}),
+        "node_pools.web.system_disk.kms_key_id",
+        "is not a KMS key ID",
+    ),
+    Mistake(
+        "M59",
+        "Addon configuration that is not JSON",
+        "managed",
+        {"addons": [{"name": "ack-node-problem-detector", "config": "{enabled: true}"}]},
+        "addons.0.config",
+        "not valid JSON",
+    ),
+    Mistake(
+        "M60",
+        "A blank key pair name, which satisfies 'key or password' in name only",
+        "managed",
+        pool(key_name="   "),
+        "node_pools.web.key_name",
+        "is not an ECS key pair name",
+    ),
+    Mistake(
+        "M61",
+        "A Flannel pod range that cannot hold the nodes the autoscaler may add",
+        "managed",
+        {
+            "network_plugin": "flannel",
+            "pod_cidr": "172.20.0.0/20",
+            "node_cidr_mask": 24,
+            "node_pools": {
+                "web": {
+                    **POOL,
+                    "desired_size": None,
+                    "autoscaling": {"min_size": 1, "max_size": 1000},
+                }
+            },
+        },
+        "",
+        "has pod ranges for 16 nodes, but the cluster may grow to 1000",
+    ),
+    Mistake(
+        "D6",
+        "A weak master password",
+        "dedicated",
+        {"key_name": None, "password": "weakpass"},
+        "",
+        "master password must be 8-30 characters",
+    ),
+    Mistake(
+        "D7",
+        "A master key pair name that starts with a digit",
+        "dedicated",
+        {"key_name": "1ops"},
+        "key_name",
+        "is not an ECS key pair name",
+    ),
+    # --- Regions, zones, ownership, addresses -------------------------------------------------
+    Mistake(
+        "M62",
+        "A finance-region zone among a region's zones (it shares the prefix)",
+        "managed",
+        net(zones=["cn-hangzhou-i", "cn-hangzhou-finance-b"]),
+        "network.zones",
+        "must be in one region",
+    ),
+    Mistake(
+        "M63",
+        "A zone ID that is not one",
+        "managed",
+        net(zones=["cn-hangzhou-1", "cn-hangzhou-j"]),
+        "network.zones.0",
+        "is not an Alibaba Cloud zone ID",
+    ),
+    Mistake(
+        "M64",
+        "A user tag that claims another owner",
+        "managed",
+        {"tags": {"ack.pulumi.io/cluster": "someone-else"}},
+        "tags",
+        "are the library's ownership tags",
+    ),
+    Mistake(
+        "M65",
+        "Loopback as a firewall source",
+        "managed",
+        {
+            "security": {
+                "extra_ingress": [
+                    {
+                        "description": "local",
+                        "protocol": "tcp",
+                        "port_range": "443/443",
+                        "cidr": "127.0.0.0/8",
+                    }
+                ]
+            }
+        },
+        "security.extra_ingress.0.cidr",
+        "is a loopback range",
+    ),
+    Mistake(
+        "M66",
+        "Link-local as a firewall source",
+        "managed",
+        {
+            "security": {
+                "extra_ingress": [
+                    {
+                        "description": "metadata",
+                        "protocol": "tcp",
+                        "port_range": "80/80",
+                        "cidr": "169.254.0.0/16",
+                    }
+                ]
+            }
+        },
+        "security.extra_ingress.0.cidr",
+        "is a link-local range",
+    ),
+    Mistake(
+        "S3",
+        "Multicast as a firewall source",
+        "serverless",
+        {
+            "security": {
+                "extra_ingress": [
+                    {
+                        "description": "mdns",
+                        "protocol": "udp",
+                        "port_range": "5353/5353",
+                        "cidr": "224.0.0.0/4",
+                    }
+                ]
+            }
+        },
+        "security.extra_ingress.0.cidr",
+        "is a multicast range",
+    ),
     Mistake(
         "C1",
         "No cluster in the stack file",
@@ -510,6 +800,58 @@ CATALOGUE: list[Mistake] = [
             "      web: {instance_types: [ecs.g7.large], desired_size: 1, key_name: k}\n"
             "      web: {instance_types: [ecs.g7.xlarge], desired_size: 2, key_name: k}\n"
         ),
+    ),
+    Mistake(
+        "C6",
+        "A misspelt region",
+        "config",
+        {},
+        "alicloud:region",
+        "did you mean 'cn-hangzhou'?",
+        raw_stack="config:\n  alicloud:region: cn-hangzou\n" + CLUSTER_KEY % "cn-hangzou-i",
+    ),
+    Mistake(
+        "C7",
+        "A misspelt top-level key of the project",
+        "config",
+        {},
+        "ack-clusters:clusterr",
+        "did you mean ack-clusters:cluster?",
+        raw_stack="config:\n  alicloud:region: cn-hangzhou\n  ack-clusters:clusterr: {}\n"
+        + CLUSTER_KEY % "cn-hangzhou-i",
+    ),
+    Mistake(
+        "C8",
+        "A provider setting the provider does not have",
+        "config",
+        {},
+        "alicloud:regoin",
+        "did you mean alicloud:region?",
+        raw_stack="config:\n  alicloud:regoin: cn-hangzhou\n  alicloud:region: cn-hangzhou\n"
+        + CLUSTER_KEY % "cn-hangzhou-i",
+    ),
+    Mistake(
+        "C9",
+        "A config key that is a number",
+        "config",
+        {},
+        "config key 5",
+        "must be a string",
+        raw_stack="config:\n  5: five\n  alicloud:region: cn-hangzhou\n"
+        + CLUSTER_KEY % "cn-hangzhou-i",
+    ),
+    Mistake(
+        "C10",
+        "A YAML 'billion laughs' (aliases that expand exponentially)",
+        "config",
+        {},
+        "Pulumi.demo.yaml",
+        "expands to more than 100,000 values",
+        raw_stack="".join(
+            f"{n}: &{n} [{', '.join([f'*{p}' if p else 'x' for _ in range(9)])}]\n"
+            for p, n in zip(["", "a", "b", "c", "d", "e", "f"], "abcdefg", strict=True)
+        )
+        + "config: {x: *g}\n",
     ),
 ]
 
@@ -565,6 +907,12 @@ def render() -> str:
         "ACK, so the library cannot apply one honestly. Public API servers are governed by the",
         "policy pack instead: `ack-api-server-not-public` is mandatory, and its `allow` list names",
         "the clusters a team accepts as public.",
+        "",
+        "Warned, not refused: facts from lists that go stale. A region that is well formed but",
+        "not in the list of known regions, and a Kubernetes version whose minor ACK did not offer",
+        "when the list was made, build with a warning, so a new region or version works the day",
+        "ACK offers it; a region one or two letters from a known one is a typo and is refused.",
+        "The lists, limits and their sources are in `components/ack_clusters/facts.py`.",
         "",
     ]
     for m in CATALOGUE:

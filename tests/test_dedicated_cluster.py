@@ -20,7 +20,7 @@ COMMON: dict[str, Any] = {
     "network": {"zones": ZONES, "vpc_cidr": "192.168.0.0/16", "nat": "single"},
     "network_plugin": "flannel",
     "node_pools": {
-        "workers": {"instance_types": ["ecs.g7.2xlarge"], "desired_size": 3, "key_name": "k"}
+        "workers": {"instance_types": ["ecs.g7.2xlarge"], "desired_size": 3, "key_name": "ops"}
     },
     "tags": {"team": "platform"},
 }

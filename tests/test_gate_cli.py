@@ -27,7 +27,7 @@ LOOSE_RULE_PROGRAM = textwrap.dedent(
     c = ManagedCluster("t", {
         "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
         "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
-                             "key_name": "k"}},
+                             "key_name": "ops"}},
     })
     alicloud.ecs.SecurityGroupRule(
         "loose", security_group_id=c.security_group_id, type="ingress", ip_protocol="tcp",

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from ack_clusters import InvalidArguments, ManagedCluster
-from ack_clusters.naming import CLUSTER_TAG
+from ack_clusters.naming import CLUSTER_TAG, MANAGED_BY_TAG
 from ack_offline.recorder import SECRET, UNKNOWN_TEXT
 
 from .conftest import args, assert_owned_and_tagged, run, takes_tags
@@ -68,9 +68,20 @@ def test_every_resource_is_owned_and_tagged():
     assert all(res.inputs["tags"]["team"] == "platform" for res in taggable)
 
 
-def test_user_tags_cannot_spoof_ownership():
-    r = run(build(tags={CLUSTER_TAG: "someone-else"}))
+@pytest.mark.parametrize("key", [CLUSTER_TAG, MANAGED_BY_TAG, "ack.pulumi.io/anything"])
+def test_user_tags_cannot_spoof_ownership(key):
+    """A user tag in the ownership namespace is refused, not silently overridden: it would make
+    the console and the policy pack disagree with the code about who owns a resource."""
+    with pytest.raises(InvalidArguments) as caught:
+        run(build(tags={key: "someone-else"}))
+    assert [p for p, _ in caught.value.problems] == ["tags"]
+    assert "ownership" in str(caught.value)
+
+
+def test_ownership_tags_are_set_by_the_component():
+    r = run(build(tags={"team": "platform"}))
     assert r.one(CLUSTER).inputs["tags"][CLUSTER_TAG] == "demo"
+    assert r.one(CLUSTER).inputs["tags"]["team"] == "platform"
 
 
 def test_safe_defaults_private_api_protected_and_egress_owned_by_us():
@@ -218,7 +229,7 @@ def test_fixed_pools_ignore_nothing():
     r = run(
         build(
             node_pools={
-                "fixed": {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "k"}
+                "fixed": {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
             }
         )
     )
@@ -241,8 +252,8 @@ def test_node_password_is_secret_everywhere():
 
 def test_pools_are_keyed_by_name_so_removing_one_keeps_the_others():
     two = {
-        "a": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "k"},
-        "b": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "k"},
+        "a": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "ops"},
+        "b": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "ops"},
     }
     both = {x.urn for x in run(build(node_pools=two)).resources}
     only_b = {x.urn for x in run(build(node_pools={"b": two["b"]})).resources}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -94,7 +96,7 @@ def test_every_declared_output_is_set_and_documented(schema, component):
         "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j", "cn-hangzhou-k"]}
     }
     if component == "DedicatedCluster":
-        args["key_name"] = "k"
+        args["key_name"] = "ops"
     made: list[Any] = []
     run(lambda: made.append(cls("demo", args)))
     declared = cls.__annotations__
@@ -199,3 +201,15 @@ def test_the_provider_host_serves_the_reviewed_schema_over_grpc():
     assert served["resources"] == reviewed["resources"]
     assert served["types"] == reviewed["types"]
     assert served["name"] == "ack"
+
+
+def test_the_schema_command_prints_the_reviewed_schema():
+    """`python -m ack_clusters.package > provider/schema.json` is how the snapshot is made."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ack_clusters.package"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(done.stdout) == json.loads(SCHEMA_FILE.read_text())

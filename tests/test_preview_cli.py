@@ -154,7 +154,7 @@ def make_project(
             "auto_upgrade": False,
         }
     else:
-        pool |= {"key_name": "k"}
+        pool |= {"key_name": "ops"}
     config: dict = {
         "ack-clusters:cluster": cluster
         or {

@@ -141,12 +141,12 @@ MISTAKES: list[tuple[tuple[str, ...], Any]] = [
     (("no_such_argument",), 1),
 ]
 NODE_MISTAKES: list[tuple[tuple[str, ...], Any]] = [
-    (("node_pools",), {"web": {"instance_types": ["ecs.g7.large"], "key_name": "k"}}),
+    (("node_pools",), {"web": {"instance_types": ["ecs.g7.large"], "key_name": "ops"}}),
     (
         ("node_pools",),
-        {"Bad_Name": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "k"}},
+        {"Bad_Name": {"instance_types": ["ecs.g7.large"], "desired_size": 1, "key_name": "ops"}},
     ),
-    (("node_pools",), {"web": {"instance_types": [], "desired_size": 1, "key_name": "k"}}),
+    (("node_pools",), {"web": {"instance_types": [], "desired_size": 1, "key_name": "ops"}}),
     (("network_plugin",), "calico"),
 ]
 

@@ -17,11 +17,11 @@ from ack_offline.stability import CREATE_ONLY, create_only_changes
 from .conftest import ROOT, ZONES, run
 
 POOLS: dict[str, dict[str, Any]] = {
-    "web": {"instance_types": ["ecs.g7.large"], "desired_size": 3, "key_name": "k"},
+    "web": {"instance_types": ["ecs.g7.large"], "desired_size": 3, "key_name": "ops"},
     "batch": {
         "instance_types": ["ecs.g7.large"],
         "autoscaling": {"min_size": 0, "max_size": 5},
-        "key_name": "k",
+        "key_name": "ops",
     },
 }
 BASE: dict[str, Any] = {"network": {"zones": ZONES[:2], "nat": "per_zone"}, "node_pools": POOLS}
@@ -130,7 +130,7 @@ def test_every_component_ignores_only_documented_fields(component):
             "auto": {**POOLS["batch"], "desired_size": 1, "ignore_scaling_changes": True}
         }
     if component is DedicatedCluster:
-        args["key_name"] = "k"
+        args["key_name"] = "ops"
     ignored = {
         (r.type, f)
         for r in run(lambda: component("demo", args)).resources

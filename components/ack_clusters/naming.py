@@ -4,8 +4,9 @@ from __future__ import annotations
 
 #: Tag keys the library puts on every taggable resource it creates. The policy pack and people
 #: in the console use them to see which cluster owns a resource.
-CLUSTER_TAG = "ack.pulumi.io/cluster"
-MANAGED_BY_TAG = "ack.pulumi.io/managed-by"
+OWNERSHIP_TAG_PREFIX = "ack.pulumi.io/"
+CLUSTER_TAG = f"{OWNERSHIP_TAG_PREFIX}cluster"
+MANAGED_BY_TAG = f"{OWNERSHIP_TAG_PREFIX}managed-by"
 MANAGED_BY = "pulumi-ack-clusters"
 
 #: Pulumi type tokens of the components (package "ack"); the policy pack keys on them.

@@ -16,6 +16,7 @@ the stack file to edit, before anything is registered.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import pulumi
@@ -25,7 +26,7 @@ from .cluster.args import BaseClusterArgs, Kind
 from .cluster.forms import CLUSTERS
 from .errors import InvalidArguments
 from .process import tune_gc
-from .validation import NAME_PATTERN
+from .validation import NAME_PATTERN, region_problem, zone_region
 
 
 class ConfigError(InvalidArguments):
@@ -42,16 +43,58 @@ def _stack_file() -> str:
     return f"Pulumi.{pulumi.get_stack()}.yaml"
 
 
+#: The keys a stack file may set in the project's own namespace.
+PROJECT_KEYS = ("cluster",)
+
+
+def _config_keys() -> set[str]:
+    """Every config key the engine handed the program (namespaced, e.g. 'ack-clusters:cluster').
+    The SDK has no public listing; these are the two places its own get_config reads."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return set(CONFIG.get()) | set(get_config_env() or {})
+
+
+def _unknown_project_keys(project: str) -> list[tuple[str, str]]:
+    known = [f"{project}:{k}" for k in PROJECT_KEYS]
+    problems = []
+    for key in sorted(k for k in _config_keys() if k.startswith(f"{project}:") and k not in known):
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        problems.append((key, f"is not a setting of this project ({', '.join(known)}){hint}"))
+    return problems
+
+
+def _region_problems(key: str, args: BaseClusterArgs | None) -> list[tuple[str, str]]:
+    region = pulumi.Config("alicloud").get("region")
+    if region is None:
+        return [("alicloud:region", "is not set; add it to the stack file")]
+    problems = []
+    found = region_problem(region)
+    if found is not None and found[0] == "error":
+        return [("alicloud:region", found[1])]
+    if found is not None:
+        pulumi.log.warn(found[1])
+    for i, zone in enumerate(args.network.zones if args else []):
+        if zone_region(zone) != region:
+            problems.append(
+                (f"{key}.network.zones.{i}", f"{zone} is not a zone of region {region}")
+            )
+    return problems
+
+
 def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
     project = pulumi.get_project()
     subject = f"stack config ({_stack_file()})"
     key = f"{project}:cluster"
+    problems: list[tuple[str, str]] = _unknown_project_keys(project)
     raw: Any = pulumi.Config().get_object("cluster")
     if raw is None:
-        raise ConfigError(subject, [(key, "is not set; add it to the stack file")])
+        raise ConfigError(subject, [*problems, (key, "is not set; add it to the stack file")])
     if not isinstance(raw, dict):
-        raise ConfigError(subject, [(key, "must be an object with kind, name and arguments")])
-    problems: list[tuple[str, str]] = []
+        raise ConfigError(
+            subject, [*problems, (key, "must be an object with kind, name and arguments")]
+        )
     head: _Kind | None = None
     try:
         head = _Kind.model_validate(raw)
@@ -64,15 +107,7 @@ def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
         args = model.model_validate(body)
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
-    region = pulumi.Config("alicloud").get("region")
-    if region is None:
-        problems.append(("alicloud:region", "is not set; add it to the stack file"))
-    elif args is not None:
-        for i, zone in enumerate(args.network.zones):
-            if not zone.startswith(f"{region}-"):
-                problems.append(
-                    (f"{key}.network.zones.{i}", f"{zone} is not a zone of region {region}")
-                )
+    problems += _region_problems(key, args)
     if problems or head is None or args is None:
         raise ConfigError(subject, problems)
     return head.kind, head.name, args

@@ -8,11 +8,18 @@ resource registers.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import json
 import re
+from collections import Counter
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from . import facts
+from .naming import OWNERSHIP_TAG_PREFIX
 
 #: Logical names users choose (node pools, clusters): they become part of URNs and cloud names,
 #: so they follow the strictest rule among the resources they name (DNS-label style).
@@ -26,7 +33,11 @@ PRIVATE_RANGES = tuple(
 #: ACK uses this range for its control plane and cloud services; it must stay free.
 CONTROL_PLANE_RANGE = ipaddress.IPv4Network("100.64.0.0/10")
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-_ZONE_PATTERN = re.compile(r"^[a-z]{2}-[a-z0-9-]+-[a-z0-9]+$")
+#: A zone ID: its region's ID and "-<letter>", or the letter alone after a region ending in a
+#: digit (cn-hangzhou-i, cn-hangzhou-finance-b, ap-southeast-1a).
+_ZONE_PATTERN = re.compile(
+    r"^(?P<region>[a-z]{2}(-[a-z]+)+)-[a-z]$|^(?P<numbered>[a-z]{2}(-[a-z]+)+-\d+)[a-z]$"
+)
 #: Alibaba allows 20 tags per resource; the library adds OWNERSHIP_TAG_COUNT of its own.
 TAG_LIMIT = 20
 OWNERSHIP_TAG_COUNT = 2
@@ -71,15 +82,40 @@ def require_prefix(net: ipaddress.IPv4Network, low: int, high: int, *, what: str
         )
 
 
+def zone_region(zone: str) -> str | None:
+    """The region a zone ID belongs to, or None if it is not a zone ID."""
+    m = _ZONE_PATTERN.match(zone)
+    return None if m is None else m["region"] or m["numbered"]
+
+
 def zone_id(value: str) -> str:
-    if not _ZONE_PATTERN.match(value):
-        raise ValueError(f"{value!r} is not an Alibaba Cloud zone ID (for example 'cn-hangzhou-i')")
+    if zone_region(value) is None:
+        raise ValueError(
+            f"{value!r} is not an Alibaba Cloud zone ID: the region ID and a zone letter, "
+            "for example 'cn-hangzhou-i' or 'ap-southeast-1a'"
+        )
     return value
 
 
+def region_problem(region: str) -> tuple[str, str] | None:
+    """("error" or "warning", message) for a region ID that is malformed, a likely typo, or not
+    in the (stale) list of known regions; None for a known region."""
+    if region in facts.REGIONS:
+        return None
+    if not re.fullmatch(facts.REGION, region):
+        return "error", f"{region!r} is not an Alibaba Cloud region ID (for example 'cn-hangzhou')"
+    close = difflib.get_close_matches(region, sorted(facts.REGIONS), n=1, cutoff=0.85)
+    if close:
+        return "error", f"{region!r} is not a region; did you mean {close[0]!r}?"
+    return "warning", (
+        f"region {region!r} is not among the regions known on {facts.CHECKED}; if it is new, "
+        "add it to ack_clusters/facts.py"
+    )
+
+
 def distinct(keys: list[str], what: str) -> None:
-    """Refuse repeated keys, naming them all."""
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    """Refuse repeated keys, naming them all (linear: stack files can be large)."""
+    repeated = sorted(k for k, n in Counter(keys).items() if n > 1)
     if repeated:
         raise ValueError(f"{what} must be distinct; repeated: {', '.join(repeated)}")
 
@@ -91,6 +127,11 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
             f"{OWNERSHIP_TAG_COUNT} ownership tags (Alibaba allows {TAG_LIMIT} per resource)"
         )
     for key, val in tags.items():
+        if key.startswith(OWNERSHIP_TAG_PREFIX):
+            raise ValueError(
+                f"tag {key!r}: keys under {OWNERSHIP_TAG_PREFIX!r} are the library's ownership "
+                "tags and are set by the component; choose another key"
+            )
         if not 1 <= len(key) <= 128:
             raise ValueError(f"tag key {key!r} must be 1-128 characters")
         if len(val) > 128:
@@ -116,3 +157,161 @@ def instance_type(value: str) -> str:
 
 InstanceType = Annotated[str, AfterValidator(instance_type)]
 ZoneId = Annotated[str, AfterValidator(zone_id)]
+
+
+# --- Kubernetes syntax -------------------------------------------------------------------------
+
+
+def label_key(key: str) -> str:
+    """A Kubernetes label key (also a taint key or selector key): [prefix/]name."""
+    prefix, slash, name = key.rpartition("/")
+    problems = []
+    if not re.fullmatch(facts.LABEL_NAME, name):
+        problems.append(
+            f"name {name!r} must be 1-63 characters: letters, digits, '-', '_' and '.', "
+            "beginning and ending with a letter or digit"
+        )
+    if slash and (
+        len(prefix) > facts.LABEL_PREFIX_MAX or not re.fullmatch(facts.LABEL_PREFIX, prefix)
+    ):
+        problems.append(f"prefix {prefix!r} must be a DNS subdomain (lowercase, at most 253)")
+    if problems:
+        raise ValueError(f"{key!r} is not a Kubernetes label key: " + "; ".join(problems))
+    return key
+
+
+def label_value(value: str) -> str:
+    if not re.fullmatch(facts.LABEL_VALUE, value):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes label value: empty, or at most 63 characters of "
+            "letters, digits, '-', '_' and '.', beginning and ending with a letter or digit"
+        )
+    return value
+
+
+def node_label_key(key: str) -> str:
+    """A label the kubelet will set on its node: the Kubernetes namespaces are refused except
+    the keys and prefixes the kubelet allows."""
+    label_key(key)
+    prefix = key.rpartition("/")[0]
+    reserved = any(
+        prefix == ns or prefix.endswith("." + ns) for ns in facts.RESERVED_LABEL_NAMESPACES
+    )
+    allowed = key in facts.KUBELET_ALLOWED_LABELS or any(
+        prefix == p or prefix.endswith("." + p) for p in facts.KUBELET_ALLOWED_LABEL_PREFIXES
+    )
+    if reserved and not allowed:
+        raise ValueError(
+            f"{key!r}: the kubelet refuses node labels in the kubernetes.io and k8s.io "
+            "namespaces (except node.kubernetes.io/ and kubelet.kubernetes.io/ and a few "
+            "well-known keys); use your own prefix, for example 'example.com/role'"
+        )
+    return key
+
+
+LabelKey = Annotated[str, AfterValidator(label_key)]
+LabelValue = Annotated[str, AfterValidator(label_value)]
+NodeLabelKey = Annotated[str, AfterValidator(node_label_key)]
+
+
+# --- Alibaba Cloud formats ----------------------------------------------------------------------
+
+
+def kubernetes_version(value: str) -> str:
+    if not re.fullmatch(facts.KUBERNETES_VERSION, value):
+        raise ValueError(
+            f"{value!r} is not an ACK Kubernetes version: give the full version ACK offers, "
+            "for example '1.33.3-aliyun.1' (neither 'latest' nor a bare '1.33')"
+        )
+    return value
+
+
+def kubernetes_version_notice(value: str | None) -> str | None:
+    """A warning for a well-formed version whose minor ACK did not offer when the list was made."""
+    m = re.fullmatch(facts.KUBERNETES_VERSION, value or "")
+    if m is None or int(m[1]) in facts.KUBERNETES_MINORS:
+        return None
+    offered = ", ".join(f"1.{n}" for n in facts.KUBERNETES_MINORS)
+    return (
+        f"kubernetes_version {value}: ACK offered {offered} for new clusters on "
+        f"{facts.CHECKED}; an older minor may no longer be offered, a newer one may be "
+        "missing from ack_clusters/facts.py"
+    )
+
+
+def rfc3339(value: str) -> str:
+    """An RFC 3339 date and time with an offset, as ACK's maintenance window takes it."""
+    pattern = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})"
+    try:
+        if not re.fullmatch(pattern, value):
+            raise ValueError
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an RFC 3339 time with an offset, for example "
+            "'2025-01-02T03:00:00.000+08:00'"
+        ) from None
+    return value
+
+
+def json_object(value: str) -> str:
+    try:
+        loaded = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise ValueError('must be a JSON object, for example \'{"key": "value"}\'')
+    return value
+
+
+def kms_key_id(value: str) -> str:
+    uuid = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    if not re.fullmatch(rf"key-[A-Za-z0-9]+|{uuid}", value):
+        raise ValueError(f"{value!r} is not a KMS key ID: 'key-' and letters or digits, or a UUID")
+    return value
+
+
+def key_pair_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9:_.-]{1,127}", value):
+        raise ValueError(
+            f"{value!r} is not an ECS key pair name: 2-128 characters, starting with a letter, "
+            "then letters, digits, ':', '_', '.' or '-'"
+        )
+    return value
+
+
+def ecs_password(password: str) -> str:
+    classes = sum(
+        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
+    )
+    if not 8 <= len(password) <= 30 or classes < 3:
+        raise ValueError(
+            "password must be 8-30 characters with three of: lowercase, uppercase, digits, symbols"
+        )
+    return password
+
+
+KmsKeyId = Annotated[str, AfterValidator(kms_key_id)]
+KeyPairName = Annotated[str, AfterValidator(key_pair_name)]
+KubernetesVersion = Annotated[str, AfterValidator(kubernetes_version)]
+
+
+def source_range(net: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+    """A firewall source that can reach a node: never loopback, link-local, multicast,
+    reserved or "this network" (0.0.0.0/8), which no packet from outside comes from."""
+    if net.prefixlen == 0:
+        return net
+    kinds = (
+        ("loopback", net.is_loopback),
+        ("link-local", net.is_link_local),
+        ("multicast", net.is_multicast),
+        ("reserved", net.is_reserved),
+        ("'this network'", net.subnet_of(ipaddress.IPv4Network("0.0.0.0/8"))),
+    )
+    for kind, hit in kinds:
+        if hit:
+            raise ValueError(
+                f"{net} is a {kind} range, from which no traffic reaches a node; "
+                "name the range your clients really come from"
+            )
+    return net

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,17 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # any failure of the user's program is reported, not raised
         print(f"ack-preview: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_BROKEN
+    verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
     if ns.json:
         doc = to_json(run, stack=ns.stack, mode=ns.mode, violations=violations)
-        print(json.dumps(doc, indent=2, sort_keys=True))
+        text = json.dumps(doc, indent=2, sort_keys=True)
     else:
-        print(render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode))
+        text = render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode)
         if ns.policy_pack:
-            print()
-            print(render_violations(violations))
-    if any(v.enforcement == "mandatory" for v in violations):
-        return EXIT_VIOLATIONS
-    return EXIT_OK
+            text += "\n\n" + render_violations(violations)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader left (`ack-preview ... | head`): the verdict stands, and Python must not
+        # fail again flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return verdict
 
 
 if __name__ == "__main__":

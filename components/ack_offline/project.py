@@ -7,11 +7,15 @@ duplicate keys are refused instead of silently keeping the last.
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
 import json
 import os
+import re
 import runpy
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,32 +50,94 @@ class Project:
         )
 
 
+#: A project or stack file larger than this is refused (the largest real one is a few KiB).
+MAX_FILE_BYTES = 1 << 20
+#: Nodes a YAML document may hold once its aliases are expanded: a few hundred bytes of nested
+#: aliases ("billion laughs") expand to billions of nodes and exhaust memory.
+MAX_EXPANDED_NODES = 100_000
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses duplicate keys: plain YAML keeps the last, so a second node pool with
-    the same name would silently replace the first."""
+    """Safe YAML that refuses duplicate keys (plain YAML keeps the last, so a second node pool
+    with the same name would silently replace the first) and keeps YAML merge keys (`<<`),
+    whose merged entries a mapping's own keys may override, as YAML defines."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:
+                continue  # an unhashable key: the base constructor explains that
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
-def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+def _expanded_size(node: yaml.Node, counted: dict[int, int], path: set[int]) -> int:
+    """How many nodes `node` stands for once aliases are expanded (each shared node is counted
+    once per use, computed once)."""
+    if id(node) in counted:
+        return counted[id(node)]
+    if id(node) in path:
+        raise ProjectError("a YAML alias refers to a node that contains it (a recursive alias)")
+    path.add(id(node))
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    size = 1
+    for child in children:
+        size += _expanded_size(child, counted, path)
+        if size > MAX_EXPANDED_NODES:
+            break
+    path.discard(id(node))
+    counted[id(node)] = size
+    return size
 
 
 def _load_yaml(file: Path) -> Any:
+    """One YAML document, parsed safely; every error names the file."""
     try:
-        with file.open() as stream:  # a stream, so errors name the file
-            return yaml.load(stream, Loader=_StrictLoader)  # a SafeLoader subclass
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise ProjectError(f"{file} is larger than {MAX_FILE_BYTES >> 20} MiB")
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(
+            f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ProjectError(f"{file} cannot be read: {exc.strerror}") from None
+    loader = _StrictLoader(text)
+    loader.name = str(file)  # so that parse errors name the file
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            size = _expanded_size(node, {}, set())
+        except RecursionError:
+            raise ProjectError(f"{file} is nested too deeply") from None
+        except ProjectError as exc:
+            raise ProjectError(f"{file}: {exc}") from None
+        if size > MAX_EXPANDED_NODES:
+            raise ProjectError(
+                f"{file} expands to more than {MAX_EXPANDED_NODES:,} values through its YAML "
+                "aliases; write the values out, or use fewer nested aliases"
+            )
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ProjectError(f"{file} is not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
 
 
 def find_project(start: Path) -> Project:
@@ -110,12 +176,37 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], lis
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in raw.items():
+        if not isinstance(key, str):
+            raise ProjectError(f"{file}: config key {key!r} must be a string")
         full = key if ":" in key else f"{project.name}:{key}"
+        namespace, _, name = full.partition(":")
+        accepted = provider_config_keys(namespace)
+        if accepted and name not in accepted:
+            close = difflib.get_close_matches(name, sorted(accepted), n=1)
+            hint = f"; did you mean {namespace}:{close[0]}?" if close else ""
+            raise ProjectError(
+                f"{file}: {full} is not a configuration key of the {namespace} provider, which "
+                f"refuses unknown keys{hint}"
+            )
         plain, secret = _desecure(value)
         if secret:
             secret_keys.append(full)
         config[full] = plain if isinstance(plain, str) else json.dumps(plain)
     return config, secret_keys
+
+
+@cache
+def provider_config_keys(namespace: str) -> frozenset[str] | None:
+    """The configuration keys a provider accepts, read from its installed Python SDK (its
+    generated `config/vars.py`; read as text, so no provider module is executed), or None when
+    the namespace is not an installed provider's."""
+    spec = importlib.util.find_spec(f"pulumi_{namespace.replace('-', '_')}")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    vars_file = Path(next(iter(spec.submodule_search_locations))) / "config" / "vars.py"
+    if not vars_file.is_file():
+        return None
+    return frozenset(re.findall(r"__config__\.get\w*\('(\w+)'\)", vars_file.read_text()))
 
 
 def _desecure(value: Any) -> tuple[Any, bool]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
@@ -24,13 +24,20 @@ from ..node_pools.args import NodePoolArgs, NodePools
 from ..security.args import SecurityArgs
 from ..validation import (
     InstanceType,
+    KeyPairName,
+    KmsKeyId,
+    KubernetesVersion,
     StrictModel,
     Tags,
     check_tags,
     distinct,
+    ecs_password,
+    json_object,
+    kubernetes_version_notice,
     parse_network,
     require_prefix,
     require_private,
+    rfc3339,
 )
 
 #: ACK control plane specifications accepted by ``cs.ManagedKubernetes.cluster_spec``.
@@ -79,7 +86,7 @@ class MaintenanceWindow(StrictModel):
     weekly_period: str = Field(
         default="Thursday", pattern=_WEEKDAYS, description="Days, e.g. 'Tuesday,Thursday'."
     )
-    maintenance_time: str = Field(
+    maintenance_time: Annotated[str, AfterValidator(rfc3339)] = Field(
         default="2025-01-02T03:00:00.000+08:00", description="RFC 3339 start time."
     )
     duration_hours: int = Field(default=3, ge=1, le=24, description="Length of the window.")
@@ -89,7 +96,9 @@ class Addon(StrictModel):
     """An ACK addon installed when the cluster is created."""
 
     name: str = Field(min_length=1, description="Addon name, e.g. 'ack-node-problem-detector'.")
-    config: str | None = Field(default=None, description="JSON configuration string.")
+    config: Annotated[str, AfterValidator(json_object)] | None = Field(
+        default=None, description="JSON configuration string."
+    )
     version: str | None = Field(default=None, description="Addon version; default: ACK's.")
     disabled: bool = Field(default=False, description="Do not install this default addon.")
 
@@ -129,7 +138,7 @@ class Adoption(StrictModel):
 class BaseClusterArgs(StrictModel):
     """What every cluster form shares, dedicated included."""
 
-    kubernetes_version: str | None = Field(
+    kubernetes_version: KubernetesVersion | None = Field(
         default=None, description="e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."
     )
     network: NetworkArgs = Field(description="Where the cluster lives: new or existing VPC, zones.")
@@ -198,6 +207,11 @@ class BaseClusterArgs(StrictModel):
         return None
 
     @property
+    def notices(self) -> list[str]:
+        """Warnings about values that are valid but may not be what ACK offers today."""
+        return [n for n in [kubernetes_version_notice(self.kubernetes_version)] if n]
+
+    @property
     def adopted_cluster_id(self) -> str | None:
         """Import ID of the cluster resource, when adopting an existing cluster."""
         return self.adopt.cluster_id if self.adopt else None
@@ -231,7 +245,7 @@ class ManagedControlPlaneArgs(BaseClusterArgs):
         default_factory=ControlPlaneLogs, description="Control plane logs; null turns them off."
     )
     audit_log: AuditLog = Field(default_factory=AuditLog, description="Kubernetes audit log.")
-    secrets_encryption_kms_key_id: str | None = Field(
+    secrets_encryption_kms_key_id: KmsKeyId | None = Field(
         default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
     )
     rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
@@ -293,6 +307,7 @@ class WorkerNodesArgs(BaseClusterArgs):
                 self.network.existing_vpc and self.network.existing_vpc.pod_vswitches
             ):
                 problems.append("pod vSwitches are for Terway; Flannel uses pod_cidr")
+            problems += self._flannel_capacity()
         elif self.pod_cidr is not None:
             problems.append("pod_cidr is for Flannel; Terway puts pods in pod vSwitches")
         chosen = sorted({a.name for a in self.addons} & NETWORK_ADDONS)
@@ -318,6 +333,32 @@ class WorkerNodesArgs(BaseClusterArgs):
     @property
     def worker_pools(self) -> Mapping[str, NodePoolArgs]:
         return self.node_pools
+
+    @property
+    def nodes_outside_pools(self) -> int:
+        """Nodes that take a Flannel pod range besides the pools' (a dedicated cluster's
+        masters)."""
+        return 0
+
+    def _flannel_capacity(self) -> list[str]:
+        """Flannel gives every node a /node_cidr_mask range out of pod_cidr: the range must hold
+        as many as the pools may grow to."""
+        pod_cidr = self.effective_pod_cidr
+        if pod_cidr is None:
+            return []
+        prefix = int(pod_cidr.rpartition("/")[2])
+        capacity = 1 << (self.node_cidr_mask - prefix) if self.node_cidr_mask >= prefix else 0
+        most = self.nodes_outside_pools + sum(
+            p.autoscaling.max_size if p.autoscaling else (p.desired_size or 0)
+            for p in self.node_pools.values()
+        )
+        if most <= capacity:
+            return []
+        return [
+            f"pod_cidr {pod_cidr} with node_cidr_mask {self.node_cidr_mask} has pod ranges for "
+            f"{capacity} nodes, but the cluster may grow to {most} (pool sizes, autoscaling "
+            "max_size and masters): use a larger pod_cidr or a longer node_cidr_mask"
+        ]
 
     @property
     def effective_pod_cidr(self) -> str | None:
@@ -423,7 +464,7 @@ class DedicatedClusterArgs(WorkerNodesArgs):
     """Arguments of :class:`ack_clusters.DedicatedCluster`."""
 
     masters: Masters = Field(default_factory=Masters, description="The dedicated control plane.")
-    key_name: str | None = Field(default=None, description="ECS key pair for master login.")
+    key_name: KeyPairName | None = Field(default=None, description="ECS key pair for master login.")
     password: SecretStr | None = Field(default=None, description="Master login password.")
 
     @model_validator(mode="after")
@@ -431,6 +472,11 @@ class DedicatedClusterArgs(WorkerNodesArgs):
         problems = []
         if (self.key_name is None) == (self.password is None):
             problems.append("set exactly one of key_name and password for master login")
+        if self.password is not None:
+            try:
+                ecs_password(self.password.get_secret_value())
+            except ValueError as exc:
+                problems.append(f"master {exc}")
         zones = self.network.zones
         if self.masters.zones is None:
             if len(zones) < 3:
@@ -446,6 +492,10 @@ class DedicatedClusterArgs(WorkerNodesArgs):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def nodes_outside_pools(self) -> int:
+        return self.masters.count
 
     @property
     def master_zones(self) -> list[str]:

@@ -119,9 +119,9 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
         # Everything above is pure; nothing has been registered yet.
         super().__init__(form.type_token, name, None, opts)
-        notice = form.notice(a)
-        if notice is not None:
-            pulumi.log.warn(notice, resource=self)
+        for notice in [form.notice(a), *a.notices]:
+            if notice is not None:
+                pulumi.log.warn(notice, resource=self)
 
         foundation = self._foundation(plan, a)
         cluster = form.control_plane(self, a, plan, foundation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..validation import K8S_NAME, StrictModel
+from ..validation import K8S_NAME, LabelKey, LabelValue, StrictModel
 
 
 class Ingress(StrictModel):
@@ -27,7 +27,7 @@ class Ingress(StrictModel):
     service_name: str = Field(
         default="nginx-ingress-lb", pattern=K8S_NAME, description="Name of the bound Service."
     )
-    selector: dict[str, str] = Field(
+    selector: dict[LabelKey, LabelValue] = Field(
         default_factory=lambda: {"app": "ingress-nginx"},
         description="Pod selector of the ingress controller the Service sends traffic to.",
     )

@@ -13,6 +13,7 @@ from ..validation import (
     parse_network,
     require_prefix,
     require_private,
+    zone_region,
 )
 
 
@@ -107,6 +108,12 @@ class NetworkArgs(StrictModel):
     @classmethod
     def _zones(cls, zones: list[str]) -> list[str]:
         distinct(zones, "zones")
+        regions = sorted({str(zone_region(z)) for z in zones})
+        if len(regions) > 1:
+            raise ValueError(
+                f"zones of one cluster must be in one region, not {', '.join(regions)} "
+                "(a finance zone such as cn-hangzhou-finance-b belongs to its own region)"
+            )
         return zones
 
     @field_validator("vpc_cidr")

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from ..validation import NAME_HELP, NAME_PATTERN, InstanceType, StrictModel
+from .. import facts
+from ..validation import (
+    NAME_HELP,
+    NAME_PATTERN,
+    InstanceType,
+    KeyPairName,
+    KmsKeyId,
+    LabelKey,
+    LabelValue,
+    NodeLabelKey,
+    StrictModel,
+    ecs_password,
+)
+
+
+def _image_type(value: str) -> str:
+    if value not in facts.NODE_IMAGE_TYPES:
+        raise ValueError(
+            f"{value!r} is not an ACK node image type; one of: {', '.join(facts.NODE_IMAGE_TYPES)}"
+        )
+    return value
+
+
+def _disk_size(disk: Disk, low: int, high: int, role: str) -> Disk:
+    if not low <= disk.size <= high:
+        raise ValueError(f"{role} takes {low}-{high} GiB, not {disk.size}")
+    return disk
 
 
 class Disk(StrictModel):
@@ -21,14 +46,32 @@ class Disk(StrictModel):
         default=None, description="ESSD performance level."
     )
     encrypted: bool = Field(default=True, description="Encrypt the disk (default on).")
-    kms_key_id: str | None = Field(default=None, description="KMS key; default: the ECS key.")
+    kms_key_id: KmsKeyId | None = Field(default=None, description="KMS key; default: the ECS key.")
+
+    @model_validator(mode="after")
+    def _performance(self) -> Disk:
+        level = self.performance_level
+        if level is None:
+            return self
+        if self.category != "cloud_essd":
+            raise ValueError(
+                f"performance_level {level} is for cloud_essd disks; a {self.category} disk has "
+                "no performance levels: remove it, or use cloud_essd"
+            )
+        least = facts.ESSD_MIN_GIB[level]
+        if self.size < least:
+            raise ValueError(
+                f"an ESSD at {level} needs at least {least} GiB, not {self.size}: grow the disk "
+                "or choose a lower level"
+            )
+        return self
 
 
 class Taint(StrictModel):
     """A Kubernetes taint on every node of a pool."""
 
-    key: str = Field(min_length=1, max_length=253, description="Taint key.")
-    value: str = Field(default="", description="Taint value.")
+    key: LabelKey = Field(description="Taint key (a Kubernetes label key).")
+    value: LabelValue = Field(default="", description="Taint value.")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
         default="NoSchedule", description="Scheduling effect."
     )
@@ -67,20 +110,49 @@ class NodePoolArgs(StrictModel):
         "desired_size on an autoscaled pool).",
     )
     spot: bool = Field(default=False, description="Use spot instances (SpotAsPriceGo).")
-    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    labels: dict[NodeLabelKey, LabelValue] = Field(
+        default_factory=dict, description="Kubernetes node labels."
+    )
     taints: list[Taint] = Field(default_factory=list, description="Kubernetes node taints.")
     system_disk: Disk = Field(default_factory=Disk, description="System disk of each node.")
     data_disks: list[Disk] = Field(
         default_factory=list, max_length=16, description="Data disks of each node."
     )
-    image_type: str = Field(default="AliyunLinux3", description="ACK OS image type.")
-    key_name: str | None = Field(default=None, description="ECS key pair for node login.")
+    image_type: Annotated[str, AfterValidator(_image_type)] = Field(
+        default="AliyunLinux3", description="ACK OS image type."
+    )
+    key_name: KeyPairName | None = Field(default=None, description="ECS key pair for node login.")
     password: SecretStr | None = Field(
         default=None, description="Node login password (kept secret). Prefer key_name."
     )
     auto_repair: bool = Field(default=True, description="Repair failed nodes (managed pool).")
     auto_upgrade: bool = Field(default=True, description="Upgrade nodes (managed pool).")
     max_unavailable: int = Field(default=1, ge=1, le=1000, description="Nodes updated at once.")
+
+    @field_validator("system_disk")
+    @classmethod
+    def _system_disk(cls, disk: Disk) -> Disk:
+        return _disk_size(disk, *facts.SYSTEM_DISK_GIB, "a system disk")
+
+    @field_validator("data_disks")
+    @classmethod
+    def _data_disks(cls, disks: list[Disk]) -> list[Disk]:
+        for i, disk in enumerate(disks):
+            _disk_size(disk, *facts.DATA_DISK_GIB, f"data disk ({i}):")
+        return disks
+
+    @field_validator("taints")
+    @classmethod
+    def _unique_taints(cls, taints: list[Taint]) -> list[Taint]:
+        seen: set[tuple[str, str]] = set()
+        for t in taints:
+            if (t.key, t.effect) in seen:
+                raise ValueError(
+                    f"two taints with key {t.key!r} and effect {t.effect}: Kubernetes keeps "
+                    "taints unique by key and effect"
+                )
+            seen.add((t.key, t.effect))
+        return taints
 
     @model_validator(mode="after")
     def _sizes_and_login(self) -> NodePoolArgs:
@@ -112,15 +184,7 @@ class NodePoolArgs(StrictModel):
                 "password: use a key pair, or turn both off"
             )
         if self.password is not None:
-            pw = self.password.get_secret_value()
-            classes = sum(
-                bool(re.search(p, pw)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
-            )
-            if not 8 <= len(pw) <= 30 or classes < 3:
-                raise ValueError(
-                    "password must be 8-30 characters with three of: lowercase, uppercase, "
-                    "digits, symbols"
-                )
+            ecs_password(self.password.get_secret_value())
         return self
 
 

@@ -52,9 +52,3 @@ def schema() -> dict[str, object]:
     # Through JSON, so the snapshot holds exactly what the host would serve.
     loaded: dict[str, object] = json.loads(json.dumps(spec.to_json()))
     return loaded
-
-
-if __name__ == "__main__":
-    import json
-
-    print(json.dumps(schema(), indent=2, sort_keys=True))

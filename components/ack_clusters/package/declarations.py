@@ -173,7 +173,7 @@ class Taint(TypedDict):
     """A Kubernetes taint on every node of a pool."""
 
     key: str
-    """Taint key."""
+    """Taint key (a Kubernetes label key)."""
 
     value: NotRequired[str]
     """Taint value. Default: ''."""

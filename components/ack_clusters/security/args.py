@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..validation import StrictModel, distinct, parse_network
+from ..validation import StrictModel, distinct, parse_network, source_range
 
 #: Ports that must never be open to the whole internet.
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
@@ -26,7 +26,7 @@ class IngressRule(StrictModel):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        return str(parse_network(v, what="source range"))
+        return str(source_range(parse_network(v, what="source range")))
 
     @model_validator(mode="after")
     def _ports(self) -> IngressRule:

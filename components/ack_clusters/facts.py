@@ -1,0 +1,134 @@
+"""Facts about Kubernetes, ACK, ECS and Alibaba Cloud that validation relies on, with where each
+comes from and when it was last checked. Refresh them here, in one place.
+
+Two kinds of fact:
+
+- **Rules** that do not go stale (Kubernetes label syntax, disk size limits of a category): a
+  value outside them is refused.
+- **Lists** that go stale (regions, Kubernetes versions ACK offers): a value that matches the
+  pattern but is not listed gets a warning, not a refusal, so a new region or version works the
+  day ACK offers it. A value close to a listed one (one or two edits away) is a typo and is
+  refused with the likely fix.
+"""
+
+from __future__ import annotations
+
+#: When the lists below were last compared with their sources.
+CHECKED = "2026-11-27"
+
+# --- Kubernetes ----------------------------------------------------------------------------------
+# Source: Kubernetes documentation, "Labels and Selectors" (syntax and character set) and
+# "Well-Known Labels, Annotations and Taints"; kubelet's --node-labels restriction (KEP-279,
+# NodeRestriction); API validation of Node taints (unique by key and effect).
+
+#: A label name (the part after an optional "prefix/"): at most 63 characters, alphanumerics
+#: with '-', '_' and '.' inside.
+LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
+#: A label prefix: a DNS subdomain, at most 253 characters.
+LABEL_PREFIX = r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)"
+LABEL_PREFIX_MAX = 253
+#: A label value: empty, or like a label name.
+LABEL_VALUE = r"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)"
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+#: Label namespaces reserved to Kubernetes: the kubelet refuses to set labels in them through
+#: --node-labels (which is how ACK applies node-pool labels) except the keys and prefixes below.
+RESERVED_LABEL_NAMESPACES = ("kubernetes.io", "k8s.io")
+KUBELET_ALLOWED_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/instance-type",
+        "kubernetes.io/os",
+        "kubernetes.io/arch",
+        "beta.kubernetes.io/instance-type",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+        "failure-domain.kubernetes.io/zone",
+        "failure-domain.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "node.kubernetes.io/instance-type",
+    }
+)
+KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+
+# --- ACK -------------------------------------------------------------------------------------
+# Source: ACK release notes, "Kubernetes versions supported by ACK" (version format
+# <major>.<minor>.<patch>-aliyun.<n>); checked on CHECKED. ACK supports a minor for about a year
+# after its release and stops offering older ones for new clusters.
+
+#: The ACK version format.
+KUBERNETES_VERSION = r"1\.(\d+)\.(\d+)-aliyun\.(\d+)"
+#: Minor versions ACK offers for new clusters (a stale list: others get a warning).
+KUBERNETES_MINORS = (30, 31, 32, 33, 34)
+
+# --- ECS disks -------------------------------------------------------------------------------
+# Sources: ECS documentation, "Block storage performance" / "ESSDs" (performance levels and the
+# smallest disk for each), "Limits" (system disks at most 2,048 GiB); the provider schema of
+# alicloud_cs_kubernetes_node_pool in pulumi-alicloud 4.0 (data disks 40-32,768 GiB per its
+# documentation; the provider's code caps them at 32,767, the stricter one is used here).
+
+SYSTEM_DISK_GIB = (20, 2048)
+DATA_DISK_GIB = (40, 32767)
+#: Smallest ESSD for each performance level (GiB). Only cloud_essd has performance levels.
+ESSD_MIN_GIB = {"PL0": 1, "PL1": 20, "PL2": 461, "PL3": 1261}
+#: `image_type` values of cs.NodePool (pulumi-alicloud 4.0 documentation).
+NODE_IMAGE_TYPES = (
+    "AliyunLinux3",
+    "AliyunLinux3Arm64",
+    "AliyunLinux3ContainerOptimized",
+    "AliyunLinux",
+    "AliyunLinuxUEFI",
+    "AliyunLinuxSecurity",
+    "ContainerOS",
+    "CentOS",
+    "Ubuntu",
+    "Windows",
+    "WindowsCore",
+)
+
+# --- Regions -----------------------------------------------------------------------------------
+# Source: Alibaba Cloud documentation, "Regions and zones" (public regions that offer ECS and
+# ACK); checked on CHECKED. A zone ID is the region ID followed by "-<letter>", or directly by
+# the letter where the region ID ends in a digit (ap-southeast-1a). Finance and government
+# regions have IDs of their own (cn-hangzhou-finance), so their zones belong to those regions.
+
+REGIONS = frozenset(
+    {
+        "cn-qingdao",
+        "cn-beijing",
+        "cn-zhangjiakou",
+        "cn-huhehaote",
+        "cn-wulanchabu",
+        "cn-hangzhou",
+        "cn-shanghai",
+        "cn-nanjing",
+        "cn-fuzhou",
+        "cn-shenzhen",
+        "cn-heyuan",
+        "cn-guangzhou",
+        "cn-chengdu",
+        "cn-hongkong",
+        "cn-hangzhou-finance",
+        "cn-shanghai-finance-1",
+        "cn-shenzhen-finance-1",
+        "cn-beijing-finance-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-southeast-1",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "us-east-1",
+        "us-west-1",
+        "na-south-1",
+        "eu-west-1",
+        "eu-central-1",
+        "me-east-1",
+        "me-central-1",
+    }
+)
+#: A region ID: lowercase words joined by hyphens, optionally ending in a number.
+REGION = r"[a-z]{2}(-[a-z]+)+(-\d+)?"
