@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ack_clusters import InvalidArguments, ManagedCluster, ManagedClusterArgs, facts
-from ack_clusters.validation import source_range, zone_region
+from ack_clusters.validation import distinct, source_range, zone_region
 from ack_offline.project import ProjectError, find_project, load_stack_config, run_stack
 
 from .conftest import POOL, ROOT, args, run
@@ -286,3 +286,12 @@ def test_a_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=120) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_uniqueness_checks_stay_linear_on_large_inputs():
+    """A stack file with tens of thousands of entries once took minutes in a quadratic
+    uniqueness check; at this size a quadratic check would exceed the suite's per-test timeout."""
+    keys = [f"k{i}" for i in range(200_000)]
+    distinct(keys, "keys")
+    with pytest.raises(ValueError, match=r"repeated: k7$"):
+        distinct([*keys, "k7"], "keys")
