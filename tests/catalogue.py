@@ -735,6 +735,31 @@ CATALOGUE: list[Mistake] = [
         "is a link-local range",
     ),
     Mistake(
+        "M67",
+        "SSH open to the whole internet in two halves",
+        "managed",
+        {
+            "security": {
+                "extra_ingress": [
+                    {
+                        "description": "a",
+                        "protocol": "tcp",
+                        "port_range": "22/22",
+                        "cidr": "0.0.0.0/1",
+                    },
+                    {
+                        "description": "b",
+                        "protocol": "tcp",
+                        "port_range": "22/22",
+                        "cidr": "128.0.0.0/1",
+                    },
+                ]
+            }
+        },
+        "security.extra_ingress",
+        "together these rules open SSH",
+    ),
+    Mistake(
         "S3",
         "Multicast as a firewall source",
         "serverless",

@@ -9,6 +9,7 @@ imports the rules, so what passes here passes under ``pulumi preview --policy-pa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -57,6 +58,31 @@ class Violation:
             "enforcement": self.enforcement,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class Override:
+    """A change the policy config makes to a policy: its level, or properties such as `allow`."""
+
+    pack: str
+    policy: str
+    default: str
+    level: str
+    properties: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pack": self.pack,
+            "policy": self.policy,
+            "default": self.default,
+            "level": self.level,
+            "properties": dict(self.properties),
+        }
+
+    def describe(self) -> str:
+        level = self.level if self.level == self.default else f"{self.default} -> {self.level}"
+        props = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(self.properties.items()))
+        return f"{self.pack}/{self.policy}: {level}" + (f" ({props})" if props else "")
 
 
 @dataclass(frozen=True)
@@ -119,17 +145,29 @@ class PolicyPackProcess:
             )
         return int(first)
 
-    def configure(self, overrides: Mapping[str, Any], context: StackContext) -> None:
+    def configure(self, overrides: Mapping[str, Any], context: StackContext) -> list[Override]:
         """Send every policy's resolved level and properties, as the engine does: defaults from
-        the pack, then its initial config, then the user's policy config file (`all` first)."""
+        the pack, then its initial config, then the user's policy config file (`all` first).
+
+        The file is checked first, as the CLI checks it: unknown policies, unknown levels, and
+        properties that do not fit a policy's config schema (an `allow` given as a string would
+        otherwise be read character by character) are refused. Returns every change the file
+        makes, so that reviewers see what was lowered, disabled or allowed."""
+        unknown = sorted(set(overrides) - {p.name for p in self.info.policies} - {"all"})
+        if unknown:
+            raise GateError(f"policy config names unknown policies of {self.name}: {unknown}")
+        if not isinstance(overrides.get("all", ""), str):
+            raise GateError("policy config 'all' takes an enforcement level")
         initial = dict(self.info.initialConfig)
         config: dict[str, analyzer_pb2.PolicyConfig] = {}
+        changed: list[Override] = []
         for policy in self.info.policies:
-            level = policy.enforcementLevel
+            level = default = policy.enforcementLevel
             props: dict[str, Any] = {}
             if policy.name in initial:
                 level = initial[policy.name].enforcementLevel or level
                 props.update(json_format.MessageToDict(initial[policy.name].properties))
+            given: dict[str, Any] = {}
             for key in ("all", policy.name):
                 value = overrides.get(key)
                 if isinstance(value, str):
@@ -138,15 +176,22 @@ class PolicyPackProcess:
                     if "enforcementLevel" in value:
                         level = _level(value["enforcementLevel"], key)
                     if key != "all":
-                        props.update({k: v for k, v in value.items() if k != "enforcementLevel"})
+                        given = {k: v for k, v in value.items() if k != "enforcementLevel"}
+                        _check_properties(policy, given)
+                        props.update(given)
+                elif value is not None:
+                    raise GateError(
+                        f"policy config {key!r}: give an enforcement level or an object"
+                    )
+            if level != default or given:
+                changed.append(
+                    Override(self.name, policy.name, LEVELS[default], LEVELS[level], given)
+                )
             structure = struct_pb2.Struct()
             structure.update(props)
             config[policy.name] = analyzer_pb2.PolicyConfig(
                 enforcementLevel=level, properties=structure
             )
-        unknown = sorted(set(overrides) - {p.name for p in self.info.policies} - {"all"})
-        if unknown:
-            raise GateError(f"policy config names unknown policies of {self.name}: {unknown}")
         self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config))
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -156,6 +201,7 @@ class PolicyPackProcess:
                 tags=dict(context.tags),
             )
         )
+        return changed
 
     def analyze(self, run: ProgramRun, *, window: int = 16) -> list[Violation]:
         """One Analyze call per resource, then one AnalyzeStack call for the whole stack.
@@ -179,7 +225,7 @@ class PolicyPackProcess:
             responses.append(self.stub.AnalyzeStack(stack_request))
         except grpc.RpcError as exc:
             raise GateError(f"policy pack {self.name} failed while analyzing: {exc}") from None
-        return _violations(self.name, responses)
+        return ordered(redact(_violations(self.name, responses), secret_values(run)))
 
     def close(self) -> None:
         if getattr(self, "channel", None) is not None:
@@ -190,6 +236,52 @@ class PolicyPackProcess:
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _check_value(where: str, value: Any, schema: Mapping[str, Any]) -> None:
+    """The JSON-schema keywords the packs' config schemas use: type, items, minimum, maximum."""
+    kind = schema.get("type")
+    wanted = _JSON_TYPES.get(str(kind))
+    is_bool = isinstance(value, bool)
+    if wanted is not None and (
+        not isinstance(value, wanted) or (is_bool and kind in ("integer", "number"))
+    ):
+        article = "an" if str(kind)[0] in "aeiou" else "a"
+        raise GateError(f"policy config {where} must be {article} {kind}, not {value!r}")
+    if "minimum" in schema and value < schema["minimum"]:
+        raise GateError(f"policy config {where} must be at least {schema['minimum']}")
+    if "maximum" in schema and value > schema["maximum"]:
+        raise GateError(f"policy config {where} must be at most {schema['maximum']}")
+    if kind == "array" and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            _check_value(f"{where}[{i}]", item, schema["items"])
+
+
+def _check_properties(policy: analyzer_pb2.PolicyInfo, given: Mapping[str, Any]) -> None:
+    schema = json_format.MessageToDict(policy.configSchema.properties)
+    for key, value in given.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema)) or "none"
+            raise GateError(
+                f"policy config {policy.name!r} has no property {key!r} (it takes: {known})"
+            )
+        where = f"{policy.name}.{key}"
+        if key == "allow" and isinstance(value, str):
+            raise GateError(
+                f"policy config {where} must be a list of URN glob patterns, not one string "
+                "(a string would be read character by character)"
+            )
+        _check_value(where, value, schema[key])
 
 
 def _level(value: Any, key: str) -> int:
@@ -276,6 +368,46 @@ def _violations(pack: str, responses: Iterable[analyzer_pb2.AnalyzeResponse]) ->
     ]
 
 
+_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def secret_values(run: ProgramRun) -> set[str]:
+    """The plain text of every secret input the program sent: a rule that quotes an input
+    (a policy name, a tag) must not print it."""
+    found: set[str] = set()
+
+    def walk(value: Any, inside_secret: bool) -> None:
+        if isinstance(value, dict):
+            secret = value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]
+            for k, v in value.items():
+                walk(v, inside_secret or (secret and k == "value"))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, inside_secret)
+        elif inside_secret and value not in (None, "", True, False):
+            found.add(str(value))
+
+    for r in run.resources:
+        walk(r.wire_inputs, False)
+    return found
+
+
+def redact(violations: Iterable[Violation], secrets: set[str]) -> list[Violation]:
+    """Violations with every secret value in their messages replaced by [secret]."""
+    out = []
+    for v in violations:
+        message = v.message
+        for secret in sorted(secrets, key=len, reverse=True):
+            message = message.replace(secret, "[secret]")
+        out.append(dataclasses.replace(v, message=message))
+    return out
+
+
+def ordered(violations: Iterable[Violation]) -> list[Violation]:
+    """One order for every run: by resource, then policy (the pack answers in its own order)."""
+    return sorted(violations, key=lambda v: (v.urn, v.policy, v.pack, v.enforcement, v.message))
+
+
 class StartedPacks:
     """Policy packs starting in the background, as the engine starts analyzers when a deployment
     begins: the program runs meanwhile (each pack start is a Python process importing Pulumi).
@@ -304,20 +436,28 @@ class StartedPacks:
                 future.result().close()
 
 
+@dataclass(frozen=True)
+class GateResult:
+    violations: list[Violation]
+    overrides: list[Override]
+
+
 def analyze_with(
     packs: Sequence[PolicyPackProcess],
     run: ProgramRun,
     context: StackContext,
     pack_configs: Sequence[Mapping[str, Any]] | None = None,
-) -> list[Violation]:
-    """Configure each started pack and analyze a program run; every diagnostic, in pack order."""
+) -> GateResult:
+    """Configure each started pack and analyze a program run: every diagnostic (sorted by
+    resource, then policy) and every change the policy configs made."""
     configs = list(pack_configs or [])
     configs += [{}] * (len(packs) - len(configs))
     found: list[Violation] = []
+    overrides: list[Override] = []
     try:
         for pack, config in zip(packs, configs, strict=True):
-            pack.configure(config, context)
+            overrides += pack.configure(config, context)
             found += pack.analyze(run)
     except grpc.RpcError as exc:
         raise GateError(f"a policy pack failed while being configured: {exc}") from None
-    return found
+    return GateResult(ordered(found), overrides)

@@ -20,9 +20,9 @@ from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
-from .gate import GateError, StackContext, StartedPacks, Violation, analyze_with
+from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .project import ProjectError, find_project, load_stack_config, run_project
-from .render import render_tree, render_violations, to_json
+from .render import render_overrides, render_tree, render_violations, to_json
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN = 0, 1, 2
 
@@ -107,9 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Packs start while the program runs, as the engine starts them with the deployment.
         with StartedPacks(ns.policy_pack, context) as packs:
             run = run_project(project, ns.stack, config, secret_keys, preview=preview)
-            violations: list[Violation] = []
+            result = GateResult([], [])
             if ns.policy_pack:
-                violations = analyze_with(packs.wait(), run, context, pack_configs)
+                result = analyze_with(packs.wait(), run, context, pack_configs)
+            violations = result.violations
     except (ProjectError, InvalidArguments, GateError) as exc:
         print(f"ack-preview: {exc}", file=sys.stderr)
         return EXIT_BROKEN
@@ -118,11 +119,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
     if ns.json:
-        doc = to_json(run, stack=ns.stack, mode=ns.mode, violations=violations)
+        doc = to_json(
+            run, stack=ns.stack, mode=ns.mode, violations=violations, overrides=result.overrides
+        )
         text = json.dumps(doc, indent=2, sort_keys=True)
     else:
         text = render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode)
         if ns.policy_pack:
+            if result.overrides:
+                text += "\n\n" + render_overrides(result.overrides)
             text += "\n\n" + render_violations(violations)
     try:
         print(text)

@@ -8,12 +8,17 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .gate import Violation
+from .gate import Override, Violation
 from .recorder import ProgramRun
 
 
 def to_json(
-    run: ProgramRun, *, stack: str, mode: str, violations: Sequence[Violation] = ()
+    run: ProgramRun,
+    *,
+    stack: str,
+    mode: str,
+    violations: Sequence[Violation] = (),
+    overrides: Sequence[Override] = (),
 ) -> dict[str, Any]:
     return {
         "stack": stack,
@@ -22,6 +27,7 @@ def to_json(
         "resources": [r.to_json() for r in sorted(run.resources, key=lambda r: r.urn)],
         "outputs": run.stack_outputs,
         "violations": [v.to_json() for v in violations],
+        "overrides": [o.to_json() for o in overrides],
         "summary": {
             "resources": len(run.resources),
             "by_type": dict(sorted(Counter(r.type for r in run.resources).items())),
@@ -60,6 +66,15 @@ def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
     counts = Counter(r.type for r in run.resources)
     lines += ["", "Resources by type:"]
     lines += [f"    {n:>3} {t}" for t, n in sorted(counts.items())]
+    return "\n".join(lines)
+
+
+def render_overrides(overrides: Sequence[Override]) -> str:
+    """What the policy config changed, shown with every gate run so a reviewer sees it."""
+    if not overrides:
+        return ""
+    lines = ["Policy config overrides (levels lowered or raised, exceptions allowed):"]
+    lines += [f"    {o.describe()}" for o in overrides]
     return "\n".join(lines)
 
 

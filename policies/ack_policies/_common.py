@@ -21,6 +21,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 #: Component types of the cluster forms (package "ack").
 CLUSTER_COMPONENT_TYPES = frozenset(
@@ -101,6 +102,18 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
+def undecided(name: str, error: UnknownValueError) -> str:
+    """The finding of a rule that cannot decide because a value is unknown at preview. It is
+    reported at the rule's own level: a mandatory rule that cannot prove a resource compliant
+    blocks, so a preview never passes what the update would block (pulumi-policy on its own
+    would downgrade it to an advisory note)."""
+    return (
+        f"{name} cannot be proven compliant until its value at "
+        f".{'.'.join(error.props)} is known: it is computed during the update. Give it a value "
+        "known at preview, or run the gate on an update"
+    )
+
+
 ResourceCheck = Callable[[ResourceValidationArgs], Iterable[str]]
 StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
 
@@ -153,8 +166,11 @@ def resource_rule(
             return
         if allowed(args.get_config(), args.urn):
             return
-        for message in check(args):
-            report(message, args.urn)
+        try:
+            for message in check(args):
+                report(message, args.urn)
+        except UnknownValueError as error:
+            report(undecided(args.name, error), args.urn)
 
     return ResourceValidationPolicy(
         validate=validate,
@@ -177,9 +193,13 @@ def stack_rule(
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         config = args.get_config()
-        for urn, message in check(args):
-            if not allowed(config, urn):
-                report(message, urn)
+        try:
+            for urn, message in check(args):
+                if not allowed(config, urn):
+                    report(message, urn)
+        except UnknownValueError as error:
+            # Checks that can name the resource catch this themselves; this is the stack's.
+            report(undecided("the stack", error), "")
 
     return StackValidationPolicy(
         validate=validate,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
-from ._common import as_list, is_map, resource_rule, truthy
+from ._common import as_list, is_map, resource_rule, stack_rule, truthy, undecided
 
 WORLD = {"0.0.0.0/0", "::/0"}
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
@@ -48,33 +51,155 @@ def _ports(port_range: str) -> tuple[int, int] | None:
     return (int(m[1]), int(m[2])) if m else None
 
 
-def _world_open(args: ResourceValidationArgs) -> Iterator[str]:
-    p = args.props
-    if p.get("type") != "ingress" or p.get("policy", "accept") == "drop":
-        return
-    if p.get("cidrIp") not in WORLD and p.get("ipv6CidrIp") not in WORLD:
-        return
-    protocol = p.get("ipProtocol")
-    span = _ports(p.get("portRange", "-1/-1"))
-    if protocol == "all" or span in (None, (-1, -1), (1, 65535)):
-        yield f"{args.name} opens all ports to the whole internet"
-        return
-    if protocol == "tcp" and span is not None:
-        for port, service in MANAGEMENT_PORTS.items():
-            if span[0] <= port <= span[1]:
-                yield f"{args.name} opens {service} (port {port}) to the whole internet"
+#: What must never be open to a wide public range: every port, or a management port.
+EXPOSURES: tuple[tuple[int | None, str], ...] = ((None, "all ports"), (22, "SSH"), (3389, "RDP"))
+#: Address space that is not the public internet: private, shared (ACK's control plane),
+#: loopback, link-local, multicast, reserved, "this network".
+NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "0.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+        "::1/128",
+    )
+)
+#: Default of `widestPublicSource`: the largest public range, as a prefix length, that the
+#: rules of one security group may open a management port (or every port) to, together.
+WIDEST_PUBLIC_SOURCE = {4: 16, 6: 48}
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-security_group_no_world_open_ingress = resource_rule(
+def _covers(props: Any, port: int | None) -> bool:
+    protocol = props.get("ipProtocol")
+    span = _ports(props.get("portRange", "-1/-1"))
+    everything = protocol == "all" or span in (None, (-1, -1), (1, 65535))
+    if port is None:
+        return everything
+    return everything or (protocol == "tcp" and span is not None and span[0] <= port <= span[1])
+
+
+def _sources(props: Any) -> list[Net]:
+    """The address ranges an ingress rule admits. A rule with no source at all admits
+    everything (Checkov's reading too); a source group or prefix list admits no raw range."""
+    given = [props.get("cidrIp"), props.get("ipv6CidrIp")]
+    if props.get("sourceSecurityGroupId") or props.get("prefixListId"):
+        return []
+    if not any(given):
+        return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+    out = []
+    for cidr in given:
+        if cidr:
+            try:
+                out.append(ipaddress.ip_network(cidr, strict=False))
+            except ValueError:
+                continue  # the provider refuses it; not this rule's concern
+    return out
+
+
+def _public(nets: list[Net], version: int) -> list[Net]:
+    """The public part of some ranges of one IP version, as disjoint ranges."""
+    parts: list[Net] = [n for n in nets if n.version == version]
+    for hole in (h for h in NOT_PUBLIC if h.version == version):
+        kept: list[Net] = []
+        for net in parts:
+            if net.overlaps(hole):
+                if net.subnet_of(hole):  # type: ignore[arg-type]
+                    continue
+                if hole.subnet_of(net):  # type: ignore[arg-type]
+                    kept += list(net.address_exclude(hole))  # type: ignore[arg-type]
+                    continue
+            kept.append(net)
+        parts = kept
+    return list(ipaddress.collapse_addresses(parts))  # type: ignore[type-var]
+
+
+def _group(rule: PolicyResource) -> str:
+    """Which security group a rule belongs to: the resource it depends on for the group (known
+    at preview), else the group ID, else the rule alone."""
+    deps = rule.property_dependencies.get("securityGroupId") or []
+    if deps:
+        return deps[0].urn
+    return str(rule.props.get("securityGroupId") or rule.urn)
+
+
+def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
+    config = args.get_config()
+    widest = {
+        # Config numbers arrive as JSON numbers (floats) over the analyzer protocol.
+        4: int(config.get("widestPublicSource", WIDEST_PUBLIC_SOURCE[4])),
+        6: WIDEST_PUBLIC_SOURCE[6],
+    }
+    groups: dict[str, list[PolicyResource]] = {}
+    for rule in args.resources:
+        if rule.resource_type != "alicloud:ecs/securityGroupRule:SecurityGroupRule":
+            continue
+        try:
+            p = rule.props
+            if p.get("type") != "ingress" or p.get("policy", "accept") == "drop":
+                continue
+            groups.setdefault(_group(rule), []).append(rule)
+        except UnknownValueError as error:
+            yield rule.urn, undecided(rule.name, error)
+    for rules in groups.values():
+        for port, service in EXPOSURES:
+            try:
+                hits = [(r, _sources(r.props)) for r in rules if _covers(r.props, port)]
+            except UnknownValueError as error:
+                yield rules[0].urn, undecided(rules[0].name, error)
+                continue
+            for version in (4, 6):
+                public = _public([n for _, nets in hits for n in nets], version)
+                exposed = sum(n.num_addresses for n in public)
+                limit = 1 << ((32 if version == 4 else 128) - widest[version])
+                if exposed <= limit:
+                    continue
+                shown = ", ".join(str(n) for n in public[:4]) + (" ..." if len(public) > 4 else "")
+                for rule, nets in hits:
+                    if _public(nets, version):
+                        together = (
+                            "" if len(hits) == 1 else " together with the group's other rules"
+                        )
+                        yield (
+                            rule.urn,
+                            (
+                                f"{rule.name} opens {service} to {exposed:,} public addresses "
+                                f"({shown}){together}; at most a /{widest[version]} is allowed"
+                            ),
+                        )
+
+
+security_group_no_world_open_ingress = stack_rule(
     "security-group-no-world-open-ingress",
-    description="Security group rules do not open SSH, RDP or all ports to 0.0.0.0/0.",
-    types=["alicloud:ecs/securityGroupRule:SecurityGroupRule"],
+    description="The ingress rules of a security group, together, do not open SSH, RDP or all "
+    "ports to more public addresses than a /16 (configurable: widestPublicSource); a rule with "
+    "no source at all counts as 0.0.0.0/0.",
     check=_world_open,
     severity=Severity.CRITICAL,
     mandatory=True,
-    remediation="Name the source range (office, VPN or bastion) instead of 0.0.0.0/0; reach nodes "
-    "with the ACK console's terminal or a bastion host.",
+    remediation="Name the source range (office, VPN or bastion) instead of the internet; reach "
+    "nodes with the ACK console's terminal or a bastion host. Splitting 0.0.0.0/0 into smaller "
+    "ranges does not help: the rules of one group are judged together.",
     tags=["security", "network", "CKV_ALI_2", "CKV_ALI_3"],
+    config={
+        "widestPublicSource": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 32,
+            "description": "The widest public IPv4 range, as a prefix length, that one security "
+            "group may open a management port (or every port) to. Default 16.",
+        }
+    },
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -11,6 +12,40 @@ from ..validation import StrictModel, distinct, parse_network, source_range
 
 #: Ports that must never be open to the whole internet.
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
+#: The widest public range, as a prefix length, that the extra rules together may open a
+#: management port (or every port) to; the policy pack's `widestPublicSource` default agrees.
+WIDEST_PUBLIC_SOURCE = 16
+#: Address space that is not the public internet (private, ACK's shared range, special use).
+NOT_PUBLIC = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "0.0.0.0/8",
+    )
+)
+
+
+def public_part(nets: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+    """The public addresses among some ranges, as disjoint ranges."""
+    parts = list(nets)
+    for hole in NOT_PUBLIC:
+        kept: list[ipaddress.IPv4Network] = []
+        for net in parts:
+            if net.subnet_of(hole):
+                continue
+            if hole.subnet_of(net):
+                kept += list(net.address_exclude(hole))
+            else:
+                kept.append(net)
+        parts = kept
+    return list(ipaddress.collapse_addresses(parts))
 
 
 class IngressRule(StrictModel):
@@ -52,6 +87,14 @@ class IngressRule(StrictModel):
                     )
         return self
 
+    def covers(self, port: int | None) -> bool:
+        """Whether the rule admits `port` (None: whether it admits every port)."""
+        lo, hi = (int(x) for x in self.port_range.split("/"))
+        everything = self.protocol == "all" or (lo, hi) in ((-1, -1), (1, 65535))
+        if port is None:
+            return everything
+        return everything or (self.protocol == "tcp" and lo <= port <= hi)
+
     @property
     def key(self) -> str:
         """Stable identity of the rule (its logical name never depends on list position)."""
@@ -70,4 +113,23 @@ class SecurityArgs(StrictModel):
     @classmethod
     def _distinct(cls, rules: list[IngressRule]) -> list[IngressRule]:
         distinct([r.key for r in rules], "ingress rules")
+        return rules
+
+    @field_validator("extra_ingress")
+    @classmethod
+    def _not_open_together(cls, rules: list[IngressRule]) -> list[IngressRule]:
+        """Judge the rules together, as address sets: 0.0.0.0/1 and 128.0.0.0/1 are the
+        internet as much as 0.0.0.0/0 is."""
+        limit = 1 << (32 - WIDEST_PUBLIC_SOURCE)
+        for port, service in [(None, "all ports"), *MANAGEMENT_PORTS.items()]:
+            sources = [ipaddress.IPv4Network(r.cidr) for r in rules if r.covers(port)]
+            public = public_part(sources)
+            exposed = sum(n.num_addresses for n in public)
+            if exposed > limit:
+                shown = ", ".join(str(n) for n in public[:4])
+                raise ValueError(
+                    f"together these rules open {service} to {exposed:,} public addresses "
+                    f"({shown}); at most a /{WIDEST_PUBLIC_SOURCE} is allowed: name the ranges "
+                    "your administrators come from"
+                )
         return rules

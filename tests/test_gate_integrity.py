@@ -1,0 +1,207 @@
+"""Ways around the gate that are closed: world-open ingress by another spelling, mandatory rules
+that cannot decide at preview, policy config that silently disables, secrets in messages and
+output that changes from run to run. Every case goes through the real analyzer server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import UNKNOWN
+
+from ack_clusters import InvalidArguments, ManagedCluster
+from ack_offline.gate import GateError
+
+from .conftest import CONTEXT, args, found, only, resource, run
+
+RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
+WORLD_OPEN = "security-group-no-world-open-ingress"
+
+
+def sg_rule(name: str, cidr: Any = "0.0.0.0/0", ports: str = "22/22", **extra: Any):
+    props = {"type": "ingress", "ipProtocol": "tcp", "portRange": ports, "securityGroupId": "sg-a"}
+    if cidr is not None:
+        props["cidrIp"] = cidr
+    return resource(RULE, name, {**props, **extra})
+
+
+def flagged(violations, level: str | None = "mandatory") -> set[str]:
+    return {name for policy, name in found(violations, level) if policy == WORLD_OPEN}
+
+
+# --- address sets, not strings -------------------------------------------------------------------
+
+
+def test_the_internet_split_in_halves_is_still_the_internet(gate):
+    halves = only(sg_rule("low", "0.0.0.0/1"), sg_rule("high", "128.0.0.0/1"))
+    assert flagged(gate(halves)) == {"low", "high"}
+
+
+def test_rules_of_one_group_are_judged_together(gate):
+    at_the_limit = [sg_rule("a", "8.8.0.0/17"), sg_rule("b", "8.8.128.0/17")]
+    assert flagged(gate(only(*at_the_limit))) == set()
+    one_more = [*at_the_limit, sg_rule("c", "8.9.0.0/24")]
+    assert flagged(gate(only(*one_more))) == {"a", "b", "c"}
+
+
+def test_rules_of_different_groups_are_judged_apart(gate):
+    apart = [sg_rule("a", "8.8.0.0/16"), sg_rule("b", "8.9.0.0/16", securityGroupId="sg-b")]
+    assert flagged(gate(only(*apart))) == set()
+
+
+def test_private_and_shared_space_does_not_count(gate):
+    private = [sg_rule(n, c) for n, c in [("ten", "10.0.0.0/8"), ("cgnat", "100.64.0.0/10")]]
+    assert flagged(gate(only(*private))) == set()
+
+
+def test_a_rule_with_no_source_at_all_is_world_open_and_a_source_group_is_not(gate):
+    rules = [sg_rule("nothing", None), sg_rule("peer", None, sourceSecurityGroupId="sg-peer")]
+    assert flagged(gate(only(*rules))) == {"nothing"}
+
+
+def test_all_ports_and_harmless_ports(gate):
+    rules = [
+        sg_rule("everything", "1.0.0.0/8", ports="-1/-1", ipProtocol="all"),
+        sg_rule("https", "0.0.0.0/0", ports="443/443", securityGroupId="sg-b"),
+    ]
+    assert flagged(gate(only(*rules))) == {"everything"}
+
+
+def test_the_widest_public_source_is_configurable(gate):
+    office = only(sg_rule("office", "8.8.0.0/16"))
+    assert flagged(gate(office)) == set()
+    strict = {WORLD_OPEN: {"widestPublicSource": 24}}
+    assert flagged(gate(office, config=strict)) == {"office"}
+
+
+def test_argument_validation_refuses_the_same_shapes():
+    halves = [
+        {"description": "low", "protocol": "tcp", "port_range": "22/22", "cidr": "0.0.0.0/1"},
+        {"description": "high", "protocol": "tcp", "port_range": "22/22", "cidr": "128.0.0.0/1"},
+    ]
+    with pytest.raises(InvalidArguments) as caught:
+        run(lambda: ManagedCluster("c", args(security={"extra_ingress": halves})))
+    assert [p for p, _ in caught.value.problems] == ["security.extra_ingress"]
+    assert "SSH" in str(caught.value)
+
+
+# --- fail closed ---
+
+
+def test_a_mandatory_rule_that_cannot_decide_at_preview_blocks(gate):
+    unknown = only(sg_rule("from-an-output", UNKNOWN))
+    violations = gate(unknown)
+    assert flagged(violations) == {"from-an-output"}
+    (v,) = [v for v in violations if v.policy == WORLD_OPEN]
+    assert "cannot be proven compliant until" in v.message
+
+
+def test_an_unknown_resource_rule_input_blocks_at_its_level(gate):
+    cluster = resource(
+        "alicloud:cs/managedKubernetes:ManagedKubernetes",
+        "c",
+        {"slbInternetEnabled": UNKNOWN},
+        inside=("ack:index:ManagedCluster",),
+    )
+    hits = {(p, n) for p, n in found(gate(only(cluster)), "mandatory")}
+    assert ("ack-api-server-not-public", "c") in hits
+
+
+PROGRAM = """
+import pulumi, pulumi_alicloud as alicloud
+from ack_clusters import ManagedCluster
+c = ManagedCluster("t", {"network": {"zones": ["cn-hangzhou-i"]}})
+eip = alicloud.ecs.EipAddress("bastion", bandwidth="5")
+alicloud.ecs.SecurityGroupRule(
+    "bastion-ssh", security_group_id="sg-other", type="ingress", ip_protocol="tcp",
+    port_range="22/22", cidr_ip=eip.ip_address.apply(lambda ip: f"{ip}/32"),
+)
+"""
+
+
+def test_preview_blocks_what_it_cannot_prove_and_the_update_decides(tmp_path, capsys):
+    from ack_offline.preview import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(PROGRAM)
+    base = ["dev", "--program", str(tmp_path), "--policy-pack", "policies", "--json"]
+    assert main([*base, "--mode", "preview"]) == 1
+    preview = json.loads(capsys.readouterr().out)
+    assert any("cannot be proven compliant" in v["message"] for v in preview["violations"])
+    assert main([*base, "--mode", "update"]) == 0  # a /32 bastion address is fine
+    capsys.readouterr()
+
+
+# --- policy config ---
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ({WORLD_OPEN: {"allow": "urn:*::*"}}, "must be a list"),
+        ({WORLD_OPEN: {"allow": [3]}}, "must be a string"),
+        ({WORLD_OPEN: {"widestPublicSource": "16"}}, "must be an integer"),
+        ({WORLD_OPEN: {"widestPublicSource": 40}}, "at most 32"),
+        ({WORLD_OPEN: {"alow": ["x"]}}, "no property 'alow'"),
+        ({WORLD_OPEN: "off"}, "unknown enforcement level"),
+        ({"no-such-rule": "advisory"}, "unknown policies"),
+    ],
+)
+def test_policy_config_is_checked_against_each_rules_schema(policy_pack, config, says):
+    with pytest.raises(GateError, match=says):
+        policy_pack.configure(config, CONTEXT)
+    policy_pack.configure({}, CONTEXT)
+
+
+def test_every_override_is_reported(policy_pack):
+    overrides = policy_pack.configure(
+        {
+            "ack-api-server-not-public": {"allow": ["urn:pulumi:*::*::*::public"]},
+            "disks-encrypted": "disabled",
+            WORLD_OPEN: {"enforcementLevel": "advisory", "widestPublicSource": 8},
+        },
+        CONTEXT,
+    )
+    policy_pack.configure({}, CONTEXT)
+    seen = {o.policy: o for o in overrides}
+    assert set(seen) == {"ack-api-server-not-public", "disks-encrypted", WORLD_OPEN}
+    assert seen["disks-encrypted"].level == "disabled"
+    assert seen["disks-encrypted"].default == "advisory"
+    assert seen[WORLD_OPEN].level == "advisory" and seen[WORLD_OPEN].default == "mandatory"
+    assert seen["ack-api-server-not-public"].properties == {"allow": ["urn:pulumi:*::*::*::public"]}
+    assert policy_pack.configure({}, CONTEXT) == []
+
+
+# --- secrets and order ---
+
+
+def test_secret_values_never_appear_in_messages(gate):
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    attachment = resource(
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+        "admin",
+        {"policyName": {**secret, "value": "AdministratorAccess"}, "policyType": "System"},
+    )
+    violations = [v for v in gate(only(attachment)) if v.policy == "ram-no-administrator-access"]
+    assert violations, "the rule must still see the secret value and fire"
+    for v in violations:
+        assert "AdministratorAccess" not in v.message
+        assert "[secret]" in v.message
+
+
+def test_violations_come_out_in_one_order(gate):
+    rules = [sg_rule(f"r{i}", f"{i + 1}.0.0.0/8", securityGroupId=f"sg-{i}") for i in range(12)]
+    first = gate(only(*rules))
+    second = gate(only(*reversed(rules)))
+    assert [(v.urn, v.policy) for v in first] == [(v.urn, v.policy) for v in second]
+    assert [(v.urn, v.policy) for v in first] == sorted((v.urn, v.policy) for v in first)
+
+
+def test_the_pack_and_the_library_agree_on_how_wide_is_too_wide():
+    import ack_policies.network as pack
+    from ack_clusters.security import args as library
+
+    assert pack.WIDEST_PUBLIC_SOURCE[4] == library.WIDEST_PUBLIC_SOURCE
+    assert {n for n in pack.NOT_PUBLIC if n.version == 4} == set(library.NOT_PUBLIC)
