@@ -5,6 +5,11 @@ output that changes from run to run. Every case goes through the real analyzer s
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +18,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ack_clusters import InvalidArguments, ManagedCluster
 from ack_offline.gate import GateError
 
-from .conftest import CONTEXT, args, found, only, resource, run
+from .conftest import CONTEXT, ROOT, args, found, only, resource, run
 
 RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
 WORLD_OPEN = "security-group-no-world-open-ingress"
@@ -205,3 +210,105 @@ def test_the_pack_and_the_library_agree_on_how_wide_is_too_wide():
 
     assert pack.WIDEST_PUBLIC_SOURCE[4] == library.WIDEST_PUBLIC_SOURCE
     assert {n for n in pack.NOT_PUBLIC if n.version == 4} == set(library.NOT_PUBLIC)
+
+
+# --- the program cannot change the verdict ---
+
+DRIFTING = """
+import pulumi, pulumi_alicloud as alicloud
+from ack_clusters import ManagedCluster
+c = ManagedCluster("t", {"network": {"zones": ["cn-hangzhou-i"]}})
+alicloud.ecs.SecurityGroupRule(
+    "loose", security_group_id=c.security_group_id, type="ingress", ip_protocol="tcp",
+    port_range="443/443", cidr_ip="10.0.0.0/8",
+)
+"""
+
+
+def _gate(tmp_path, program: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(program)
+    command = [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(tmp_path)]
+    return subprocess.run(
+        [*command, "--policy-pack", str(ROOT / "policies"), *extra],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tail", "code", "says"),
+    [
+        ("import atexit, os\natexit.register(lambda: os._exit(0))\n", 1, "mandatory"),
+        ("import ack_offline.gate as g\ng.analyze_with = lambda *a, **k: None\n", 1, "mandatory"),
+        ("import ack_offline.preview as p\np.EXIT_VIOLATIONS = 0\n", 1, "mandatory"),
+        ("import sys\nsys.exit(0)\n", 2, "the program exited early (sys.exit(0))"),
+        ("raise KeyboardInterrupt\n", 2, "the program was interrupted"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", 2, "exit code -9"),
+    ],
+    ids=["atexit os._exit", "patched gate", "patched exit code", "sys.exit", "Ctrl-C", "killed"],
+)
+def test_nothing_a_program_does_changes_the_verdict(tmp_path, tail, code, says):
+    done = _gate(tmp_path, DRIFTING + tail)
+    assert done.returncode == code, done.stderr
+    assert says in done.stdout + done.stderr
+
+
+def test_a_hanging_program_ends_at_the_time_limit(tmp_path):
+    done = _gate(tmp_path, DRIFTING + "import time\ntime.sleep(120)\n", "--timeout", "1")
+    assert done.returncode == 2
+    assert "did not finish within 1 s" in done.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_sigterm_stops_the_program_and_every_pack(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text("import time\ntime.sleep(120)\n")
+    preview = subprocess.Popen(
+        [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(tmp_path)]
+        + ["--policy-pack", str(ROOT / "policies")] * 2,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(children := _children(preview.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the program's process and two packs
+    assert len(children) >= 3
+    time.sleep(1)
+    preview.send_signal(signal.SIGTERM)
+    _, err = preview.communicate(timeout=60)
+    assert preview.returncode == 2
+    assert "stopped by SIGTERM" in err
+    time.sleep(0.5)
+    alive = {pid for pid in children if Path(f"/proc/{pid}").exists()}
+    zombies = {p for p in alive if "Z" in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1][:3]}
+    assert alive - zombies == set()
+
+
+def test_a_process_that_ran_programs_before_can_still_isolate_one():
+    """A library caller (or this test process) may have run programs in-process first; the
+    child must not inherit a dead executor from them."""
+    from ack_offline.isolation import run_isolated
+    from ack_offline.project import find_project, load_stack_config, run_stack
+
+    project = find_project(ROOT)
+    in_process = run_stack(project, "managed-dev", preview=True)
+    config, secrets = load_stack_config(project, "managed-dev")
+    isolated = run_isolated(project, "managed-dev", config, secrets, preview=True, timeout=60)
+    assert sorted(r.urn for r in isolated.resources) == sorted(r.urn for r in in_process.resources)

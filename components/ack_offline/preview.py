@@ -10,21 +10,46 @@ Exit codes: 0 the program ran and no mandatory policy failed; 1 a mandatory poli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
-from .project import ProjectError, find_project, load_stack_config, run_project
+from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
+from .project import ProjectError, find_project, load_stack_config
 from .render import render_overrides, render_tree, render_violations, to_json
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN = 0, 1, 2
+
+
+class _Stopped(Exception):
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+@contextlib.contextmanager
+def _signals_end_the_run() -> Iterator[None]:
+    """SIGTERM and SIGINT end the run through the same exits as any failure, so the program's
+    process and every policy pack are stopped on the way out (never left running)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise _Stopped(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _load_pack_config(path: Path) -> dict[str, Any]:
@@ -91,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="a stack tag the policy packs see (repeatable), e.g. environment=prod",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit of the program (default {DEFAULT_TIMEOUT:g}); past it, exit 2",
+    )
     ns = parser.parse_args(argv)
     preview = ns.mode == "preview"
     # Program warnings (pulumi.log.warn) reach the mock engine's logger; show them as the CLI
@@ -104,18 +136,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = find_project((ns.program or Path.cwd()).resolve())
         config, secret_keys = load_stack_config(project, ns.stack)
         context = StackContext(project.name, ns.stack, preview, config, tags)
-        # Packs start while the program runs, as the engine starts them with the deployment.
-        with StartedPacks(ns.policy_pack, context) as packs:
-            run = run_project(project, ns.stack, config, secret_keys, preview=preview)
+        # Packs start while the program runs, as the engine starts them with the deployment;
+        # the program runs in a process of its own, so it cannot touch the verdict.
+        # The child is forked first, while this process holds no threads.
+        with (
+            _signals_end_the_run(),
+            IsolatedProgram(
+                project, ns.stack, config, secret_keys, preview=preview, timeout=ns.timeout
+            ) as program,
+            StartedPacks(ns.policy_pack, context) as packs,
+        ):
+            run = program.result()
             result = GateResult([], [])
             if ns.policy_pack:
                 result = analyze_with(packs.wait(), run, context, pack_configs)
             violations = result.violations
-    except (ProjectError, InvalidArguments, GateError) as exc:
+    except (ProjectError, InvalidArguments, GateError, ProgramBroken, ProgramFailed) as exc:
         print(f"ack-preview: {exc}", file=sys.stderr)
         return EXIT_BROKEN
-    except Exception as exc:  # any failure of the user's program is reported, not raised
-        print(f"ack-preview: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except _Stopped as stop:
+        print(f"ack-preview: stopped by {stop.signal_name}; no verdict", file=sys.stderr)
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
     if ns.json:
