@@ -304,11 +304,12 @@ def test_sigterm_stops_the_program_and_every_pack(tmp_path):
 def test_a_process_that_ran_programs_before_can_still_isolate_one():
     """A library caller (or this test process) may have run programs in-process first; the
     child must not inherit a dead executor from them."""
-    from ack_offline.isolation import run_isolated
+    from ack_offline.isolation import IsolatedProgram
     from ack_offline.project import find_project, load_stack_config, run_stack
 
     project = find_project(ROOT)
     in_process = run_stack(project, "managed-dev", preview=True)
     config, secrets = load_stack_config(project, "managed-dev")
-    isolated = run_isolated(project, "managed-dev", config, secrets, preview=True, timeout=60)
+    with IsolatedProgram(project, "managed-dev", config, secrets, preview=True) as program:
+        isolated = program.result()
     assert sorted(r.urn for r in isolated.resources) == sorted(r.urn for r in in_process.resources)

@@ -148,19 +148,3 @@ class IsolatedProgram:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def run_isolated(
-    project: Project,
-    stack: str,
-    config: dict[str, str],
-    secret_keys: list[str],
-    *,
-    preview: bool,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> ProgramRun:
-    """Run the program in a child process and return what it recorded."""
-    with IsolatedProgram(
-        project, stack, config, secret_keys, preview=preview, timeout=timeout
-    ) as program:
-        return program.result()
