@@ -313,3 +313,32 @@ def test_a_process_that_ran_programs_before_can_still_isolate_one():
     with IsolatedProgram(project, "managed-dev", config, secrets, preview=True) as program:
         isolated = program.result()
     assert sorted(r.urn for r in isolated.resources) == sorted(r.urn for r in in_process.resources)
+
+
+SLOW_PACK = """
+import time
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def slow(args, report):
+    time.sleep(30)
+
+PolicyPack(
+    name="slow",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[ResourceValidationPolicy(name="slow-rule", description="Sleeps.", validate=slow)],
+)
+"""
+
+
+def test_a_pack_that_hangs_ends_the_gate_unproven(tmp_path):
+    from ack_offline.gate import PolicyPackProcess
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(SLOW_PACK)
+    pack = PolicyPackProcess(tmp_path, CONTEXT, call_timeout=1)
+    try:
+        pack.configure({}, CONTEXT)
+        with pytest.raises(GateError, match=r"DEADLINE_EXCEEDED|Deadline"):
+            pack.analyze(only(sg_rule("any")))
+    finally:
+        pack.close()

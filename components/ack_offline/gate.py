@@ -36,6 +36,9 @@ LEVELS = {
 }
 LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
 START_TIMEOUT = 60.0
+#: Deadline of every call to a started pack: a pack that hangs ends the gate with exit 2
+#: ("not proven safe"), never with a pass.
+CALL_TIMEOUT = 300.0
 
 
 class GateError(Exception):
@@ -97,7 +100,10 @@ class StackContext:
 class PolicyPackProcess:
     """One running policy pack and a gRPC stub to it."""
 
-    def __init__(self, pack_dir: Path, context: StackContext) -> None:
+    def __init__(
+        self, pack_dir: Path, context: StackContext, *, call_timeout: float = CALL_TIMEOUT
+    ) -> None:
+        self.call_timeout = call_timeout
         self.pack_dir = pack_dir.resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise GateError(f"{self.pack_dir} is not a policy pack (no PulumiPolicy.yaml)")
@@ -192,14 +198,17 @@ class PolicyPackProcess:
             config[policy.name] = analyzer_pb2.PolicyConfig(
                 enforcementLevel=level, properties=structure
             )
-        self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config))
+        self.stub.Configure(
+            analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config), timeout=self.call_timeout
+        )
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
                 stack=context.stack,
                 project=context.project,
                 dry_run=context.dry_run,
                 tags=dict(context.tags),
-            )
+            ),
+            timeout=self.call_timeout,
         )
         return changed
 
@@ -217,12 +226,13 @@ class PolicyPackProcess:
             in_flight: deque[Any] = deque()
             for r, fields in _describe(run):
                 described.append((r, fields))
-                in_flight.append(self.stub.Analyze.future(analyzer_pb2.AnalyzeRequest(**fields)))
+                request = analyzer_pb2.AnalyzeRequest(**fields)
+                in_flight.append(self.stub.Analyze.future(request, timeout=self.call_timeout))
                 if len(in_flight) >= window:
                     responses.append(in_flight.popleft().result())
             stack_request = _stack_request(described)
             responses += [f.result() for f in in_flight]
-            responses.append(self.stub.AnalyzeStack(stack_request))
+            responses.append(self.stub.AnalyzeStack(stack_request, timeout=self.call_timeout))
         except grpc.RpcError as exc:
             raise GateError(f"policy pack {self.name} failed while analyzing: {exc}") from None
         return ordered(redact(_violations(self.name, responses), secret_values(run)))
