@@ -342,3 +342,53 @@ def test_a_pack_that_hangs_ends_the_gate_unproven(tmp_path):
             pack.analyze(only(sg_rule("any")))
     finally:
         pack.close()
+
+
+# --- Checkov CKV_ALI_26 and named IDs ---
+
+PLUGIN = "ack-cluster-uses-terway-or-flannel"
+MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+K = "alicloud:cs/kubernetes:Kubernetes"
+
+
+def _plugin_hits(violations) -> set[str]:
+    return {name for policy, name in found(violations) if policy == PLUGIN}
+
+
+def test_terway_pods_on_node_or_master_vswitches_are_flagged_with_literal_ids(gate):
+    terway = {"addons": [{"name": "terway-eniip"}]}
+    own = resource(MK, "own", {**terway, "vswitchIds": ["vsw-1"], "podVswitchIds": ["vsw-4"]})
+    shared = resource(
+        MK, "shared", {**terway, "vswitchIds": ["vsw-1", "vsw-2"], "podVswitchIds": ["vsw-2"]}
+    )
+    masters = resource(
+        K, "masters", {**terway, "masterVswitchIds": ["vsw-3"], "podVswitchIds": ["vsw-3"]}
+    )
+    flannel = resource(
+        MK, "flannel", {"addons": [{"name": "flannel"}], "vswitchIds": ["vsw-1"], "podCidr": "x"}
+    )
+    assert _plugin_hits(gate(only(own, shared, masters, flannel))) == {"shared", "masters"}
+
+
+def test_terway_pods_sharing_a_node_pools_vswitch_are_flagged_at_preview(gate):
+    """At preview the IDs are unknown: identity comes from the vSwitch resources depended on."""
+    switch = resource("alicloud:vpc/switch:Switch", "node-a", {"zoneId": "cn-hangzhou-i"})
+    pod = resource("alicloud:vpc/switch:Switch", "pod-a", {"zoneId": "cn-hangzhou-i"})
+    cluster = resource(
+        MK,
+        "c",
+        {"addons": [{"name": "terway-eniip"}], "vswitchIds": [UNKNOWN], "podVswitchIds": [UNKNOWN]},
+    )
+    cluster.property_dependencies = {"vswitchIds": [switch.urn], "podVswitchIds": [pod.urn]}
+    pool = resource("alicloud:cs/nodePool:NodePool", "p", {"vswitchIds": [UNKNOWN]})
+    pool.property_dependencies = {"clusterId": [cluster.urn], "vswitchIds": [switch.urn]}
+    assert _plugin_hits(gate(only(switch, pod, cluster, pool))) == set()
+    pool.property_dependencies["vswitchIds"] = [pod.urn]  # the pool runs in the pod vSwitch
+    assert _plugin_hits(gate(only(switch, pod, cluster, pool))) == {"c"}
+
+
+def test_a_rule_with_two_checkov_ids_names_the_one_that_fired(gate):
+    rules = [sg_rule("ssh"), sg_rule("rdp", ports="3389/3389", securityGroupId="sg-b")]
+    messages = {v.urn.rsplit("::", 1)[-1]: v.message for v in gate(only(*rules))}
+    assert "[CKV_ALI_2] ssh opens SSH" in messages["ssh"]
+    assert "[CKV_ALI_3] rdp opens RDP" in messages["rdp"]

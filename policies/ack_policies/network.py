@@ -53,6 +53,8 @@ def _ports(port_range: str) -> tuple[int, int] | None:
 
 #: What must never be open to a wide public range: every port, or a management port.
 EXPOSURES: tuple[tuple[int | None, str], ...] = ((None, "all ports"), (22, "SSH"), (3389, "RDP"))
+#: The Checkov check each exposure stands for (the rule carries both IDs; a message names its).
+CHECKOV = {None: "CKV_ALI_2, CKV_ALI_3", 22: "CKV_ALI_2", 3389: "CKV_ALI_3"}
 #: Address space that is not the public internet: private, shared (ACK's control plane),
 #: loopback, link-local, multicast, reserved, "this network".
 NOT_PUBLIC = tuple(
@@ -173,6 +175,7 @@ def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                         yield (
                             rule.urn,
                             (
+                                f"[{CHECKOV[port]}] "
                                 f"{rule.name} opens {service} to {exposed:,} public addresses "
                                 f"({shown}){together}; at most a /{widest[version]} is allowed"
                             ),

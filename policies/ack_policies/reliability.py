@@ -46,24 +46,72 @@ cluster_audit_and_control_plane_logs = resource_rule(
 )
 
 
-def _network_plugin(args: ResourceValidationArgs) -> Iterator[str]:
-    p = args.props
-    if p.get("profile") == "Serverless":
-        return  # ECI pods take VPC addresses from the cluster vSwitches: no node network plugin
-    addons = {a.get("name") for a in as_list(p.get("addons")) if is_map(a)}
-    if not (p.get("podVswitchIds") or p.get("podCidr")):
-        yield f"{args.name} sets neither pod vSwitches (Terway) nor a pod CIDR (Flannel)"
-    elif not addons & {"terway-eniip", "flannel"}:
-        yield f"{args.name} installs neither the terway-eniip nor the flannel addon"
+CLUSTERS_WITH_NODES = (
+    "alicloud:cs/managedKubernetes:ManagedKubernetes",
+    "alicloud:cs/kubernetes:Kubernetes",
+)
 
 
-cluster_network_plugin = resource_rule(
+def _switches(res: PolicyResource, field: str) -> set[str]:
+    """The vSwitches a resource names in `field`: the resources it depends on for that field
+    (known at preview), and the IDs written as literals."""
+    found = {d.urn for d in res.property_dependencies.get(field, [])}
+    if not found:
+        found = {str(v) for v in as_list(res.props.get(field))}
+    return found
+
+
+def _network_plugin(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
+    pools: dict[str, set[str]] = {}
+    for res in args.resources:
+        if res.resource_type == "alicloud:cs/nodePool:NodePool":
+            cluster = res.property_dependencies.get("clusterId") or []
+            key = cluster[0].urn if cluster else str(res.props.get("clusterId"))
+            pools.setdefault(key, set()).update(_switches(res, "vswitchIds"))
+    for res in args.resources:
+        if res.resource_type not in CLUSTERS_WITH_NODES:
+            continue
+        p = res.props
+        if p.get("profile") == "Serverless":
+            continue  # ECI pods take VPC addresses from the cluster vSwitches: no plugin
+        addons = {a.get("name") for a in as_list(p.get("addons")) if is_map(a)}
+        if not (p.get("podVswitchIds") or p.get("podCidr")):
+            yield (
+                res.urn,
+                f"{res.name} sets neither pod vSwitches (Terway) nor a pod CIDR (Flannel)",
+            )
+        elif not addons & {"terway-eniip", "flannel"}:
+            yield res.urn, f"{res.name} installs neither the terway-eniip nor the flannel addon"
+        elif "terway-eniip" in addons:
+            pods = _switches(res, "podVswitchIds")
+            nodes = (
+                _switches(res, "vswitchIds")
+                | _switches(res, "masterVswitchIds")
+                | _switches(res, "workerVswitchIds")
+                | pools.get(res.urn, set())
+                | pools.get(str(res.props.get("id") or ""), set())
+            )
+            shared = sorted(pods & nodes)
+            if shared:
+                yield (
+                    res.urn,
+                    (
+                        f"{res.name} gives Terway pods vSwitches that its nodes or masters use too "
+                        f"({', '.join(x.rsplit('::', 1)[-1] for x in shared)}): pods and nodes "
+                        "then "
+                        "compete for the same addresses; give pods vSwitches of their own"
+                    ),
+                )
+
+
+cluster_network_plugin = stack_rule(
     "ack-cluster-uses-terway-or-flannel",
-    description="Clusters install Terway or Flannel, which support Kubernetes network policies.",
-    types=["alicloud:cs/managedKubernetes:ManagedKubernetes", "alicloud:cs/kubernetes:Kubernetes"],
+    description="Clusters install Terway or Flannel, which support Kubernetes network policies; "
+    "Terway pods get vSwitches that no node or master uses.",
     check=_network_plugin,
     severity=Severity.MEDIUM,
-    remediation="Choose network_plugin 'terway' or 'flannel' on the cluster component.",
+    remediation="Choose network_plugin 'terway' or 'flannel' on the cluster component; with "
+    "Terway, give pods vSwitches of their own (the component plans them per zone).",
     tags=["security", "network", "CKV_ALI_26"],
 )
 
