@@ -206,10 +206,11 @@ def test_violations_come_out_in_one_order(gate):
 
 def test_the_pack_and_the_library_agree_on_how_wide_is_too_wide():
     import ack_policies.network as pack
+    from ack_clusters import validation
     from ack_clusters.security import args as library
 
     assert pack.WIDEST_PUBLIC_SOURCE[4] == library.WIDEST_PUBLIC_SOURCE
-    assert {n for n in pack.NOT_PUBLIC if n.version == 4} == set(library.NOT_PUBLIC)
+    assert {n for n in pack.NOT_PUBLIC if n.version == 4} == set(validation.NOT_PUBLIC)
 
 
 # --- the program cannot change the verdict ---

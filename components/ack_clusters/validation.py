@@ -296,22 +296,40 @@ KeyPairName = Annotated[str, AfterValidator(key_pair_name)]
 KubernetesVersion = Annotated[str, AfterValidator(kubernetes_version)]
 
 
+#: Ranges no packet from outside comes from, by what they are.
+SPECIAL_RANGES = {
+    "loopback": ipaddress.IPv4Network("127.0.0.0/8"),
+    "link-local": ipaddress.IPv4Network("169.254.0.0/16"),
+    "multicast": ipaddress.IPv4Network("224.0.0.0/4"),
+    "reserved": ipaddress.IPv4Network("240.0.0.0/4"),
+    "'this network'": ipaddress.IPv4Network("0.0.0.0/8"),
+}
+#: Address space that is not the public internet: private, ACK's shared range, special use.
+NOT_PUBLIC = (*PRIVATE_RANGES, CONTROL_PLANE_RANGE, *SPECIAL_RANGES.values())
+
+
 def source_range(net: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-    """A firewall source that can reach a node: never loopback, link-local, multicast,
-    reserved or "this network" (0.0.0.0/8), which no packet from outside comes from."""
-    if net.prefixlen == 0:
-        return net
-    kinds = (
-        ("loopback", net.is_loopback),
-        ("link-local", net.is_link_local),
-        ("multicast", net.is_multicast),
-        ("reserved", net.is_reserved),
-        ("'this network'", net.subnet_of(ipaddress.IPv4Network("0.0.0.0/8"))),
-    )
-    for kind, hit in kinds:
-        if hit:
+    """A firewall source that can reach a node: never one of the SPECIAL_RANGES."""
+    for kind, special in SPECIAL_RANGES.items():
+        if net.prefixlen and net.subnet_of(special):
             raise ValueError(
                 f"{net} is a {kind} range, from which no traffic reaches a node; "
                 "name the range your clients really come from"
             )
     return net
+
+
+def public_part(nets: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+    """The public addresses among some ranges, as disjoint ranges."""
+    parts = list(nets)
+    for hole in NOT_PUBLIC:
+        kept: list[ipaddress.IPv4Network] = []
+        for net in parts:
+            if net.subnet_of(hole):
+                continue
+            if hole.subnet_of(net):
+                kept += list(net.address_exclude(hole))
+            else:
+                kept.append(net)
+        parts = kept
+    return list(ipaddress.collapse_addresses(parts))

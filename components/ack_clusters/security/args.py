@@ -8,44 +8,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..validation import StrictModel, distinct, parse_network, source_range
+from ..validation import StrictModel, distinct, parse_network, public_part, source_range
 
 #: Ports that must never be open to the whole internet.
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
 #: The widest public range, as a prefix length, that the extra rules together may open a
 #: management port (or every port) to; the policy pack's `widestPublicSource` default agrees.
 WIDEST_PUBLIC_SOURCE = 16
-#: Address space that is not the public internet (private, ACK's shared range, special use).
-NOT_PUBLIC = tuple(
-    ipaddress.IPv4Network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "224.0.0.0/4",
-        "240.0.0.0/4",
-        "0.0.0.0/8",
-    )
-)
-
-
-def public_part(nets: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
-    """The public addresses among some ranges, as disjoint ranges."""
-    parts = list(nets)
-    for hole in NOT_PUBLIC:
-        kept: list[ipaddress.IPv4Network] = []
-        for net in parts:
-            if net.subnet_of(hole):
-                continue
-            if hole.subnet_of(net):
-                kept += list(net.address_exclude(hole))
-            else:
-                kept.append(net)
-        parts = kept
-    return list(ipaddress.collapse_addresses(parts))
 
 
 class IngressRule(StrictModel):
