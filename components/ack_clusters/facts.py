@@ -13,6 +13,8 @@ Two kinds of fact:
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 #: When the lists below were last compared with their sources.
 CHECKED = "2026-11-27"
 
@@ -62,6 +64,29 @@ KUBELET_ALLOWED_LABEL_PREFIXES = ("kubelet.kubernetes.io", "node.kubernetes.io")
 KUBERNETES_VERSION = r"1\.(\d+)\.(\d+)-aliyun\.(\d+)"
 #: Minor versions ACK offers for new clusters (a stale list: others get a warning).
 KUBERNETES_MINORS = (30, 31, 32, 33, 34)
+
+# --- Provider limits -----------------------------------------------------------------------------
+# Source: terraform-provider-alicloud v1.289.0, the upstream pulumi-alicloud bridges (the schema
+# of each resource). tests/test_provider_facts.py compares every value here with the generated
+# table in ack_offline/provider_facts.json, so the two cannot drift apart.
+
+#: `vswitch_ids` of alicloud_cs_managed_kubernetes (managed and serverless clusters): 1-5, so a
+#: cluster with an ACK-managed control plane spans at most five zones.
+MANAGED_MAX_ZONES = 5
+#: `master_disk_size` of alicloud_cs_kubernetes (GiB).
+MASTER_DISK_GIB = (40, 500)
+#: `load_balancer_spec` of alicloud_slb_load_balancer (its pay-by-CLCU "slb.lcu.elastic" is left
+#: out: the component's load balancer is pay-by-spec).
+SlbSpec = Literal[
+    "slb.s1.small",
+    "slb.s2.small",
+    "slb.s2.medium",
+    "slb.s3.small",
+    "slb.s3.medium",
+    "slb.s3.large",
+    "slb.s4.large",
+]
+SLB_SPECS: tuple[str, ...] = get_args(SlbSpec)
 
 # --- ECS disks -------------------------------------------------------------------------------
 # Sources: ECS documentation, "Block storage performance" / "ESSDs" (performance levels and the

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 from pulumi.runtime import mocks
 from pulumi.runtime.rpc import UNKNOWN
 
+from . import provider
+
 _ACCOUNT = "1234567890123456"
 _REGION = "cn-hangzhou"
 
@@ -55,8 +57,12 @@ class FakeAlibabaCloud(mocks.Mocks):
         "alicloud:kms/key:Key": "key-",
     }
 
-    def __init__(self, *, preview: bool = False) -> None:
+    def __init__(self, *, preview: bool = False, check_inputs: bool = True) -> None:
         self.preview = preview
+        #: Refuse inputs the provider would refuse (see ack_offline.provider).
+        self.check_inputs = check_inputs
+        #: Resources the provider would refuse, in registration order.
+        self.rejected: list[provider.ProviderRejected] = []
         self.invokes: list[str] = []
         #: (token, arguments) of every invoke, for tests of what a program asks the provider.
         self.invoke_args: list[tuple[str, dict[str, Any]]] = []
@@ -85,6 +91,16 @@ class FakeAlibabaCloud(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs: State = dict(args.inputs)
         name, typ = args.name, args.typ
+        if args.custom and not args.resource_id:
+            inputs.update(provider.autoname(typ, name, inputs))
+        if self.check_inputs and args.custom:
+            # The provider validates inputs at preview (Terraform's plan), before any ID exists.
+            rejections = provider.check(typ, inputs, preview=self.preview)
+            if rejections:
+                # The engine reports a failed check and goes on with the other resources; the
+                # run fails at the end (see ProgramRun.raise_rejections), not mid-registration.
+                with self._lock:
+                    self.rejected.append(provider.ProviderRejected(typ, name, rejections))
         if args.resource_id:  # import or read: the resource exists with this ID
             rid = args.resource_id
         elif typ in self.ID_PREFIXES:

@@ -197,6 +197,14 @@ class ProgramRun:
         return {r.urn: of(r) for r in self.resources}
 
 
+class ProvidersRejected(Exception):
+    """The provider would refuse more than one resource; the message lists each."""
+
+    def __init__(self, rejected: list[Exception]) -> None:
+        self.rejected = rejected
+        super().__init__("\n".join(str(r) for r in rejected))
+
+
 def run_program(
     program: Callable[[], object],
     *,
@@ -229,6 +237,9 @@ def run_program(
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
         gc.set_threshold(*thresholds)
+    rejected = list(getattr(mock, "rejected", ()))
+    if rejected:
+        raise rejected[0] if len(rejected) == 1 else ProvidersRejected(rejected)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
     stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
     return ProgramRun(

@@ -18,6 +18,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
+from ..facts import MANAGED_MAX_ZONES, MASTER_DISK_GIB
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
 from ..node_pools.args import NodePoolArgs, NodePools
@@ -256,6 +257,17 @@ class ManagedControlPlaneArgs(BaseClusterArgs):
         default=None, description="Cluster auto-upgrade channel (needs maintenance_window)."
     )
 
+    @field_validator("network")
+    @classmethod
+    def _zone_limit(cls, network: NetworkArgs) -> NetworkArgs:
+        if len(network.zones) > MANAGED_MAX_ZONES:
+            raise ValueError(
+                f"zones: an ACK-managed control plane takes at most {MANAGED_MAX_ZONES} "
+                f"vSwitches (one per zone), not {len(network.zones)}: list at most "
+                f"{MANAGED_MAX_ZONES} zones"
+            )
+        return network
+
     @model_validator(mode="after")
     def _upgrades(self) -> ManagedControlPlaneArgs:
         problems = []
@@ -413,7 +425,7 @@ class MasterDisk(StrictModel):
     category: Literal["cloud_essd", "cloud_ssd", "cloud_efficiency"] = Field(
         default="cloud_essd", description="Disk category."
     )
-    size: int = Field(default=120, ge=20, le=500, description="GiB.")
+    size: int = Field(default=120, ge=MASTER_DISK_GIB[0], le=MASTER_DISK_GIB[1], description="GiB.")
     performance_level: Literal["PL0", "PL1", "PL2", "PL3"] | None = Field(
         default=None, description="ESSD performance level."
     )

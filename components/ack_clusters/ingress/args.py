@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..facts import SlbSpec
 from ..validation import K8S_NAME, LabelKey, LabelValue, StrictModel
 
 
@@ -11,10 +12,9 @@ class Ingress(StrictModel):
     """A load balancer the component owns for Service ingress (the other SLB entry)."""
 
     public: bool = Field(default=False, description="Internet-facing instead of private.")
-    spec: str = Field(
+    spec: SlbSpec = Field(
         default="slb.s2.small",
-        pattern=r"^slb\.s[1-4]\.[a-z0-9]+$",
-        description="SLB specification (slb.s1.small ... slb.s4.large).",
+        description="SLB specification (pay-by-spec).",
     )
     bind_service: bool = Field(
         default=False,

@@ -119,7 +119,7 @@ class Ingress(TypedDict):
     """Internet-facing instead of private. Default: False."""
 
     spec: NotRequired[str]
-    """SLB specification (slb.s1.small ... slb.s4.large). Default: 'slb.s2.small'."""
+    """SLB specification (pay-by-spec). One of: slb.s1.small, slb.s2.small, slb.s2.medium, slb.s3.small, slb.s3.medium, slb.s3.large, slb.s4.large. Default: 'slb.s2.small'."""
 
     bind_service: NotRequired[bool]
     """Also create the Kubernetes Service that binds the ingress controller to this load balancer by annotation. Default: False."""
