@@ -24,7 +24,9 @@ marked so in the output with the lines it rests on:
   a change shows in a diff and the provider never sends it;
 - ``read_back: false``: never named in a ``d.Set`` call, so an import leaves it empty;
 - ``zero_sent: false``: only ever read with ``d.GetOk`` (which reports a zero value as unset), so
-  ``false``/``0``/``""`` is never sent on create and the API's default decides.
+  ``false``/``0``/``""`` is never sent on create and the API's default decides;
+- ``clear_applied: false``: updated, but read only with ``d.GetOk`` on update, so emptying it
+  (null, ``[]``, ``""``) is never sent and the cloud keeps the old value.
 """
 
 from __future__ import annotations
@@ -535,6 +537,16 @@ def code_facts(
         out["updatable"] = bool(changes)
         if changes:
             out["update_code"] = changes[:3]
+            # Read only with GetOk on update: an emptied value is never sent, so clearing it
+            # (removing a list, a window, a log setting) leaves the cloud as it was.
+            get_ok = _hits(scopes["Update"], re.compile(rf"d\.GetOk\(\s*{q}\s*\)"))
+            other = _hits(
+                scopes["Update"],
+                re.compile(rf"d\.(?:Get|GetOkExists|GetChange|GetRawConfig)\(\s*{q}"),
+            )
+            if get_ok and not other:
+                out["clear_applied"] = False
+                out["clear_code"] = get_ok[:3]
     sets = _hits(scopes["Read"], re.compile(rf"d\.Set\(\s*{q}"))
     out["read_back"] = bool(sets)
     if facts.get("type") in {"boolean", "integer", "string"}:

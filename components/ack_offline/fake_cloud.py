@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -61,6 +62,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         self.preview = preview
         #: Refuse inputs the provider would refuse (see ack_offline.provider).
         self.check_inputs = check_inputs
+        #: Differs per instance, as a fresh cluster credential differs per real run.
+        self.run_id = secrets.token_hex(8)
         #: Resources the provider would refuse, in registration order.
         self.rejected: list[provider.ProviderRejected] = []
         self.invokes: list[str] = []
@@ -226,7 +229,9 @@ class FakeAlibabaCloud(mocks.Mocks):
     def _credential(self, a: State) -> State:
         cid = str(a.get("clusterId"))
         minutes = int(a.get("temporaryDurationMinutes") or 60)
-        token = _hex(cid, "client-key", n=40)
+        # ACK issues a new client certificate on every call, so the credential (and whatever
+        # is configured from it) differs from run to run, as under the real engine.
+        token = _hex(cid, "client-key", self.run_id, n=40)
         server = f"https://{_ip('10.0', cid, 'apiserver')}:6443"
         kubeconfig = (
             "apiVersion: v1\nkind: Config\n"

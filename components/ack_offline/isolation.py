@@ -21,7 +21,8 @@ from typing import Any
 from ack_clusters.errors import InvalidArguments
 
 from .project import Project, ProjectError, run_project
-from .recorder import ProgramRun
+from .provider import ProviderRejected
+from .recorder import ProgramRun, ProvidersRejected
 
 #: Default time limit of a program, in seconds (a 200-cluster program takes about 11 s).
 DEFAULT_TIMEOUT = 600.0
@@ -47,6 +48,8 @@ class _Collector(logging.Handler):
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, (ProviderRejected, ProvidersRejected)):
+        return str(exc)
     if isinstance(exc, SystemExit):
         return f"the program exited early (sys.exit({exc.code!r}))"
     if isinstance(exc, KeyboardInterrupt):

@@ -2,9 +2,16 @@
 ``pulumi preview`` would create, on a machine with no Pulumi CLI and no cloud account.
 
     ack-preview STACK [--program DIR] [--json] [--mode preview|update] [--policy-pack DIR ...]
+                      [--diff BASE [--allow-replace]]
+
+``--diff BASE`` also predicts, from the provider's facts, what `pulumi up` would do to each
+resource going from BASE to the stack as it is: BASE is another stack file, a git revision of
+this stack's file, or a graph saved with ``--json``.
 
 Exit codes: 0 the program ran and no mandatory policy failed; 1 a mandatory policy violation;
-2 the program, its Pulumi.yaml, the stack config or a policy pack is broken.
+2 the program, its Pulumi.yaml, the stack config or a policy pack is broken; 3 the change
+would replace a stateful resource (cluster, VPC, NAT gateway, EIP, node pool) and
+``--allow-replace`` was not given.
 """
 
 from __future__ import annotations
@@ -15,19 +22,68 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
+from . import changes
+from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
-from .project import ProjectError, find_project, load_stack_config
+from .project import Project, ProjectError, find_project, load_stack_config
 from .render import render_overrides, render_tree, render_violations, to_json
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN, EXIT_REPLACES = 0, 1, 2, 3
+
+
+@dataclass
+class Base:
+    """What --diff compares against: a saved graph, or a stack config to run."""
+
+    label: str
+    graph: list[Node] | None = None
+    config: tuple[dict[str, str], list[str]] | None = None
+
+
+def _resolve_base(project: Project, stack: str, base: str) -> Base:
+    path = Path(base)
+    if path.is_file():
+        if path.suffix == ".json":
+            try:
+                doc = json.loads(path.read_text())
+                return Base(str(path), graph=Node.of_json(doc))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ProjectError(f"--diff {base}: not a saved --json graph ({exc})") from None
+        return Base(str(path), config=load_stack_config(project, stack, path))
+    stack_file = project.stack_file(stack).resolve()
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(stack_file.parent), "rev-parse", "--show-toplevel"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        rel = stack_file.relative_to(Path(top).resolve()).as_posix()
+        text = subprocess.run(
+            ["git", "-C", top, "show", f"{base}:{rel}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    except (subprocess.CalledProcessError, OSError, ValueError):
+        raise ProjectError(
+            f"--diff {base}: neither a file nor a git revision holding {stack_file.name}"
+        ) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / stack_file.name
+        copy.write_text(text)
+        return Base(f"{rel}@{base}", config=load_stack_config(project, stack, copy))
 
 
 class _Stopped(Exception):
@@ -123,6 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS",
         help=f"time limit of the program (default {DEFAULT_TIMEOUT:g}); past it, exit 2",
     )
+    parser.add_argument(
+        "--diff",
+        metavar="BASE",
+        help="predict what `pulumi up` does going from BASE (a stack file, a git revision of "
+        "this stack's file, or a saved --json graph) to the stack as it is",
+    )
+    parser.add_argument(
+        "--allow-replace",
+        action="store_true",
+        help="with --diff: a replaced cluster, VPC, NAT gateway, EIP or node pool is expected "
+        "(without it, exit 3)",
+    )
     ns = parser.parse_args(argv)
     preview = ns.mode == "preview"
     # Program warnings (pulumi.log.warn) reach the mock engine's logger; show them as the CLI
@@ -136,17 +204,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = find_project((ns.program or Path.cwd()).resolve())
         config, secret_keys = load_stack_config(project, ns.stack)
         context = StackContext(project.name, ns.stack, preview, config, tags)
+        base = _resolve_base(project, ns.stack, ns.diff) if ns.diff else None
+        if ns.allow_replace and base is None:
+            raise ProjectError("--allow-replace only means something with --diff")
         # Packs start while the program runs, as the engine starts them with the deployment;
         # the program runs in a process of its own, so it cannot touch the verdict.
-        # The child is forked first, while this process holds no threads.
-        with (
-            _signals_end_the_run(),
-            IsolatedProgram(
-                project, ns.stack, config, secret_keys, preview=preview, timeout=ns.timeout
-            ) as program,
-            StartedPacks(ns.policy_pack, context) as packs,
-        ):
+        # The children are forked first, while this process holds no threads.
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(_signals_end_the_run())
+            base_program = None
+            if base is not None and base.config is not None:
+                base_program = stack.enter_context(
+                    IsolatedProgram(
+                        project, ns.stack, *base.config, preview=preview, timeout=ns.timeout
+                    )
+                )
+            program = stack.enter_context(
+                IsolatedProgram(
+                    project, ns.stack, config, secret_keys, preview=preview, timeout=ns.timeout
+                )
+            )
+            packs = stack.enter_context(StartedPacks(ns.policy_pack, context))
+            before = base_program.result() if base_program is not None else None
             run = program.result()
+            predicted: list[changes.Change] | None = None
+            if before is not None:
+                predicted = changes.predict(Node.of_run(before), Node.of_run(run))
+            elif base is not None and base.graph is not None:
+                # A saved graph holds secrets masked: compare like with like.
+                predicted = changes.predict(base.graph, Node.of_run(run, secrets=False))
             result = GateResult([], [])
             if ns.policy_pack:
                 result = analyze_with(packs.wait(), run, context, pack_configs)
@@ -158,10 +244,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ack-preview: stopped by {stop.signal_name}; no verdict", file=sys.stderr)
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
+    if predicted is not None and not ns.allow_replace and any(c.refused for c in predicted):
+        verdict = EXIT_REPLACES
     if ns.json:
         doc = to_json(
             run, stack=ns.stack, mode=ns.mode, violations=violations, overrides=result.overrides
         )
+        if predicted is not None and base is not None:
+            doc["changes"] = {
+                "base": base.label,
+                "resources": [c.to_json() for c in predicted if c.action != "same"],
+                "summary": changes.summary(predicted),
+            }
         text = json.dumps(doc, indent=2, sort_keys=True)
     else:
         text = render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode)
@@ -169,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if result.overrides:
                 text += "\n\n" + render_overrides(result.overrides)
             text += "\n\n" + render_violations(violations)
+        if predicted is not None and base is not None:
+            text += "\n\n" + changes.render(
+                predicted, base=base.label, allow_replace=ns.allow_replace
+            )
     try:
         print(text)
         sys.stdout.flush()

@@ -162,10 +162,13 @@ def find_project(start: Path) -> Project:
     )
 
 
-def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
+def load_stack_config(
+    project: Project, stack: str, file: Path | None = None
+) -> tuple[dict[str, str], list[str]]:
     """The stack file's config as the engine hands it to a program: namespaced keys, string
-    values (objects as JSON), plus the keys that hold secrets."""
-    file = project.stack_file(stack)
+    values (objects as JSON), plus the keys that hold secrets. `file` reads another copy of
+    the stack file (an older revision, say) instead of the project's."""
+    file = file or project.stack_file(stack)
     if not file.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"no stack config {file} (stacks found: {known})")

@@ -1,7 +1,8 @@
 """What a change does to the graph: which inputs differ, and which of them the cloud takes only
-at creation. Changing such an input either replaces the resource ("identity" fields) or is
-silently not applied ("docstring" fields the provider documents as create-only), so code and
-cloud disagree from then on.
+at creation. Changing such an input either replaces the resource (ForceNew in the provider) or
+is silently not applied (the provider's Update never sends it), so code and cloud disagree from
+then on. The facts come from the provider's source (see ack_offline.provider and
+ack_offline.changes, which predicts every resource's fate).
 
 Use it in tests of your own stacks: build the graph before and after a change with
 ``run_program`` and assert ``create_only_changes(before, after) == []``.
@@ -9,87 +10,29 @@ Use it in tests of your own stacks: build the graph before and after a change wi
 
 from __future__ import annotations
 
+from . import provider
+from .changes import Node, predict
 from .recorder import ProgramRun
 
-#: Inputs the cloud takes only at creation. "docstring": the provider's SDK docs say so ("Only
-#: works for Create Operation", "immutable", "cannot be modified"); a change is not applied.
-#: "identity": fields that identify the resource in the provider schema; a change replaces it.
-CREATE_ONLY: dict[str, dict[str, str]] = {
-    "alicloud:cs/managedKubernetes:ManagedKubernetes": {
-        "addons": "docstring",
-        "isEnterpriseSecurityGroup": "docstring",
-        "newNatGateway": "docstring",
-        "podVswitchIds": "docstring",
-        "serviceCidr": "docstring",
-        "slbInternetEnabled": "docstring",
-        "zoneIds": "docstring",
-        "podCidr": "identity",
-        "nodeCidrMask": "identity",
-        "profile": "identity",
-    },
-    "alicloud:cs/kubernetes:Kubernetes": {
-        "addons": "docstring",
-        "isEnterpriseSecurityGroup": "docstring",
-        "newNatGateway": "docstring",
-        "podVswitchIds": "docstring",
-        "serviceCidr": "docstring",
-        "slbInternetEnabled": "docstring",
-        "podCidr": "identity",
-        "nodeCidrMask": "identity",
-        "masterVswitchIds": "identity",
-    },
-    "alicloud:cs/nodePool:NodePool": {"securityGroupIds": "docstring"},
-    "alicloud:vpc/natGateway:NatGateway": {
-        "natType": "docstring",
-        "networkType": "docstring",
-        "vswitchId": "docstring",
-    },
-    "alicloud:vpc/switch:Switch": {
-        "cidrBlock": "identity",
-        "zoneId": "identity",
-        "vpcId": "identity",
-    },
-    "alicloud:ecs/securityGroup:SecurityGroup": {
-        "vpcId": "identity",
-        "securityGroupType": "identity",
-    },
-    "alicloud:ecs/securityGroupRule:SecurityGroupRule": {
-        f: "identity"
-        for f in (
-            "securityGroupId",
-            "type",
-            "ipProtocol",
-            "portRange",
-            "cidrIp",
-            "policy",
-            "priority",
-            "nicType",
-        )
-    },
-    "alicloud:vpc/snatEntry:SnatEntry": {
-        "snatTableId": "identity",
-        "sourceVswitchId": "identity",
-        "sourceCidr": "identity",
-    },
-    "alicloud:ecs/eipAssociation:EipAssociation": {
-        "allocationId": "identity",
-        "instanceId": "identity",
-        "instanceType": "identity",
-    },
-    "alicloud:vpc/routeEntry:RouteEntry": {
-        f: "identity" for f in ("routeTableId", "destinationCidrblock", "nexthopType", "nexthopId")
-    },
-    "alicloud:vpc/routeTableAttachment:RouteTableAttachment": {
-        "routeTableId": "identity",
-        "vswitchId": "identity",
-    },
-    "alicloud:ram/role:Role": {"roleName": "identity"},
-    "alicloud:ram/policy:Policy": {"policyName": "identity"},
-    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": {
-        "addressType": "identity",
-        "vswitchId": "identity",
-    },
-}
+
+def _create_only() -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = {}
+    for type_ in provider.known_types():
+        facts = provider.resource_facts(type_) or {}
+        for name, f in facts["inputs"].items():
+            if f.get("removed") or not (f.get("optional") or f.get("required")):
+                continue
+            if f.get("force_new"):
+                table.setdefault(type_, {})[name] = "replaces"
+            elif f.get("updatable") is False:
+                table.setdefault(type_, {})[name] = "never applied"
+    return table
+
+
+#: Inputs the cloud takes only at creation, from the provider's facts (ack_offline.provider):
+#: "replaces" (ForceNew: a change replaces the resource) or "never applied" (the provider's
+#: Update never sends it: a change shows in the diff and the cloud keeps the old value).
+CREATE_ONLY: dict[str, dict[str, str]] = _create_only()
 
 
 def changed_inputs(before: ProgramRun, after: ProgramRun) -> dict[str, set[str]]:
@@ -106,11 +49,11 @@ def changed_inputs(before: ProgramRun, after: ProgramRun) -> dict[str, set[str]]
 
 
 def create_only_changes(before: ProgramRun, after: ProgramRun) -> list[tuple[str, str]]:
-    """(URN, input) pairs where a change touches an input the cloud takes only at creation."""
-    types = {r.urn: r.type for r in after.resources}
+    """(URN, input) pairs where a change replaces the resource or is never applied."""
+    found = predict(Node.of_run(before), Node.of_run(after))
     return sorted(
-        (urn, field)
-        for urn, fields in changed_inputs(before, after).items()
-        for field in fields
-        if field in CREATE_ONLY.get(types[urn], {})
+        (c.urn, i.path.split("[")[0].split(".")[0])
+        for c in found
+        for i in c.inputs
+        if i.effect in {"replaces", "never applied"}
     )

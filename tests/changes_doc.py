@@ -1,0 +1,268 @@
+"""docs/CHANGES.md, generated: what each change of arguments does to each resource, predicted
+from the provider's facts (ack_offline.changes) on the graphs the library really builds.
+
+    python -m tests.changes_doc > docs/CHANGES.md
+
+tests/test_stability.py checks the document is current and that each prediction holds.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ack_clusters import DedicatedCluster, ManagedCluster, ServerlessCluster
+from ack_offline import provider
+from ack_offline.changes import Change, Node, predict
+from ack_offline.project import find_project, run_stack
+
+from .conftest import ROOT, ZONES, run
+
+POOLS: dict[str, dict[str, Any]] = {
+    "web": {"instance_types": ["ecs.g7.large"], "desired_size": 3, "key_name": "ops"},
+    "batch": {
+        "instance_types": ["ecs.g7.large"],
+        "autoscaling": {"min_size": 0, "max_size": 5},
+        "key_name": "ops",
+    },
+}
+NETWORK: dict[str, Any] = {"zones": ZONES[:2], "nat": "per_zone"}
+BASES: dict[str, dict[str, Any]] = {
+    "managed": {"network": NETWORK, "node_pools": POOLS},
+    "serverless": {"network": NETWORK},
+    "dedicated": {"network": {**NETWORK, "zones": ZONES}, "node_pools": POOLS, "key_name": "ops"},
+}
+CLASSES = {
+    "managed": ManagedCluster,
+    "serverless": ServerlessCluster,
+    "dedicated": DedicatedCluster,
+}
+
+
+VPN = {"description": "vpn", "protocol": "tcp", "port_range": "443/443", "cidr": "10.9.0.0/16"}
+
+
+def pools(**web: Any) -> dict[str, Any]:
+    return {"node_pools": {**POOLS, "web": {**POOLS["web"], **web}}}
+
+
+@dataclass(frozen=True)
+class ArgChange:
+    title: str
+    form: str
+    change: dict[str, Any]
+    before: dict[str, Any] | None = None  # extra base arguments the change starts from
+
+
+CHANGES: list[ArgChange] = [
+    ArgChange("pool size", "managed", pools(desired_size=7)),
+    ArgChange(
+        "autoscaling bounds",
+        "managed",
+        {
+            "node_pools": {
+                **POOLS,
+                "batch": {**POOLS["batch"], "autoscaling": {"min_size": 1, "max_size": 9}},
+            }
+        },
+    ),
+    ArgChange("pool labels", "managed", pools(labels={"tier": "web"})),
+    ArgChange("pool taints", "managed", pools(taints=[{"key": "dedicated", "value": "web"}])),
+    ArgChange("pool instance types", "managed", pools(instance_types=["ecs.g7.xlarge"])),
+    ArgChange("pool system disk size", "managed", pools(system_disk={"size": 200})),
+    ArgChange("pool image", "managed", pools(image_type="AliyunLinux3ContainerOptimized")),
+    ArgChange("pool login key pair", "managed", pools(key_name="ops2")),
+    ArgChange("tags", "managed", {"tags": {"team": "payments"}}),
+    ArgChange("control plane log settings", "managed", {"control_plane_logs": {"ttl_days": 90}}),
+    ArgChange("control plane logs off", "managed", {"control_plane_logs": None}),
+    ArgChange("audit log off", "managed", {"audit_log": {"enabled": False}}),
+    ArgChange("maintenance window", "managed", {"maintenance_window": {"weekly_period": "Sunday"}}),
+    ArgChange(
+        "maintenance window removed",
+        "managed",
+        {"maintenance_window": None},
+        before={"maintenance_window": {"weekly_period": "Sunday"}},
+    ),
+    ArgChange("Kubernetes version", "managed", {"kubernetes_version": "1.33.3-aliyun.1"}),
+    ArgChange("Pro to standard", "managed", {"cluster_spec": "ack.standard"}),
+    ArgChange("RRSA off", "managed", {"rrsa": False}),
+    ArgChange("deletion protection off", "managed", {"deletion_protection": False}),
+    ArgChange("NAT bandwidth", "managed", {"network": {**NETWORK, "nat_eip_bandwidth": 150}}),
+    ArgChange(
+        "NAT: one per zone to one in all", "managed", {"network": {**NETWORK, "nat": "single"}}
+    ),
+    ArgChange("service CIDR", "managed", {"service_cidr": "172.22.0.0/20"}),
+    ArgChange("public API server", "managed", {"public_api_server": True}),
+    ArgChange("addons", "managed", {"addons": [{"name": "ack-node-problem-detector"}]}),
+    ArgChange("network plugin", "managed", {"network_plugin": "flannel"}),
+    ArgChange(
+        "Flannel node CIDR mask",
+        "managed",
+        {"node_cidr_mask": 25},
+        before={"network_plugin": "flannel"},
+    ),
+    ArgChange("VPC range", "managed", {"network": {**NETWORK, "vpc_cidr": "10.8.0.0/16"}}),
+    ArgChange("a zone added (Terway)", "managed", {"network": {**NETWORK, "zones": ZONES}}),
+    ArgChange(
+        "a zone removed from the middle",
+        "managed",
+        {"network": {**NETWORK, "zones": [ZONES[0], ZONES[2]]}},
+        before={"network": {**NETWORK, "zones": ZONES}},
+    ),
+    ArgChange("a pool added", "managed", {"node_pools": {**POOLS, "gpu": POOLS["web"]}}),
+    ArgChange(
+        "an extra ingress rule's port",
+        "managed",
+        {"security": {"extra_ingress": [{**VPN, "port_range": "8443/8443"}]}},
+        before={"security": {"extra_ingress": [VPN]}},
+    ),
+    ArgChange(
+        "ingress made public", "managed", {"ingress": {"public": True}}, before={"ingress": {}}
+    ),
+    ArgChange(
+        "ingress SLB spec", "managed", {"ingress": {"spec": "slb.s3.small"}}, before={"ingress": {}}
+    ),
+    ArgChange("serverless: service discovery", "serverless", {"service_discovery": "none"}),
+    ArgChange(
+        "dedicated: master instance types",
+        "dedicated",
+        {"masters": {"instance_types": ["ecs.g7.2xlarge"]}},
+    ),
+    ArgChange("dedicated: master disk size", "dedicated", {"masters": {"disk": {"size": 200}}}),
+    ArgChange("dedicated: master login key", "dedicated", {"key_name": "ops2"}),
+]
+
+
+def graph(form: str, args: dict[str, Any]) -> list[Node]:
+    cls = CLASSES[form]
+    return Node.of_run(run(lambda: cls("demo", copy.deepcopy(args)), preview=False))
+
+
+@cache
+def outcome(index: int) -> tuple[Change, ...]:
+    c = CHANGES[index]
+    base = {**copy.deepcopy(BASES[c.form]), **copy.deepcopy(c.before or {})}
+    after = {**base, **copy.deepcopy(c.change)}
+    found = predict(graph(c.form, base), graph(c.form, after))
+    # Every run fetches a fresh kubeconfig; that provider update is the same for every change.
+    return tuple(x for x in found if not x.type.startswith("pulumi:providers:"))
+
+
+def _short(type_: str) -> str:
+    return type_.split(":")[-1]
+
+
+def _cells(changes: tuple[Change, ...]) -> tuple[str, str, str, str]:
+    replaced: set[str] = set()
+    never: set[str] = set()
+    updated: set[str] = set()
+    other: set[str] = set()
+    for c in changes:
+        if c.action in {"create", "delete"}:
+            other.add(f"{'+' if c.action == 'create' else '-'}{_short(c.type)}")
+        for i in c.inputs:
+            field = f"{_short(c.type)}.`{i.path.split('[')[0]}`"
+            {"replaces": replaced, "never applied": never}.get(i.effect, updated).add(field)
+        if c.action == "replace":
+            replaced.add(f"**{_short(c.type)}**" if c.stateful else _short(c.type))
+
+    def cell(items: set[str]) -> str:
+        return ", ".join(sorted(items)) or "-"
+
+    return cell(replaced), cell(never), cell(updated), cell(other)
+
+
+@cache
+def stack_inputs() -> dict[str, set[str]]:
+    """Inputs the four stacks and the catalogue above set, per provider type."""
+    seen: dict[str, set[str]] = {}
+    project = find_project(ROOT)
+    nodes = [n for s in project.stacks() for n in Node.of_run(run_stack(project, s, preview=False))]
+    for i in range(len(CHANGES)):
+        c = CHANGES[i]
+        nodes += graph(c.form, {**BASES[c.form], **(c.before or {}), **c.change})
+    for n in nodes:
+        if n.custom and provider.resource_facts(n.type):
+            seen.setdefault(n.type, set()).update(n.inputs)
+    return seen
+
+
+INTRO = """\
+# What a change does
+
+<!-- Generated by `python -m tests.changes_doc > docs/CHANGES.md`; do not edit by hand. -->
+
+Every resource is named from the cluster name and the user's keys (zone, pool name, rule), never
+from list positions, so changing one thing never renames another. What a change does to each
+resource is predicted from the provider's own facts (`ack_offline/provider_facts.json`, read out
+of terraform-provider-alicloud {version}'s source; see README, "What the offline engine
+models"): an input the provider marks **ForceNew** replaces its resource; an input its Update
+code never sends is **never applied** (`pulumi up` succeeds, the cloud keeps the old value);
+anything else is updated in place. Check a change of your own before applying it:
+
+    ack-preview STACK --mode update --diff HEAD          # against the committed stack file
+    ack-preview STACK --mode update --diff old.json      # against a saved --json graph
+
+A replacement of a cluster, VPC, NAT gateway, EIP or node pool (**bold** below) makes that
+command exit 3 unless `--allow-replace` is given.
+"""
+
+CAVEATS = """\
+## Caveats
+
+- **Every run fetches a new cluster credential**, so the Kubernetes provider's configuration
+  changes on every `pulumi preview`: `--expect-no-changes` fails on a stack that has Kubernetes
+  resources. `ack-preview --diff` shows it as an update of `pulumi:providers:kubernetes`.
+- **Zone order.** Planned CIDRs follow the position of a zone in `network.zones`. Removing a
+  zone from the middle moves the zones after it (their vSwitches would be replaced). Pin the
+  CIDRs with `node_vswitch_cidrs` / `pod_vswitch_cidrs` before removing one.
+- **Adding a zone to a Terway cluster.** The new zone's vSwitches and SNAT entries are created,
+  and `vswitch_ids` (control plane) is updated in place, but the provider never sends a change
+  of `pod_vswitch_ids`: add the new pod vSwitch to Terway's `eni-config` ConfigMap in
+  `kube-system` too.
+- **Values the provider never sends.** `new_nat_gateway: false` and `slb_internet_enabled:
+  false` on a managed or serverless cluster are never sent on create (the provider reads them
+  with `GetOk`, which skips `false`), so ACK's API defaults for `snat_entry` and
+  `endpoint_public_access` decide. Turning RRSA off, emptying control plane log settings and
+  removing a maintenance window or an auto-upgrade channel are never sent on update either.
+- **Ignored fields.** Only an autoscaled pool's `desired_size`, and only with
+  `ignore_scaling_changes: true` (the cluster autoscaler moves it). Nothing else is ignored, so
+  refresh-based drift detection sees every other console edit.
+"""
+
+
+def render() -> str:
+    out = [INTRO.format(version=provider.version()), "## Changes of arguments", ""]
+    out.append("| Change | Form | Replaces | Never applied | Updated in place | Adds / removes |")
+    out.append("| --- | --- | --- | --- | --- | --- |")
+    for i, c in enumerate(CHANGES):
+        cells = _cells(outcome(i))
+        out.append(f"| {c.title} | {c.form} | " + " | ".join(cells) + " |")
+    out += ["", "## Inputs taken at creation, per resource type", ""]
+    out.append(
+        "Of the inputs the components set: those whose change replaces the resource, and those "
+        "the provider never updates. The source is the provider file and line of the fact."
+    )
+    out += ["", "| Resource type | Input | Effect | Source |", "| --- | --- | --- | --- |"]
+    for type_, names in sorted(stack_inputs().items()):
+        for name in sorted(names):
+            f = provider.input_facts(type_, name)
+            if not f:
+                continue
+            if f.get("force_new"):
+                effect = "replaces"
+            elif f.get("updatable") is False:
+                effect = "never applied"
+            elif f.get("clear_applied") is False:
+                effect = "emptying it is never applied"
+            else:
+                continue
+            out.append(f"| `{type_}` | `{name}` | {effect} | {provider.source_of(type_, f)} |")
+    out += ["", CAVEATS]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
