@@ -16,7 +16,7 @@ import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from pulumi.runtime import mocks
@@ -32,6 +32,18 @@ State = dict[str, Any]
 
 class UnknownInvokeError(RuntimeError):
     pass
+
+
+class StackReferenceUnknown(Exception):
+    """A StackReference whose outputs were not given: an update needs its values."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(
+            f"StackReference {ref!r}: its outputs are not known offline; give them with "
+            f"--stack-reference {ref}=FILE (a graph saved with `ack-preview STACK --json "
+            "--mode update`, or a JSON object of outputs)"
+        )
+        self.ref = ref
 
 
 def _hex(*parts: str, n: int = 20) -> str:
@@ -58,14 +70,22 @@ class FakeAlibabaCloud(mocks.Mocks):
         "alicloud:kms/key:Key": "key-",
     }
 
-    def __init__(self, *, preview: bool = False, check_inputs: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        preview: bool = False,
+        check_inputs: bool = True,
+        stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.preview = preview
+        #: Outputs of other stacks by their `org/project/stack` name, for StackReference.
+        self.stack_references = dict(stack_references or {})
         #: Refuse inputs the provider would refuse (see ack_offline.provider).
         self.check_inputs = check_inputs
         #: Differs per instance, as a fresh cluster credential differs per real run.
         self.run_id = secrets.token_hex(8)
         #: Resources the provider would refuse, in registration order.
-        self.rejected: list[provider.ProviderRejected] = []
+        self.rejected: list[Exception] = []
         self.invokes: list[str] = []
         #: (token, arguments) of every invoke, for tests of what a program asks the provider.
         self.invoke_args: list[tuple[str, dict[str, Any]]] = []
@@ -94,6 +114,8 @@ class FakeAlibabaCloud(mocks.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs: State = dict(args.inputs)
         name, typ = args.name, args.typ
+        if typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(args.resource_id or name, inputs)
         if args.custom and not args.resource_id:
             inputs.update(provider.autoname(typ, name, inputs))
         if self.check_inputs and args.custom:
@@ -111,6 +133,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         else:
             rid = f"{name}-{_hex(typ, name, n=8)}"
         rid, computed = self._computed.get(typ, lambda r, i: (r, {}))(rid, inputs)
+        if typ.startswith("kubernetes:") and not typ.startswith("kubernetes:providers"):
+            computed = {**self._k8s_object(rid, name, inputs), **computed}
         if args.resource_id:
             rid = args.resource_id  # an imported resource keeps its real ID
         if self.preview and not args.resource_id:
@@ -128,6 +152,16 @@ class FakeAlibabaCloud(mocks.Mocks):
             f"the fake Alibaba Cloud does not know the invoke {args.token!r}; a component "
             "started calling the provider: teach FakeAlibabaCloud.call to answer it, or avoid it"
         )
+
+    def _stack_reference(self, ref: str, inputs: State) -> tuple[str, State]:
+        outputs = self.stack_references.get(ref)
+        if outputs is None:
+            if self.preview:  # unknown, as a first preview of a stack that reads them would be
+                return ref, {**inputs, "outputs": UNKNOWN, "secretOutputNames": UNKNOWN}
+            with self._lock:
+                self.rejected.append(StackReferenceUnknown(ref))
+            outputs = {}
+        return ref, {**inputs, "name": ref, "outputs": dict(outputs), "secretOutputNames": []}
 
     # -- per-type computed outputs -------------------------------------------------------------
 
@@ -222,6 +256,14 @@ class FakeAlibabaCloud(mocks.Mocks):
     def _slb(self, rid: str, i: State) -> tuple[str, State]:
         prefix = "47.98" if i.get("addressType") == "internet" else "10.0"
         return rid, {"address": _ip(prefix, rid), "status": "active"}
+
+    def _k8s_object(self, rid: str, name: str, i: State) -> State:
+        """The Kubernetes provider names an object without metadata.name `<name>-<8 chars>`."""
+        meta = i.get("metadata")
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        if not meta.get("name"):
+            meta["name"] = f"{name}-{_hex('k8s', rid, n=8)}"
+        return {"metadata": meta}
 
     def _k8s_service(self, rid: str, i: State) -> tuple[str, State]:
         return rid, {"status": {"loadBalancer": {"ingress": [{"ip": _ip("47.98", rid)}]}}}

@@ -15,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
+from .fake_cloud import StackReferenceUnknown
 from .project import Project, ProjectError, run_project
 from .provider import ProviderRejected
-from .recorder import ProgramRun, ProvidersRejected
+from .recorder import DuplicateUrn, ProgramRun, Refusals
 
 #: Default time limit of a program, in seconds (a 200-cluster program takes about 11 s).
 DEFAULT_TIMEOUT = 600.0
@@ -48,7 +50,7 @@ class _Collector(logging.Handler):
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (ProviderRejected, ProvidersRejected)):
+    if isinstance(exc, (ProviderRejected, Refusals, StackReferenceUnknown, DuplicateUrn)):
         return str(exc)
     if isinstance(exc, SystemExit):
         return f"the program exited early (sys.exit({exc.code!r}))"
@@ -64,6 +66,7 @@ def _child(
     config: dict[str, str],
     secret_keys: list[str],
     preview: bool,
+    stack_references: Mapping[str, Mapping[str, Any]] | None,
 ) -> None:
     # A forked child inherits the parent's event loop, but not the threads of its executor (a
     # process that ran programs before keeps one): everything the program awaits would wait
@@ -77,7 +80,17 @@ def _child(
     root.handlers[:] = [collector]
     message: tuple[str, Any]
     try:
-        message = ("run", run_project(project, stack, config, secret_keys, preview=preview))
+        message = (
+            "run",
+            run_project(
+                project,
+                stack,
+                config,
+                secret_keys,
+                preview=preview,
+                stack_references=stack_references,
+            ),
+        )
     except (InvalidArguments, ProjectError) as exc:
         message = ("broken", str(exc))
     except BaseException as exc:
@@ -102,6 +115,7 @@ class IsolatedProgram:
         *,
         preview: bool,
         timeout: float = DEFAULT_TIMEOUT,
+        stack_references: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         methods = multiprocessing.get_all_start_methods()
         context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -109,7 +123,7 @@ class IsolatedProgram:
         self._receive, send = context.Pipe(duplex=False)
         self._child = context.Process(
             target=_child,
-            args=(send, project, stack, config, secret_keys, preview),
+            args=(send, project, stack, config, secret_keys, preview, stack_references),
             name="ack-preview-program",
             daemon=True,
         )

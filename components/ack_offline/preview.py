@@ -118,6 +118,30 @@ def _load_pack_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def _stack_references(values: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """NAME=FILE pairs -> the outputs each referenced stack exports."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in values:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise ProjectError(f"--stack-reference {item!r} must look like ORG/PROJECT/STACK=FILE")
+        try:
+            doc = json.loads(Path(file).read_text())
+        except (OSError, ValueError) as exc:
+            raise ProjectError(f"--stack-reference {item}: {exc}") from None
+        outputs = doc.get("outputs", doc) if isinstance(doc, dict) and "resources" in doc else doc
+        if not isinstance(outputs, dict):
+            raise ProjectError(f"--stack-reference {item}: {file} holds no outputs object")
+        if any(v in ("[secret]", "[unknown]") for v in outputs.values()):
+            masked = sorted(k for k, v in outputs.items() if v in ("[secret]", "[unknown]"))
+            raise ProjectError(
+                f"--stack-reference {item}: outputs {', '.join(masked)} are masked or unknown "
+                "in that file (save it with --mode update; give secrets as a JSON object)"
+            )
+        found[name] = outputs
+    return found
+
+
 def _stack_tags(values: Sequence[str]) -> dict[str, str]:
     tags = {}
     for item in values:
@@ -180,6 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"time limit of the program (default {DEFAULT_TIMEOUT:g}); past it, exit 2",
     )
     parser.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="outputs of the stack a StackReference NAME reads: a graph saved with --json, or "
+        "a JSON object of outputs (repeatable)",
+    )
+    parser.add_argument(
         "--diff",
         metavar="BASE",
         help="predict what `pulumi up` does going from BASE (a stack file, a git revision of "
@@ -204,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project = find_project((ns.program or Path.cwd()).resolve())
         config, secret_keys = load_stack_config(project, ns.stack)
         context = StackContext(project.name, ns.stack, preview, config, tags)
+        references = _stack_references(ns.stack_reference)
         base = _resolve_base(project, ns.stack, ns.diff) if ns.diff else None
         if ns.allow_replace and base is None:
             raise ProjectError("--allow-replace only means something with --diff")
@@ -216,12 +249,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             if base is not None and base.config is not None:
                 base_program = stack.enter_context(
                     IsolatedProgram(
-                        project, ns.stack, *base.config, preview=preview, timeout=ns.timeout
+                        project,
+                        ns.stack,
+                        *base.config,
+                        preview=preview,
+                        timeout=ns.timeout,
+                        stack_references=references,
                     )
                 )
             program = stack.enter_context(
                 IsolatedProgram(
-                    project, ns.stack, config, secret_keys, preview=preview, timeout=ns.timeout
+                    project,
+                    ns.stack,
+                    config,
+                    secret_keys,
+                    preview=preview,
+                    timeout=ns.timeout,
+                    stack_references=references,
                 )
             )
             packs = stack.enter_context(StartedPacks(ns.policy_pack, context))

@@ -14,6 +14,7 @@ import os
 import re
 import runpy
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -236,7 +237,13 @@ def run_stack(project: Project, stack: str, *, preview: bool) -> ProgramRun:
 
 
 def run_project(
-    project: Project, stack: str, config: dict[str, str], secret_keys: list[str], *, preview: bool
+    project: Project,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    *,
+    preview: bool,
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProgramRun:
     entry = project.main / "__main__.py" if project.main.is_dir() else project.main
     if not entry.is_file():
@@ -252,7 +259,7 @@ def run_project(
     try:
         return run_program(
             program,
-            mock=FakeAlibabaCloud(preview=preview),
+            mock=FakeAlibabaCloud(preview=preview, stack_references=stack_references),
             project=project.name,
             stack=stack,
             preview=preview,

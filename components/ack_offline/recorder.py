@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from collections.abc import Callable, Mapping
@@ -10,7 +11,9 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import mocks
+from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.rpc import (
     UNKNOWN,
     _special_resource_sig,
@@ -106,8 +109,71 @@ class RecordingMonitor(mocks.MockMonitor):
         self.records: list[RecordedResource] = []
         self.outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        #: Transform callbacks by URN (a resource's own, which its children inherit) and the
+        #: stack's, in the order they were registered.
+        self._transforms: dict[str, list[Any]] = {}
+        self._stack_transforms_cb: list[Any] = []
+        self._urns: set[str] = set()
+        self._parents: dict[str, str] = {}
+        #: What the engine refuses (duplicate URNs), raised when the run ends.
+        self.failures: list[Exception] = []
+        #: The program's event loop (set by run_program), where transform callbacks run.
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def RegisterStackTransform(self, request: Any) -> Any:
+        with self._lock:
+            self._stack_transforms_cb.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _apply_transforms(self, request: Any) -> None:
+        """Run the new-style transforms as the engine runs them, which the stock mock monitor
+        skips: the resource's own, then each ancestor's (nearest first), then the stack's. Each
+        gets the properties and options the previous one returned, through the SDK's own
+        callback (the code the engine calls over gRPC)."""
+        with self._lock:
+            chain = list(request.transforms)
+            parent = request.parent
+            while parent:
+                chain += self._transforms.get(parent, [])
+                parent = self._parents.get(parent, "")
+            chain += self._stack_transforms_cb
+        if not chain:
+            return
+        for callback in chain:
+            run = _callback(callback.token)
+            if run is None:
+                raise RuntimeError(f"transform callback {callback.token} is not registered")
+            transform = resource_pb2.TransformRequest(
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent,
+                properties=request.object,
+                options=_transform_options(request),
+            )
+            # Registrations arrive on an executor thread while the program's loop waits for
+            # them; the callback awaits values of that loop, so it runs there.
+            assert self.loop is not None, "run_program sets the loop before the program runs"
+            answer = asyncio.run_coroutine_threadsafe(
+                run(transform.SerializeToString()), self.loop
+            ).result()
+            reply = resource_pb2.TransformResponse.FromString(answer.SerializeToString())
+            request.object.CopyFrom(reply.properties)
+            if reply.HasField("options"):
+                _apply_options(request, reply.options)
 
     def RegisterResource(self, request: Any) -> Any:
+        self._apply_transforms(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            # The stock mock registers a root stack before run_program registers the real one.
+            if urn in self._urns and request.type != "pulumi:pulumi:Stack":
+                # The engine refuses a second registration of one URN; the run fails at the
+                # end (raising here would leave the program's other registrations hanging).
+                self.failures.append(DuplicateUrn(urn))
+            self._urns.add(urn)
+            self._parents[urn] = request.parent
+            self._transforms[urn] = list(request.transforms)
         response = super().RegisterResource(request)
         rec = RecordedResource(
             urn=response.urn,
@@ -141,6 +207,68 @@ class RecordingMonitor(mocks.MockMonitor):
         with self._lock:
             self.outputs[request.urn] = sanitize(json_format.MessageToDict(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+class DuplicateUrn(Exception):
+    """Two resources with one URN: the engine stops the deployment ("Duplicate resource URN")."""
+
+    def __init__(self, urn: str) -> None:
+        super().__init__(
+            f"duplicate resource URN {urn!r}: two resources of one type have the same name "
+            "under the same parent (the real engine refuses the second); give one another name"
+        )
+        self.urn = urn
+
+
+def _callback(token: str) -> Any:
+    for servicer in _CallbackServicer._servicers:
+        found = servicer._callbacks.get(token)
+        if found is not None:
+            return found
+    return None
+
+
+_OPTION_FIELDS = (
+    # (TransformResourceOptions field, RegisterResourceRequest field)
+    ("protect", "protect"),
+    ("ignore_changes", "ignoreChanges"),
+    ("replace_on_changes", "replaceOnChanges"),
+    ("delete_before_replace", "deleteBeforeReplace"),
+    ("retain_on_delete", "retainOnDelete"),
+    ("additional_secret_outputs", "additionalSecretOutputs"),
+    ("depends_on", "dependencies"),
+    ("provider", "provider"),
+    ("deleted_with", "deletedWith"),
+    ("import", "importId"),
+    ("hide_diff", "hideDiffs"),
+)
+
+
+def _transform_options(request: Any) -> Any:
+    opts = resource_pb2.TransformResourceOptions()
+    for field_, source in _OPTION_FIELDS:
+        value = getattr(request, source)
+        target = getattr(opts, field_)
+        if hasattr(target, "extend"):
+            target.extend(value)
+        elif value:
+            setattr(opts, field_, value)
+    for alias in request.aliases:
+        opts.aliases.add().CopyFrom(alias)
+    return opts
+
+
+def _apply_options(request: Any, opts: Any) -> None:
+    for field_, target in _OPTION_FIELDS:
+        value = getattr(opts, field_)
+        current = getattr(request, target)
+        if hasattr(current, "extend"):
+            del current[:]
+            current.extend(value)
+        else:
+            setattr(request, target, value)
+    if opts.HasField("delete_before_replace"):
+        request.deleteBeforeReplaceDefined = True
 
 
 @dataclass
@@ -197,12 +325,20 @@ class ProgramRun:
         return {r.urn: of(r) for r in self.resources}
 
 
-class ProvidersRejected(Exception):
-    """The provider would refuse more than one resource; the message lists each."""
+class Refusals(Exception):
+    """More than one refusal (provider checks, duplicate URNs); the message lists each."""
 
     def __init__(self, rejected: list[Exception]) -> None:
         self.rejected = rejected
         super().__init__("\n".join(str(r) for r in rejected))
+
+
+def _raise_refusals(
+    monitor: RecordingMonitor, mock: mocks.Mocks, cause: BaseException | None = None
+) -> None:
+    refused = [*monitor.failures, *getattr(mock, "rejected", ())]
+    if refused:
+        raise (refused[0] if len(refused) == 1 else Refusals(refused)) from cause
 
 
 def run_program(
@@ -232,14 +368,18 @@ def run_program(
     # A program may tune this process's collector (ack_clusters.process.tune_gc); under the
     # engine it has a process of its own, so here the setting ends with the run.
     thresholds = gc.get_threshold()
+    monitor.loop = asyncio.get_event_loop()
     try:
         _sync_await(run_in_stack(body))
+    except Exception as exc:
+        # A refused input, a duplicate URN or an unknown stack reference is the cause; what
+        # failed after it (a missing output, say) is the symptom.
+        _raise_refusals(monitor, mock, cause=exc)
+        raise
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
         gc.set_threshold(*thresholds)
-    rejected = list(getattr(mock, "rejected", ()))
-    if rejected:
-        raise rejected[0] if len(rejected) == 1 else ProvidersRejected(rejected)
+    _raise_refusals(monitor, mock)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
     stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
     return ProgramRun(
