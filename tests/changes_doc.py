@@ -227,9 +227,10 @@ CAVEATS = """\
   with `GetOk`, which skips `false`), so ACK's API defaults for `snat_entry` and
   `endpoint_public_access` decide. Turning RRSA off, emptying control plane log settings and
   removing a maintenance window or an auto-upgrade channel are never sent on update either.
-- **Ignored fields.** Only an autoscaled pool's `desired_size`, and only with
-  `ignore_scaling_changes: true` (the cluster autoscaler moves it). Nothing else is ignored, so
-  refresh-based drift detection sees every other console edit.
+- **Ignored fields.** An autoscaled pool's `desired_size`, only with
+  `ignore_scaling_changes: true` (the cluster autoscaler moves it); and on an adopted cluster,
+  the inputs the provider neither reads back nor updates (so that the import can match). Nothing
+  else is ignored, so refresh-based drift detection sees every other console edit.
 """
 
 

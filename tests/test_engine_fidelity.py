@@ -23,106 +23,104 @@ NAT = "alicloud:vpc/natGateway:NatGateway"
 MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 
 
-def nat_protection_off(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    if args.type_ == NAT:
-        return pulumi.ResourceTransformResult(
-            {**args.props, "deletionProtection": False}, args.opts
-        )
-    return None
+TRANSFORMS = textwrap.dedent(
+    """
+    import pulumi
+    import pulumi_alicloud as alicloud
+    from ack_clusters import ManagedCluster
 
-
-def public_api_and_protect(args: pulumi.ResourceTransformArgs):
-    if args.type_ == MK:
-        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
-        return pulumi.ResourceTransformResult({**args.props, "slbInternetEnabled": True}, opts)
-    return None
-
-
-@pytest.mark.parametrize("preview", [True, False])
-def test_a_component_transform_reaches_its_children(preview):
-    run_ = run(
-        lambda: ManagedCluster(
-            "m", form_args("managed"), opts=pulumi.ResourceOptions(transforms=[nat_protection_off])
-        ),
-        preview=preview,
-    )
-    assert run_.one(NAT).inputs["deletionProtection"] is False
-
-
-def test_stack_transforms_change_properties_and_options():
-    def program() -> None:
-        pulumi.runtime.register_resource_transform(public_api_and_protect)
-        ManagedCluster("m", form_args("managed"))
-
-    cluster = run(program).one(MK)
-    assert cluster.inputs["slbInternetEnabled"] is True
-    assert cluster.protect is True
-
-
-def test_transforms_run_in_the_engines_order():
-    """Own first, then the parent's, then the stack's: each sees what the one before made."""
-    seen: list[str] = []
-
-    def tag(label: str):
-        def transform(args: pulumi.ResourceTransformArgs):
-            if args.type_ == NAT:
-                seen.append(label)
+    def tag(label):
+        def transform(args):
+            if args.type_ in ("alicloud:vpc/natGateway:NatGateway", "alicloud:vpc/network:Network"):
                 trail = str(args.props.get("description") or "")
                 return pulumi.ResourceTransformResult(
-                    {**args.props, "description": trail + label}, args.opts
-                )
-            return None
-
+                    {**args.props, "description": trail + label}, args.opts)
         return transform
 
-    def program() -> None:
-        pulumi.runtime.register_resource_transform(tag("stack"))
-        ManagedCluster(
-            "m", form_args("managed"), opts=pulumi.ResourceOptions(transforms=[tag("component")])
-        )
+    def nat_protection_off(args):
+        if args.type_ == "alicloud:vpc/natGateway:NatGateway":
+            return pulumi.ResourceTransformResult(
+                {**args.props, "deletionProtection": False}, args.opts)
 
-    nat = run(program).one(NAT)
-    assert nat.inputs["description"].endswith("componentstack")
-    assert seen == ["component", "stack"]
+    def public_api_and_protect(args):
+        if args.type_ == "alicloud:cs/managedKubernetes:ManagedKubernetes":
+            opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True))
+            return pulumi.ResourceTransformResult({**args.props, "slbInternetEnabled": True}, opts)
+
+    pulumi.runtime.register_resource_transform(tag("stack"))
+    pulumi.runtime.register_resource_transform(public_api_and_protect)
+    ManagedCluster("a", {
+        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"], "nat": "single"},
+        "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
+                             "key_name": "ops"}},
+    }, opts=pulumi.ResourceOptions(transforms=[nat_protection_off, tag("component")]))
+
+    outer = pulumi.ComponentResource("test:index:Outer", "outer",
+                                     opts=pulumi.ResourceOptions(transforms=[tag("parent")]))
+    alicloud.vpc.Network("loose", cidr_block="10.9.0.0/16", vpc_name="loose",
+                         opts=pulumi.ResourceOptions(parent=outer, transforms=[tag("own")]))
+    """
+)
+
+
+def project_with(tmp_path: Path, program: str) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(program)
+    return tmp_path
+
+
+def ack_preview(project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """ack-preview in a process of its own, as CI runs it. Programs with transforms start
+    Pulumi's gRPC callback server, and a process that ran gRPC must not fork afterwards (this
+    test process forks for every ack-preview run it makes in-process)."""
+    command = [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(project)]
+    return subprocess.run(
+        [*command, *extra], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_transforms_are_applied_as_the_engine_applies_them(tmp_path, mode):
+    done = ack_preview(project_with(tmp_path, TRANSFORMS), "--json", "--mode", mode)
+    assert done.returncode == 0, done.stderr
+    by_name = {(r["type"], r["name"]): r for r in json.loads(done.stdout)["resources"]}
+    nat = by_name[(NAT, "a-nat-egress")]
+    # A component's transform reaches its children.
+    assert nat["inputs"]["deletionProtection"] is False
+    # Stack transforms change properties and options.
+    cluster = by_name[(MK, "a")]
+    assert cluster["inputs"]["slbInternetEnabled"] is True and cluster["protect"] is True
+    # The engine's order: own, then the ancestors', then the stack's; each sees the last.
+    assert nat["inputs"]["description"].endswith("componentstack")
+    loose = by_name[("alicloud:vpc/network:Network", "loose")]
+    assert loose["inputs"]["description"] == "ownparentstack"
 
 
 def test_a_transform_that_breaks_the_gate_is_caught(tmp_path: Path):
-    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
-    (tmp_path / "__main__.py").write_text(
-        textwrap.dedent(
-            """
-            import pulumi
-            from ack_clusters import ManagedCluster
+    program = textwrap.dedent(
+        """
+        import pulumi
+        from ack_clusters import ManagedCluster
 
-            def off(args):
-                if args.type_ == "alicloud:vpc/natGateway:NatGateway":
-                    return pulumi.ResourceTransformResult(
-                        {**args.props, "deletionProtection": False}, args.opts)
+        def off(args):
+            if args.type_ == "alicloud:vpc/natGateway:NatGateway":
+                return pulumi.ResourceTransformResult(
+                    {**args.props, "deletionProtection": False}, args.opts)
 
-            pulumi.runtime.register_resource_transform(off)
-            ManagedCluster("t", {
-                "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
-                "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
-                                     "key_name": "ops"}},
-            })
-            """
-        )
+        pulumi.runtime.register_resource_transform(off)
+        ManagedCluster("t", {
+            "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+            "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
+                                 "key_name": "ops"}},
+        })
+        """
     )
-    # In a process of its own, as CI runs it: a transform starts Pulumi's gRPC callback server,
-    # and this test process has run gRPC servers of its own before (no fork after that).
-    command = [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(tmp_path)]
-    done = subprocess.run(
-        [*command, "--json", "--policy-pack", str(PACK_DIR)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    doc = json.loads(done.stdout)
+    done = ack_preview(project_with(tmp_path, program), "--json", "--policy-pack", str(PACK_DIR))
     assert done.returncode == 1, done.stderr
     assert any(
         v["policy"] == "ack-stateful-resources-deletion-protected" and NAT in v["urn"]
-        for v in doc["violations"]
+        for v in json.loads(done.stdout)["violations"]
     )
 
 

@@ -88,6 +88,26 @@ SlbSpec = Literal[
 ]
 SLB_SPECS: tuple[str, ...] = get_args(SlbSpec)
 
+#: Cluster inputs the provider's Read never sets, so an import can never match them (Pulumi
+#: refuses an import whose declared inputs differ from what was read). None of them is ever
+#: updated either (the provider's Update code never sends them), so an adopted cluster ignores
+#: them: nothing is hidden that refresh or an update could have seen.
+NOT_READ_BACK: dict[str, tuple[str, ...]] = {
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": (
+        "addons",
+        "newNatGateway",
+        "podVswitchIds",
+        "skipSetCertificateAuthority",
+        "slbInternetEnabled",
+    ),
+    "alicloud:cs/kubernetes:Kubernetes": (
+        "addons",
+        "newNatGateway",
+        "password",
+        "skipSetCertificateAuthority",
+    ),
+}
+
 # --- ECS disks -------------------------------------------------------------------------------
 # Sources: ECS documentation, "Block storage performance" / "ESSDs" (performance levels and the
 # smallest disk for each), "Limits" (system disks at most 2,048 GiB); the provider schema of

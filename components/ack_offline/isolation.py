@@ -23,7 +23,7 @@ from ack_clusters.errors import InvalidArguments
 
 from .fake_cloud import StackReferenceUnknown
 from .project import Project, ProjectError, run_project
-from .provider import ProviderRejected
+from .provider import ImportMismatch, ProviderRejected
 from .recorder import DuplicateUrn, ProgramRun, Refusals
 
 #: Default time limit of a program, in seconds (a 200-cluster program takes about 11 s).
@@ -50,7 +50,9 @@ class _Collector(logging.Handler):
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (ProviderRejected, Refusals, StackReferenceUnknown, DuplicateUrn)):
+    if isinstance(
+        exc, (ProviderRejected, ImportMismatch, Refusals, StackReferenceUnknown, DuplicateUrn)
+    ):
         return str(exc)
     if isinstance(exc, SystemExit):
         return f"the program exited early (sys.exit({exc.code!r}))"

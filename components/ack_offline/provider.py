@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -330,6 +330,49 @@ def check(type_: str, inputs: Mapping[str, Any], *, preview: bool = False) -> li
     if res is None:
         return []
     return list(_check_block(type_, "", res["inputs"], inputs, preview))
+
+
+def not_read_back(type_: str, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(input, source) of the inputs set here that the provider's Read never sets."""
+    res = resource_facts(type_)
+    if res is None:
+        return []
+    found = []
+    for name, value in sorted(inputs.items()):
+        facts = res["inputs"].get(name)
+        if facts is not None and facts.get("read_back") is False and _set(value):
+            found.append((name, source_of(type_, facts)))
+    return found
+
+
+def import_mismatches(
+    type_: str, inputs: Mapping[str, Any], ignore_changes: Iterable[str]
+) -> list[Rejection]:
+    """Why `pulumi up` would refuse to import a resource declared with these inputs: an input
+    the provider never reads back cannot match what the import reads, unless it is ignored."""
+    ignored = set(ignore_changes)
+    return [
+        Rejection(
+            name,
+            "the provider never reads it back, so the imported state cannot match it: leave it "
+            "out or list it in ignore_changes",
+            source,
+        )
+        for name, source in not_read_back(type_, inputs)
+        if name not in ignored
+    ]
+
+
+class ImportMismatch(Exception):
+    """An import `pulumi up` would refuse ("inputs to import do not match")."""
+
+    def __init__(self, type_: str, name: str, import_id: str, problems: list[Rejection]) -> None:
+        self.type, self.name, self.problems = type_, name, problems
+        reasons = "\n".join(f"  - {r}" for r in problems)
+        super().__init__(
+            f"{type_} {name!r}: importing {import_id!r} would fail, the declared inputs can "
+            f"never match what the provider reads:\n{reasons}"
+        )
 
 
 class ProviderRejected(Exception):

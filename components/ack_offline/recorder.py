@@ -24,6 +24,8 @@ from pulumi.runtime.settings import SETTINGS, get_project, get_stack, set_root_r
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from . import provider
+
 SECRET = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
 
@@ -175,6 +177,16 @@ class RecordingMonitor(mocks.MockMonitor):
             self._parents[urn] = request.parent
             self._transforms[urn] = list(request.transforms)
         response = super().RegisterResource(request)
+        if request.importId and request.custom:
+            declared = json_format.MessageToDict(request.object)
+            problems = provider.import_mismatches(request.type, declared, request.ignoreChanges)
+            if problems:
+                with self._lock:
+                    self.failures.append(
+                        provider.ImportMismatch(
+                            request.type, request.name, request.importId, problems
+                        )
+                    )
         rec = RecordedResource(
             urn=response.urn,
             type=request.type,

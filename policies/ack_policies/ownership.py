@@ -8,10 +8,26 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from ._common import CLUSTER_TAG, CLUSTER_TYPES, in_cluster, is_map, resource_rule, truthy
 
+#: Inputs the provider neither reads back nor updates on an ACK cluster (provider facts,
+#: terraform-provider-alicloud v1.289.0): an adopted cluster ignores them so that its import
+#: can match, and ignoring them hides nothing refresh or an update could have seen.
+_NEVER_READ_CLUSTER_INPUTS = frozenset(
+    {
+        "addons",
+        "newNatGateway",
+        "password",
+        "podVswitchIds",
+        "skipSetCertificateAuthority",
+        "slbInternetEnabled",
+    }
+)
+
 #: Fields the components themselves ignore, by type (each has its reason in the component).
 COMPONENT_IGNORES: dict[str, frozenset[str]] = {
     # The cluster autoscaler moves an autoscaled pool's desired size (opt-in per pool).
     "alicloud:cs/nodePool:NodePool": frozenset({"desiredSize"}),
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": _NEVER_READ_CLUSTER_INPUTS,
+    "alicloud:cs/kubernetes:Kubernetes": _NEVER_READ_CLUSTER_INPUTS,
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..facts import NOT_READ_BACK
 from ..naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE
 from .args import (
     Addon,
@@ -123,6 +124,17 @@ def pod_network_args(
     )
 
 
+MANAGED_KUBERNETES = "alicloud:cs/managedKubernetes:ManagedKubernetes"
+KUBERNETES = "alicloud:cs/kubernetes:Kubernetes"
+
+
+def adoption_ignores(type_token: str, a: BaseClusterArgs) -> list[str] | None:
+    """What an adopted cluster ignores: the inputs the provider never reads back (so an import
+    could not match them) and never updates (so ignoring them hides nothing). A cluster the
+    component creates ignores nothing."""
+    return list(NOT_READ_BACK[type_token]) if a.adopted_cluster_id else None
+
+
 # -- the control plane of each form -------------------------------------------------------------
 
 
@@ -133,7 +145,11 @@ def managed_control_plane(
         plan.name,
         profile="Default",
         cluster_spec=a.cluster_spec,
-        opts=pulumi.ResourceOptions(parent=parent, import_=a.adopted_cluster_id),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            import_=a.adopted_cluster_id,
+            ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
+        ),
         **pod_network_args(a, plan, foundation),
         **managed_control_plane_args(a, plan, foundation),
     )
@@ -154,6 +170,7 @@ def serverless_control_plane(
             parent=parent,
             depends_on=foundation.network.egress,
             import_=a.adopted_cluster_id,
+            ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
         ),
         **managed_control_plane_args(a, plan, foundation),
     )
@@ -184,6 +201,7 @@ def dedicated_control_plane(
             parent=parent,
             depends_on=network.egress,
             import_=a.adopted_cluster_id,
+            ignore_changes=adoption_ignores(KUBERNETES, a),
         ),
         **pod_network_args(a, plan, foundation),
         **cluster_args(a, plan, foundation),
