@@ -242,6 +242,44 @@ def scaling(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def provider_checks(runs: int) -> list[dict[str, Any]]:
+    """6. What checking inputs against the provider's facts costs: each program with the
+    checks on and off, interleaved (preview mode, as CI runs it)."""
+    import ack_offline.project as project_module
+
+    rows = []
+    cases: list[tuple[str, Any, str, dict[str, str]]] = []
+    project = find_project(ROOT)
+    config, _ = load_stack_config(project, "managed-prod")
+    cases.append(("managed-prod", project, "managed-prod", config))
+    fleet_project, fleet_config = fleet(50)
+    cases.append(("50 clusters", fleet_project, "c50", fleet_config))
+    checked_cloud = project_module.FakeAlibabaCloud
+    for label, p, stack, c in cases:
+
+        def run_with(check: bool, p: Any = p, stack: str = stack, c: Any = c) -> Any:
+            # run_project builds its fake cloud by this module-level name.
+            vars(project_module)["FakeAlibabaCloud"] = lambda **kw: checked_cloud(
+                check_inputs=check, **kw
+            )
+            try:
+                return run_project(p, stack, c, [], preview=True)
+            finally:
+                vars(project_module)["FakeAlibabaCloud"] = checked_cloud
+
+        on, off = interleaved(lambda: run_with(True), lambda: run_with(False), runs=runs)
+        rows.append(
+            {
+                "program": label,
+                "resources": len(run_with(True).resources),
+                "checked_s": on,
+                "unchecked_s": off,
+                "ratio": on / off,
+            }
+        )
+    return rows
+
+
 def gate(runs: int) -> dict[str, Any]:
     """5. The gate on the 50-cluster program: analysis throughput and total against preview."""
     project, config = fleet(50)
@@ -343,7 +381,19 @@ def main() -> None:
         action="store_true",
         help="also count instructions per stack program with valgrind (about 15 minutes)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("overhead", "imports", "scaling", "gate", "provider_checks"),
+        help="run one measurement and merge it into bench/results.json",
+    )
     ns = parser.parse_args()
+    if ns.only:
+        runs = {"overhead": ns.runs, "imports": ns.runs}.get(ns.only, max(3, ns.runs // 2))
+        merged = json.loads((ROOT / "bench" / "results.json").read_text())
+        merged[ns.only] = globals()[ns.only](runs)
+        (ROOT / "bench" / "results.json").write_text(json.dumps(merged, indent=2) + "\n")
+        print(render(merged))
+        return
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -355,6 +405,7 @@ def main() -> None:
         "imports": imports(ns.runs),
         "scaling": scaling(max(3, ns.runs // 2)),
         "gate": gate(max(3, ns.runs // 2)),
+        "provider_checks": provider_checks(max(3, ns.runs // 2)),
     }
     if ns.suite:
         results["suite"] = suite(3)
@@ -413,6 +464,14 @@ def render(r: dict[str, Any]) -> str:
         f"preview {g['preview_s']:.2f}s, "
         f"with gate {g['gate_total_s']:.2f}s = {g['ratio']:.2f}x",
     ]
+    if "provider_checks" in r:
+        out += ["", "| Program | Resources | Checked (s) | Unchecked (s) | Ratio |"]
+        out.append("| --- | --- | --- | --- | --- |")
+        out += [
+            f"| {x['program']} | {x['resources']} | {x['checked_s']:.3f} | "
+            f"{x['unchecked_s']:.3f} | {x['ratio']:.3f}x |"
+            for x in r["provider_checks"]
+        ]
     if "instructions" in r:
         out += [
             "",
