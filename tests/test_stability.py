@@ -17,15 +17,8 @@ from ack_offline.stability import CREATE_ONLY, create_only_changes
 from . import changes_doc
 from .conftest import ROOT, ZONES, run
 
-POOLS: dict[str, dict[str, Any]] = {
-    "web": {"instance_types": ["ecs.g7.large"], "desired_size": 3, "key_name": "ops"},
-    "batch": {
-        "instance_types": ["ecs.g7.large"],
-        "autoscaling": {"min_size": 0, "max_size": 5},
-        "key_name": "ops",
-    },
-}
-BASE: dict[str, Any] = {"network": {"zones": ZONES[:2], "nat": "per_zone"}, "node_pools": POOLS}
+POOLS = changes_doc.POOLS
+BASE: dict[str, Any] = changes_doc.BASES["managed"]
 
 IN_PLACE: dict[str, dict[str, Any]] = {
     "pool size": {"node_pools": {**POOLS, "web": {**POOLS["web"], "desired_size": 7}}},
