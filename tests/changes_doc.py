@@ -232,8 +232,10 @@ CAVEATS = """\
 - **Values the provider never sends.** `new_nat_gateway: false` and `slb_internet_enabled:
   false` on a managed or serverless cluster are never sent on create (the provider reads them
   with `GetOk`, which skips `false`), so ACK's API defaults for `snat_entry` and
-  `endpoint_public_access` decide. Turning RRSA off, emptying control plane log settings and
-  removing a maintenance window or an auto-upgrade channel are never sent on update either.
+  `endpoint_public_access` decide (every cluster waits for its own NAT gateway and SNAT entries,
+  so egress ends up as declared whichever default applies; see README). Turning RRSA off,
+  emptying control plane log settings and removing a maintenance window or an auto-upgrade
+  channel are never sent on update either.
 - **Ignored fields.** An autoscaled pool's `desired_size`, only with
   `ignore_scaling_changes: true` (the cluster autoscaler moves it); and on an adopted cluster,
   the inputs the provider neither reads back nor updates (so that the import can match). Nothing

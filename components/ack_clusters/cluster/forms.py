@@ -147,6 +147,10 @@ def managed_control_plane(
         cluster_spec=a.cluster_spec,
         opts=pulumi.ResourceOptions(
             parent=parent,
+            # new_nat_gateway=False is never sent (the provider skips false), so ACK's default
+            # for snat_entry decides. With our NAT gateway and SNAT entries in place first,
+            # either default leaves egress as we declared it: nothing is left to configure.
+            depends_on=foundation.network.egress,
             import_=a.adopted_cluster_id,
             ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
         ),
