@@ -304,3 +304,24 @@ def test_six_zones_would_have_reached_the_provider_without_the_librarys_check():
     inputs = {"vswitchIds": [f"vsw-{i}" for i in range(6)], "name": "c"}
     found = reasons("alicloud:cs/managedKubernetes:ManagedKubernetes", inputs)
     assert any("5 item maximum, config has 6" in r for r in found)
+
+
+def readme_examples() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_every_readme_example_passes_the_checked_engine(tmp_path: Path, capsys, mode):
+    examples = readme_examples()
+    assert examples
+    for i, code in enumerate(examples):
+        project = tmp_path / f"example{i}"
+        project.mkdir()
+        (project / "Pulumi.yaml").write_text("name: example\nruntime: python\n")
+        region = re.search(r"cn-[a-z]+", code)
+        config = f"config:\n  alicloud:region: {region.group(0) if region else 'cn-hangzhou'}\n"
+        (project / "Pulumi.dev.yaml").write_text(config)
+        (project / "__main__.py").write_text(code)
+        rc = main(["dev", "--program", str(project), "--mode", mode])
+        assert rc == 0, capsys.readouterr().err
