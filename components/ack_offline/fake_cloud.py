@@ -25,6 +25,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from . import provider
 
 _ACCOUNT = "1234567890123456"
+_SLB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
 _REGION = "cn-hangzhou"
 
 State = dict[str, Any]
@@ -82,6 +83,9 @@ class FakeAlibabaCloud(mocks.Mocks):
         self.stack_references = dict(stack_references or {})
         #: Refuse inputs the provider would refuse (see ack_offline.provider).
         self.check_inputs = check_inputs
+        #: What the cloud holds, by (type, ID): what this run created (update mode) and what ACK
+        #: made alongside a cluster; reads answer from it.
+        self._held: dict[tuple[str, str], State] = {}
         #: Differs per instance, as a fresh cluster credential differs per real run.
         self.run_id = secrets.token_hex(8)
         #: Resources the provider would refuse, in registration order.
@@ -116,6 +120,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         name, typ = args.name, args.typ
         if typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(args.resource_id or name, inputs)
+        if args.custom is None and args.resource_id is not None:
+            return self._read(typ, args.resource_id)
         if args.custom and not args.resource_id:
             inputs.update(provider.autoname(typ, name, inputs))
         if self.check_inputs and args.custom:
@@ -140,7 +146,24 @@ class FakeAlibabaCloud(mocks.Mocks):
         if self.preview and not args.resource_id:
             # A real preview knows inputs but not IDs or values the cloud computes.
             return "", {**inputs, **{k: UNKNOWN for k in computed}}
-        return rid, {**inputs, **computed}
+        state = {**inputs, **computed}
+        with self._lock:
+            self._held[(typ, rid)] = state
+            if typ in self._computed and "slbId" in computed:  # ACK's API server load balancer
+                self._held[(_SLB, computed["slbId"])] = {
+                    "addressType": "intranet",
+                    "tags": {"ack.aliyun.com": rid},
+                }
+        return rid, state
+
+    def _read(self, typ: str, rid: str) -> tuple[str, State]:
+        """A read (`Resource.get`): what the cloud holds under that ID. In preview an ID still
+        to be created is unknown, and so is everything about what it names."""
+        if rid == UNKNOWN:
+            return "", {"tags": UNKNOWN}
+        with self._lock:
+            held = self._held.get((typ, rid))
+        return rid, dict(held) if held is not None else {}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         with self._lock:
@@ -148,10 +171,29 @@ class FakeAlibabaCloud(mocks.Mocks):
             self.invoke_args.append((args.token, dict(args.args)))
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             return self._credential(args.args), []
+        if args.token in self._lookups:
+            return self._lookups[args.token](dict(args.args)), []
         raise UnknownInvokeError(
             f"the fake Alibaba Cloud does not know the invoke {args.token!r}; a component "
             "started calling the provider: teach FakeAlibabaCloud.call to answer it, or avoid it"
         )
+
+    @property
+    def _lookups(self) -> dict[str, Callable[[State], State]]:
+        """Invokes a user's program may make to find what a cluster's VPC holds: answered with
+        one item derived from the VPC, as an account with the cluster in it would answer."""
+        return {
+            "alicloud:ecs/getSecurityGroups:getSecurityGroups": self._security_groups,
+            "alicloud:vpc/getRouteTables:getRouteTables": self._route_tables,
+        }
+
+    def _security_groups(self, a: State) -> State:
+        sg = "sg-" + _hex(str(a.get("vpcId")), "sg")
+        return {"ids": [sg], "groups": [{"id": sg, "vpcId": a.get("vpcId")}]}
+
+    def _route_tables(self, a: State) -> State:
+        vtb = "vtb-" + _hex(str(a.get("vpcId")), "rt")
+        return {"ids": [vtb], "tables": [{"id": vtb, "routeTableId": vtb, "vpcId": a.get("vpcId")}]}
 
     def _stack_reference(self, ref: str, inputs: State) -> tuple[str, State]:
         outputs = self.stack_references.get(ref)

@@ -230,7 +230,7 @@ class PolicyPackProcess:
                 in_flight.append(self.stub.Analyze.future(request, timeout=self.call_timeout))
                 if len(in_flight) >= window:
                     responses.append(in_flight.popleft().result())
-            stack_request = _stack_request(described)
+            stack_request = _stack_request(described, run.reads)
             responses += [f.result() for f in in_flight]
             responses.append(self.stub.AnalyzeStack(stack_request, timeout=self.call_timeout))
         except grpc.RpcError as exc:
@@ -346,8 +346,24 @@ def _describe(run: ProgramRun) -> Iterator[tuple[RecordedResource, dict[str, Any
 
 def _stack_request(
     described: list[tuple[RecordedResource, dict[str, Any]]],
+    reads: Iterable[RecordedResource] = (),
 ) -> analyzer_pb2.AnalyzeStackRequest:
-    """The whole stack, with what only a stack view has: parents and dependency edges."""
+    """The whole stack, with what only a stack view has: parents and dependency edges, and the
+    resources the program read (`.get`), which the engine keeps in the stack's state."""
+    read_fields = [
+        (
+            r,
+            {
+                "type": r.type,
+                "properties": _properties(r),
+                "urn": r.urn,
+                "name": r.name,
+                "options": _options(r),
+            },
+        )
+        for r in reads
+    ]
+    described = [*described, *read_fields]
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
@@ -397,7 +413,7 @@ def secret_values(run: ProgramRun) -> set[str]:
         elif inside_secret and value not in (None, "", True, False):
             found.add(str(value))
 
-    for r in run.resources:
+    for r in [*run.resources, *run.reads]:
         walk(r.wire_inputs, False)
     return found
 

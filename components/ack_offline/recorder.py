@@ -72,6 +72,8 @@ class RecordedResource:
     #: The ID and state the (fake) cloud answered with, secrets masked.
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: A read of an existing resource (`.get`), not one the program manages.
+    read: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +111,8 @@ class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, mock: mocks.Mocks) -> None:
         super().__init__(mock)
         self.records: list[RecordedResource] = []
+        #: Reads of existing resources (`Resource.get`), which the program does not manage.
+        self.reads: list[RecordedResource] = []
         self.outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         #: Transform callbacks by URN (a resource's own, which its children inherit) and the
@@ -215,6 +219,35 @@ class RecordingMonitor(mocks.MockMonitor):
             self.records.append(rec)
         return response
 
+    def ReadResource(self, request: Any) -> Any:
+        """A `.get` (or any read of an existing resource): recorded apart from what the program
+        manages, with the state the cloud answered (the SDK drops the ID's dependencies, so what
+        links a read to the resource it names is that state, its ownership tags above all). The
+        engine keeps reads in the stack's state, and the policy gate's stack view sees them."""
+        response = super().ReadResource(request)
+        properties = json_format.MessageToDict(response.properties)
+        rec = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=True,
+            protect=False,
+            inputs=sanitize(properties),
+            wire_inputs=properties,
+            id=request.id,
+            dependencies=sorted(request.dependencies),
+            property_dependencies={},
+            ignore_changes=[],
+            import_id="",
+            provider=request.provider,
+            delete_before_replace=False,
+            read=True,
+        )
+        with self._lock:
+            self.reads.append(rec)
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         with self._lock:
             self.outputs[request.urn] = sanitize(json_format.MessageToDict(request.outputs))
@@ -289,6 +322,8 @@ class ProgramRun:
     stack_outputs: dict[str, Any]
     component_outputs: dict[str, dict[str, Any]]
     invokes: list[str]
+    #: Reads of existing resources (`.get`); not among `resources`, which the program manages.
+    reads: list[RecordedResource] = field(default_factory=list)
 
     def by_type(self, typ: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == typ]
@@ -399,4 +434,5 @@ def run_program(
         stack_outputs=monitor.outputs.get(stack_urn, {}),
         component_outputs={u: o for u, o in monitor.outputs.items() if u != stack_urn},
         invokes=list(getattr(mock, "invokes", [])),
+        reads=sorted(monitor.reads, key=lambda r: r.urn),
     )

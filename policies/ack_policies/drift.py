@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
-from ._common import CLUSTER_TYPES, owning_cluster, stack_rule
+from ._common import CLUSTER_TAG, CLUSTER_TYPES, is_map, owning_cluster, stack_rule
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,27 @@ EDGES: tuple[Edge, ...] = (
 )
 
 
+#: Tag ACK puts on what it creates for a cluster (its API server load balancer, say).
+ACK_TAG = "ack.aliyun.com"
+
+
+def _owned_behind(target: PolicyResource) -> tuple[str, str] | None:
+    """(cluster name, how) when a dependency is a resource a cluster owns: a child of a cluster
+    component, or anything carrying a cluster's ownership tag or ACK's own tag (so a read,
+    `.get`, of an owned resource counts as that resource). Raises UnknownValueError when its
+    tags are unknown at preview (a read whose ID is still to be created)."""
+    cluster = owning_cluster(target)
+    if cluster is not None:
+        return cluster.name, ""
+    tags = target.props.get("tags")
+    if is_map(tags):
+        if CLUSTER_TAG in tags:
+            return str(tags[CLUSTER_TAG]), f" (read as '{target.name}')"
+        if ACK_TAG in tags:
+            return f"{tags[ACK_TAG]} (ACK's)", f" (read as '{target.name}')"
+    return None
+
+
 def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     for res in args.resources:
         if owning_cluster(res) is not None:
@@ -147,24 +169,63 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         for edge in EDGES:
             if not fnmatch.fnmatchcase(res.resource_type, edge.source):
                 continue
-            for target in res.property_dependencies.get(edge.prop, []):
+            targets = res.property_dependencies.get(edge.prop, [])
+            for target in targets:
                 yield from _violation(res, edge, target)
+            if not targets:
+                yield from _untraceable(res, edge)
+
+
+def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
+    """A value unknown at preview that no resource produced came from an invoke whose inputs
+    were themselves unknown (the SDK drops an invoke's dependencies then): it may name a
+    cluster's resource, and nothing shows it does not."""
+    try:
+        res.props.get(edge.prop)
+    except UnknownValueError:
+        yield (
+            res.urn,
+            (
+                f"{res.resource_type} '{res.name}' attaches through '{edge.prop}' to a value "
+                "unknown at preview that no resource in the program produced (an invoke on "
+                "values still to be created): it cannot be proven not to be a cluster's "
+                f"resource. Change it through the cluster's typed arguments ({edge.instead})."
+            ),
+        )
 
 
 def _violation(
     res: PolicyResource, edge: Edge, target: PolicyResource
 ) -> Iterator[tuple[str, str]]:
-    if target.resource_type not in edge.targets:
+    """An attachment property whose value came from anything a cluster owns: the owned
+    resource itself, a read of it, or a value derived from another owned resource (an invoke
+    such as get_security_groups(vpc_id=cluster.vpc_id) carries the VPC as its dependency)."""
+    try:
+        found = _owned_behind(target)
+    except UnknownValueError:
+        yield (
+            res.urn,
+            (
+                f"{res.resource_type} '{res.name}' attaches through '{edge.prop}' to "
+                f"{target.resource_type} '{target.name}', whose identity is unknown at preview "
+                "(a read of a resource still to be created): it cannot be proven not to be a "
+                f"cluster's. Change it through the cluster's typed arguments ({edge.instead})."
+            ),
+        )
         return
-    cluster = owning_cluster(target)
-    if cluster is None:
+    if found is None:
         return
+    cluster, how = found
+    if target.resource_type in edge.targets:
+        what = edge.what
+    else:
+        what = f"an attachment whose '{edge.prop}' was derived from"
     yield (
         res.urn,
         (
-            f"{res.resource_type} '{res.name}' is {edge.what} ({target.resource_type} "
-            f"'{target.name}', owned by cluster '{cluster.name}') through '{edge.prop}'. Change it "
-            f"through the cluster's typed arguments ({edge.instead}) instead."
+            f"{res.resource_type} '{res.name}' is {what} ({target.resource_type} "
+            f"'{target.name}'{how}, owned by cluster '{cluster}') through '{edge.prop}'. "
+            f"Change it through the cluster's typed arguments ({edge.instead}) instead."
         ),
     )
 
