@@ -4,7 +4,9 @@ must be blocked, and the same change made through the component's typed argument
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pulumi
@@ -14,6 +16,8 @@ import pytest
 from ack_clusters import ManagedCluster, ServerlessCluster
 from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.ingress.component import LB_ID_ANNOTATION
+from ack_offline.recorder import ProgramRun, RecordedResource
+from ack_policies.drift import EDGES
 
 from .conftest import AUTOSCALED_POOL, POOL, args, form_args, found, run
 
@@ -45,6 +49,31 @@ LOOSE: dict[str, Callable[[Any], object]] = {
         instance_type="ecs.g7.large",
         image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
         system_disk_encrypted=True,
+    ),
+    "route table in its VPC": lambda c: alicloud.vpc.RouteTable(
+        "loose", vpc_id=c.vpc_id, route_table_name="loose"
+    ),
+    "route in its VPC's route table": lambda c: alicloud.vpc.RouteEntry(
+        "loose",
+        # the VPC's system route table: its ID comes with the VPC
+        route_table_id=c.vpc_id.apply(lambda vpc: f"vtb-of-{vpc}"),
+        destination_cidrblock="10.50.0.0/16",
+        nexthop_type="Instance",
+        nexthop_id="i-123",
+    ),
+    "route table on its vSwitch": lambda c: alicloud.vpc.RouteTableAttachment(
+        "loose",
+        route_table_id="vtb-elsewhere",
+        vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
+    ),
+    "its node role attached to other instances": lambda c: alicloud.ram.RoleAttachment(
+        "loose", role_name=c.node_role_name, instance_ids=["i-1"]
+    ),
+    "network interface in its security group": lambda c: alicloud.ecs.EcsNetworkInterface(
+        "loose",
+        vswitch_id="vsw-elsewhere",
+        security_group_ids=[c.security_group_id],
+        network_interface_name="loose",
     ),
     "listener on its ingress load balancer": lambda c: alicloud.slb.Listener(
         "loose",
@@ -123,11 +152,75 @@ LOOSE: dict[str, Callable[[Any], object]] = {
         name="ack-node-problem-detector",
         version="1.2.20",
     ),
+    "RBAC grant on its cluster": lambda c: alicloud.cs.KubernetesPermission(
+        "loose",
+        uid="200000000000000",
+        permissions=[
+            alicloud.cs.KubernetesPermissionPermissionArgs(
+                cluster=c.cluster_id, role_type="cluster", role_name="admin"
+            )
+        ],
+    ),
+    "network ACL on its vSwitches": lambda c: alicloud.vpc.NetworkAcl(
+        "loose",
+        vpc_id="vpc-elsewhere",
+        network_acl_name="loose",
+        resources=c.vswitch_ids.apply(
+            lambda ids: [{"resourceId": v, "resourceType": "VSwitch"} for v in ids]
+        ),
+    ),
+    "DHCP options on its VPC": lambda c: alicloud.vpc.DhcpOptionsSetAttachment(
+        "loose", vpc_id=c.vpc_id, dhcp_options_set_id="dopt-1"
+    ),
+    "secondary CIDR on its VPC": lambda c: alicloud.vpc.Ipv4CidrBlock(
+        "loose", vpc_id=c.vpc_id, secondary_cidr_block="10.200.0.0/16"
+    ),
+    "PrivateZone bound to its VPC": lambda c: alicloud.pvtz.ZoneAttachment(
+        "loose", zone_id="zone-1", vpc_ids=[c.vpc_id]
+    ),
+    "PrivateZone bound to its VPC by region": lambda c: alicloud.pvtz.ZoneAttachment(
+        "loose",
+        zone_id="zone-1",
+        vpcs=[alicloud.pvtz.ZoneAttachmentVpcArgs(vpc_id=c.vpc_id, region_id="cn-hangzhou")],
+    ),
+    "CEN attachment of its VPC": lambda c: alicloud.cen.InstanceAttachment(
+        "loose",
+        instance_id="cen-1",
+        child_instance_id=c.vpc_id,
+        child_instance_type="VPC",
+        child_instance_region_id="cn-hangzhou",
+    ),
+    "CEN transit router attachment of its VPC": lambda c: alicloud.cen.TransitRouterVpcAttachment(
+        "loose", cen_id="cen-1", vpc_id=c.vpc_id, zone_mappings=[]
+    ),
+    "Service on its API server's load balancer": lambda c: _service(
+        c, c.api_server_slb_id, force=False
+    ),
+    "Service overriding its ingress load balancer's listeners": lambda c: _service(
+        c, c.ingress_load_balancer_id, force=True
+    ),
 }
+
+
+def _service(c: Any, lb_id: Any, *, force: bool) -> object:
+    import pulumi_kubernetes as k8s
+
+    annotations = {LB_ID_ANNOTATION: lb_id.apply(str)}
+    if force:
+        annotations[LB_ID_ANNOTATION.replace("-id", "-force-override-listeners")] = "true"
+    return k8s.core.v1.Service(
+        "loose",
+        metadata=k8s.meta.v1.ObjectMetaArgs(annotations=annotations),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type="LoadBalancer", ports=[k8s.core.v1.ServicePortArgs(port=80)]
+        ),
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    )
 
 
 #: Loose kinds that need nodes (a node role, node pools' scaling groups).
 NODE_KINDS = {
+    "its node role attached to other instances",
     "policy attached to its node role",
     "scaling rule on a node pool's scaling group",
     "alarm on a node pool's scaling group",
@@ -135,19 +228,39 @@ NODE_KINDS = {
 CASES = [("managed", k) for k in LOOSE] + [("serverless", k) for k in LOOSE if k not in NODE_KINDS]
 
 
-@pytest.mark.parametrize(("form", "kind"), CASES, ids=[f"{f}: {k}" for f, k in CASES])
-def test_loose_attachment_is_blocked_at_preview(gate, form, kind):
+@cache
+def loose_result(form: str, kind: str) -> ProgramRun:
     def program():
         target: ClusterComponent = cluster() if form == "managed" else serverless()
         LOOSE[kind](target)
 
-    result = run(program, preview=True)
-    loose = next(r for r in result.resources if r.name == "loose")
+    return run(program, preview=True)
+
+
+def loose_in(result: ProgramRun) -> RecordedResource:
+    return next(r for r in result.resources if r.name == "loose")
+
+
+@pytest.mark.parametrize(("form", "kind"), CASES, ids=[f"{f}: {k}" for f, k in CASES])
+def test_loose_attachment_is_blocked_at_preview(gate, form, kind):
+    result = loose_result(form, kind)
+    loose = loose_in(result)
     violations = gate(result)
     blocked = {(v.policy, v.urn) for v in violations if v.enforcement == "mandatory"}
     assert blocked == {(DRIFT, loose.urn)}
     message = next(v.message for v in violations if v.policy == DRIFT)
     assert "owned by cluster 'demo'" in message and "instead" in message
+
+
+def test_every_attachment_the_rule_knows_is_exercised_here():
+    """The table above is the tested data of the drift rule: each edge (type pattern and
+    property) has a loose case, so an edge added without a case fails here."""
+    cases = [loose_in(loose_result("managed", kind)) for kind in LOOSE]
+    for edge in EDGES:
+        assert any(
+            fnmatch.fnmatchcase(r.type, edge.source) and edge.prop in r.property_dependencies
+            for r in cases
+        ), f"no loose case for {edge.source} through {edge.prop}"
 
 
 THROUGH_ARGS: dict[str, dict[str, Any]] = {

@@ -10,8 +10,9 @@ string carries no dependency; that case is left to drift detection by refresh (s
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
@@ -138,7 +139,67 @@ EDGES: tuple[Edge, ...] = (
         "a node pool, addon or setting on its cluster",
         "node_pools / addons",
     ),
+    Edge(
+        "alicloud:cs/kubernetesPermission:*",
+        "permissions",
+        CLUSTER_TYPES,
+        "an RBAC grant on its cluster",
+        "the cluster's access settings",
+    ),
+    Edge(
+        "alicloud:vpc/networkAcl*:*",
+        "resources",
+        frozenset({"alicloud:vpc/switch:Switch"}),
+        "a network ACL on its vSwitches",
+        "security",
+    ),
+    Edge(
+        "alicloud:vpc/dhcpOptionsSetAttachment:*",
+        "vpcId",
+        _VPC,
+        "DHCP options on its VPC",
+        "network",
+    ),
+    Edge(
+        "alicloud:vpc/ipv4CidrBlock:*",
+        "vpcId",
+        _VPC,
+        "a secondary CIDR block on its VPC",
+        "network.vpc_cidr",
+    ),
+    Edge(
+        "alicloud:pvtz/zoneAttachment:*",
+        "vpcIds",
+        _VPC,
+        "a PrivateZone bound to its VPC",
+        "network",
+    ),
+    Edge(
+        "alicloud:pvtz/zoneAttachment:*",
+        "vpcs",
+        _VPC,
+        "a PrivateZone bound to its VPC",
+        "network",
+    ),
+    Edge(
+        "alicloud:cen/instanceAttachment:*",
+        "childInstanceId",
+        _VPC,
+        "a CEN attachment of its VPC",
+        "network",
+    ),
+    Edge(
+        "alicloud:cen/transitRouterVpcAttachment:*",
+        "vpcId",
+        _VPC,
+        "a CEN transit router attachment of its VPC",
+        "network",
+    ),
 )
+
+#: The Service annotations that hand a load balancer to the cloud controller manager.
+LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
+FORCE_OVERRIDE = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-force-override-listeners"
 
 
 #: Tag ACK puts on what it creates for a cluster (its API server load balancer, say).
@@ -174,6 +235,43 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 yield from _violation(res, edge, target)
             if not targets:
                 yield from _untraceable(res, edge)
+        yield from _services(res)
+
+
+def _services(res: PolicyResource) -> Iterator[tuple[str, str]]:
+    """A loose Service may use the component's ingress load balancer by annotation (the
+    intended use), but not the API server's (ACK's, named by the cluster's slb_id), and may not
+    take over the ingress one's listeners (force-override rewrites what the component set)."""
+    if res.resource_type != "kubernetes:core/v1:Service":
+        return
+    annotations = (res.props.get("metadata") or {}).get("annotations") or {}
+    if LB_ID_ANNOTATION not in list(annotations):  # keys only: the ID is unknown at preview
+        return
+    force = str(annotations.get(FORCE_OVERRIDE, "")).lower() == "true"
+    for target in res.property_dependencies.get("metadata", []):
+        found = _owned_behind(target)
+        if found is None:
+            continue
+        if target.resource_type in CLUSTER_TYPES or ACK_TAG in how_tagged(target):
+            what = "is put on the API server's load balancer"
+        elif target.resource_type in _LB and force:
+            what = "force-overrides the listeners the component set on its load balancer"
+        else:
+            continue
+        yield (
+            res.urn,
+            (
+                f"Service '{res.name}' {what} ({target.resource_type} '{target.name}', owned "
+                f"by cluster '{found[0]}'). Use the component's ingress load balancer without "
+                "force-override, or bind the Service through the component "
+                "(ingress.bind_service) instead."
+            ),
+        )
+
+
+def how_tagged(target: PolicyResource) -> Mapping[str, Any]:
+    tags = target.props.get("tags")
+    return tags if is_map(tags) else {}
 
 
 def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
