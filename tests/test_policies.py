@@ -477,6 +477,20 @@ def test_a_fully_compliant_cluster_triggers_nothing(gate):
     assert gate(only(cluster(), resource(POOL_TYPE, "p", GOOD_POOL, inside=MC))) == []
 
 
+def test_disk_findings_name_the_checkov_check_that_fired(gate):
+    result = only(
+        resource(DISK, "d", {"encrypted": False}),
+        resource("alicloud:ecs/ecsLaunchTemplate:EcsLaunchTemplate", "lt", {"dataDisks": [{}]}),
+        resource(POOL_TYPE, "p", {**GOOD_POOL, "systemDiskEncrypted": False}),
+    )
+    messages = {
+        v.urn.rsplit("::", 1)[-1]: v.message for v in gate(result) if v.policy == "disks-encrypted"
+    }
+    assert "[CKV_ALI_7] d is not encrypted" in messages["d"]
+    assert "[CKV_ALI_32] lt: data disk 0 is not encrypted" in messages["lt"]
+    assert "CKV_ALI" not in messages["p"]  # a node pool is this pack's own extension
+
+
 def test_one_resource_with_several_problems_gets_one_message_each(gate):
     v = gate(only(cluster(auditLogConfig={"enabled": False}, controlPlaneLogComponents=[])))
     logs = [x for x in v if x.policy == "ack-cluster-audit-and-control-plane-logs"]

@@ -15,22 +15,27 @@ _TEMPLATES = (
 )
 
 
-def _unencrypted_data_disks(args: ResourceValidationArgs) -> Iterator[str]:
+#: The Checkov check each finding answers to: a standalone disk (CKV_ALI_7), a launch
+#: template's data disks (CKV_ALI_32). Node pools and instances are this pack's own extension.
+CKV_DISK, CKV_TEMPLATE = "[CKV_ALI_7] ", "[CKV_ALI_32] "
+
+
+def _unencrypted_data_disks(args: ResourceValidationArgs, check: str) -> Iterator[str]:
     for i, disk in enumerate(as_list(args.props.get("dataDisks"))):
         if is_map(disk) and not truthy(disk.get("encrypted")):
-            yield f"{args.name}: data disk {i} is not encrypted"
+            yield f"{check}{args.name}: data disk {i} is not encrypted"
 
 
 def _disks(args: ResourceValidationArgs) -> Iterator[str]:
     t, p = args.resource_type, args.props
     if t in _DISK_TYPES:
         if not p.get("snapshotId") and not truthy(p.get("encrypted")):
-            yield f"{args.name} is not encrypted"
+            yield f"{CKV_DISK}{args.name} is not encrypted"
         return
     has_system_disk = t in ("alicloud:cs/nodePool:NodePool", "alicloud:ecs/instance:Instance")
     if has_system_disk and not truthy(p.get("systemDiskEncrypted")):
         yield f"{args.name}: the system disk is not encrypted"
-    yield from _unencrypted_data_disks(args)
+    yield from _unencrypted_data_disks(args, CKV_TEMPLATE if t in _TEMPLATES else "")
 
 
 disks_encrypted = resource_rule(
