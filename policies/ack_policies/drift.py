@@ -195,6 +195,79 @@ EDGES: tuple[Edge, ...] = (
         "a CEN transit router attachment of its VPC",
         "network",
     ),
+    Edge("alicloud:vpc/peerConnection:*", "vpcId", _VPC, "a peering of its VPC", "network"),
+    Edge(
+        "alicloud:vpc/peerConnection:*",
+        "acceptingVpcId",
+        _VPC,
+        "a peering into its VPC",
+        "network",
+    ),
+    Edge("alicloud:vpn/gateway:*", "vpcId", _VPC, "a VPN gateway in its VPC", "network"),
+    Edge(
+        "alicloud:vpn/gateway:*",
+        "vswitchId",
+        frozenset({"alicloud:vpc/switch:Switch"}),
+        "a VPN gateway in its vSwitch",
+        "network",
+    ),
+    Edge("alicloud:vpc/ipv6Gateway:*", "vpcId", _VPC, "an IPv6 gateway in its VPC", "network"),
+    Edge(
+        "alicloud:vpc/hAVip:*",
+        "vswitchId",
+        frozenset({"alicloud:vpc/switch:Switch"}),
+        "a high-availability VIP in its vSwitch (which stops SNAT entries there)",
+        "network",
+    ),
+    Edge(
+        "alicloud:vpc/vswitchCidrReservation:*",
+        "vswitchId",
+        frozenset({"alicloud:vpc/switch:Switch"}),
+        "a CIDR reservation in its vSwitch",
+        "network.zones",
+    ),
+    Edge(
+        "alicloud:vpc/vPCRouteEntry:*",
+        "routeTableId",
+        frozenset({*_VPC, "alicloud:vpc/routeTable:RouteTable"}),
+        "a route in its route tables",
+        "network.nat",
+    ),
+    Edge(
+        "alicloud:vpc/gateway*RouteTableAttachment:*",
+        "routeTableId",
+        frozenset({*_VPC, "alicloud:vpc/routeTable:RouteTable"}),
+        "a gateway bound to its route tables",
+        "network.nat",
+    ),
+    Edge(
+        "alicloud:vpc/natIp*:*",
+        "natGatewayId",
+        _NAT,
+        "an address or range on its NAT gateway",
+        "network.nat",
+    ),
+    Edge(
+        "alicloud:vpc/commonBandwithPackageAttachment:*",
+        "instanceId",
+        frozenset({"alicloud:ecs/eipAddress:EipAddress"}),
+        "its NAT EIP put in a shared bandwidth package",
+        "network.nat_eip_bandwidth",
+    ),
+    Edge(
+        "alicloud:ess/*",
+        "securityGroupId",
+        _SG,
+        "a scaling configuration in its security group",
+        "node_pools",
+    ),
+    Edge(
+        "alicloud:ess/*",
+        "securityGroupIds",
+        _SG,
+        "a scaling configuration in its security group",
+        "node_pools",
+    ),
 )
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -239,9 +312,10 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
 
 
 def _services(res: PolicyResource) -> Iterator[tuple[str, str]]:
-    """A loose Service may use the component's ingress load balancer by annotation (the
-    intended use), but not the API server's (ACK's, named by the cluster's slb_id), and may not
-    take over the ingress one's listeners (force-override rewrites what the component set)."""
+    """A Service declared outside the component may not bind to a load balancer a cluster owns:
+    the API server's (ACK's, named by the cluster's slb_id) or the ingress one, whose Service
+    the component binds itself (ingress.bind_service); force-override would also rewrite the
+    listeners the component set."""
     if res.resource_type != "kubernetes:core/v1:Service":
         return
     annotations = (res.props.get("metadata") or {}).get("annotations") or {}
@@ -254,17 +328,21 @@ def _services(res: PolicyResource) -> Iterator[tuple[str, str]]:
             continue
         if target.resource_type in CLUSTER_TYPES or ACK_TAG in how_tagged(target):
             what = "is put on the API server's load balancer"
-        elif target.resource_type in _LB and force:
-            what = "force-overrides the listeners the component set on its load balancer"
+        elif target.resource_type in _LB:
+            what = (
+                "force-overrides the listeners the component set on its load balancer"
+                if force
+                else "binds to the component's ingress load balancer outside the component"
+            )
         else:
             continue
         yield (
             res.urn,
             (
                 f"Service '{res.name}' {what} ({target.resource_type} '{target.name}', owned "
-                f"by cluster '{found[0]}'). Use the component's ingress load balancer without "
-                "force-override, or bind the Service through the component "
-                "(ingress.bind_service) instead."
+                f"by cluster '{found[0]}'). Bind the ingress controller's Service through the "
+                "component (ingress.bind_service) instead, and route other traffic through it "
+                "with Ingress objects."
             ),
         )
 
