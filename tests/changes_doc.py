@@ -219,9 +219,10 @@ command exit 3 unless `--allow-replace` is given.
 CAVEATS = """\
 ## Caveats
 
-- **Every run fetches a new cluster credential**, so the Kubernetes provider's configuration
-  changes on every `pulumi preview`: `--expect-no-changes` fails on a stack that has Kubernetes
-  resources. `ack-preview --diff` shows it as an update of `pulumi:providers:kubernetes`.
+- **Every run fetches a new cluster credential** (`admin_kubeconfig`), but the Kubernetes
+  provider is configured from `kubeconfig`, which runs ACK's credential plugin and is the same
+  on every run, so `pulumi preview --expect-no-changes` stays quiet. A provider you build from
+  `admin_kubeconfig` would change on every run (`ack-preview --diff --mode update` shows it).
 - **Zone order.** Planned CIDRs follow the position of a zone in `network.zones`. Removing a
   zone from the middle moves the zones after it (their vSwitches would be replaced). Pin the
   CIDRs with `node_vswitch_cidrs` / `pod_vswitch_cidrs` before removing one.

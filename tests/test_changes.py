@@ -244,9 +244,10 @@ def test_allow_replace_needs_diff(capsys, project):
     assert main(["managed-dev", "--program", str(project), "--allow-replace"]) == 2
 
 
-def test_a_fresh_credential_each_run_shows_as_a_provider_update(capsys, project):
-    """What `pulumi preview --expect-no-changes` sees on a stack with Kubernetes resources:
-    the cluster credential is new on every run, so the Kubernetes provider's config changes."""
+def test_two_runs_of_a_stack_show_no_changes(capsys, project):
+    """What `pulumi preview --expect-no-changes` needs: ACK issues a new credential on every
+    run (the fake cloud too), but the Kubernetes provider authenticates through the credential
+    plugin, so its configuration is the same from run to run."""
     rc, out = diff(
         capsys,
         project,
@@ -255,6 +256,32 @@ def test_a_fresh_credential_each_run_shows_as_a_provider_update(capsys, project)
         "update",
         stack="managed-prod",
     )
+    assert rc == 0 and "no changes" in out.out
+
+
+def test_a_provider_configured_from_the_fresh_credential_would_change_every_run(capsys, tmp_path):
+    """The engine models a fresh credential per run: a provider built from the admin
+    kubeconfig (as this library did before) shows an update on every run."""
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi, pulumi_kubernetes as k8s\n"
+        "from ack_clusters import ManagedCluster\n"
+        "c = ManagedCluster('c', {'network': {'zones': ['cn-hangzhou-i', 'cn-hangzhou-j']}})\n"
+        "k8s.Provider('admin', kubeconfig=c.admin_kubeconfig)\n"
+    )
+    rc = main(
+        [
+            "dev",
+            "--program",
+            str(tmp_path),
+            "--mode",
+            "update",
+            "--diff",
+            str(tmp_path / "Pulumi.dev.yaml"),
+        ]
+    )
+    out = capsys.readouterr().out
     assert rc == 0
-    assert "pulumi:providers:kubernetes" in out.out and "kubeconfig: updated in place" in out.out
-    assert "client-key-data" not in out.out  # the new credential itself is never printed
+    assert "pulumi:providers:kubernetes  admin" in out and "kubeconfig: updated in place" in out
+    assert "client-key-data" not in out  # the credential itself is never printed

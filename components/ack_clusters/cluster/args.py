@@ -163,7 +163,7 @@ class BaseClusterArgs(StrictModel):
         default_factory=dict, description="Tags for every taggable resource (up to 18)."
     )
     kubeconfig_minutes: int = Field(
-        default=240, ge=15, le=4320, description="Lifetime of the fetched kubeconfig."
+        default=240, ge=15, le=4320, description="Lifetime of admin_kubeconfig (fetched each run)."
     )
     adopt: Adoption | None = Field(
         default=None, description="Existing resources to import instead of creating."

@@ -24,6 +24,7 @@ from ..ingress.component import ClusterIngress
 from ..network.component import ClusterNetwork
 from ..node_pools.component import NodePool, scaling_group_ids
 from ..security.component import ClusterSecurityGroup
+from ..validation import zone_region
 from .args import Adoption, BaseClusterArgs, Kind
 from .outputs import outputs_of
 from .plan import ClusterPlan, parse_args, plan_cluster
@@ -96,6 +97,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         api_server_endpoint: pulumi.Output[str]
         ingress_load_balancer_id: pulumi.Output[str | None]
         kubeconfig: pulumi.Output[str]
+        admin_kubeconfig: pulumi.Output[str]
         provider: k8s.Provider
 
     def __init_subclass__(cls, *, form: ClusterForm[Any] | None = None, **kwargs: Any) -> None:
@@ -126,8 +128,14 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         foundation = self._foundation(plan, a)
         cluster = form.control_plane(self, a, plan, foundation)
         pools = self._node_pools(a, plan, foundation, cluster.id)
+        endpoint = _endpoint(cluster, public=a.public_api_server)
         access = ClusterAccess(
-            plan.name, cluster=cluster, minutes=a.kubeconfig_minutes, parent=self
+            plan.name,
+            cluster=cluster,
+            endpoint=endpoint,
+            region=str(zone_region(a.network.zones[0])),
+            minutes=a.kubeconfig_minutes,
+            parent=self,
         )
         ingress = (
             ClusterIngress(
@@ -158,7 +166,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 ),
                 "nat_gateway_ids": network.nat_gateway_ids,
                 "api_server_slb_id": cluster.slb_id,
-                "api_server_endpoint": _endpoint(cluster, public=a.public_api_server),
+                "api_server_endpoint": endpoint,
                 "node_role_name": foundation.node_role_name,
                 "scaling_group_ids": scaling_group_ids(pools),
                 "node_pools": pools,
@@ -166,6 +174,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                     ingress.load_balancer_id if ingress else pulumi.Output.from_input(None)
                 ),
                 "kubeconfig": access.kubeconfig,
+                "admin_kubeconfig": access.admin_kubeconfig,
                 "provider": access.provider,
             },
             # A stack exports each pool's group on its own, so a preview shows the pool names.

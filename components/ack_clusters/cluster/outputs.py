@@ -94,7 +94,18 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
     ClusterOutput(
         "ingress_load_balancer_id", "The ingress load balancer; none without one.", "str | None"
     ),
-    ClusterOutput("kubeconfig", "Admin kubeconfig, fetched fresh each run; secret.", "str"),
+    ClusterOutput(
+        "kubeconfig",
+        "Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be "
+        "installed where it is used); the same on every run, it never expires; secret.",
+        "str",
+    ),
+    ClusterOutput(
+        "admin_kubeconfig",
+        "Admin kubeconfig with a client certificate, fetched on every run and expiring after "
+        "kubeconfig_minutes; secret.",
+        "str",
+    ),
     ClusterOutput(
         "provider", "A Kubernetes provider built from the kubeconfig.", None, exported=False
     ),

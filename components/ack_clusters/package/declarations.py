@@ -317,7 +317,7 @@ class ManagedClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of the fetched kubeconfig. Default: 240."""
+    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -390,7 +390,7 @@ class ServerlessClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of the fetched kubeconfig. Default: 240."""
+    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -480,7 +480,7 @@ class DedicatedClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of the fetched kubeconfig. Default: 240."""
+    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -545,7 +545,10 @@ class ManagedCluster(forms.ManagedCluster):
     """The ingress load balancer; none without one."""
 
     kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig, fetched fresh each run; secret."""
+    """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
+
+    admin_kubeconfig: pulumi.Output[str]
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
 
     def __init__(
         self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -581,7 +584,10 @@ class ServerlessCluster(forms.ServerlessCluster):
     """The ingress load balancer; none without one."""
 
     kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig, fetched fresh each run; secret."""
+    """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
+
+    admin_kubeconfig: pulumi.Output[str]
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
 
     def __init__(
         self, name: str, args: ServerlessClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -627,7 +633,10 @@ class DedicatedCluster(forms.DedicatedCluster):
     """The ingress load balancer; none without one."""
 
     kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig, fetched fresh each run; secret."""
+    """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
+
+    admin_kubeconfig: pulumi.Output[str]
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
 
     def __init__(
         self, name: str, args: DedicatedClusterArgs, opts: pulumi.ResourceOptions | None = None
