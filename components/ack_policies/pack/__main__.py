@@ -1,0 +1,12 @@
+"""Entry point the Pulumi engine runs: it only builds the pack. Rules live in ack_policies."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from ack_policies import PACK_DESCRIPTION, PACK_NAME, all_policies
+
+PolicyPack(
+    name=PACK_NAME,
+    description=PACK_DESCRIPTION,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=all_policies(),
+)

@@ -1,0 +1,52 @@
+"""What a user who pip-installs the library gets: the policy pack and its rules, a command
+that writes the pack where `pulumi --policy-pack` can use it, and the license."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+
+from ack_offline.preview import main as ack_preview
+from ack_policies import install
+
+from .conftest import PACK_DIR, ROOT
+
+
+def test_the_packaged_pack_is_the_repositorys():
+    for name in install.FILES:
+        packaged = ROOT / "components" / "ack_policies" / "pack" / name
+        assert packaged.read_text() == (PACK_DIR / name).read_text(), name
+
+
+def test_the_distribution_ships_the_rules_the_pack_and_the_license():
+    meta = metadata.metadata("pulumi-ack-clusters")
+    assert "policy" in (meta.get_all("Provides-Extra") or [])
+    requires = meta.get_all("Requires-Dist") or []
+    assert any("pulumi-policy" in r and 'extra == "policy"' in r for r in requires)
+    assert "LICENSE" in (meta.get_all("License-File") or [])
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
+    assert scripts["ack-policy-pack"] == "ack_policies.install:main"
+    # The rules and the pack's files are in the wheel: found under components/, with the
+    # pack's files as package data.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'include = \[[^]]*"ack_policies\*"', pyproject)
+    assert re.search(r'ack_policies = \["pack/\*"\]', pyproject)
+
+
+def test_ack_policy_pack_writes_a_pack_the_gate_runs(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    assert install.main([str(pack)]) == 0
+    assert sorted(p.name for p in pack.iterdir()) == [
+        "PulumiPolicy.yaml",
+        "__main__.py",
+        "requirements.txt",
+    ]
+    assert (pack / "requirements.txt").read_text().startswith("pulumi-ack-clusters[policy]")
+    capsys.readouterr()
+    assert ack_preview(["managed-dev", "--program", str(ROOT), "--policy-pack", str(pack)]) == 0
+    assert "Policy" in capsys.readouterr().out
+    # Writing again is harmless; a folder holding something else is refused.
+    assert install.main([str(pack)]) == 0
+    (pack / "__main__.py").write_text("# mine\n")
+    assert install.main([str(pack)]) == 2
