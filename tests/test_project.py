@@ -90,6 +90,39 @@ def test_workflows_load_and_call_what_exists():
                     assert (ROOT / "stacks" / f"Pulumi.{stack}.yaml").is_file(), stack
 
 
+def test_workflows_pass_actionlint():
+    """actionlint checks the workflows' syntax, expressions, action inputs (the local composite
+    actions' too) and the shell in their run steps."""
+    import shutil
+    import subprocess
+
+    actionlint = shutil.which("actionlint")
+    assert actionlint, "actionlint is a dev dependency (pip install -e '.[dev]')"
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    done = subprocess.run(
+        [actionlint, "-no-color", *workflows], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
+    setup = (ROOT / ".github" / "actions" / "pulumi-setup" / "action.yml").read_text()
+    assert 'pulumi-version: "3.272.0"' in setup
+    assert "requirements.txt" in setup and "ack-ram-tool" in setup and "pulumi login" in setup
+    for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
+        doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        assert doc["permissions"] == {"contents": "read"}, name
+        for job in doc["jobs"].values():
+            runs_cli = any("pulumi " in s.get("run", "") for s in job["steps"])
+            if runs_cli:
+                uses = [s.get("uses") for s in job["steps"]]
+                assert "./.github/actions/pulumi-setup" in uses, name
+                assert "./.github/actions/api-server-reachable" in uses, name
+    for name in ("drift-detection.yml", "deploy.yml"):  # one writer of state at a time
+        doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+        assert doc["concurrency"] == {"group": "pulumi-state", "cancel-in-progress": False}
+
+
 def test_the_readme_layout_names_what_exists():
     block = README.split("## Project layout", 1)[1].split("```", 2)[1]
     stack: list[str] = []
