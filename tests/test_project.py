@@ -118,9 +118,14 @@ def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
                 uses = [s.get("uses") for s in job["steps"]]
                 assert "./.github/actions/pulumi-setup" in uses, name
                 assert "./.github/actions/api-server-reachable" in uses, name
-    for name in ("drift-detection.yml", "deploy.yml"):  # one writer of state at a time
+    groups = set()
+    for name in ("drift-detection.yml", "deploy.yml"):  # one writer of a stack's state at a time
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
-        assert doc["concurrency"] == {"group": "pulumi-state", "cancel-in-progress": False}
+        for job in doc["jobs"].values():
+            if "stack" in job.get("strategy", {}).get("matrix", {}):
+                assert job["concurrency"]["cancel-in-progress"] is False, name
+                groups.add(job["concurrency"]["group"])
+    assert groups == {"pulumi-state-${{ matrix.stack }}"}
 
 
 def test_the_readme_layout_names_what_exists():
