@@ -189,8 +189,8 @@ POOL_INPUTS: dict[str, Any] = {
 }
 
 
-def reasons(token: str, inputs: dict[str, Any], **kw: Any) -> list[str]:
-    return [str(r) for r in provider.check(token, inputs, **kw)]
+def reasons(token: str, inputs: dict[str, Any]) -> list[str]:
+    return [str(r) for r in provider.check(token, inputs)]
 
 
 def test_valid_inputs_pass():
@@ -236,8 +236,8 @@ def test_a_rejection_never_repeats_a_secret_or_sensitive_value():
 def test_unknown_values_are_not_judged():
     from pulumi.runtime.rpc import UNKNOWN
 
-    assert reasons(NP, {**POOL_INPUTS, "dataDisks": [{"size": UNKNOWN}]}, preview=True) == []
-    assert reasons(NP, {**POOL_INPUTS, "clusterId": UNKNOWN}, preview=True) == []
+    assert reasons(NP, {**POOL_INPUTS, "dataDisks": [{"size": UNKNOWN}]}) == []
+    assert reasons(NP, {**POOL_INPUTS, "clusterId": UNKNOWN}) == []
 
 
 def test_types_without_facts_are_not_checked():

@@ -126,7 +126,7 @@ class FakeAlibabaCloud(mocks.Mocks):
             inputs.update(provider.autoname(typ, name, inputs))
         if self.check_inputs and args.custom:
             # The provider validates inputs at preview (Terraform's plan), before any ID exists.
-            rejections = provider.check(typ, inputs, preview=self.preview)
+            rejections = provider.check(typ, inputs)
             if rejections:
                 # The engine reports a failed check and goes on with the other resources; the
                 # run fails at the end (see ProgramRun.raise_rejections), not mid-registration.

@@ -185,7 +185,7 @@ def _coerce(kind: Any, value: Any) -> Any:
 
 
 def _check_field(
-    type_: str, path: str, facts: Facts, value: Any, preview: bool, hide: bool = False
+    type_: str, path: str, facts: Facts, value: Any, hide: bool = False
 ) -> Iterator[Rejection]:
     tf = facts["tf"]
     where = source_of(type_, facts)
@@ -225,10 +225,10 @@ def _check_field(
                 continue
             item, secret_item = _secret(item)
             if "fields" in facts and isinstance(item, dict):
-                yield from _check_block(type_, at, facts["fields"], item, preview, hide)
+                yield from _check_block(type_, at, facts["fields"], item, hide)
             elif "elem" in facts:
                 elem = {"tf": tf, "line": facts["line"], "optional": True, **facts["elem"]}
-                yield from _check_field(type_, at, elem, item, preview, hide or secret_item)
+                yield from _check_field(type_, at, elem, item, hide or secret_item)
         return
     coerced = _coerce(kind, value)
     if coerced is _REFUSED:
@@ -238,7 +238,7 @@ def _check_field(
         return
     value = coerced
     if kind == "map" and "fields" in facts and isinstance(value, dict):
-        yield from _check_block(type_, path, facts["fields"], value, preview, hide)
+        yield from _check_block(type_, path, facts["fields"], value, hide)
     for reason in _check_value(tf, value, facts.get("validate", {}), hide):
         yield Rejection(path, reason, where)
 
@@ -248,7 +248,6 @@ def _check_block(
     prefix: str,
     fields: Mapping[str, Facts],
     inputs: Mapping[str, Any],
-    preview: bool,
     hide: bool = False,
 ) -> Iterator[Rejection]:
     dot = f"{prefix}." if prefix else ""
@@ -259,7 +258,7 @@ def _check_block(
             if facts.get("required"):
                 yield Rejection(f"{dot}{name}", f'The argument "{facts["tf"]}" is required', where)
             continue
-        yield from _check_field(type_, f"{dot}{name}", facts, value, preview, hide)
+        yield from _check_field(type_, f"{dot}{name}", facts, value, hide)
         for other in facts.get("conflicts_with", []):
             clash = isinstance(other, str) and other != name and _set(inputs.get(other))
             if clash and (name < other or other not in fields):  # report each pair once
@@ -324,12 +323,13 @@ def autoname(type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, str]
     return {"name": f"{name}-{suffix}"}
 
 
-def check(type_: str, inputs: Mapping[str, Any], *, preview: bool = False) -> list[Rejection]:
-    """Every reason the provider would refuse these inputs (after the bridge's auto-naming)."""
+def check(type_: str, inputs: Mapping[str, Any]) -> list[Rejection]:
+    """Every reason the provider would refuse these inputs (after the bridge's auto-naming).
+    A value unknown at preview is not judged, as Terraform's plan leaves it to apply."""
     res = resource_facts(type_)
     if res is None:
         return []
-    return list(_check_block(type_, "", res["inputs"], inputs, preview))
+    return list(_check_block(type_, "", res["inputs"], inputs))
 
 
 def not_read_back(type_: str, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:

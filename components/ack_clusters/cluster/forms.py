@@ -152,6 +152,7 @@ def managed_control_plane(
             # either default leaves egress as we declared it: nothing is left to configure.
             depends_on=foundation.network.egress,
             import_=a.adopted_cluster_id,
+            # Adopted: inputs the provider never reads back, so an import could not match them.
             ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
         ),
         **pod_network_args(a, plan, foundation),
@@ -174,6 +175,7 @@ def serverless_control_plane(
             parent=parent,
             depends_on=foundation.network.egress,
             import_=a.adopted_cluster_id,
+            # Adopted: inputs the provider never reads back, so an import could not match them.
             ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
         ),
         **managed_control_plane_args(a, plan, foundation),
@@ -205,6 +207,7 @@ def dedicated_control_plane(
             parent=parent,
             depends_on=network.egress,
             import_=a.adopted_cluster_id,
+            # Adopted: inputs the provider never reads back, so an import could not match them.
             ignore_changes=adoption_ignores(KUBERNETES, a),
         ),
         **pod_network_args(a, plan, foundation),
