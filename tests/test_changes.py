@@ -285,3 +285,28 @@ def test_a_provider_configured_from_the_fresh_credential_would_change_every_run(
     assert rc == 0
     assert "pulumi:providers:kubernetes  admin" in out and "kubeconfig: updated in place" in out
     assert "client-key-data" not in out  # the credential itself is never printed
+
+
+def test_mermaid_marks_what_each_resource_undergoes(capsys, project):
+    text = (
+        stack_file(project)
+        .read_text()
+        .replace("    cluster_spec:", "    service_cidr: 172.22.0.0/20\n    cluster_spec:")
+    )
+    base = project / "base.yaml"
+    base.write_text(text)
+    stack_file(project).write_text(
+        stack_file(project).read_text().replace("max_size: 4", "max_size: 6")
+    )
+    rc, out = diff(capsys, project, str(base), "--mermaid")
+    assert rc == 3  # the cluster is replaced
+    doc = out.out
+    assert doc.startswith("```mermaid\nflowchart LR") and "\n```" in doc
+    assert '"+- ManagedKubernetes dev"' in doc and '"~ NodePool dev-general"' in doc
+    classes = {
+        line.split()[2]: line.split()[1].split(",")
+        for line in doc.splitlines()
+        if line.startswith("  class ")
+    }
+    assert len(classes["replace"]) == 1 and len(classes["update"]) == 1  # one node each
+    assert "Changes: 0 to create, 1 to update, 1 to replace (1 stateful), 0 to delete." in doc

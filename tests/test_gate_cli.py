@@ -215,3 +215,17 @@ def test_the_example_policy_config_is_valid(capsys, stack):
         ]
     )
     assert rc == 0, capsys.readouterr().err
+
+
+def test_mermaid_marks_where_the_gate_blocked(capsys, drifting_project):
+    rc = main(
+        ["dev", "--program", str(drifting_project), "--mermaid", "--policy-pack", str(PACK_DIR)]
+    )
+    doc = capsys.readouterr().out
+    assert rc == 1
+    assert (
+        '"+ SecurityGroupRule loose [blocked: ack-no-loose-attachments-to-cluster-resources]"'
+        in doc
+    )
+    assert "classDef violation" in doc
+    assert "Policy gate: 1 mandatory" in doc

@@ -128,6 +128,14 @@ def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
     assert groups == {"pulumi-state-${{ matrix.stack }}"}
 
 
+def test_pull_requests_get_the_change_as_a_picture():
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    job = doc["jobs"]["picture"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "--mermaid" in script and "--diff" in script and "gh pr comment" in script
+
+
 def test_the_readme_layout_names_what_exists():
     block = README.split("## Project layout", 1)[1].split("```", 2)[1]
     stack: list[str] = []

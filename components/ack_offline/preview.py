@@ -37,7 +37,7 @@ from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
-from .render import render_overrides, render_tree, render_violations, to_json
+from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN, EXIT_REPLACES = 0, 1, 2, 3
 
@@ -165,7 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="project folder (default: the project containing the current folder)",
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument(
+        "--mermaid",
+        action="store_true",
+        help="the resource tree as a Mermaid flowchart (for a pull-request comment), marked with "
+        "--diff's actions and the gate's mandatory violations",
+    )
     parser.add_argument(
         "--mode",
         choices=("preview", "update"),
@@ -301,6 +308,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "summary": changes.summary(predicted),
             }
         text = json.dumps(doc, indent=2, sort_keys=True)
+    elif ns.mermaid:
+        text = render_mermaid(
+            run, project=project.name, stack=ns.stack, changes=predicted, violations=violations
+        )
+        if ns.policy_pack:
+            mandatory = sum(v.enforcement == "mandatory" for v in violations)
+            text += f"\n\nPolicy gate: {mandatory} mandatory, {len(violations) - mandatory} other."
+            if result.overrides:
+                text += "\n\n" + render_overrides(result.overrides)
+        if predicted is not None:
+            summary = changes.summary(predicted)
+            text += (
+                f"\nChanges: {summary['create']} to create, {summary['update']} to update, "
+                f"{summary['replace']} to replace ({summary['stateful_replacements']} stateful), "
+                f"{summary['delete']} to delete."
+            )
     else:
         text = render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode)
         if ns.policy_pack:
