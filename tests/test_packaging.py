@@ -50,3 +50,28 @@ def test_ack_policy_pack_writes_a_pack_the_gate_runs(tmp_path, capsys):
     assert install.main([str(pack)]) == 0
     (pack / "__main__.py").write_text("# mine\n")
     assert install.main([str(pack)]) == 2
+
+
+EXAMPLE = ROOT / "examples" / "from-a-wheel"
+
+
+def test_the_from_a_wheel_example_passes_the_checked_engine_and_the_gate(capsys):
+    for mode in ("preview", "update"):
+        args = ["dev", "--program", str(EXAMPLE), "--mode", mode, "--policy-pack", str(PACK_DIR)]
+        assert ack_preview(args) == 0, capsys.readouterr().err
+
+
+def test_the_from_a_wheel_examples_own_tests_pass():
+    """The user's unit tests in the example, run as pytest would run them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "from_a_wheel_tests", EXAMPLE / "tests" / "test_clusters.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tests = [getattr(module, n) for n in dir(module) if n.startswith("test_")]
+    assert tests
+    for test in tests:
+        test()
