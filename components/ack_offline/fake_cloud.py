@@ -124,14 +124,6 @@ class FakeAlibabaCloud(mocks.Mocks):
             return self._read(typ, args.resource_id)
         if args.custom and not args.resource_id:
             inputs.update(provider.autoname(typ, name, inputs))
-        if self.check_inputs and args.custom:
-            # The provider validates inputs at preview (Terraform's plan), before any ID exists.
-            rejections = provider.check(typ, inputs)
-            if rejections:
-                # The engine reports a failed check and goes on with the other resources; the
-                # run fails at the end (see ProgramRun.raise_rejections), not mid-registration.
-                with self._lock:
-                    self.rejected.append(provider.ProviderRejected(typ, name, rejections))
         if args.resource_id:  # import or read: the resource exists with this ID
             rid = args.resource_id
         elif typ in self.ID_PREFIXES:
@@ -164,6 +156,21 @@ class FakeAlibabaCloud(mocks.Mocks):
         with self._lock:
             held = self._held.get((typ, rid))
         return rid, dict(held) if held is not None else {}
+
+    def check(self, typ: str, name: str, inputs: State, *, custom: bool, importing: bool) -> None:
+        """Refuse what the provider would refuse, as Terraform's plan does before any ID exists.
+
+        The recording monitor calls this with the inputs as sent on the wire, where a value
+        unknown at preview is still marked unknown (the SDK's mock deserialisation drops that
+        mark in some versions). The engine reports a failed check and goes on with the other
+        resources; the run fails when it ends (run_program), never mid-registration."""
+        if not (self.check_inputs and custom):
+            return
+        named = {**inputs, **({} if importing else provider.autoname(typ, name, inputs))}
+        rejections = provider.check(typ, named)
+        if rejections:
+            with self._lock:
+                self.rejected.append(provider.ProviderRejected(typ, name, rejections))
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         with self._lock:

@@ -170,6 +170,16 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         self._apply_transforms(request)
+        wire = json_format.MessageToDict(request.object)
+        check = getattr(self.mocks, "check", None)
+        if callable(check):
+            check(
+                request.type,
+                request.name,
+                wire,
+                custom=bool(request.custom),
+                importing=bool(request.importId),
+            )
         urn = self.make_urn(request.parent, request.type, request.name)
         with self._lock:
             # The stock mock registers a root stack before run_program registers the real one.
@@ -182,8 +192,7 @@ class RecordingMonitor(mocks.MockMonitor):
             self._transforms[urn] = list(request.transforms)
         response = super().RegisterResource(request)
         if request.importId and request.custom:
-            declared = json_format.MessageToDict(request.object)
-            problems = provider.import_mismatches(request.type, declared, request.ignoreChanges)
+            problems = provider.import_mismatches(request.type, wire, request.ignoreChanges)
             if problems:
                 with self._lock:
                     self.failures.append(
@@ -198,8 +207,8 @@ class RecordingMonitor(mocks.MockMonitor):
             parent=request.parent,
             custom=bool(request.custom),
             protect=bool(request.protect),
-            inputs=sanitize(json_format.MessageToDict(request.object)),
-            wire_inputs=json_format.MessageToDict(request.object),
+            inputs=sanitize(wire),
+            wire_inputs=wire,
             id=response.id,
             state=sanitize(json_format.MessageToDict(response.object)),
             dependencies=sorted(request.dependencies),
