@@ -167,8 +167,9 @@ def test_no_change_is_no_change(capsys, project):
     assert rc == 0 and "no changes" in out.out
 
 
-def test_replacing_the_cluster_exits_3_unless_allowed(capsys, project):
-    # BASE has another service CIDR: going to the stack as it is replaces the cluster.
+def base_with_another_service_cidr(project: Path) -> Path:
+    """A BASE whose cluster has another service CIDR: going from it to the stack as it is
+    replaces the cluster."""
     text = (
         stack_file(project)
         .read_text()
@@ -176,6 +177,11 @@ def test_replacing_the_cluster_exits_3_unless_allowed(capsys, project):
     )
     base = project / "base.yaml"
     base.write_text(text)
+    return base
+
+
+def test_replacing_the_cluster_exits_3_unless_allowed(capsys, project):
+    base = base_with_another_service_cidr(project)
     rc, out = diff(capsys, project, str(base))
     assert rc == 3
     assert "replace" in out.out and "ManagedKubernetes  dev" in out.out
@@ -288,13 +294,7 @@ def test_a_provider_configured_from_the_fresh_credential_would_change_every_run(
 
 
 def test_mermaid_marks_what_each_resource_undergoes(capsys, project):
-    text = (
-        stack_file(project)
-        .read_text()
-        .replace("    cluster_spec:", "    service_cidr: 172.22.0.0/20\n    cluster_spec:")
-    )
-    base = project / "base.yaml"
-    base.write_text(text)
+    base = base_with_another_service_cidr(project)
     stack_file(project).write_text(
         stack_file(project).read_text().replace("max_size: 4", "max_size: 6")
     )
