@@ -9,6 +9,7 @@ import pulumi
 import pytest
 import yaml
 
+from ack_clusters import ManagedCluster, ServerlessCluster
 from ack_clusters.access.plan import PLUGIN, exec_kubeconfig
 
 from .conftest import CLASSES, form_args, run
@@ -69,3 +70,33 @@ def test_both_kubeconfigs_are_secret_outputs():
     result = run(lambda: CLASSES["managed"]("demo", form_args("managed")), preview=False)
     outputs = next(o for o in result.component_outputs.values() if "kubeconfig" in o)
     assert outputs["kubeconfig"] == "[secret]" and outputs["admin_kubeconfig"] == "[secret]"
+
+
+@pytest.mark.parametrize("kind", ["managed", "serverless"])
+@pytest.mark.parametrize("rrsa", [True, False])
+def test_rrsa_outputs_name_the_issuer_and_the_oidc_provider(kind, rrsa):
+    """What a service account role's trust policy needs (issue 17), or None with RRSA off."""
+    seen: dict[str, object] = {}
+
+    def program() -> None:
+        c = (ManagedCluster if kind == "managed" else ServerlessCluster)(
+            "demo", form_args(kind, rrsa=rrsa)
+        )
+        pulumi.Output.all(c.rrsa_oidc_issuer_url, c.rrsa_oidc_provider_arn).apply(
+            lambda v: seen.update(issuer=v[0], arn=v[1])
+        )
+
+    run(program, preview=False)
+    if rrsa:
+        assert str(seen["issuer"]).startswith("https://oidc-ack-")
+        assert str(seen["arn"]).startswith("acs:ram::") and ":oidc-provider/ack-rrsa-" in str(
+            seen["arn"]
+        )
+    else:
+        assert seen == {"issuer": None, "arn": None}
+
+
+def test_a_dedicated_cluster_offers_no_rrsa_outputs():
+    result = run(lambda: CLASSES["dedicated"]("demo", form_args("dedicated")), preview=False)
+    outputs = next(o for o in result.component_outputs.values() if "kubeconfig" in o)
+    assert "rrsa_oidc_issuer_url" not in outputs

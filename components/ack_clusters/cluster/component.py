@@ -168,6 +168,8 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 "api_server_slb_id": cluster.slb_id,
                 "api_server_endpoint": endpoint,
                 "node_role_name": foundation.node_role_name,
+                "rrsa_oidc_issuer_url": _rrsa(cluster, "rrsa_oidc_issuer_url"),
+                "rrsa_oidc_provider_arn": _rrsa(cluster, "ram_oidc_provider_arn"),
                 "scaling_group_ids": scaling_group_ids(pools),
                 "node_pools": pools,
                 "ingress_load_balancer_id": (
@@ -266,6 +268,34 @@ class WorkerNodeOutputs:
         node_role_name: pulumi.Output[str]
         scaling_group_ids: pulumi.Output[dict[str, str]]
         node_pools: dict[str, NodePool]
+
+
+class ManagedControlPlaneOutputs:
+    """The outputs of the forms whose control plane ACK manages, typed for type checkers."""
+
+    if TYPE_CHECKING:
+        rrsa_oidc_issuer_url: pulumi.Output[str | None]
+        rrsa_oidc_provider_arn: pulumi.Output[str | None]
+
+
+def _rrsa(cluster: ControlPlane, field: str) -> pulumi.Output[str | None]:
+    """A field of the cluster's RRSA metadata, None while RRSA is off. (Only clusters with an
+    ACK-managed control plane have the metadata; the dedicated form offers no RRSA output.)"""
+    metadata = getattr(cluster, "rrsa_metadata", None)
+    if metadata is None:
+        return pulumi.Output.from_input(None)
+
+    def pick(m: Any) -> str | None:
+        if not m:
+            return None
+        get = m.get if isinstance(m, Mapping) else lambda k: getattr(m, k, None)
+        enabled = get("enabled")
+        value = get(field) or get(
+            "".join(w.title() if i else w for i, w in enumerate(field.split("_")))
+        )
+        return str(value) if enabled and value else None
+
+    return metadata.apply(pick)
 
 
 def _endpoint(cluster: ControlPlane, *, public: bool) -> pulumi.Output[str]:

@@ -28,7 +28,13 @@ from .args import (
     ServerlessClusterArgs,
     WorkerNodesArgs,
 )
-from .component import ClusterComponent, ClusterForm, Foundation, WorkerNodeOutputs
+from .component import (
+    ClusterComponent,
+    ClusterForm,
+    Foundation,
+    ManagedControlPlaneOutputs,
+    WorkerNodeOutputs,
+)
 from .plan import ClusterPlan
 
 SERVERLESS_NOTICE = (
@@ -254,13 +260,20 @@ DEDICATED: ClusterForm[DedicatedClusterArgs] = ClusterForm(
 )
 
 
-class ManagedCluster(ClusterComponent[ManagedClusterArgs], WorkerNodeOutputs, form=MANAGED):
+class ManagedCluster(
+    ClusterComponent[ManagedClusterArgs],
+    WorkerNodeOutputs,
+    ManagedControlPlaneOutputs,
+    form=MANAGED,
+):
     """An ACK managed cluster (control plane run by ACK) with its VPC, vSwitches, NAT egress,
     firewall, node RAM role, node pools, optional ingress load balancer, kubeconfig and
     Kubernetes provider."""
 
 
-class ServerlessCluster(ClusterComponent[ServerlessClusterArgs], form=SERVERLESS):
+class ServerlessCluster(
+    ClusterComponent[ServerlessClusterArgs], ManagedControlPlaneOutputs, form=SERVERLESS
+):
     """An ACK Serverless cluster with its VPC, ECI vSwitches, NAT egress (so pods can pull public
     images), security group (which ECI pods use), optional ingress load balancer, kubeconfig and
     Kubernetes provider. RRSA is on by default so pods reach cloud APIs without node roles.

@@ -17,6 +17,8 @@ from .args import Kind
 FORMS: tuple[str, ...] = get_args(Kind)
 #: The forms whose pods run on ECS worker nodes (node pools, node role, pod vSwitches).
 ECS_FORMS = frozenset({"managed", "dedicated"})
+#: The forms whose control plane ACK manages (RRSA, control plane logs).
+MANAGED_CONTROL_PLANE_FORMS = frozenset({"managed", "serverless"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,20 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
         "api_server_endpoint", "The API server endpoint (private unless public_api_server).", "str"
     ),
     ClusterOutput("node_role_name", "RAM role the worker nodes run as.", "str", forms=ECS_FORMS),
+    ClusterOutput(
+        "rrsa_oidc_issuer_url",
+        "RRSA's OIDC issuer URL (the `oidc:iss` of a service account role's trust policy); none "
+        "with rrsa off.",
+        "str | None",
+        forms=MANAGED_CONTROL_PLANE_FORMS,
+    ),
+    ClusterOutput(
+        "rrsa_oidc_provider_arn",
+        "ARN of RRSA's RAM OIDC provider (the federated principal a service account role "
+        "trusts); none with rrsa off.",
+        "str | None",
+        forms=MANAGED_CONTROL_PLANE_FORMS,
+    ),
     ClusterOutput(
         "scaling_group_ids",
         "Node pool name to its ESS scaling group ID.",

@@ -538,6 +538,12 @@ class ManagedCluster(forms.ManagedCluster):
     node_role_name: pulumi.Output[str]
     """RAM role the worker nodes run as."""
 
+    rrsa_oidc_issuer_url: pulumi.Output[str | None]
+    """RRSA's OIDC issuer URL (the `oidc:iss` of a service account role's trust policy); none with rrsa off."""
+
+    rrsa_oidc_provider_arn: pulumi.Output[str | None]
+    """ARN of RRSA's RAM OIDC provider (the federated principal a service account role trusts); none with rrsa off."""
+
     scaling_group_ids: pulumi.Output[dict[str, str]]
     """Node pool name to its ESS scaling group ID."""
 
@@ -579,6 +585,12 @@ class ServerlessCluster(forms.ServerlessCluster):
 
     api_server_endpoint: pulumi.Output[str]
     """The API server endpoint (private unless public_api_server)."""
+
+    rrsa_oidc_issuer_url: pulumi.Output[str | None]
+    """RRSA's OIDC issuer URL (the `oidc:iss` of a service account role's trust policy); none with rrsa off."""
+
+    rrsa_oidc_provider_arn: pulumi.Output[str | None]
+    """ARN of RRSA's RAM OIDC provider (the federated principal a service account role trusts); none with rrsa off."""
 
     ingress_load_balancer_id: pulumi.Output[str | None]
     """The ingress load balancer; none without one."""
