@@ -134,11 +134,24 @@ MANAGED_KUBERNETES = "alicloud:cs/managedKubernetes:ManagedKubernetes"
 KUBERNETES = "alicloud:cs/kubernetes:Kubernetes"
 
 
-def adoption_ignores(type_token: str, a: BaseClusterArgs) -> list[str] | None:
-    """What an adopted cluster ignores: the inputs the provider never reads back (so an import
-    could not match them) and never updates (so ignoring them hides nothing). A cluster the
-    component creates ignores nothing."""
-    return list(NOT_READ_BACK[type_token]) if a.adopted_cluster_id else None
+def control_plane_opts(
+    parent: pulumi.Resource, a: BaseClusterArgs, foundation: Foundation, type_token: str
+) -> pulumi.ResourceOptions:
+    """The options every form's control plane takes.
+
+    - It waits for egress: masters and ECI pods boot and pull images at once, and a managed
+      cluster never sends new_nat_gateway=false (the provider skips false), so ACK's snat_entry
+      default decides; with our NAT gateway and SNAT entries in place first, either default
+      leaves egress as declared.
+    - Adopted, it is imported and ignores the inputs the provider never reads back (so an import
+      could not match them) and never updates (so ignoring them hides nothing). A cluster the
+      component creates ignores nothing."""
+    return pulumi.ResourceOptions(
+        parent=parent,
+        depends_on=foundation.network.egress,
+        import_=a.adopted_cluster_id,
+        ignore_changes=list(NOT_READ_BACK[type_token]) if a.adopted_cluster_id else None,
+    )
 
 
 # -- the control plane of each form -------------------------------------------------------------
@@ -151,16 +164,7 @@ def managed_control_plane(
         plan.name,
         profile="Default",
         cluster_spec=a.cluster_spec,
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            # new_nat_gateway=False is never sent (the provider skips false), so ACK's default
-            # for snat_entry decides. With our NAT gateway and SNAT entries in place first,
-            # either default leaves egress as we declared it: nothing is left to configure.
-            depends_on=foundation.network.egress,
-            import_=a.adopted_cluster_id,
-            # Adopted: inputs the provider never reads back, so an import could not match them.
-            ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
-        ),
+        opts=control_plane_opts(parent, a, foundation, MANAGED_KUBERNETES),
         **pod_network_args(a, plan, foundation),
         **managed_control_plane_args(a, plan, foundation),
     )
@@ -176,14 +180,7 @@ def serverless_control_plane(
         profile="Serverless",
         cluster_spec=a.cluster_spec,
         addons=[*dns, *addon_args(a.addons)] or None,
-        # ECI pods boot in these vSwitches and pull images at once: egress first.
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            depends_on=foundation.network.egress,
-            import_=a.adopted_cluster_id,
-            # Adopted: inputs the provider never reads back, so an import could not match them.
-            ignore_changes=adoption_ignores(MANAGED_KUBERNETES, a),
-        ),
+        opts=control_plane_opts(parent, a, foundation, MANAGED_KUBERNETES),
         **managed_control_plane_args(a, plan, foundation),
     )
 
@@ -208,14 +205,7 @@ def dedicated_control_plane(
         password=(pulumi.Output.secret(a.password.get_secret_value()) if a.password else None),
         install_cloud_monitor=True,
         proxy_mode="ipvs",
-        # Masters boot and pull images at once: never before they have egress.
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            depends_on=network.egress,
-            import_=a.adopted_cluster_id,
-            # Adopted: inputs the provider never reads back, so an import could not match them.
-            ignore_changes=adoption_ignores(KUBERNETES, a),
-        ),
+        opts=control_plane_opts(parent, a, foundation, KUBERNETES),
         **pod_network_args(a, plan, foundation),
         **cluster_args(a, plan, foundation),
     )
