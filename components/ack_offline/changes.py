@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pulumi.runtime.rpc import UNKNOWN
+
 from . import provider
 from .recorder import UNKNOWN_TEXT, ProgramRun
 
@@ -134,8 +136,6 @@ class Node:
 
 
 def _unknown(value: Any) -> bool:
-    from pulumi.runtime.rpc import UNKNOWN
-
     return value in (UNKNOWN, UNKNOWN_TEXT) if isinstance(value, str) else False
 
 
