@@ -20,8 +20,8 @@ against ``provider/resources.go``.
 What is derived from code, not the schema, is a heuristic over the resource's files, and is
 marked so in the output with the lines it rests on:
 
-- ``updatable: false``: neither ForceNew nor named in any ``HasChange``/``HasChanges`` call, so
-  a change shows in a diff and the provider never sends it;
+- ``updatable: false``: neither ForceNew, nor named in any ``HasChange``/``HasChanges`` call, nor
+  read at all by the Update code, so a change shows in a diff and the provider never sends it;
 - ``read_back: false``: never named in a ``d.Set`` call, so an import leaves it empty;
 - ``zero_sent: false``: only ever read with ``d.GetOk`` (which reports a zero value as unset), so
   ``false``/``0``/``""`` is never sent on create and the API's default decides;
@@ -505,6 +505,22 @@ def functions(files: list[Found]) -> dict[str, Function]:
     return out
 
 
+def add_helpers(funcs: dict[str, Function], source: Source) -> None:
+    """Add to `funcs`, transitively, the functions defined elsewhere in the package that its
+    functions hand the resource data to (``NAME(d, ...)``): the dedicated cluster's Update
+    upgrades through a function of the managed cluster's file."""
+    todo = list(funcs.values())
+    while todo:
+        for callee in set(re.findall(r"\b(\w+)\(d\b", todo.pop().body)) - set(funcs):
+            paths = source.grep(f"func {callee}(")
+            if len(paths) != 1:
+                continue  # not a package function, or ambiguous: leave it out
+            for name, f in functions([Found(source.read(paths[0]), paths[0])]).items():
+                if name == callee:
+                    funcs[name] = f
+                    todo.append(f)
+
+
 def reach(entry: str, funcs: dict[str, Function]) -> list[Function]:
     """`entry` and every function of `funcs` it calls, transitively."""
     seen, todo = {entry}, [entry]
@@ -516,12 +532,36 @@ def reach(entry: str, funcs: dict[str, Function]) -> list[Function]:
     return [funcs[n] for n in sorted(seen)]
 
 
-def _hits(scope: list[Function], pattern: re.Pattern[str]) -> list[str]:
+def _hits(
+    scope: list[Function],
+    pattern: re.Pattern[str],
+    *,
+    unless_inside: re.Pattern[str] | None = None,
+) -> list[str]:
+    """``file:line`` of each match of `pattern` in `scope`; with `unless_inside`, leaving out the
+    matches inside a block whose header (the text before its ``{``) matches it."""
     hits = []
     for f in scope:
         for m in pattern.finditer(f.body):
+            if unless_inside and any(
+                unless_inside.search(h) for h in _enclosing_headers(f.body, m.start())
+            ):
+                continue
             hits.append(f"{f.path}:{f.first_line + f.body.count(chr(10), 0, m.start())}")
     return sorted(hits)
+
+
+def _enclosing_headers(body: str, at: int) -> list[str]:
+    """The headers of the blocks enclosing position `at` (each from the previous line break,
+    ``;``, ``{`` or ``}`` up to its ``{``)."""
+    stack: list[str] = []
+    for m in re.finditer(r"[{}]", body[:at]):
+        if m.group() == "{":
+            start = max(body.rfind(c, 0, m.start()) for c in "\n;{}")
+            stack.append(body[start + 1 : m.start()])
+        elif stack:
+            stack.pop()
+    return stack
 
 
 def code_facts(
@@ -534,6 +574,18 @@ def code_facts(
         return out
     if not facts.get("force_new"):
         changes = _hits(scopes["Update"], re.compile(rf"HasChanges?\([^)]*{q}"))
+        if not changes:
+            # Some Update functions send a field whether it changed or not (cs_autoscaling_config
+            # resends the whole configuration; a node pool's upgrade_policy and rolling_policy
+            # ride along with every upgrade request). A read counts as a send when it is outside
+            # the Read code and not inside another field's HasChange block (where it only
+            # serves that field's update or a check).
+            read_code = {id(f) for f in scopes["Read"]}
+            changes = _hits(
+                [f for f in scopes["Update"] if id(f) not in read_code],
+                re.compile(rf"d\.(?:Get|GetOk|GetOkExists)\(\s*{q}\s*\)"),
+                unless_inside=re.compile(r"HasChanges?\("),
+            )
         out["updatable"] = bool(changes)
         if changes:
             out["update_code"] = changes[:3]
@@ -650,6 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     for token, (tf_name, extra) in sorted(RESOURCES.items()):
         func, found, fields = resource_schema(tf_name, source)
         funcs = functions([found] + [Found(source.read(p), p) for p in extra])
+        add_helpers(funcs, source)
         scopes = scopes_of(func, found, funcs)
         for name, facts in fields.items():
             facts.update(code_facts(name, facts, scopes))

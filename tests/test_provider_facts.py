@@ -111,6 +111,19 @@ def test_the_facts_record_what_the_issue_found_in_the_provider():
     assert f(np, "securityGroupIds")["force_new"] is True
     assert f(np, "ramRoleName")["force_new"] is True
     assert f("alicloud:vpc/natGateway:NatGateway", "natType")["updatable"] is True
+    # Sent on every update though never named in a HasChange: the autoscaler configuration is
+    # resent whole, and a pool's upgrade and rolling policies ride along with every upgrade.
+    auto = "alicloud:cs/autoscalingConfig:AutoscalingConfig"
+    for name in ("coolDownDuration", "utilizationThreshold", "expander", "scaleDownEnabled"):
+        assert f(auto, name)["updatable"] is True, name
+    for name in ("upgradePolicy", "rollingPolicy"):
+        assert f(np, name)["updatable"] is True, name
+    # A dedicated cluster upgrades through a function of the managed cluster's file; the read of
+    # `version` inside enable_rrsa's HasChange block (a support check) is not what counts.
+    assert f(k, "version")["updatable"] is True
+    assert f(k, "version")["update_code"] == [
+        "alicloud/resource_alicloud_cs_managed_kubernetes.go:1512"
+    ]
     for name in ("keyName", "masterInstanceTypes", "masterDiskSize", "masterDiskCategory"):
         assert f(k, name)["force_new"] is True
     # Never read back, so an import cannot match them.
