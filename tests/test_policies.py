@@ -55,6 +55,39 @@ def sg_rule(name, cidr="0.0.0.0/0", protocol="tcp", ports="22/22", **extra):
     return resource(RULE, name, {**props, **extra})
 
 
+ROLE = "alicloud:ram/role:Role"
+SUB = "system:serviceaccount:shop:orders"
+ECS_TRUST = json.dumps(
+    {
+        "Version": "1",
+        "Statement": [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": ["ecs.aliyuncs.com"]},
+            }
+        ],
+    }
+)
+
+
+def rrsa_trust(sub: object = SUB, like: dict[str, str] | None = None) -> str:
+    condition: dict[str, dict[str, object]] = {
+        "StringEquals": {"oidc:aud": "sts.aliyuncs.com", "oidc:iss": "https://i/c1"}
+    }
+    if sub is not None:
+        condition["StringEquals"]["oidc:sub"] = sub
+    if like:
+        condition["StringLike"] = dict(like)
+    statement = {
+        "Action": "sts:AssumeRole",
+        "Effect": "Allow",
+        "Principal": {"Federated": ["acs:ram::1:oidc-provider/ack-rrsa-c1"]},
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "1", "Statement": [statement]})
+
+
 @dataclass
 class Case:
     rule: str
@@ -284,6 +317,41 @@ CASES = [
     ),
     # identity
     Case(
+        "ram-oidc-trust-names-a-service-account",
+        "one service account, or a trust that is not RRSA's",
+        [
+            resource(ROLE, "sa", {"assumeRolePolicyDocument": rrsa_trust()}),
+            resource(ROLE, "ecs", {"assumeRolePolicyDocument": ECS_TRUST}),
+            resource(ROLE, "two", {"assumeRolePolicyDocument": rrsa_trust(sub=[SUB, SUB + "x"])}),
+        ],
+        set(),
+    ),
+    Case(
+        "ram-oidc-trust-names-a-service-account",
+        "any pod of the cluster, however it is spelled",
+        [
+            resource(ROLE, "no-sub", {"assumeRolePolicyDocument": rrsa_trust(sub=None)}),
+            resource(ROLE, "ns-wide", {"assumeRolePolicyDocument": rrsa_trust(sub=SUB[:-6] + "*")}),
+            resource(
+                ROLE,
+                "like",
+                {
+                    "assumeRolePolicyDocument": rrsa_trust(
+                        like={"oidc:sub": "system:serviceaccount:*"}
+                    )
+                },
+            ),
+            resource(
+                ROLE,
+                "partial",
+                {"assumeRolePolicyDocument": rrsa_trust(sub="system:serviceaccount:shop")},
+            ),
+            # The deprecated input, and a document given as an object, are the same trust.
+            resource(ROLE, "old-input", {"document": rrsa_trust(sub=None)}),
+        ],
+        {"no-sub", "ns-wide", "like", "partial", "old-input"},
+    ),
+    Case(
         "ram-no-administrator-access",
         "least privilege",
         [
@@ -507,6 +575,7 @@ MANDATORY = {
     "ack-api-server-not-public",
     "security-group-no-world-open-ingress",
     "ram-no-administrator-access",
+    "ram-oidc-trust-names-a-service-account",
 }
 
 

@@ -1,7 +1,8 @@
 """Typed Pulumi components for Alibaba Cloud ACK clusters and the resources beneath them.
 
 One folder per cloud concept, each with its arguments (``args``), its pure plan (``plan``) and
-what registers it (``component``): ``network``, ``security``, ``identity`` (the node RAM role),
+what registers it (``component``): ``network``, ``security``, ``identity`` (the node RAM role
+and service account roles),
 ``node_pools``, ``ingress``, ``access`` (kubeconfig and Kubernetes provider) and ``cluster``
 (the three forms, which put the others together). Shared validators are in ``validation``.
 """
@@ -18,7 +19,9 @@ from .cluster.args import (
 )
 from .cluster.forms import DedicatedCluster, ManagedCluster, ServerlessCluster
 from .errors import InvalidArguments
+from .identity.args import PolicyAttachment, ServiceAccountRoleArgs
 from .identity.component import NodeRole
+from .identity.service_account import ServiceAccountRole
 from .network.args import ExistingVpc, ExistingVSwitch, NetworkArgs
 from .network.component import ClusterNetwork
 from .node_pools.args import Autoscaling, Disk, NodePoolArgs, Taint
@@ -48,9 +51,12 @@ __all__ = [
     "NodePool",
     "NodePoolArgs",
     "NodeRole",
+    "PolicyAttachment",
     "SecurityArgs",
     "ServerlessCluster",
     "ServerlessClusterArgs",
+    "ServiceAccountRole",
+    "ServiceAccountRoleArgs",
     "Taint",
     "WorkerNodesArgs",
     "tune_gc",

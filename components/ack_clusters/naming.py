@@ -18,6 +18,7 @@ NETWORK_TYPE = f"{PACKAGE}:index:ClusterNetwork"
 SECURITY_GROUP_TYPE = f"{PACKAGE}:index:ClusterSecurityGroup"
 NODE_ROLE_TYPE = f"{PACKAGE}:index:NodeRole"
 NODE_POOL_TYPE = f"{PACKAGE}:index:NodePool"
+SERVICE_ACCOUNT_ROLE_TYPE = f"{PACKAGE}:index:ServiceAccountRole"
 
 
 def ownership_tags(cluster: str, user_tags: dict[str, str] | None = None) -> dict[str, str]:

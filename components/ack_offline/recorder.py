@@ -417,6 +417,8 @@ def run_program(
     # set_mocks registers a bare root stack; replace it with one that collects exports.
     set_root_resource(None)  # type: ignore[arg-type]
     SETTINGS.rpc_manager.clear()
+    with SETTINGS.lock:
+        SETTINGS.outputs.clear()  # tasks a failed earlier run left: this run must not await them
 
     def body() -> None:
         program()  # its return value, if any, is not a stack output

@@ -12,7 +12,7 @@ from .encryption import (
     kms_key_rotation_enabled,
     pro_cluster_secrets_encrypted,
 )
-from .identity import ram_no_administrator_access
+from .identity import ram_no_administrator_access, ram_oidc_trust_names_a_service_account
 from .network import (
     alb_acl_restricts_access,
     api_server_not_public,
@@ -49,6 +49,7 @@ def all_policies() -> list[Policy]:
         api_server_not_public,
         security_group_no_world_open_ingress,
         ram_no_administrator_access,
+        ram_oidc_trust_names_a_service_account,
         # the rest (advisory)
         disks_encrypted,
         disks_encrypted_with_cmk,

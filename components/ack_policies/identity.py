@@ -1,14 +1,17 @@
-"""Identity guard rails: no administrator access through RAM."""
+"""Identity guard rails: no administrator access through RAM; a role trusted by a cluster's
+OIDC provider (RRSA) is assumable by one service account only."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy.proxy import UnknownValueError
 
-from ._common import as_list, is_map, resource_rule
+from ._common import as_list, is_map, resource_rule, type_chain
 
 ADMIN_POLICIES = frozenset({"AdministratorAccess", "AliyunRAMFullAccess"})
 
@@ -52,5 +55,67 @@ ram_no_administrator_access = resource_rule(
     mandatory=True,
     remediation="Grant the actions the role needs on the resources it needs; the node role "
     "the cluster components create is an example.",
+    tags=["security", "identity"],
+)
+
+
+#: The component that builds a service account's trust itself (it is unknown at preview, until
+#: the cluster's OIDC issuer exists).
+SERVICE_ACCOUNT_ROLE_TYPE = "ack:index:ServiceAccountRole"
+_ONE_SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[^:*?]+:[^:*?]+$")
+
+
+def _oidc_statements(document: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return
+    if not is_map(document):
+        return
+    for st in as_list(document.get("Statement")):
+        if not is_map(st) or st.get("Effect") != "Allow" or not is_map(st.get("Principal")):
+            continue
+        federated = as_list(st["Principal"].get("Federated"))
+        if any("oidc-provider/" in str(p) for p in federated):
+            yield st
+
+
+def _loose_trust(args: ResourceValidationArgs) -> Iterator[str]:
+    p = args.props
+    key = "assumeRolePolicyDocument" if "assumeRolePolicyDocument" in list(p) else "document"
+    if SERVICE_ACCOUNT_ROLE_TYPE in type_chain(args.urn)[:-1] and key in list(p):
+        try:
+            p.get(key)
+        except UnknownValueError:
+            return  # the component writes the one-service-account trust itself
+    for st in _oidc_statements(p.get(key)):
+        found = st.get("Condition")
+        condition: Mapping[str, Any] = found if is_map(found) else {}
+        found = condition.get("StringEquals")
+        equals: Mapping[str, Any] = found if is_map(found) else {}
+        subjects = as_list(equals.get("oidc:sub"))
+        like = [
+            op
+            for op, terms in condition.items()
+            if op != "StringEquals" and is_map(terms) and "oidc:sub" in list(terms)
+        ]
+        if not subjects or like or not all(_ONE_SERVICE_ACCOUNT.match(str(s)) for s in subjects):
+            yield (
+                f"{args.name} trusts a cluster's OIDC provider without naming the service "
+                "account: any pod of that cluster could assume it (it needs StringEquals "
+                "oidc:sub 'system:serviceaccount:<namespace>:<name>', no wildcards)"
+            )
+
+
+ram_oidc_trust_names_a_service_account = resource_rule(
+    "ram-oidc-trust-names-a-service-account",
+    description="A RAM role trusted through RRSA names the one service account that may assume it.",
+    types=["alicloud:ram/role:Role"],
+    check=_loose_trust,
+    severity=Severity.HIGH,
+    mandatory=True,
+    remediation="Build the role with ServiceAccountRole, or give its trust StringEquals on "
+    "oidc:sub for one namespace and service account (and on oidc:iss and oidc:aud).",
     tags=["security", "identity"],
 )

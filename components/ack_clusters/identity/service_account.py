@@ -1,0 +1,202 @@
+"""ServiceAccountRole: the RAM role one Kubernetes service account assumes through RRSA (ACK's
+RAM Roles for Service Accounts, the IRSA of pulumi-eks), with its policies and the annotation
+that binds it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_alicloud as alicloud
+from pydantic import ValidationError
+
+from ..errors import InvalidArguments
+from ..naming import MANAGED_BY, MANAGED_BY_TAG, SERVICE_ACCOUNT_ROLE_TYPE
+from .args import RAM_NAME, ServiceAccountRoleArgs
+from .plan import INJECTION_LABEL, ROLE_NAME_ANNOTATION, service_account_trust_policy
+
+#: RAM policy names take at most 64 characters; the created policy is named "<role>-policy".
+_POLICY_SUFFIX = "-policy"
+
+
+class ServiceAccountRole(pulumi.ComponentResource):
+    """A RAM role only one service account of one cluster may assume (its trust names the
+    cluster's RRSA OIDC provider, issuer, STS audience and ``system:serviceaccount:<ns>:<sa>``),
+    the policies it grants, and what to put on the Kubernetes objects:
+
+    - ``service_account_annotations``: on the ServiceAccount, so ACK's pod identity webhook
+      (the ``ack-pod-identity-webhook`` addon) injects the role's credentials into its pods;
+    - ``namespace_labels``: on its Namespace, which turns the webhook's injection on there.
+
+    Use :meth:`for_cluster` with a ManagedCluster or ServerlessCluster that has ``rrsa`` on, or
+    pass the issuer URL and provider ARN (say, from another stack)."""
+
+    role_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    service_account_annotations: pulumi.Output[dict[str, str]]
+    namespace_labels: dict[str, str]
+
+    def __init__(
+        self,
+        name: str,
+        args: ServiceAccountRoleArgs | Mapping[str, Any],
+        *,
+        oidc_issuer_url: pulumi.Input[str | None],
+        oidc_provider_arn: pulumi.Input[str | None],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        subject = f"ServiceAccountRole {name!r}"
+        a = _parse(subject, name, args)
+        role_name = a.role_name or name
+        # Everything above is pure; nothing has been registered yet.
+        super().__init__(
+            SERVICE_ACCOUNT_ROLE_TYPE,
+            name,
+            {"namespace": a.namespace, "serviceAccount": a.service_account},
+            opts,
+        )
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**a.tags, MANAGED_BY_TAG: MANAGED_BY}
+
+        def trust(values: list[Any]) -> str:
+            issuer, provider = values
+            if not issuer or not provider:
+                raise InvalidArguments(
+                    subject,
+                    [
+                        (
+                            "oidc_issuer_url" if not issuer else "oidc_provider_arn",
+                            "the cluster reports no RRSA OIDC issuer or provider: turn rrsa on "
+                            "(ManagedCluster or ServerlessCluster) before creating the role",
+                        )
+                    ],
+                )
+            return service_account_trust_policy(
+                str(issuer), str(provider), a.namespace, a.service_account
+            )
+
+        role = alicloud.ram.Role(
+            name,
+            role_name=role_name,
+            assume_role_policy_document=pulumi.Output.all(oidc_issuer_url, oidc_provider_arn).apply(
+                trust
+            ),
+            description=a.description
+            or f"Assumed by service account {a.namespace}/{a.service_account} through RRSA",
+            max_session_duration=a.max_session_hours * 3600,
+            tags=tags,
+            opts=child,
+        )
+        if a.policy_document is not None:
+            policy = alicloud.ram.Policy(
+                f"{name}-policy",
+                policy_name=f"{role_name}{_POLICY_SUFFIX}",
+                policy_document=a.policy_document,
+                description=f"What service account {a.namespace}/{a.service_account} may do",
+                tags=tags,
+                opts=child,
+            )
+            alicloud.ram.RolePolicyAttachment(
+                f"{name}-policy",
+                role_name=role.role_name,
+                policy_name=policy.policy_name,
+                policy_type="Custom",
+                opts=child,
+            )
+        for p in a.policies:
+            # Keyed by the policy, never by its position in the list.
+            alicloud.ram.RolePolicyAttachment(
+                f"{name}-{p.type.lower()}-{p.name}",
+                role_name=role.role_name,
+                policy_name=p.name,
+                policy_type=p.type,
+                opts=child,
+            )
+        self.role_name = role.role_name
+        self.role_arn = role.arn
+        self.service_account_annotations = role.role_name.apply(lambda n: {ROLE_NAME_ANNOTATION: n})
+        self.namespace_labels = {INJECTION_LABEL: "on"}
+        self.register_outputs(
+            {
+                "role_name": self.role_name,
+                "role_arn": self.role_arn,
+                "service_account_annotations": self.service_account_annotations,
+                "namespace_labels": self.namespace_labels,
+            }
+        )
+
+    @classmethod
+    def for_cluster(
+        cls,
+        name: str,
+        cluster: pulumi.ComponentResource,
+        args: ServiceAccountRoleArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> ServiceAccountRole:
+        """The role for a service account of `cluster` (a ManagedCluster or ServerlessCluster
+        with ``rrsa`` on): its trust comes from the cluster's RRSA outputs. (Typed loosely: a
+        concept never imports the cluster package that puts the concepts together.)"""
+        subject = f"ServiceAccountRole {name!r}"
+        issuer = getattr(cluster, "rrsa_oidc_issuer_url", None)
+        if issuer is None:
+            raise InvalidArguments(
+                subject,
+                [
+                    (
+                        "cluster",
+                        f"{type(cluster).__name__} has no RRSA: service account roles need a "
+                        "ManagedCluster or ServerlessCluster (ACK runs their OIDC issuer)",
+                    )
+                ],
+            )
+        if not getattr(getattr(cluster, "args", None), "rrsa", False):
+            raise InvalidArguments(
+                subject,
+                [("cluster", "the cluster has rrsa off: set rrsa: true on the cluster first")],
+            )
+        return cls(
+            name,
+            args,
+            oidc_issuer_url=issuer,
+            oidc_provider_arn=getattr(cluster, "rrsa_oidc_provider_arn"),  # noqa: B009
+            opts=opts,
+        )
+
+
+def _parse(
+    subject: str, name: str, args: ServiceAccountRoleArgs | Mapping[str, Any]
+) -> ServiceAccountRoleArgs:
+    problems: list[tuple[str, str]] = []
+    parsed: ServiceAccountRoleArgs | None = None
+    if isinstance(args, ServiceAccountRoleArgs):
+        parsed = args
+    elif isinstance(args, Mapping):
+        try:
+            parsed = ServiceAccountRoleArgs.model_validate(dict(args))
+        except ValidationError as exc:
+            problems += InvalidArguments.from_validation_error(subject, exc).problems
+    else:
+        problems.append(("args", f"expected ServiceAccountRoleArgs or a mapping, got {type(args)}"))
+    if parsed is not None:
+        role_name = parsed.role_name or name
+        if parsed.role_name is None and not re.match(RAM_NAME, name):
+            problems.append(
+                (
+                    "role_name",
+                    f"the resource name {name!r} is not a RAM role name (1-64 letters, digits, "
+                    "periods, hyphens): give role_name",
+                )
+            )
+        if parsed.policy_document is not None and len(role_name) + len(_POLICY_SUFFIX) > 64:
+            problems.append(
+                (
+                    "role_name",
+                    f"{role_name!r} is too long to name its policy '{role_name}{_POLICY_SUFFIX}' "
+                    f"(RAM allows 64 characters): use at most {64 - len(_POLICY_SUFFIX)}",
+                )
+            )
+    if problems or parsed is None:
+        raise InvalidArguments(subject, problems)
+    return parsed
