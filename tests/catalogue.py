@@ -760,6 +760,22 @@ CATALOGUE: list[Mistake] = [
         "together these rules open SSH",
     ),
     Mistake(
+        "M68",
+        "A version or config on a disabled addon, which would never be applied",
+        "managed",
+        {"addons": [{"name": "logtail-ds", "disabled": True, "version": "v1.0.0"}]},
+        "addons.0",
+        "would never be applied",
+    ),
+    Mistake(
+        "M69",
+        "An addon name that is not ACK's spelling",
+        "serverless",
+        {"addons": [{"name": "Logtail_DS"}]},
+        "addons.0.name",
+        "should match pattern",
+    ),
+    Mistake(
         "S3",
         "Multicast as a firewall source",
         "serverless",

@@ -96,7 +96,24 @@ CHANGES: list[ArgChange] = [
     ),
     ArgChange("service CIDR", "managed", {"service_cidr": "172.22.0.0/20"}),
     ArgChange("public API server", "managed", {"public_api_server": True}),
-    ArgChange("addons", "managed", {"addons": [{"name": "ack-node-problem-detector"}]}),
+    ArgChange("addon added", "managed", {"addons": [{"name": "ack-node-problem-detector"}]}),
+    ArgChange(
+        "addon version and config",
+        "managed",
+        {"addons": [{"name": "logtail-ds", "version": "v2", "config": '{"a": 2}'}]},
+        before={"addons": [{"name": "logtail-ds", "version": "v1", "config": '{"a": 1}'}]},
+    ),
+    ArgChange(
+        "addon removed",
+        "managed",
+        {"addons": []},
+        before={"addons": [{"name": "logtail-ds"}]},
+    ),
+    ArgChange(
+        "default addon disabled",
+        "managed",
+        {"addons": [{"name": "logtail-ds", "disabled": True}]},
+    ),
     ArgChange("network plugin", "managed", {"network_plugin": "flannel"}),
     ArgChange(
         "Flannel node CIDR mask",
@@ -237,6 +254,14 @@ CAVEATS = """\
   so egress ends up as declared whichever default applies; see README). Turning RRSA off,
   emptying control plane log settings and removing a maintenance window or an auto-upgrade
   channel are never sent on update either.
+- **Addons.** An installed addon is a `KubernetesAddon`: its `version` and `config` are
+  updated in place (the provider upgrades, or updates the config, whichever changed). Removing
+  it from `addons` uninstalls it, except ACK's required or non-uninstallable addons, which the
+  provider leaves installed and only drops from state. Creating one that is already installed
+  (an addon ACK put on the cluster at creation, or one a stack from before 0.2 listed on the
+  cluster resource) takes it over and applies the declared version and config. A `disabled`
+  addon only keeps ACK from installing one of its default addons at creation: changing that
+  list later is never applied.
 - **Ignored fields.** An autoscaled pool's `desired_size`, only with
   `ignore_scaling_changes: true` (the cluster autoscaler moves it); and on an adopted cluster,
   the inputs the provider neither reads back nor updates (so that the import can match). Nothing

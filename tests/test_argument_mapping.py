@@ -15,6 +15,7 @@ K = "alicloud:cs/kubernetes:Kubernetes"
 POOL_T = "alicloud:cs/nodePool:NodePool"
 LB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
 SVC = "kubernetes:core/v1:Service"
+ADDON = "alicloud:cs/kubernetesAddon:KubernetesAddon"
 
 # (id, form, argument overrides, resource type, path into its inputs, expected value)
 CASES: list[tuple[str, str, dict[str, Any], str, tuple[Any, ...], Any]] = [
@@ -95,14 +96,34 @@ CASES: list[tuple[str, str, dict[str, Any], str, tuple[Any, ...], Any]] = [
     (
         "addon config",
         "managed",
-        {
-            "addons": [
-                {"name": "logtail-ds", "config": '{"a":1}', "version": "v1", "disabled": False}
-            ]
-        },
+        {"addons": [{"name": "logtail-ds", "config": '{"a":1}', "version": "v1"}]},
+        ADDON,
+        ("config",),
+        '{"a":1}',
+    ),
+    (
+        "addon on a serverless cluster",
+        "serverless",
+        {"addons": [{"name": "ack-pod-identity-webhook", "version": "v2"}]},
+        ADDON,
+        ("version",),
+        "v2",
+    ),
+    (
+        "disabled addon",
+        "managed",
+        {"addons": [{"name": "logtail-ds", "disabled": True}]},
         MK,
         ("addons", 1),
-        {"name": "logtail-ds", "config": '{"a":1}', "version": "v1", "disabled": False},
+        {"name": "logtail-ds", "disabled": True},
+    ),
+    (
+        "disabled addon, dedicated",
+        "dedicated",
+        {"addons": [{"name": "logtail-ds", "disabled": True}]},
+        K,
+        ("addons", 1),
+        {"name": "logtail-ds", "disabled": True},
     ),
     (
         "flannel node mask",

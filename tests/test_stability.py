@@ -89,7 +89,7 @@ def test_adding_a_zone_to_terway_touches_create_only_pod_vswitches():
 CREATE_ONLY_CHANGES: dict[str, tuple[dict[str, Any], str]] = {
     "service CIDR": ({"service_cidr": "172.22.0.0/20"}, "serviceCidr"),
     "public API server": ({"public_api_server": True}, "slbInternetEnabled"),
-    "addons": ({"addons": [{"name": "ack-node-problem-detector"}]}, "addons"),
+    "default addon disabled": ({"addons": [{"name": "logtail-ds", "disabled": True}]}, "addons"),
     "VPC range": (
         {"network": {"zones": ZONES[:2], "nat": "per_zone", "vpc_cidr": "10.8.0.0/16"}},
         "cidrBlock",

@@ -55,6 +55,8 @@ NETWORK_ADDONS = frozenset({"terway-eniip", "terway-eni", "terway-controlplane",
 PRO_SPECS: frozenset[str] = frozenset(
     {"ack.pro.small", "ack.pro.xlarge", "ack.pro.2xlarge", "ack.pro.4xlarge"}
 )
+#: ACK addon names: lowercase words joined by hyphens (they key the addon's logical name).
+ADDON_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 _DAY = "(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 _WEEKDAYS = rf"^{_DAY}(,{_DAY})*$"
 LogComponent = Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-events"]
@@ -94,14 +96,32 @@ class MaintenanceWindow(StrictModel):
 
 
 class Addon(StrictModel):
-    """An ACK addon installed when the cluster is created."""
+    """An ACK addon. An installed one is a ``cs.KubernetesAddon`` child of the component: its
+    version and config are updated in place, and removing it uninstalls it (ACK's required
+    addons excepted: the provider leaves those installed). A disabled one tells ACK not to
+    install one of its default addons when the cluster is created (create-only)."""
 
-    name: str = Field(min_length=1, description="Addon name, e.g. 'ack-node-problem-detector'.")
-    config: Annotated[str, AfterValidator(json_object)] | None = Field(
-        default=None, description="JSON configuration string."
+    name: str = Field(
+        pattern=ADDON_NAME, description="Addon name, e.g. 'ack-node-problem-detector'."
     )
-    version: str | None = Field(default=None, description="Addon version; default: ACK's.")
-    disabled: bool = Field(default=False, description="Do not install this default addon.")
+    config: Annotated[str, AfterValidator(json_object)] | None = Field(
+        default=None, description="JSON configuration (updated in place)."
+    )
+    version: str | None = Field(
+        default=None, min_length=1, description="Addon version (upgraded in place); default: ACK's."
+    )
+    disabled: bool = Field(
+        default=False, description="Do not install this default addon (at creation only)."
+    )
+
+    @model_validator(mode="after")
+    def _disabled_takes_nothing(self) -> Addon:
+        if self.disabled and (self.version is not None or self.config is not None):
+            raise ValueError(
+                f"addon {self.name!r} is disabled: a version or config would never be applied; "
+                "remove them, or enable the addon"
+            )
+        return self
 
 
 class Adoption(StrictModel):
@@ -155,7 +175,11 @@ class BaseClusterArgs(StrictModel):
         description="Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and "
         "Pulumi `protect` on the VPC.",
     )
-    addons: list[Addon] = Field(default_factory=list, description="Create-only ACK addons.")
+    addons: list[Addon] = Field(
+        default_factory=list,
+        description="ACK addons: installed ones are updated in place (version, config); "
+        "disabled ones keep a default addon from being installed at creation.",
+    )
     ingress: Ingress | None = Field(
         default=None, description="An ingress load balancer the component owns."
     )

@@ -128,6 +128,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         foundation = self._foundation(plan, a)
         cluster = form.control_plane(self, a, plan, foundation)
         pools = self._node_pools(a, plan, foundation, cluster.id)
+        self._addons(a, plan, cluster, after=list(pools.values()) or [cluster])
         endpoint = _endpoint(cluster, public=a.public_api_server)
         access = ClusterAccess(
             plan.name,
@@ -241,6 +242,28 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return pools
+
+    def _addons(
+        self,
+        a: BaseClusterArgs,
+        plan: ClusterPlan,
+        cluster: ControlPlane,
+        *,
+        after: Sequence[pulumi.Resource],
+    ) -> None:
+        """One KubernetesAddon per installed addon, keyed by its name. Each waits for what runs
+        its pods: the node pools, or the cluster itself where pods run on ECI."""
+        for addon in a.addons:
+            if addon.disabled:
+                continue  # the cluster resource takes it (forms.addon_args)
+            alicloud.cs.KubernetesAddon(
+                f"{plan.name}-{addon.name}",
+                cluster_id=cluster.id,
+                name=addon.name,
+                version=addon.version,
+                config=addon.config,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            )
 
     def _set_outputs(self, values: Mapping[str, Any], *, exported_as: Mapping[str, Any]) -> None:
         """Set the attributes of the outputs this form offers; register those the package

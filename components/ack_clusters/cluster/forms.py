@@ -53,10 +53,12 @@ DEDICATED_NOTICE = (
 
 
 def addon_args(addons: list[Addon]) -> list[Any]:
-    """Addons as plain input dicts, which `cs.ManagedKubernetes` and `cs.Kubernetes` both take:
-    their addon TypedDicts have the same fields and differ only in name (hence `Any`). Unset
-    fields are left out."""
-    return [{k: v for k, v in x.model_dump().items() if v is not None} for x in addons]
+    """The addons the cluster resource itself takes: the disabled ones, which keep ACK from
+    installing a default addon at creation (the provider never updates this input). Installed
+    addons are KubernetesAddon children instead, so their version and config can change.
+    Plain input dicts, which `cs.ManagedKubernetes` and `cs.Kubernetes` both take (their addon
+    TypedDicts differ only in name, hence `Any`)."""
+    return [{"name": x.name, "disabled": True} for x in addons if x.disabled]
 
 
 def cluster_args(a: BaseClusterArgs, plan: ClusterPlan, foundation: Foundation) -> dict[str, Any]:
