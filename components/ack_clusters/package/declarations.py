@@ -97,19 +97,19 @@ class SecurityArgs(TypedDict):
 
 
 class Addon(TypedDict):
-    """An ACK addon installed when the cluster is created."""
+    """An ACK addon. An installed one is a ``cs.KubernetesAddon`` child of the component: its"""
 
     name: str
     """Addon name, e.g. 'ack-node-problem-detector'."""
 
     config: NotRequired[str]
-    """JSON configuration string."""
+    """JSON configuration (updated in place)."""
 
     version: NotRequired[str]
-    """Addon version; default: ACK's."""
+    """Addon version (upgraded in place); default: ACK's."""
 
     disabled: NotRequired[bool]
-    """Do not install this default addon. Default: False."""
+    """Do not install this default addon (at creation only). Default: False."""
 
 
 class Ingress(TypedDict):
@@ -308,7 +308,7 @@ class ManagedClusterArgs(TypedDict):
     """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
 
     addons: NotRequired[list[Addon]]
-    """Create-only ACK addons."""
+    """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
 
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
@@ -381,7 +381,7 @@ class ServerlessClusterArgs(TypedDict):
     """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
 
     addons: NotRequired[list[Addon]]
-    """Create-only ACK addons."""
+    """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
 
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
@@ -471,7 +471,7 @@ class DedicatedClusterArgs(TypedDict):
     """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
 
     addons: NotRequired[list[Addon]]
-    """Create-only ACK addons."""
+    """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
 
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
