@@ -776,6 +776,27 @@ CATALOGUE: list[Mistake] = [
         "should match pattern",
     ),
     Mistake(
+        "M70",
+        "Autoscaler settings with no autoscaled pool to size",
+        "managed",
+        {"autoscaler": {"utilization_threshold": 0.6}},
+        "",
+        "nothing for the cluster autoscaler to size",
+    ),
+    Mistake(
+        "M71",
+        "Turning off an autoscaler default the provider never sends",
+        "managed",
+        {
+            "node_pools": {
+                "web": {**POOL, "desired_size": None, "autoscaling": {"min_size": 1, "max_size": 3}}
+            },
+            "autoscaler": {"skip_nodes_with_system_pods": False},
+        },
+        "autoscaler",
+        "false is never sent",
+    ),
+    Mistake(
         "S3",
         "Multicast as a firewall source",
         "serverless",

@@ -96,6 +96,13 @@ CHANGES: list[ArgChange] = [
     ),
     ArgChange("service CIDR", "managed", {"service_cidr": "172.22.0.0/20"}),
     ArgChange("public API server", "managed", {"public_api_server": True}),
+    ArgChange(
+        "autoscaler settings",
+        "managed",
+        {"autoscaler": {"utilization_threshold": 0.7, "scan_interval": "15s"}},
+        before={"autoscaler": {}},
+    ),
+    ArgChange("autoscaler removed", "managed", {"autoscaler": None}, before={"autoscaler": {}}),
     ArgChange("addon added", "managed", {"addons": [{"name": "ack-node-problem-detector"}]}),
     ArgChange(
         "addon version and config",
@@ -262,6 +269,11 @@ CAVEATS = """\
   cluster resource) takes it over and applies the declared version and config. A `disabled`
   addon only keeps ACK from installing one of its default addons at creation: changing that
   list later is never applied.
+- **Autoscaler.** Its settings are resent whole on every update. Removing `autoscaler` deletes
+  the resource from the stack only: the provider's delete does nothing, so ACK keeps the last
+  settings (set them back to the defaults first if that matters). Turning
+  `skip_nodes_with_local_storage`, `daemonset_eviction_for_nodes` or
+  `recycle_node_deletion_enabled` off again is never sent (the provider skips `false`).
 - **Ignored fields.** An autoscaled pool's `desired_size`, only with
   `ignore_scaling_changes: true` (the cluster autoscaler moves it); and on an adopted cluster,
   the inputs the provider neither reads back nor updates (so that the import can match). Nothing

@@ -24,7 +24,7 @@ from .identity.component import NodeRole
 from .identity.service_account import ServiceAccountRole
 from .network.args import ExistingVpc, ExistingVSwitch, NetworkArgs
 from .network.component import ClusterNetwork
-from .node_pools.args import Autoscaling, Disk, NodePoolArgs, Taint
+from .node_pools.args import Autoscaler, Autoscaling, Disk, NodePoolArgs, Taint
 from .node_pools.component import NodePool
 from .process import tune_gc
 from .security.args import IngressRule, SecurityArgs
@@ -32,6 +32,7 @@ from .security.component import ClusterSecurityGroup
 
 __all__ = [
     "Adoption",
+    "Autoscaler",
     "Autoscaling",
     "BaseClusterArgs",
     "ClusterNetwork",

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 from ..facts import MANAGED_MAX_ZONES, MASTER_DISK_GIB
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
-from ..node_pools.args import NodePoolArgs, NodePools
+from ..node_pools.args import Autoscaler, NodePoolArgs, NodePools
 from ..security.args import SecurityArgs
 from ..validation import (
     InstanceType,
@@ -324,6 +324,10 @@ class WorkerNodesArgs(BaseClusterArgs):
     )
     node_cidr_mask: int = Field(default=26, ge=24, le=28, description="Flannel per-node mask.")
     node_pools: NodePools
+    autoscaler: Autoscaler | None = Field(
+        default=None,
+        description="Cluster autoscaler settings for the autoscaled pools; default: ACK's.",
+    )
 
     @field_validator("pod_cidr")
     @classmethod
@@ -351,6 +355,7 @@ class WorkerNodesArgs(BaseClusterArgs):
             problems.append(
                 f"addons {', '.join(chosen)} select the pod network: use network_plugin instead"
             )
+        problems += self._autoscaler_pools()
         if self.adopt is not None:
             if self.adopt.node_pool_ids and not self.adopt.cluster_id:
                 problems.append(
@@ -365,6 +370,22 @@ class WorkerNodesArgs(BaseClusterArgs):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _autoscaler_pools(self) -> list[str]:
+        if self.autoscaler is None:
+            return []
+        scaled = {n for n, p in self.node_pools.items() if p.autoscaling is not None}
+        if not scaled:
+            return [
+                "autoscaler: no pool in node_pools has autoscaling, so there is nothing for the "
+                "cluster autoscaler to size: set autoscaling on a pool, or drop autoscaler"
+            ]
+        fixed = sorted(set(self.autoscaler.priorities) - scaled)
+        if fixed:
+            return [
+                f"autoscaler.priorities names pools that are not autoscaled: {', '.join(fixed)}"
+            ]
+        return []
 
     @property
     def worker_pools(self) -> Mapping[str, NodePoolArgs]:
@@ -546,7 +567,7 @@ class DedicatedClusterArgs(WorkerNodesArgs):
 
 #: Arguments that only make sense where there are nodes; refused on a serverless cluster with a
 #: message that says why, instead of a bare "extra inputs are not permitted".
-NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_mask")
+NODE_ONLY_ARGUMENTS = ("node_pools", "network_plugin", "pod_cidr", "node_cidr_mask", "autoscaler")
 
 
 class ServerlessClusterArgs(ManagedControlPlaneArgs):

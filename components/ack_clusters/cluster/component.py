@@ -22,7 +22,7 @@ from ..access.component import ClusterAccess
 from ..identity.component import NodeRole
 from ..ingress.component import ClusterIngress
 from ..network.component import ClusterNetwork
-from ..node_pools.component import NodePool, scaling_group_ids
+from ..node_pools.component import NodePool, autoscaler_config, scaling_group_ids
 from ..security.component import ClusterSecurityGroup
 from ..validation import zone_region
 from .args import Adoption, BaseClusterArgs, Kind
@@ -129,6 +129,9 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         cluster = form.control_plane(self, a, plan, foundation)
         pools = self._node_pools(a, plan, foundation, cluster.id)
         self._addons(a, plan, cluster, after=list(pools.values()) or [cluster])
+        settings = getattr(a, "autoscaler", None)  # only the forms with node pools have one
+        if settings is not None:
+            autoscaler_config(plan.name, settings, cluster_id=cluster.id, pools=pools, parent=self)
         endpoint = _endpoint(cluster, public=a.public_api_server)
         access = ClusterAccess(
             plan.name,

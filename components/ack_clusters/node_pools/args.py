@@ -188,6 +188,107 @@ class NodePoolArgs(StrictModel):
         return self
 
 
+#: A duration as ACK's autoscaler takes it: a whole number of seconds, minutes or hours.
+DURATION = r"^[1-9][0-9]{0,4}[smh]$"
+
+
+class Autoscaler(StrictModel):
+    """Settings of ACK's cluster autoscaler (``cs.AutoscalingConfig``) for the cluster's
+    autoscaled pools. Defaults are ACK's; booleans left unset are ACK's defaults too (the
+    provider never sends ``false`` for them, so only what differs from ACK is declared)."""
+
+    scan_interval: str = Field(
+        default="30s", pattern=DURATION, description="How often the autoscaler re-evaluates."
+    )
+    scale_down_enabled: bool = Field(default=True, description="Remove unneeded nodes.")
+    cool_down_duration: str = Field(
+        default="10m",
+        pattern=DURATION,
+        description="ACK's cool_down_duration: how long a scale-in need must last before a "
+        "node is removed.",
+    )
+    unneeded_duration: str = Field(
+        default="10m",
+        pattern=DURATION,
+        description="ACK's unneeded_duration: after a scale-out, how long before new nodes "
+        "may be removed.",
+    )
+    utilization_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Scale in a node whose requested share of CPU and memory is below this.",
+    )
+    gpu_utilization_threshold: float = Field(
+        default=0.5, gt=0, le=1, description="The same, for GPU nodes."
+    )
+    expander: Literal["least-waste", "random", "priority"] = Field(
+        default="least-waste", description="How the pool to scale out is chosen."
+    )
+    priorities: dict[Annotated[str, Field(pattern=NAME_PATTERN)], int] = Field(
+        default_factory=dict,
+        description="With expander 'priority': pool name -> priority (higher goes first).",
+    )
+    scaler_type: Literal["cluster-autoscaler", "goatscaler"] | None = Field(
+        default=None, description="Which autoscaler ACK runs; default: ACK's."
+    )
+    skip_nodes_with_system_pods: bool = Field(
+        default=True, description="Never remove nodes running kube-system pods (ACK: true)."
+    )
+    skip_nodes_with_local_storage: bool = Field(
+        default=False, description="Never remove nodes whose pods use local storage."
+    )
+    daemonset_eviction_for_nodes: bool = Field(
+        default=False, description="Evict DaemonSet pods from nodes being removed."
+    )
+    recycle_node_deletion_enabled: bool = Field(
+        default=False, description="Delete the Node object when a recycled node is scaled in."
+    )
+    scale_up_from_zero: bool = Field(
+        default=True, description="Scale out when no node is ready (ACK: true)."
+    )
+    max_graceful_termination_sec: int | None = Field(
+        default=None, ge=1, le=14400, description="Longest pod termination wait on scale-in."
+    )
+    min_replica_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Fewest replicas a workload must keep for "
+        "its pods to be evicted on scale-in; default: ACK's (0).",
+    )
+
+    @field_validator("priorities")
+    @classmethod
+    def _positive(cls, priorities: dict[str, int]) -> dict[str, int]:
+        bad = sorted(k for k, v in priorities.items() if v < 1)
+        if bad:
+            raise ValueError(f"priorities are whole numbers from 1 up; not for {', '.join(bad)}")
+        return priorities
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Autoscaler:
+        problems = []
+        for field in ("skip_nodes_with_system_pods", "scale_up_from_zero"):
+            if getattr(self, field) is False:
+                problems.append(
+                    f"{field}: false is never sent (terraform-provider-alicloud reads it with "
+                    "GetOk, which skips false), so ACK's default, true, would apply"
+                )
+        if self.priorities and self.expander != "priority":
+            problems.append("priorities only apply with expander 'priority'")
+        if self.expander == "priority" and not self.priorities:
+            problems.append("expander 'priority' needs priorities (pool name -> priority)")
+        if self.scaler_type == "goatscaler":
+            if self.expander != "least-waste":
+                problems.append("goatscaler supports only the least-waste expander")
+            if self.priorities:
+                problems.append("priorities are for cluster-autoscaler, not goatscaler")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 NodePools = Annotated[
     dict[Annotated[str, Field(pattern=NAME_PATTERN)], NodePoolArgs],
     Field(default_factory=dict, description=f"Pool name ({NAME_HELP}) -> pool."),

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from ..naming import NODE_POOL_TYPE
-from .args import Disk, NodePoolArgs
+from .args import Autoscaler, Disk, NodePoolArgs
 
 
 def _data_disk(d: Disk) -> alicloud.cs.NodePoolDataDiskArgs:
@@ -116,3 +116,51 @@ def scaling_group_ids(pools: dict[str, NodePool]) -> pulumi.Output[dict[str, str
     if not pools:
         return pulumi.Output.from_input({})
     return pulumi.Output.all(**{name: pool.scaling_group_id for name, pool in pools.items()})
+
+
+def autoscaler_config(
+    name: str,
+    settings: Autoscaler,
+    *,
+    cluster_id: pulumi.Input[str],
+    pools: dict[str, NodePool],
+    parent: pulumi.Resource,
+) -> alicloud.cs.AutoscalingConfig:
+    """The cluster autoscaler's settings (ACK keeps one per cluster). The provider resends them
+    all on every update; deleting the resource leaves ACK's settings as they were."""
+    groups: pulumi.Output[dict[str, str]] | None = None
+    if settings.priorities:
+        # ACK keys priorities by value, each naming its pools' scaling groups.
+        ids = {n: pools[n].scaling_group_id for n in settings.priorities}
+        groups = pulumi.Output.all(**ids).apply(
+            lambda by_pool: {
+                str(level): ",".join(
+                    by_pool[n]
+                    for n in sorted(settings.priorities)
+                    if settings.priorities[n] == level
+                )
+                for level in sorted(set(settings.priorities.values()))
+            }
+        )
+    return alicloud.cs.AutoscalingConfig(
+        f"{name}-autoscaler",
+        cluster_id=cluster_id,
+        scan_interval=settings.scan_interval,
+        scale_down_enabled=settings.scale_down_enabled,
+        cool_down_duration=settings.cool_down_duration,
+        unneeded_duration=settings.unneeded_duration,
+        # Strings to the provider; "0.5", never "0.50", so that Read gives back what was sent.
+        utilization_threshold=format(settings.utilization_threshold, "g"),
+        gpu_utilization_threshold=format(settings.gpu_utilization_threshold, "g"),
+        expander=settings.expander,
+        priorities=groups,
+        scaler_type=settings.scaler_type,
+        # false is never sent for these (GetOk): declared only when they differ from ACK's.
+        skip_nodes_with_local_storage=settings.skip_nodes_with_local_storage or None,
+        daemonset_eviction_for_nodes=settings.daemonset_eviction_for_nodes or None,
+        recycle_node_deletion_enabled=settings.recycle_node_deletion_enabled or None,
+        max_graceful_termination_sec=settings.max_graceful_termination_sec,
+        min_replica_count=settings.min_replica_count,
+        # The pools' scaling groups exist before the autoscaler is told how to size them.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(pools.values())),
+    )

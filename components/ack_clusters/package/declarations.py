@@ -250,6 +250,58 @@ class NodePoolArgs(TypedDict):
     """Nodes updated at once. Default: 1."""
 
 
+class Autoscaler(TypedDict):
+    """Settings of ACK's cluster autoscaler (``cs.AutoscalingConfig``) for the cluster's"""
+
+    scan_interval: NotRequired[str]
+    """How often the autoscaler re-evaluates. Default: '30s'."""
+
+    scale_down_enabled: NotRequired[bool]
+    """Remove unneeded nodes. Default: True."""
+
+    cool_down_duration: NotRequired[str]
+    """ACK's cool_down_duration: how long a scale-in need must last before a node is removed. Default: '10m'."""
+
+    unneeded_duration: NotRequired[str]
+    """ACK's unneeded_duration: after a scale-out, how long before new nodes may be removed. Default: '10m'."""
+
+    utilization_threshold: NotRequired[float]
+    """Scale in a node whose requested share of CPU and memory is below this. Default: 0.5."""
+
+    gpu_utilization_threshold: NotRequired[float]
+    """The same, for GPU nodes. Default: 0.5."""
+
+    expander: NotRequired[str]
+    """How the pool to scale out is chosen. One of: least-waste, random, priority. Default: 'least-waste'."""
+
+    priorities: NotRequired[dict[str, int]]
+    """With expander 'priority': pool name -> priority (higher goes first)."""
+
+    scaler_type: NotRequired[str]
+    """Which autoscaler ACK runs; default: ACK's. One of: cluster-autoscaler, goatscaler."""
+
+    skip_nodes_with_system_pods: NotRequired[bool]
+    """Never remove nodes running kube-system pods (ACK: true). Default: True."""
+
+    skip_nodes_with_local_storage: NotRequired[bool]
+    """Never remove nodes whose pods use local storage. Default: False."""
+
+    daemonset_eviction_for_nodes: NotRequired[bool]
+    """Evict DaemonSet pods from nodes being removed. Default: False."""
+
+    recycle_node_deletion_enabled: NotRequired[bool]
+    """Delete the Node object when a recycled node is scaled in. Default: False."""
+
+    scale_up_from_zero: NotRequired[bool]
+    """Scale out when no node is ready (ACK: true). Default: True."""
+
+    max_graceful_termination_sec: NotRequired[int]
+    """Longest pod termination wait on scale-in."""
+
+    min_replica_count: NotRequired[int]
+    """Fewest replicas a workload must keep for its pods to be evicted on scale-in; default: ACK's (0)."""
+
+
 class ControlPlaneLogs(TypedDict):
     """Control plane components whose logs ACK ships to SLS."""
 
@@ -333,6 +385,9 @@ class ManagedClusterArgs(TypedDict):
 
     node_pools: NotRequired[dict[str, NodePoolArgs]]
     """Pool name (1-40 characters: lowercase letters, digits and hyphens, starting with a letter) -> pool."""
+
+    autoscaler: NotRequired[Autoscaler]
+    """Cluster autoscaler settings for the autoscaled pools; default: ACK's."""
 
     control_plane_logs: NotRequired[ControlPlaneLogs]
     """Control plane logs; null turns them off."""
@@ -496,6 +551,9 @@ class DedicatedClusterArgs(TypedDict):
 
     node_pools: NotRequired[dict[str, NodePoolArgs]]
     """Pool name (1-40 characters: lowercase letters, digits and hyphens, starting with a letter) -> pool."""
+
+    autoscaler: NotRequired[Autoscaler]
+    """Cluster autoscaler settings for the autoscaled pools; default: ACK's."""
 
     masters: NotRequired[Masters]
     """The dedicated control plane."""
