@@ -75,6 +75,14 @@ CHANGES: list[ArgChange] = [
     ArgChange("pool system disk size", "managed", pools(system_disk={"size": 200})),
     ArgChange("pool image", "managed", pools(image_type="AliyunLinux3ContainerOptimized")),
     ArgChange("pool login key pair", "managed", pools(key_name="ops2")),
+    ArgChange(
+        "pool runtime version", "managed", pools(runtime="containerd", runtime_version="1.6.38")
+    ),
+    ArgChange("pool zones narrowed", "managed", pools(zones=["cn-hangzhou-i"])),
+    ArgChange("pool to subscription", "managed", pools(prepaid={"period": 1})),
+    ArgChange("pool CVE patching", "managed", pools(fix_vulnerabilities=True)),
+    ArgChange("pool user data", "managed", pools(user_data="#!/bin/sh\necho hi\n")),
+    ArgChange("control plane only upgrades", "managed", {"upgrade_control_plane_only": True}),
     ArgChange("tags", "managed", {"tags": {"team": "payments"}}),
     ArgChange("control plane log settings", "managed", {"control_plane_logs": {"ttl_days": 90}}),
     ArgChange("control plane logs off", "managed", {"control_plane_logs": None}),

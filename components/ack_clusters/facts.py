@@ -118,11 +118,17 @@ SYSTEM_DISK_GIB = (20, 2048)
 DATA_DISK_GIB = (40, 32767)
 #: Smallest ESSD for each performance level (GiB). Only cloud_essd has performance levels.
 ESSD_MIN_GIB = {"PL0": 1, "PL1": 20, "PL2": 461, "PL3": 1261}
-#: `image_type` values of cs.NodePool (pulumi-alicloud 4.0 documentation).
+#: `image_type` values of cs.NodePool (terraform-provider-alicloud v1.289.0's documentation of
+#: alicloud_cs_kubernetes_node_pool; `Custom` is left out: it needs an image ID of one's own).
 NODE_IMAGE_TYPES = (
     "AliyunLinux3",
     "AliyunLinux3Arm64",
     "AliyunLinux3ContainerOptimized",
+    "AliyunLinux4",
+    "AliyunLinux4Arm64",
+    "AliyunLinux4Security",
+    "AliyunLinux4ContainerOptimized",
+    "AliyunLinux4ContainerOptimizedArm64",
     "AliyunLinux",
     "AliyunLinuxUEFI",
     "AliyunLinuxSecurity",
@@ -132,6 +138,12 @@ NODE_IMAGE_TYPES = (
     "Windows",
     "WindowsCore",
 )
+#: Image types built for ARM (their names say so).
+ARM_IMAGE_TYPES = tuple(t for t in NODE_IMAGE_TYPES if t.endswith("Arm64"))
+#: ECS families with ARM processors (ECS documentation, "Instance families": the Yitian 710
+#: g8y/c8y/r8y and the Ampere Altra g6r/c6r). Best effort: a family missing here is never
+#: refused; an ARM image whose types are all outside this list only gets a warning.
+ARM_FAMILIES = frozenset({"g8y", "c8y", "r8y", "g6r", "c6r"})
 
 # --- Regions -----------------------------------------------------------------------------------
 # Source: Alibaba Cloud documentation, "Regions and zones" (public regions that offer ECS and

@@ -234,7 +234,10 @@ class BaseClusterArgs(StrictModel):
     @property
     def notices(self) -> list[str]:
         """Warnings about values that are valid but may not be what ACK offers today."""
-        return [n for n in [kubernetes_version_notice(self.kubernetes_version)] if n]
+        pools = [
+            f"node_pools.{name}: {n}" for name, p in self.worker_pools.items() for n in p.notices
+        ]
+        return [n for n in [kubernetes_version_notice(self.kubernetes_version)] if n] + pools
 
     @property
     def adopted_cluster_id(self) -> str | None:
@@ -356,6 +359,13 @@ class WorkerNodesArgs(BaseClusterArgs):
                 f"addons {', '.join(chosen)} select the pod network: use network_plugin instead"
             )
         problems += self._autoscaler_pools()
+        for name, pool in self.node_pools.items():
+            outside = sorted(set(pool.zones or ()) - set(self.network.zones))
+            if outside:
+                problems.append(
+                    f"node_pools.{name}.zones: {', '.join(outside)} not in network.zones (a pool "
+                    "uses the cluster's node vSwitches)"
+                )
         if self.adopt is not None:
             if self.adopt.node_pool_ids and not self.adopt.cluster_id:
                 problems.append(
@@ -437,6 +447,11 @@ class ManagedClusterArgs(ManagedControlPlaneArgs, WorkerNodesArgs):
     """Arguments of :class:`ack_clusters.ManagedCluster`."""
 
     cluster_spec: ClusterSpec = Field(default="ack.pro.small", description="ACK edition.")
+    upgrade_control_plane_only: bool | None = Field(
+        default=None,
+        description="When kubernetes_version changes, upgrade only the control plane and leave "
+        "the node pools to their own upgrades; default: ACK's (the nodes are upgraded too).",
+    )
     migrated_from_dedicated: bool = Field(
         default=False,
         description="This stack managed the cluster as a DedicatedCluster before ACK migrated "

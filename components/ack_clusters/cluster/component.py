@@ -22,7 +22,12 @@ from ..access.component import ClusterAccess
 from ..identity.component import NodeRole
 from ..ingress.component import ClusterIngress
 from ..network.component import ClusterNetwork
-from ..node_pools.component import NodePool, autoscaler_config, scaling_group_ids
+from ..node_pools.component import (
+    NodePool,
+    autoscaler_config,
+    node_pool_ids,
+    scaling_group_ids,
+)
 from ..security.component import ClusterSecurityGroup
 from ..validation import zone_region
 from .args import Adoption, BaseClusterArgs, Kind
@@ -43,9 +48,16 @@ class Foundation:
     #: None where pods run on ECI, without nodes.
     node_role_name: pulumi.Output[str] | None = None
 
-    def node_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
-        """Cluster (node or ECI) vSwitch IDs in the order the user listed the zones."""
-        return [self.network.node_vswitch_ids[z.zone] for z in plan.network.zones]
+    def node_vswitch_ids(
+        self, plan: ClusterPlan, *, only: Sequence[str] | None = None
+    ) -> list[pulumi.Output[str]]:
+        """Cluster (node or ECI) vSwitch IDs in the order the user listed the zones; with
+        `only`, of those zones (a pool's), still in the cluster's order."""
+        return [
+            self.network.node_vswitch_ids[z.zone]
+            for z in plan.network.zones
+            if only is None or z.zone in only
+        ]
 
     def pod_vswitch_ids(self, plan: ClusterPlan) -> list[pulumi.Output[str]]:
         ids = self.network.pod_vswitch_ids
@@ -175,6 +187,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 "rrsa_oidc_issuer_url": _rrsa(cluster, "rrsa_oidc_issuer_url"),
                 "rrsa_oidc_provider_arn": _rrsa(cluster, "ram_oidc_provider_arn"),
                 "scaling_group_ids": scaling_group_ids(pools),
+                "node_pool_ids": node_pool_ids(pools),
                 "node_pools": pools,
                 "ingress_load_balancer_id": (
                     ingress.load_balancer_id if ingress else pulumi.Output.from_input(None)
@@ -184,7 +197,10 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 "provider": access.provider,
             },
             # A stack exports each pool's group on its own, so a preview shows the pool names.
-            exported_as={"scaling_group_ids": {n: p.scaling_group_id for n, p in pools.items()}},
+            exported_as={
+                "scaling_group_ids": {n: p.scaling_group_id for n, p in pools.items()},
+                "node_pool_ids": {n: p.node_pool_id for n, p in pools.items()},
+            },
         )
 
     def _foundation(self, plan: ClusterPlan, a: BaseClusterArgs) -> Foundation:
@@ -231,7 +247,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 pool_name=pool_name,
                 args=pool,
                 cluster_id=cluster_id,
-                vswitch_ids=foundation.node_vswitch_ids(plan),
+                vswitch_ids=foundation.node_vswitch_ids(plan, only=pool.zones),
                 security_group_id=foundation.security_group.security_group_id,
                 ram_role_name=foundation.node_role_name,
                 tags=plan.tags,
@@ -293,6 +309,7 @@ class WorkerNodeOutputs:
         pod_vswitch_ids: pulumi.Output[list[str]]
         node_role_name: pulumi.Output[str]
         scaling_group_ids: pulumi.Output[dict[str, str]]
+        node_pool_ids: pulumi.Output[dict[str, str]]
         node_pools: dict[str, NodePool]
 
 

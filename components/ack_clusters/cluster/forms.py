@@ -166,6 +166,14 @@ def managed_control_plane(
         plan.name,
         profile="Default",
         cluster_spec=a.cluster_spec,
+        # Read by the provider only when the version changes: it never re-triggers an upgrade.
+        upgrade_policy=(
+            alicloud.cs.ManagedKubernetesUpgradePolicyArgs(
+                control_plane_only=a.upgrade_control_plane_only
+            )
+            if a.upgrade_control_plane_only is not None
+            else None
+        ),
         opts=control_plane_opts(parent, a, foundation, MANAGED_KUBERNETES),
         **pod_network_args(a, plan, foundation),
         **managed_control_plane_args(a, plan, foundation),

@@ -101,6 +101,12 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
         forms=ECS_FORMS,
     ),
     ClusterOutput(
+        "node_pool_ids",
+        "Node pool name to its ACK node pool ID (np...).",
+        "dict[str, str]",
+        forms=ECS_FORMS,
+    ),
+    ClusterOutput(
         "node_pools",
         "Node pool name to its NodePool (node_pool_id, scaling_group_id).",
         None,

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from .. import facts
 from ..validation import (
@@ -17,6 +25,8 @@ from ..validation import (
     LabelValue,
     NodeLabelKey,
     StrictModel,
+    ZoneId,
+    distinct,
     ecs_password,
 )
 
@@ -92,6 +102,39 @@ class Autoscaling(StrictModel):
         return self
 
 
+Months = Literal[1, 2, 3, 6, 12]
+#: A secret taken byte for byte: a script's whitespace is part of it (the models otherwise strip
+#: strings), so a string becomes a SecretStr before stripping could touch it.
+VerbatimSecret = Annotated[
+    SecretStr, BeforeValidator(lambda v: SecretStr(v) if isinstance(v, str) else v)
+]
+
+
+class Prepaid(StrictModel):
+    """Subscription (PrePaid) billing of a pool's nodes."""
+
+    period: Months = Field(default=1, description="Months paid in advance (1, 2, 3, 6 or 12).")
+    auto_renew: bool = Field(default=True, description="Renew each node's subscription.")
+    auto_renew_period: Months = Field(default=1, description="Months of each renewal.")
+
+
+class SpotMix(StrictModel):
+    """How a spot pool mixes in pay-as-you-go nodes (ESS's cost-optimized policy)."""
+
+    on_demand_base_capacity: int = Field(
+        default=0, ge=0, le=1000, description="Pay-as-you-go nodes kept before any spot node."
+    )
+    on_demand_percentage_above_base_capacity: int = Field(
+        default=0, ge=0, le=100, description="Share of pay-as-you-go nodes above the base."
+    )
+    compensate_with_on_demand: bool = Field(
+        default=True, description="Create pay-as-you-go nodes when spot ones cannot be had."
+    )
+    spot_instance_pools: int | None = Field(
+        default=None, ge=1, le=10, description="Cheapest instance types to spread spot over."
+    )
+
+
 class NodePoolArgs(StrictModel):
     """One ACK node pool: an ESS scaling group of ECS workers that ACK manages."""
 
@@ -128,6 +171,59 @@ class NodePoolArgs(StrictModel):
     auto_repair: bool = Field(default=True, description="Repair failed nodes (managed pool).")
     auto_upgrade: bool = Field(default=True, description="Upgrade nodes (managed pool).")
     max_unavailable: int = Field(default=1, ge=1, le=1000, description="Nodes updated at once.")
+    repair_restarts_nodes: bool | None = Field(
+        default=None, description="Auto-repair may restart nodes; default: ACK's."
+    )
+    upgrade_kubelet: bool | None = Field(
+        default=None,
+        description="Auto-upgrade moves the kubelet to the control plane's version; default: "
+        "ACK's.",
+    )
+    fix_vulnerabilities: bool = Field(
+        default=False, description="Patch OS CVEs automatically (managed pool)."
+    )
+    vulnerability_levels: list[Literal["asap", "later", "nntf"]] | None = Field(
+        default=None, description="CVE priorities to patch; default: ACK's."
+    )
+    fix_restarts_nodes: bool | None = Field(
+        default=None, description="CVE patching may restart nodes; default: ACK's."
+    )
+    upgrade_max_parallelism: int | None = Field(
+        default=None, ge=1, le=1000, description="Nodes upgraded at once in a pool upgrade."
+    )
+    runtime: Literal["containerd", "Sandboxed-Container.runv"] | None = Field(
+        default=None, description="Container runtime; default: the cluster's."
+    )
+    runtime_version: str | None = Field(
+        default=None, pattern=r"^[0-9][0-9A-Za-z.+-]*$", description="Runtime version."
+    )
+    zones: list[ZoneId] | None = Field(
+        default=None,
+        min_length=1,
+        description="Zones of the pool (of network.zones); default: all.",
+    )
+    prepaid: Prepaid | None = Field(
+        default=None, description="Subscription billing; default: pay-as-you-go."
+    )
+    spot_price_limits: dict[InstanceType, float] | None = Field(
+        default=None,
+        description="With spot: highest hourly price per instance type (SpotWithPriceLimit).",
+    )
+    spot_mix: SpotMix | None = Field(
+        default=None, description="With spot: pay-as-you-go base and share (cost-optimized)."
+    )
+    scaling_policy: Literal["release", "recycle"] | None = Field(
+        default=None,
+        description="Scale in by releasing nodes, or by stopping them to restart faster "
+        "(recycle); default: ACK's (release).",
+    )
+    resource_group_id: str | None = Field(
+        default=None, pattern=r"^rg-[a-z0-9]+$", description="Resource group of the nodes."
+    )
+    user_data: VerbatimSecret | None = Field(
+        default=None,
+        description="A script run when each node starts (sent base64-encoded; kept secret).",
+    )
 
     @field_validator("system_disk")
     @classmethod
@@ -178,14 +274,91 @@ class NodePoolArgs(StrictModel):
                 )
         if (self.key_name is None) == (self.password is None):
             raise ValueError("set exactly one of key_name and password for node login")
-        if self.password is not None and (self.auto_repair or self.auto_upgrade):
+        if self.password is not None and self.managed:
             raise ValueError(
-                "managed node pools (auto_repair or auto_upgrade) accept key_name only, not "
-                "password: use a key pair, or turn both off"
+                "managed node pools (auto_repair, auto_upgrade or fix_vulnerabilities) accept "
+                "key_name only, not password: use a key pair, or turn all three off"
             )
         if self.password is not None:
             ecs_password(self.password.get_secret_value())
         return self
+
+    @property
+    def managed(self) -> bool:
+        """Whether ACK manages the pool's nodes (a managed node pool)."""
+        return self.auto_repair or self.auto_upgrade or self.fix_vulnerabilities
+
+    @model_validator(mode="after")
+    def _options(self) -> NodePoolArgs:
+        problems = []
+        needs = {
+            "repair_restarts_nodes": ("auto_repair", self.auto_repair),
+            "upgrade_kubelet": ("auto_upgrade", self.auto_upgrade),
+            "vulnerability_levels": ("fix_vulnerabilities", self.fix_vulnerabilities),
+            "fix_restarts_nodes": ("fix_vulnerabilities", self.fix_vulnerabilities),
+        }
+        for field, (feature, on) in needs.items():
+            if getattr(self, field) is not None and not on:
+                problems.append(f"{field} is a setting of {feature}, which is off")
+        if self.vulnerability_levels is not None:
+            distinct(list(self.vulnerability_levels), "vulnerability_levels")
+        if self.runtime_version is not None and self.runtime is None:
+            problems.append("runtime_version needs runtime (the runtime it is a version of)")
+        if self.zones is not None:
+            distinct(list(self.zones), "zones")
+        if self.prepaid is not None:
+            if self.spot:
+                problems.append("prepaid and spot exclude each other: spot is pay-as-you-go")
+            if self.autoscaling is not None:
+                problems.append(
+                    "prepaid pools cannot autoscale: scaling in would release nodes paid in "
+                    "advance; use a pay-as-you-go pool for autoscaling"
+                )
+        if not self.spot and (self.spot_price_limits or self.spot_mix):
+            problems.append("spot_price_limits and spot_mix are spot settings: set spot: true")
+        if self.spot_price_limits is not None:
+            missing = sorted(set(self.instance_types) - set(self.spot_price_limits))
+            extra = sorted(set(self.spot_price_limits) - set(self.instance_types))
+            if missing:
+                problems.append(f"spot_price_limits: no price cap for {', '.join(missing)}")
+            if extra:
+                problems.append(f"spot_price_limits: {', '.join(extra)} not in instance_types")
+            if any(p <= 0 for p in self.spot_price_limits.values()):
+                problems.append("spot_price_limits: prices are positive (per hour)")
+        problems += self._architecture()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _architecture(self) -> list[str]:
+        arm = sorted(t for t in self.instance_types if t.split(".")[1] in facts.ARM_FAMILIES)
+        if arm and self.image_type not in facts.ARM_IMAGE_TYPES:
+            return [
+                f"{', '.join(arm)} are ARM instance types; image_type {self.image_type} is "
+                f"built for x86: use one of {', '.join(facts.ARM_IMAGE_TYPES)}"
+            ]
+        if arm and len(arm) != len(self.instance_types):
+            return ["instance_types mixes ARM and x86 types: one image cannot boot both"]
+        return []
+
+    @property
+    def notices(self) -> list[str]:
+        """Valid, but maybe not meant."""
+        arm = any(t.split(".")[1] in facts.ARM_FAMILIES for t in self.instance_types)
+        if self.image_type in facts.ARM_IMAGE_TYPES and not arm:
+            return [
+                f"image_type {self.image_type} is built for ARM, and none of "
+                f"{', '.join(self.instance_types)} is an ARM family this library knows "
+                f"({', '.join(sorted(facts.ARM_FAMILIES))}): check that the types are ARM"
+            ]
+        return []
+
+    @property
+    def encoded_user_data(self) -> str | None:
+        """user_data as the provider takes it: base64."""
+        if self.user_data is None:
+            return None
+        return base64.b64encode(self.user_data.get_secret_value().encode()).decode()
 
 
 #: A duration as ACK's autoscaler takes it: a whole number of seconds, minutes or hours.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -51,7 +52,12 @@ class NodePool(pulumi.ComponentResource):
             if args.autoscaling is not None
             else None
         )
-        managed = args.auto_repair or args.auto_upgrade
+        managed = args.managed
+        spot_strategy = "NoSpot"
+        if args.spot:
+            spot_strategy = "SpotWithPriceLimit" if args.spot_price_limits else "SpotAsPriceGo"
+        mix = args.spot_mix
+        prepaid = args.prepaid
         ignore = []
         if args.ignore_scaling_changes:
             # The cluster autoscaler moves desired_size between min and max; without this,
@@ -67,10 +73,38 @@ class NodePool(pulumi.ComponentResource):
             ram_role_name=ram_role_name,
             desired_size=None if args.desired_size is None else str(args.desired_size),
             scaling_config=scaling,
-            multi_az_policy="BALANCE",
-            instance_charge_type="PostPaid",
-            spot_strategy="SpotAsPriceGo" if args.spot else "NoSpot",
+            # ESS mixes pay-as-you-go and spot nodes by the cost-optimized policy only.
+            multi_az_policy="COST_OPTIMIZED" if mix else "BALANCE",
+            instance_charge_type="PrePaid" if prepaid else "PostPaid",
+            period=prepaid.period if prepaid else None,
+            period_unit="Month" if prepaid else None,
+            auto_renew=prepaid.auto_renew if prepaid else None,
+            auto_renew_period=prepaid.auto_renew_period if prepaid else None,
+            spot_strategy=spot_strategy,
             spot_instance_remedy=True if args.spot else None,
+            spot_price_limits=(
+                [
+                    alicloud.cs.NodePoolSpotPriceLimitArgs(instance_type=t, price_limit=str(p))
+                    for t, p in args.spot_price_limits.items()
+                ]
+                if args.spot_price_limits
+                else None
+            ),
+            on_demand_base_capacity=str(mix.on_demand_base_capacity) if mix else None,
+            on_demand_percentage_above_base_capacity=(
+                str(mix.on_demand_percentage_above_base_capacity) if mix else None
+            ),
+            compensate_with_on_demand=mix.compensate_with_on_demand if mix else None,
+            spot_instance_pools=mix.spot_instance_pools if mix else None,
+            scaling_policy=args.scaling_policy,
+            resource_group_id=args.resource_group_id,
+            runtime_name=args.runtime,
+            runtime_version=args.runtime_version,
+            user_data=(
+                pulumi.Output.secret(args.encoded_user_data)
+                if args.encoded_user_data is not None
+                else None
+            ),
             labels=[alicloud.cs.NodePoolLabelArgs(key=k, value=v) for k, v in args.labels.items()],
             taints=[
                 alicloud.cs.NodePoolTaintArgs(key=t.key, value=t.value, effect=t.effect)
@@ -94,6 +128,29 @@ class NodePool(pulumi.ComponentResource):
                 auto_repair=args.auto_repair,
                 auto_upgrade=args.auto_upgrade,
                 max_unavailable=args.max_unavailable,
+                auto_repair_policy=_policy(
+                    alicloud.cs.NodePoolManagementAutoRepairPolicyArgs,
+                    restart_node=args.repair_restarts_nodes,
+                ),
+                auto_upgrade_policy=_policy(
+                    alicloud.cs.NodePoolManagementAutoUpgradePolicyArgs,
+                    auto_upgrade_kubelet=args.upgrade_kubelet,
+                ),
+                auto_vul_fix=args.fix_vulnerabilities or None,
+                auto_vul_fix_policy=_policy(
+                    alicloud.cs.NodePoolManagementAutoVulFixPolicyArgs,
+                    restart_node=args.fix_restarts_nodes,
+                    vul_level=(
+                        ",".join(args.vulnerability_levels)
+                        if args.vulnerability_levels is not None
+                        else None
+                    ),
+                ),
+            ),
+            rolling_policy=(
+                alicloud.cs.NodePoolRollingPolicyArgs(max_parallelism=args.upgrade_max_parallelism)
+                if args.upgrade_max_parallelism is not None
+                else None
             ),
             install_cloud_monitor=True,
             tags=tags,
@@ -109,6 +166,13 @@ class NodePool(pulumi.ComponentResource):
         self.register_outputs(
             {"node_pool_id": self.node_pool_id, "scaling_group_id": self.scaling_group_id}
         )
+
+
+def _policy(cls: Any, **fields: Any) -> Any:
+    """A management sub-policy with the fields the user set, or None when none is set (ACK's
+    defaults then apply)."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    return cls(**given) if given else None
 
 
 def scaling_group_ids(pools: dict[str, NodePool]) -> pulumi.Output[dict[str, str]]:
@@ -164,3 +228,10 @@ def autoscaler_config(
         # The pools' scaling groups exist before the autoscaler is told how to size them.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(pools.values())),
     )
+
+
+def node_pool_ids(pools: dict[str, NodePool]) -> pulumi.Output[dict[str, str]]:
+    """Pool name -> ACK node pool ID (np...), as one output."""
+    if not pools:
+        return pulumi.Output.from_input({})
+    return pulumi.Output.all(**{name: pool.node_pool_id for name, pool in pools.items()})

@@ -201,6 +201,35 @@ class Disk(TypedDict):
     """KMS key; default: the ECS key."""
 
 
+class Prepaid(TypedDict):
+    """Subscription (PrePaid) billing of a pool's nodes."""
+
+    period: NotRequired[str]
+    """Months paid in advance (1, 2, 3, 6 or 12). One of: 1, 2, 3, 6, 12. Default: 1."""
+
+    auto_renew: NotRequired[bool]
+    """Renew each node's subscription. Default: True."""
+
+    auto_renew_period: NotRequired[str]
+    """Months of each renewal. One of: 1, 2, 3, 6, 12. Default: 1."""
+
+
+class SpotMix(TypedDict):
+    """How a spot pool mixes in pay-as-you-go nodes (ESS's cost-optimized policy)."""
+
+    on_demand_base_capacity: NotRequired[int]
+    """Pay-as-you-go nodes kept before any spot node. Default: 0."""
+
+    on_demand_percentage_above_base_capacity: NotRequired[int]
+    """Share of pay-as-you-go nodes above the base. Default: 0."""
+
+    compensate_with_on_demand: NotRequired[bool]
+    """Create pay-as-you-go nodes when spot ones cannot be had. Default: True."""
+
+    spot_instance_pools: NotRequired[int]
+    """Cheapest instance types to spread spot over."""
+
+
 class NodePoolArgs(TypedDict):
     """One ACK node pool: an ESS scaling group of ECS workers that ACK manages."""
 
@@ -248,6 +277,51 @@ class NodePoolArgs(TypedDict):
 
     max_unavailable: NotRequired[int]
     """Nodes updated at once. Default: 1."""
+
+    repair_restarts_nodes: NotRequired[bool]
+    """Auto-repair may restart nodes; default: ACK's."""
+
+    upgrade_kubelet: NotRequired[bool]
+    """Auto-upgrade moves the kubelet to the control plane's version; default: ACK's."""
+
+    fix_vulnerabilities: NotRequired[bool]
+    """Patch OS CVEs automatically (managed pool). Default: False."""
+
+    vulnerability_levels: NotRequired[list[str]]
+    """CVE priorities to patch; default: ACK's. One of: asap, later, nntf."""
+
+    fix_restarts_nodes: NotRequired[bool]
+    """CVE patching may restart nodes; default: ACK's."""
+
+    upgrade_max_parallelism: NotRequired[int]
+    """Nodes upgraded at once in a pool upgrade."""
+
+    runtime: NotRequired[str]
+    """Container runtime; default: the cluster's. One of: containerd, Sandboxed-Container.runv."""
+
+    runtime_version: NotRequired[str]
+    """Runtime version."""
+
+    zones: NotRequired[list[str]]
+    """Zones of the pool (of network.zones); default: all."""
+
+    prepaid: NotRequired[Prepaid]
+    """Subscription billing; default: pay-as-you-go."""
+
+    spot_price_limits: NotRequired[dict[str, float]]
+    """With spot: highest hourly price per instance type (SpotWithPriceLimit)."""
+
+    spot_mix: NotRequired[SpotMix]
+    """With spot: pay-as-you-go base and share (cost-optimized)."""
+
+    scaling_policy: NotRequired[str]
+    """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release). One of: release, recycle."""
+
+    resource_group_id: NotRequired[str]
+    """Resource group of the nodes."""
+
+    user_data: NotRequired[str]
+    """A script run when each node starts (sent base64-encoded; kept secret). Secret."""
 
 
 class Autoscaler(TypedDict):
@@ -409,6 +483,9 @@ class ManagedClusterArgs(TypedDict):
 
     cluster_spec: NotRequired[str]
     """ACK edition. One of: ack.standard, ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge. Default: 'ack.pro.small'."""
+
+    upgrade_control_plane_only: NotRequired[bool]
+    """When kubernetes_version changes, upgrade only the control plane and leave the node pools to their own upgrades; default: ACK's (the nodes are upgraded too)."""
 
     migrated_from_dedicated: NotRequired[bool]
     """This stack managed the cluster as a DedicatedCluster before ACK migrated it to Pro: keep every shared resource's identity (aliases), import the cluster. Default: False."""
@@ -605,6 +682,9 @@ class ManagedCluster(forms.ManagedCluster):
     scaling_group_ids: pulumi.Output[dict[str, str]]
     """Node pool name to its ESS scaling group ID."""
 
+    node_pool_ids: pulumi.Output[dict[str, str]]
+    """Node pool name to its ACK node pool ID (np...)."""
+
     ingress_load_balancer_id: pulumi.Output[str | None]
     """The ingress load balancer; none without one."""
 
@@ -698,6 +778,9 @@ class DedicatedCluster(forms.DedicatedCluster):
 
     scaling_group_ids: pulumi.Output[dict[str, str]]
     """Node pool name to its ESS scaling group ID."""
+
+    node_pool_ids: pulumi.Output[dict[str, str]]
+    """Node pool name to its ACK node pool ID (np...)."""
 
     ingress_load_balancer_id: pulumi.Output[str | None]
     """The ingress load balancer; none without one."""
