@@ -69,3 +69,8 @@ def test_catalogue_covers_the_mistakes_issue_6_lists():
 def test_the_document_is_generated_from_the_catalogue():
     doc = (ROOT / "docs" / "BAD-INPUTS.md").read_text()
     assert doc == render() + "\n", "regenerate: python -m tests.catalogue > docs/BAD-INPUTS.md"
+
+
+def test_the_readme_counts_the_catalogue():
+    readme = (ROOT / "README.md").read_text()
+    assert f"lists {len(CATALOGUE)} refused mistakes" in readme

@@ -319,6 +319,20 @@ def test_six_zones_would_have_reached_the_provider_without_the_librarys_check():
     assert any("5 item maximum, config has 6" in r for r in found)
 
 
+#: Outputs of the stacks README examples reference, as `ack-preview --stack-reference` takes them.
+README_STACK_OUTPUTS: dict[str, dict[str, Any]] = {
+    "acme/network/prod": {
+        "vpc_id": "vpc-shared1",
+        "vswitches": {
+            "cn-hangzhou-i": "vsw-node1",
+            "cn-hangzhou-j": "vsw-node2",
+            "pods-i": "vsw-pod1",
+            "pods-j": "vsw-pod2",
+        },
+    }
+}
+
+
 def readme_examples() -> list[str]:
     text = (ROOT / "README.md").read_text()
     return re.findall(r"```python\n(.*?)```", text, re.S)
@@ -336,5 +350,10 @@ def test_every_readme_example_passes_the_checked_engine(tmp_path: Path, capsys, 
         config = f"config:\n  alicloud:region: {region.group(0) if region else 'cn-hangzhou'}\n"
         (project / "Pulumi.dev.yaml").write_text(config)
         (project / "__main__.py").write_text(code)
-        rc = main(["dev", "--program", str(project), "--mode", mode])
+        references = []
+        for name in re.findall(r'StackReference\("([^"]+)"\)', code):
+            file = project / f"{name.replace('/', '-')}.json"
+            file.write_text(json.dumps(README_STACK_OUTPUTS[name]))
+            references += ["--stack-reference", f"{name}={file}"]
+        rc = main(["dev", "--program", str(project), "--mode", mode, *references])
         assert rc == 0, capsys.readouterr().err

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 #: Tag keys the library puts on every taggable resource it creates. The policy pack and people
 #: in the console use them to see which cluster owns a resource.
 OWNERSHIP_TAG_PREFIX = "ack.pulumi.io/"
@@ -21,6 +24,6 @@ NODE_POOL_TYPE = f"{PACKAGE}:index:NodePool"
 SERVICE_ACCOUNT_ROLE_TYPE = f"{PACKAGE}:index:ServiceAccountRole"
 
 
-def ownership_tags(cluster: str, user_tags: dict[str, str] | None = None) -> dict[str, str]:
+def ownership_tags(cluster: str, user_tags: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """User tags plus the ownership tags (ownership wins: it cannot be spoofed by a user tag)."""
     return {**(user_tags or {}), CLUSTER_TAG: cluster, MANAGED_BY_TAG: MANAGED_BY}

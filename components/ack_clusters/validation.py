@@ -3,20 +3,26 @@ instance types and tags. Pure: nothing here touches Pulumi.
 
 Values that shape the resource graph (zones, CIDRs, pool names, NAT strategy) are plain values,
 not ``Input``s, so the graph is known at preview time and every check runs before the first
-resource registers.
+resource registers. Values that only fill a resource's input (an existing VPC or vSwitch ID, a
+KMS key, a key pair, a log project, a resource group, tag values) may also be *deferred*: a
+``pulumi.Output`` or other awaitable, from another resource or a StackReference. Such a value is
+checked by the same rule when it becomes known (:class:`Later`; the component wires the check).
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
 import ipaddress
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Protocol, runtime_checkable
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 
 from . import facts
 from .naming import OWNERSHIP_TAG_PREFIX
@@ -120,7 +126,7 @@ def distinct(keys: list[str], what: str) -> None:
         raise ValueError(f"{what} must be distinct; repeated: {', '.join(repeated)}")
 
 
-def check_tags(tags: dict[str, str]) -> dict[str, str]:
+def check_tags(tags: dict[str, Any]) -> dict[str, Any]:
     if len(tags) > TAG_LIMIT - OWNERSHIP_TAG_COUNT:
         raise ValueError(
             f"{len(tags)} tags given; at most {TAG_LIMIT - OWNERSHIP_TAG_COUNT} fit beside the "
@@ -134,6 +140,8 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
             )
         if not 1 <= len(key) <= 128:
             raise ValueError(f"tag key {key!r} must be 1-128 characters")
+        if not isinstance(val, str):
+            val = ""  # an output: its value is checked when known (TagValueInput)
         if len(val) > 128:
             raise ValueError(f"tag {key!r}: value must be at most 128 characters")
         for text in (key, val):
@@ -144,9 +152,6 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
                     "nor contain 'http://' or 'https://'"
                 )
     return tags
-
-
-Tags = Annotated[dict[str, str], Field(default_factory=dict)]
 
 
 def instance_type(value: str) -> str:
@@ -333,3 +338,90 @@ def public_part(nets: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network
                 kept.append(net)
         parts = kept
     return list(ipaddress.collapse_addresses(parts))
+
+
+# -- values other resources produce ------------------------------------------------------------
+
+
+@runtime_checkable
+class Deferred(Protocol):
+    """A value another resource or stack produces: a ``pulumi.Output`` (named by its ``apply``,
+    so that this pure module never imports Pulumi)."""
+
+    def apply(self, func: Any, /) -> Any: ...
+
+
+def is_deferred(value: object) -> bool:
+    """Whether a value is an output or another awaitable, not a value yet."""
+    return isinstance(value, Deferred) or inspect.isawaitable(value)
+
+
+@dataclass(frozen=True)
+class Later:
+    """Marks an argument that may be deferred, with the rule its value follows: a string is
+    checked when the arguments are validated, a deferred value when it is known (the cluster
+    component applies ``check`` then, naming the field)."""
+
+    check: Callable[[str], str]
+    what: str
+
+    def validate(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.check(value.strip())
+        if is_deferred(value):
+            return value
+        raise ValueError(f"expected {self.what}: a string, or an output that gives one")
+
+
+def _pattern(regex: str, what: str, example: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not re.fullmatch(regex, value):
+            raise ValueError(f"{value!r} is not {what} ({example})")
+        return value
+
+    return check
+
+
+def sls_project(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", value):
+        raise ValueError(
+            f"{value!r} is not an SLS project name: 3-63 lowercase letters, digits and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def tag_value(value: str) -> str:
+    if len(value) > 128:
+        raise ValueError("a tag value must be at most 128 characters")
+    low = value.lower()
+    if low.startswith(("aliyun", "acs:")) or "http://" in low or "https://" in low:
+        raise ValueError(
+            "a tag value cannot start with 'aliyun' or 'acs:' nor contain 'http://' or 'https://'"
+        )
+    return value
+
+
+_VPC = Later(_pattern(r"vpc-[a-z0-9]+", "a VPC ID", "vpc-..."), "a VPC ID")
+_VSWITCH = Later(_pattern(r"vsw-[a-z0-9]+", "a vSwitch ID", "vsw-..."), "a vSwitch ID")
+_KMS = Later(kms_key_id, "a KMS key ID")
+_KEY_PAIR = Later(key_pair_name, "an ECS key pair name")
+_SLS = Later(sls_project, "an SLS project name")
+_RESOURCE_GROUP = Later(
+    _pattern(r"rg-[a-z0-9]+", "a resource group ID", "rg-..."), "a resource group ID"
+)
+_TAG_VALUE = Later(tag_value, "a tag value")
+
+#: Arguments that may come from other resources: ``str``, or an output of one.
+VpcIdInput = Annotated[str | Deferred, PlainValidator(_VPC.validate), _VPC]
+VSwitchIdInput = Annotated[str | Deferred, PlainValidator(_VSWITCH.validate), _VSWITCH]
+KmsKeyIdInput = Annotated[str | Deferred, PlainValidator(_KMS.validate), _KMS]
+KeyPairNameInput = Annotated[str | Deferred, PlainValidator(_KEY_PAIR.validate), _KEY_PAIR]
+SlsProjectInput = Annotated[str | Deferred, PlainValidator(_SLS.validate), _SLS]
+ResourceGroupIdInput = Annotated[
+    str | Deferred, PlainValidator(_RESOURCE_GROUP.validate), _RESOURCE_GROUP
+]
+TagValueInput = Annotated[str | Deferred, PlainValidator(_TAG_VALUE.validate), _TAG_VALUE]
+#: User tags: plain keys (they are checked against the ownership tags), values that may be
+#: deferred.
+Tags = Annotated[dict[str, TagValueInput], Field(default_factory=dict)]

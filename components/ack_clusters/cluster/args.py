@@ -25,9 +25,10 @@ from ..node_pools.args import Autoscaler, NodePoolArgs, NodePools
 from ..security.args import SecurityArgs
 from ..validation import (
     InstanceType,
-    KeyPairName,
-    KmsKeyId,
+    KeyPairNameInput,
+    KmsKeyIdInput,
     KubernetesVersion,
+    SlsProjectInput,
     StrictModel,
     Tags,
     check_tags,
@@ -73,14 +74,18 @@ class ControlPlaneLogs(StrictModel):
         default_factory=_default_log_components, min_length=1, description="Components to log."
     )
     ttl_days: int = Field(default=30, ge=1, le=3650, description="Days to keep the logs.")
-    project: str | None = Field(default=None, description="SLS project; ACK creates one if unset.")
+    project: SlsProjectInput | None = Field(
+        default=None, description="SLS project (may be an output); ACK creates one if unset."
+    )
 
 
 class AuditLog(StrictModel):
     """The Kubernetes audit log, kept in SLS."""
 
     enabled: bool = Field(default=True, description="Keep the audit log.")
-    project: str | None = Field(default=None, description="SLS project for audit logs.")
+    project: SlsProjectInput | None = Field(
+        default=None, description="SLS project for audit logs (may be an output)."
+    )
 
 
 class MaintenanceWindow(StrictModel):
@@ -273,8 +278,9 @@ class ManagedControlPlaneArgs(BaseClusterArgs):
         default_factory=ControlPlaneLogs, description="Control plane logs; null turns them off."
     )
     audit_log: AuditLog = Field(default_factory=AuditLog, description="Kubernetes audit log.")
-    secrets_encryption_kms_key_id: KmsKeyId | None = Field(
-        default=None, description="KMS key ID for Secret encryption at rest (Pro specs only)."
+    secrets_encryption_kms_key_id: KmsKeyIdInput | None = Field(
+        default=None,
+        description="KMS key ID for Secret encryption at rest (Pro specs only; may be an output).",
     )
     rrsa: bool = Field(default=True, description="RAM Roles for Service Accounts (irreversible).")
     maintenance_window: MaintenanceWindow | None = Field(
@@ -536,7 +542,9 @@ class DedicatedClusterArgs(WorkerNodesArgs):
     """Arguments of :class:`ack_clusters.DedicatedCluster`."""
 
     masters: Masters = Field(default_factory=Masters, description="The dedicated control plane.")
-    key_name: KeyPairName | None = Field(default=None, description="ECS key pair for master login.")
+    key_name: KeyPairNameInput | None = Field(
+        default=None, description="ECS key pair for master login (may be an output)."
+    )
     password: SecretStr | None = Field(default=None, description="Master login password.")
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from ..access.component import ClusterAccess
 from ..identity.component import NodeRole
 from ..ingress.component import ClusterIngress
+from ..later import check_when_known, given_tags, log_deferred
 from ..network.component import ClusterNetwork
 from ..node_pools.component import (
     NodePool,
@@ -125,7 +126,11 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
     ) -> None:
         form = self._form
         subject = f"{form.component} {name!r}"
-        self.args: A = parse_args(form.args_model, subject, name, args)
+        # Values from other resources (outputs) get their checks when known.
+        self.args: A
+        self.args, deferred = check_when_known(
+            parse_args(form.args_model, subject, name, args), subject
+        )
         self.plan: ClusterPlan = plan_cluster(subject, name, self.args)
         a, plan = self.args, self.plan
         aliases = list(form.aliases(a))
@@ -136,6 +141,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         for notice in [form.notice(a), *a.notices]:
             if notice is not None:
                 pulumi.log.warn(notice, resource=self)
+        log_deferred(deferred, self)
 
         foundation = self._foundation(plan, a)
         cluster = form.control_plane(self, a, plan, foundation)
@@ -159,7 +165,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 a.ingress,
                 private_vswitch_id=foundation.node_vswitch_ids(plan)[0],
                 deletion_protection=a.deletion_protection,
-                tags=plan.tags,
+                tags=given_tags(plan.tags),
                 provider=access.provider,
                 # The Service waits for what runs the ingress controller: the node pools, or
                 # the cluster itself where pods run on ECI.
@@ -209,7 +215,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         network = ClusterNetwork(
             plan.name,
             plan.network,
-            tags=plan.tags,
+            tags=given_tags(plan.tags),
             eip_bandwidth=a.network.nat_eip_bandwidth,
             deletion_protection=a.deletion_protection,
             vswitch_label=plan.vswitch_label,
@@ -222,7 +228,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
             plan.name,
             vpc_id=network.vpc_id,
             rules=plan.rules,
-            tags=plan.tags,
+            tags=given_tags(plan.tags),
             import_id=adopt.security_group_id,
             opts=child,
         )
@@ -231,7 +237,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
             role_name = (
                 pulumi.Output.from_input(adopt.node_role_name)
                 if adopt.node_role_name
-                else NodeRole(plan.name, tags=plan.tags, opts=child).role_name
+                else NodeRole(plan.name, tags=given_tags(plan.tags), opts=child).role_name
             )
         return Foundation(network, security_group, role_name)
 
@@ -250,7 +256,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 vswitch_ids=foundation.node_vswitch_ids(plan, only=pool.zones),
                 security_group_id=foundation.security_group.security_group_id,
                 ram_role_name=foundation.node_role_name,
-                tags=plan.tags,
+                tags=given_tags(plan.tags),
                 # Nodes boot and pull images right away: never before they have egress.
                 depends_on=foundation.network.egress,
                 import_id=(

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from ..facts import NOT_READ_BACK
+from ..later import given, given_tags
 from ..naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE
 from .args import (
     Addon,
@@ -74,7 +75,7 @@ def cluster_args(a: BaseClusterArgs, plan: ClusterPlan, foundation: Foundation) 
         deletion_protection=a.deletion_protection,
         # Certificates belong in the expiring kubeconfig, not in Pulumi state.
         skip_set_certificate_authority=True,
-        tags=plan.tags,
+        tags=given_tags(plan.tags),
     )
 
 
@@ -88,13 +89,13 @@ def managed_control_plane_args(
         **cluster_args(a, plan, foundation),
         vswitch_ids=foundation.node_vswitch_ids(plan),
         enable_rrsa=a.rrsa,
-        encryption_provider_key=a.secrets_encryption_kms_key_id,
-        disable_encryption=False if a.secrets_encryption_kms_key_id else None,
+        encryption_provider_key=given(a.secrets_encryption_kms_key_id),
+        disable_encryption=False if a.secrets_encryption_kms_key_id is not None else None,
         control_plane_log_components=list(logs.components) if logs else None,
         control_plane_log_ttl=str(logs.ttl_days) if logs else None,
-        control_plane_log_project=logs.project if logs else None,
+        control_plane_log_project=given(logs.project) if logs else None,
         audit_log_config=alicloud.cs.ManagedKubernetesAuditLogConfigArgs(
-            enabled=a.audit_log.enabled, sls_project_name=a.audit_log.project
+            enabled=a.audit_log.enabled, sls_project_name=given(a.audit_log.project)
         ),
         maintenance_window=(
             alicloud.cs.ManagedKubernetesMaintenanceWindowArgs(
@@ -211,7 +212,7 @@ def dedicated_control_plane(
         master_disk_size=a.masters.disk.size,
         master_disk_performance_level=a.masters.disk.performance_level,
         master_instance_charge_type="PostPaid",
-        key_name=a.key_name,
+        key_name=given(a.key_name),
         password=(pulumi.Output.secret(a.password.get_secret_value()) if a.password else None),
         install_cloud_monitor=True,
         proxy_mode="ipvs",

@@ -13,7 +13,7 @@ from ..errors import InvalidArguments, PlanProblems
 from ..naming import ownership_tags
 from ..network.plan import NetworkPlan, plan_network
 from ..security.plan import RuleSpec, plan_security_rules
-from ..validation import NAME_PATTERN
+from ..validation import NAME_PATTERN, Deferred
 from .args import BaseClusterArgs, Workers
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,7 +24,8 @@ class ClusterPlan:
     name: str
     network: NetworkPlan
     rules: tuple[RuleSpec, ...]
-    tags: dict[str, str]
+    #: User tags (values may be outputs) and the ownership tags.
+    tags: dict[str, str | Deferred]
     #: What runs the pods (from the form's arguments): "ecs" worker nodes or "eci".
     workers: Workers
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_alicloud as alicloud
 
@@ -14,7 +16,11 @@ class NodeRole(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, *, tags: dict[str, str], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NODE_ROLE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

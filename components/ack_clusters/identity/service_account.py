@@ -13,6 +13,7 @@ import pulumi_alicloud as alicloud
 from pydantic import ValidationError
 
 from ..errors import InvalidArguments
+from ..later import check_when_known, given_tags, log_deferred
 from ..naming import MANAGED_BY, MANAGED_BY_TAG, SERVICE_ACCOUNT_ROLE_TYPE
 from .args import RAM_NAME, ServiceAccountRoleArgs
 from .plan import INJECTION_LABEL, ROLE_NAME_ANNOTATION, service_account_trust_policy
@@ -48,7 +49,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         subject = f"ServiceAccountRole {name!r}"
-        a = _parse(subject, name, args)
+        a, deferred = check_when_known(_parse(subject, name, args), subject)
         role_name = a.role_name or name
         # Everything above is pure; nothing has been registered yet.
         super().__init__(
@@ -57,8 +58,9 @@ class ServiceAccountRole(pulumi.ComponentResource):
             {"namespace": a.namespace, "serviceAccount": a.service_account},
             opts,
         )
+        log_deferred(deferred, self)
         child = pulumi.ResourceOptions(parent=self)
-        tags = {**a.tags, MANAGED_BY_TAG: MANAGED_BY}
+        tags = given_tags({**a.tags, MANAGED_BY_TAG: MANAGED_BY})
 
         def trust(values: list[Any]) -> str:
             issuer, provider = values

@@ -3,7 +3,7 @@ Kubernetes Service that hands it to the ingress controller."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -35,7 +35,7 @@ class ClusterIngress:
         *,
         private_vswitch_id: pulumi.Input[str],
         deletion_protection: bool,
-        tags: dict[str, str],
+        tags: Mapping[str, pulumi.Input[str]],
         provider: k8s.Provider,
         service_depends_on: Sequence[pulumi.Resource],
         parent: pulumi.Resource,

@@ -8,6 +8,8 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ..validation import (
     StrictModel,
+    VpcIdInput,
+    VSwitchIdInput,
     ZoneId,
     distinct,
     parse_network,
@@ -37,7 +39,7 @@ VSwitchCidr = Annotated[str, AfterValidator(vswitch_cidr)]
 class ExistingVSwitch(StrictModel):
     """A vSwitch that already exists. Its CIDR is needed to plan firewall rules and checks."""
 
-    id: str = Field(pattern=r"^vsw-[a-z0-9]+$", description="The vSwitch ID (vsw-...).")
+    id: VSwitchIdInput = Field(description="The vSwitch ID (vsw-...); may be an output.")
     cidr: str = Field(description="The vSwitch's IPv4 CIDR block.")
 
     @field_validator("cidr")
@@ -49,7 +51,7 @@ class ExistingVSwitch(StrictModel):
 class ExistingVpc(StrictModel):
     """Bring-your-own network: the cluster uses these instead of creating a VPC."""
 
-    id: str = Field(pattern=r"^vpc-[a-z0-9]+$", description="The VPC ID (vpc-...).")
+    id: VpcIdInput = Field(description="The VPC ID (vpc-...); may be an output.")
     cidr: str = Field(description="The VPC's primary IPv4 CIDR block.")
     node_vswitches: dict[str, ExistingVSwitch] = Field(
         description="Zone ID -> node vSwitch, one per zone listed in `zones`."

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..later import given
 from ..naming import NETWORK_TYPE
 from .plan import NatGatewayPlan, NetworkPlan
 
@@ -29,7 +30,7 @@ class ClusterNetwork(pulumi.ComponentResource):
         name: str,
         plan: NetworkPlan,
         *,
-        tags: dict[str, str],
+        tags: Mapping[str, pulumi.Input[str]],
         eip_bandwidth: int,
         deletion_protection: bool,
         vswitch_label: str = "node",
@@ -46,12 +47,12 @@ class ClusterNetwork(pulumi.ComponentResource):
         self._eip_bandwidth = eip_bandwidth
 
         if plan.existing_vpc_id is not None:
-            self.vpc_id = pulumi.Output.from_input(plan.existing_vpc_id)
+            self.vpc_id = pulumi.Output.from_input(given(plan.existing_vpc_id))
             self.node_vswitch_ids = {
-                z.zone: pulumi.Output.from_input(z.node_vswitch_id or "") for z in plan.zones
+                z.zone: pulumi.Output.from_input(given(z.node_vswitch_id or "")) for z in plan.zones
             }
             self.pod_vswitch_ids = {
-                z.zone: pulumi.Output.from_input(z.pod_vswitch_id)
+                z.zone: pulumi.Output.from_input(given(z.pod_vswitch_id))
                 for z in plan.zones
                 if z.pod_vswitch_id is not None
             }

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import PlanProblems
-from ..validation import CONTROL_PLANE_RANGE
+from ..validation import CONTROL_PLANE_RANGE, Deferred
 from .args import NetworkArgs
 
 Net = ipaddress.IPv4Network
@@ -26,8 +26,9 @@ class ZoneLayout:
     node_cidr: Net
     pod_cidr: Net | None = None
     #: Set when the vSwitch already exists (bring-your-own network).
-    node_vswitch_id: str | None = None
-    pod_vswitch_id: str | None = None
+    #: An existing vSwitch's ID (an output when it comes from another resource).
+    node_vswitch_id: str | Deferred | None = None
+    pod_vswitch_id: str | Deferred | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class NetworkPlan:
     vpc_cidr: Net
     zones: tuple[ZoneLayout, ...]
     nat_gateways: tuple[NatGatewayPlan, ...]
-    existing_vpc_id: str | None = None
+    existing_vpc_id: str | Deferred | None = None
 
     @property
     def zone_route_tables(self) -> bool:

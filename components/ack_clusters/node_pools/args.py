@@ -19,11 +19,12 @@ from ..validation import (
     NAME_HELP,
     NAME_PATTERN,
     InstanceType,
-    KeyPairName,
-    KmsKeyId,
+    KeyPairNameInput,
+    KmsKeyIdInput,
     LabelKey,
     LabelValue,
     NodeLabelKey,
+    ResourceGroupIdInput,
     StrictModel,
     ZoneId,
     distinct,
@@ -56,7 +57,9 @@ class Disk(StrictModel):
         default=None, description="ESSD performance level."
     )
     encrypted: bool = Field(default=True, description="Encrypt the disk (default on).")
-    kms_key_id: KmsKeyId | None = Field(default=None, description="KMS key; default: the ECS key.")
+    kms_key_id: KmsKeyIdInput | None = Field(
+        default=None, description="KMS key (may be an output); default: the ECS key."
+    )
 
     @model_validator(mode="after")
     def _performance(self) -> Disk:
@@ -164,7 +167,9 @@ class NodePoolArgs(StrictModel):
     image_type: Annotated[str, AfterValidator(_image_type)] = Field(
         default="AliyunLinux3", description="ACK OS image type."
     )
-    key_name: KeyPairName | None = Field(default=None, description="ECS key pair for node login.")
+    key_name: KeyPairNameInput | None = Field(
+        default=None, description="ECS key pair for node login (may be an output)."
+    )
     password: SecretStr | None = Field(
         default=None, description="Node login password (kept secret). Prefer key_name."
     )
@@ -217,8 +222,8 @@ class NodePoolArgs(StrictModel):
         description="Scale in by releasing nodes, or by stopping them to restart faster "
         "(recycle); default: ACK's (release).",
     )
-    resource_group_id: str | None = Field(
-        default=None, pattern=r"^rg-[a-z0-9]+$", description="Resource group of the nodes."
+    resource_group_id: ResourceGroupIdInput | None = Field(
+        default=None, description="Resource group of the nodes (may be an output)."
     )
     user_data: VerbatimSecret | None = Field(
         default=None,

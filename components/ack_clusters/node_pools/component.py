@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_alicloud as alicloud
 
+from ..later import given
 from ..naming import NODE_POOL_TYPE
 from .args import Autoscaler, Disk, NodePoolArgs
 
@@ -18,7 +19,7 @@ def _data_disk(d: Disk) -> alicloud.cs.NodePoolDataDiskArgs:
         size=d.size,
         performance_level=d.performance_level,
         encrypted="true" if d.encrypted else "false",  # the provider types it as a string
-        kms_key_id=d.kms_key_id,
+        kms_key_id=given(d.kms_key_id),
     )
 
 
@@ -36,7 +37,7 @@ class NodePool(pulumi.ComponentResource):
         vswitch_ids: Sequence[pulumi.Input[str]],
         security_group_id: pulumi.Input[str],
         ram_role_name: pulumi.Input[str],
-        tags: dict[str, str],
+        tags: Mapping[str, pulumi.Input[str]],
         depends_on: Sequence[pulumi.Resource] = (),
         import_id: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -97,7 +98,7 @@ class NodePool(pulumi.ComponentResource):
             compensate_with_on_demand=mix.compensate_with_on_demand if mix else None,
             spot_instance_pools=mix.spot_instance_pools if mix else None,
             scaling_policy=args.scaling_policy,
-            resource_group_id=args.resource_group_id,
+            resource_group_id=given(args.resource_group_id),
             runtime_name=args.runtime,
             runtime_version=args.runtime_version,
             user_data=(
@@ -115,9 +116,9 @@ class NodePool(pulumi.ComponentResource):
             system_disk_size=args.system_disk.size,
             system_disk_performance_level=args.system_disk.performance_level,
             system_disk_encrypted=args.system_disk.encrypted,
-            system_disk_kms_key=args.system_disk.kms_key_id,
+            system_disk_kms_key=given(args.system_disk.kms_key_id),
             data_disks=[_data_disk(d) for d in args.data_disks],
-            key_name=args.key_name,
+            key_name=given(args.key_name),
             password=(
                 pulumi.Output.secret(args.password.get_secret_value())
                 if args.password is not None

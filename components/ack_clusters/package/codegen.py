@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 from ..cluster.component import ClusterForm
 from ..cluster.forms import DEDICATED, MANAGED, SERVERLESS
 from ..cluster.outputs import outputs_of
+from ..validation import Later
 
 #: The package's components, in schema order.
 FORMS: tuple[ClusterForm[Any], ...] = (MANAGED, SERVERLESS, DEDICATED)
@@ -76,6 +77,9 @@ class _Writer:
         tp, _ = _strip_optional(tp)
         origin = get_origin(tp)
         if origin is typing.Annotated:
+            if any(isinstance(m, Later) for m in tp.__metadata__):
+                # May come from another resource: an input, not a plain value, in the schema.
+                return "pulumi.Input[str]", ""
             return self.render_type(get_args(tp)[0])
         if origin is Literal:
             values = ", ".join(str(v) for v in get_args(tp))
@@ -100,7 +104,10 @@ class _Writer:
             doc = (model.__doc__ or model.__name__).strip().splitlines()[0]
             out += ["", "", f"class {model.__name__}(TypedDict):", f'    """{doc}"""']
             for name, field in model.model_fields.items():
-                source, note = self.render_type(field.annotation)
+                if any(isinstance(m, Later) for m in field.metadata):
+                    source, note = "pulumi.Input[str]", ""  # pydantic lifted the marker here
+                else:
+                    source, note = self.render_type(field.annotation)
                 optional = not field.is_required() or _strip_optional(field.annotation)[1]
                 annotation = f"NotRequired[{source}]" if optional else source
                 text = " ".join(filter(None, [field.description, note])) or name.replace("_", " ")

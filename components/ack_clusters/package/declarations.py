@@ -19,8 +19,8 @@ else:  # pragma: no cover - Python 3.10
 class ExistingVSwitch(TypedDict):
     """A vSwitch that already exists. Its CIDR is needed to plan firewall rules and checks."""
 
-    id: str
-    """The vSwitch ID (vsw-...)."""
+    id: pulumi.Input[str]
+    """The vSwitch ID (vsw-...); may be an output."""
 
     cidr: str
     """The vSwitch's IPv4 CIDR block."""
@@ -29,8 +29,8 @@ class ExistingVSwitch(TypedDict):
 class ExistingVpc(TypedDict):
     """Bring-your-own network: the cluster uses these instead of creating a VPC."""
 
-    id: str
-    """The VPC ID (vpc-...)."""
+    id: pulumi.Input[str]
+    """The VPC ID (vpc-...); may be an output."""
 
     cidr: str
     """The VPC's primary IPv4 CIDR block."""
@@ -197,8 +197,8 @@ class Disk(TypedDict):
     encrypted: NotRequired[bool]
     """Encrypt the disk (default on). Default: True."""
 
-    kms_key_id: NotRequired[str]
-    """KMS key; default: the ECS key."""
+    kms_key_id: NotRequired[pulumi.Input[str]]
+    """KMS key (may be an output); default: the ECS key."""
 
 
 class Prepaid(TypedDict):
@@ -263,8 +263,8 @@ class NodePoolArgs(TypedDict):
     image_type: NotRequired[str]
     """ACK OS image type. Default: 'AliyunLinux3'."""
 
-    key_name: NotRequired[str]
-    """ECS key pair for node login."""
+    key_name: NotRequired[pulumi.Input[str]]
+    """ECS key pair for node login (may be an output)."""
 
     password: NotRequired[str]
     """Node login password (kept secret). Prefer key_name. Secret."""
@@ -317,8 +317,8 @@ class NodePoolArgs(TypedDict):
     scaling_policy: NotRequired[str]
     """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release). One of: release, recycle."""
 
-    resource_group_id: NotRequired[str]
-    """Resource group of the nodes."""
+    resource_group_id: NotRequired[pulumi.Input[str]]
+    """Resource group of the nodes (may be an output)."""
 
     user_data: NotRequired[str]
     """A script run when each node starts (sent base64-encoded; kept secret). Secret."""
@@ -385,8 +385,8 @@ class ControlPlaneLogs(TypedDict):
     ttl_days: NotRequired[int]
     """Days to keep the logs. Default: 30."""
 
-    project: NotRequired[str]
-    """SLS project; ACK creates one if unset."""
+    project: NotRequired[pulumi.Input[str]]
+    """SLS project (may be an output); ACK creates one if unset."""
 
 
 class AuditLog(TypedDict):
@@ -395,8 +395,8 @@ class AuditLog(TypedDict):
     enabled: NotRequired[bool]
     """Keep the audit log. Default: True."""
 
-    project: NotRequired[str]
-    """SLS project for audit logs."""
+    project: NotRequired[pulumi.Input[str]]
+    """SLS project for audit logs (may be an output)."""
 
 
 class MaintenanceWindow(TypedDict):
@@ -439,7 +439,7 @@ class ManagedClusterArgs(TypedDict):
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
 
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[dict[str, pulumi.Input[str]]]
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
@@ -469,8 +469,8 @@ class ManagedClusterArgs(TypedDict):
     audit_log: NotRequired[AuditLog]
     """Kubernetes audit log."""
 
-    secrets_encryption_kms_key_id: NotRequired[str]
-    """KMS key ID for Secret encryption at rest (Pro specs only)."""
+    secrets_encryption_kms_key_id: NotRequired[pulumi.Input[str]]
+    """KMS key ID for Secret encryption at rest (Pro specs only; may be an output)."""
 
     rrsa: NotRequired[bool]
     """RAM Roles for Service Accounts (irreversible). Default: True."""
@@ -518,7 +518,7 @@ class ServerlessClusterArgs(TypedDict):
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
 
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[dict[str, pulumi.Input[str]]]
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
@@ -533,8 +533,8 @@ class ServerlessClusterArgs(TypedDict):
     audit_log: NotRequired[AuditLog]
     """Kubernetes audit log."""
 
-    secrets_encryption_kms_key_id: NotRequired[str]
-    """KMS key ID for Secret encryption at rest (Pro specs only)."""
+    secrets_encryption_kms_key_id: NotRequired[pulumi.Input[str]]
+    """KMS key ID for Secret encryption at rest (Pro specs only; may be an output)."""
 
     rrsa: NotRequired[bool]
     """RAM Roles for Service Accounts (irreversible). Default: True."""
@@ -608,7 +608,7 @@ class DedicatedClusterArgs(TypedDict):
     ingress: NotRequired[Ingress]
     """An ingress load balancer the component owns."""
 
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[dict[str, pulumi.Input[str]]]
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
@@ -635,8 +635,8 @@ class DedicatedClusterArgs(TypedDict):
     masters: NotRequired[Masters]
     """The dedicated control plane."""
 
-    key_name: NotRequired[str]
-    """ECS key pair for master login."""
+    key_name: NotRequired[pulumi.Input[str]]
+    """ECS key pair for master login (may be an output)."""
 
     password: NotRequired[str]
     """Master login password. Secret."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_alicloud as alicloud
 
@@ -18,7 +20,7 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
         *,
         vpc_id: pulumi.Input[str],
         rules: tuple[RuleSpec, ...],
-        tags: dict[str, str],
+        tags: Mapping[str, pulumi.Input[str]],
         import_id: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
