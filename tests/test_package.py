@@ -116,6 +116,43 @@ def test_the_package_class_builds_the_same_graph_as_the_python_class():
     assert python == packaged
 
 
+def test_the_service_account_role_is_in_the_package_with_its_trust_source_required(schema):
+    from ack_clusters.identity.args import ServiceAccountRoleArgs
+
+    resource = schema["resources"]["ack:index:ServiceAccountRole"]
+    props = resource["inputProperties"]
+    for name in ServiceAccountRoleArgs.model_fields:
+        assert camel(name) in props and props[camel(name)]["description"], name
+    assert {"oidcIssuerUrl", "oidcProviderArn", "namespace", "serviceAccount"} <= set(
+        resource["requiredInputs"]
+    )
+    # From another resource or stack: inputs, not plain values.
+    assert "plain" not in props["oidcIssuerUrl"] and "plain" not in props["oidcProviderArn"]
+    assert set(resource["properties"]) == {
+        "roleName",
+        "roleArn",
+        "serviceAccountAnnotations",
+        "namespaceLabels",
+    }
+
+
+def test_the_packaged_role_builds_the_same_graph_as_the_python_class():
+    from ack_clusters import ServiceAccountRole
+
+    args: Any = {
+        "oidc_issuer_url": "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1",
+        "oidc_provider_arn": "acs:ram::1234567890:oidc-provider/ack-rrsa-c1",
+        "namespace": "shop",
+        "service_account": "orders",
+        "policies": [{"name": "AliyunOSSReadOnlyAccess"}],
+    }
+
+    def graph(cls: Any) -> dict[str, Any]:
+        return {r.urn: r.inputs for r in run(lambda: cls("orders", args)).resources}
+
+    assert graph(ServiceAccountRole) == graph(declarations.ServiceAccountRole)
+
+
 def test_kubeconfig_stays_secret_through_the_package_class():
     import pulumi
 

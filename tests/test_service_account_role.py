@@ -24,6 +24,8 @@ from ack_offline.recorder import UNKNOWN_TEXT
 
 from .conftest import CLASSES, form_args, found, only, resource, run
 
+ISSUER = "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1"
+PROVIDER = "acs:ram::1234567890:oidc-provider/ack-rrsa-c1"
 ROLE = {
     "namespace": "shop",
     "service_account": "orders",
@@ -64,7 +66,7 @@ def test_a_role_for_a_cluster_trusts_that_clusters_issuer(form):
             cluster.rrsa_oidc_issuer_url,
             cluster.rrsa_oidc_provider_arn,
         ).apply(lambda v: seen.update(annotations=v[0], issuer=v[1], arn=v[2]))
-        seen["labels"] = role.namespace_labels
+        role.namespace_labels.apply(lambda v: seen.update(labels=v))
 
     result = run(program, preview=False)
     role = result.one("ack:index:ServiceAccountRole")
@@ -123,7 +125,7 @@ def test_bad_arguments_name_the_field_and_register_nothing(change, field):
     def program() -> None:
         with pytest.raises(InvalidArguments) as err:
             ServiceAccountRole(
-                "orders", {**ROLE, **change}, oidc_issuer_url="https://i", oidc_provider_arn="arn"
+                "orders", {**ROLE, **change}, oidc_issuer_url=ISSUER, oidc_provider_arn=PROVIDER
             )
         registered.append(str(err.value))
         assert any(
@@ -150,12 +152,44 @@ def test_a_dedicated_cluster_or_rrsa_off_is_refused_before_anything_registers():
     )
 
 
-def test_a_role_built_from_outputs_that_name_no_issuer_fails_the_update():
+def test_an_issuer_output_that_gives_nothing_fails_the_update_naming_it():
     def program() -> None:
-        ServiceAccountRole("orders", ROLE, oidc_issuer_url=None, oidc_provider_arn="arn")
+        ServiceAccountRole(
+            "orders",
+            ROLE,
+            oidc_issuer_url=pulumi.Output.from_input(None),
+            oidc_provider_arn=PROVIDER,
+        )
 
-    with pytest.raises(Exception, match="oidc_issuer_url"):
+    with pytest.raises(Exception, match=r"oidc_issuer_url: the output gave None"):
         run(program, preview=False)
+
+
+@pytest.mark.parametrize(
+    ("issuer", "provider", "field"),
+    [
+        (None, PROVIDER, "oidc_issuer_url"),
+        (ISSUER, None, "oidc_provider_arn"),
+        ("http://oidc/c1", PROVIDER, "oidc_issuer_url"),
+        (ISSUER, "acs:ram::1:role/admin", "oidc_provider_arn"),
+    ],
+)
+def test_a_missing_or_malformed_trust_source_is_refused_before_registering(issuer, provider, field):
+    with pytest.raises(InvalidArguments) as err:
+        run(
+            lambda: ServiceAccountRole(
+                "orders", ROLE, oidc_issuer_url=issuer, oidc_provider_arn=provider
+            )
+        )
+    assert [p for p, _ in err.value.problems] == [field]
+
+
+def test_the_trust_source_can_be_given_as_arguments():
+    args = {**ROLE, "oidc_issuer_url": ISSUER, "oidc_provider_arn": PROVIDER}
+    result = run(lambda: ServiceAccountRole("orders", args))
+    (role,) = result.by_type("alicloud:ram/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"]["Federated"] == [PROVIDER]
 
 
 @pytest.mark.parametrize("preview", [True, False])

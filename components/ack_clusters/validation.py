@@ -411,6 +411,17 @@ _RESOURCE_GROUP = Later(
     _pattern(r"rg-[a-z0-9]+", "a resource group ID", "rg-..."), "a resource group ID"
 )
 _TAG_VALUE = Later(tag_value, "a tag value")
+_OIDC_ISSUER = Later(
+    _pattern(r"https://[^\s/]+(/\S*)?", "an OIDC issuer URL", "https://..."), "an OIDC issuer URL"
+)
+_OIDC_PROVIDER = Later(
+    _pattern(
+        r"acs:ram::\d+:oidc-provider/[A-Za-z0-9._-]+",
+        "a RAM OIDC provider ARN",
+        "acs:ram::<account>:oidc-provider/<name>",
+    ),
+    "a RAM OIDC provider ARN",
+)
 
 #: Arguments that may come from other resources: ``str``, or an output of one.
 VpcIdInput = Annotated[str | Deferred, PlainValidator(_VPC.validate), _VPC]
@@ -422,6 +433,10 @@ ResourceGroupIdInput = Annotated[
     str | Deferred, PlainValidator(_RESOURCE_GROUP.validate), _RESOURCE_GROUP
 ]
 TagValueInput = Annotated[str | Deferred, PlainValidator(_TAG_VALUE.validate), _TAG_VALUE]
+OidcIssuerInput = Annotated[str | Deferred, PlainValidator(_OIDC_ISSUER.validate), _OIDC_ISSUER]
+OidcProviderArnInput = Annotated[
+    str | Deferred, PlainValidator(_OIDC_PROVIDER.validate), _OIDC_PROVIDER
+]
 #: User tags: plain keys (they are checked against the ownership tags), values that may be
 #: deferred.
 Tags = Annotated[dict[str, TagValueInput], Field(default_factory=dict)]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ..validation import K8S_NAME, StrictModel, Tags, check_tags, distinct, json_object
+from ..validation import (
+    K8S_NAME,
+    OidcIssuerInput,
+    OidcProviderArnInput,
+    StrictModel,
+    Tags,
+    check_tags,
+    distinct,
+    json_object,
+)
 
 #: RAM role and policy names: letters, digits, periods and hyphens (RAM's rule).
 RAM_NAME = r"^[A-Za-z0-9.-]{1,64}$"
@@ -26,6 +35,17 @@ class PolicyAttachment(StrictModel):
 class ServiceAccountRoleArgs(StrictModel):
     """The RAM role one Kubernetes service account assumes through RRSA."""
 
+    #: Optional in Python (``for_cluster`` and keywords fill them), required in the package.
+    PACKAGE_REQUIRED: ClassVar[frozenset[str]] = frozenset({"oidc_issuer_url", "oidc_provider_arn"})
+
+    oidc_issuer_url: OidcIssuerInput | None = Field(
+        default=None,
+        description="The cluster's RRSA OIDC issuer URL (its rrsa_oidc_issuer_url output).",
+    )
+    oidc_provider_arn: OidcProviderArnInput | None = Field(
+        default=None,
+        description="The cluster's RRSA OIDC provider ARN (its rrsa_oidc_provider_arn output).",
+    )
     namespace: str = Field(pattern=K8S_NAME, description="Namespace of the service account.")
     service_account: str = Field(
         pattern=K8S_SUBDOMAIN, max_length=253, description="Service account name."

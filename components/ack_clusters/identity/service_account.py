@@ -6,20 +6,53 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_alicloud as alicloud
 from pydantic import ValidationError
 
 from ..errors import InvalidArguments
-from ..later import check_when_known, given_tags, log_deferred
+from ..later import check_when_known, given, given_tags, log_deferred
 from ..naming import MANAGED_BY, MANAGED_BY_TAG, SERVICE_ACCOUNT_ROLE_TYPE
 from .args import RAM_NAME, ServiceAccountRoleArgs
 from .plan import INJECTION_LABEL, ROLE_NAME_ANNOTATION, service_account_trust_policy
 
 #: RAM policy names take at most 64 characters; the created policy is named "<role>-policy".
 _POLICY_SUFFIX = "-policy"
+
+
+@dataclass(frozen=True)
+class RoleOutput:
+    name: str
+    #: Its type in the component package, as Python source (``pulumi.Output[...]`` of it).
+    schema_type: str
+    description: str
+
+
+#: One paragraph for the package schema; a line break where the docstring breaks.
+SUMMARY = (
+    "The RAM role one Kubernetes service account of one cluster assumes through RRSA, with its\n"
+    "policies; its outputs say what to put on the ServiceAccount and its Namespace."
+)
+
+#: The outputs of ServiceAccountRole, declared once: the component sets and registers them and
+#: the package class declares them from this table.
+OUTPUTS: tuple[RoleOutput, ...] = (
+    RoleOutput("role_name", "str", "The RAM role's name."),
+    RoleOutput("role_arn", "str", "The RAM role's ARN."),
+    RoleOutput(
+        "service_account_annotations",
+        "dict[str, str]",
+        "Annotations for the ServiceAccount (pod-identity.alibabacloud.com/role-name).",
+    ),
+    RoleOutput(
+        "namespace_labels",
+        "dict[str, str]",
+        "Labels for the service account's Namespace (turn on the webhook's injection).",
+    ),
+)
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
@@ -32,24 +65,34 @@ class ServiceAccountRole(pulumi.ComponentResource):
     - ``namespace_labels``: on its Namespace, which turns the webhook's injection on there.
 
     Use :meth:`for_cluster` with a ManagedCluster or ServerlessCluster that has ``rrsa`` on, or
-    pass the issuer URL and provider ARN (say, from another stack)."""
+    give the issuer URL and provider ARN (arguments or keywords; outputs of another stack, say).
 
-    role_name: pulumi.Output[str]
-    role_arn: pulumi.Output[str]
-    service_account_annotations: pulumi.Output[dict[str, str]]
-    namespace_labels: dict[str, str]
+    Output attributes are typed for type checkers only (``TYPE_CHECKING``): Pulumi's schema
+    analyzer reads public class annotations as package outputs, and the package class declares
+    them itself (:data:`OUTPUTS`)."""
+
+    if TYPE_CHECKING:
+        role_name: pulumi.Output[str]
+        role_arn: pulumi.Output[str]
+        service_account_annotations: pulumi.Output[dict[str, str]]
+        namespace_labels: pulumi.Output[dict[str, str]]
 
     def __init__(
         self,
         name: str,
         args: ServiceAccountRoleArgs | Mapping[str, Any],
         *,
-        oidc_issuer_url: pulumi.Input[str | None],
-        oidc_provider_arn: pulumi.Input[str | None],
+        oidc_issuer_url: pulumi.Input[str | None] | None = None,
+        oidc_provider_arn: pulumi.Input[str | None] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         subject = f"ServiceAccountRole {name!r}"
-        a, deferred = check_when_known(_parse(subject, name, args), subject)
+        given_args = args.model_dump() if isinstance(args, ServiceAccountRoleArgs) else dict(args)
+        if oidc_issuer_url is not None:
+            given_args["oidc_issuer_url"] = oidc_issuer_url
+        if oidc_provider_arn is not None:
+            given_args["oidc_provider_arn"] = oidc_provider_arn
+        a, deferred = check_when_known(_parse(subject, name, given_args), subject)
         role_name = a.role_name or name
         # Everything above is pure; nothing has been registered yet.
         super().__init__(
@@ -61,30 +104,13 @@ class ServiceAccountRole(pulumi.ComponentResource):
         log_deferred(deferred, self)
         child = pulumi.ResourceOptions(parent=self)
         tags = given_tags({**a.tags, MANAGED_BY_TAG: MANAGED_BY})
-
-        def trust(values: list[Any]) -> str:
-            issuer, provider = values
-            if not issuer or not provider:
-                raise InvalidArguments(
-                    subject,
-                    [
-                        (
-                            "oidc_issuer_url" if not issuer else "oidc_provider_arn",
-                            "the cluster reports no RRSA OIDC issuer or provider: turn rrsa on "
-                            "(ManagedCluster or ServerlessCluster) before creating the role",
-                        )
-                    ],
-                )
-            return service_account_trust_policy(
-                str(issuer), str(provider), a.namespace, a.service_account
-            )
-
+        trust = pulumi.Output.all(given(a.oidc_issuer_url), given(a.oidc_provider_arn)).apply(
+            lambda v: service_account_trust_policy(v[0], v[1], a.namespace, a.service_account)
+        )
         role = alicloud.ram.Role(
             name,
             role_name=role_name,
-            assume_role_policy_document=pulumi.Output.all(oidc_issuer_url, oidc_provider_arn).apply(
-                trust
-            ),
+            assume_role_policy_document=trust,
             description=a.description
             or f"Assumed by service account {a.namespace}/{a.service_account} through RRSA",
             max_session_duration=a.max_session_hours * 3600,
@@ -116,18 +142,17 @@ class ServiceAccountRole(pulumi.ComponentResource):
                 policy_type=p.type,
                 opts=child,
             )
-        self.role_name = role.role_name
-        self.role_arn = role.arn
-        self.service_account_annotations = role.role_name.apply(lambda n: {ROLE_NAME_ANNOTATION: n})
-        self.namespace_labels = {INJECTION_LABEL: "on"}
-        self.register_outputs(
-            {
-                "role_name": self.role_name,
-                "role_arn": self.role_arn,
-                "service_account_annotations": self.service_account_annotations,
-                "namespace_labels": self.namespace_labels,
-            }
-        )
+        values: dict[str, pulumi.Output[Any]] = {
+            "role_name": role.role_name,
+            "role_arn": role.arn,
+            "service_account_annotations": role.role_name.apply(
+                lambda n: {ROLE_NAME_ANNOTATION: n}
+            ),
+            "namespace_labels": pulumi.Output.from_input({INJECTION_LABEL: "on"}),
+        }
+        for output in OUTPUTS:
+            setattr(self, output.name, values[output.name])
+        self.register_outputs(values)
 
     @classmethod
     def for_cluster(
@@ -182,6 +207,9 @@ def _parse(
     else:
         problems.append(("args", f"expected ServiceAccountRoleArgs or a mapping, got {type(args)}"))
     if parsed is not None:
+        for field in ("oidc_issuer_url", "oidc_provider_arn"):
+            if getattr(parsed, field) is None:
+                problems.append((field, "required: the cluster's RRSA output (or use for_cluster)"))
         role_name = parsed.role_name or name
         if parsed.role_name is None and not re.match(RAM_NAME, name):
             problems.append(

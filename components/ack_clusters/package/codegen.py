@@ -24,6 +24,9 @@ from pydantic_core import PydanticUndefined
 from ..cluster.component import ClusterForm
 from ..cluster.forms import DEDICATED, MANAGED, SERVERLESS
 from ..cluster.outputs import outputs_of
+from ..identity.args import ServiceAccountRoleArgs
+from ..identity.service_account import OUTPUTS as ROLE_OUTPUTS
+from ..identity.service_account import SUMMARY as ROLE_SUMMARY
 from ..validation import Later
 
 #: The package's components, in schema order.
@@ -39,6 +42,7 @@ import sys
 import pulumi
 
 from ..cluster import forms
+from ..identity import service_account
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
@@ -108,7 +112,9 @@ class _Writer:
                     source, note = "pulumi.Input[str]", ""  # pydantic lifted the marker here
                 else:
                     source, note = self.render_type(field.annotation)
-                optional = not field.is_required() or _strip_optional(field.annotation)[1]
+                optional = (
+                    not field.is_required() or _strip_optional(field.annotation)[1]
+                ) and name not in getattr(model, "PACKAGE_REQUIRED", ())
                 annotation = f"NotRequired[{source}]" if optional else source
                 text = " ".join(filter(None, [field.description, note])) or name.replace("_", " ")
                 default = field.default
@@ -145,16 +151,46 @@ def _component(form: ClusterForm[Any]) -> list[str]:
     return out
 
 
+def _service_account_role() -> list[str]:
+    """The package class of ServiceAccountRole: its issuer and provider come as arguments."""
+    doc = ROLE_SUMMARY.replace("\n", "\n    ")
+    out = [
+        "",
+        "",
+        "class ServiceAccountRole(service_account.ServiceAccountRole):",
+        f'    """{doc}"""',
+    ]
+    for output in ROLE_OUTPUTS:
+        out += [
+            "",
+            f"    {output.name}: pulumi.Output[{output.schema_type}]",
+            f'    """{output.description}"""',
+        ]
+    out += [
+        "",
+        "    def __init__(",
+        "        self,",
+        "        name: str,",
+        "        args: ServiceAccountRoleArgs,",
+        "        opts: pulumi.ResourceOptions | None = None,",
+        "    ) -> None:",
+        "        super().__init__(name, dict(args), opts=opts)",
+    ]
+    return out
+
+
 def generate() -> str:
     writer = _Writer()
     for form in FORMS:
         writer.visit(form.args_model)
+    writer.visit(ServiceAccountRoleArgs)
     lines = [writer.render().rstrip("\n")]
     for form in FORMS:
         lines += _component(form)
+    lines += _service_account_role()
     lines += ["", "", "COMPONENTS: list[type[pulumi.ComponentResource]] = ["]
     lines += [f"    {form.component}," for form in FORMS]
-    lines += ["]"]
+    lines += ["    ServiceAccountRole,", "]"]
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ import sys
 import pulumi
 
 from ..cluster import forms
+from ..identity import service_account
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
@@ -642,6 +643,50 @@ class DedicatedClusterArgs(TypedDict):
     """Master login password. Secret."""
 
 
+class PolicyAttachment(TypedDict):
+    """An existing RAM policy to attach to the role."""
+
+    name: str
+    """Policy name, e.g. 'AliyunOSSReadOnlyAccess'."""
+
+    type: NotRequired[str]
+    """System (Alibaba Cloud's) or Custom (the account's). One of: System, Custom. Default: 'System'."""
+
+
+class ServiceAccountRoleArgs(TypedDict):
+    """The RAM role one Kubernetes service account assumes through RRSA."""
+
+    oidc_issuer_url: pulumi.Input[str]
+    """The cluster's RRSA OIDC issuer URL (its rrsa_oidc_issuer_url output)."""
+
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's RRSA OIDC provider ARN (its rrsa_oidc_provider_arn output)."""
+
+    namespace: str
+    """Namespace of the service account."""
+
+    service_account: str
+    """Service account name."""
+
+    role_name: NotRequired[str]
+    """RAM role name; default: the resource name."""
+
+    description: NotRequired[str]
+    """Role description."""
+
+    policies: NotRequired[list[PolicyAttachment]]
+    """Existing RAM policies to attach."""
+
+    policy_document: NotRequired[str]
+    """A policy document (JSON) for a Custom policy the component creates and attaches: the least the workload needs."""
+
+    max_session_hours: NotRequired[int]
+    """Longest STS session the role grants (1-12 hours). Default: 1."""
+
+    tags: NotRequired[dict[str, pulumi.Input[str]]]
+    """Tags for the role and its policy."""
+
+
 class ManagedCluster(forms.ManagedCluster):
     """An ACK managed cluster with its VPC, vSwitches, NAT egress, security group, node RAM role,
     node pools, optional ingress load balancer and a fresh, secret kubeconfig."""
@@ -797,8 +842,34 @@ class DedicatedCluster(forms.DedicatedCluster):
         super().__init__(name, dict(args), opts)
 
 
+class ServiceAccountRole(service_account.ServiceAccountRole):
+    """The RAM role one Kubernetes service account of one cluster assumes through RRSA, with its
+    policies; its outputs say what to put on the ServiceAccount and its Namespace."""
+
+    role_name: pulumi.Output[str]
+    """The RAM role's name."""
+
+    role_arn: pulumi.Output[str]
+    """The RAM role's ARN."""
+
+    service_account_annotations: pulumi.Output[dict[str, str]]
+    """Annotations for the ServiceAccount (pod-identity.alibabacloud.com/role-name)."""
+
+    namespace_labels: pulumi.Output[dict[str, str]]
+    """Labels for the service account's Namespace (turn on the webhook's injection)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ServiceAccountRoleArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(name, dict(args), opts=opts)
+
+
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
     ManagedCluster,
     ServerlessCluster,
     DedicatedCluster,
+    ServiceAccountRole,
 ]
