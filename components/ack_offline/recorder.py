@@ -25,6 +25,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from . import provider
+from .speed import no_stack_traces
 
 SECRET = "[secret]"
 UNKNOWN_TEXT = "[unknown]"
@@ -411,32 +412,35 @@ def run_program(
 
     Each call starts from a clean runtime (settings, root stack, config), so runs in one process
     do not leak into each other. Errors raised by the program propagate unchanged."""
-    monitor = RecordingMonitor(mock)
-    set_all_config(dict(config or {}), secret_keys or [])
-    mocks.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=monitor)
-    # set_mocks registers a bare root stack; replace it with one that collects exports.
-    set_root_resource(None)  # type: ignore[arg-type]
-    SETTINGS.rpc_manager.clear()
-    with SETTINGS.lock:
-        SETTINGS.outputs.clear()  # tasks a failed earlier run left: this run must not await them
-
-    def body() -> None:
-        program()  # its return value, if any, is not a stack output
-
-    # A program may tune this process's collector (ack_clusters.process.tune_gc); under the
-    # engine it has a process of its own, so here the setting ends with the run.
-    thresholds = gc.get_threshold()
-    monitor.loop = asyncio.get_event_loop()
-    try:
-        _sync_await(run_in_stack(body))
-    except Exception as exc:
-        # A refused input, a duplicate URN or an unknown stack reference is the cause; what
-        # failed after it (a missing output, say) is the symptom.
-        _raise_refusals(monitor, mock, cause=exc)
-        raise
-    finally:
+    # Nothing offline reads source positions: no resource walks the stack, the root stack
+    # set_mocks registers included.
+    with no_stack_traces():
+        monitor = RecordingMonitor(mock)
+        set_all_config(dict(config or {}), secret_keys or [])
+        mocks.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=monitor)
+        # set_mocks registers a bare root stack; replace it with one that collects exports.
         set_root_resource(None)  # type: ignore[arg-type]
-        gc.set_threshold(*thresholds)
+        SETTINGS.rpc_manager.clear()
+        with SETTINGS.lock:
+            SETTINGS.outputs.clear()  # tasks a failed earlier run left: not this run's to await
+
+        def body() -> None:
+            program()  # its return value, if any, is not a stack output
+
+        # A program may tune this process's collector (ack_clusters.process.tune_gc); under the
+        # engine it has a process of its own, so here the setting ends with the run.
+        thresholds = gc.get_threshold()
+        monitor.loop = asyncio.get_event_loop()
+        try:
+            _sync_await(run_in_stack(body))
+        except Exception as exc:
+            # A refused input, a duplicate URN or an unknown stack reference is the cause; what
+            # failed after it (a missing output, say) is the symptom.
+            _raise_refusals(monitor, mock, cause=exc)
+            raise
+        finally:
+            set_root_resource(None)  # type: ignore[arg-type]
+            gc.set_threshold(*thresholds)
     _raise_refusals(monitor, mock)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
     stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
