@@ -1,0 +1,120 @@
+"""The pack's analyzer server without pulumi-policy's repeated work on each request.
+
+pulumi-policy's server converts a resource's properties (``MessageToDict``, then
+``deserialize_properties``) once per *policy*: for every ``Analyze`` call once per resource rule,
+and for every ``AnalyzeStack`` call the whole stack once per stack rule. Within one call the
+input never changes, so :func:`install` makes each conversion happen once per call and hands
+every policy the same read-only result (each still gets its own proxy). Nothing else changes:
+the same policies run in the same order on the same values.
+
+It patches pulumi-policy's private server, so it first checks that the server still works the
+way this relies on (:func:`check`) and refuses to start the pack otherwise: an SDK that changed
+fails loudly, and a pack that does not start is a gate that does not pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi_policy import policy as _server
+
+
+class PolicySdkChanged(RuntimeError):
+    """pulumi-policy's server no longer looks the way the speed-up assumes."""
+
+
+_METHODS = ("Analyze", "AnalyzeStack")
+_local = threading.local()
+
+
+def check() -> None:
+    problems = []
+    servicer = getattr(_server, "_PolicyAnalyzerServicer", None)
+    if getattr(_server, "json_format", None) is not json_format and not _installed():
+        problems.append("pulumi_policy.policy no longer uses protobuf's json_format")
+    if not callable(getattr(_server, "deserialize_properties", None)):
+        problems.append("pulumi_policy.policy has no deserialize_properties")
+    for name in _METHODS:
+        method = getattr(servicer, name, None)
+        code = getattr(getattr(method, "__wrapped__", method), "__code__", None)
+        names = set(code.co_names) if code is not None else set()
+        if not {"MessageToDict", "deserialize_properties", "unknown_checking_proxy"} <= names:
+            problems.append(f"_PolicyAnalyzerServicer.{name} no longer converts as assumed")
+    if problems:
+        raise PolicySdkChanged(
+            "the ACK pack speeds up pulumi-policy's server, and this pulumi-policy changed "
+            f"what that relies on: {'; '.join(problems)}. Update ack_policies/speed.py."
+        )
+
+
+def _installed() -> bool:
+    return isinstance(getattr(_server, "json_format", None), _OncePerCall)
+
+
+def _memo(kind: str) -> dict[int, tuple[Any, Any]] | None:
+    memo: dict[str, dict[int, tuple[Any, Any]]] | None = getattr(_local, "memo", None)
+    return None if memo is None else memo[kind]
+
+
+def _once(kind: str, convert: Callable[[Any], Any], value: Any) -> Any:
+    memo = _memo(kind)
+    if memo is None:
+        return convert(value)  # outside Analyze/AnalyzeStack: as pulumi-policy does it
+    hit = memo.get(id(value))
+    if hit is None or hit[0] is not value:
+        hit = (value, convert(value))  # keeping `value` keeps its id from being reused
+        memo[id(value)] = hit
+    return hit[1]
+
+
+class _OncePerCall:
+    """protobuf's json_format as pulumi-policy's server sees it, converting a message once per
+    call."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return json_format.MessageToDict(message, *args, **kwargs)
+        return _once("dict", json_format.MessageToDict, message)
+
+
+def _per_call(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Any, request: Any, context: Any) -> Any:
+        _local.memo = {"dict": {}, "deserialized": {}}
+        try:
+            return method(self, request, context)
+        finally:
+            _local.memo = None
+
+    return call
+
+
+def install() -> None:
+    """Convert each resource once per call in this process's pack server (idempotent)."""
+    check()
+    if _installed():
+        return
+    deserialize = _server.deserialize_properties
+    _server.json_format = _OncePerCall()  # type: ignore[assignment]
+
+    def deserialize_once(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+        if proxy_secrets:
+            return deserialize(props, proxy_secrets)
+        result: dict[str, Any] = _once("deserialized", deserialize, props)
+        return result
+
+    _server.deserialize_properties = deserialize_once
+    for name in _METHODS:
+        setattr(
+            _server._PolicyAnalyzerServicer,
+            name,
+            _per_call(getattr(_server._PolicyAnalyzerServicer, name)),
+        )
