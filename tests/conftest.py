@@ -12,11 +12,20 @@ from typing import Any
 
 import pytest
 
+from ack_clusters import tune_gc
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.testing import FakeAlibabaCloud, run_program
 from ack_offline.recorder import ProgramRun, RecordedResource
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process runs hundreds of programs and keeps their modules: it gets the
+    collector setting a program declaring many clusters gets (ack_clusters.tune_gc), so the
+    suite's time goes to the tests rather than to rescanning what they keep."""
+    tune_gc()
+
 
 # --- builders: every test builds its clusters from these ------------------------------------
 
