@@ -1,10 +1,11 @@
 """The pack's analyzer server without pulumi-policy's repeated work on each request.
 
 pulumi-policy's server converts a resource's properties (``MessageToDict``, then
-``deserialize_properties``) once per *policy*: for every ``Analyze`` call once per resource rule,
-and for every ``AnalyzeStack`` call the whole stack once per stack rule. Within one call the
-input never changes, so :func:`install` makes each conversion happen once per call and hands
-every policy the same read-only result (each still gets its own proxy). Nothing else changes:
+``deserialize_properties``) and its options and provider once per *policy*: for every
+``Analyze`` call once per resource rule, and for every ``AnalyzeStack`` call the whole stack once
+per stack rule. Within one call the input never changes, so :func:`install` makes each
+conversion happen once per call and hands every policy the same read-only result (the same
+proxy of the properties, which only reads). Nothing else changes:
 the same policies run in the same order on the same values.
 
 It patches pulumi-policy's private server, so it first checks that the server still works the
@@ -28,6 +29,8 @@ class PolicySdkChanged(RuntimeError):
 
 
 _METHODS = ("Analyze", "AnalyzeStack")
+#: Per-resource helpers each policy calls again: their results depend on the request alone.
+_HELPERS = ("_get_resource_options", "_get_provider_resource")
 _local = threading.local()
 
 
@@ -36,14 +39,18 @@ def check() -> None:
     servicer = getattr(_server, "_PolicyAnalyzerServicer", None)
     if getattr(_server, "json_format", None) is not json_format and not _installed():
         problems.append("pulumi_policy.policy no longer uses protobuf's json_format")
-    if not callable(getattr(_server, "deserialize_properties", None)):
-        problems.append("pulumi_policy.policy has no deserialize_properties")
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        if not callable(getattr(_server, name, None)):
+            problems.append(f"pulumi_policy.policy has no {name}")
     for name in _METHODS:
         method = getattr(servicer, name, None)
         code = getattr(getattr(method, "__wrapped__", method), "__code__", None)
         names = set(code.co_names) if code is not None else set()
         if not {"MessageToDict", "deserialize_properties", "unknown_checking_proxy"} <= names:
             problems.append(f"_PolicyAnalyzerServicer.{name} no longer converts as assumed")
+    for name in _HELPERS:
+        if not callable(getattr(servicer, name, None)):
+            problems.append(f"_PolicyAnalyzerServicer has no {name}")
     if problems:
         raise PolicySdkChanged(
             "the ACK pack speeds up pulumi-policy's server, and this pulumi-policy changed "
@@ -88,11 +95,19 @@ class _OncePerCall:
 def _per_call(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Any, request: Any, context: Any) -> Any:
-        _local.memo = {"dict": {}, "deserialized": {}}
+        _local.memo = {"dict": {}, "deserialized": {}, "proxy": {}, **{h: {} for h in _HELPERS}}
         try:
             return method(self, request, context)
         finally:
             _local.memo = None
+
+    return call
+
+
+def _helper_once(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Any, request: Any) -> Any:
+        return _once(name, lambda r: method(self, r), request)
 
     return call
 
@@ -112,9 +127,16 @@ def install() -> None:
         return result
 
     _server.deserialize_properties = deserialize_once
+    # A proxy only reads (and raises on unknowns): one per converted dict serves every policy.
+    proxy = _server.unknown_checking_proxy
+
+    def proxy_once(props: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = _once("proxy", proxy, props)
+        return result
+
+    _server.unknown_checking_proxy = proxy_once
+    servicer = _server._PolicyAnalyzerServicer
     for name in _METHODS:
-        setattr(
-            _server._PolicyAnalyzerServicer,
-            name,
-            _per_call(getattr(_server._PolicyAnalyzerServicer, name)),
-        )
+        setattr(servicer, name, _per_call(getattr(servicer, name)))
+    for name in _HELPERS:
+        setattr(servicer, name, _helper_once(name, getattr(servicer, name)))
