@@ -62,6 +62,25 @@ def median_time(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(_timed(fn) for _ in range(runs))
 
 
+def spread(times: list[float]) -> dict[str, float]:
+    """Median, min and max of repeated timings."""
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}
+
+
+def load() -> float:
+    """The machine's 1-minute load average (what else ran while we measured)."""
+    return os.getloadavg()[0]
+
+
+def interleaved_spread(*fns: Callable[[], Any], runs: int) -> list[dict[str, float]]:
+    """Like :func:`interleaved`, keeping each function's median, min and max."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for fn, out in zip(fns, times, strict=True):
+            out.append(_timed(fn))
+    return [spread(t) for t in times]
+
+
 def interleaved(*fns: Callable[[], Any], runs: int) -> list[float]:
     """Median times of each function, run in turn so drift in machine load hits them all."""
     times: list[list[float]] = [[] for _ in fns]
@@ -280,20 +299,58 @@ def provider_checks(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+#: A pack with one rule that reports nothing, served like the real one: what the analyzer
+#: protocol, pulumi-policy's server and the resource conversions cost on their own.
+FLOOR_PACK = """from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+PolicyPack(
+    name="floor",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="floor-reports-nothing",
+            description="Reports nothing.",
+            validate=lambda args, report: None,
+        )
+    ],
+)
+"""
+
+
+def floor_pack(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (folder / "__main__.py").write_text(FLOOR_PACK)
+    return folder
+
+
 def gate(runs: int) -> dict[str, Any]:
-    """5. The gate on the 50-cluster program: analysis throughput and total against preview."""
+    """5. The gate on the 50-cluster program: analysis throughput and total against preview,
+    and the analysis against the protocol floor (a one-rule pack served the same way),
+    interleaved in one run."""
+    import tempfile
+
     project, config = fleet(50)
     context = StackContext("fleet", "c50", True, config, {})
     result = run_stack(project, "c50", preview=True)
     stack_request = _stack_request(list(_describe(result)))
     pack = PolicyPackProcess(PACK, context)
-    try:
-        pack.configure({}, context)
-        analysis = median_time(lambda: pack.analyze(result), runs)
-        # The stack rules' share: one AnalyzeStack call over the whole graph.
-        stack_only = median_time(lambda: pack.stub.AnalyzeStack(stack_request), runs)
-    finally:
-        pack.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = PolicyPackProcess(floor_pack(Path(tmp) / "floor"), context)
+        try:
+            pack.configure({}, context)
+            floor.configure({}, context)
+            load_before = load()
+            real_times, floor_times = interleaved_spread(
+                lambda: pack.analyze(result), lambda: floor.analyze(result), runs=runs
+            )
+            load_after = load()
+            analysis = real_times["median"]
+            # The stack rules' share: one AnalyzeStack call over the whole graph.
+            stack_only = median_time(lambda: pack.stub.AnalyzeStack(stack_request), runs)
+        finally:
+            pack.close()
+            floor.close()
 
     def gated_preview() -> Any:
         """As ack-preview runs it: the pack starts while the program runs."""
@@ -306,6 +363,11 @@ def gate(runs: int) -> dict[str, Any]:
     )
     return {
         "resources": len(result.resources),
+        "analysis": real_times,
+        "floor": floor_times,
+        # Throughput against the floor's: 1.0 would be a pack that costs nothing but the protocol.
+        "of_floor": floor_times["median"] / analysis,
+        "load": [load_before, load_after],
         "analysis_s": analysis,
         "resources_per_s": len(result.resources) / analysis,
         "analyze_stack_s": stack_only,
@@ -361,6 +423,84 @@ def instructions(runs: int = 3) -> list[dict[str, Any]]:
     return rows
 
 
+def _preview_command(checkout: Path | None, stack: str) -> tuple[list[str], dict[str, str], Path]:
+    """How to run `ack-preview STACK` from this checkout (its console script) or from another
+    checkout of the repository (its code first on the path, started the way its own console
+    script started it at the time: `sys.exit(main())`)."""
+    env = dict(os.environ)
+    if checkout is None:
+        script = Path(sys.executable).parent / "ack-preview"
+        return [str(script), stack], env, ROOT
+    env["PYTHONPATH"] = str(checkout / "components")
+    code = "import sys; from ack_offline.preview import main; sys.exit(main())"
+    return [sys.executable, "-c", code, stack], env, checkout
+
+
+def _wall(command: tuple[list[str], dict[str, str], Path], cwd: Path) -> float:
+    argv, env, _ = command
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def engine(runs: int, baseline: str = "492007a") -> dict[str, Any]:
+    """8. `ack-preview` as a user runs it, wall clock (a fresh process each time), this
+    checkout against BASELINE (a git revision, checked out into a temporary worktree),
+    interleaved: managed-dev (a small stack: imports and process start and end dominate) and
+    200 clusters (5,800 resources: the engine's per-resource work dominates)."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(base), baseline],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        # Both sides from byte-compiled modules, as an installed package runs (these machines
+        # set PYTHONDONTWRITEBYTECODE, so nothing would be cached between runs otherwise).
+        for checkout in (base, ROOT):
+            compileall.compile_dir(str(checkout / "components"), quiet=1)
+        try:
+            for label, folder, stack, n in (
+                ("managed-dev", Path("."), "managed-dev", runs),
+                ("200 clusters", Path("bench/fleet"), "c200", max(3, runs // 3)),
+            ):
+                # A stack file newer than the baseline (the 200-cluster one) is the same program
+                # with another count: give the baseline the same file.
+                stack_file = folder / f"Pulumi.{stack}.yaml"
+                if (ROOT / stack_file).exists() and not (base / stack_file).exists():
+                    (base / stack_file).write_text((ROOT / stack_file).read_text())
+                before = _preview_command(base, stack)
+                after = _preview_command(None, stack)
+                load_before = load()
+                times: list[list[float]] = [[], []]
+                for _ in range(n):
+                    times[0].append(_wall(before, base / folder))
+                    times[1].append(_wall(after, ROOT / folder))
+                old, new = spread(times[0]), spread(times[1])
+                rows.append(
+                    {
+                        "stack": label,
+                        "baseline": old,
+                        "now": new,
+                        "ratio": new["median"] / old["median"],
+                        "runs": n,
+                        "load": [load_before, load()],
+                    }
+                )
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True
+            )
+    return {"baseline": baseline, "rows": rows}
+
+
 def suite(runs: int) -> dict[str, Any]:
     """6. The README's test command."""
     command = "ruff check . && ruff format --check . && mypy && pytest -q"
@@ -383,12 +523,14 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("overhead", "imports", "scaling", "gate", "provider_checks"),
+        choices=("overhead", "imports", "scaling", "gate", "provider_checks", "engine"),
         help="run one measurement and merge it into bench/results.json",
     )
     ns = parser.parse_args()
     if ns.only:
-        runs = {"overhead": ns.runs, "imports": ns.runs}.get(ns.only, max(3, ns.runs // 2))
+        runs = {"overhead": ns.runs, "imports": ns.runs, "engine": ns.runs}.get(
+            ns.only, max(3, ns.runs // 2)
+        )
         merged = json.loads((ROOT / "bench" / "results.json").read_text())
         merged[ns.only] = globals()[ns.only](runs)
         (ROOT / "bench" / "results.json").write_text(json.dumps(merged, indent=2) + "\n")
@@ -406,6 +548,7 @@ def main() -> None:
         "scaling": scaling(max(3, ns.runs // 2)),
         "gate": gate(max(3, ns.runs // 2)),
         "provider_checks": provider_checks(max(3, ns.runs // 2)),
+        "engine": engine(ns.runs),
     }
     if ns.suite:
         results["suite"] = suite(3)
@@ -464,6 +607,31 @@ def render(r: dict[str, Any]) -> str:
         f"preview {g['preview_s']:.2f}s, "
         f"with gate {g['gate_total_s']:.2f}s = {g['ratio']:.2f}x",
     ]
+    if "floor" in g:
+        a, f = g["analysis"], g["floor"]
+        out.append(
+            f"Against the protocol floor (a one-rule pack served the same way, interleaved): "
+            f"analysis {a['median']:.2f}s (min {a['min']:.2f}, max {a['max']:.2f}), floor "
+            f"{f['median']:.2f}s (min {f['min']:.2f}, max {f['max']:.2f}): the gate runs at "
+            f"{g['of_floor']:.2f}x of the floor's throughput; load "
+            f"{g['load'][0]:.2f} -> {g['load'][1]:.2f}"
+        )
+    if "engine" in r:
+        e = r["engine"]
+        out += [
+            "",
+            f"`ack-preview`, wall clock, against {e['baseline']} (interleaved, fresh processes):",
+            "",
+            "| Stack | Runs | Baseline median (min-max) | Now median (min-max) | Ratio | Load |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in e["rows"]:
+            b, n = row["baseline"], row["now"]
+            out.append(
+                f"| {row['stack']} | {row['runs']} | {b['median']:.3f} ({b['min']:.3f}-"
+                f"{b['max']:.3f}) | {n['median']:.3f} ({n['min']:.3f}-{n['max']:.3f}) | "
+                f"{row['ratio']:.2f}x | {row['load'][0]:.2f} -> {row['load'][1]:.2f} |"
+            )
     if "provider_checks" in r:
         out += ["", "| Program | Resources | Checked (s) | Unchecked (s) | Ratio |"]
         out.append("| --- | --- | --- | --- | --- |")
