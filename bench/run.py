@@ -501,6 +501,72 @@ def engine(runs: int, baseline: str = "492007a") -> dict[str, Any]:
     return {"baseline": baseline, "rows": rows}
 
 
+def fleet_gate(runs: int, stacks: int = 50) -> dict[str, Any]:
+    """9. `ack-fleet gate` over 50 generated stacks (one small managed cluster each) on 1 and 2
+    workers, against running `ack-preview --json --policy-pack` for each stack one after
+    another (what a CI shell loop does), in one run."""
+    import shutil
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+        (root / "stacks").mkdir()
+        shutil.copy(ROOT / "stacks" / "__main__.py", root / "stacks" / "__main__.py")
+        for i in range(stacks):
+            cluster = {
+                "kind": "managed",
+                "name": f"c{i:02d}",
+                "network": {
+                    "zones": ["cn-hangzhou-i", "cn-hangzhou-j"],
+                    "vpc_cidr": f"10.{i}.0.0/16",
+                },
+                "node_pools": {
+                    "web": {
+                        "instance_types": ["ecs.g7.large"],
+                        "desired_size": 2,
+                        "key_name": "ops",
+                    }
+                },
+            }
+            doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": cluster}}
+            (root / "stacks" / f"Pulumi.s{i:02d}.yaml").write_text(yaml.safe_dump(doc))
+        compileall.compile_dir(str(ROOT / "components"), quiet=1)
+        script = Path(sys.executable).parent
+        pack = ["--policy-pack", str(PACK)]
+
+        def one_after_another() -> None:
+            for i in range(stacks):
+                subprocess.run(
+                    [str(script / "ack-preview"), f"s{i:02d}", "--json", *pack],
+                    cwd=root,
+                    capture_output=True,
+                    check=False,
+                )
+
+        def gate(workers: int) -> Callable[[], Any]:
+            return lambda: subprocess.run(
+                [str(script / "ack-fleet"), "gate", *pack, "--workers", str(workers)],
+                cwd=root,
+                capture_output=True,
+                check=False,
+            )
+
+        load_before = load()
+        seq, one, two = interleaved_spread(one_after_another, gate(1), gate(2), runs=runs)
+        return {
+            "stacks": stacks,
+            "one_after_another": seq,
+            "workers_1": one,
+            "workers_2": two,
+            "ratio_1": one["median"] / seq["median"],
+            "ratio_2": two["median"] / seq["median"],
+            "load": [load_before, load()],
+        }
+
+
 def suite(runs: int) -> dict[str, Any]:
     """6. The README's test command."""
     command = "ruff check . && ruff format --check . && mypy && pytest -q"
@@ -523,12 +589,20 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("overhead", "imports", "scaling", "gate", "provider_checks", "engine"),
+        choices=(
+            "overhead",
+            "imports",
+            "scaling",
+            "gate",
+            "provider_checks",
+            "engine",
+            "fleet_gate",
+        ),
         help="run one measurement and merge it into bench/results.json",
     )
     ns = parser.parse_args()
     if ns.only:
-        runs = {"overhead": ns.runs, "imports": ns.runs, "engine": ns.runs}.get(
+        runs = {"overhead": ns.runs, "imports": ns.runs, "engine": ns.runs, "fleet_gate": 1}.get(
             ns.only, max(3, ns.runs // 2)
         )
         merged = json.loads((ROOT / "bench" / "results.json").read_text())
@@ -632,6 +706,16 @@ def render(r: dict[str, Any]) -> str:
                 f"{b['max']:.3f}) | {n['median']:.3f} ({n['min']:.3f}-{n['max']:.3f}) | "
                 f"{row['ratio']:.2f}x | {row['load'][0]:.2f} -> {row['load'][1]:.2f} |"
             )
+    if "fleet_gate" in r:
+        f = r["fleet_gate"]
+        out += [
+            "",
+            f"Fleet gate over {f['stacks']} generated stacks: one after another "
+            f"{f['one_after_another']['median']:.1f}s; `ack-fleet gate` on 1 worker "
+            f"{f['workers_1']['median']:.1f}s ({f['ratio_1']:.2f}x), on 2 workers "
+            f"{f['workers_2']['median']:.1f}s ({f['ratio_2']:.2f}x); load {f['load'][0]:.2f} -> "
+            f"{f['load'][1]:.2f}",
+        ]
     if "provider_checks" in r:
         out += ["", "| Program | Resources | Checked (s) | Unchecked (s) | Ratio |"]
         out.append("| --- | --- | --- | --- | --- |")

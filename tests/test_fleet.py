@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,69 @@ def test_a_broken_stack_is_exit_2_naming_its_file_and_key(tmp_path, capsys):
     assert fleet.main(["--program", str(root), "check"]) == 2
     err = capsys.readouterr().err
     assert "Pulumi.one.yaml" in err and "ack-clusters:cluster.network.vpc_cidr" in err
+
+
+# -- the fleet gate --------------------------------------------------------------------------
+
+
+def test_the_fleet_gate_reports_every_stack_and_exits_with_the_worst(tmp_path, capsys):
+    root = project_with(
+        tmp_path,
+        {
+            "ok": cluster("ok", "10.1.0.0/16"),
+            "public": {**cluster("public", "10.2.0.0/16"), "public_api_server": True},
+            "broken": cluster("broken", "10.3.0.1/16"),
+        },
+    )
+    report = tmp_path / "gate.json"
+    args = ["--program", str(root), "gate", "--policy-pack", str(ROOT / "policies")]
+    rc = fleet.main([*args, "--workers", "2", "--json", str(report)])
+    out = capsys.readouterr()
+    assert rc == 2  # a broken stack outranks a violation: no verdict is the worst
+    rows = {r["stack"]: r for r in json.loads(report.read_text())["stacks"]}
+    assert rows["ok"]["exit"] == 0 and rows["ok"]["resources"] == 15
+    assert rows["public"]["exit"] == 1 and rows["public"]["mandatory"] >= 1
+    assert rows["broken"]["exit"] == 2 and "vpc_cidr" in rows["broken"]["error"]
+    assert "| public | 1 | 15 |" in out.out
+    assert "[ack-api-server-not-public]" in out.err
+    # Without the broken stack, the worst is the violation.
+    (root / "stacks" / "Pulumi.broken.yaml").unlink()
+    assert fleet.main(args) == 1
+
+
+def test_a_stack_that_leaves_no_report_is_not_a_pass(tmp_path, monkeypatch):
+    root = project_with(tmp_path, {"ok": cluster("ok", "10.1.0.0/16")})
+    import subprocess as sp
+
+    real_run = sp.run
+
+    def silent(argv, **kwargs):  # ack-preview dies quietly with exit 0
+        if "ack_offline.cli" in argv:
+            return sp.CompletedProcess(argv, 0, "", "")
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(sp, "run", silent)
+    assert fleet.main(["--program", str(root), "gate"]) == 2
+
+
+def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):
+    root = project_with(
+        tmp_path, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")}
+    )
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *cmd], cwd=root, check=True, capture_output=True)
+    changed = cluster("b", "10.2.0.0/16", "172.22.0.0/20")  # a new Service range: replaces
+    doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
+    (root / "stacks" / "Pulumi.b.yaml").write_text(yaml.safe_dump(doc))
+    report = tmp_path / "gate.json"
+    rc = fleet.main(["--program", str(root), "gate", "--since", "HEAD", "--json", str(report)])
+    (row,) = json.loads(report.read_text())["stacks"]
+    assert row["stack"] == "b" and row["replacements"] >= 1
+    assert rc == 3  # a cluster replacement is refused without --allow-replace
+    # A change outside the stack files (the program) gates every stack.
+    (root / "stacks" / "__main__.py").write_text(
+        (root / "stacks" / "__main__.py").read_text() + "\n"
+    )
+    fleet.main(["--program", str(root), "gate", "--since", "HEAD", "--json", str(report)])
+    assert {r["stack"] for r in json.loads(report.read_text())["stacks"]} == {"a", "b"}

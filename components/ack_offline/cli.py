@@ -55,3 +55,7 @@ def children_left() -> bool:
             return True  # cannot tell (no waitpid on this platform): assume so
         if pid == 0:
             return True  # one still runs
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
     ack-fleet check [--fleet FILE] [--markdown FILE]   # exit 1 when two stacks overlap
     ack-fleet allocate STACK --region R --zones Z1,Z2 [--kind managed] [--flannel] [--write]
+    ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE]
 
 Each stack's cluster is read from its stack file and validated exactly as the stack program
 validates it, then its ranges are planned (no program runs, nothing is registered). A fleet
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,6 +160,136 @@ def allocate_stack(ns: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: ack-preview's exit codes, worst first: no verdict, a mandatory violation, a refused
+#: replacement, a pass. The fleet gate exits with the worst any stack had.
+WORST_FIRST = (2, 1, 3, 0)
+
+
+def changed_stacks(project: Project, since: str) -> list[str]:
+    """Stacks whose file changed since the git revision `since`; every stack when anything
+    else changed (the program, the library, the pack) or git cannot tell."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "diff", "--name-only", since, "--", "."],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise ProjectError(f"--since {since}: {done.stderr.strip() or 'git diff failed'}")
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=project.root, capture_output=True, text=True
+    ).stdout.strip()
+    files = [Path(top) / line for line in done.stdout.splitlines() if line]
+    stack_files = {project.stack_file(s).resolve(): s for s in project.stacks()}
+    if any(f.resolve() not in stack_files for f in files):
+        return project.stacks()
+    return sorted(stack_files[f.resolve()] for f in files if f.resolve() in stack_files)
+
+
+def _existed(project: Project, stack: str, revision: str) -> bool:
+    import subprocess
+
+    path = project.stack_file(stack).resolve()
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=project.root, capture_output=True, text=True
+    ).stdout.strip()
+    relative = path.relative_to(Path(top).resolve()) if top else path
+    done = subprocess.run(
+        ["git", "cat-file", "-e", f"{revision}:{relative.as_posix()}"],
+        cwd=project.root,
+        capture_output=True,
+    )
+    return done.returncode == 0
+
+
+def gate_one(
+    project: Project, stack: str, packs: Sequence[Path], since: str | None, timeout: float
+) -> dict[str, Any]:
+    """`ack-preview STACK --json` with the packs (and `--diff SINCE`), as CI runs it for one
+    stack, in a process of its own."""
+    import subprocess
+    import time
+
+    argv = [
+        sys.executable,
+        "-m",
+        "ack_offline.cli",
+        stack,
+        "--json",
+        "--program",
+        str(project.root),
+    ]
+    for pack in packs:
+        argv += ["--policy-pack", str(pack)]
+    if since is not None and _existed(project, stack, since):
+        argv += ["--diff", since]  # a new stack has nothing to diff against
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        code, out, err = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired:
+        code, out, err = 2, "", f"no verdict within {timeout:g} s"
+    seconds = time.perf_counter() - start
+    row: dict[str, Any] = {"stack": stack, "exit": code, "seconds": round(seconds, 3)}
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        # No report is no verdict, whatever the exit code said: not proven safe.
+        row.update(exit=2 if code in (0, 1, 3) else code)
+        row.update(resources=None, mandatory=None, advisory=None, replacements=None)
+        row["error"] = (err.strip().splitlines() or ["no report"])[-1]
+        return row
+    summary = doc.get("summary", {})
+    changes = doc.get("changes", {}).get("summary", {})
+    row.update(
+        resources=summary.get("resources"),
+        mandatory=summary.get("mandatory"),
+        advisory=summary.get("advisory"),
+        replacements=changes.get("replace") if changes else None,
+        violations=[
+            {k: v[k] for k in ("policy", "enforcement", "urn", "message")}
+            for v in doc.get("violations", [])
+            if v.get("enforcement") == "mandatory"
+        ],
+    )
+    return row
+
+
+def gate(ns: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = find_project((ns.program or Path.cwd()).resolve())
+    stacks = changed_stacks(project, ns.since) if ns.since else project.stacks()
+    packs = [p.resolve() for p in ns.policy_pack]
+    with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
+        rows = list(pool.map(lambda s: gate_one(project, s, packs, ns.since, ns.timeout), stacks))
+    worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)
+    lines = [
+        "| Stack | Exit | Resources | Mandatory | Advisory | Replacements | Seconds |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        cells = [r["resources"], r["mandatory"], r["advisory"], r["replacements"]]
+        shown = ["-" if c is None else str(c) for c in cells]
+        lines.append(f"| {r['stack']} | {r['exit']} | {' | '.join(shown)} | {r['seconds']:.2f} |")
+    print("\n".join(lines))
+    for r in rows:
+        if "error" in r:
+            print(f"ack-fleet: {r['stack']}: {r['error']}", file=sys.stderr)
+        for v in r.get("violations", []):
+            print(f"ack-fleet: {r['stack']}: [{v['policy']}] {v['urn']}", file=sys.stderr)
+    if ns.json:
+        ns.json.write_text(
+            json.dumps({"stacks": rows, "exit": worst, "since": ns.since}, indent=2) + "\n"
+        )
+    print(f"ack-fleet: {len(rows)} stacks gated, exit {worst}")
+    return worst
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ack-fleet", description=__doc__.splitlines()[0])
     parser.add_argument("--program", type=Path, default=None, help="project folder")
@@ -174,9 +306,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--domain", default=None, help="routing domain (default: every stack)")
     a.add_argument("--flannel", action="store_true", help="plan a Flannel pod range too")
     a.add_argument("--write", action="store_true", help="write Pulumi.STACK.yaml")
+    g = sub.add_parser("gate", help="ack-preview and the gate over every stack, in parallel")
+    g.add_argument("--policy-pack", action="append", type=Path, default=[], metavar="DIR")
+    g.add_argument("--since", default=None, help="only stacks changed since this git revision")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    g.add_argument("--json", type=Path, default=None, help="write the report here")
+    g.add_argument("--timeout", type=float, default=600.0, help="per stack, seconds")
     ns = parser.parse_args(argv)
+    commands = {"check": check, "allocate": allocate_stack, "gate": gate}
     try:
-        return check(ns) if ns.command == "check" else allocate_stack(ns)
+        return commands[ns.command](ns)
     except (ProjectError, InvalidArguments, ValueError) as exc:
         print(f"ack-fleet: {exc}", file=sys.stderr)
         return EXIT_BROKEN
