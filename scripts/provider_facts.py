@@ -56,6 +56,18 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "alicloud:vpc/network:Network": ("alicloud_vpc", ()),
     "alicloud:vpc/switch:Switch": ("alicloud_vswitch", ()),
+    "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
+        "alicloud_cen_transit_router_vpc_attachment",
+        (),
+    ),
+    "alicloud:cen/transitRouterRouteTableAssociation:TransitRouterRouteTableAssociation": (
+        "alicloud_cen_transit_router_route_table_association",
+        (),
+    ),
+    "alicloud:cen/transitRouterRouteTablePropagation:TransitRouterRouteTablePropagation": (
+        "alicloud_cen_transit_router_route_table_propagation",
+        (),
+    ),
     "alicloud:vpc/natGateway:NatGateway": ("alicloud_nat_gateway", ()),
     "alicloud:vpc/snatEntry:SnatEntry": ("alicloud_snat_entry", ()),
     "alicloud:vpc/forwardEntry:ForwardEntry": ("alicloud_forward_entry", ()),

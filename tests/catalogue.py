@@ -833,6 +833,28 @@ CATALOGUE: list[Mistake] = [
         "not in network.zones",
     ),
     Mistake(
+        "M76",
+        "Attaching an existing (not owned) VPC to CEN from the cluster",
+        "managed",
+        net(
+            cen={"instance_id": "cen-abc123", "transit_router_id": "tr-xyz789"},
+            existing_vpc={
+                "id": "vpc-1",
+                "cidr": "10.0.0.0/16",
+                "node_vswitches": {
+                    "cn-hangzhou-i": {"id": "vsw-1", "cidr": "10.0.0.0/20"},
+                    "cn-hangzhou-j": {"id": "vsw-2", "cidr": "10.0.16.0/20"},
+                },
+                "pod_vswitches": {
+                    "cn-hangzhou-i": {"id": "vsw-3", "cidr": "10.0.64.0/19"},
+                    "cn-hangzhou-j": {"id": "vsw-4", "cidr": "10.0.96.0/19"},
+                },
+            },
+        ),
+        "network",
+        "the stack that owns the VPC attaches it",
+    ),
+    Mistake(
         "S3",
         "Multicast as a firewall source",
         "serverless",

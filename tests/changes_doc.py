@@ -111,6 +111,19 @@ CHANGES: list[ArgChange] = [
         before={"autoscaler": {}},
     ),
     ArgChange("autoscaler removed", "managed", {"autoscaler": None}, before={"autoscaler": {}}),
+    ArgChange(
+        "VPC attached to CEN",
+        "managed",
+        {"network": {**NETWORK, "cen": {"instance_id": "cen-a1", "transit_router_id": "tr-a1"}}},
+    ),
+    ArgChange(
+        "another transit router",
+        "managed",
+        {"network": {**NETWORK, "cen": {"instance_id": "cen-a1", "transit_router_id": "tr-b2"}}},
+        before={
+            "network": {**NETWORK, "cen": {"instance_id": "cen-a1", "transit_router_id": "tr-a1"}}
+        },
+    ),
     ArgChange("addon added", "managed", {"addons": [{"name": "ack-node-problem-detector"}]}),
     ArgChange(
         "addon version and config",

@@ -265,6 +265,9 @@ def test_every_later_field_is_one_the_graph_does_not_depend_on():
         {
             "audit_log.project",
             "control_plane_logs.project",
+            "network.cen.instance_id",
+            "network.cen.route_table_id",
+            "network.cen.transit_router_id",
             "network.existing_vpc.id",
             "network.existing_vpc.node_vswitches.id",
             "network.existing_vpc.pod_vswitches.id",

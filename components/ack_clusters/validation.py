@@ -411,6 +411,14 @@ _RESOURCE_GROUP = Later(
     _pattern(r"rg-[a-z0-9]+", "a resource group ID", "rg-..."), "a resource group ID"
 )
 _TAG_VALUE = Later(tag_value, "a tag value")
+_CEN = Later(_pattern(r"cen-[a-z0-9]+", "a CEN instance ID", "cen-..."), "a CEN instance ID")
+_TRANSIT_ROUTER = Later(
+    _pattern(r"tr-[a-z0-9]+", "a transit router ID", "tr-..."), "a transit router ID"
+)
+_TR_ROUTE_TABLE = Later(
+    _pattern(r"vtb-[a-z0-9]+", "a transit router route table ID", "vtb-..."),
+    "a transit router route table ID",
+)
 _OIDC_ISSUER = Later(
     _pattern(r"https://[^\s/]+(/\S*)?", "an OIDC issuer URL", "https://..."), "an OIDC issuer URL"
 )
@@ -433,6 +441,13 @@ ResourceGroupIdInput = Annotated[
     str | Deferred, PlainValidator(_RESOURCE_GROUP.validate), _RESOURCE_GROUP
 ]
 TagValueInput = Annotated[str | Deferred, PlainValidator(_TAG_VALUE.validate), _TAG_VALUE]
+CenIdInput = Annotated[str | Deferred, PlainValidator(_CEN.validate), _CEN]
+TransitRouterIdInput = Annotated[
+    str | Deferred, PlainValidator(_TRANSIT_ROUTER.validate), _TRANSIT_ROUTER
+]
+TransitRouterRouteTableIdInput = Annotated[
+    str | Deferred, PlainValidator(_TR_ROUTE_TABLE.validate), _TR_ROUTE_TABLE
+]
 OidcIssuerInput = Annotated[str | Deferred, PlainValidator(_OIDC_ISSUER.validate), _OIDC_ISSUER]
 OidcProviderArnInput = Annotated[
     str | Deferred, PlainValidator(_OIDC_PROVIDER.validate), _OIDC_PROVIDER

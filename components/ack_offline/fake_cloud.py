@@ -110,6 +110,9 @@ class FakeAlibabaCloud(mocks.Mocks):
             "alicloud:cs/kubernetes:Kubernetes": self._cluster,
             "alicloud:cs/nodePool:NodePool": self._node_pool,
             "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": self._slb,
+            "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
+                self._transit_router_attachment
+            ),
             "kubernetes:core/v1:Service": self._k8s_service,
         }
 
@@ -301,6 +304,11 @@ class FakeAlibabaCloud(mocks.Mocks):
             "nodePoolId": pool,
             "scalingGroupId": "asg-" + _hex(pool),
         }
+
+    def _transit_router_attachment(self, rid: str, i: State) -> tuple[str, State]:
+        # The provider's ID is "<CEN ID>:<attachment ID>"; Read sets the attachment's own ID.
+        attachment = rid.split(":")[1] if ":" in rid else "tr-attach-" + _hex(rid)
+        return f"{i.get('cenId')}:{attachment}", {"transitRouterAttachmentId": attachment}
 
     def _slb(self, rid: str, i: State) -> tuple[str, State]:
         prefix = "47.98" if i.get("addressType") == "internet" else "10.0"

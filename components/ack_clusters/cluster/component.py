@@ -222,6 +222,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
             import_vpc_id=adopt.vpc_id,
             import_node_vswitch_ids=adopt.node_vswitch_ids,
             import_pod_vswitch_ids=adopt.pod_vswitch_ids,
+            cen=a.network.cen,
             opts=child,
         )
         security_group = ClusterSecurityGroup(

@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ..validation import (
+    CenIdInput,
     StrictModel,
+    TransitRouterIdInput,
+    TransitRouterRouteTableIdInput,
     VpcIdInput,
     VSwitchIdInput,
     ZoneId,
@@ -67,6 +70,24 @@ class ExistingVpc(StrictModel):
         return vpc_cidr(v)
 
 
+class Cen(StrictModel):
+    """Attach the cluster's VPC to an existing CEN transit router (Enterprise edition): the
+    attachment is a child of the component, so it is owned, not drift."""
+
+    instance_id: CenIdInput = Field(description="The CEN instance (cen-...); may be an output.")
+    transit_router_id: TransitRouterIdInput = Field(
+        description="The transit router in the cluster's region (tr-...); may be an output."
+    )
+    publish_routes: bool = Field(
+        default=True, description="Publish the VPC's routes to the transit router."
+    )
+    route_table_id: TransitRouterRouteTableIdInput | None = Field(
+        default=None,
+        description="A transit router route table (vtb-...) to associate the attachment with "
+        "and propagate its routes to; default: the transit router's own settings.",
+    )
+
+
 NatStrategy = Literal["none", "single", "per_zone"]
 
 
@@ -105,6 +126,11 @@ class NetworkArgs(StrictModel):
     nat_eip_bandwidth: int = Field(
         default=100, ge=1, le=200, description="Peak Mbit/s of each pay-by-traffic NAT EIP."
     )
+    cen: Cen | None = Field(
+        default=None,
+        description="Attach the VPC to a CEN transit router (an owned attachment). Not with "
+        "existing_vpc: the stack that owns a VPC attaches it.",
+    )
 
     @field_validator("zones")
     @classmethod
@@ -135,6 +161,11 @@ class NetworkArgs(StrictModel):
                 raise ValueError(
                     f"{' and '.join(clashes)} cannot be combined with existing_vpc: the "
                     "existing VPC's ranges are used; remove one of them"
+                )
+            if self.cen is not None:
+                raise ValueError(
+                    "cen cannot be combined with existing_vpc: the stack that owns the VPC "
+                    "attaches it to CEN (an attachment from here would be a loose one)"
                 )
         return self
 

@@ -10,6 +10,7 @@ import pulumi_alicloud as alicloud
 
 from ..later import given
 from ..naming import NETWORK_TYPE
+from .args import Cen
 from .plan import NatGatewayPlan, NetworkPlan
 
 
@@ -37,6 +38,7 @@ class ClusterNetwork(pulumi.ComponentResource):
         import_vpc_id: str | None = None,
         import_node_vswitch_ids: Mapping[str, str] | None = None,
         import_pod_vswitch_ids: Mapping[str, str] | None = None,
+        cen: Cen | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(NETWORK_TYPE, name, None, opts)
@@ -85,6 +87,8 @@ class ClusterNetwork(pulumi.ComponentResource):
         self.egress = []
         for nat in plan.nat_gateways:
             self._egress(nat, plan)
+        if cen is not None:
+            self._attach_to_cen(cen, plan)
 
         self.register_outputs(
             {
@@ -94,6 +98,38 @@ class ClusterNetwork(pulumi.ComponentResource):
                 "nat_gateway_ids": self.nat_gateway_ids,
             }
         )
+
+    def _attach_to_cen(self, cen: Cen, plan: NetworkPlan) -> None:
+        """The VPC on a CEN transit router, through the cluster vSwitches (one per zone)."""
+        child = pulumi.ResourceOptions(parent=self)
+        attachment = alicloud.cen.TransitRouterVpcAttachment(
+            f"{self._name}-cen",
+            cen_id=given(cen.instance_id),
+            transit_router_id=given(cen.transit_router_id),
+            vpc_id=self.vpc_id,
+            zone_mappings=[
+                alicloud.cen.TransitRouterVpcAttachmentZoneMappingArgs(
+                    zone_id=z.zone, vswitch_id=self.node_vswitch_ids[z.zone]
+                )
+                for z in plan.zones
+            ],
+            auto_publish_route_enabled=cen.publish_routes,
+            transit_router_vpc_attachment_name=f"{self._name}-vpc",
+            transit_router_attachment_description=f"VPC of ACK cluster {self._name}",
+            tags=self._tags,
+            opts=child,
+        )
+        if cen.route_table_id is not None:
+            for what, resource in (
+                ("association", alicloud.cen.TransitRouterRouteTableAssociation),
+                ("propagation", alicloud.cen.TransitRouterRouteTablePropagation),
+            ):
+                resource(
+                    f"{self._name}-cen-{what}",
+                    transit_router_route_table_id=given(cen.route_table_id),
+                    transit_router_attachment_id=attachment.transit_router_attachment_id,
+                    opts=child,
+                )
 
     def _vswitch(
         self,

@@ -43,6 +43,22 @@ class ExistingVpc(TypedDict):
     """Zone ID -> pod vSwitch for Terway, one per zone listed in `zones`."""
 
 
+class Cen(TypedDict):
+    """Attach the cluster's VPC to an existing CEN transit router (Enterprise edition): the"""
+
+    instance_id: pulumi.Input[str]
+    """The CEN instance (cen-...); may be an output."""
+
+    transit_router_id: pulumi.Input[str]
+    """The transit router in the cluster's region (tr-...); may be an output."""
+
+    publish_routes: NotRequired[bool]
+    """Publish the VPC's routes to the transit router. Default: True."""
+
+    route_table_id: NotRequired[pulumi.Input[str]]
+    """A transit router route table (vtb-...) to associate the attachment with and propagate its routes to; default: the transit router's own settings."""
+
+
 class NetworkArgs(TypedDict):
     """Where the cluster lives: a new VPC planned from `vpc_cidr`, or an existing one."""
 
@@ -72,6 +88,9 @@ class NetworkArgs(TypedDict):
 
     nat_eip_bandwidth: NotRequired[int]
     """Peak Mbit/s of each pay-by-traffic NAT EIP. Default: 100."""
+
+    cen: NotRequired[Cen]
+    """Attach the VPC to a CEN transit router (an owned attachment). Not with existing_vpc: the stack that owns a VPC attaches it."""
 
 
 class IngressRule(TypedDict):
