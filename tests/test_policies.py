@@ -88,6 +88,18 @@ def rrsa_trust(sub: object = SUB, like: dict[str, str] | None = None) -> str:
     return json.dumps({"Version": "1", "Statement": [statement]})
 
 
+def shared_network_clusters():
+    """Two Terway clusters whose node and pod vSwitch IDs all come from one StackReference: one
+    dependency stands for every ID, so only the values can tell them apart."""
+    ref = resource("pulumi:pulumi:StackReference", "network")
+    terway = {"podCidr": None, "addons": [{"name": "terway-eniip"}]}
+    apart = cluster("apart", vswitchIds=["vsw-n1"], podVswitchIds=["vsw-p1"], **terway)
+    shares = cluster("shares", vswitchIds=["vsw-n1"], podVswitchIds=["vsw-n1"], **terway)
+    for c in (apart, shares):
+        c.property_dependencies = {"vswitchIds": [ref.urn], "podVswitchIds": [ref.urn]}
+    return [ref, apart, shares]
+
+
 @dataclass
 class Case:
     rule: str
@@ -498,6 +510,12 @@ CASES = [
             cluster("no-addon", addons=[{"name": "csi-plugin"}]),
         ],
         {"no-pod-network", "no-addon"},
+    ),
+    Case(
+        "ack-cluster-uses-terway-or-flannel",
+        "vSwitch IDs from one stack reference are compared by value",
+        shared_network_clusters(),
+        {"shares"},
     ),
     Case(
         "ack-production-clusters-span-zones",

@@ -52,13 +52,18 @@ CLUSTERS_WITH_NODES = (
 )
 
 
+_SWITCH = "alicloud:vpc/switch:Switch"
+
+
 def _switches(res: PolicyResource, field: str) -> set[str]:
-    """The vSwitches a resource names in `field`: the resources it depends on for that field
-    (known at preview), and the IDs written as literals."""
-    found = {d.urn for d in res.property_dependencies.get(field, [])}
-    if not found:
-        found = {str(v) for v in as_list(res.props.get(field))}
-    return found
+    """The vSwitches a resource names in `field`: the vSwitch resources it depends on for that
+    field (known at preview) when every dependency is one; otherwise the IDs themselves (literals,
+    or values from a StackReference or a read, which one dependency stands for however many
+    vSwitches it gives: comparing it would make every such pod vSwitch a node one)."""
+    deps = res.property_dependencies.get(field, [])
+    if deps and all(d.resource_type == _SWITCH for d in deps):
+        return {d.urn for d in deps}
+    return {str(v) for v in as_list(res.props.get(field))}
 
 
 def _network_plugin(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
