@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class InvalidArguments(ValueError):
@@ -40,3 +43,18 @@ class PlanProblems(Exception):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
         self.problems = problems
+
+
+def validated(
+    model: type[M], subject: str, args: M | Mapping[str, Any]
+) -> tuple[M | None, list[tuple[str, str]]]:
+    """`args` as a `model`: taken as it is when it is one, validated when it is a mapping;
+    with the problems found, named by field path (none when it is valid)."""
+    if isinstance(args, model):
+        return args, []
+    if isinstance(args, Mapping):
+        try:
+            return model.model_validate(dict(args)), []
+        except ValidationError as exc:
+            return None, InvalidArguments.from_validation_error(subject, exc).problems
+    return None, [("args", f"expected {model.__name__} or a mapping, got {type(args)}")]

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..errors import InvalidArguments, PlanProblems
+from ..errors import InvalidArguments, PlanProblems, validated
 from ..naming import ownership_tags
 from ..network.plan import NetworkPlan, plan_network
 from ..security.plan import RuleSpec, plan_security_rules
@@ -46,16 +46,8 @@ def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, A
                 "digits and hyphens, starting with a letter (it names cloud resources)",
             )
         )
-    parsed: M | None = None
-    if isinstance(args, model):
-        parsed = args
-    elif isinstance(args, Mapping):
-        try:
-            parsed = model.model_validate(dict(args))
-        except ValidationError as exc:
-            problems.extend(InvalidArguments.from_validation_error(subject, exc).problems)
-    else:
-        problems.append(("args", f"expected {model.__name__} or a mapping, got {type(args)}"))
+    parsed, found = validated(model, subject, args)
+    problems += found
     if problems or parsed is None:
         raise InvalidArguments(subject, problems)
     return parsed

@@ -33,21 +33,44 @@ class NodeRole(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        policy = alicloud.ram.Policy(
+        attach_custom_policy(
             f"{name}-node-policy",
+            role,
             policy_name=f"{name}-node-policy",
-            policy_document=node_policy_document(),
+            document=node_policy_document(),
             description=f"Least privilege for worker nodes of ACK cluster {name}",
             tags=tags,
-            opts=child,
-        )
-        alicloud.ram.RolePolicyAttachment(
-            f"{name}-node-policy",
-            role_name=role.role_name,
-            policy_name=policy.policy_name,
-            policy_type="Custom",
             opts=child,
         )
         self.role_name = role.role_name
         self.role_arn = role.arn
         self.register_outputs({"role_name": self.role_name, "role_arn": self.role_arn})
+
+
+def attach_custom_policy(
+    name: str,
+    role: alicloud.ram.Role,
+    *,
+    policy_name: str,
+    document: str,
+    description: str,
+    tags: Mapping[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+) -> alicloud.ram.Policy:
+    """A Custom RAM policy and its attachment to `role`, both logical name `name`."""
+    policy = alicloud.ram.Policy(
+        name,
+        policy_name=policy_name,
+        policy_document=document,
+        description=description,
+        tags=tags,
+        opts=opts,
+    )
+    alicloud.ram.RolePolicyAttachment(
+        name,
+        role_name=role.role_name,
+        policy_name=policy.policy_name,
+        policy_type="Custom",
+        opts=opts,
+    )
+    return policy

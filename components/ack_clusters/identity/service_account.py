@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_alicloud as alicloud
-from pydantic import ValidationError
 
-from ..errors import InvalidArguments
+from ..errors import InvalidArguments, validated
 from ..later import check_when_known, given, given_tags, log_deferred
 from ..naming import MANAGED_BY, MANAGED_BY_TAG, SERVICE_ACCOUNT_ROLE_TYPE
 from .args import RAM_NAME, ServiceAccountRoleArgs
+from .component import attach_custom_policy
 from .plan import INJECTION_LABEL, ROLE_NAME_ANNOTATION, service_account_trust_policy
 
 #: RAM policy names take at most 64 characters; the created policy is named "<role>-policy".
@@ -118,19 +118,13 @@ class ServiceAccountRole(pulumi.ComponentResource):
             opts=child,
         )
         if a.policy_document is not None:
-            policy = alicloud.ram.Policy(
+            attach_custom_policy(
                 f"{name}-policy",
+                role,
                 policy_name=f"{role_name}{_POLICY_SUFFIX}",
-                policy_document=a.policy_document,
+                document=a.policy_document,
                 description=f"What service account {a.namespace}/{a.service_account} may do",
                 tags=tags,
-                opts=child,
-            )
-            alicloud.ram.RolePolicyAttachment(
-                f"{name}-policy",
-                role_name=role.role_name,
-                policy_name=policy.policy_name,
-                policy_type="Custom",
                 opts=child,
             )
         for p in a.policies:
@@ -195,17 +189,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
 def _parse(
     subject: str, name: str, args: ServiceAccountRoleArgs | Mapping[str, Any]
 ) -> ServiceAccountRoleArgs:
-    problems: list[tuple[str, str]] = []
-    parsed: ServiceAccountRoleArgs | None = None
-    if isinstance(args, ServiceAccountRoleArgs):
-        parsed = args
-    elif isinstance(args, Mapping):
-        try:
-            parsed = ServiceAccountRoleArgs.model_validate(dict(args))
-        except ValidationError as exc:
-            problems += InvalidArguments.from_validation_error(subject, exc).problems
-    else:
-        problems.append(("args", f"expected ServiceAccountRoleArgs or a mapping, got {type(args)}"))
+    parsed, problems = validated(ServiceAccountRoleArgs, subject, args)
     if parsed is not None:
         for field in ("oidc_issuer_url", "oidc_provider_arn"):
             if getattr(parsed, field) is None:
