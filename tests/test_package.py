@@ -237,6 +237,7 @@ def test_the_provider_host_serves_the_reviewed_schema_over_grpc():
     reviewed = json.loads(SCHEMA_FILE.read_text())
     assert served["resources"] == reviewed["resources"]
     assert served["types"] == reviewed["types"]
+    assert served["language"] == reviewed["language"]  # package names, as enriched
     assert served["name"] == "ack"
 
 
@@ -250,3 +251,29 @@ def test_the_schema_command_prints_the_reviewed_schema():
         check=True,
     )
     assert json.loads(done.stdout) == json.loads(SCHEMA_FILE.read_text())
+
+
+def test_credentials_are_secret_in_the_schema_and_nothing_else_is(schema):
+    """Other languages keep a value secret only when the schema says so."""
+    secret = {
+        (kind, token.rsplit(":", 1)[-1], section, name)
+        for kind in ("resources", "types")
+        for token, entry in schema[kind].items()
+        for section in ("properties", "inputProperties")
+        for name, prop in entry.get(section, {}).items()
+        if prop.get("secret")
+    }
+    expected = {("types", "NodePoolArgs", "properties", n) for n in ("password", "userData")}
+    expected.add(("resources", "DedicatedCluster", "inputProperties", "password"))
+    for form in ("ManagedCluster", "ServerlessCluster", "DedicatedCluster"):
+        for output in ("kubeconfig", "adminKubeconfig"):
+            expected.add(("resources", form, "properties", output))
+    assert secret == expected
+
+
+def test_the_generated_sdks_get_package_names(schema):
+    language = schema["language"]
+    assert language["python"]["packageName"] == "pulumi_ack_clusters"
+    assert language["nodejs"]["packageName"] == "pulumi-ack-clusters"
+    assert language["csharp"]["rootNamespace"] == "AckClusters"
+    assert language["java"]["basePackage"] == "io.ackclusters"

@@ -83,10 +83,19 @@ def test_importing_the_library_leaves_the_collector_alone() -> None:
 def test_the_component_provider_serves_with_the_raised_threshold(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import json
+
+    import pulumi.provider.server
+
     seen: list[tuple[int, int, int]] = []
-    monkeypatch.setattr(
-        package, "component_provider_host", lambda **_: seen.append(gc.get_threshold())
-    )
+    served: list[str] = []
+
+    def main(provider: Any, args: list[str]) -> None:
+        seen.append(gc.get_threshold())
+        served.append(provider.schema)
+
+    monkeypatch.setattr(pulumi.provider.server, "main", main)
     gc.set_threshold(700, 10, 10)
     package.serve()
     assert seen == [(PROGRAM_GC_THRESHOLD, 10, 10)]
+    assert json.loads(served[0])["language"]["python"]["packageName"] == "pulumi_ack_clusters"

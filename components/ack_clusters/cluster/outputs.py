@@ -34,6 +34,8 @@ class ClusterOutput:
     described_for: Mapping[str, str] = field(default_factory=dict)
     #: Whether the stack program exports it.
     exported: bool = True
+    #: Whether it holds a credential (marked secret in the package schema, as in state).
+    secret: bool = False
 
     def description_for(self, kind: str) -> str:
         return self.described_for.get(kind, self.description)
@@ -121,12 +123,14 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
         "Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be "
         "installed where it is used); the same on every run, it never expires; secret.",
         "str",
+        secret=True,
     ),
     ClusterOutput(
         "admin_kubeconfig",
         "Admin kubeconfig with a client certificate, fetched on every run and expiring after "
         "kubeconfig_minutes; secret.",
         "str",
+        secret=True,
     ),
     ClusterOutput(
         "provider", "A Kubernetes provider built from the kubeconfig.", None, exported=False

@@ -8,12 +8,23 @@ signature of the component it extends.
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Any
+
 import pulumi
-from pulumi.provider.experimental import component_provider_host
 
 from ..process import tune_gc
 
 PACKAGE_NAME = "ack"
+#: Package names in the generated SDKs. Go's import path needs the repository's URL, which this
+#: project does not have yet, so Go keeps the generator's default.
+LANGUAGE = {
+    "python": {"packageName": "pulumi_ack_clusters"},
+    "nodejs": {"packageName": "pulumi-ack-clusters"},
+    "csharp": {"rootNamespace": "AckClusters"},
+    "java": {"basePackage": "io.ackclusters"},
+}
 
 
 def components() -> list[type[pulumi.ComponentResource]]:
@@ -24,17 +35,78 @@ def components() -> list[type[pulumi.ComponentResource]]:
     return COMPONENTS
 
 
+def enrich(schema: dict[str, Any]) -> dict[str, Any]:
+    """What Pulumi's analyzer cannot infer, added to its schema: secrets (model fields typed as
+    secret strings and the outputs table's secret outputs, so other languages keep them secret
+    too) and the language sections' package names."""
+    from pydantic import SecretStr
+
+    from ..cluster.outputs import OUTPUTS
+    from ..identity.args import ServiceAccountRoleArgs
+    from ..package.codegen import FORMS, _Writer
+
+    writer = _Writer()
+    for form in FORMS:
+        writer.visit(form.args_model)
+    writer.visit(ServiceAccountRoleArgs)
+    secret_fields = {
+        (model.__name__, _camel(name))
+        for model in writer.order
+        for name, field in model.model_fields.items()
+        if SecretStr in _types_in(field.annotation)
+    }
+    secret_outputs = {_camel(o.name) for o in OUTPUTS if o.secret}
+    for token, resource in schema.get("resources", {}).items():
+        component = token.rsplit(":", 1)[-1]
+        for name, prop in resource.get("properties", {}).items():
+            if name in secret_outputs:
+                prop["secret"] = True
+        for name, prop in resource.get("inputProperties", {}).items():
+            if (f"{component}Args", name) in secret_fields:
+                prop["secret"] = True
+    for token, typ in schema.get("types", {}).items():
+        model = token.rsplit(":", 1)[-1]
+        for name, prop in typ.get("properties", {}).items():
+            if (model, name) in secret_fields:
+                prop["secret"] = True
+    for language, names in LANGUAGE.items():
+        schema.setdefault("language", {}).setdefault(language, {}).update(names)
+    return schema
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def _types_in(tp: Any) -> set[Any]:
+    from typing import get_args
+
+    found = {tp}
+    for arg in get_args(tp):
+        found |= _types_in(arg)
+    return found
+
+
 def serve() -> None:
-    """Run as the component provider (what provider/__main__.py does for the engine). Building a
-    cluster here allocates as a program does, so the process gets the same collector setting."""
+    """Run as the component provider (what provider/__main__.py does for the engine): Pulumi's
+    component host, with the schema it infers enriched (:func:`enrich`). Building a cluster here
+    allocates as a program does, so the process gets the same collector setting."""
+    from pulumi.provider.experimental.component import ComponentProvider
+    from pulumi.provider.server import main
+
     tune_gc()
-    component_provider_host(components=components(), name=PACKAGE_NAME)
+
+    class Provider(ComponentProvider):
+        def __init__(self) -> None:
+            super().__init__(components(), PACKAGE_NAME, None, "0.0.0")
+            self.schema = json.dumps(enrich(json.loads(self.schema or "{}")))
+
+    main(Provider(), sys.argv[1:])
 
 
 def schema() -> dict[str, object]:
     """The package schema, as the host infers it from the package classes (offline)."""
-    import json
-
     from pulumi.provider.experimental.analyzer import Analyzer
     from pulumi.provider.experimental.schema import generate_schema
 
@@ -49,6 +121,6 @@ def schema() -> dict[str, object]:
         result["type_definitions"],
         list(result["dependencies"]),
     )
-    # Through JSON, so the snapshot holds exactly what the host would serve.
-    loaded: dict[str, object] = json.loads(json.dumps(spec.to_json()))
+    # Through JSON, so the snapshot holds exactly what the host serves.
+    loaded: dict[str, object] = enrich(json.loads(json.dumps(spec.to_json())))
     return loaded
