@@ -66,7 +66,9 @@ def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, re
             type_name = ref.split("/")[-1]
             nested = schema["types"][type_name]
             inner = next(
-                t for t in _types(field.annotation) if t.__name__ == type_name.split(":")[-1]
+                t
+                for t in _types(field.annotation)
+                if codegen.type_name(t) == type_name.split(":")[-1]
             )
             _check_model(schema, inner, nested["properties"], nested.get("required", []))
 
@@ -263,7 +265,7 @@ def test_credentials_are_secret_in_the_schema_and_nothing_else_is(schema):
         for name, prop in entry.get(section, {}).items()
         if prop.get("secret")
     }
-    expected = {("types", "NodePoolArgs", "properties", n) for n in ("password", "userData")}
+    expected = {("types", "NodePool", "properties", n) for n in ("password", "userData")}
     expected.add(("resources", "DedicatedCluster", "inputProperties", "password"))
     for form in ("ManagedCluster", "ServerlessCluster", "DedicatedCluster"):
         for output in ("kubeconfig", "adminKubeconfig"):
@@ -277,3 +279,11 @@ def test_the_generated_sdks_get_package_names(schema):
     assert language["nodejs"]["packageName"] == "pulumi-ack-clusters"
     assert language["csharp"]["rootNamespace"] == "AckClusters"
     assert language["java"]["basePackage"] == "io.ackclusters"
+
+
+def test_type_names_generate_cleanly(schema):
+    """SDK generators add "Args" to input types themselves: a schema type named `NetworkArgs`
+    would become `NetworkArgsArgs`."""
+    names = [token.rsplit(":", 1)[-1] for token in schema["types"]]
+    assert names and not [n for n in names if n.endswith("Args")]
+    assert "ack:index:Network" in schema["types"] and "ack:index:NodePool" in schema["types"]

@@ -43,14 +43,14 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
 
     from ..cluster.outputs import OUTPUTS
     from ..identity.args import ServiceAccountRoleArgs
-    from ..package.codegen import FORMS, _Writer
+    from ..package.codegen import FORMS, _Writer, type_name
 
     writer = _Writer()
     for form in FORMS:
         writer.visit(form.args_model)
     writer.visit(ServiceAccountRoleArgs)
     secret_fields = {
-        (model.__name__, _camel(name))
+        (type_name(model), _camel(name))
         for model in writer.order
         for name, field in model.model_fields.items()
         if SecretStr in _types_in(field.annotation)

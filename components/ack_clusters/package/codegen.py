@@ -58,6 +58,22 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+#: The models that are a component's arguments: their TypedDicts keep the model's name (the
+#: schema inlines them as the component's inputs).
+COMPONENT_ARGS: frozenset[str] = frozenset(
+    {f.args_model.__name__ for f in FORMS} | {ServiceAccountRoleArgs.__name__}
+)
+
+
+def type_name(model: type[BaseModel]) -> str:
+    """A model's type name in the schema: without an "Args" suffix, which every SDK generator
+    adds to input types itself (so `NetworkArgs` would become `NetworkArgsArgs`)."""
+    name = model.__name__
+    if name in COMPONENT_ARGS or not name.endswith("Args"):
+        return name
+    return name.removesuffix("Args")
+
+
 class _Writer:
     def __init__(self) -> None:
         self.order: list[type[BaseModel]] = []
@@ -97,7 +113,7 @@ class _Writer:
         if tp is SecretStr:
             return "str", "Secret."
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            return tp.__name__, ""
+            return type_name(tp), ""
         if tp in (str, int, bool, float):
             return tp.__name__, ""
         raise TypeError(f"no schema type for {tp!r}")
@@ -106,7 +122,7 @@ class _Writer:
         out = [HEADER]
         for model in self.order:
             doc = (model.__doc__ or model.__name__).strip().splitlines()[0]
-            out += ["", "", f"class {model.__name__}(TypedDict):", f'    """{doc}"""']
+            out += ["", "", f"class {type_name(model)}(TypedDict):", f'    """{doc}"""']
             for name, field in model.model_fields.items():
                 if any(isinstance(m, Later) for m in field.metadata):
                     source, note = "pulumi.Input[str]", ""  # pydantic lifted the marker here

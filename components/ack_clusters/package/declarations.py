@@ -59,7 +59,7 @@ class Cen(TypedDict):
     """A transit router route table (vtb-...) to associate the attachment with and propagate its routes to; default: the transit router's own settings."""
 
 
-class NetworkArgs(TypedDict):
+class Network(TypedDict):
     """Where the cluster lives: a new VPC planned from `vpc_cidr`, or an existing one."""
 
     zones: list[str]
@@ -109,7 +109,7 @@ class IngressRule(TypedDict):
     """Source IPv4 range."""
 
 
-class SecurityArgs(TypedDict):
+class Security(TypedDict):
     """Rules on the cluster security group beyond what ACK needs."""
 
     extra_ingress: NotRequired[list[IngressRule]]
@@ -250,7 +250,7 @@ class SpotMix(TypedDict):
     """Cheapest instance types to spread spot over."""
 
 
-class NodePoolArgs(TypedDict):
+class NodePool(TypedDict):
     """One ACK node pool: an ESS scaling group of ECS workers that ACK manages."""
 
     instance_types: list[str]
@@ -438,10 +438,10 @@ class ManagedClusterArgs(TypedDict):
     kubernetes_version: NotRequired[str]
     """e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."""
 
-    network: NetworkArgs
+    network: Network
     """Where the cluster lives: new or existing VPC, zones."""
 
-    security: NotRequired[SecurityArgs]
+    security: NotRequired[Security]
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
@@ -477,7 +477,7 @@ class ManagedClusterArgs(TypedDict):
     node_cidr_mask: NotRequired[int]
     """Flannel per-node mask. Default: 26."""
 
-    node_pools: NotRequired[dict[str, NodePoolArgs]]
+    node_pools: NotRequired[dict[str, NodePool]]
     """Pool name (1-40 characters: lowercase letters, digits and hyphens, starting with a letter) -> pool."""
 
     autoscaler: NotRequired[Autoscaler]
@@ -517,10 +517,10 @@ class ServerlessClusterArgs(TypedDict):
     kubernetes_version: NotRequired[str]
     """e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."""
 
-    network: NetworkArgs
+    network: Network
     """Where the cluster lives: new or existing VPC, zones."""
 
-    security: NotRequired[SecurityArgs]
+    security: NotRequired[Security]
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
@@ -607,10 +607,10 @@ class DedicatedClusterArgs(TypedDict):
     kubernetes_version: NotRequired[str]
     """e.g. '1.33.3-aliyun.1'; default: ACK's latest at creation."""
 
-    network: NetworkArgs
+    network: Network
     """Where the cluster lives: new or existing VPC, zones."""
 
-    security: NotRequired[SecurityArgs]
+    security: NotRequired[Security]
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
@@ -646,7 +646,7 @@ class DedicatedClusterArgs(TypedDict):
     node_cidr_mask: NotRequired[int]
     """Flannel per-node mask. Default: 26."""
 
-    node_pools: NotRequired[dict[str, NodePoolArgs]]
+    node_pools: NotRequired[dict[str, NodePool]]
     """Pool name (1-40 characters: lowercase letters, digits and hyphens, starting with a letter) -> pool."""
 
     autoscaler: NotRequired[Autoscaler]
