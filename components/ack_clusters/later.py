@@ -10,7 +10,7 @@ field. At preview an unknown value cannot be checked: the component says so in i
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast, get_args, get_origin, overload
 
 import pulumi
@@ -69,7 +69,7 @@ def _checker(later: Later, here: str, subject: str) -> Any:
     return check
 
 
-def _later_in(tp: Any, metadata: list[Any] = ()) -> Later | None:  # type: ignore[assignment]
+def _later_in(tp: Any, metadata: Sequence[Any] = ()) -> Later | None:
     """The Later marker of a field: in its metadata, or inside its type (an optional value, the
     values of a dict, the items of a list)."""
     for m in metadata:
