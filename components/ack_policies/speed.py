@@ -5,7 +5,8 @@ pulumi-policy's server converts a resource's properties (``MessageToDict``, then
 ``Analyze`` call once per resource rule, and for every ``AnalyzeStack`` call the whole stack once
 per stack rule. Within one call the input never changes, so :func:`install` makes each
 conversion happen once per call and hands every policy the same read-only result (the same
-proxy of the properties, which only reads). Nothing else changes:
+proxy of the properties, which only reads). It also configures the Pulumi runtime from the
+environment once per server thread instead of on every call. Nothing else changes:
 the same policies run in the same order on the same values.
 
 It patches pulumi-policy's private server, so it first checks that the server still works the
@@ -31,6 +32,10 @@ class PolicySdkChanged(RuntimeError):
 _METHODS = ("Analyze", "AnalyzeStack")
 #: Per-resource helpers each policy calls again: their results depend on the request alone.
 _HELPERS = ("_get_resource_options", "_get_provider_resource")
+#: Called at the start of every Analyze and AnalyzeStack: it sets the Pulumi runtime's config
+#: and settings from the process environment, which the engine sets once, before the pack
+#: starts. Once per server thread is enough (the settings live in that thread's context).
+_PER_THREAD = "_configure_runtime_settings"
 _local = threading.local()
 
 
@@ -48,7 +53,7 @@ def check() -> None:
         names = set(code.co_names) if code is not None else set()
         if not {"MessageToDict", "deserialize_properties", "unknown_checking_proxy"} <= names:
             problems.append(f"_PolicyAnalyzerServicer.{name} no longer converts as assumed")
-    for name in _HELPERS:
+    for name in (*_HELPERS, _PER_THREAD):
         if not callable(getattr(servicer, name, None)):
             problems.append(f"_PolicyAnalyzerServicer has no {name}")
     if problems:
@@ -112,6 +117,18 @@ def _helper_once(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _once_per_thread(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Any) -> Any:
+        if getattr(_local, "configured", False):
+            return None
+        result = method(self)
+        _local.configured = True
+        return result
+
+    return call
+
+
 def install() -> None:
     """Convert each resource once per call in this process's pack server (idempotent)."""
     check()
@@ -140,3 +157,4 @@ def install() -> None:
         setattr(servicer, name, _per_call(getattr(servicer, name)))
     for name in _HELPERS:
         setattr(servicer, name, _helper_once(name, getattr(servicer, name)))
+    setattr(servicer, _PER_THREAD, _once_per_thread(getattr(servicer, _PER_THREAD)))
