@@ -31,7 +31,6 @@ from ..validation import (
     SlsProjectInput,
     StrictModel,
     Tags,
-    check_tags,
     distinct,
     ecs_password,
     json_object,
@@ -205,11 +204,6 @@ class BaseClusterArgs(StrictModel):
         require_private(net, what="service CIDR")
         require_prefix(net, 16, 24, what="Service CIDR")
         return str(net)
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        return check_tags(v)
 
     @field_validator("addons")
     @classmethod

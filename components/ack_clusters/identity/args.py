@@ -12,7 +12,6 @@ from ..validation import (
     OidcProviderArnInput,
     StrictModel,
     Tags,
-    check_tags,
     distinct,
     json_object,
 )
@@ -66,11 +65,6 @@ class ServiceAccountRoleArgs(StrictModel):
         default=1, ge=1, le=12, description="Longest STS session the role grants (1-12 hours)."
     )
     tags: Tags = Field(default_factory=dict, description="Tags for the role and its policy.")
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        return check_tags(v)
 
     @field_validator("policies")
     @classmethod
