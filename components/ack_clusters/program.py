@@ -95,6 +95,21 @@ def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
         raise ConfigError(
             subject, [*problems, (key, "must be an object with kind, name and arguments")]
         )
+    head, args, found = parse_cluster(raw, subject, key)
+    problems += found
+    problems += _region_problems(key, args)
+    if problems or head is None or args is None:
+        raise ConfigError(subject, problems)
+    return head.kind, head.name, args
+
+
+def parse_cluster(
+    raw: dict[str, Any], subject: str, key: str
+) -> tuple[_Kind | None, BaseClusterArgs | None, list[tuple[str, str]]]:
+    """A stack file's cluster object (kind, name and the form's arguments), validated without
+    the Pulumi runtime (``ack-fleet`` reads stack files with it too); problems are named from
+    `key`."""
+    problems: list[tuple[str, str]] = []
     head: _Kind | None = None
     try:
         head = _Kind.model_validate(raw)
@@ -107,10 +122,7 @@ def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
         args = model.model_validate(body)
     except ValidationError as exc:
         problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
-    problems += _region_problems(key, args)
-    if problems or head is None or args is None:
-        raise ConfigError(subject, problems)
-    return head.kind, head.name, args
+    return head, args, problems
 
 
 def main() -> None:

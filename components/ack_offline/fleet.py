@@ -18,21 +18,21 @@ no stack of the domain and writes ``Pulumi.STACK.yaml`` (``--write``) or prints 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from ack_clusters.cluster.args import BaseClusterArgs
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.errors import InvalidArguments
 from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, overlaps, ranges_of
+from ack_clusters.program import parse_cluster
 from ack_clusters.validation import NAME_PATTERN, zone_region
 
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
@@ -47,18 +47,13 @@ def stack_cluster(project: Project, stack: str) -> BaseClusterArgs:
     if key not in config:
         raise ProjectError(f"{project.stack_file(stack)}: {key} is not set")
     raw: Any = json.loads(config[key])
-    if not isinstance(raw, dict) or raw.get("kind") not in CLUSTERS:
-        raise ProjectError(
-            f"{project.stack_file(stack)}: {key}.kind must be one of {sorted(CLUSTERS)}"
-        )
-    body = {k: v for k, v in raw.items() if k not in ("kind", "name")}
-    model = CLUSTERS[raw["kind"]]._form.args_model
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise InvalidArguments.from_validation_error(
-            f"stack config ({project.stack_file(stack).name})", exc, prefix=key
-        ) from None
+    subject = f"stack config ({project.stack_file(stack).name})"
+    if not isinstance(raw, dict):
+        raise InvalidArguments(subject, [(key, "must be an object with kind, name and arguments")])
+    head, args, problems = parse_cluster(raw, subject, key)
+    if problems or head is None or args is None:
+        raise InvalidArguments(subject, problems)
+    return args
 
 
 def load_fleet(file: Path | None) -> dict[str, list[str]] | None:
@@ -118,8 +113,6 @@ def check(ns: argparse.Namespace) -> int:
 
 
 def allocate_stack(ns: argparse.Namespace) -> int:
-    import re
-
     project = find_project((ns.program or Path.cwd()).resolve())
     if not re.match(NAME_PATTERN, ns.stack):
         raise ProjectError(f"stack name {ns.stack!r}: lowercase letters, digits and hyphens")
@@ -323,6 +316,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["ipaddress", "main"]
