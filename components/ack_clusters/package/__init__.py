@@ -43,15 +43,11 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
 
     from ..cluster.outputs import OUTPUTS
     from ..identity.args import ServiceAccountRoleArgs
-    from ..package.codegen import FORMS, _Writer, type_name
+    from ..package.codegen import package_models, type_name
 
-    writer = _Writer()
-    for form in FORMS:
-        writer.visit(form.args_model)
-    writer.visit(ServiceAccountRoleArgs)
     secret_fields = {
         (type_name(model), _camel(name))
-        for model in writer.order
+        for model in package_models()
         for name, field in model.model_fields.items()
         if SecretStr in _types_in(field.annotation)
     }

@@ -195,11 +195,21 @@ def _service_account_role() -> list[str]:
     return out
 
 
-def generate() -> str:
+def _package_models() -> _Writer:
+    """Every argument model the package serves, in schema order."""
     writer = _Writer()
     for form in FORMS:
         writer.visit(form.args_model)
     writer.visit(ServiceAccountRoleArgs)
+    return writer
+
+
+def package_models() -> list[type[BaseModel]]:
+    return list(_package_models().order)
+
+
+def generate() -> str:
+    writer = _package_models()
     lines = [writer.render().rstrip("\n")]
     for form in FORMS:
         lines += _component(form)
