@@ -42,7 +42,6 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
     from pydantic import SecretStr
 
     from ..cluster.outputs import OUTPUTS
-    from ..identity.args import ServiceAccountRoleArgs
     from ..package.codegen import package_models, type_name
 
     secret_fields = {
