@@ -221,6 +221,11 @@ class BaseClusterArgs(StrictModel):
         return {}
 
     @property
+    def pools_autoscaler(self) -> Autoscaler | None:
+        """The cluster autoscaler's settings for the node pools: none where pods run on ECI."""
+        return None
+
+    @property
     def wants_pod_vswitches(self) -> bool:
         """Whether each zone gets a pod vSwitch (Terway)."""
         return False
@@ -400,6 +405,10 @@ class WorkerNodesArgs(BaseClusterArgs):
     @property
     def worker_pools(self) -> Mapping[str, NodePoolArgs]:
         return self.node_pools
+
+    @property
+    def pools_autoscaler(self) -> Autoscaler | None:
+        return self.autoscaler
 
     @property
     def nodes_outside_pools(self) -> int:

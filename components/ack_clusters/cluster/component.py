@@ -147,9 +147,10 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         cluster = form.control_plane(self, a, plan, foundation)
         pools = self._node_pools(a, plan, foundation, cluster.id)
         self._addons(a, plan, cluster, after=list(pools.values()) or [cluster])
-        settings = getattr(a, "autoscaler", None)  # only the forms with node pools have one
-        if settings is not None:
-            autoscaler_config(plan.name, settings, cluster_id=cluster.id, pools=pools, parent=self)
+        if a.pools_autoscaler is not None:
+            autoscaler_config(
+                plan.name, a.pools_autoscaler, cluster_id=cluster.id, pools=pools, parent=self
+            )
         endpoint = _endpoint(cluster, public=a.public_api_server)
         access = ClusterAccess(
             plan.name,
