@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from ack_clusters import InvalidArguments, ManagedCluster
-from ack_clusters.package import schema
+from ack_clusters.package import codegen, schema
 from ack_offline.fake_cloud import FakeAlibabaCloud
 from ack_offline.recorder import run_program
 
@@ -257,7 +257,7 @@ def test_every_later_field_is_one_the_graph_does_not_depend_on():
         for name, field in model.model_fields.items():
             if _later_in(field.annotation, field.metadata) is not None:
                 found.append(f"{prefix}{name}")
-            for sub in _models_in(field.annotation):
+            for sub in codegen.models_in(field.annotation):
                 visit(sub, f"{prefix}{name}.")
 
     visit(ManagedClusterArgs, "")
@@ -279,16 +279,3 @@ def test_every_later_field_is_one_the_graph_does_not_depend_on():
             "tags",
         }
     )
-
-
-def _models_in(tp: Any) -> list[Any]:
-    from typing import get_args
-
-    from pydantic import BaseModel
-
-    out = []
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        out.append(tp)
-    for arg in get_args(tp):
-        out += _models_in(arg)
-    return out

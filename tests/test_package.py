@@ -67,19 +67,10 @@ def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, re
             nested = schema["types"][type_name]
             inner = next(
                 t
-                for t in _types(field.annotation)
+                for t in codegen.models_in(field.annotation)
                 if codegen.type_name(t) == type_name.split(":")[-1]
             )
             _check_model(schema, inner, nested["properties"], nested.get("required", []))
-
-
-def _types(tp: Any) -> list[type[BaseModel]]:
-    from typing import get_args
-
-    found = [tp] if isinstance(tp, type) and issubclass(tp, BaseModel) else []
-    for a in get_args(tp):
-        found += _types(a)
-    return found
 
 
 @pytest.mark.parametrize("component", list(MODELS))

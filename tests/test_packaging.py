@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from importlib import metadata
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
 from ack_offline.preview import main as ack_preview
 from ack_policies import install
 
@@ -75,3 +79,32 @@ def test_the_from_a_wheel_examples_own_tests_pass():
     assert tests
     for test in tests:
         test()
+
+
+def _lower_bounds() -> dict[str, Version]:
+    """Each runtime requirement's `>=` bound, from pyproject.toml's dependencies and the policy
+    extra (read with a pattern: tomllib is 3.11+, and the lowest job runs on 3.10)."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    bounds: dict[str, Version] = {}
+    for block in ("dependencies", "policy"):
+        m = re.search(rf"^{block} = \[(.*?)\]$", pyproject, re.M | re.S)
+        assert m is not None, block
+        code = re.sub(r"#.*", "", m[1])
+        for text in re.findall(r'"([^"]+)"', code):
+            req = Requirement(text)
+            lower = [s.version for s in req.specifier if s.operator == ">="]
+            assert lower, f"{req.name} has no lower bound"
+            bounds[canonicalize_name(req.name)] = Version(lower[0])
+    return bounds
+
+
+def test_the_lowest_job_pins_every_dependency_at_its_lower_bound():
+    """`.ci/run --lowest` tests the bounds pyproject.toml claims, no more and no less."""
+    pins: dict[str, Version] = {}
+    for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = Version(version)
+    bounds = _lower_bounds()
+    assert {"pulumi", "pulumi-alicloud", "pydantic", "pulumi-policy"} <= bounds.keys()
+    assert pins == bounds

@@ -179,7 +179,15 @@ def test_the_type_checker_skips_only_sdk_packages_nothing_uses():
     to use must come off the list (else its types would silently be Any)."""
     from . import mypy_skips
 
-    assert mypy_skips.configured() == mypy_skips.skippable(), (
+    # Compared over the packages the installed SDKs have: the list is generated at the newest
+    # versions, and the lowest supported ones (the dependency-bounds job) lack a few packages.
+    installed = {
+        f"{sdk}.{package}"
+        for sdk in mypy_skips.SDKS
+        for package in mypy_skips.service_packages(sdk)
+    }
+    configured = [name for name in mypy_skips.configured() if name.removesuffix(".*") in installed]
+    assert configured == mypy_skips.skippable(), (
         "update pyproject.toml's skip override: python -m tests.mypy_skips"
     )
     for sdk in mypy_skips.SDKS:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, TypeGuard, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
@@ -74,6 +74,20 @@ def type_name(model: type[BaseModel]) -> str:
     return name.removesuffix("Args")
 
 
+def is_model(tp: object) -> TypeGuard[type[BaseModel]]:
+    """Whether an annotation is a pydantic model class. On Python 3.10 a parametrised generic
+    (``list[X]``) passes ``isinstance(tp, type)`` and then breaks ``issubclass``."""
+    return isinstance(tp, type) and get_origin(tp) is None and issubclass(tp, BaseModel)
+
+
+def models_in(tp: object) -> list[type[BaseModel]]:
+    """Every model an annotation names, outermost first (``list[Optional[Pool]]`` -> Pool)."""
+    found: list[type[BaseModel]] = [tp] if is_model(tp) else []
+    for arg in get_args(tp):
+        found += models_in(arg)
+    return found
+
+
 class _Writer:
     def __init__(self) -> None:
         self.order: list[type[BaseModel]] = []
@@ -87,7 +101,7 @@ class _Writer:
 
     def _collect(self, tp: Any) -> None:
         tp, _ = _strip_optional(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if is_model(tp):
             self.visit(tp)
         for arg in get_args(tp):
             self._collect(arg)
@@ -112,7 +126,7 @@ class _Writer:
             return f"dict[str, {inner}]", note
         if tp is SecretStr:
             return "str", "Secret."
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if is_model(tp):
             return type_name(tp), ""
         if tp in (str, int, bool, float):
             return tp.__name__, ""
