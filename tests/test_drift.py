@@ -1,10 +1,12 @@
 """Drift scenarios: a cluster plus a loose resource attaching to each kind of resource it owns.
-Programs run in preview mode (every ID unknown), through the real policy pack; each loose change
-must be blocked, and the same change made through the component's typed arguments must pass."""
+Programs run in preview mode (every ID unknown) and update mode, through the real policy pack;
+each loose change must be blocked, and the same change made through the component's typed
+arguments must pass."""
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 from ack_clusters import ManagedCluster, ServerlessCluster
 from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.ingress.component import LB_ID_ANNOTATION
+from ack_offline.gate import Violation
 from ack_offline.recorder import ProgramRun, RecordedResource
 from ack_policies.drift import EDGES
 
@@ -33,9 +36,9 @@ def serverless() -> ServerlessCluster:
     return ServerlessCluster("demo", form_args("serverless", ingress={}))
 
 
-LOOSE: dict[str, Callable[[Any], object]] = {
-    "rule on its security group": lambda c: alicloud.ecs.SecurityGroupRule(
-        "loose",
+LOOSE: dict[str, Callable[[Any, str], object]] = {
+    "rule on its security group": lambda c, name: alicloud.ecs.SecurityGroupRule(
+        name,
         security_group_id=c.security_group_id,
         type="ingress",
         ip_protocol="tcp",
@@ -43,62 +46,62 @@ LOOSE: dict[str, Callable[[Any], object]] = {
         cidr_ip="10.9.0.0/16",
         nic_type="intranet",
     ),
-    "instance in its security group": lambda c: alicloud.ecs.Instance(
-        "loose",
+    "instance in its security group": lambda c, name: alicloud.ecs.Instance(
+        name,
         security_groups=[c.security_group_id],
         instance_type="ecs.g7.large",
         image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
         system_disk_encrypted=True,
     ),
-    "route table in its VPC": lambda c: alicloud.vpc.RouteTable(
-        "loose", vpc_id=c.vpc_id, route_table_name="loose"
+    "route table in its VPC": lambda c, name: alicloud.vpc.RouteTable(
+        name, vpc_id=c.vpc_id, route_table_name="loose"
     ),
-    "route in its VPC's route table": lambda c: alicloud.vpc.RouteEntry(
-        "loose",
+    "route in its VPC's route table": lambda c, name: alicloud.vpc.RouteEntry(
+        name,
         # the VPC's system route table: its ID comes with the VPC
         route_table_id=c.vpc_id.apply(lambda vpc: f"vtb-of-{vpc}"),
         destination_cidrblock="10.50.0.0/16",
         nexthop_type="Instance",
         nexthop_id="i-123",
     ),
-    "route table on its vSwitch": lambda c: alicloud.vpc.RouteTableAttachment(
-        "loose",
+    "route table on its vSwitch": lambda c, name: alicloud.vpc.RouteTableAttachment(
+        name,
         route_table_id="vtb-elsewhere",
         vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
     ),
-    "its node role attached to other instances": lambda c: alicloud.ram.RoleAttachment(
-        "loose", role_name=c.node_role_name, instance_ids=["i-1"]
+    "its node role attached to other instances": lambda c, name: alicloud.ram.RoleAttachment(
+        name, role_name=c.node_role_name, instance_ids=["i-1"]
     ),
-    "network interface in its security group": lambda c: alicloud.ecs.EcsNetworkInterface(
-        "loose",
+    "network interface in its security group": lambda c, name: alicloud.ecs.EcsNetworkInterface(
+        name,
         vswitch_id="vsw-elsewhere",
         security_group_ids=[c.security_group_id],
         network_interface_name="loose",
     ),
-    "listener on its ingress load balancer": lambda c: alicloud.slb.Listener(
-        "loose",
+    "listener on its ingress load balancer": lambda c, name: alicloud.slb.Listener(
+        name,
         load_balancer_id=c.ingress_load_balancer_id,
         frontend_port=8080,
         backend_port=8080,
         protocol="tcp",
         bandwidth=-1,
     ),
-    "listener on its API server load balancer": lambda c: alicloud.slb.Listener(
-        "loose",
+    "listener on its API server load balancer": lambda c, name: alicloud.slb.Listener(
+        name,
         load_balancer_id=c.api_server_slb_id,
         frontend_port=9443,
         backend_port=6443,
         protocol="tcp",
         bandwidth=-1,
     ),
-    "SNAT entry on its NAT gateway": lambda c: alicloud.vpc.SnatEntry(
-        "loose",
+    "SNAT entry on its NAT gateway": lambda c, name: alicloud.vpc.SnatEntry(
+        name,
         snat_table_id=c.nat_gateway_id.apply(lambda _: "stb-lookedup"),
         source_cidr="10.200.0.0/16",
         snat_ip="47.1.1.1",
     ),
-    "DNAT entry on its NAT gateway": lambda c: alicloud.vpc.ForwardEntry(
-        "loose",
+    "DNAT entry on its NAT gateway": lambda c, name: alicloud.vpc.ForwardEntry(
+        name,
         forward_table_id=c.nat_gateway_id.apply(lambda _: "ftb-lookedup"),
         external_ip="47.1.1.1",
         external_port="80",
@@ -106,46 +109,46 @@ LOOSE: dict[str, Callable[[Any], object]] = {
         internal_port="80",
         ip_protocol="tcp",
     ),
-    "EIP association to its NAT gateway": lambda c: alicloud.ecs.EipAssociation(
-        "loose",
+    "EIP association to its NAT gateway": lambda c, name: alicloud.ecs.EipAssociation(
+        name,
         allocation_id="eip-mine",
         instance_id=c.nat_gateway_id,
         instance_type="Nat",
     ),
-    "its NAT EIP associated elsewhere": lambda c: alicloud.ecs.EipAssociation(
-        "loose",
+    "its NAT EIP associated elsewhere": lambda c, name: alicloud.ecs.EipAssociation(
+        name,
         # the component exposes no EIP ID: a program derives it from the NAT gateway's
         allocation_id=c.nat_gateway_id.apply(lambda nat: f"eip-of-{nat}"),
         instance_id="i-mine",
         instance_type="EcsInstance",
     ),
-    "policy attached to its node role": lambda c: alicloud.ram.RolePolicyAttachment(
-        "loose",
+    "policy attached to its node role": lambda c, name: alicloud.ram.RolePolicyAttachment(
+        name,
         role_name=c.node_role_name,
         policy_name="AliyunOSSReadOnlyAccess",
         policy_type="System",
     ),
-    "scaling rule on a node pool's scaling group": lambda c: alicloud.ess.ScalingRule(
-        "loose",
+    "scaling rule on a node pool's scaling group": lambda c, name: alicloud.ess.ScalingRule(
+        name,
         scaling_group_id=c.node_pools["general"].scaling_group_id,
         adjustment_type="QuantityChangeInCapacity",
         adjustment_value=2,
     ),
-    "alarm on a node pool's scaling group": lambda c: alicloud.ess.Alarm(
-        "loose",
+    "alarm on a node pool's scaling group": lambda c, name: alicloud.ess.Alarm(
+        name,
         scaling_group_id=c.node_pools["general"].scaling_group_id,
         alarm_actions=["ari-1"],
         metric_name="CpuUtilization",
         threshold="80",
     ),
-    "vSwitch in its VPC": lambda c: alicloud.vpc.Switch(
-        "loose",
+    "vSwitch in its VPC": lambda c, name: alicloud.vpc.Switch(
+        name,
         vpc_id=c.vpc_id,
         zone_id="cn-hangzhou-k",
         cidr_block="10.0.192.0/22",
     ),
-    "node pool on its cluster": lambda c: alicloud.cs.NodePool(
-        "loose",
+    "node pool on its cluster": lambda c, name: alicloud.cs.NodePool(
+        name,
         cluster_id=c.cluster_id,
         node_pool_name="extra",
         instance_types=["ecs.g7.large"],
@@ -153,14 +156,14 @@ LOOSE: dict[str, Callable[[Any], object]] = {
         desired_size="1",
         key_name="k",
     ),
-    "addon on its cluster": lambda c: alicloud.cs.KubernetesAddon(
-        "loose",
+    "addon on its cluster": lambda c, name: alicloud.cs.KubernetesAddon(
+        name,
         cluster_id=c.cluster_id,
         name="ack-node-problem-detector",
         version="1.2.20",
     ),
-    "RBAC grant on its cluster": lambda c: alicloud.cs.KubernetesPermission(
-        "loose",
+    "RBAC grant on its cluster": lambda c, name: alicloud.cs.KubernetesPermission(
+        name,
         uid="200000000000000",
         permissions=[
             alicloud.cs.KubernetesPermissionPermissionArgs(
@@ -168,127 +171,135 @@ LOOSE: dict[str, Callable[[Any], object]] = {
             )
         ],
     ),
-    "network ACL on its vSwitches": lambda c: alicloud.vpc.NetworkAcl(
-        "loose",
+    "network ACL on its vSwitches": lambda c, name: alicloud.vpc.NetworkAcl(
+        name,
         vpc_id="vpc-elsewhere",
         network_acl_name="loose",
         resources=c.vswitch_ids.apply(
             lambda ids: [{"resourceId": v, "resourceType": "VSwitch"} for v in ids]
         ),
     ),
-    "DHCP options on its VPC": lambda c: alicloud.vpc.DhcpOptionsSetAttachment(
-        "loose", vpc_id=c.vpc_id, dhcp_options_set_id="dopt-1"
+    "DHCP options on its VPC": lambda c, name: alicloud.vpc.DhcpOptionsSetAttachment(
+        name, vpc_id=c.vpc_id, dhcp_options_set_id="dopt-1"
     ),
-    "secondary CIDR on its VPC": lambda c: alicloud.vpc.Ipv4CidrBlock(
-        "loose", vpc_id=c.vpc_id, secondary_cidr_block="10.200.0.0/16"
+    "secondary CIDR on its VPC": lambda c, name: alicloud.vpc.Ipv4CidrBlock(
+        name, vpc_id=c.vpc_id, secondary_cidr_block="10.200.0.0/16"
     ),
-    "PrivateZone bound to its VPC": lambda c: alicloud.pvtz.ZoneAttachment(
-        "loose", zone_id="zone-1", vpc_ids=[c.vpc_id]
+    "PrivateZone bound to its VPC": lambda c, name: alicloud.pvtz.ZoneAttachment(
+        name, zone_id="zone-1", vpc_ids=[c.vpc_id]
     ),
-    "PrivateZone bound to its VPC by region": lambda c: alicloud.pvtz.ZoneAttachment(
-        "loose",
+    "PrivateZone bound to its VPC by region": lambda c, name: alicloud.pvtz.ZoneAttachment(
+        name,
         zone_id="zone-1",
         vpcs=[alicloud.pvtz.ZoneAttachmentVpcArgs(vpc_id=c.vpc_id, region_id="cn-hangzhou")],
     ),
-    "CEN attachment of its VPC": lambda c: alicloud.cen.InstanceAttachment(
-        "loose",
+    "CEN attachment of its VPC": lambda c, name: alicloud.cen.InstanceAttachment(
+        name,
         instance_id="cen-1",
         child_instance_id=c.vpc_id,
         child_instance_type="VPC",
         child_instance_region_id="cn-hangzhou",
     ),
-    "CEN transit router attachment of its VPC": lambda c: alicloud.cen.TransitRouterVpcAttachment(
-        "loose", cen_id="cen-1", vpc_id=c.vpc_id, zone_mappings=[]
+    "CEN transit router attachment of its VPC": lambda c, name: (
+        alicloud.cen.TransitRouterVpcAttachment(
+            name, cen_id="cen-1", vpc_id=c.vpc_id, zone_mappings=[]
+        )
     ),
-    "peering of its VPC": lambda c: alicloud.vpc.PeerConnection(
-        "loose",
+    "peering of its VPC": lambda c, name: alicloud.vpc.PeerConnection(
+        name,
         vpc_id=c.vpc_id,
         accepting_ali_uid=1,
         accepting_region_id="cn-shanghai",
         accepting_vpc_id="vpc-elsewhere",
     ),
-    "peering into its VPC": lambda c: alicloud.vpc.PeerConnection(
-        "loose",
+    "peering into its VPC": lambda c, name: alicloud.vpc.PeerConnection(
+        name,
         vpc_id="vpc-elsewhere",
         accepting_ali_uid=1,
         accepting_region_id="cn-hangzhou",
         accepting_vpc_id=c.vpc_id,
     ),
-    "VPN gateway in its VPC": lambda c: alicloud.vpn.Gateway(
-        "loose", vpc_id=c.vpc_id, bandwidth=10, vpn_gateway_name="loose"
+    "VPN gateway in its VPC": lambda c, name: alicloud.vpn.Gateway(
+        name, vpc_id=c.vpc_id, bandwidth=10, vpn_gateway_name="loose"
     ),
-    "VPN gateway in its vSwitch": lambda c: alicloud.vpn.Gateway(
-        "loose",
+    "VPN gateway in its vSwitch": lambda c, name: alicloud.vpn.Gateway(
+        name,
         vpc_id="vpc-elsewhere",
         vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
         bandwidth=10,
         vpn_gateway_name="loose",
     ),
-    "IPv6 gateway in its VPC": lambda c: alicloud.vpc.Ipv6Gateway("loose", vpc_id=c.vpc_id),
-    "HA VIP in its vSwitch": lambda c: alicloud.vpc.HAVip(
-        "loose", vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]), ha_vip_name="loose"
+    "IPv6 gateway in its VPC": lambda c, name: alicloud.vpc.Ipv6Gateway(name, vpc_id=c.vpc_id),
+    "HA VIP in its vSwitch": lambda c, name: alicloud.vpc.HAVip(
+        name, vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]), ha_vip_name="loose"
     ),
-    "CIDR reservation in its vSwitch": lambda c: alicloud.vpc.VswitchCidrReservation(
-        "loose", vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]), cidr_reservation_mask="28"
+    "CIDR reservation in its vSwitch": lambda c, name: alicloud.vpc.VswitchCidrReservation(
+        name, vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]), cidr_reservation_mask="28"
     ),
-    "VPC route in its route table": lambda c: alicloud.vpc.VPCRouteEntry(
-        "loose",
+    "VPC route in its route table": lambda c, name: alicloud.vpc.VPCRouteEntry(
+        name,
         route_table_id=c.vpc_id.apply(lambda vpc: f"vtb-of-{vpc}"),
         destination_cidr_block="10.50.0.0/16",
         nexthop_type="Instance",
         nexthop_id="i-123",
     ),
-    "gateway on its route table": lambda c: alicloud.vpc.GatewayRouteTableAttachment(
-        "loose",
+    "gateway on its route table": lambda c, name: alicloud.vpc.GatewayRouteTableAttachment(
+        name,
         route_table_id=c.vpc_id.apply(lambda vpc: f"vtb-of-{vpc}"),
         ipv4_gateway_id="ipv4gw-1",
     ),
-    "address range on its NAT gateway": lambda c: alicloud.vpc.NatIpCidr(
-        "loose",
+    "address range on its NAT gateway": lambda c, name: alicloud.vpc.NatIpCidr(
+        name,
         nat_gateway_id=c.nat_gateway_id,
         nat_ip_cidr="192.168.0.0/24",
         nat_ip_cidr_name="loose",
     ),
-    "NAT EIP in a shared bandwidth package": lambda c: alicloud.vpc.CommonBandwithPackageAttachment(
-        "loose",
-        bandwidth_package_id="cbwp-1",
-        # the component exposes no EIP ID: a program derives it from the NAT gateway's
-        instance_id=c.nat_gateway_id.apply(lambda nat: f"eip-of-{nat}"),
+    "NAT EIP in a shared bandwidth package": lambda c, name: (
+        alicloud.vpc.CommonBandwithPackageAttachment(
+            name,
+            bandwidth_package_id="cbwp-1",
+            # the component exposes no EIP ID: a program derives it from the NAT gateway's
+            instance_id=c.nat_gateway_id.apply(lambda nat: f"eip-of-{nat}"),
+        )
     ),
-    "scaling configuration in its security group": lambda c: alicloud.ess.ScalingConfiguration(
-        "loose",
-        scaling_group_id="asg-elsewhere",
-        security_group_id=c.security_group_id,
-        instance_type="ecs.g7.large",
-        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+    "scaling configuration in its security group": lambda c, name: (
+        alicloud.ess.ScalingConfiguration(
+            name,
+            scaling_group_id="asg-elsewhere",
+            security_group_id=c.security_group_id,
+            instance_type="ecs.g7.large",
+            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        )
     ),
-    "scaling configuration in its security groups": lambda c: alicloud.ess.ScalingConfiguration(
-        "loose",
-        scaling_group_id="asg-elsewhere",
-        security_group_ids=[c.security_group_id],
-        instance_type="ecs.g7.large",
-        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+    "scaling configuration in its security groups": lambda c, name: (
+        alicloud.ess.ScalingConfiguration(
+            name,
+            scaling_group_id="asg-elsewhere",
+            security_group_ids=[c.security_group_id],
+            instance_type="ecs.g7.large",
+            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        )
     ),
-    "Service bound to its ingress load balancer": lambda c: _service(
-        c, c.ingress_load_balancer_id, force=False
+    "Service bound to its ingress load balancer": lambda c, name: _service(
+        c, name, c.ingress_load_balancer_id, force=False
     ),
-    "Service on its API server's load balancer": lambda c: _service(
-        c, c.api_server_slb_id, force=False
+    "Service on its API server's load balancer": lambda c, name: _service(
+        c, name, c.api_server_slb_id, force=False
     ),
-    "Service overriding its ingress load balancer's listeners": lambda c: _service(
-        c, c.ingress_load_balancer_id, force=True
+    "Service overriding its ingress load balancer's listeners": lambda c, name: _service(
+        c, name, c.ingress_load_balancer_id, force=True
     ),
 }
 
 
-def _service(c: Any, lb_id: Any, *, force: bool) -> object:
+def _service(c: Any, name: str, lb_id: Any, *, force: bool) -> object:
     import pulumi_kubernetes as k8s
 
     annotations = {LB_ID_ANNOTATION: lb_id.apply(str)}
     if force:
         annotations[LB_ID_ANNOTATION.replace("-id", "-force-override-listeners")] = "true"
     return k8s.core.v1.Service(
-        "loose",
+        name,
         metadata=k8s.meta.v1.ObjectMetaArgs(annotations=annotations),
         spec=k8s.core.v1.ServiceSpecArgs(
             type="LoadBalancer", ports=[k8s.core.v1.ServicePortArgs(port=80)]
@@ -307,36 +318,74 @@ NODE_KINDS = {
 CASES = [("managed", k) for k in LOOSE] + [("serverless", k) for k in LOOSE if k not in NODE_KINDS]
 
 
+def case_name(kind: str) -> str:
+    """The loose resource's logical name: its case, so the cases of a form share one program."""
+    return "loose-" + re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-")
+
+
 @cache
-def loose_result(form: str, kind: str, preview: bool = True) -> ProgramRun:
+def loose_result(form: str, preview: bool = True) -> ProgramRun:
+    """One program per form and mode holding every loose case of that form, each its own
+    resource on the same cluster (the rule judges each resource on its own; the tests below
+    also hold that nothing but the loose resources is blocked)."""
+
     def program():
         target: ClusterComponent = cluster() if form == "managed" else serverless()
-        LOOSE[kind](target)
+        for form_, kind in CASES:
+            if form_ == form:
+                LOOSE[kind](target, case_name(kind))
 
     return run(program, preview=preview)
 
 
-def loose_in(result: ProgramRun) -> RecordedResource:
-    return next(r for r in result.resources if r.name == "loose")
+_VERDICTS: dict[tuple[str, bool], list[Violation]] = {}
+
+
+def loose_verdict(gate: Any, form: str, preview: bool) -> list[Violation]:
+    """The pack's verdict on that program (default configuration), asked once per worker."""
+    if (form, preview) not in _VERDICTS:
+        _VERDICTS[form, preview] = gate(loose_result(form, preview))
+    return _VERDICTS[form, preview]
+
+
+def loose_in(result: ProgramRun, kind: str) -> RecordedResource:
+    return next(r for r in result.resources if r.name == case_name(kind))
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 @pytest.mark.parametrize(("form", "kind"), CASES, ids=[f"{f}: {k}" for f, k in CASES])
 def test_loose_attachment_is_blocked(gate, form, kind, preview):
-    """Blocked with IDs unknown (preview) and known (update)."""
-    result = loose_result(form, kind, preview)
-    loose = loose_in(result)
-    violations = gate(result)
-    blocked = {(v.policy, v.urn) for v in violations if v.enforcement == "mandatory"}
-    assert blocked == {(DRIFT, loose.urn)}
-    message = next(v.message for v in violations if v.policy == DRIFT)
+    """Blocked with IDs unknown (preview) and known (update), by the drift rule alone."""
+    result = loose_result(form, preview)
+    loose = loose_in(result, kind)
+    mine = [v for v in loose_verdict(gate, form, preview) if v.urn == loose.urn]
+    assert {v.policy for v in mine if v.enforcement == "mandatory"} == {DRIFT}
+    message = next(v.message for v in mine if v.policy == DRIFT)
     assert "owned by cluster 'demo'" in message and "instead" in message
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("form", ["managed", "serverless"])
+def test_nothing_but_the_loose_resources_is_blocked(gate, form, preview):
+    """The cluster and everything it owns pass beside the loose cases: the rule blames the
+    attachment, never what it attaches to."""
+    result = loose_result(form, preview)
+    blocked = {v.urn for v in loose_verdict(gate, form, preview) if v.enforcement == "mandatory"}
+    loose = {r.urn for r in result.resources if r.name.startswith("loose-")}
+    assert blocked <= loose
+
+
+def test_every_case_is_its_own_resource():
+    """The shared program holds one resource per case, so no case hides behind another."""
+    for form in ("managed", "serverless"):
+        names = [r.name for r in loose_result(form).resources if r.name.startswith("loose-")]
+        assert sorted(names) == sorted(case_name(k) for f, k in CASES if f == form)
 
 
 def test_every_attachment_the_rule_knows_is_exercised_here():
     """The table above is the tested data of the drift rule: each edge (type pattern and
     property) has a loose case, so an edge added without a case fails here."""
-    cases = [loose_in(loose_result("managed", kind)) for kind in LOOSE]
+    cases = [loose_in(loose_result("managed"), kind) for kind in LOOSE]
     for edge in EDGES:
         assert any(
             fnmatch.fnmatchcase(r.type, edge.source) and r.property_dependencies.get(edge.prop)
@@ -428,7 +477,7 @@ def test_ignore_changes_added_to_owned_resources_by_a_transformation_is_blocked(
 
 def test_an_accepted_exception_passes_by_urn_pattern(gate):
     def program():
-        LOOSE["listener on its ingress load balancer"](cluster())
+        LOOSE["listener on its ingress load balancer"](cluster(), "loose")
 
     result = run(program, preview=True)
     config = {DRIFT: {"allow": ["*alicloud:slb/listener:Listener::loose"]}}
