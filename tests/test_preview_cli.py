@@ -226,3 +226,27 @@ def test_program_crash_is_reported_not_raised(capsys, tmp_path):
     (project / "stacks" / "__main__.py").write_text("raise RuntimeError('boom')\n")
     err = broken(capsys, project)
     assert "the program failed: RuntimeError: boom" in err
+
+
+def test_running_it_in_process_leaves_the_callers_logging_as_it_was(capsys):
+    """A script or test calling main() keeps its own handlers, open, and its level; ack-preview
+    leaves no handler bound to a stream of its own behind (one bound to a closed stream turns
+    every later log record into a "Logging error" with two stack traces)."""
+    import io
+    import logging
+
+    root = logging.getLogger()
+    mine = logging.StreamHandler(io.StringIO())
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [mine]
+    root.setLevel(logging.INFO)
+    try:
+        assert main(["managed-dev", "--program", str(ROOT)]) == 0
+        assert root.handlers == [mine] and root.level == logging.INFO
+        assert not mine.stream.closed
+        logging.getLogger("after").info("still mine")
+        assert "still mine" in mine.stream.getvalue()
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    capsys.readouterr()

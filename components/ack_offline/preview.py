@@ -231,10 +231,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(without it, exit 3)",
     )
     ns = parser.parse_args(argv)
+    with _warnings_on_stderr():
+        return _preview(ns)
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """Program warnings (pulumi.log.warn) reach the mock engine's logger: show them as the CLI
+    would, on stderr with their level, for this call only. A caller running ack-preview in its
+    own process (a test, a script) gets its logging back as it was: its handlers are neither
+    closed nor left behind a handler bound to a stream that may be closed later."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def _preview(ns: argparse.Namespace) -> int:
     preview = ns.mode == "preview"
-    # Program warnings (pulumi.log.warn) reach the mock engine's logger; show them as the CLI
-    # would, on stderr with their level.
-    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING, force=True)
     try:
         if len(ns.policy_pack_config) > len(ns.policy_pack):
             raise ProjectError("more --policy-pack-config files than --policy-pack folders")
