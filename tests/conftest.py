@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,9 @@ from ack_clusters.testing import FakeAlibabaCloud, run_program
 from ack_offline.recorder import ProgramRun, RecordedResource
 
 ROOT = Path(__file__).resolve().parent.parent
+#: `ack-preview` in a process of its own, as users and CI run it: the console script's module
+#: (ack_offline.cli, which tunes the collector first and skips interpreter shutdown).
+ACK_PREVIEW = [sys.executable, "-m", "ack_offline.cli"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from ack_clusters import ManagedCluster
 from ack_offline.preview import main
 from ack_offline.recorder import DuplicateUrn, Refusals
 
-from .conftest import PACK_DIR, form_args, run
+from .conftest import ACK_PREVIEW, PACK_DIR, form_args, run
 
 NAT = "alicloud:vpc/natGateway:NatGateway"
 MK = "alicloud:cs/managedKubernetes:ManagedKubernetes"
@@ -74,7 +73,7 @@ def ack_preview(project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """ack-preview in a process of its own, as CI runs it. Programs with transforms start
     Pulumi's gRPC callback server, and a process that ran gRPC must not fork afterwards (this
     test process forks for every ack-preview run it makes in-process)."""
-    command = [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(project)]
+    command = [*ACK_PREVIEW, "dev", "--program", str(project)]
     return subprocess.run(
         [*command, *extra], capture_output=True, text=True, timeout=120, check=False
     )

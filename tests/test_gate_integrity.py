@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ack_clusters import InvalidArguments, ManagedCluster
 from ack_offline.gate import GateError
 
-from .conftest import CONTEXT, ROOT, args, found, only, resource, run
+from .conftest import ACK_PREVIEW, CONTEXT, ROOT, args, found, only, resource, run
 
 RULE = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
 WORLD_OPEN = "security-group-no-world-open-ingress"
@@ -230,7 +229,7 @@ def _gate(tmp_path, program: str, *extra: str) -> subprocess.CompletedProcess[st
     (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
     (tmp_path / "__main__.py").write_text(program)
-    command = [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(tmp_path)]
+    command = [*ACK_PREVIEW, "dev", "--program", str(tmp_path)]
     return subprocess.run(
         [*command, "--policy-pack", str(ROOT / "policies"), *extra],
         capture_output=True,
@@ -281,7 +280,7 @@ def test_sigterm_stops_the_program_and_every_pack(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
     (tmp_path / "__main__.py").write_text("import time\ntime.sleep(120)\n")
     preview = subprocess.Popen(
-        [sys.executable, "-m", "ack_offline.preview", "dev", "--program", str(tmp_path)]
+        [*ACK_PREVIEW, "dev", "--program", str(tmp_path)]
         + ["--policy-pack", str(ROOT / "policies")] * 2,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -13,7 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .conftest import ROOT
+from .conftest import ACK_PREVIEW, ROOT
 
 OUR_WARNING = "the import name 'components' is deprecated"
 
@@ -59,7 +59,7 @@ def _user_project(tmp_path: Path) -> Path:
 def test_a_users_own_components_folder_works_under_ack_preview(tmp_path):
     project = _user_project(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "ack_offline.preview", "dev", "--json", "--program", str(project)],
+        [*ACK_PREVIEW, "dev", "--json", "--program", str(project)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from ack_clusters import InvalidArguments, ManagedCluster, ManagedClusterArgs, f
 from ack_clusters.validation import distinct, source_range, zone_region
 from ack_offline.project import ProjectError, find_project, load_stack_config, run_stack
 
-from .conftest import POOL, ROOT, args, run
+from .conftest import ACK_PREVIEW, POOL, ROOT, args, run
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -276,7 +275,7 @@ def test_a_recursive_alias_is_refused(tmp_path):
 
 def test_a_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
     reader = subprocess.Popen(
-        [sys.executable, "-m", "ack_offline.preview", "managed-prod", "--program", str(ROOT)],
+        [*ACK_PREVIEW, "managed-prod", "--program", str(ROOT)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

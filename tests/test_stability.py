@@ -3,10 +3,11 @@ input; create-only changes are the documented ones, and are detected."""
 
 from __future__ import annotations
 
-import copy
 import importlib
 import inspect
+import json
 import re
+from functools import cache
 from typing import Any
 
 import pytest
@@ -49,9 +50,13 @@ IN_PLACE: dict[str, dict[str, Any]] = {
 
 
 def graph(**change: Any):
-    args = copy.deepcopy(BASE)
-    args.update(copy.deepcopy(change))
-    return run(lambda: ManagedCluster("demo", args))
+    return _graph(json.dumps({**BASE, **change}, sort_keys=True))
+
+
+@cache
+def _graph(args: str):
+    """One run per distinct arguments: most tests here compare a change with the same base."""
+    return run(lambda: ManagedCluster("demo", json.loads(args)))
 
 
 @pytest.mark.parametrize("change", list(IN_PLACE), ids=list(IN_PLACE))
