@@ -149,11 +149,23 @@ def test_the_installed_pulumi_policy_is_the_one_the_pack_speed_up_was_written_fo
     pack_speed.check()
 
 
-@pytest.mark.parametrize("change", ["renamed", "converts differently"])
+@pytest.mark.parametrize("change", ["renamed", "converts differently", "stack analysis rewritten"])
 def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change):
     servicer = pack_speed._server._PolicyAnalyzerServicer
     if change == "renamed":
         monkeypatch.delattr(pack_speed._server, "deserialize_properties")
+    elif change == "stack analysis rewritten":
+        # The same conversions, another body: the replica would no longer be pulumi-policy's.
+        def rewritten(self: object, request: Any, context: object) -> object:
+            sdk = pack_speed._server
+            return [
+                sdk.unknown_checking_proxy(
+                    sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
+                )
+                for r in request.resources
+            ]
+
+        monkeypatch.setattr(servicer, "AnalyzeStack", rewritten)
     else:
 
         def AnalyzeStack(self: object, request: object, context: object) -> None:
@@ -162,6 +174,10 @@ def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change)
         monkeypatch.setattr(servicer, "AnalyzeStack", AnalyzeStack)
     with pytest.raises(pack_speed.PolicySdkChanged, match=r"Update ack_policies/speed\.py"):
         pack_speed.check()
+
+
+def _facts(violations: list[Any]) -> list[tuple[str, str, str, str]]:
+    return [(v.policy, v.urn, v.message, v.enforcement) for v in violations]
 
 
 def _unpatched_pack(folder: Path) -> Path:
@@ -185,8 +201,8 @@ def test_the_sped_up_pack_finds_exactly_what_pulumi_policy_alone_finds(tmp_path,
         for preview in (True, False):
             for kind, args in programs:
                 result = run(functools.partial(CLASSES[kind], "demo", args), preview=preview)
-                fast = sorted((v.policy, v.urn, v.message) for v in policy_pack.analyze(result))
-                slow = sorted((v.policy, v.urn, v.message) for v in plain.analyze(result))
+                fast = sorted(_facts(policy_pack.analyze(result)))
+                slow = sorted(_facts(plain.analyze(result)))
                 assert fast == slow
         assert any(v for v in fast)  # the last program does violate something
     finally:
