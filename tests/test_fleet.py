@@ -18,7 +18,7 @@ from ack_clusters.validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
 from ack_offline import fleet
 from ack_offline.preview import main as ack_preview
 
-from .conftest import ROOT
+from .conftest import ACK_PREVIEW, ROOT
 
 Net = ipaddress.IPv4Network
 
@@ -234,17 +234,37 @@ def test_the_fleet_gate_reports_every_stack_and_exits_with_the_worst(tmp_path, c
 
 def test_a_stack_that_leaves_no_report_is_not_a_pass(tmp_path, monkeypatch):
     root = project_with(tmp_path, {"ok": cluster("ok", "10.1.0.0/16")})
-    import subprocess as sp
-
-    real_run = sp.run
-
-    def silent(argv, **kwargs):  # ack-preview dies quietly with exit 0
-        if "ack_offline.cli" in argv:
-            return sp.CompletedProcess(argv, 0, "", "")
-        return real_run(argv, **kwargs)
-
-    monkeypatch.setattr(sp, "run", silent)
+    # ack-preview dies quietly with exit 0
+    monkeypatch.setattr(fleet, "run_ack_preview", lambda argv, timeout: (0, "", ""))
     assert fleet.main(["--program", str(root), "gate"]) == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["managed-dev", "--json", "--policy-pack", str(ROOT / "policies")],
+        ["serverless-dev"],  # a program warning on stderr
+        ["no-such-stack"],  # exit 2 and its message
+    ],
+    ids=["json with the gate", "text", "broken"],
+)
+def test_each_stack_runs_exactly_as_the_console_script_runs_it(args):
+    """The fleet forks each stack's process from a server that imported what ack-preview
+    imports; what it reports must be what `ack-preview` in a new interpreter reports."""
+    argv = [*args, "--program", str(ROOT)]
+    forked = fleet.run_ack_preview(argv, timeout=120)
+    fresh = subprocess.run(
+        [*ACK_PREVIEW, *argv], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert forked == (fresh.returncode, fresh.stdout, fresh.stderr)
+
+
+def test_a_stack_past_the_time_limit_gets_no_verdict(tmp_path):
+    root = project_with(tmp_path, {"slow": cluster("slow", "10.1.0.0/16")})
+    (root / "stacks" / "__main__.py").write_text("import time\ntime.sleep(120)\n")
+    argv = ["slow", "--json", "--program", str(root), "--policy-pack", str(ROOT / "policies")]
+    code, out, err = fleet.run_ack_preview(argv, timeout=3)
+    assert (code, out) == (2, "") and "no verdict within 3 s" in err
 
 
 def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):

@@ -23,13 +23,14 @@ import sys
 PROGRAM_GC_THRESHOLD = 50_000
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``ack-preview ARGV`` (default: this process's arguments), then the end below."""
     young, middle, old = gc.get_threshold()
     if gc.isenabled() and 0 < young < PROGRAM_GC_THRESHOLD:
         gc.set_threshold(PROGRAM_GC_THRESHOLD, middle, old)
     from .preview import main as preview
 
-    end(preview())
+    end(preview(argv))
 
 
 def end(code: int) -> None:
