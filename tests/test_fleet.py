@@ -259,12 +259,21 @@ def test_each_stack_runs_exactly_as_the_console_script_runs_it(args):
     assert forked == (fresh.returncode, fresh.stdout, fresh.stderr)
 
 
-def test_a_stack_past_the_time_limit_gets_no_verdict(tmp_path):
+def test_without_a_fork_server_each_stack_gets_a_new_interpreter(monkeypatch):
+    monkeypatch.setattr(fleet, "_fork_server", lambda: None)
+    code, out, err = fleet.run_ack_preview(["serverless-dev", "--program", str(ROOT)], 120)
+    assert code == 0 and "Stack ack-clusters-serverless-dev" in out and "WARNING:" in err
+
+
+@pytest.mark.parametrize("fork_server", [True, False], ids=["forked", "interpreter"])
+def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monkeypatch):
+    if not fork_server:
+        monkeypatch.setattr(fleet, "_fork_server", lambda: None)
     root = project_with(tmp_path, {"slow": cluster("slow", "10.1.0.0/16")})
     (root / "stacks" / "__main__.py").write_text("import time\ntime.sleep(120)\n")
     argv = ["slow", "--json", "--program", str(root), "--policy-pack", str(ROOT / "policies")]
-    code, out, err = fleet.run_ack_preview(argv, timeout=3)
-    assert (code, out) == (2, "") and "no verdict within 3 s" in err
+    code, out, err = fleet.run_ack_preview(argv, timeout=2)
+    assert (code, out) == (2, "") and "no verdict within 2 s" in err
 
 
 def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):

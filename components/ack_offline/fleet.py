@@ -307,14 +307,23 @@ def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
 
 
 def _ack_preview_interpreter(argv: list[str], timeout: float) -> tuple[int, str, str]:
+    """The console script in a new interpreter, SIGTERM past `timeout` as above."""
     import subprocess
 
     command = [sys.executable, "-m", "ack_offline.cli", *argv]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return 2, "", f"no verdict within {timeout:g} s"
-    return done.returncode, done.stdout, done.stderr
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+            return 2, "", f"no verdict within {timeout:g} s"
+    return process.returncode, out, err
 
 
 def gate(ns: argparse.Namespace) -> int:
