@@ -272,8 +272,8 @@ def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monk
     root = project_with(tmp_path, {"slow": cluster("slow", "10.1.0.0/16")})
     (root / "stacks" / "__main__.py").write_text("import time\ntime.sleep(120)\n")
     argv = ["slow", "--json", "--program", str(root), "--policy-pack", str(ROOT / "policies")]
-    code, out, err = fleet.run_ack_preview(argv, timeout=2)
-    assert (code, out) == (2, "") and "no verdict within 2 s" in err
+    code, out, err = fleet.run_ack_preview(argv, timeout=1)
+    assert (code, out) == (2, "") and "no verdict within 1 s" in err
 
 
 def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):
