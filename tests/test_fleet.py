@@ -232,11 +232,33 @@ def test_the_fleet_gate_reports_every_stack_and_exits_with_the_worst(tmp_path, c
     assert fleet.main(args) == 1
 
 
-def test_a_stack_that_leaves_no_report_is_not_a_pass(tmp_path, monkeypatch):
-    root = project_with(tmp_path, {"ok": cluster("ok", "10.1.0.0/16")})
-    # ack-preview dies quietly with exit 0
-    monkeypatch.setattr(fleet, "run_ack_preview", lambda argv, timeout: (0, "", ""))
-    assert fleet.main(["--program", str(root), "gate"]) == 2
+@pytest.mark.parametrize(
+    ("code", "report"),
+    [(0, False), (1, False), (-9, False), (5, False), (-11, True), (127, True)],
+    ids=["quiet exit 0", "quiet exit 1", "killed", "crashed", "killed after a report", "odd"],
+)
+def test_a_stack_without_a_report_or_a_known_exit_is_not_a_pass(
+    tmp_path, monkeypatch, capsys, code, report
+):
+    """Beside a stack that passes, one that leaves no report, or ends in a way ack-preview
+    never ends (a signal, a crash), makes the whole gate 'no verdict'."""
+    root = project_with(
+        tmp_path, {"ok": cluster("ok", "10.1.0.0/16"), "bad": cluster("bad", "10.2.0.0/16")}
+    )
+    passing = json.dumps({"summary": {"resources": 15, "mandatory": 0, "advisory": 0}})
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        if argv[0] == "ok":
+            return 0, passing, ""
+        return code, passing if report else "", "it went wrong"
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    report_file = tmp_path / "gate.json"
+    assert fleet.main(["--program", str(root), "gate", "--json", str(report_file)]) == 2
+    rows = {r["stack"]: r for r in json.loads(report_file.read_text())["stacks"]}
+    assert rows["ok"]["exit"] == 0 and rows["bad"]["exit"] == 2
+    assert "it went wrong" in rows["bad"]["error"]
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(

@@ -218,11 +218,12 @@ def gate_one(
         doc = json.loads(out)
     except ValueError:
         doc = None
-    if not isinstance(doc, dict):
-        # No report is no verdict, whatever the exit code said: not proven safe.
-        row.update(exit=2 if code in (0, 1, 3) else code)
-        row.update(resources=None, mandatory=None, advisory=None, replacements=None)
-        row["error"] = (err.strip().splitlines() or ["no report"])[-1]
+    if not isinstance(doc, dict) or code not in WORST_FIRST:
+        # No report, or an exit ack-preview never gives (a signal, a crash): no verdict,
+        # whatever was printed. Not proven safe.
+        row.update(exit=2, resources=None, mandatory=None, advisory=None, replacements=None)
+        said = (err.strip().splitlines() or ["no report"])[-1]
+        row["error"] = said if code in WORST_FIRST else f"exit code {code}: {said}"
         return row
     summary = doc.get("summary", {})
     changes = doc.get("changes", {}).get("summary", {})
