@@ -44,3 +44,8 @@ print(json.dumps({{'executed': executed(), 'used': used}}))
     found = _python(code)
     assert isinstance(found, dict)
     assert found["executed"] == found["used"] == ["cs", "ecs", "ram", "slb", "vpc"]
+    # ack-fleet's fork server imports them once for every stack (a package missing there is
+    # imported again by each stack's process: slower, never wrong).
+    from ack_offline.fleet import PRELOAD
+
+    assert {f"pulumi_alicloud.{service}" for service in found["used"]} <= set(PRELOAD)
