@@ -5,7 +5,7 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 from ack_policies import PACK_DESCRIPTION, PACK_NAME, all_policies
 from ack_policies.speed import install
 
-install()  # each resource converted once per request, not once per rule (ack_policies/speed.py)
+install()  # pulumi-policy's analysis, each resource converted once (ack_policies/speed.py)
 
 PolicyPack(
     name=PACK_NAME,

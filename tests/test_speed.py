@@ -4,6 +4,9 @@ when the SDK stops matching what it assumes."""
 from __future__ import annotations
 
 import functools
+import json
+import math
+import random
 import shutil
 import subprocess
 import sys
@@ -12,14 +15,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import resource as sdk
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
 from ack_offline import cli, speed
+from ack_offline import gate as gate_module
 from ack_offline.gate import PolicyPackProcess
+from ack_offline.recorder import ProgramRun
 from ack_offline.speed import SdkChanged, check_sdk, no_stack_traces
+from ack_policies import all_policies
 from ack_policies import speed as pack_speed
+from ack_policies._common import RESOURCE_TYPES
 
-from .conftest import CLASSES, CONTEXT, PACK_DIR, ROOT, form_args, run
+from . import test_policies as policy_cases
+from .conftest import CLASSES, CONTEXT, PACK_DIR, ROOT, form_args, only, run
 
 
 def test_the_installed_sdk_is_the_one_the_skip_was_written_for():
@@ -149,7 +165,16 @@ def test_the_installed_pulumi_policy_is_the_one_the_pack_speed_up_was_written_fo
     pack_speed.check()
 
 
-@pytest.mark.parametrize("change", ["renamed", "converts differently", "stack analysis rewritten"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "renamed",
+        "converts differently",
+        "stack analysis rewritten",
+        "resource analysis rewritten",
+        "protobuf converts differently",
+    ],
+)
 def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change):
     servicer = pack_speed._server._PolicyAnalyzerServicer
     if change == "renamed":
@@ -166,6 +191,29 @@ def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change)
             ]
 
         monkeypatch.setattr(servicer, "AnalyzeStack", rewritten)
+    elif change == "resource analysis rewritten":
+
+        def Analyze(self: object, request: Any, context: object) -> object:
+            return pack_speed._server.proto.AnalyzeResponse()
+
+        monkeypatch.setattr(servicer, "Analyze", Analyze)
+    elif change == "protobuf converts differently":
+        # A protobuf whose JSON conversion of a Struct changed (here: integral numbers as ints).
+        original = json_format.MessageToDict
+
+        def as_ints(message: Any, *args: Any, **kwargs: Any) -> Any:
+            def fix(value: Any) -> Any:
+                if isinstance(value, float) and value.is_integer():
+                    return int(value)
+                if isinstance(value, dict):
+                    return {k: fix(v) for k, v in value.items()}
+                if isinstance(value, list):
+                    return [fix(v) for v in value]
+                return value
+
+            return fix(original(message, *args, **kwargs))
+
+        monkeypatch.setattr(json_format, "MessageToDict", as_ints)
     else:
 
         def AnalyzeStack(self: object, request: object, context: object) -> None:
@@ -176,8 +224,124 @@ def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change)
         pack_speed.check()
 
 
-def _facts(violations: list[Any]) -> list[tuple[str, str, str, str]]:
-    return [(v.policy, v.urn, v.message, v.enforcement) for v in violations]
+def _random_value(rng: random.Random, depth: int) -> Any:
+    kind = rng.choice(["str", "num", "int", "bool", "null"] + ["dict", "list"] * (depth < 4))
+    if kind == "str":
+        return "".join(rng.choice('ab\u00e9\U0001f600 "\\\n0') for _ in range(rng.randrange(6)))
+    if kind == "num":
+        return rng.choice([0.0, -0.0, 1e-300, 1e300, -2.5, rng.uniform(-1e6, 1e6)])
+    if kind == "int":
+        return rng.randrange(-(2**40), 2**40)
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = [_random_value(rng, 9) if rng.random() < 0.3 else f"k{i}" for i in range(5)]
+    return {str(k): _random_value(rng, depth + 1) for k in keys[: rng.randrange(6)]}
+
+
+def test_struct_to_dict_gives_what_protobufs_conversion_gives():
+    rng = random.Random(1907)
+    for _ in range(400):
+        message = struct_pb2.Struct()
+        message.update({f"f{i}": _random_value(rng, 0) for i in range(rng.randrange(8))})
+        # Parsed from the wire, as the server gets it: map order is whatever the table gives.
+        message = struct_pb2.Struct.FromString(message.SerializeToString())
+        # repr: the same keys in the same order, the same types (1.0 is not 1), -0.0 kept.
+        assert repr(pack_speed.struct_to_dict(message)) == repr(json_format.MessageToDict(message))
+    for bad in (math.inf, -math.inf, math.nan):
+        message = struct_pb2.Struct()
+        message.update({"deep": [{"n": bad}]})
+        with pytest.raises(ValueError) as protobuf:
+            json_format.MessageToDict(message)
+        with pytest.raises(ValueError) as ours:
+            pack_speed.struct_to_dict(message)
+        assert str(ours.value) == str(protobuf.value)  # what a failed Analyze call reports
+
+
+def test_rules_skipped_for_other_types_report_nothing_for_them():
+    """The server does not call a rule for types outside its `RESOURCE_TYPES`: that holds only
+    while the rule itself returns at once for them, without reading anything or reporting."""
+    skipping = [p for p in all_policies() if getattr(p, RESOURCE_TYPES, None) is not None]
+    assert len(skipping) >= 10  # most resource rules look at a few types
+
+    class Untouchable:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"read {name}")
+
+    untouchable: Any = Untouchable()
+    for policy in skipping:
+        assert isinstance(policy, ResourceValidationPolicy)
+        args = ResourceValidationArgs(
+            "alicloud:other/thing:Thing", untouchable, "urn:x", "x", untouchable, None
+        )
+
+        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
+            raise AssertionError(f"{name} reported {message!r}")
+
+        assert policy.validate(args, report) is None
+    for policy in all_policies():
+        types = getattr(policy, RESOURCE_TYPES, None)
+        assert types is None or isinstance(policy, ResourceValidationPolicy)
+
+
+def _servicer(policies: list[Any]) -> Any:
+    pack_speed.install()  # this process's pulumi-policy now serves the replicas
+    return pack_speed._server._PolicyAnalyzerServicer(
+        "p", "1", policies, EnforcementLevel.MANDATORY
+    )
+
+
+def test_the_stack_analysis_reuses_a_conversion_only_of_the_very_same_bytes():
+    seen: dict[str, list[Any]] = {"resource": [], "stack": []}
+
+    def resource(args: Any, report: Any) -> None:
+        seen["resource"].append(args.props)
+
+    def stack(args: Any, report: Any) -> None:
+        seen["stack"].extend(r.props for r in args.resources)
+        for r in args.resources:
+            report(json.dumps(dict(r.props["tags"])), r.urn)
+
+    servicer = _servicer(
+        [
+            ResourceValidationPolicy(name="r", description="r", validate=resource),
+            StackValidationPolicy(name="s", description="s", validate=stack),
+        ]
+    )
+
+    def properties(tags: dict[str, str]) -> Any:
+        message = struct_pb2.Struct()
+        message.update({"tags": tags})
+        return message
+
+    same = {"a": "1", "b": "2"}
+    urns = ["urn:pulumi:s::p::t::same", "urn:pulumi:s::p::t::changed", "urn:pulumi:s::p::t::other"]
+    for urn in urns:
+        servicer.Analyze(
+            analyzer_pb2.AnalyzeRequest(type="t", urn=urn, name=urn, properties=properties(same)),
+            None,
+        )
+    resources = [
+        # The bytes Analyze got for this URN: its conversion serves the stack rule too.
+        analyzer_pb2.AnalyzerResource(type="t", urn=urns[0], properties=properties(same)),
+        # Other values for the same URN (a stack request may hold outputs): converted anew.
+        analyzer_pb2.AnalyzerResource(
+            type="t", urn=urns[1], properties=properties({"a": "changed"})
+        ),
+        # Analyze got these bytes for another URN only.
+        analyzer_pb2.AnalyzerResource(
+            type="t", urn="urn:pulumi:s::p::t::new", properties=properties(same)
+        ),
+    ]
+    response = servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), None)
+    assert seen["stack"][0] is seen["resource"][0]
+    assert all(p is not q for p in seen["stack"][1:] for q in seen["resource"])
+    messages = [d.message.split("\n")[1] for d in response.diagnostics]
+    assert messages == [json.dumps(same), json.dumps({"a": "changed"}), json.dumps(same)]
+    assert pack_speed._converted == {}  # the deployment's analysis ended: nothing kept
 
 
 def _unpatched_pack(folder: Path) -> Path:
@@ -190,20 +354,62 @@ def _unpatched_pack(folder: Path) -> Path:
     return folder
 
 
-def test_the_sped_up_pack_finds_exactly_what_pulumi_policy_alone_finds(tmp_path, policy_pack):
+def _responses(stub: Any, result: ProgramRun) -> list[bytes]:
+    """The pack's raw answers, in order: one Analyze per resource, then AnalyzeStack."""
+    described = list(gate_module._describe(result))
+    answers = [stub.Analyze(analyzer_pb2.AnalyzeRequest(**f), timeout=60) for _, f in described]
+    answers.append(
+        stub.AnalyzeStack(gate_module._stack_request(described, result.reads), timeout=60)
+    )
+    return [a.SerializeToString(deterministic=True) for a in answers]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        # Every level the replicas treat apart: mandatory, disabled (skipped), remediate
+        # (reported as mandatory), on resource and stack rules.
+        {
+            "all": "mandatory",
+            "ack-cluster-resources-declared-through-components": "disabled",
+            "disks-encrypted": "remediate",
+            "security-group-no-world-open-ingress": "disabled",
+            "ack-production-clusters-span-zones": "remediate",
+        },
+    ],
+    ids=["defaults", "levels"],
+)
+def test_the_sped_up_pack_answers_exactly_as_pulumi_policy_alone(tmp_path, config):
+    """Byte for byte, every answer: diagnostics in the same order with the same text, the same
+    undecided-in-preview diagnostics, whether the requests reach the pack with maps in key
+    order (as ack-preview sends them, so the stack request reuses conversions) or as built."""
+    fast = PolicyPackProcess(PACK_DIR, CONTEXT)
     plain = PolicyPackProcess(_unpatched_pack(tmp_path / "plain"), CONTEXT)
     try:
-        plain.configure({}, CONTEXT)
+        for pack in (fast, plain):
+            pack.configure(config, CONTEXT)
+        as_built = [analyzer_pb2_grpc.AnalyzerStub(p.channel) for p in (fast, plain)]
         programs = [(kind, form_args(kind)) for kind in sorted(CLASSES)] + [
             # Violations of several rules, resource and stack ones.
             ("managed", form_args("managed", public_api_server=True, deletion_protection=False)),
         ]
-        for preview in (True, False):
-            for kind, args in programs:
-                result = run(functools.partial(CLASSES[kind], "demo", args), preview=preview)
-                fast = sorted(_facts(policy_pack.analyze(result)))
-                slow = sorted(_facts(plain.analyze(result)))
-                assert fast == slow
-        assert any(v for v in fast)  # the last program does violate something
+        runs = [
+            run(functools.partial(CLASSES[kind], "demo", args), preview=preview)
+            for preview in (True, False)
+            for kind, args in programs
+        ]
+        # Every rule's own cases, the resources that violate it and those that must not.
+        runs += [only(*case.resources) for case in policy_cases.CASES if case.config is None]
+        reported = 0
+        for result in runs:
+            answers = _responses(fast.stub, result)
+            assert answers == _responses(plain.stub, result)
+            assert _responses(as_built[0], result) == _responses(as_built[1], result)
+            reported += sum(
+                len(analyzer_pb2.AnalyzeResponse.FromString(a).diagnostics) for a in answers
+            )
+        assert reported > len(policy_cases.CASES)  # most cases violate something
     finally:
+        fast.close()
         plain.close()

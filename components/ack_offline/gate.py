@@ -97,6 +97,28 @@ class StackContext:
     tags: Mapping[str, str]
 
 
+def _deterministic(message: Any) -> bytes:
+    data: bytes = message.SerializeToString(deterministic=True)
+    return data
+
+
+def _stub(channel: grpc.Channel) -> analyzer_pb2_grpc.AnalyzerStub:
+    """The analyzer stub, sending the resource requests with every map in key order. Protobuf
+    maps have no order of their own: serialized as built, one resource's properties reach the
+    pack in one order in its Analyze request and in another in the AnalyzeStack request (how
+    its table was filled). In key order, the pack gets the same bytes twice, and the ACK pack's
+    server converts them once."""
+    stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+    for name in ("Analyze", "AnalyzeStack"):
+        call = channel.unary_unary(
+            f"/pulumirpc.Analyzer/{name}",
+            request_serializer=_deterministic,
+            response_deserializer=analyzer_pb2.AnalyzeResponse.FromString,
+        )
+        setattr(stub, name, call)
+    return stub
+
+
 class PolicyPackProcess:
     """One running policy pack and a gRPC stub to it."""
 
@@ -126,7 +148,7 @@ class PolicyPackProcess:
         )
         port = self._read_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        self.stub = _stub(self.channel)
         try:
             self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=START_TIMEOUT)
         except grpc.RpcError as exc:

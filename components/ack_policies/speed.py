@@ -1,19 +1,32 @@
 """The pack's analyzer server without pulumi-policy's repeated work on each request.
 
-pulumi-policy's server converts a resource's properties (``MessageToDict``, then
-``deserialize_properties``) and its options and provider once per *policy*: for every
-``Analyze`` call once per resource rule, and for every ``AnalyzeStack`` call the whole stack once
-per stack rule. Within one call the input never changes, so :func:`install` makes each
-conversion happen once per call and hands every policy the same read-only result (the same
-proxy of the properties, which only reads). ``AnalyzeStack`` also builds the stack's
-``PolicyResource`` list (each linked to its parent and dependencies) once per call instead of
-once per stack rule, and hands every stack rule that list: the pack's rules only read it. It
-configures the Pulumi runtime from the environment once per server thread instead of on every
-call. Nothing else changes: the same policies run in the same order on the same values.
+pulumi-policy's server converts a resource's properties (protobuf's ``MessageToDict``, then
+``deserialize_properties`` and ``unknown_checking_proxy``), its options and its provider once
+per *policy*: for every ``Analyze`` call once per resource rule, and for every ``AnalyzeStack``
+call the whole stack once per stack rule, building and linking a ``PolicyResource`` per resource
+each time. :func:`install` replaces the two methods with replicas of pulumi-policy 1.21's, each
+held to its original's source by SHA-256, that do that work once:
 
-It patches pulumi-policy's private server, so it first checks that the server still works the
-way this relies on (:func:`check`) and refuses to start the pack otherwise: an SDK that changed
-fails loudly, and a pack that does not start is a gate that does not pass.
+- ``Analyze`` converts the resource once per call and hands every resource rule the same
+  read-only result (the same proxy of the properties, which only reads). A rule made by
+  ``_common.resource_rule`` for some resource types is not called for the others, for which
+  its validate would return at once.
+- ``AnalyzeStack`` builds the stack's linked ``PolicyResource`` list once per call and hands
+  every stack rule that list. A resource's properties are taken from the ``Analyze`` call that
+  converted the very same properties (the same serialized bytes) for the same URN, as a
+  preview's stack request repeats what each ``Analyze`` request sent; otherwise converted anew.
+- A ``Struct`` becomes a dict directly (:func:`struct_to_dict`), not through ``MessageToDict``'s
+  generic descriptor walk: the same dict, key for key in the same order, checked against
+  protobuf's own conversion when the pack starts.
+- The Pulumi runtime is configured from the environment once per server thread instead of on
+  every call.
+
+Nothing else changes: the same policies run in the same order on the same values, and report
+the same diagnostics.
+
+It replaces parts of pulumi-policy's private server, so it first checks that the server still
+works the way this relies on (:func:`check`) and refuses to start the pack otherwise: an SDK
+that changed fails loudly, and a pack that does not start is a gate that does not pass.
 """
 
 from __future__ import annotations
@@ -21,65 +34,164 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import math
 import threading
 from collections.abc import Callable
 from typing import Any, cast
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi_policy import policy as _server
+
+from ._common import RESOURCE_TYPES
 
 
 class PolicySdkChanged(RuntimeError):
     """pulumi-policy's server no longer looks the way the speed-up assumes."""
 
 
-_METHODS = ("Analyze", "AnalyzeStack")
-#: Per-resource helpers each policy calls again: their results depend on the request alone.
-_HELPERS = ("_get_resource_options", "_get_provider_resource")
+#: The sources of pulumi-policy's methods that :func:`_analyze` and :func:`_analyze_stack`
+#: follow (pulumi-policy 1.21.0), by SHA-256: any other source is an SDK this was not written for.
+SOURCES_SHA256 = {
+    "Analyze": "75db9cf8fc9d158596909b9b3f77bf48815990a6f513f2bb35728a67e4d8a515",
+    "AnalyzeStack": "3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf",
+}
+#: What the replicas call on the servicer and in pulumi-policy's module, as the originals do.
+_SERVICER_NEEDS = (
+    "_get_resource_options",
+    "_get_provider_resource",
+    "_get_enforcement_level",
+    "_create_report_violation",
+    "_get_policy_config",
+    "_map_enforcement_level",
+)
+_MODULE_NEEDS = (
+    "deserialize_properties",
+    "unknown_checking_proxy",
+    "PolicyResource",
+    "ResourceValidationArgs",
+    "StackValidationArgs",
+    "ResourceValidationPolicy",
+    "StackValidationPolicy",
+    "EnforcementLevel",
+    "UnknownValueError",
+    "_NotApplicableError",
+    "isawaitable",
+    "proto",
+)
 #: Called at the start of every Analyze and AnalyzeStack: it sets the Pulumi runtime's config
 #: and settings from the process environment, which the engine sets once, before the pack
 #: starts. Once per server thread is enough (the settings live in that thread's context).
 _PER_THREAD = "_configure_runtime_settings"
 _local = threading.local()
-#: The source of pulumi-policy's ``AnalyzeStack`` that :func:`_analyze_stack` follows
-#: (pulumi-policy 1.21.0), by its SHA-256: any other source is an SDK this was not written for.
-ANALYZE_STACK_SHA256 = "3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf"
+
+#: Each resource's converted properties by URN, with the serialized properties they came from,
+#: kept from its ``Analyze`` call for the ``AnalyzeStack`` call that ends the deployment (which
+#: empties it). A bound keeps a server that never gets that call from growing without end.
+_converted: dict[str, tuple[bytes, Any]] = {}
+CONVERTED_LIMIT = 100_000
+
+
+def struct_to_dict(struct: Any) -> dict[str, Any]:
+    """``json_format.MessageToDict(struct)`` for a ``google.protobuf.Struct``: the same keys in
+    the same order, numbers as floats, null as None, and the same ValueError on an infinite or
+    NaN number, which JSON cannot hold."""
+    fields = struct.fields
+    return {key: _value(fields[key]) for key in fields}
+
+
+def _value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return struct_to_dict(value.struct_value)
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            what = "NaN" if math.isnan(number) else "Infinity"
+            raise ValueError(
+                f"Fail to serialize {what} for Value.number_value, which would parse as "
+                "string_value"
+            )
+        return number
+    return None  # null_value, or no kind set
+
+
+def _probe() -> Any:
+    """A Struct with every kind of value, nested, in an order that is not sorted."""
+    probe = struct_pb2.Struct()
+    probe.update(
+        {
+            "zeta": "text \u00e9\U0001f600",
+            "alpha": 1.0,
+            "number": -2.5,
+            "zero": -0.0,
+            "big": 1e300,
+            "yes": True,
+            "no": False,
+            "nothing": None,
+            "empty": {},
+            "list": [],
+            "nested": {"b": [1, "two", None, {"c": [True, 3.25]}, []], "a": {"deeper": {}}},
+        }
+    )
+    probe.fields["unset"].Clear()  # a Value with no kind: null to MessageToDict
+    return probe
+
+
+def _converts_as_protobuf() -> list[str]:
+    problems = []
+    probe = _probe()
+    if repr(struct_to_dict(probe)) != repr(json_format.MessageToDict(probe)):
+        problems.append("protobuf's MessageToDict converts a Struct differently")
+    for bad in (math.inf, -math.inf, math.nan):
+        message = struct_pb2.Struct()
+        message.update({"n": bad})
+        if _refusal(json_format.MessageToDict, message) != _refusal(struct_to_dict, message):
+            problems.append(f"protobuf's MessageToDict refuses {bad} differently")
+    return problems
+
+
+def _refusal(convert: Callable[[Any], Any], message: Any) -> str | None:
+    try:
+        convert(message)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _source_sha256(function: Any) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
 
 
+def _original(name: str) -> Any:
+    method = getattr(_server._PolicyAnalyzerServicer, name, None)
+    return getattr(method, "__wrapped__", method)
+
+
 def check() -> None:
-    problems = []
+    problems = _converts_as_protobuf()
     servicer = getattr(_server, "_PolicyAnalyzerServicer", None)
-    if getattr(_server, "json_format", None) is not json_format and not _installed():
-        problems.append("pulumi_policy.policy no longer uses protobuf's json_format")
-    for name in ("deserialize_properties", "unknown_checking_proxy"):
-        if not callable(getattr(_server, name, None)):
+    for name in _MODULE_NEEDS:
+        if getattr(_server, name, None) is None:
             problems.append(f"pulumi_policy.policy has no {name}")
-    for name in _METHODS:
-        method = getattr(servicer, name, None)
-        if getattr(method, "__wrapped__", method) is _analyze_stack:
-            continue  # installed: the replica, held to its source below
-        code = getattr(getattr(method, "__wrapped__", method), "__code__", None)
-        names = set(code.co_names) if code is not None else set()
-        if not {"MessageToDict", "deserialize_properties", "unknown_checking_proxy"} <= names:
-            problems.append(f"_PolicyAnalyzerServicer.{name} no longer converts as assumed")
-    for name in (*_HELPERS, _PER_THREAD):
+    for name in (*_SERVICER_NEEDS, _PER_THREAD):
         if not callable(getattr(servicer, name, None)):
             problems.append(f"_PolicyAnalyzerServicer has no {name}")
-    stack = getattr(servicer, "AnalyzeStack", None)
-    original = getattr(stack, "__wrapped__", stack)
-    if original is not None and original is not _analyze_stack:
+    for name, digest in SOURCES_SHA256.items():
+        original = _original(name)
+        if original is _REPLICAS[name]:
+            continue  # installed: the replica, held to the original's source before
         try:
-            same = _source_sha256(original) == ANALYZE_STACK_SHA256
+            same = _source_sha256(original) == digest
         except (OSError, TypeError):
             same = False
         if not same:
-            problems.append(
-                "_PolicyAnalyzerServicer.AnalyzeStack is not the one _analyze_stack follows"
-            )
+            problems.append(f"_PolicyAnalyzerServicer.{name} is not the one the pack follows")
     if problems:
         raise PolicySdkChanged(
             "the ACK pack speeds up pulumi-policy's server, and this pulumi-policy changed "
@@ -87,58 +199,9 @@ def check() -> None:
         )
 
 
-def _installed() -> bool:
-    return isinstance(getattr(_server, "json_format", None), _OncePerCall)
-
-
-def _memo(kind: str) -> dict[int, tuple[Any, Any]] | None:
-    memo: dict[str, dict[int, tuple[Any, Any]]] | None = getattr(_local, "memo", None)
-    return None if memo is None else memo[kind]
-
-
-def _once(kind: str, convert: Callable[[Any], Any], value: Any) -> Any:
-    memo = _memo(kind)
-    if memo is None:
-        return convert(value)  # outside Analyze/AnalyzeStack: as pulumi-policy does it
-    hit = memo.get(id(value))
-    if hit is None or hit[0] is not value:
-        hit = (value, convert(value))  # keeping `value` keeps its id from being reused
-        memo[id(value)] = hit
-    return hit[1]
-
-
-class _OncePerCall:
-    """protobuf's json_format as pulumi-policy's server sees it, converting a message once per
-    call."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json_format, name)
-
-    @staticmethod
-    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs:
-            return json_format.MessageToDict(message, *args, **kwargs)
-        return _once("dict", json_format.MessageToDict, message)
-
-
-def _per_call(method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def call(self: Any, request: Any, context: Any) -> Any:
-        _local.memo = {"dict": {}, "deserialized": {}, "proxy": {}, **{h: {} for h in _HELPERS}}
-        try:
-            return method(self, request, context)
-        finally:
-            _local.memo = None
-
-    return call
-
-
-def _helper_once(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def call(self: Any, request: Any) -> Any:
-        return _once(name, lambda r: method(self, r), request)
-
-    return call
+def _properties(message: Any) -> Any:
+    """What pulumi-policy hands a policy as a resource's properties."""
+    return _server.unknown_checking_proxy(_server.deserialize_properties(struct_to_dict(message)))
 
 
 def _once_per_thread(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -153,14 +216,107 @@ def _once_per_thread(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _analyze(self: Any, request: Any, _context: Any) -> Any:
+    """pulumi-policy's ``Analyze`` (the source :data:`SOURCES_SHA256` names), with the
+    resource's properties, options and provider built once for all resource rules instead of
+    once per rule."""
+    sdk = _server
+    self._configure_runtime_settings()
+    response = sdk.proto.AnalyzeResponse()
+    shared: tuple[Any, Any, Any] | None = None
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
+            policy, sdk.ResourceValidationPolicy
+        ):
+            continue
+        if not policy.has_validation():
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason="Policy does not implement validate"
+                )
+            )
+            continue
+        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+            enforcement_level = sdk.EnforcementLevel.MANDATORY
+        if shared is None:
+            # Converted at the first policy that runs, as the original first does (a value that
+            # cannot be converted fails the call there, whichever types the policies check).
+            props = _properties(request.properties)
+            if len(_converted) >= CONVERTED_LIMIT:
+                _converted.clear()
+            _converted[request.urn] = (request.properties.SerializeToString(), props)
+            shared = (
+                props,
+                self._get_resource_options(request),
+                self._get_provider_resource(request),
+            )
+        types = getattr(policy, RESOURCE_TYPES, None)
+        if types is not None and request.type not in types:
+            continue  # its validate returns at once for other types (_common.resource_rule)
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        props, opts, provider = shared
+        config = self._get_policy_config(policy.name)
+        args = sdk.ResourceValidationArgs(
+            request.type,
+            props,
+            request.urn,
+            request.name,
+            opts,
+            provider,
+            config,
+            self._PolicyAnalyzerServicer__stack_tags,
+        )
+        _validate(self, policy, args, report_violation, response)
+    return response
+
+
+def _validate(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    """The policy call and its two expected exceptions, as both originals make it."""
+    sdk = _server
+    try:
+        result = policy.validate(args, report_violation)
+        if result is not None and sdk.isawaitable(result):
+            loop = sdk.asyncio.new_event_loop()
+            task = sdk.asyncio.Task(cast(Any, result), loop=loop)
+            loop.run_until_complete(task)
+            loop.close()
+    except sdk.UnknownValueError as e:
+        name = self._PolicyAnalyzerServicer__policy_pack_name
+        version = self._PolicyAnalyzerServicer__policy_pack_version
+        response.diagnostics.append(
+            sdk.proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=name,
+                policyPackVersion=version,
+                message=(
+                    f"can't run policy '{policy.name}' from policy pack "
+                    f"'{name}@v{version}' during preview: {e.message}"
+                ),
+                urn="",
+                description=policy.description,
+                enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+            )
+        )
+    except sdk._NotApplicableError as e:
+        response.not_applicable.append(
+            sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+        )
+
+
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     """The stack's resources as pulumi-policy's AnalyzeStack builds them for each stack rule:
-    converted (once per call, by the memo) and linked to their parent and dependencies."""
+    converted (reusing what an Analyze call converted from the same bytes) and linked to their
+    parent and dependencies."""
     intermediates = []
     for r in request.resources:
-        props = _server.unknown_checking_proxy(
-            _server.deserialize_properties(_server.json_format.MessageToDict(r.properties))
-        )
+        seen = _converted.get(r.urn)
+        if seen is not None and seen[0] == r.properties.SerializeToString():
+            props = seen[1]
+        else:
+            props = _properties(r.properties)
         resource = _server.PolicyResource(
             r.type,
             props,
@@ -185,85 +341,45 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
 
 
 def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
-    """pulumi-policy's ``AnalyzeStack`` (the source :data:`ANALYZE_STACK_SHA256` names), with
-    the stack's resources built once for all stack rules instead of once per rule."""
+    """pulumi-policy's ``AnalyzeStack`` (the source :data:`SOURCES_SHA256` names), with the
+    stack's resources built once for all stack rules instead of once per rule."""
     sdk = _server
     self._configure_runtime_settings()
     response = sdk.proto.AnalyzeResponse()
     resources: list[Any] | None = None
-    for policy in self._PolicyAnalyzerServicer__policies:
-        enforcement_level = self._get_enforcement_level(policy)
-        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
-            policy, sdk.StackValidationPolicy
-        ):
-            continue
-        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
-            enforcement_level = sdk.EnforcementLevel.MANDATORY
-        report_violation = self._create_report_violation(
-            response, policy.name, policy.description, enforcement_level, policy.severity
-        )
-        if resources is None:
-            resources = _stack_resources(self, request)
-        config = self._get_policy_config(policy.name)
-        args = sdk.StackValidationArgs(resources, config, self._PolicyAnalyzerServicer__stack_tags)
-        try:
-            result = policy.validate(args, report_violation)
-            if sdk.isawaitable(result):
-                loop = sdk.asyncio.new_event_loop()
-                task = sdk.asyncio.Task(cast(Any, result), loop=loop)
-                loop.run_until_complete(task)
-                loop.close()
-        except sdk.UnknownValueError as e:
-            name = self._PolicyAnalyzerServicer__policy_pack_name
-            version = self._PolicyAnalyzerServicer__policy_pack_version
-            response.diagnostics.append(
-                sdk.proto.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=name,
-                    policyPackVersion=version,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{name}@v{version}' during preview: {e.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
-                )
+    try:
+        for policy in self._PolicyAnalyzerServicer__policies:
+            enforcement_level = self._get_enforcement_level(policy)
+            if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
+                policy, sdk.StackValidationPolicy
+            ):
+                continue
+            if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+                enforcement_level = sdk.EnforcementLevel.MANDATORY
+            report_violation = self._create_report_violation(
+                response, policy.name, policy.description, enforcement_level, policy.severity
             )
-        except sdk._NotApplicableError as e:
-            response.not_applicable.append(
-                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+            if resources is None:
+                resources = _stack_resources(self, request)
+            config = self._get_policy_config(policy.name)
+            args = sdk.StackValidationArgs(
+                resources, config, self._PolicyAnalyzerServicer__stack_tags
             )
+            _validate(self, policy, args, report_violation, response)
+    finally:
+        _converted.clear()  # the deployment's analysis ends with this call
     return response
 
 
+_REPLICAS: dict[str, Callable[..., Any]] = {"Analyze": _analyze, "AnalyzeStack": _analyze_stack}
+
+
 def install() -> None:
-    """Convert each resource once per call in this process's pack server (idempotent)."""
+    """Serve the replicas in this process's pack server (idempotent)."""
     check()
-    if _installed():
-        return
-    deserialize = _server.deserialize_properties
-    _server.json_format = _OncePerCall()  # type: ignore[assignment]
-
-    def deserialize_once(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
-        if proxy_secrets:
-            return deserialize(props, proxy_secrets)
-        result: dict[str, Any] = _once("deserialized", deserialize, props)
-        return result
-
-    _server.deserialize_properties = deserialize_once
-    # A proxy only reads (and raises on unknowns): one per converted dict serves every policy.
-    proxy = _server.unknown_checking_proxy
-
-    def proxy_once(props: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = _once("proxy", proxy, props)
-        return result
-
-    _server.unknown_checking_proxy = proxy_once
     servicer = _server._PolicyAnalyzerServicer
-    setattr(servicer, "AnalyzeStack", _analyze_stack)  # noqa: B010 - replaces the class's method
-    for name in _METHODS:
-        setattr(servicer, name, _per_call(getattr(servicer, name)))
-    for name in _HELPERS:
-        setattr(servicer, name, _helper_once(name, getattr(servicer, name)))
-    setattr(servicer, _PER_THREAD, _once_per_thread(getattr(servicer, _PER_THREAD)))
+    for name, replica in _REPLICAS.items():
+        setattr(servicer, name, replica)
+    configure = getattr(servicer, _PER_THREAD)
+    if not hasattr(configure, "__wrapped__"):
+        setattr(servicer, _PER_THREAD, _once_per_thread(configure))
