@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 from replay import cloud_graph, raw_program  # noqa: E402
 
 from ack_clusters.testing import FakeAlibabaCloud, run_program  # noqa: E402
@@ -324,6 +325,15 @@ def floor_pack(folder: Path) -> Path:
     return folder
 
 
+def _stack_call(pack: PolicyPackProcess, result: ProgramRun) -> float:
+    """Seconds of the AnalyzeStack call of one analysis, its Analyze calls made first."""
+    described = list(_describe(result))
+    for _, fields in described:
+        pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(**fields))
+    request = _stack_request(described, result.reads)
+    return _timed(lambda: pack.stub.AnalyzeStack(request))
+
+
 def gate(runs: int) -> dict[str, Any]:
     """5. The gate on the 50-cluster program: analysis throughput and total against preview,
     and the analysis against the protocol floor (a one-rule pack served the same way),
@@ -333,7 +343,6 @@ def gate(runs: int) -> dict[str, Any]:
     project, config = fleet(50)
     context = StackContext("fleet", "c50", True, config, {})
     result = run_stack(project, "c50", preview=True)
-    stack_request = _stack_request(list(_describe(result)))
     pack = PolicyPackProcess(PACK, context)
     with tempfile.TemporaryDirectory() as tmp:
         floor = PolicyPackProcess(floor_pack(Path(tmp) / "floor"), context)
@@ -346,8 +355,9 @@ def gate(runs: int) -> dict[str, Any]:
             )
             load_after = load()
             analysis = real_times["median"]
-            # The stack rules' share: one AnalyzeStack call over the whole graph.
-            stack_only = median_time(lambda: pack.stub.AnalyzeStack(stack_request), runs)
+            # The stack rules' share: the AnalyzeStack call that ends an analysis (after the
+            # Analyze calls, whose conversions the pack reuses), timed alone.
+            stack_only = statistics.median(_stack_call(pack, result) for _ in range(runs))
         finally:
             pack.close()
             floor.close()
