@@ -24,6 +24,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
+from pulumi_policy import proxy as pulumi_policy_proxy
 
 from ack_offline import cli, speed
 from ack_offline import gate as gate_module
@@ -342,6 +343,32 @@ def test_the_stack_analysis_reuses_a_conversion_only_of_the_very_same_bytes():
     messages = [d.message.split("\n")[1] for d in response.diagnostics]
     assert messages == [json.dumps(same), json.dumps({"a": "changed"}), json.dumps(same)]
     assert pack_speed._converted == {}  # the deployment's analysis ended: nothing kept
+
+
+def test_no_rule_writes_to_what_the_server_shares_between_rules(monkeypatch):
+    """The replicas hand all rules of a call (and the stack call) the same property proxies:
+    sound only while no rule writes to them."""
+
+    def refuse(self: object, key: object, value: object) -> None:
+        raise AssertionError(f"a rule wrote {key!r}")
+
+    monkeypatch.setattr(pulumi_policy_proxy._DictProxy, "__setitem__", refuse)
+    servicer = _servicer(all_policies())
+    runs = [only(*case.resources) for case in policy_cases.CASES] + [
+        run(functools.partial(CLASSES[kind], "demo", form_args(kind)), preview=preview)
+        for kind in sorted(CLASSES)
+        for preview in (True, False)
+    ]
+    reported = 0
+    for result in runs:
+        described = list(gate_module._describe(result))
+        for _, fields in described:
+            reported += len(
+                servicer.Analyze(analyzer_pb2.AnalyzeRequest(**fields), None).diagnostics
+            )
+        stack = gate_module._stack_request(described, result.reads)
+        reported += len(servicer.AnalyzeStack(stack, None).diagnostics)
+    assert reported > len(policy_cases.CASES)  # the rules did run, and report
 
 
 def _unpatched_pack(folder: Path) -> Path:

@@ -375,7 +375,11 @@ _REPLICAS: dict[str, Callable[..., Any]] = {"Analyze": _analyze, "AnalyzeStack":
 
 
 def install() -> None:
-    """Serve the replicas in this process's pack server (idempotent)."""
+    """Serve the replicas in this process's pack server (idempotent).
+
+    For packs whose rules only read what they are given, as this pack's do (a test holds them
+    to it): the replicas hand every rule of a call, and the stack call, the same objects, where
+    pulumi-policy builds new ones for each rule."""
     check()
     servicer = _server._PolicyAnalyzerServicer
     for name, replica in _REPLICAS.items():
