@@ -22,7 +22,7 @@ from ack_offline.gate import Violation
 from ack_offline.recorder import ProgramRun, RecordedResource
 from ack_policies.drift import EDGES
 
-from .conftest import AUTOSCALED_POOL, POOL, args, form_args, found, run
+from .conftest import AUTOSCALED_POOL, POOL, ROOT, args, form_args, found, run
 
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
 
@@ -280,6 +280,81 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
             image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
         )
     ),
+    # Joining its security group, other than by an instance, an ENI or ESS.
+    "network interface in its security group (old spelling)": lambda c, name: (
+        alicloud.ecs.EcsNetworkInterface(
+            name, vswitch_id="vsw-elsewhere", security_groups=[c.security_group_id]
+        )
+    ),
+    "VPC network interface in its security group": lambda c, name: alicloud.vpc.NetworkInterface(
+        name, vswitch_id="vsw-elsewhere", security_groups=[c.security_group_id]
+    ),
+    "VPC network interface in its security groups": lambda c, name: alicloud.vpc.NetworkInterface(
+        name, vswitch_id="vsw-elsewhere", security_group_ids=[c.security_group_id]
+    ),
+    "instance set in its security group": lambda c, name: alicloud.ecs.EcsInstanceSet(
+        name,
+        amount=2,
+        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        instance_type="ecs.g7.large",
+        vswitch_id="vsw-elsewhere",
+        security_group_ids=[c.security_group_id],
+    ),
+    "launch template for its security group": lambda c, name: alicloud.ecs.EcsLaunchTemplate(
+        name, launch_template_name="loose", security_group_id=c.security_group_id
+    ),
+    "launch template for its security groups": lambda c, name: alicloud.ecs.LaunchTemplate(
+        name, security_group_ids=[c.security_group_id]
+    ),
+    "ECI container group in its security group": lambda c, name: alicloud.eci.ContainerGroup(
+        name,
+        container_group_name="loose",
+        security_group_id=c.security_group_id,
+        vswitch_id="vsw-elsewhere",
+        containers=[alicloud.eci.ContainerGroupContainerArgs(name="app", image="nginx:1.27")],
+    ),
+    "another cluster's node pool in its security group": lambda c, name: alicloud.cs.NodePool(
+        name,
+        cluster_id="c-elsewhere",
+        node_pool_name="elsewhere",
+        instance_types=["ecs.g7.large"],
+        vswitch_ids=["vsw-elsewhere"],
+        desired_size="1",
+        key_name="k",
+        security_group_ids=[c.security_group_id],
+    ),
+    "another cluster's node pool in its security group (old spelling)": lambda c, name: (
+        alicloud.cs.NodePool(
+            name,
+            cluster_id="c-elsewhere",
+            node_pool_name="elsewhere",
+            instance_types=["ecs.g7.large"],
+            vswitch_ids=["vsw-elsewhere"],
+            desired_size="1",
+            key_name="k",
+            security_group_id=c.security_group_id,
+        )
+    ),
+    "network load balancer in its security group": lambda c, name: alicloud.nlb.LoadBalancer(
+        name,
+        address_type="Intranet",
+        load_balancer_type="Network",
+        vpc_id="vpc-elsewhere",
+        zone_mappings=[
+            alicloud.nlb.LoadBalancerZoneMappingArgs(
+                vswitch_id="vsw-elsewhere", zone_id="cn-hangzhou-i"
+            ),
+            alicloud.nlb.LoadBalancerZoneMappingArgs(
+                vswitch_id="vsw-elsewhere-2", zone_id="cn-hangzhou-j"
+            ),
+        ],
+        security_group_ids=[c.security_group_id],
+    ),
+    "load balancer joined to its security group": lambda c, name: (
+        alicloud.nlb.LoadBalancerSecurityGroupAttachment(
+            name, load_balancer_id="nlb-elsewhere", security_group_id=c.security_group_id
+        )
+    ),
     "Service bound to its ingress load balancer": lambda c, name: _service(
         c, name, c.ingress_load_balancer_id, force=False
     ),
@@ -393,6 +468,11 @@ def test_every_attachment_the_rule_knows_is_exercised_here():
         ), f"no loose case for {edge.source} through {edge.prop}"
 
 
+def test_the_readme_counts_the_attachments_the_rule_knows():
+    readme = (ROOT / "README.md").read_text()
+    assert f" {len(EDGES)} attachment kinds in all" in " ".join(readme.split())
+
+
 THROUGH_ARGS: dict[str, dict[str, Any]] = {
     "rule on its security group": {
         "security": {
@@ -433,6 +513,58 @@ def test_the_components_own_ingress_service_is_not_drift(gate):
     """The Service the component binds to its ingress load balancer is the intended use."""
     result = run(lambda: cluster(ingress={"bind_service": True}), preview=True)
     assert found(gate(result), "mandatory") == set()
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_letting_its_security_group_in_elsewhere_is_not_drift(gate, preview):
+    """Naming the cluster's security group as a *source* changes nothing the cluster owns: a
+    database that takes the group into its whitelist, or a rule on another group admitting it,
+    lets the nodes in. Only joining the group (EDGES) is drift."""
+
+    def program() -> None:
+        c = cluster()
+        own = alicloud.ecs.SecurityGroup("db-group", vpc_id="vpc-elsewhere")
+        alicloud.ecs.SecurityGroupRule(
+            "db-from-nodes",
+            security_group_id=own.id,
+            source_security_group_id=c.security_group_id,
+            type="ingress",
+            ip_protocol="tcp",
+            port_range="3306/3306",
+            nic_type="intranet",
+        )
+        alicloud.rds.Instance(
+            "orders-db",
+            engine="MySQL",
+            engine_version="8.0",
+            instance_type="mysql.n2.medium.1",
+            instance_storage=20,
+            vswitch_id="vsw-elsewhere",
+            security_group_ids=[c.security_group_id],
+        )
+        alicloud.kvstore.Instance(
+            "cache",
+            instance_class="redis.master.small.default",
+            vswitch_id="vsw-elsewhere",
+            security_group_id=c.security_group_id,
+        )
+
+    result = run(program, preview=preview)
+    drift = [v for v in gate(result) if v.policy == DRIFT]
+    assert drift == []
+    # Each does depend on the cluster's security group: the rule saw it, and let it pass.
+    group = next(
+        r.urn
+        for r in result.resources
+        if r.type == "alicloud:ecs/securityGroup:SecurityGroup" and r.name.startswith("demo")
+    )
+    for name, prop in (
+        ("db-from-nodes", "sourceSecurityGroupId"),
+        ("orders-db", "securityGroupIds"),
+        ("cache", "securityGroupId"),
+    ):
+        loose = next(r for r in result.resources if r.name == name)
+        assert group in loose.property_dependencies[prop], name
 
 
 def test_loose_cluster_and_spoofed_ownership_are_blocked(gate):

@@ -37,6 +37,7 @@ _LB = frozenset(
     {"alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer", *CLUSTER_TYPES}
 )  # the ingress SLB, and the API server SLB (read from the cluster's slb_id)
 _VPC = frozenset({"alicloud:vpc/network:Network"})
+_OWN_GROUP = "a security group of its own; let its address range in through security.extra_ingress"
 
 EDGES: tuple[Edge, ...] = (
     Edge(
@@ -268,6 +269,30 @@ EDGES: tuple[Edge, ...] = (
         "a scaling configuration in its security group",
         "node_pools",
     ),
+    # Whatever joins its security group is let in by the group's rules and, by the group's
+    # default inner-access policy, reaches the nodes (and the rules the component writes then
+    # admit more than the cluster). Not here: databases that take a security group into their
+    # whitelist (rds, kvstore, mongodb, polardb), which lets the group's members in, not them.
+    *(
+        Edge(source, prop, _SG, f"{what} its security group", _OWN_GROUP)
+        for source, prop, what in (
+            ("alicloud:ecs/ecsNetworkInterface:*", "securityGroups", "a network interface in"),
+            ("alicloud:vpc/networkInterface:*", "securityGroups", "a network interface in"),
+            ("alicloud:vpc/networkInterface:*", "securityGroupIds", "a network interface in"),
+            ("alicloud:ecs/ecsInstanceSet:*", "securityGroupIds", "instances in"),
+            ("alicloud:ecs/*aunchTemplate:*", "securityGroupId", "a launch template for"),
+            ("alicloud:ecs/*aunchTemplate:*", "securityGroupIds", "a launch template for"),
+            ("alicloud:eci/*", "securityGroupId", "ECI container groups or virtual nodes in"),
+            ("alicloud:cs/*", "securityGroupId", "another cluster or node pool in"),
+            ("alicloud:cs/*", "securityGroupIds", "another cluster's node pool in"),
+            ("alicloud:nlb/*", "securityGroupIds", "a network load balancer in"),
+            (
+                "alicloud:*/loadBalancerSecurityGroupAttachment:*",
+                "securityGroupId",
+                "a load balancer joined to",
+            ),
+        )
+    ),
 )
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -300,9 +325,11 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     for res in args.resources:
         if owning_cluster(res) is not None:
             continue  # the component's own wiring
+        judged: set[str] = set()  # properties an earlier edge already judged
         for edge in EDGES:
-            if not fnmatch.fnmatchcase(res.resource_type, edge.source):
+            if edge.prop in judged or not fnmatch.fnmatchcase(res.resource_type, edge.source):
                 continue
+            judged.add(edge.prop)
             targets = res.property_dependencies.get(edge.prop, [])
             for target in targets:
                 yield from _violation(res, edge, target)
