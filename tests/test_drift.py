@@ -350,6 +350,54 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         ],
         security_group_ids=[c.security_group_id],
     ),
+    "endpoint of a service in its security group": lambda c, name: alicloud.privatelink.VpcEndpoint(
+        name,
+        vpc_id="vpc-elsewhere",
+        service_name="com.aliyuncs.privatelink.cn-hangzhou.epsrv-elsewhere",
+        security_group_ids=[c.security_group_id],
+    ),
+    "DNS resolver endpoint in its security group": lambda c, name: alicloud.pvtz.Endpoint(
+        name,
+        endpoint_name="loose",
+        vpc_id="vpc-elsewhere",
+        vpc_region_id="cn-hangzhou",
+        security_group_id=c.security_group_id,
+        ip_configs=[
+            alicloud.pvtz.EndpointIpConfigArgs(
+                cidr_block="10.60.0.0/24", vswitch_id="vsw-elsewhere", zone_id="cn-hangzhou-i"
+            ),
+            alicloud.pvtz.EndpointIpConfigArgs(
+                cidr_block="10.60.1.0/24", vswitch_id="vsw-elsewhere-2", zone_id="cn-hangzhou-j"
+            ),
+        ],
+    ),
+    "NAS mount target in its security group": lambda c, name: alicloud.nas.MountTarget(
+        name,
+        file_system_id="fs-elsewhere",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "SAE application in its security group": lambda c, name: alicloud.sae.Application(
+        name,
+        app_name="loose",
+        package_type="Image",
+        image_url="registry.cn-hangzhou.aliyuncs.com/acme/app:1.0",
+        replicas=1,
+        vpc_id="vpc-elsewhere",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "bastion host in its security group": lambda c, name: alicloud.bastionhost.Instance(
+        name,
+        description="loose",
+        bandwidth="5",
+        license_code="bhah_ent_50_asset",
+        plan_code="cloudbastion",
+        storage="5",
+        period=1,
+        vswitch_id="vsw-elsewhere",
+        security_group_ids=[c.security_group_id],
+    ),
     "load balancer joined to its security group": lambda c, name: (
         alicloud.nlb.LoadBalancerSecurityGroupAttachment(
             name, load_balancer_id="nlb-elsewhere", security_group_id=c.security_group_id

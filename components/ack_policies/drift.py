@@ -286,6 +286,11 @@ EDGES: tuple[Edge, ...] = (
             ("alicloud:cs/*", "securityGroupId", "another cluster or node pool in"),
             ("alicloud:cs/*", "securityGroupIds", "another cluster's node pool in"),
             ("alicloud:nlb/*", "securityGroupIds", "a network load balancer in"),
+            ("alicloud:privatelink/vpcEndpoint:*", "securityGroupIds", "an endpoint's ENIs in"),
+            ("alicloud:pvtz/endpoint:*", "securityGroupId", "a DNS resolver endpoint in"),
+            ("alicloud:nas/mountTarget:*", "securityGroupId", "a NAS mount target in"),
+            ("alicloud:sae/application:*", "securityGroupId", "SAE application instances in"),
+            ("alicloud:bastionhost/instance:*", "securityGroupIds", "a bastion host in"),
             (
                 "alicloud:*/loadBalancerSecurityGroupAttachment:*",
                 "securityGroupId",
