@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import types
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +372,29 @@ def test_no_rule_writes_to_what_the_server_shares_between_rules(monkeypatch):
     assert reported > len(policy_cases.CASES)  # the rules did run, and report
 
 
+@cache
+def _equivalence_runs() -> list[ProgramRun]:
+    programs = [(kind, form_args(kind)) for kind in sorted(CLASSES)] + [
+        # Violations of several rules, resource and stack ones.
+        ("managed", form_args("managed", public_api_server=True, deletion_protection=False)),
+    ]
+    runs = [
+        run(functools.partial(CLASSES[kind], "demo", args), preview=preview)
+        for preview in (True, False)
+        for kind, args in programs
+    ]
+    # Every rule's own cases, the resources that violate it and those that must not.
+    return runs + [only(*case.resources) for case in policy_cases.CASES if case.config is None]
+
+
+@pytest.fixture(scope="module")
+def plain_pack(tmp_path_factory):
+    """The real pack served by pulumi-policy as it comes, started once for this module."""
+    pack = PolicyPackProcess(_unpatched_pack(tmp_path_factory.mktemp("plain") / "pack"), CONTEXT)
+    yield pack
+    pack.close()
+
+
 def _unpatched_pack(folder: Path) -> Path:
     """The real pack without the speed-up: the same rules, pulumi-policy as it comes."""
     folder.mkdir()
@@ -407,29 +431,17 @@ def _responses(stub: Any, result: ProgramRun) -> list[bytes]:
     ],
     ids=["defaults", "levels"],
 )
-def test_the_sped_up_pack_answers_exactly_as_pulumi_policy_alone(tmp_path, config):
+def test_the_sped_up_pack_answers_exactly_as_pulumi_policy_alone(policy_pack, plain_pack, config):
     """Byte for byte, every answer: diagnostics in the same order with the same text, the same
     undecided-in-preview diagnostics, whether the requests reach the pack with maps in key
     order (as ack-preview sends them, so the stack request reuses conversions) or as built."""
-    fast = PolicyPackProcess(PACK_DIR, CONTEXT)
-    plain = PolicyPackProcess(_unpatched_pack(tmp_path / "plain"), CONTEXT)
+    fast, plain = policy_pack, plain_pack
     try:
         for pack in (fast, plain):
             pack.configure(config, CONTEXT)
         as_built = [analyzer_pb2_grpc.AnalyzerStub(p.channel) for p in (fast, plain)]
-        programs = [(kind, form_args(kind)) for kind in sorted(CLASSES)] + [
-            # Violations of several rules, resource and stack ones.
-            ("managed", form_args("managed", public_api_server=True, deletion_protection=False)),
-        ]
-        runs = [
-            run(functools.partial(CLASSES[kind], "demo", args), preview=preview)
-            for preview in (True, False)
-            for kind, args in programs
-        ]
-        # Every rule's own cases, the resources that violate it and those that must not.
-        runs += [only(*case.resources) for case in policy_cases.CASES if case.config is None]
         reported = 0
-        for result in runs:
+        for result in _equivalence_runs():
             answers = _responses(fast.stub, result)
             assert answers == _responses(plain.stub, result)
             assert _responses(as_built[0], result) == _responses(as_built[1], result)
@@ -438,5 +450,4 @@ def test_the_sped_up_pack_answers_exactly_as_pulumi_policy_alone(tmp_path, confi
             )
         assert reported > len(policy_cases.CASES)  # most cases violate something
     finally:
-        fast.close()
-        plain.close()
+        fast.configure({}, CONTEXT)  # the session's pack, back to its defaults
