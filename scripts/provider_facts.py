@@ -15,7 +15,8 @@ Usage::
 ``TERRAFORM_CLONE`` is a git directory of aliyun/terraform-provider-alicloud (a bare mirror is
 fine: files are read with ``git show TAG:path``). ``PULUMI_ALICLOUD_CLONE`` (optional) is one
 of pulumi/pulumi-alicloud, used to check the Terraform name behind each Pulumi type token
-against ``provider/resources.go``.
+against ``provider/resources.go``, and to read from its bridge metadata which lists Pulumi
+has as one object (``max_items_one``, where that is not what MaxItems says).
 
 What is derived from code, not the schema, is a heuristic over the resource's files, and is
 marked so in the output with the lines it rests on:
@@ -636,13 +637,54 @@ def scopes_of(func: str, found: Found, funcs: dict[str, Function]) -> dict[str, 
     return out
 
 
+def flattened(facts: dict[str, Any]) -> bool:
+    """Whether Pulumi's schema has this list as one object (the bridge's MaxItemsOne): as
+    the bridge recorded it when it differs from Terraform's MaxItems, else MaxItems == 1."""
+    one: bool = facts.get("max_items_one", facts.get("max_items") == 1)
+    return one
+
+
 def pulumi_name(tf: str, facts: dict[str, Any]) -> str:
     """The bridge's name for a field: camelCase, and a list of blocks or values pluralised."""
     name = _camel(tf)
     many = facts.get("type") in {"list", "set"} or "fields" in facts
-    if many and facts.get("max_items") != 1 and not name.endswith("s"):
+    if many and not flattened(facts) and not name.endswith("s"):
         name += "s"
     return name
+
+
+def bridge_projection(pulumi_dir: str) -> dict[str, Any]:
+    """pulumi-alicloud's bridge metadata: per Terraform resource, how it projects each list
+    field into Pulumi's schema (``maxItemsOne``: as one object). The bridge keeps a field's
+    projection across upstream changes, so it can differ from today's MaxItems (an ECS
+    instance's ``network_interfaces`` has no MaxItems upstream, and is one object in Pulumi)."""
+    text = subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            pulumi_dir,
+            "show",
+            "HEAD:provider/cmd/pulumi-resource-alicloud/bridge-metadata.json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    resources: dict[str, Any] = json.loads(text)["auto-aliasing"]["resources"]
+    return resources
+
+
+def project(fields: dict[str, dict[str, Any]], recorded: dict[str, Any]) -> None:
+    """Note ``max_items_one`` on each list field whose recorded projection is not what its
+    MaxItems alone would give; nested blocks likewise."""
+    for tf, facts in fields.items():
+        record = recorded.get(tf) or {}
+        one = record.get("maxItemsOne")
+        if facts.get("type") in {"list", "set"} and one is not None and one != flattened(facts):
+            facts["max_items_one"] = one
+        nested = (record.get("elem") or {}).get("fields")
+        if nested and "fields" in facts:
+            project(facts["fields"], nested)
 
 
 def pulumi_names(fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -709,8 +751,10 @@ def main(argv: list[str] | None = None) -> int:
         "resources": {},
     }
     renamed: set[str] = set()
+    projection: dict[str, Any] = {}
     if args.pulumi_clone:
         out["provider"]["pulumi_alicloud_commit"], renamed = check_tokens(args.pulumi_clone)
+        projection = bridge_projection(args.pulumi_clone)
     for token, (tf_name, extra) in sorted(RESOURCES.items()):
         func, found, fields = resource_schema(tf_name, source)
         funcs = functions([found] + [Found(source.read(p), p) for p in extra])
@@ -718,6 +762,7 @@ def main(argv: list[str] | None = None) -> int:
         scopes = scopes_of(func, found, funcs)
         for name, facts in fields.items():
             facts.update(code_facts(name, facts, scopes))
+        project(fields, (projection.get(tf_name) or {}).get("fields") or {})
         name = fields.get("name", {})
         named = name.get("type") == "string" and not name.get("removed")
         out["resources"][token] = {

@@ -3,10 +3,13 @@ them, and the library's own validation agreeing with them."""
 
 from __future__ import annotations
 
+import collections.abc
 import importlib
+import inspect
 import json
 import re
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,43 @@ def test_pulumi_names_of_the_facts_are_the_sdks(token):
     sdk, known = sdk_inputs(token), live_inputs(token)
     assert known - sdk == set()
     assert sdk - known == NEWER_THAN_FACTS.get(token, set())
+
+
+def sdk_takes_one_object(token: str, name: str) -> bool:
+    """Whether the SDK types list input `name` (Pulumi name) as one object, not a sequence."""
+    mod, cls = token.split(":")[1].split("/")[0], token.split(":")[2]
+    module = importlib.import_module(f"pulumi_alicloud.{mod}")
+    args = getattr(module, f"{cls}InitArgs", None) or getattr(module, f"{cls}Args")
+    python = {v: k for k, v in pulumi_types.input_type_py_to_pulumi_names(args).items()}[name]
+    hint = inspect.signature(args.__init__).parameters[python].annotation
+    first = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Union else hint
+    return typing.get_origin(first) is not collections.abc.Sequence
+
+
+@pytest.mark.parametrize("token", sorted(RESOURCES))
+def test_lists_are_one_object_exactly_where_the_sdk_says(token):
+    """The bridge keeps a list input as one object in Pulumi's schema (MaxItemsOne) as it was
+    first published, whatever upstream's MaxItems says today (an ECS instance's
+    `network_interfaces` lost its MaxItems upstream and is still one object): the facts know
+    each list's shape as the SDK types it, or the fake cloud would refuse valid programs."""
+    for name, f in RESOURCES[token]["inputs"].items():
+        if f.get("type") not in {"list", "set"} or name not in live_inputs(token):
+            continue
+        if name in NEWER_THAN_FACTS.get(token, set()):
+            continue
+        one = f.get("max_items_one", f.get("max_items") == 1)
+        assert sdk_takes_one_object(token, name) == one, name
+
+
+def test_an_instance_with_a_network_interface_is_accepted_as_the_sdk_sends_it():
+    token = "alicloud:ecs/instance:Instance"
+    base = {"instanceType": "ecs.g7.large", "imageId": "img", "securityGroups": ["sg-1"]}
+    eni = {"vswitchId": "vsw-1", "securityGroupIds": ["sg-1"]}
+    assert reasons(token, {**base, "networkInterfaces": eni}) == []
+    # The fields inside are still checked.
+    bad = {**eni, "networkInterfaceTrafficMode": "Turbo"}
+    found = reasons(token, {**base, "networkInterfaces": bad})
+    assert any("networkInterfaces.networkInterfaceTrafficMode" in r for r in found), found
 
 
 @pytest.mark.parametrize("token", sorted(RESOURCES))

@@ -201,7 +201,10 @@ def _check_field(
         return
     kind = facts.get("type")
     if kind in {"list", "set"}:
-        items = [value] if isinstance(value, dict) and facts.get("max_items") == 1 else value
+        # One object in Pulumi's schema (the bridge's MaxItemsOne, which can outlive upstream's
+        # MaxItems): the bridge sends Terraform a list of that one object.
+        one = facts.get("max_items_one", facts.get("max_items") == 1)
+        items = [value] if isinstance(value, dict) and one else value
         if not isinstance(items, list):
             yield Rejection(path, f"{tf} must be a list, not {type(value).__name__}", where)
             return
@@ -220,7 +223,7 @@ def _check_field(
                 where,
             )
         for i, item in enumerate(items):
-            at = path if facts.get("max_items") == 1 else f"{path}[{i}]"
+            at = path if one else f"{path}[{i}]"
             if _unknown(item):
                 continue
             item, secret_item = _secret(item)
