@@ -350,6 +350,44 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         ],
         security_group_ids=[c.security_group_id],
     ),
+    # ... or by a network interface declared inside the resource.
+    "instance with a network interface in its security group": lambda c, name: (
+        alicloud.ecs.Instance(
+            name,
+            security_groups=["sg-mine"],
+            vswitch_id="vsw-elsewhere",
+            instance_type="ecs.g7.large",
+            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+            system_disk_encrypted=True,
+            network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
+                vswitch_id="vsw-elsewhere", security_group_ids=[c.security_group_id]
+            ),
+        )
+    ),
+    "launch template with a network interface in its security group": lambda c, name: (
+        alicloud.ecs.EcsLaunchTemplate(
+            name,
+            launch_template_name="loose-eni",
+            security_group_id="sg-mine",
+            network_interfaces=alicloud.ecs.EcsLaunchTemplateNetworkInterfacesArgs(
+                name="eni", vswitch_id="vsw-elsewhere", security_group_id=c.security_group_id
+            ),
+        )
+    ),
+    "scaling configuration with a network interface in its security group": lambda c, name: (
+        alicloud.ess.ScalingConfiguration(
+            name,
+            scaling_group_id="asg-elsewhere",
+            security_group_id="sg-mine",
+            instance_type="ecs.g7.large",
+            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+            network_interfaces=[
+                alicloud.ess.ScalingConfigurationNetworkInterfaceArgs(
+                    instance_type="Secondary", security_group_ids=[c.security_group_id]
+                )
+            ],
+        )
+    ),
     "endpoint of a service in its security group": lambda c, name: alicloud.privatelink.VpcEndpoint(
         name,
         vpc_id="vpc-elsewhere",

@@ -17,18 +17,24 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from ._common import CLUSTER_TAG, CLUSTER_TYPES, is_map, owning_cluster, stack_rule
+from ._common import CLUSTER_TAG, CLUSTER_TYPES, as_list, is_map, owning_cluster, stack_rule
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A loose resource of type `source` attaching through `prop` to an owned `target`."""
+    """A loose resource of type `source` attaching through `prop` to an owned `target`.
+
+    With `field`, `prop` holds objects (one or a list) whose `field` attaches; their other
+    fields may name other resources (a network interface's vSwitch), and Pulumi records
+    dependencies per top-level property only, so then only a dependency on one of `targets`
+    counts."""
 
     source: str  # fnmatch pattern of the loose resource's type
     prop: str
     targets: frozenset[str]  # types of owned resources this edge protects
     what: str  # what the attachment is, for the message
     instead: str  # the typed argument to use instead
+    field: str | None = None
 
 
 _SG = frozenset({"alicloud:ecs/securityGroup:SecurityGroup"})
@@ -298,6 +304,22 @@ EDGES: tuple[Edge, ...] = (
             ),
         )
     ),
+    # The same, by a network interface declared inside the resource.
+    *(
+        Edge(
+            source,
+            "networkInterfaces",
+            _SG,
+            f"{what} with a network interface in its security group",
+            _OWN_GROUP,
+            field,
+        )
+        for source, field, what in (
+            ("alicloud:ecs/instance:*", "securityGroupIds", "an instance"),
+            ("alicloud:ecs/*aunchTemplate:*", "securityGroupId", "a launch template"),
+            ("alicloud:ess/*", "securityGroupIds", "a scaling configuration"),
+        )
+    ),
 )
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -336,6 +358,8 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 continue
             judged.add(edge.prop)
             targets = res.property_dependencies.get(edge.prop, [])
+            if edge.field is not None:
+                targets = [t for t in targets if t.resource_type in edge.targets]
             for target in targets:
                 yield from _violation(res, edge, target)
             if not targets:
@@ -388,13 +412,18 @@ def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
     """A value unknown at preview that no resource produced came from an invoke whose inputs
     were themselves unknown (the SDK drops an invoke's dependencies then): it may name a
     cluster's resource, and nothing shows it does not."""
+    where = edge.prop if edge.field is None else f"{edge.prop}[].{edge.field}"
     try:
-        res.props.get(edge.prop)
+        value = res.props.get(edge.prop)
+        if edge.field is not None and value is not None:
+            for item in as_list(value):
+                if is_map(item):
+                    item.get(edge.field)
     except UnknownValueError:
         yield (
             res.urn,
             (
-                f"{res.resource_type} '{res.name}' attaches through '{edge.prop}' to a value "
+                f"{res.resource_type} '{res.name}' attaches through '{where}' to a value "
                 "unknown at preview that no resource in the program produced (an invoke on "
                 "values still to be created): it cannot be proven not to be a cluster's "
                 f"resource. Change it through the cluster's typed arguments ({edge.instead})."
