@@ -653,6 +653,32 @@ def test_letting_its_security_group_in_elsewhere_is_not_drift(gate, preview):
         assert group in loose.property_dependencies[prop], name
 
 
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_an_interface_in_its_vswitch_but_another_group_is_not_drift(gate, preview):
+    """A network interface declared inside a loose instance may sit in a cluster's vSwitch, as
+    the instance itself may: only its security group decides (the edge's nested field)."""
+
+    def program() -> None:
+        c = cluster()
+        alicloud.ecs.Instance(
+            "bastion",
+            security_groups=["sg-mine"],
+            vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
+            instance_type="ecs.g7.large",
+            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+            system_disk_encrypted=True,
+            network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
+                vswitch_id=c.vswitch_ids.apply(lambda ids: ids[-1]),
+                security_group_ids=["sg-mine"],
+            ),
+        )
+
+    result = run(program, preview=preview)
+    bastion = next(r for r in result.resources if r.name == "bastion")
+    assert bastion.property_dependencies["networkInterfaces"]  # the rule did see the vSwitch
+    assert [v for v in gate(result) if v.policy == DRIFT] == []
+
+
 def test_loose_cluster_and_spoofed_ownership_are_blocked(gate):
     def program():
         cluster()

@@ -55,6 +55,28 @@ LAUNDERED: dict[str, Callable[[ManagedCluster], object]] = {
     "rule on a security group an invoke found in its VPC": lambda c: rule(
         alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0]
     ),
+    "interface in a list of groups an invoke found in its VPC": lambda c: (
+        alicloud.ecs.EcsNetworkInterface(
+            "loose",
+            vswitch_id="vsw-elsewhere",
+            security_group_ids=[
+                "sg-mine",
+                alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0],
+            ],
+        )
+    ),
+    "interface in a security group an invoke found in its VPC": lambda c: alicloud.ecs.Instance(
+        "loose",
+        security_groups=["sg-mine"],
+        vswitch_id="vsw-elsewhere",
+        instance_type="ecs.g7.large",
+        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        system_disk_encrypted=True,
+        network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
+            vswitch_id="vsw-elsewhere",
+            security_group_ids=[alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0]],
+        ),
+    ),
     "route in a route table an invoke found in its VPC": lambda c: alicloud.vpc.RouteEntry(
         "loose",
         route_table_id=alicloud.vpc.get_route_tables_output(vpc_id=c.vpc_id).ids[0],

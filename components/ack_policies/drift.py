@@ -10,7 +10,7 @@ string carries no dependency; that case is left to drift detection by refresh (s
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +24,11 @@ from ._common import CLUSTER_TAG, CLUSTER_TYPES, as_list, is_map, owning_cluster
 class Edge:
     """A loose resource of type `source` attaching through `prop` to an owned `target`.
 
-    With `field`, `prop` holds objects (one or a list) whose `field` attaches; their other
-    fields may name other resources (a network interface's vSwitch), and Pulumi records
-    dependencies per top-level property only, so then only a dependency on one of `targets`
-    counts."""
+    With `field`, `prop` holds objects (one or a list) whose `field` attaches. Pulumi records
+    dependencies per top-level property only, and their other fields may name a cluster's
+    vSwitch (an interface placed there, which is not drift for an instance either): a
+    dependency on a vSwitch does not count then; any other owned resource does, as for `prop`
+    itself (an ID an invoke derived from the cluster's VPC is no more proof of innocence)."""
 
     source: str  # fnmatch pattern of the loose resource's type
     prop: str
@@ -43,6 +44,8 @@ _LB = frozenset(
     {"alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer", *CLUSTER_TYPES}
 )  # the ingress SLB, and the API server SLB (read from the cluster's slb_id)
 _VPC = frozenset({"alicloud:vpc/network:Network"})
+#: What a nested object's fields other than the attaching one may name (see Edge.field).
+_BESIDE_FIELD = frozenset({"alicloud:vpc/switch:Switch"})
 _OWN_GROUP = "a security group of its own; let its address range in through security.extra_ingress"
 
 EDGES: tuple[Edge, ...] = (
@@ -359,7 +362,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             judged.add(edge.prop)
             targets = res.property_dependencies.get(edge.prop, [])
             if edge.field is not None:
-                targets = [t for t in targets if t.resource_type in edge.targets]
+                targets = [t for t in targets if t.resource_type not in _BESIDE_FIELD]
             for target in targets:
                 yield from _violation(res, edge, target)
             if not targets:
@@ -415,10 +418,12 @@ def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
     where = edge.prop if edge.field is None else f"{edge.prop}[].{edge.field}"
     try:
         value = res.props.get(edge.prop)
-        if edge.field is not None and value is not None:
+        if edge.field is None:
+            _read_all(value)
+        elif value is not None:
             for item in as_list(value):
                 if is_map(item):
-                    item.get(edge.field)
+                    _read_all(item.get(edge.field))
     except UnknownValueError:
         yield (
             res.urn,
@@ -429,6 +434,17 @@ def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
                 f"resource. Change it through the cluster's typed arguments ({edge.instead})."
             ),
         )
+
+
+def _read_all(value: Any) -> None:
+    """Read every value inside `value`: the proxies raise UnknownValueError on an unknown one,
+    which a list (a group's IDs, one taken from an invoke) holds as an element."""
+    if is_map(value):
+        for key in value:
+            _read_all(value[key])
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for item in value:
+            _read_all(item)
 
 
 def _violation(
