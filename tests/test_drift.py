@@ -36,6 +36,38 @@ def serverless() -> ServerlessCluster:
     return ServerlessCluster("demo", form_args("serverless", ingress={}))
 
 
+def _foreign_pool(name: str, **group: Any) -> alicloud.cs.NodePool:
+    """A node pool of another cluster, in the security group(s) given."""
+    return alicloud.cs.NodePool(
+        name,
+        cluster_id="c-elsewhere",
+        node_pool_name="elsewhere",
+        instance_types=["ecs.g7.large"],
+        vswitch_ids=["vsw-elsewhere"],
+        desired_size="1",
+        key_name="k",
+        **group,
+    )
+
+
+def instance_with_interface(
+    name: str, group_ids: Any, vswitch_id: Any = "vsw-elsewhere"
+) -> alicloud.ecs.Instance:
+    """An instance in a group of its own and a vSwitch, with one more network interface
+    declared inside it, in the security groups given."""
+    return alicloud.ecs.Instance(
+        name,
+        security_groups=["sg-mine"],
+        vswitch_id=vswitch_id,
+        instance_type="ecs.g7.large",
+        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        system_disk_encrypted=True,
+        network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
+            vswitch_id=vswitch_id, security_group_ids=group_ids
+        ),
+    )
+
+
 LOOSE: dict[str, Callable[[Any, str], object]] = {
     "rule on its security group": lambda c, name: alicloud.ecs.SecurityGroupRule(
         name,
@@ -313,27 +345,11 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         vswitch_id="vsw-elsewhere",
         containers=[alicloud.eci.ContainerGroupContainerArgs(name="app", image="nginx:1.27")],
     ),
-    "another cluster's node pool in its security group": lambda c, name: alicloud.cs.NodePool(
-        name,
-        cluster_id="c-elsewhere",
-        node_pool_name="elsewhere",
-        instance_types=["ecs.g7.large"],
-        vswitch_ids=["vsw-elsewhere"],
-        desired_size="1",
-        key_name="k",
-        security_group_ids=[c.security_group_id],
+    "another cluster's node pool in its security group": lambda c, name: _foreign_pool(
+        name, security_group_ids=[c.security_group_id]
     ),
     "another cluster's node pool in its security group (old spelling)": lambda c, name: (
-        alicloud.cs.NodePool(
-            name,
-            cluster_id="c-elsewhere",
-            node_pool_name="elsewhere",
-            instance_types=["ecs.g7.large"],
-            vswitch_ids=["vsw-elsewhere"],
-            desired_size="1",
-            key_name="k",
-            security_group_id=c.security_group_id,
-        )
+        _foreign_pool(name, security_group_id=c.security_group_id)
     ),
     "network load balancer in its security group": lambda c, name: alicloud.nlb.LoadBalancer(
         name,
@@ -352,17 +368,7 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
     ),
     # ... or by a network interface declared inside the resource.
     "instance with a network interface in its security group": lambda c, name: (
-        alicloud.ecs.Instance(
-            name,
-            security_groups=["sg-mine"],
-            vswitch_id="vsw-elsewhere",
-            instance_type="ecs.g7.large",
-            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
-            system_disk_encrypted=True,
-            network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
-                vswitch_id="vsw-elsewhere", security_group_ids=[c.security_group_id]
-            ),
-        )
+        instance_with_interface(name, [c.security_group_id])
     ),
     "launch template with a network interface in its security group": lambda c, name: (
         alicloud.ecs.EcsLaunchTemplate(
@@ -660,18 +666,7 @@ def test_an_interface_in_its_vswitch_but_another_group_is_not_drift(gate, previe
 
     def program() -> None:
         c = cluster()
-        alicloud.ecs.Instance(
-            "bastion",
-            security_groups=["sg-mine"],
-            vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
-            instance_type="ecs.g7.large",
-            image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
-            system_disk_encrypted=True,
-            network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
-                vswitch_id=c.vswitch_ids.apply(lambda ids: ids[-1]),
-                security_group_ids=["sg-mine"],
-            ),
-        )
+        instance_with_interface("bastion", ["sg-mine"], c.vswitch_ids.apply(lambda ids: ids[0]))
 
     result = run(program, preview=preview)
     bastion = next(r for r in result.resources if r.name == "bastion")

@@ -12,6 +12,7 @@ import pytest
 from ack_clusters import ManagedCluster
 
 from .conftest import AUTOSCALED_POOL, args, run
+from .test_drift import instance_with_interface
 
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
 
@@ -65,17 +66,8 @@ LAUNDERED: dict[str, Callable[[ManagedCluster], object]] = {
             ],
         )
     ),
-    "interface in a security group an invoke found in its VPC": lambda c: alicloud.ecs.Instance(
-        "loose",
-        security_groups=["sg-mine"],
-        vswitch_id="vsw-elsewhere",
-        instance_type="ecs.g7.large",
-        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
-        system_disk_encrypted=True,
-        network_interfaces=alicloud.ecs.InstanceNetworkInterfacesArgs(
-            vswitch_id="vsw-elsewhere",
-            security_group_ids=[alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0]],
-        ),
+    "interface in a security group an invoke found in its VPC": lambda c: instance_with_interface(
+        "loose", [alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0]]
     ),
     "route in a route table an invoke found in its VPC": lambda c: alicloud.vpc.RouteEntry(
         "loose",
