@@ -59,10 +59,15 @@ def test_a_route_table_gets_the_attachment_associated_and_propagated():
         )
 
 
+@pytest.mark.parametrize("routed", [False, True], ids=["attachment", "with its route table"])
 @pytest.mark.parametrize("preview", [True, False])
-def test_the_gate_passes_the_owned_attachment_and_blocks_a_loose_one(gate, preview):
+def test_the_gate_passes_the_owned_attachment_and_blocks_a_loose_one(gate, preview, routed):
+    """The component's own attachment (and, with a route table, its association and
+    propagation, which the drift rule blocks when declared outside) pass."""
+    cen = network(route_table_id="vtb-rt1") if routed else network()
+
     def program() -> None:
-        c = CLASSES["managed"]("demo", form_args("managed", network=network()))
+        c = CLASSES["managed"]("demo", form_args("managed", network=cen))
         alicloud.cen.TransitRouterVpcAttachment(
             "loose",
             cen_id="cen-other",

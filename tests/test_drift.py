@@ -101,6 +101,21 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         route_table_id="vtb-elsewhere",
         vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
     ),
+    "another vSwitch bound to its VPC's route table": lambda c, name: (
+        alicloud.vpc.RouteTableAttachment(
+            name,
+            route_table_id=c.vpc_id.apply(lambda vpc: f"vtb-of-{vpc}"),
+            vswitch_id="vsw-elsewhere",
+        )
+    ),
+    "route table association of its CEN attachment": lambda c, name: (
+        alicloud.cen.TransitRouterRouteTableAssociation(
+            name,
+            # the component exposes no attachment ID: a program derives it from the VPC's
+            transit_router_attachment_id=c.vpc_id.apply(lambda vpc: f"tr-attach-of-{vpc}"),
+            transit_router_route_table_id="vtb-tr-elsewhere",
+        )
+    ),
     "its node role attached to other instances": lambda c, name: alicloud.ram.RoleAttachment(
         name, role_name=c.node_role_name, instance_ids=["i-1"]
     ),

@@ -143,6 +143,20 @@ EDGES: tuple[Edge, ...] = (
         "network.nat",
     ),
     Edge(
+        "alicloud:vpc/routeTableAttachment:*",
+        "routeTableId",
+        frozenset({*_VPC, "alicloud:vpc/routeTable:RouteTable"}),
+        "another vSwitch bound to its route tables",
+        "network.nat",
+    ),
+    Edge(
+        "alicloud:cen/transitRouterRouteTable*:*",
+        "transitRouterAttachmentId",
+        frozenset({"alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment"}),
+        "a route table association or propagation of its CEN attachment",
+        "network.cen",
+    ),
+    Edge(
         "alicloud:cs/*",
         "clusterId",
         CLUSTER_TYPES,
