@@ -293,6 +293,11 @@ def test_unknown_values_are_not_judged():
     assert reasons(NP, {**POOL_INPUTS, "clusterId": UNKNOWN}) == []
 
 
+def test_the_readme_counts_the_checked_types():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"({len(provider.known_types())} types)" in readme
+
+
 def test_types_without_facts_are_not_checked():
     assert provider.check("alicloud:oss/bucket:Bucket", {"anything": 1}) == []
 
