@@ -54,6 +54,57 @@ def test_rules_of_different_groups_are_judged_apart(gate):
     assert flagged(gate(only(*apart))) == set()
 
 
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_prefix_list_admits_its_entries(gate, preview):
+    """A rule whose source is a prefix list the program declares admits the list's ranges,
+    as the SDK sends them (the list's ID is unknown at preview; its entries are not)."""
+    import pulumi_alicloud as alicloud
+
+    def program() -> None:
+        for name, cidr in (("world", "0.0.0.0/0"), ("office", "203.0.113.0/24")):
+            group = alicloud.ecs.SecurityGroup(f"{name}-group", vpc_id="vpc-1")
+            listed = alicloud.ecs.EcsPrefixList(
+                f"{name}-list",
+                address_family="IPv4",
+                max_entries=5,
+                prefix_list_name=name,
+                entries=[alicloud.ecs.EcsPrefixListEntryArgs(cidr=cidr)],
+            )
+            alicloud.ecs.SecurityGroupRule(
+                name,
+                security_group_id=group.id,
+                type="ingress",
+                ip_protocol="tcp",
+                port_range="22/22",
+                nic_type="intranet",
+                prefix_list_id=listed.id,
+            )
+
+    assert flagged(gate(run(program, preview=preview))) == {"world"}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_source_group_the_program_creates_is_judged_at_preview(gate, preview):
+    """Its ID is unknown at preview, but the dependency says the source is a group: no range of
+    addresses, nothing to prove (it used to block the preview as undecided)."""
+    import pulumi_alicloud as alicloud
+
+    def program() -> None:
+        group = alicloud.ecs.SecurityGroup("db", vpc_id="vpc-1")
+        peers = alicloud.ecs.SecurityGroup("apps", vpc_id="vpc-1")
+        alicloud.ecs.SecurityGroupRule(
+            "from-apps",
+            security_group_id=group.id,
+            type="ingress",
+            ip_protocol="tcp",
+            port_range="22/22",
+            nic_type="intranet",
+            source_security_group_id=peers.id,
+        )
+
+    assert flagged(gate(run(program, preview=preview))) == set()
+
+
 def test_private_and_shared_space_does_not_count(gate):
     private = [sg_rule(n, c) for n, c in [("ten", "10.0.0.0/8"), ("cgnat", "100.64.0.0/10")]]
     assert flagged(gate(only(*private))) == set()

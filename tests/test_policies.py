@@ -55,6 +55,22 @@ def sg_rule(name, cidr="0.0.0.0/0", protocol="tcp", ports="22/22", **extra):
     return resource(RULE, name, {**props, **extra})
 
 
+def prefix_listed(*rules: tuple[str, list[str], str]) -> list:
+    """An SSH-style rule per (name, entries, ports), each admitting a prefix list of its own
+    that the program declares (the rule's prefixListId depends on it)."""
+    out = []
+    for name, cidrs, ports in rules:
+        listed = resource(
+            "alicloud:ecs/ecsPrefixList:EcsPrefixList",
+            f"{name}-list",
+            {"addressFamily": "IPv4", "entries": [{"cidr": c} for c in cidrs]},
+        )
+        rule = sg_rule(name, cidr=None, ports=ports, prefixListId=f"pl-{name}")
+        rule.property_dependencies = {"prefixListId": [listed.urn]}
+        out += [listed, rule]
+    return out
+
+
 ROLE = "alicloud:ram/role:Role"
 SUB = "system:serviceaccount:shop:orders"
 ECS_TRUST = json.dumps(
@@ -292,6 +308,21 @@ CASES = [
             sg_rule("ssh-v6", cidr=None, ipv6CidrIp="::/0"),
         ],
         {"ssh", "rdp", "range-over-ssh", "all-tcp", "all", "ssh-v6"},
+    ),
+    Case(
+        "security-group-no-world-open-ingress",
+        "through a prefix list",
+        [
+            *prefix_listed(
+                ("world", ["10.0.0.0/8", "0.0.0.0/0"], "22/22"),
+                ("office", ["203.0.113.0/24"], "22/22"),
+                ("world-https", ["0.0.0.0/0"], "443/443"),
+            ),
+            # A list the program does not declare: its ranges cannot be judged.
+            sg_rule("elsewhere", cidr=None, prefixListId="pl-elsewhere"),
+            sg_rule("elsewhere-https", cidr=None, ports="443/443", prefixListId="pl-elsewhere"),
+        ],
+        {"world", "elsewhere"},
     ),
     Case(
         "alb-acl-restricts-access",

@@ -91,13 +91,52 @@ def _covers(props: Any, port: int | None) -> bool:
     return everything or (protocol == "tcp" and span is not None and span[0] <= port <= span[1])
 
 
-def _sources(props: Any) -> list[Net]:
+PREFIX_LIST = "alicloud:ecs/ecsPrefixList:EcsPrefixList"
+
+
+class _Unjudged(Exception):
+    """A rule whose source ranges the program does not hold: a prefix list declared elsewhere."""
+
+    def __init__(self, rule: PolicyResource) -> None:
+        super().__init__(
+            f"{rule.name} admits prefix list {rule.props.get('prefixListId')}, which this "
+            "program does not declare: its ranges cannot be judged. Declare the list in the "
+            "stack (ecs.EcsPrefixList), or name the source range"
+        )
+        self.rule = rule
+
+
+def _sets(rule: PolicyResource, name: str) -> bool:
+    """Whether a rule sets `name`. A value another resource produces is unknown at preview,
+    but its dependency already says it is set (a group or a list the program creates); an
+    unknown value with no resource behind it raises UnknownValueError (undecided)."""
+    return bool(rule.property_dependencies.get(name)) or bool(rule.props.get(name))
+
+
+def _sources(rule: PolicyResource) -> list[Net]:
     """The address ranges an ingress rule admits. A rule with no source at all admits
-    everything (Checkov's reading too); a source group or prefix list admits no raw range."""
+    everything (Checkov's reading too); a source group admits its members, no raw range; a
+    prefix list admits its entries, read from the list the rule depends on (a list the program
+    does not declare cannot be judged: _Unjudged)."""
+    props = rule.props
     given = [props.get("cidrIp"), props.get("ipv6CidrIp")]
-    if props.get("sourceSecurityGroupId") or props.get("prefixListId"):
+    if _sets(rule, "sourceSecurityGroupId"):
         return []
-    if not any(given):
+    if _sets(rule, "prefixListId"):
+        lists = [
+            d
+            for d in rule.property_dependencies.get("prefixListId", [])
+            if d.resource_type == PREFIX_LIST
+        ]
+        if not lists:
+            raise _Unjudged(rule)
+        given = [
+            entry.get("cidr")
+            for found in lists
+            for entry in as_list(found.props.get("entries"))
+            if is_map(entry)
+        ]
+    elif not any(given):
         return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
     out = []
     for cidr in given:
@@ -153,10 +192,20 @@ def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             groups.setdefault(_group(rule), []).append(rule)
         except UnknownValueError as error:
             yield rule.urn, undecided(rule.name, error)
+    unjudged: set[str] = set()
     for rules in groups.values():
         for port, service in EXPOSURES:
+            hits: list[tuple[PolicyResource, list[Net]]] = []
             try:
-                hits = [(r, _sources(r.props)) for r in rules if _covers(r.props, port)]
+                for r in rules:
+                    if not _covers(r.props, port):
+                        continue
+                    try:
+                        hits.append((r, _sources(r)))
+                    except _Unjudged as blind:
+                        if r.urn not in unjudged:  # once, whichever ports it opens
+                            unjudged.add(r.urn)
+                            yield r.urn, str(blind)
             except UnknownValueError as error:
                 yield rules[0].urn, undecided(rules[0].name, error)
                 continue
@@ -186,7 +235,7 @@ security_group_no_world_open_ingress = stack_rule(
     "security-group-no-world-open-ingress",
     description="The ingress rules of a security group, together, do not open SSH, RDP or all "
     "ports to more public addresses than a /16 (configurable: widestPublicSource); a rule with "
-    "no source at all counts as 0.0.0.0/0.",
+    "no source at all counts as 0.0.0.0/0, a prefix list as its entries.",
     check=_world_open,
     severity=Severity.CRITICAL,
     mandatory=True,
