@@ -72,6 +72,9 @@ def prefix_listed(*rules: tuple[str, list[str], str]) -> list:
 
 
 ROLE = "alicloud:ram/role:Role"
+ESS_CONFIG = "alicloud:ess/scalingConfiguration:ScalingConfiguration"
+INSTANCE_SET = "alicloud:ecs/ecsInstanceSet:EcsInstanceSet"
+ENCRYPTED_SYSTEM = {"systemDiskEncrypted": True}
 SUB = "system:serviceaccount:shop:orders"
 ECS_TRUST = json.dumps(
     {
@@ -463,8 +466,20 @@ CASES = [
                 {"dataDisks": [{"size": 40}]},
             ),
             resource("alicloud:ecs/instance:Instance", "i", {}),
+            resource(ESS_CONFIG, "ess-system", {"dataDisks": [{"encrypted": True}]}),
+            resource(ESS_CONFIG, "ess-data", {**ENCRYPTED_SYSTEM, "dataDisks": [{"size": 40}]}),
+            resource(INSTANCE_SET, "set-data", {"dataDisks": [{"encrypted": False}]}),
         ],
-        {"p-system", "p-data", "d", "lt", "i"},
+        {"p-system", "p-data", "d", "lt", "i", "ess-system", "ess-data", "set-data"},
+    ),
+    Case(
+        "disks-encrypted",
+        "encrypted scaling configuration and instance set",
+        [
+            resource(ESS_CONFIG, "ess", {**ENCRYPTED_SYSTEM, "dataDisks": [{"encrypted": True}]}),
+            resource(INSTANCE_SET, "set", {"dataDisks": [{"encrypted": True}]}),
+        ],
+        set(),
     ),
     Case(
         "disks-encrypted-with-customer-key",

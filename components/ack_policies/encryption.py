@@ -15,6 +15,16 @@ _TEMPLATES = (
 )
 
 
+#: What launches instances with a system disk it can encrypt (`systemDiskEncrypted`).
+_WITH_SYSTEM_DISK = (
+    "alicloud:cs/nodePool:NodePool",
+    "alicloud:ecs/instance:Instance",
+    "alicloud:ess/scalingConfiguration:ScalingConfiguration",
+)
+#: Instances launched with data disks only to judge (the set takes no system-disk encryption).
+_DATA_DISKS_ONLY = ("alicloud:ecs/ecsInstanceSet:EcsInstanceSet",)
+
+
 #: The Checkov check each finding answers to: a standalone disk (CKV_ALI_7), a launch
 #: template's data disks (CKV_ALI_32). Node pools and instances are this pack's own extension.
 CKV_DISK, CKV_TEMPLATE = "[CKV_ALI_7] ", "[CKV_ALI_32] "
@@ -32,7 +42,7 @@ def _disks(args: ResourceValidationArgs) -> Iterator[str]:
         if not p.get("snapshotId") and not truthy(p.get("encrypted")):
             yield f"{CKV_DISK}{args.name} is not encrypted"
         return
-    has_system_disk = t in ("alicloud:cs/nodePool:NodePool", "alicloud:ecs/instance:Instance")
+    has_system_disk = t in _WITH_SYSTEM_DISK
     if has_system_disk and not truthy(p.get("systemDiskEncrypted")):
         yield f"{args.name}: the system disk is not encrypted"
     yield from _unencrypted_data_disks(args, CKV_TEMPLATE if t in _TEMPLATES else "")
@@ -40,13 +50,9 @@ def _disks(args: ResourceValidationArgs) -> Iterator[str]:
 
 disks_encrypted = resource_rule(
     "disks-encrypted",
-    description="Node pool, instance, launch template and standalone disks are encrypted.",
-    types=[
-        *_DISK_TYPES,
-        *_TEMPLATES,
-        "alicloud:cs/nodePool:NodePool",
-        "alicloud:ecs/instance:Instance",
-    ],
+    description="Node pool, instance, scaling configuration, launch template and standalone "
+    "disks are encrypted.",
+    types=[*_DISK_TYPES, *_TEMPLATES, *_WITH_SYSTEM_DISK, *_DATA_DISKS_ONLY],
     check=_disks,
     severity=Severity.HIGH,
     remediation="Keep system_disk.encrypted and data_disks[].encrypted on (the node pool "
