@@ -42,6 +42,15 @@ GOOD_POOL = {
 SCOPED_DOC = json.dumps(
     {"Statement": [{"Effect": "Allow", "Action": ["ecs:Describe*"], "Resource": "*"}]}
 )
+
+
+def doc(action: Any, resource: Any = "*", effect: str = "Allow") -> str:
+    """A RAM policy document of one statement."""
+    return json.dumps(
+        {"Version": "1", "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]}
+    )
+
+
 STAR_LIST_DOC = json.dumps({"Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]})
 GOOD_KEY = {"automaticRotation": "Enabled", "status": "Enabled", "deletionProtection": "Enabled"}
 
@@ -438,8 +447,34 @@ CASES = [
                 "star-list",
                 {"policyDocument": STAR_LIST_DOC},
             ),
+            # The same grants, spelled otherwise: all of RAM, and the wildcard ARN.
+            resource("alicloud:ram/policy:Policy", "ram-star", {"policyDocument": doc("ram:*")}),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "star-arn",
+                {"policyDocument": doc(["ecs:Describe*", "*"], "acs:*:*:*:*")},
+            ),
         ],
-        {"admin", "ramfull", "star", "star-list"},
+        {"admin", "ramfull", "star", "star-list", "ram-star", "star-arn"},
+    ),
+    Case(
+        "ram-no-administrator-access",
+        "broad but not administrator",
+        [
+            resource("alicloud:ram/policy:Policy", "ecs-all", {"policyDocument": doc("ecs:*")}),
+            resource("alicloud:ram/policy:Policy", "ram-read", {"policyDocument": doc("ram:Get*")}),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "star-on-one-bucket",
+                {"policyDocument": doc("*", "acs:oss:*:*:logs/*")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "denied",
+                {"policyDocument": doc("*", effect="Deny")},
+            ),
+        ],
+        set(),
     ),
     # encryption
     Case(

@@ -14,22 +14,32 @@ from pulumi_policy.proxy import UnknownValueError
 from ._common import as_list, is_map, resource_rule, type_chain
 
 ADMIN_POLICIES = frozenset({"AdministratorAccess", "AliyunRAMFullAccess"})
+#: Actions that amount to administrator rights, as the two system policies above grant them:
+#: every action, or every RAM action (which can grant itself the rest).
+ADMIN_ACTIONS = {"*": "every action", "ram:*": "every RAM action"}
+#: Resources that name every resource: the wildcard, and the wildcard ARN.
+EVERY_RESOURCE = frozenset({"*", "acs:*:*:*:*"})
 
 
-def _grants_everything(document: Any) -> bool:
+def _grants_everything(document: Any) -> str | None:
+    """What an Allow statement of `document` grants on every resource that amounts to
+    administrator rights, or None."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except ValueError:
-            return False
+            return None
     if not is_map(document):
-        return False
+        return None
     for st in as_list(document.get("Statement")):
         if not is_map(st) or st.get("Effect") != "Allow":
             continue
-        if "*" in as_list(st.get("Action")) and "*" in as_list(st.get("Resource", "*")):
-            return True
-    return False
+        if not EVERY_RESOURCE & {str(r) for r in as_list(st.get("Resource", "*"))}:
+            continue
+        for action in as_list(st.get("Action")):
+            if str(action) in ADMIN_ACTIONS:
+                return ADMIN_ACTIONS[str(action)]
+    return None
 
 
 def _admin(args: ResourceValidationArgs) -> Iterator[str]:
@@ -37,8 +47,8 @@ def _admin(args: ResourceValidationArgs) -> Iterator[str]:
     if args.resource_type.endswith("PolicyAttachment"):
         if p.get("policyName") in ADMIN_POLICIES and p.get("policyType", "System") == "System":
             yield f"{args.name} attaches {p.get('policyName')}, which grants administrator rights"
-    elif _grants_everything(p.get("policyDocument") or p.get("document")):
-        yield f"{args.name} allows every action on every resource"
+    elif granted := _grants_everything(p.get("policyDocument") or p.get("document")):
+        yield f"{args.name} allows {granted} on every resource"
 
 
 ram_no_administrator_access = resource_rule(
