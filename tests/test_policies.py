@@ -350,8 +350,17 @@ CASES = [
                 "world",
                 {"entry": "0.0.0.0/0"},
             ),
+            # The ACL's own inline entries.
+            resource(
+                "alicloud:alb/acl:Acl", "inline-office", {"aclEntries": [{"entry": "10.0.0.0/8"}]}
+            ),
+            resource(
+                "alicloud:alb/acl:Acl",
+                "inline-world",
+                {"aclEntries": [{"entry": "10.0.0.0/8"}, {"entry": "0.0.0.0/0"}]},
+            ),
         ],
-        {"world"},
+        {"world", "inline-world"},
     ),
     Case(
         "slb-tls-cipher-policy-secure",

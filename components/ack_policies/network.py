@@ -257,7 +257,8 @@ security_group_no_world_open_ingress = stack_rule(
 
 def _alb_acl(args: ResourceValidationArgs) -> Iterator[str]:
     entries = [args.props.get("entry")]
-    entries += [e.get("entry") for e in as_list(args.props.get("entries")) if is_map(e)]
+    for listed in ("entries", "aclEntries"):  # an attachment's, or an ACL's own inline entries
+        entries += [e.get("entry") for e in as_list(args.props.get(listed)) if is_map(e)]
     if any(e in WORLD for e in entries):
         yield f"{args.name} adds 0.0.0.0/0 to an ALB access control list, which restricts nothing"
 
@@ -265,7 +266,7 @@ def _alb_acl(args: ResourceValidationArgs) -> Iterator[str]:
 alb_acl_restricts_access = resource_rule(
     "alb-acl-restricts-access",
     description="ALB access control lists do not contain 0.0.0.0/0.",
-    types=["alicloud:alb/aclEntryAttachment:AclEntryAttachment"],
+    types=["alicloud:alb/aclEntryAttachment:AclEntryAttachment", "alicloud:alb/acl:Acl"],
     check=_alb_acl,
     severity=Severity.MEDIUM,
     remediation="List the client ranges that need access, or drop the ACL if the listener is "
