@@ -376,8 +376,24 @@ CASES = [
                 "legacy",
                 {"tlsVersions": ["TLSv1.0", "TLSv1.2"]},
             ),
+            # The same setting on ALB and NLB security policies.
+            resource(
+                "alicloud:alb/securityPolicy:SecurityPolicy",
+                "alb-modern",
+                {"tlsVersions": ["TLSv1.2", "TLSv1.3"]},
+            ),
+            resource(
+                "alicloud:alb/securityPolicy:SecurityPolicy",
+                "alb-legacy",
+                {"tlsVersions": ["TLSv1.1", "TLSv1.2"]},
+            ),
+            resource(
+                "alicloud:nlb/securityPolicy:SecurityPolicy",
+                "nlb-legacy",
+                {"tlsVersions": ["TLSv1.0"]},
+            ),
         ],
-        {"legacy"},
+        {"legacy", "alb-legacy", "nlb-legacy"},
     ),
     # identity
     Case(

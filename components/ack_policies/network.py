@@ -283,8 +283,13 @@ def _tls(args: ResourceValidationArgs) -> Iterator[str]:
 
 slb_tls_cipher_policy_secure = resource_rule(
     "slb-tls-cipher-policy-secure",
-    description="SLB TLS cipher policies allow TLS 1.2 or later only.",
-    types=["alicloud:slb/tlsCipherPolicy:TlsCipherPolicy"],
+    description="SLB TLS cipher policies (CLB, and ALB and NLB security policies) allow TLS 1.2 "
+    "or later only.",
+    types=[
+        "alicloud:slb/tlsCipherPolicy:TlsCipherPolicy",
+        "alicloud:alb/securityPolicy:SecurityPolicy",
+        "alicloud:nlb/securityPolicy:SecurityPolicy",
+    ],
     check=_tls,
     severity=Severity.MEDIUM,
     remediation="Set tls_versions to ['TLSv1.2', 'TLSv1.3'].",
