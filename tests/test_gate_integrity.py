@@ -30,6 +30,21 @@ def sg_rule(name: str, cidr: Any = "0.0.0.0/0", ports: str = "22/22", **extra: A
     return resource(RULE, name, {**props, **extra})
 
 
+def ssh_ingress(name: str, group_id: Any, **source: Any) -> Any:
+    """An SSH ingress rule on a group, declared through the SDK, from the source given."""
+    import pulumi_alicloud as alicloud
+
+    return alicloud.ecs.SecurityGroupRule(
+        name,
+        security_group_id=group_id,
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="22/22",
+        nic_type="intranet",
+        **source,
+    )
+
+
 def flagged(violations, level: str | None = "mandatory") -> set[str]:
     return {name for policy, name in found(violations, level) if policy == WORLD_OPEN}
 
@@ -70,15 +85,7 @@ def test_a_prefix_list_admits_its_entries(gate, preview):
                 prefix_list_name=name,
                 entries=[alicloud.ecs.EcsPrefixListEntryArgs(cidr=cidr)],
             )
-            alicloud.ecs.SecurityGroupRule(
-                name,
-                security_group_id=group.id,
-                type="ingress",
-                ip_protocol="tcp",
-                port_range="22/22",
-                nic_type="intranet",
-                prefix_list_id=listed.id,
-            )
+            ssh_ingress(name, group.id, prefix_list_id=listed.id)
 
     assert flagged(gate(run(program, preview=preview))) == {"world"}
 
@@ -92,15 +99,7 @@ def test_a_source_group_the_program_creates_is_judged_at_preview(gate, preview):
     def program() -> None:
         group = alicloud.ecs.SecurityGroup("db", vpc_id="vpc-1")
         peers = alicloud.ecs.SecurityGroup("apps", vpc_id="vpc-1")
-        alicloud.ecs.SecurityGroupRule(
-            "from-apps",
-            security_group_id=group.id,
-            type="ingress",
-            ip_protocol="tcp",
-            port_range="22/22",
-            nic_type="intranet",
-            source_security_group_id=peers.id,
-        )
+        ssh_ingress("from-apps", group.id, source_security_group_id=peers.id)
 
     assert flagged(gate(run(program, preview=preview))) == set()
 
