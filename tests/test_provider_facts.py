@@ -39,11 +39,15 @@ NEWER_THAN_FACTS = {
 }
 
 
-def sdk_inputs(token: str) -> set[str]:
+def sdk_args(token: str) -> Any:
+    """The SDK's arguments class of a type token."""
     mod, cls = token.split(":")[1].split("/")[0], token.split(":")[2]
     module = importlib.import_module(f"pulumi_alicloud.{mod}")
-    args = getattr(module, f"{cls}InitArgs", None) or getattr(module, f"{cls}Args")
-    return set(pulumi_types.input_type_py_to_pulumi_names(args).values())
+    return getattr(module, f"{cls}InitArgs", None) or getattr(module, f"{cls}Args")
+
+
+def sdk_inputs(token: str) -> set[str]:
+    return set(pulumi_types.input_type_py_to_pulumi_names(sdk_args(token)).values())
 
 
 def live_inputs(token: str) -> set[str]:
@@ -77,9 +81,7 @@ def test_pulumi_names_of_the_facts_are_the_sdks(token):
 
 def sdk_takes_one_object(token: str, name: str) -> bool:
     """Whether the SDK types list input `name` (Pulumi name) as one object, not a sequence."""
-    mod, cls = token.split(":")[1].split("/")[0], token.split(":")[2]
-    module = importlib.import_module(f"pulumi_alicloud.{mod}")
-    args = getattr(module, f"{cls}InitArgs", None) or getattr(module, f"{cls}Args")
+    args = sdk_args(token)
     python = {v: k for k, v in pulumi_types.input_type_py_to_pulumi_names(args).items()}[name]
     hint = inspect.signature(args.__init__).parameters[python].annotation
     first = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Union else hint

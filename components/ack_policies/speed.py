@@ -76,6 +76,7 @@ _MODULE_NEEDS = (
     "UnknownValueError",
     "_NotApplicableError",
     "isawaitable",
+    "asyncio",
     "proto",
 )
 #: Called at the start of every Analyze and AnalyzeStack: it sets the Pulumi runtime's config
