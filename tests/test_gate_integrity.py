@@ -90,6 +90,19 @@ def test_a_prefix_list_admits_its_entries(gate, preview):
     assert flagged(gate(run(program, preview=preview))) == {"world"}
 
 
+def test_a_prefix_list_derived_from_something_else_is_not_judged_and_blocks(gate):
+    """At preview, an ID an invoke derived from another resource is unknown and depends on that
+    resource, not on a prefix list: the rule names it and blocks, judging the group's other
+    rules as usual."""
+    vpc = resource("alicloud:vpc/network:Network", "vpc")
+    derived = sg_rule("derived", None, prefixListId=UNKNOWN)
+    derived.property_dependencies = {"prefixListId": [vpc.urn]}
+    violations = gate(only(vpc, derived, sg_rule("world", "0.0.0.0/0")))
+    assert flagged(violations) == {"derived", "world"}
+    message = next(v.message for v in violations if v.urn.endswith("::derived"))
+    assert "a prefix list unknown at preview, which this program does not declare" in message
+
+
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 def test_a_source_group_the_program_creates_is_judged_at_preview(gate, preview):
     """Its ID is unknown at preview, but the dependency says the source is a group: no range of

@@ -98,10 +98,14 @@ class _Unjudged(Exception):
     """A rule whose source ranges the program does not hold: a prefix list declared elsewhere."""
 
     def __init__(self, rule: PolicyResource) -> None:
+        try:
+            named = f"prefix list {rule.props.get('prefixListId')}"
+        except UnknownValueError:
+            named = "a prefix list unknown at preview"  # derived, say, by an invoke
         super().__init__(
-            f"{rule.name} admits prefix list {rule.props.get('prefixListId')}, which this "
-            "program does not declare: its ranges cannot be judged. Declare the list in the "
-            "stack (ecs.EcsPrefixList), or name the source range"
+            f"{rule.name} admits {named}, which this program does not declare: its ranges "
+            "cannot be judged. Declare the list in the stack (ecs.EcsPrefixList), or name the "
+            "source range"
         )
         self.rule = rule
 
