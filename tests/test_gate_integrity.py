@@ -90,6 +90,16 @@ def test_a_prefix_list_admits_its_entries(gate, preview):
     assert flagged(gate(run(program, preview=preview))) == {"world"}
 
 
+def test_an_unknown_source_blocks_its_own_rule_and_hides_no_other(gate):
+    """A rule whose source is unknown at preview is undecided, named as such; the world-open
+    rule beside it in the same group is still reported."""
+    rules = [sg_rule("https", "0.0.0.0/0", "443/443"), sg_rule("unknown", UNKNOWN)]
+    violations = gate(only(*rules, sg_rule("world", "0.0.0.0/0")))
+    assert flagged(violations) == {"unknown", "world"}
+    message = next(v.message for v in violations if v.urn.endswith("::unknown"))
+    assert "unknown cannot be proven compliant" in message
+
+
 def test_a_prefix_list_derived_from_something_else_is_not_judged_and_blocks(gate):
     """At preview, an ID an invoke derived from another resource is unknown and depends on that
     resource, not on a prefix list: the rule names it and blocks, judging the group's other

@@ -200,19 +200,20 @@ def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     for rules in groups.values():
         for port, service in EXPOSURES:
             hits: list[tuple[PolicyResource, list[Net]]] = []
-            try:
-                for r in rules:
-                    if not _covers(r.props, port):
-                        continue
-                    try:
+            for r in rules:
+                # A rule that cannot be judged is reported once, whichever ports it opens; the
+                # group's other rules are still judged together.
+                try:
+                    if _covers(r.props, port):
                         hits.append((r, _sources(r)))
-                    except _Unjudged as blind:
-                        if r.urn not in unjudged:  # once, whichever ports it opens
-                            unjudged.add(r.urn)
-                            yield r.urn, str(blind)
-            except UnknownValueError as error:
-                yield rules[0].urn, undecided(rules[0].name, error)
-                continue
+                except UnknownValueError as error:
+                    if r.urn not in unjudged:
+                        unjudged.add(r.urn)
+                        yield r.urn, undecided(r.name, error)
+                except _Unjudged as blind:
+                    if r.urn not in unjudged:
+                        unjudged.add(r.urn)
+                        yield r.urn, str(blind)
             for version in (4, 6):
                 public = _public([n for _, nets in hits for n in nets], version)
                 exposed = sum(n.num_addresses for n in public)
