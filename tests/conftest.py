@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
+import gc
 import importlib
 import inspect
 import sys
@@ -27,8 +29,20 @@ ACK_PREVIEW = [sys.executable, "-m", "ack_offline.cli"]
 def pytest_configure(config: pytest.Config) -> None:
     """Each test process runs hundreds of programs and keeps their modules: it gets the
     collector setting a program declaring many clusters gets (ack_clusters.tune_gc), so the
-    suite's time goes to the tests rather than to rescanning what they keep."""
+    suite's time goes to the tests rather than to rescanning what they keep.
+
+    At exit the interpreter's last full collection walks all of that (about a second per
+    worker, on the suite's critical path) only to free memory the process is about to give
+    back; the handler runs after every test, report and fixture teardown, and freezing only
+    exempts what is left from that walk."""
     tune_gc()
+    atexit.register(gc.freeze)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``heavy`` (a second or more each) run first: a worker given one of them
+    last would leave the other idle until it ends. Otherwise the order is the collection's."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
 # --- builders: every test builds its clusters from these ------------------------------------

@@ -207,6 +207,7 @@ def test_a_broken_stack_is_exit_2_naming_its_file_and_key(tmp_path, capsys):
 # -- the fleet gate --------------------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_the_fleet_gate_reports_every_stack_and_exits_with_the_worst(tmp_path, capsys):
     root = project_with(
         tmp_path,
@@ -261,6 +262,7 @@ def test_a_stack_without_a_report_or_a_known_exit_is_not_a_pass(
     capsys.readouterr()
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "args",
     [
@@ -287,6 +289,7 @@ def test_without_a_fork_server_each_stack_gets_a_new_interpreter(monkeypatch):
     assert code == 0 and "Stack ack-clusters-serverless-dev" in out and "WARNING:" in err
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("fork_server", [True, False], ids=["forked", "interpreter"])
 def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monkeypatch):
     if not fork_server:
@@ -298,6 +301,7 @@ def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monk
     assert (code, out) == (2, "") and "no verdict within 1 s" in err
 
 
+@pytest.mark.heavy
 def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):
     root = project_with(
         tmp_path, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")}

@@ -329,6 +329,7 @@ def test_nothing_a_program_does_changes_the_verdict(tmp_path, tail, code, says):
     assert says in done.stdout + done.stderr
 
 
+@pytest.mark.heavy
 def test_a_hanging_program_ends_at_the_time_limit(tmp_path):
     done = _gate(tmp_path, DRIFTING + "import time\ntime.sleep(120)\n", "--timeout", "1")
     assert done.returncode == 2
@@ -347,6 +348,7 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_sigterm_stops_the_program_and_every_pack(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
@@ -403,6 +405,7 @@ PolicyPack(
 """
 
 
+@pytest.mark.heavy
 def test_a_pack_that_hangs_ends_the_gate_unproven(tmp_path):
     from ack_offline.gate import PolicyPackProcess
 

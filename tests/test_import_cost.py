@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 
 #: In the fresh interpreter, executed() lists the service packages executed so far.
@@ -31,6 +33,7 @@ def test_importing_the_library_executes_no_provider_service_package() -> None:
     assert _python(f"import ack_clusters\n{EXECUTED}\nprint(json.dumps(executed()))") == []
 
 
+@pytest.mark.heavy
 def test_a_stack_program_executes_exactly_the_service_packages_it_uses() -> None:
     code = f"""
 from pathlib import Path

@@ -13,6 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from .conftest import ACK_PREVIEW, ROOT
 
 OUR_WARNING = "the import name 'components' is deprecated"
@@ -71,6 +73,7 @@ def test_a_users_own_components_folder_works_under_ack_preview(tmp_path):
     assert pool["inputs"]["desiredSize"] == "2"
 
 
+@pytest.mark.heavy
 def test_the_engine_and_the_stack_program_never_import_the_old_name():
     done = _python(
         """

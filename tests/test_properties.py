@@ -8,6 +8,7 @@ import copy
 import ipaddress
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def check_valid(policy_pack, form: str, args: dict[str, Any]) -> None:
     assert mandatory == [], [(v.policy, v.urn) for v in mandatory]
 
 
+@pytest.mark.heavy
 @SETTINGS
 @given(args=valid_args("managed"))
 def test_valid_managed_arguments_build_and_pass_the_gate(policy_pack, args):
@@ -120,6 +122,7 @@ def test_valid_serverless_arguments_build_and_pass_the_gate(policy_pack, args):
     check_valid(policy_pack, "serverless", args)
 
 
+@pytest.mark.heavy
 @SETTINGS
 @given(args=valid_args("dedicated"))
 def test_valid_dedicated_arguments_build_and_pass_the_gate(policy_pack, args):

@@ -136,6 +136,7 @@ def test_children_left_sees_a_running_child_and_not_an_ended_one():
     assert done.stdout.split() == ["False", "True", "False"], done.stderr
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -415,6 +416,7 @@ def _responses(stub: Any, result: ProgramRun) -> list[bytes]:
     return [a.SerializeToString(deterministic=True) for a in answers]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "config",
     [

@@ -180,6 +180,7 @@ def test_the_provider_docstrings_agree_with_the_table():
             assert fields.get(camel) in {"replaces", "never applied"}, (type_token, camel)
 
 
+@pytest.mark.heavy
 def test_the_document_is_generated_from_the_facts():
     doc = (ROOT / "docs" / "CHANGES.md").read_text()
     assert doc == changes_doc.render(), "regenerate: python -m tests.changes_doc > docs/CHANGES.md"
