@@ -203,12 +203,13 @@ def test_the_readme_layout_names_what_exists():
     assert named > 20
 
 
-def test_the_type_checker_skips_only_sdk_packages_nothing_uses():
-    """A cold mypy skips the provider SDKs' unused service packages; a package the code starts
-    to use must come off the list (else its types would silently be Any)."""
+def test_the_type_checker_skips_only_sdk_code_nothing_uses():
+    """A cold mypy skips the provider SDKs' unused service packages and the unused modules of
+    the pulumi-alicloud packages in use; a package or a name the code starts to use must be
+    checked (else its types would silently be Any)."""
     from . import mypy_skips
 
-    # Compared over the packages the installed SDKs have: the list is generated at the newest
+    # Compared over what the installed SDKs have: the lists are generated at the newest
     # versions, and the lowest supported ones (the dependency-bounds job) lack a few packages.
     installed = {
         f"{sdk}.{package}"
@@ -219,10 +220,15 @@ def test_the_type_checker_skips_only_sdk_packages_nothing_uses():
     assert configured == mypy_skips.skippable(), (
         "update pyproject.toml's skip override: python -m tests.mypy_skips"
     )
+    followed = [name for name in mypy_skips.configured_followed() if mypy_skips.installed(name)]
+    assert followed == mypy_skips.followed(), (
+        "update pyproject.toml's follow override: python -m tests.mypy_skips"
+    )
     for sdk in mypy_skips.SDKS:
         for package in mypy_skips.used(sdk):
             assert f"{sdk}.{package}" not in mypy_skips.configured(), package
     assert "pulumi_alicloud.cs" not in mypy_skips.configured()
+    assert {"pulumi_alicloud.cs", "pulumi_alicloud.cs.node_pool"} <= set(followed)
 
 
 _FAKE_GH = r'''
