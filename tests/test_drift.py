@@ -457,6 +457,104 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         vswitch_id="vsw-elsewhere",
         security_group_ids=[c.security_group_id],
     ),
+    "Kafka instance in its security group": lambda c, name: alicloud.alikafka.Instance(
+        name, deploy_type=5, vswitch_id="vsw-elsewhere", security_group=c.security_group_id
+    ),
+    "EMR cluster in its security group": lambda c, name: alicloud.emr.Cluster(
+        name,
+        cluster_type="HADOOP",
+        emr_ver="EMR-3.22.0",
+        zone_id="cn-hangzhou-i",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "E-HPC cluster in its security group": lambda c, name: alicloud.ehpc.Cluster(
+        name,
+        cluster_name="loose",
+        compute_count=1,
+        compute_instance_type="ecs.g7.large",
+        login_count=1,
+        login_instance_type="ecs.g7.large",
+        manager_instance_type="ecs.g7.large",
+        os_tag="CentOS_7.6_64",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "E-HPC cluster (v2) in its security group": lambda c, name: alicloud.ehpc.ClusterV2(
+        name,
+        cluster_credentials=alicloud.ehpc.ClusterV2ClusterCredentialsArgs(password="x"),
+        shared_storages=[],
+        security_group_id=c.security_group_id,
+    ),
+    "elastic accelerator in its security group": lambda c, name: alicloud.eais.Instance(
+        name,
+        instance_type="eais.ei-a6.2xlarge",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "DMS Airflow in its security group": lambda c, name: alicloud.dms.Airflow(
+        name,
+        airflow_name="loose",
+        app_spec="SMALL",
+        description="loose",
+        oss_bucket_name="bucket",
+        oss_path="/airflow",
+        vpc_id="vpc-elsewhere",
+        vswitch_id="vsw-elsewhere",
+        zone_id="cn-hangzhou-i",
+        worker_serverless_replicas=1,
+        workspace_id="86208",
+        security_group_id=c.security_group_id,
+    ),
+    "cloud phone in its security group": lambda c, name: alicloud.ecp.Instance(
+        name,
+        image_id="android_9_0_0_release_2851157_20211201.vhd",
+        instance_type="ecp.ce.large",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "database host in its security group": lambda c, name: alicloud.cddc.DedicatedPropreHost(
+        name,
+        ecs_class_lists=[
+            alicloud.cddc.DedicatedPropreHostEcsClassListArgs(
+                instance_type="ecs.g7.large", sys_disk_capacity=40, sys_disk_type="cloud_essd"
+            )
+        ],
+        ecs_zone_id="cn-hangzhou-i",
+        engine="mysql",
+        payment_type="Subscription",
+        vpc_id="vpc-elsewhere",
+        vswitch_id="vsw-elsewhere",
+        security_group_id=c.security_group_id,
+    ),
+    "RDS Custom instance in its security group": lambda c, name: alicloud.rds.Custom(
+        name,
+        instance_type="mysql.x4.xlarge.6cm",
+        vswitch_id="vsw-elsewhere",
+        security_group_ids=[c.security_group_id],
+    ),
+    # Through a VPC access block: in its VPC and vSwitch (not drift alone), and its group.
+    "functions with ENIs in its security group": lambda c, name: _function(
+        c, name, c.security_group_id
+    ),
+    "function (FC 3.0) with ENIs in its security group": lambda c, name: alicloud.fc.V3Function(
+        name,
+        handler="index.handler",
+        runtime="python3.10",
+        vpc_config=alicloud.fc.V3FunctionVpcConfigArgs(
+            vpc_id=c.vpc_id,
+            vswitch_ids=c.vswitch_ids,
+            security_group_id=c.security_group_id,
+        ),
+    ),
+    "service mesh in its security group": lambda c, name: alicloud.servicemesh.ServiceMesh(
+        name,
+        network=alicloud.servicemesh.ServiceMeshNetworkArgs(
+            vpc_id=c.vpc_id,
+            vswitche_list=c.vswitch_ids.apply(lambda ids: ids[0]),
+            security_group_id=c.security_group_id,
+        ),
+    ),
     "load balancer joined to its security group": lambda c, name: (
         alicloud.nlb.LoadBalancerSecurityGroupAttachment(
             name, load_balancer_id="nlb-elsewhere", security_group_id=c.security_group_id
@@ -472,6 +570,16 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
         c, name, c.ingress_load_balancer_id, force=True
     ),
 }
+
+
+def _function(c: Any, name: str, group: Any) -> alicloud.fc.Service:
+    """A Function Compute service whose functions reach into the cluster's VPC and vSwitches."""
+    return alicloud.fc.Service(
+        name,
+        vpc_config=alicloud.fc.ServiceVpcConfigArgs(
+            vpc_id=c.vpc_id, vswitch_ids=c.vswitch_ids, security_group_id=group
+        ),
+    )
 
 
 def _service(c: Any, name: str, lb_id: Any, *, force: bool) -> object:
@@ -687,6 +795,40 @@ def test_an_interface_in_its_vswitch_but_another_group_is_not_drift(gate, previe
     bastion = next(r for r in result.resources if r.name == "bastion")
     assert bastion.property_dependencies["networkInterfaces"]  # the rule did see the vSwitch
     assert [v for v in gate(result) if v.policy == DRIFT] == []
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_function_in_its_vpc_with_a_group_of_its_own_is_not_drift(gate, preview):
+    """Reaching into a cluster's VPC and vSwitches is not drift; only the group decides, one
+    the program creates or one named by its ID."""
+
+    def program() -> None:
+        c = cluster()
+        own = alicloud.ecs.SecurityGroup("functions", vpc_id=c.vpc_id)
+        _function(c, "created", own.id)
+        _function(c, "named", "sg-functions")
+
+    result = run(program, preview=preview)
+    functions = [r for r in result.resources if r.name in ("created", "named")]
+    for function in functions:  # the rule did see the cluster's VPC and vSwitches
+        assert len(function.property_dependencies["vpcConfig"]) >= 2
+    assert {v.urn for v in gate(result) if v.policy == DRIFT} & {f.urn for f in functions} == set()
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_known_limit_a_functions_group_an_invoke_found_in_its_vpc(gate, preview):
+    """In a block that names the VPC beside the group, a dependency on the cluster's VPC is no
+    evidence: a group ID an invoke derived from that VPC is blocked while it is unknown (at
+    preview, before the cluster exists), and passes once known. Every PR's gate previews."""
+
+    def program() -> None:
+        c = cluster()
+        _function(c, "loose", alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0])
+
+    result = run(program, preview=preview)
+    loose = next(r for r in result.resources if r.name == "loose")
+    blocked = {v.urn for v in gate(result) if v.policy == DRIFT}
+    assert (loose.urn in blocked) is preview
 
 
 def test_loose_cluster_and_spoofed_ownership_are_blocked(gate):
