@@ -555,6 +555,26 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
             security_group_id=c.security_group_id,
         ),
     ),
+    "ACK One fleet in its security group": lambda c, name: alicloud.ackone.Cluster(
+        name,
+        network=alicloud.ackone.ClusterNetworkArgs(
+            vpc_id=c.vpc_id, vswitches=c.vswitch_ids, security_group_ids=[c.security_group_id]
+        ),
+    ),
+    "EventBridge connection in its security group": lambda c, name: alicloud.eventbridge.Connection(
+        name,
+        connection_name="loose",
+        network_parameters=alicloud.eventbridge.ConnectionNetworkParametersArgs(
+            network_type="PrivateNetwork",
+            vpc_id=c.vpc_id,
+            vswitche_id=c.vswitch_ids.apply(lambda ids: ids[0]),
+            security_group_id=c.security_group_id,
+        ),
+    ),
+    "EMR (v2) nodes in its security group": lambda c, name: _emr(c, name, c.security_group_id, []),
+    "EMR (v2) node group in its security group": lambda c, name: _emr(
+        c, name, "sg-emr", [c.security_group_id]
+    ),
     "load balancer joined to its security group": lambda c, name: (
         alicloud.nlb.LoadBalancerSecurityGroupAttachment(
             name, load_balancer_id="nlb-elsewhere", security_group_id=c.security_group_id
@@ -579,6 +599,43 @@ def _function(c: Any, name: str, group: Any) -> alicloud.fc.Service:
         vpc_config=alicloud.fc.ServiceVpcConfigArgs(
             vpc_id=c.vpc_id, vswitch_ids=c.vswitch_ids, security_group_id=group
         ),
+    )
+
+
+def _emr(c: Any, name: str, group: Any, additional: list[Any]) -> alicloud.emrv2.Cluster:
+    """An EMR on ECS cluster in the cluster's VPC and vSwitches: its nodes join `group`, and
+    its node group also the `additional` groups."""
+    return alicloud.emrv2.Cluster(
+        name,
+        cluster_name="loose",
+        cluster_type="DATALAKE",
+        release_version="EMR-5.10.0",
+        applications=["HDFS"],
+        node_attributes=[
+            alicloud.emrv2.ClusterNodeAttributeArgs(
+                key_pair_name="ops",
+                ram_role="AliyunECSInstanceForEMRRole",
+                security_group_id=group,
+                vpc_id=c.vpc_id,
+                zone_id="cn-hangzhou-i",
+            )
+        ],
+        node_groups=[
+            alicloud.emrv2.ClusterNodeGroupArgs(
+                node_group_type="MASTER",
+                node_group_name="master",
+                node_count=1,
+                instance_types=["ecs.g7.xlarge"],
+                vswitch_ids=c.vswitch_ids,
+                system_disk=alicloud.emrv2.ClusterNodeGroupSystemDiskArgs(
+                    category="cloud_essd", size=80
+                ),
+                data_disks=[
+                    alicloud.emrv2.ClusterNodeGroupDataDiskArgs(category="cloud_essd", size=80)
+                ],
+                additional_security_group_ids=additional,
+            )
+        ],
     )
 
 

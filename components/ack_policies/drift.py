@@ -357,6 +357,20 @@ EDGES: tuple[Edge, ...] = (
             ("alicloud:fc/service:*", "vpcConfig", "securityGroupId", "functions with ENIs in"),
             ("alicloud:fc/v3Function:*", "vpcConfig", "securityGroupId", "a function with ENIs in"),
             ("alicloud:servicemesh/*", "network", "securityGroupId", "a service mesh in"),
+            ("alicloud:ackone/cluster:*", "network", "securityGroupIds", "an ACK One fleet in"),
+            (
+                "alicloud:eventbridge/connection:*",
+                "networkParameters",
+                "securityGroupId",
+                "an EventBridge connection's ENIs in",
+            ),
+            ("alicloud:emrv2/cluster:*", "nodeAttributes", "securityGroupId", "EMR nodes in"),
+            (
+                "alicloud:emrv2/cluster:*",
+                "nodeGroups",
+                "additionalSecurityGroupIds",
+                "an EMR node group in",
+            ),
         )
     ),
 )
