@@ -571,6 +571,9 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
             security_group_id=c.security_group_id,
         ),
     ),
+    "RocketMQ instance in its security group": lambda c, name: _rocketmq(
+        c, name, c.security_group_id
+    ),
     "EMR (v2) nodes in its security group": lambda c, name: _emr(c, name, c.security_group_id, []),
     "EMR (v2) node group in its security group": lambda c, name: _emr(
         c, name, "sg-emr", [c.security_group_id]
@@ -598,6 +601,30 @@ def _function(c: Any, name: str, group: Any) -> alicloud.fc.Service:
         name,
         vpc_config=alicloud.fc.ServiceVpcConfigArgs(
             vpc_id=c.vpc_id, vswitch_ids=c.vswitch_ids, security_group_id=group
+        ),
+    )
+
+
+def _rocketmq(c: Any, name: str, group: Any) -> alicloud.rocketmq.RocketMQInstance:
+    """A RocketMQ 5 instance in the cluster's VPC and vSwitch, in `group` (two blocks deep)."""
+    return alicloud.rocketmq.RocketMQInstance(
+        name,
+        payment_type="PayAsYouGo",
+        series_code="standard",
+        service_code="rmq",
+        sub_series_code="cluster_ha",
+        product_info=alicloud.rocketmq.RocketMQInstanceProductInfoArgs(
+            msg_process_spec="rmq.s2.2xlarge"
+        ),
+        network_info=alicloud.rocketmq.RocketMQInstanceNetworkInfoArgs(
+            internet_info=alicloud.rocketmq.RocketMQInstanceNetworkInfoInternetInfoArgs(
+                flow_out_type="uninvolved", internet_spec="disable"
+            ),
+            vpc_info=alicloud.rocketmq.RocketMQInstanceNetworkInfoVpcInfoArgs(
+                vpc_id=c.vpc_id,
+                vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
+                security_group_ids=group,
+            ),
         ),
     )
 
@@ -864,11 +891,19 @@ def test_a_function_in_its_vpc_with_a_group_of_its_own_is_not_drift(gate, previe
         own = alicloud.ecs.SecurityGroup("functions", vpc_id=c.vpc_id)
         _function(c, "created", own.id)
         _function(c, "named", "sg-functions")
+        _rocketmq(c, "queue", own.id)
+        _rocketmq(c, "named-queue", "sg-queue")  # beside a VPC ID unknown at preview
 
     result = run(program, preview=preview)
-    functions = [r for r in result.resources if r.name in ("created", "named")]
+    block = {
+        "created": "vpcConfig",
+        "named": "vpcConfig",
+        "queue": "networkInfo",
+        "named-queue": "networkInfo",
+    }
+    functions = [r for r in result.resources if r.name in block]
     for function in functions:  # the rule did see the cluster's VPC and vSwitches
-        assert len(function.property_dependencies["vpcConfig"]) >= 2
+        assert len(function.property_dependencies[block[function.name]]) >= 2
     assert {v.urn for v in gate(result) if v.policy == DRIFT} & {f.urn for f in functions} == set()
 
 
@@ -880,12 +915,15 @@ def test_known_limit_a_functions_group_an_invoke_found_in_its_vpc(gate, preview)
 
     def program() -> None:
         c = cluster()
-        _function(c, "loose", alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0])
+        found = alicloud.ecs.get_security_groups_output(vpc_id=c.vpc_id).ids[0]
+        _function(c, "loose", found)
+        _rocketmq(c, "loose-queue", found)  # the group two blocks deep
 
     result = run(program, preview=preview)
-    loose = next(r for r in result.resources if r.name == "loose")
+    loose = [r.urn for r in result.resources if r.name in ("loose", "loose-queue")]
     blocked = {v.urn for v in gate(result) if v.policy == DRIFT}
-    assert (loose.urn in blocked) is preview
+    assert len(loose) == 2
+    assert all((urn in blocked) is preview for urn in loose)
 
 
 def test_loose_cluster_and_spoofed_ownership_are_blocked(gate):

@@ -24,7 +24,8 @@ from ._common import CLUSTER_TAG, CLUSTER_TYPES, as_list, is_map, owning_cluster
 class Edge:
     """A loose resource of type `source` attaching through `prop` to an owned `target`.
 
-    With `field`, `prop` holds objects (one or a list) whose `field` attaches. Pulumi records
+    With `field`, `prop` holds objects (one or a list) whose `field` attaches (a dotted path
+    where the field sits deeper: `vpcInfo.securityGroupIds`). Pulumi records
     dependencies per top-level property only, and their other fields may name a cluster's
     vSwitch (an interface placed there, which is not drift for an instance either): a
     dependency on a vSwitch does not count then; any other owned resource does, as for `prop`
@@ -366,6 +367,12 @@ EDGES: tuple[Edge, ...] = (
             ),
             ("alicloud:emrv2/cluster:*", "nodeAttributes", "securityGroupId", "EMR nodes in"),
             (
+                "alicloud:rocketmq/rocketMQInstance:*",
+                "networkInfo",
+                "vpcInfo.securityGroupIds",
+                "a RocketMQ instance in",
+            ),
+            (
                 "alicloud:emrv2/cluster:*",
                 "nodeGroups",
                 "additionalSecurityGroupIds",
@@ -468,12 +475,8 @@ def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
     where = edge.prop if edge.field is None else f"{edge.prop}[].{edge.field}"
     try:
         value = res.props.get(edge.prop)
-        if edge.field is None:
-            _read_all(value)
-        elif value is not None:
-            for item in as_list(value):
-                if is_map(item):
-                    _read_all(item.get(edge.field))
+        for found in [value] if edge.field is None else _at(value, edge.field.split(".")):
+            _read_all(found)
     except UnknownValueError:
         yield (
             res.urn,
@@ -484,6 +487,14 @@ def _untraceable(res: PolicyResource, edge: Edge) -> Iterator[tuple[str, str]]:
                 f"resource. Change it through the cluster's typed arguments ({edge.instead})."
             ),
         )
+
+
+def _at(value: Any, path: list[str]) -> Iterator[Any]:
+    """The values at `path` inside `value`, through objects and lists of them."""
+    for item in as_list(value):
+        if is_map(item):
+            inner = item.get(path[0])
+            yield from _at(inner, path[1:]) if len(path) > 1 else [inner]
 
 
 def _read_all(value: Any) -> None:
