@@ -571,6 +571,26 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
             security_group_id=c.security_group_id,
         ),
     ),
+    "API Gateway VPC integration in its security group": lambda c, name: (
+        alicloud.apigateway.Instance(
+            name,
+            instance_name="loose",
+            instance_spec="api.s1.small",
+            instance_type="vpc_connect",
+            https_policy="HTTPS2_TLS1_2",
+            payment_type="PayAsYouGo",
+            instance_cidr="192.168.0.0/16",
+            user_vpc_id=c.vpc_id,
+            zone_vswitch_security_groups=[
+                alicloud.apigateway.InstanceZoneVswitchSecurityGroupArgs(
+                    zone_id="cn-hangzhou-i",
+                    vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]),
+                    cidr_block="192.168.0.0/24",
+                    security_group=c.security_group_id,
+                )
+            ],
+        )
+    ),
     "RocketMQ instance in its security group": lambda c, name: _rocketmq(
         c, name, c.security_group_id
     ),

@@ -351,6 +351,14 @@ EDGES: tuple[Edge, ...] = (
             ("alicloud:ess/*", "securityGroupIds", "a scaling configuration"),
         )
     ),
+    Edge(
+        "alicloud:apigateway/instance:*",
+        "zoneVswitchSecurityGroups",
+        _SG,
+        "an API Gateway instance with VPC integration interfaces in its security group",
+        _OWN_GROUP,
+        "securityGroup",
+    ),
     # The same, by a VPC access block that names the VPC and vSwitches beside the group.
     *(
         Edge(source, prop, _SG, f"{what} its security group", _OWN_GROUP, field, _IN_A_VPC)
