@@ -243,10 +243,34 @@ EDGES: tuple[Edge, ...] = (
     ),
     Edge("alicloud:vpc/ipv6Gateway:*", "vpcId", _VPC, "an IPv6 gateway in its VPC", "network"),
     Edge(
-        "alicloud:vpc/hAVip:*",
+        "alicloud:vpc/ipv4Gateway:*",
+        "vpcId",
+        _VPC,
+        "an IPv4 gateway in its VPC (once enabled it takes over the VPC's internet traffic)",
+        "network.nat",
+    ),
+    Edge(
+        "alicloud:vpc/ipv6CidrBlock:*",
+        "vpcId",
+        _VPC,
+        "a secondary IPv6 CIDR block on its VPC",
+        "network",
+    ),
+    *(
+        Edge(
+            source,
+            "vswitchId",
+            frozenset({"alicloud:vpc/switch:Switch"}),
+            "a high-availability VIP in its vSwitch (which stops SNAT entries there)",
+            "network",
+        )
+        for source in ("alicloud:vpc/hAVip:*", "alicloud:vpc/haVipv2:*")
+    ),
+    Edge(
+        "alicloud:vpc/ipv6Address:*",
         "vswitchId",
         frozenset({"alicloud:vpc/switch:Switch"}),
-        "a high-availability VIP in its vSwitch (which stops SNAT entries there)",
+        "an IPv6 address taken from its vSwitch",
         "network",
     ),
     Edge(
