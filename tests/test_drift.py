@@ -283,9 +283,6 @@ LOOSE: dict[str, Callable[[Any, str], object]] = {
     "HA VIP in its vSwitch (the newer resource)": lambda c, name: alicloud.vpc.HaVipv2(
         name, vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0]), ha_vip_name="loose"
     ),
-    "IPv6 address in its vSwitch": lambda c, name: alicloud.vpc.Ipv6Address(
-        name, vswitch_id=c.vswitch_ids.apply(lambda ids: ids[0])
-    ),
     "IPv4 gateway in its VPC": lambda c, name: alicloud.vpc.Ipv4Gateway(
         name, vpc_id=c.vpc_id, ipv4_gateway_name="loose", enabled=True
     ),

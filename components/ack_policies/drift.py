@@ -267,13 +267,6 @@ EDGES: tuple[Edge, ...] = (
         for source in ("alicloud:vpc/hAVip:*", "alicloud:vpc/haVipv2:*")
     ),
     Edge(
-        "alicloud:vpc/ipv6Address:*",
-        "vswitchId",
-        frozenset({"alicloud:vpc/switch:Switch"}),
-        "an IPv6 address taken from its vSwitch",
-        "network",
-    ),
-    Edge(
         "alicloud:vpc/vswitchCidrReservation:*",
         "vswitchId",
         frozenset({"alicloud:vpc/switch:Switch"}),
