@@ -479,8 +479,67 @@ CASES = [
                 "star-arn",
                 {"policyDocument": doc(["ecs:Describe*", "*"], "acs:*:*:*:*")},
             ),
+            # Other spellings: case, `*:*`, all of RAM by its ARN, and an Allow by exclusion.
+            resource("alicloud:ram/policy:Policy", "upper", {"policyDocument": doc("RAM:*")}),
+            resource("alicloud:ram/policy:Policy", "star-colon", {"policyDocument": doc("*:*")}),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "ram-arn",
+                {"policyDocument": doc("ram:*", "acs:ram:*:*:*")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "not-action",
+                {
+                    "policyDocument": json.dumps(
+                        {"Statement": [{"Effect": "Allow", "NotAction": "ecs:*", "Resource": "*"}]}
+                    )
+                },
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "not-resource",
+                {
+                    "policyDocument": json.dumps(
+                        {
+                            "Statement": [
+                                {"Effect": "Allow", "Action": "*", "NotResource": "acs:oss:*"}
+                            ]
+                        }
+                    )
+                },
+            ),
+            # Resource Manager's resources for the same RAM policies.
+            resource(
+                "alicloud:resourcemanager/policyAttachment:PolicyAttachment",
+                "rm-admin",
+                {"policyName": "AdministratorAccess", "policyType": "System"},
+            ),
+            resource(
+                "alicloud:resourcemanager/policy:Policy", "rm-star", {"policyDocument": doc("*")}
+            ),
+            resource(
+                "alicloud:resourcemanager/policyVersion:PolicyVersion",
+                "rm-version",
+                {"policyDocument": doc("ram:*")},
+            ),
         ],
-        {"admin", "ramfull", "star", "star-list", "ram-star", "star-arn"},
+        {
+            "admin",
+            "ramfull",
+            "star",
+            "star-list",
+            "ram-star",
+            "star-arn",
+            "upper",
+            "star-colon",
+            "ram-arn",
+            "not-action",
+            "not-resource",
+            "rm-admin",
+            "rm-star",
+            "rm-version",
+        },
     ),
     Case(
         "ram-no-administrator-access",
@@ -497,6 +556,16 @@ CASES = [
                 "alicloud:ram/policy:Policy",
                 "denied",
                 {"policyDocument": doc("*", effect="Deny")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "ram-on-one-role",
+                {"policyDocument": doc("ram:*", "acs:ram::1234567890123456:role/ci")},
+            ),
+            resource(
+                "alicloud:resourcemanager/policyAttachment:PolicyAttachment",
+                "rm-read",
+                {"policyName": "AliyunECSReadOnlyAccess", "policyType": "System"},
             ),
         ],
         set(),

@@ -3,6 +3,7 @@ OIDC provider (RRSA) is assumable by one service account only."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -14,16 +15,52 @@ from pulumi_policy.proxy import UnknownValueError
 from ._common import as_list, is_map, resource_rule, type_chain
 
 ADMIN_POLICIES = frozenset({"AdministratorAccess", "AliyunRAMFullAccess"})
-#: Actions that amount to administrator rights, as the two system policies above grant them:
-#: every action, or every RAM action (which can grant itself the rest).
-ADMIN_ACTIONS = {"*": "every action", "ram:*": "every RAM action"}
-#: Resources that name every resource: the wildcard, and the wildcard ARN.
-EVERY_RESOURCE = frozenset({"*", "acs:*:*:*:*"})
+#: What amounts to administrator rights, as the two system policies above grant them, each
+#: stood for by sample requests a statement must allow all of: every action on every resource,
+#: or every RAM action on every RAM resource (which can grant itself the rest). Judging samples
+#: by wildcard matching covers each spelling at once: `*`, `*:*`, `acs:*:*:*:*`, `ram:*` on
+#: `acs:ram:*:*:*`, and an Allow with NotAction or NotResource that leaves them in.
+ADMIN_GRANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "every action on every resource",
+        ("ecs:RunInstances", "ram:CreateUser", "oss:PutObject", "cs:DeleteCluster"),
+        (
+            "acs:ecs:cn-hangzhou:1234567890123456:instance/i-1",
+            "acs:ram::1234567890123456:role/any",
+            "acs:oss:*:1234567890123456:bucket/key",
+        ),
+    ),
+    (
+        "every RAM action on every RAM resource",
+        ("ram:AttachPolicyToRole", "ram:CreatePolicyVersion", "ram:CreateUser", "ram:UpdateRole"),
+        (
+            "acs:ram::1234567890123456:role/any",
+            "acs:ram::1234567890123456:user/any",
+            "acs:ram::1234567890123456:policy/any",
+        ),
+    ),
+)
+
+
+def _allows(statement: Any, key: str, samples: tuple[str, ...]) -> bool:
+    """Whether `statement` allows every sample through `key` (Action or Resource), or through
+    its negation (NotAction, NotResource: all but what it lists). Matching ignores case."""
+    if key in statement:
+        listed, negated = statement.get(key), False
+    elif f"Not{key}" in statement:
+        listed, negated = statement.get(f"Not{key}"), True
+    else:
+        listed, negated = ("*" if key == "Resource" else []), False
+    patterns = [str(x).lower() for x in as_list(listed)]
+    return all(
+        any(fnmatch.fnmatchcase(sample.lower(), p) for p in patterns) is not negated
+        for sample in samples
+    )
 
 
 def _grants_everything(document: Any) -> str | None:
-    """What an Allow statement of `document` grants on every resource that amounts to
-    administrator rights, or None."""
+    """What an Allow statement of `document` grants that amounts to administrator rights, or
+    None."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -34,11 +71,9 @@ def _grants_everything(document: Any) -> str | None:
     for st in as_list(document.get("Statement")):
         if not is_map(st) or st.get("Effect") != "Allow":
             continue
-        if not EVERY_RESOURCE & {str(r) for r in as_list(st.get("Resource", "*"))}:
-            continue
-        for action in as_list(st.get("Action")):
-            if str(action) in ADMIN_ACTIONS:
-                return ADMIN_ACTIONS[str(action)]
+        for what, actions, resources in ADMIN_GRANTS:
+            if _allows(st, "Action", actions) and _allows(st, "Resource", resources):
+                return what
     return None
 
 
@@ -48,7 +83,7 @@ def _admin(args: ResourceValidationArgs) -> Iterator[str]:
         if p.get("policyName") in ADMIN_POLICIES and p.get("policyType", "System") == "System":
             yield f"{args.name} attaches {p.get('policyName')}, which grants administrator rights"
     elif granted := _grants_everything(p.get("policyDocument") or p.get("document")):
-        yield f"{args.name} allows {granted} on every resource"
+        yield f"{args.name} allows {granted}"
 
 
 ram_no_administrator_access = resource_rule(
@@ -59,6 +94,11 @@ ram_no_administrator_access = resource_rule(
         "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
         "alicloud:ram/userPolicyAttachment:UserPolicyAttachment",
         "alicloud:ram/groupPolicyAttachment:GroupPolicyAttachment",
+        # Resource Manager's spellings: the same RAM policies, attached at account or resource
+        # group scope, and a new version of a policy's document.
+        "alicloud:resourcemanager/policy:Policy",
+        "alicloud:resourcemanager/policyVersion:PolicyVersion",
+        "alicloud:resourcemanager/policyAttachment:PolicyAttachment",
     ],
     check=_admin,
     severity=Severity.CRITICAL,
