@@ -359,8 +359,17 @@ CASES = [
                 "inline-world",
                 {"aclEntries": [{"entry": "10.0.0.0/8"}, {"entry": "0.0.0.0/0"}]},
             ),
+            # Every address written otherwise.
+            resource(
+                "alicloud:alb/aclEntryAttachment:AclEntryAttachment",
+                "world-mask",
+                {"entry": "0.0.0.0/0.0.0.0"},
+            ),
+            resource(
+                "alicloud:alb/acl:Acl", "inline-world-v6", {"aclEntries": [{"entry": "::0/0"}]}
+            ),
         ],
-        {"world", "inline-world"},
+        {"world", "inline-world", "world-mask", "inline-world-v6"},
     ),
     Case(
         "slb-tls-cipher-policy-secure",

@@ -12,7 +12,6 @@ from pulumi_policy.proxy import UnknownValueError
 
 from ._common import as_list, is_map, resource_rule, stack_rule, truthy, undecided
 
-WORLD = {"0.0.0.0/0", "::/0"}
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
 
 
@@ -264,8 +263,17 @@ def _alb_acl(args: ResourceValidationArgs) -> Iterator[str]:
     entries = [args.props.get("entry")]
     for listed in ("entries", "aclEntries"):  # an attachment's, or an ACL's own inline entries
         entries += [e.get("entry") for e in as_list(args.props.get(listed)) if is_map(e)]
-    if any(e in WORLD for e in entries):
+    if any(_everywhere(e) for e in entries):
         yield f"{args.name} adds 0.0.0.0/0 to an ALB access control list, which restricts nothing"
+
+
+def _everywhere(entry: Any) -> bool:
+    """Whether an ACL entry names every address, however written (`0.0.0.0/0`, `::/0`,
+    `0.0.0.0/0.0.0.0`, host bits set)."""
+    try:
+        return ipaddress.ip_network(str(entry).strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False  # not an address range: the provider refuses it
 
 
 alb_acl_restricts_access = resource_rule(
