@@ -401,8 +401,22 @@ CASES = [
                 "nlb-legacy",
                 {"tlsVersions": ["TLSv1.0"]},
             ),
+            # Other spellings: case, and a protocol older than TLS.
+            resource(
+                "alicloud:nlb/securityPolicy:SecurityPolicy",
+                "nlb-modern-lower",
+                {"tlsVersions": ["tlsv1.2"]},
+            ),
+            resource(
+                "alicloud:slb/tlsCipherPolicy:TlsCipherPolicy",
+                "lower-legacy",
+                {"tlsVersions": ["tlsv1.1", "TLSv1.2"]},
+            ),
+            resource(
+                "alicloud:slb/tlsCipherPolicy:TlsCipherPolicy", "ssl", {"tlsVersions": ["SSLv3"]}
+            ),
         ],
-        {"legacy", "alb-legacy", "nlb-legacy"},
+        {"legacy", "alb-legacy", "nlb-legacy", "lower-legacy", "ssl"},
     ),
     # identity
     Case(

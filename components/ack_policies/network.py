@@ -288,8 +288,14 @@ alb_acl_restricts_access = resource_rule(
 )
 
 
+#: The protocol versions a TLS policy may allow (compared ignoring case); anything else, an older
+#: TLS, SSL or a value this rule does not know, is reported.
+STRONG_TLS = frozenset({"tlsv1.2", "tlsv1.3"})
+
+
 def _tls(args: ResourceValidationArgs) -> Iterator[str]:
-    weak = sorted({"TLSv1.0", "TLSv1.1"} & set(as_list(args.props.get("tlsVersions"))))
+    versions = {str(v) for v in as_list(args.props.get("tlsVersions"))}
+    weak = sorted(v for v in versions if v.lower() not in STRONG_TLS)
     if weak:
         yield f"{args.name} allows {', '.join(weak)}"
 
