@@ -17,6 +17,7 @@ from ack_clusters.cluster.component import ClusterComponent
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.cluster.outputs import FORMS, OUTPUTS, outputs_of, outputs_table
 from ack_offline.project import find_project, run_stack
+from ack_policies.record import RECORD_OUTPUT
 
 from .conftest import CLASSES, ROOT, form_args, run
 
@@ -74,7 +75,8 @@ def test_a_component_sets_registers_and_exports_what_the_table_says(kind):
         assert not hasattr(component, name), name
     (urn,) = [r.urn for r in result.resources if r.type == CLASSES[kind]._form.type_token]
     registered = set(result.component_outputs[urn])
-    assert registered == {o.name for o in offered if o.schema_type}
+    # Beside the package's outputs, the record of what it owns, which the policy pack reads.
+    assert registered == {o.name for o in offered if o.schema_type} | {RECORD_OUTPUT}
     assert set(component.stack_exports()) == {o.name for o in offered if o.exported}
 
 

@@ -785,6 +785,7 @@ def test_one_resource_with_several_problems_gets_one_message_each(gate):
 
 MANDATORY = {
     "ack-cluster-resources-declared-through-components",
+    "ack-cluster-ownership-proven",
     "ack-no-loose-attachments-to-cluster-resources",
     "ack-owned-resources-ignore-only-component-fields",
     "ack-stateful-resources-deletion-protected",

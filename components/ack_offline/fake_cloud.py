@@ -6,6 +6,14 @@ read (cluster ``connections`` and ``slb_id``, node pool ``scaling_group_id``, NA
 does not know raises, so a new provider call can never slip in unnoticed. In preview mode every
 computed output and every ID is unknown, as in a real ``pulumi preview``.
 
+Invokes: the cluster credential and the data sources programs read facts from (zones, regions,
+instance types, images, Kubernetes versions, the account and caller) are answered with plausible
+values; lookups of what an account holds (security groups, vSwitches, VPCs, route tables, NAT
+gateways, roles, load balancers, clusters) are answered from what the fake cloud holds in an
+update, and unknown at preview (what they would find may still be to be created). Any other
+invoke is unknown: a program that depends on it gets an unknown value (never an invented one),
+and the policy gate fails closed where such a value feeds what a cluster owns.
+
 IDs are derived from a hash of the resource's type and name, so two runs of one program give the
 same IDs and graphs can be compared across runs.
 """
@@ -17,6 +25,8 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from pulumi.runtime import mocks
@@ -26,6 +36,7 @@ from . import provider
 
 _ACCOUNT = "1234567890123456"
 _SLB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
+_ROUTE_TABLE = "alicloud:vpc/routeTable:RouteTable"
 _REGION = "cn-hangzhou"
 
 State = dict[str, Any]
@@ -33,6 +44,15 @@ State = dict[str, Any]
 
 class UnknownInvokeError(RuntimeError):
     pass
+
+
+class InvokeUnknown(Exception):
+    """An invoke the fake cloud cannot answer: its result is unknown (the recording monitor
+    answers the engine's way, with the invoke marked unknown)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
 
 
 class StackReferenceUnknown(Exception):
@@ -93,6 +113,8 @@ class FakeAlibabaCloud(mocks.Mocks):
         self.invokes: list[str] = []
         #: (token, arguments) of every invoke, for tests of what a program asks the provider.
         self.invoke_args: list[tuple[str, dict[str, Any]]] = []
+        #: Invokes answered as unknown (nothing the fake cloud could answer for them).
+        self.unanswered: list[str] = []
         self._lock = threading.Lock()
         self._computed: dict[str, Callable[[str, State], tuple[str, State]]] = {
             "alicloud:vpc/network:Network": self._vpc,
@@ -149,6 +171,13 @@ class FakeAlibabaCloud(mocks.Mocks):
                     "addressType": "intranet",
                     "tags": {"ack.aliyun.com": rid},
                 }
+            if "routeTableId" in computed and typ == "alicloud:vpc/network:Network":
+                # The VPC's system route table, which comes with it.
+                self._held[(_ROUTE_TABLE, computed["routeTableId"])] = {
+                    "vpcId": rid,
+                    "routeTableName": "",
+                    "routeTableType": "System",
+                }
         return rid, state
 
     def _read(self, typ: str, rid: str) -> tuple[str, State]:
@@ -181,29 +210,29 @@ class FakeAlibabaCloud(mocks.Mocks):
             self.invoke_args.append((args.token, dict(args.args)))
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             return self._credential(args.args), []
-        if args.token in self._lookups:
-            return self._lookups[args.token](dict(args.args)), []
-        raise UnknownInvokeError(
-            f"the fake Alibaba Cloud does not know the invoke {args.token!r}; a component "
-            "started calling the provider: teach FakeAlibabaCloud.call to answer it, or avoid it"
-        )
+        if args.token in DATA_SOURCES:
+            return DATA_SOURCES[args.token](dict(args.args)), []
+        lookup = LOOKUPS.get(args.token)
+        if lookup is not None and not self.preview:
+            return self._lookup(lookup, dict(args.args)), []
+        with self._lock:
+            self.unanswered.append(args.token)
+        raise InvokeUnknown(args.token)
 
-    @property
-    def _lookups(self) -> dict[str, Callable[[State], State]]:
-        """Invokes a user's program may make to find what a cluster's VPC holds: answered with
-        one item derived from the VPC, as an account with the cluster in it would answer."""
-        return {
-            "alicloud:ecs/getSecurityGroups:getSecurityGroups": self._security_groups,
-            "alicloud:vpc/getRouteTables:getRouteTables": self._route_tables,
-        }
-
-    def _security_groups(self, a: State) -> State:
-        sg = "sg-" + _hex(str(a.get("vpcId")), "sg")
-        return {"ids": [sg], "groups": [{"id": sg, "vpcId": a.get("vpcId")}]}
-
-    def _route_tables(self, a: State) -> State:
-        vtb = "vtb-" + _hex(str(a.get("vpcId")), "rt")
-        return {"ids": [vtb], "tables": [{"id": vtb, "routeTableId": vtb, "vpcId": a.get("vpcId")}]}
+    def _lookup(self, lookup: Lookup, a: State) -> State:
+        """What the account holds of one type, filtered as the provider filters."""
+        with self._lock:
+            held = [
+                (rid, dict(state))
+                for (typ, rid), state in self._held.items()
+                if typ == lookup.type_
+            ]
+        found = [lookup.item(rid, state) for rid, state in held if lookup.matches(rid, state, a)]
+        found.sort(key=lambda item: str(item["id"]))
+        answer: State = {"ids": [item["id"] for item in found], lookup.key: found}
+        if lookup.name_key is not None:
+            answer["names"] = [item.get("name") for item in found]
+        return answer
 
     def _stack_reference(self, ref: str, inputs: State) -> tuple[str, State]:
         outputs = self.stack_references.get(ref)
@@ -352,3 +381,172 @@ class FakeAlibabaCloud(mocks.Mocks):
                 {"clientCert": "RkFLRQ==", "clientKey": token, "clusterCert": "RkFLRS1DQQ=="}
             ],
         }
+
+
+# -- invokes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A data source that lists what the account holds of one resource type."""
+
+    type_: str
+    #: The result's list of items.
+    key: str
+    #: An item of the list, from a held resource's ID and state.
+    item: Callable[[str, State], State]
+    #: Invoke argument -> the state key it filters on (equality).
+    filters: Mapping[str, str] = dataclass_field(default_factory=dict)
+    #: The state key `nameRegex` matches, if the data source takes one.
+    name_key: str | None = None
+
+    def matches(self, rid: str, state: State, a: State) -> bool:
+        ids = a.get("ids")
+        if ids and rid not in ids:
+            return False
+        for arg, key in self.filters.items():
+            if a.get(arg) not in (None, "") and state.get(key) != a.get(arg):
+                return False
+        wanted = a.get("tags") or {}
+        held = state.get("tags") or {}
+        if any(held.get(k) != v for k, v in wanted.items()):
+            return False
+        pattern = a.get("nameRegex")
+        if pattern and self.name_key is not None:
+            return re.search(str(pattern), str(state.get(self.name_key) or "")) is not None
+        return True
+
+
+def _item(**keys: str) -> Callable[[str, State], State]:
+    """An item with the resource's ID and the state keys given (item key -> state key)."""
+
+    def build(rid: str, state: State) -> State:
+        return {"id": rid, **{k: state.get(v) for k, v in keys.items()}, "tags": state.get("tags")}
+
+    return build
+
+
+LOOKUPS: dict[str, Lookup] = {
+    "alicloud:ecs/getSecurityGroups:getSecurityGroups": Lookup(
+        "alicloud:ecs/securityGroup:SecurityGroup",
+        "groups",
+        _item(vpcId="vpcId", name="securityGroupName"),
+        {"vpcId": "vpcId"},
+        "securityGroupName",
+    ),
+    "alicloud:vpc/getSwitches:getSwitches": Lookup(
+        "alicloud:vpc/switch:Switch",
+        "vswitches",
+        _item(vpcId="vpcId", zoneId="zoneId", cidrBlock="cidrBlock", name="vswitchName"),
+        {"vpcId": "vpcId", "zoneId": "zoneId", "cidrBlock": "cidrBlock"},
+        "vswitchName",
+    ),
+    "alicloud:vpc/getNetworks:getNetworks": Lookup(
+        "alicloud:vpc/network:Network",
+        "vpcs",
+        _item(cidrBlock="cidrBlock", routeTableId="routeTableId", name="vpcName"),
+        {"cidrBlock": "cidrBlock"},
+        "vpcName",
+    ),
+    "alicloud:vpc/getRouteTables:getRouteTables": Lookup(
+        _ROUTE_TABLE,
+        "tables",
+        _item(vpcId="vpcId", routeTableId="id", name="routeTableName"),
+        {"vpcId": "vpcId"},
+        "routeTableName",
+    ),
+    "alicloud:vpc/getNatGateways:getNatGateways": Lookup(
+        "alicloud:vpc/natGateway:NatGateway",
+        "gateways",
+        _item(vpcId="vpcId", snatTableIds="snatTableIds", forwardTableIds="forwardTableIds"),
+        {"vpcId": "vpcId"},
+        "natGatewayName",
+    ),
+    "alicloud:ram/getRoles:getRoles": Lookup(
+        "alicloud:ram/role:Role",
+        "roles",
+        _item(name="roleName", arn="arn"),
+        {},
+        "roleName",
+    ),
+    "alicloud:slb/getApplicationLoadBalancers:getApplicationLoadBalancers": Lookup(
+        _SLB, "balancers", _item(address="address", name="loadBalancerName"), {}, "loadBalancerName"
+    ),
+    "alicloud:cs/getManagedKubernetesClusters:getManagedKubernetesClusters": Lookup(
+        "alicloud:cs/managedKubernetes:ManagedKubernetes",
+        "clusters",
+        _item(name="name", vpcId="vpcId", securityGroupId="securityGroupId"),
+        {},
+        "name",
+    ),
+}
+
+#: Zones of the regions programs here use; another region gets three made-up zones.
+_ZONES = {
+    "cn-hangzhou": "hijk",
+    "cn-shanghai": "efglmn",
+    "cn-beijing": "acdefghijkl",
+    "cn-shenzhen": "acdef",
+}
+_INSTANCE_TYPES = ("ecs.g7.large", "ecs.g7.xlarge", "ecs.c7.large", "ecs.r7.large")
+
+
+def _region() -> str:
+    import pulumi
+
+    return pulumi.Config("alicloud").get("region") or _REGION
+
+
+def _zones(a: State) -> State:
+    region = _region()
+    zones = [f"{region}-{letter}" for letter in _ZONES.get(region, "abc")]
+    return {"ids": zones, "zones": [{"id": z, "localName": z} for z in zones]}
+
+
+def _instance_types(a: State) -> State:
+    types = [
+        t
+        for t in _INSTANCE_TYPES
+        if not a.get("instanceTypeFamily") or t.startswith(str(a["instanceTypeFamily"]) + ".")
+    ] or list(_INSTANCE_TYPES)
+    return {
+        "ids": types,
+        "instanceTypes": [
+            {"id": t, "family": t.rsplit(".", 1)[0], "cpuCoreCount": 2, "memorySize": 8}
+            for t in types
+        ],
+    }
+
+
+def _images(a: State) -> State:
+    image = "aliyun_3_x64_20G_alibase_20240819.vhd"
+    return {"ids": [image], "images": [{"id": image, "imageId": image, "osType": "linux"}]}
+
+
+def _versions(a: State) -> State:
+    from ack_clusters.facts import KUBERNETES_MINORS
+
+    versions = [{"version": f"1.{m}.1-aliyun.1"} for m in sorted(KUBERNETES_MINORS, reverse=True)]
+    return {"metadatas": versions, "id": "versions"}
+
+
+#: Data sources of facts rather than of what the program manages: answered the same way in
+#: preview and update.
+DATA_SOURCES: dict[str, Callable[[State], State]] = {
+    "alicloud:index/getZones:getZones": _zones,
+    "alicloud:index/getRegions:getRegions": lambda a: {
+        "ids": [_region()],
+        "regions": [{"id": _region(), "regionId": _region(), "localName": _region()}],
+    },
+    "alicloud:index/getAccount:getAccount": lambda a: {"id": _ACCOUNT},
+    "alicloud:index/getCallerIdentity:getCallerIdentity": lambda a: {
+        "id": _ACCOUNT,
+        "accountId": _ACCOUNT,
+        "arn": f"acs:ram::{_ACCOUNT}:user/deploy",
+        "identityType": "RAMUser",
+        "principalId": _hex(_ACCOUNT, "deploy", n=16),
+    },
+    "alicloud:ecs/getInstanceTypes:getInstanceTypes": _instance_types,
+    "alicloud:ecs/getImages:getImages": _images,
+    "alicloud:cs/getKubernetesVersion:getKubernetesVersion": _versions,
+}

@@ -328,13 +328,21 @@ def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
         ignoreChanges=r.ignore_changes,
         deleteBeforeReplace=r.delete_before_replace,
         deleteBeforeReplaceDefined=r.delete_before_replace,
+        additionalSecretOutputs=r.additional_secret_outputs,
         aliases=r.aliases,
         parent=r.parent,
     )
 
 
 def _properties(r: RecordedResource) -> struct_pb2.Struct:
+    """What Analyze sends: the resource's inputs."""
     return json_format.ParseDict(r.wire_inputs, struct_pb2.Struct())
+
+
+def _outputs(r: RecordedResource) -> struct_pb2.Struct:
+    """What AnalyzeStack sends, as the engine does "to verify the final stack": each resource's
+    outputs (a component's registered outputs; its inputs if it registered none)."""
+    return json_format.ParseDict(r.wire_outputs or r.wire_inputs, struct_pb2.Struct())
 
 
 def _provider(
@@ -370,14 +378,19 @@ def _stack_request(
     described: list[tuple[RecordedResource, dict[str, Any]]],
     reads: Iterable[RecordedResource] = (),
 ) -> analyzer_pb2.AnalyzeStackRequest:
-    """The whole stack, with what only a stack view has: parents and dependency edges, and the
-    resources the program read (`.get`), which the engine keeps in the stack's state."""
-    read_fields = [
+    """The whole stack, with what only a stack view has: parents and dependency edges, each
+    resource's outputs, and the resources the program read (`.get`), which the engine keeps in
+    the stack's state."""
+    stack = [
+        (r, {**fields, "properties": _outputs(r)} if r.wire_outputs else fields)
+        for r, fields in described
+    ]
+    stack += [
         (
             r,
             {
                 "type": r.type,
-                "properties": _properties(r),
+                "properties": _outputs(r),
                 "urn": r.urn,
                 "name": r.name,
                 "options": _options(r),
@@ -385,7 +398,6 @@ def _stack_request(
         )
         for r in reads
     ]
-    described = [*described, *read_fields]
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
@@ -397,7 +409,7 @@ def _stack_request(
                     for k, v in r.property_dependencies.items()
                 },
             )
-            for r, fields in described
+            for r, fields in stack
         ]
     )
 

@@ -75,6 +75,12 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict, repr=False)
     #: A read of an existing resource (`.get`), not one the program manages.
     read: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    #: What the engine keeps as the resource's outputs, on the wire (secrets still wrapped):
+    #: for a resource, what the (fake) cloud answered, with its ID as the Terraform bridge
+    #: gives it (unknown at preview); for a component, what it registered as its outputs.
+    #: A stack analysis sees these, as the engine's AnalyzeStack does.
+    wire_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +121,8 @@ class RecordingMonitor(mocks.MockMonitor):
         #: Reads of existing resources (`Resource.get`), which the program does not manage.
         self.reads: list[RecordedResource] = []
         self.outputs: dict[str, dict[str, Any]] = {}
+        #: Components' registered outputs as sent (secrets wrapped), by URN.
+        self.wire_outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         #: Transform callbacks by URN (a resource's own, which its children inherit) and the
         #: stack's, in the order they were registered.
@@ -201,6 +209,8 @@ class RecordingMonitor(mocks.MockMonitor):
                             request.type, request.name, request.importId, problems
                         )
                     )
+        state = json_format.MessageToDict(response.object)
+        outputs = {**state, "id": response.id or UNKNOWN} if request.custom else {}
         rec = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -211,7 +221,9 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs=sanitize(wire),
             wire_inputs=wire,
             id=response.id,
-            state=sanitize(json_format.MessageToDict(response.object)),
+            state=sanitize(state),
+            wire_outputs=outputs,
+            additional_secret_outputs=list(request.additionalSecretOutputs),
             dependencies=sorted(request.dependencies),
             property_dependencies={
                 k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())
@@ -229,6 +241,16 @@ class RecordingMonitor(mocks.MockMonitor):
             self.records.append(rec)
         return response
 
+    def Invoke(self, request: Any) -> Any:
+        """An invoke the fake cloud cannot answer has an unknown result, as the engine answers
+        one whose dependencies are still to be created: the program gets an unknown value."""
+        from .fake_cloud import InvokeUnknown
+
+        try:
+            return super().Invoke(request)
+        except InvokeUnknown:
+            return resource_pb2.ResourceInvokeResponse(unknown=True)
+
     def ReadResource(self, request: Any) -> Any:
         """A `.get` (or any read of an existing resource): recorded apart from what the program
         manages, with the state the cloud answered (the SDK drops the ID's dependencies, so what
@@ -236,6 +258,7 @@ class RecordingMonitor(mocks.MockMonitor):
         engine keeps reads in the stack's state, and the policy gate's stack view sees them."""
         response = super().ReadResource(request)
         properties = json_format.MessageToDict(response.properties)
+        outputs = {**properties, "id": request.id or UNKNOWN}
         rec = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -253,15 +276,46 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=request.provider,
             delete_before_replace=False,
             read=True,
+            wire_outputs=outputs,
         )
         with self._lock:
             self.reads.append(rec)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        wire = json_format.MessageToDict(request.outputs)
         with self._lock:
-            self.outputs[request.urn] = sanitize(json_format.MessageToDict(request.outputs))
+            self.outputs[request.urn] = sanitize(wire)
+            self.wire_outputs[request.urn] = wire
         return super().RegisterResourceOutputs(request)
+
+
+class _NoServer:
+    async def stop(self, grace: float | None = None) -> None:
+        return None
+
+
+class InProcessCallbacks(_CallbackServicer):
+    """The SDK's servicer of program callbacks (transforms), without its gRPC server.
+
+    Under the engine, the program serves its transforms over gRPC and the engine calls them;
+    here the recording monitor calls them in the program's own process and loop (see
+    RecordingMonitor._apply_transforms), so no server is needed. Starting one for every program
+    would also leave gRPC's threads in a process that later forks a program's process, where
+    gRPC then hangs."""
+
+    def __init__(self, monitor: Any, loop: asyncio.AbstractEventLoop) -> None:
+        _CallbackServicer._servicers.append(self)
+        self._callbacks = {}
+        self._transforms = {}
+        self._state_migrations = {}
+        self._monitor = monitor
+        self._loop = loop
+        self._server = _NoServer()  # type: ignore[assignment]
+        self._target = "in-process"
+
+    async def serve(self) -> None:
+        return None
 
 
 class DuplicateUrn(Exception):
@@ -431,6 +485,7 @@ def run_program(
         # engine it has a process of its own, so here the setting ends with the run.
         thresholds = gc.get_threshold()
         monitor.loop = asyncio.get_event_loop()
+        SETTINGS.callbacks = InProcessCallbacks(SETTINGS.monitor, monitor.loop)
         try:
             _sync_await(run_in_stack(body))
         except Exception as exc:
@@ -443,6 +498,9 @@ def run_program(
             gc.set_threshold(*thresholds)
     _raise_refusals(monitor, mock)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
+    for r in resources:
+        if not r.custom:
+            r.wire_outputs = monitor.wire_outputs.get(r.urn, {})
     stack_urn = next((r.urn for r in monitor.records if r.type == "pulumi:pulumi:Stack"), "")
     return ProgramRun(
         resources=resources,

@@ -100,6 +100,15 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """`props[key]`, or None when it is absent or unknown at preview (an output such as a
+    resource's ID, which the engine hands a stack rule, is unknown until the update)."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
+
+
 def truthy(value: Any) -> bool:
     """Provider booleans arrive as bools, some as the strings 'true'/'false'."""
     if isinstance(value, str):

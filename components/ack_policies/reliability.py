@@ -7,7 +7,16 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
-from ._common import CLUSTER_TYPES, as_list, is_map, resource_rule, stack_of, stack_rule, truthy
+from ._common import (
+    CLUSTER_TYPES,
+    as_list,
+    is_map,
+    known,
+    resource_rule,
+    stack_of,
+    stack_rule,
+    truthy,
+)
 
 
 def _auto_repair(args: ResourceValidationArgs) -> Iterator[str]:
@@ -94,7 +103,7 @@ def _network_plugin(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 | _switches(res, "masterVswitchIds")
                 | _switches(res, "workerVswitchIds")
                 | pools.get(res.urn, set())
-                | pools.get(str(res.props.get("id") or ""), set())
+                | pools.get(str(known(res.props, "id") or ""), set())
             )
             shared = sorted(pods & nodes)
             if shared:

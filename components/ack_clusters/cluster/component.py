@@ -29,6 +29,7 @@ from ..node_pools.component import (
     node_pool_ids,
     scaling_group_ids,
 )
+from ..ownership import RECORD_OUTPUT, Seals, record_of, sealed
 from ..security.component import ClusterSecurityGroup
 from ..validation import zone_region
 from .args import Adoption, BaseClusterArgs, Kind
@@ -136,8 +137,10 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         aliases = list(form.aliases(a))
         if aliases:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
+        # What the component registers, it seals, before any transform of the program runs.
+        self._seals = Seals()
         # Everything above is pure; nothing has been registered yet.
-        super().__init__(form.type_token, name, None, opts)
+        super().__init__(form.type_token, name, None, sealed(opts, self._seals))
         for notice in [form.notice(a), *a.notices]:
             if notice is not None:
                 pulumi.log.warn(notice, resource=self)
@@ -302,7 +305,13 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         self._exports: dict[str, Any] = {
             o.name: exported_as.get(o.name, values[o.name]) for o in offered if o.exported
         }
-        self.register_outputs({o.name: values[o.name] for o in offered if o.schema_type})
+        self.register_outputs(
+            {
+                **{o.name: values[o.name] for o in offered if o.schema_type},
+                # What it owns, for the policy pack (ack_policies.record).
+                RECORD_OUTPUT: record_of(self, self._seals),
+            }
+        )
 
     def stack_exports(self) -> dict[str, Any]:
         """What a stack program exports for this cluster (see ack_clusters.cluster.outputs)."""

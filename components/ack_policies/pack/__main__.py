@@ -3,9 +3,11 @@
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from ack_policies import PACK_DESCRIPTION, PACK_NAME, all_policies
+from ack_policies.seen import install as record_inputs
 from ack_policies.speed import install
 
 install()  # pulumi-policy's analysis, each resource converted once (ack_policies/speed.py)
+record_inputs()  # each resource's inputs, for the stack rules (ack_policies/seen.py)
 
 PolicyPack(
     name=PACK_NAME,

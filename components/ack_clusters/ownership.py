@@ -1,0 +1,103 @@
+"""The record a component keeps of what it owns (its format: :mod:`ack_policies.record`).
+
+Ownership is a fact the component records, not a guess from where a resource sits in the tree:
+the component seals each resource it registers, in a transform of its own that the engine runs
+before every other transform, and registers the URNs and seals as one output. The policy pack
+reads that output: a resource a program parents into the component is not in it, a transform
+that changes what the component planned breaks a seal, and a component of this library's type
+that did not come from this library has no record at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+
+from ack_policies import record as ownership_record
+from ack_policies.record import RECORD_OUTPUT
+
+__all__ = ["RECORD_OUTPUT", "Seals", "child_urn", "descendants", "record_of", "sealed"]
+
+#: The stack's type: the URN of a child of the stack has no parent type in it.
+_ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def child_urn(parent_urn: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource of `type_` named `name` under `parent_urn`."""
+    stack_and_project = "::".join(parent_urn.split("::")[:2])
+    qualified = parent_urn.split("::")[2]
+    prefix = "" if qualified == _ROOT_STACK else f"{qualified}$"
+    return f"{stack_and_project}::{prefix}{type_}::{name}"
+
+
+class Seals:
+    """The seals a component takes of its children, keyed by URN."""
+
+    def __init__(self) -> None:
+        self.by_urn: dict[str, dict[str, Any]] = {}
+        self.secret = False
+
+    async def take(self, args: pulumi.ResourceTransformArgs) -> None:
+        """A transform that changes nothing: it records what the component gave the resource
+        (its inputs as the engine has them, and its options) before any other transform runs."""
+        opts = args.opts
+        parent = await opts.parent.urn.future() if opts.parent is not None else None
+        if not parent:
+            return  # the component itself (its own transforms apply to it too)
+        provider = await opts.provider.urn.future() if opts.provider is not None else ""
+        self.secret = self.secret or _holds_secret(args.props)
+        self.by_urn[child_urn(parent, args.type_, args.name)] = ownership_record.seal(
+            args.type_,
+            args.props,
+            {
+                "protect": opts.protect,
+                "deleteBeforeReplace": opts.delete_before_replace,
+                "additionalSecretOutputs": opts.additional_secret_outputs,
+                "provider": provider or "",
+            },
+        )
+
+
+def sealed(opts: pulumi.ResourceOptions | None, seals: Seals) -> pulumi.ResourceOptions:
+    """The component's options with the seal first among its transforms, so that it runs before
+    any transform the program gives the component (which its children inherit)."""
+    merged = pulumi.ResourceOptions.merge(opts, None)
+    merged.transforms = [seals.take, *(merged.transforms or [])]
+    return merged
+
+
+def descendants(component: pulumi.Resource) -> Iterator[pulumi.Resource]:
+    for child in list(getattr(component, "_childResources", ())):
+        yield child
+        yield from descendants(child)
+
+
+def record_of(component: pulumi.ComponentResource, seals: Seals) -> pulumi.Output[Any]:
+    """The component's record, once every resource it registered has its URN (after which its
+    seal has been taken). Secret when a sealed input was: a digest of a short secret could be
+    guessed."""
+    legacy = len(getattr(component, "_transformations", None) or [])
+    urns = [child.urn for child in descendants(component)]
+
+    def build(args: list[str]) -> dict[str, Any]:
+        owner, *children = args
+        return ownership_record.record(
+            owner,
+            {urn: seals.by_urn.get(urn, {}) for urn in children},
+            legacy_transformations=legacy,
+        )
+
+    built = pulumi.Output.all(component.urn, *urns).apply(build)
+    return built.apply(lambda r: pulumi.Output.secret(r) if seals.secret else r)
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get(ownership_record.SECRET_KEY) == ownership_record.SECRET_SIG:
+            return True
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False

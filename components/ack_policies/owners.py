@@ -1,0 +1,382 @@
+"""Who owns what in a stack, read from the records the library's components register
+(:mod:`ack_policies.record`), and what each owned resource is known by.
+
+An owner is a component of this library (a cluster form, or a ServiceAccountRole) whose record
+the gate can read; it owns exactly the URNs its record lists. What an owned resource is known by
+(its *identities*) is its URN, its ID once the cloud gave one, and the names, ARNs and addresses
+other resources use to reach it (:data:`IDENTITY_FIELDS`), read from its outputs: unknown at a
+preview of a new stack, known at a preview of a deployed one and in an update.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, _is_unknown
+
+from . import record as rec
+from . import seen as seen_inputs
+from ._common import CLUSTER_TAG, CLUSTER_TYPES
+from .references import block_entry, outside
+
+#: Tag ACK puts on what it creates for a cluster (its API server load balancer, say).
+ACK_TAG = "ack.aliyun.com"
+#: The prefix of the tags this library puts on what a component owns.
+OWNERSHIP_TAG_PREFIX = "ack.pulumi.io/"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+_SLB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
+
+#: Beside its ID, the outputs that name an owned resource of each type to other resources:
+#: names and ARNs for RAM, addresses for load balancers and EIPs, the IDs a cluster's outputs
+#: carry (its API server load balancer, its RRSA OIDC provider), a pool's scaling group.
+IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "alicloud:ram/role:Role": ("roleName", "arn", "roleId"),
+    "alicloud:ram/policy:Policy": ("policyName",),
+    **{
+        t: (
+            "slbId",
+            "slbIntranet",
+            "slbInternet",
+            "connections",
+            "workerRamRoleName",
+            "rrsaMetadata",
+        )
+        for t in CLUSTER_TYPES
+    },
+    "alicloud:cs/nodePool:NodePool": ("nodePoolId", "scalingGroupId"),
+    "alicloud:vpc/network:Network": ("routeTableId", "routerId"),
+    "alicloud:vpc/natGateway:NatGateway": ("snatTableIds", "forwardTableIds"),
+    "alicloud:ecs/eipAddress:EipAddress": ("ipAddress",),
+    _SLB: ("address",),
+    "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
+        "transitRouterAttachmentId",
+    ),
+}
+#: The identity fields of a cluster that are its API server's load balancer.
+API_SERVER_LB_FIELDS = frozenset({"slbId", "slbIntranet", "slbInternet", "connections"})
+#: Shorter values are too common to be an identity (a zone letter, a port).
+_SHORTEST = 6
+#: What separates an identity from the text around it: a value is found only as a whole token
+#: (``vpc-1`` is not in ``vpc-12``; a role name is in a role's ARN).
+_TOKEN = r"[a-z0-9_.\-]"
+_ACK_TAG_TOKEN = re.compile(f"(?<!{_TOKEN}){re.escape(ACK_TAG)}(?!{_TOKEN})")
+
+
+def plain(value: Any) -> Any:
+    """A value pulumi-policy hands a rule (proxies that raise on unknowns), as plain dicts and
+    lists with the unknown markers left in place."""
+    if isinstance(value, Mapping):
+        target = value["__target"] if _is_proxy(value) else value
+        return {k: plain(v) for k, v in target.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        target = value["__target"] if _is_proxy(value) else value  # type: ignore[call-overload]
+        return [plain(v) for v in target]
+    return value
+
+
+def _is_proxy(value: Any) -> bool:
+    return type(value).__module__ == "pulumi_policy.proxy"
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return _is_unknown(value) or value == UNKNOWN_STRING_VALUE
+
+
+def unknown_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """The dotted paths (list items share their list's path) of the unknown values in one."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from unknown_paths(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from unknown_paths(item, prefix)
+    elif has_unknown(value):
+        yield prefix
+
+
+def strings_in(value: Any, *, keys: bool = True) -> Iterator[str]:
+    """Every text in a value, object keys included unless `keys` is false (a tag key can
+    target resources)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if keys:
+                yield str(key)
+            yield from strings_in(item, keys=keys)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item, keys=keys)
+    elif isinstance(value, str) and not _is_unknown(value):
+        yield value
+
+
+@dataclass(eq=False)
+class Owner:
+    component: PolicyResource
+    #: "cluster" or "service account role"
+    kind: str
+    record: Mapping[str, Any] | None
+    #: Why its record cannot be read, if it cannot.
+    problem: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+    def describe(self) -> str:
+        return f"{self.kind} '{self.name}'"
+
+
+@dataclass(frozen=True, eq=False)
+class Owned:
+    resource: PolicyResource
+    owner: Owner
+
+
+@dataclass(frozen=True)
+class Identity:
+    value: str
+    #: The output that holds it ("id", "roleName", ...); "tag" for an ownership tag key.
+    field: str
+    owned: Owned | None
+
+
+@dataclass(frozen=True, eq=False)
+class Reached:
+    """What one property of a resource reaches that an owner owns, or cannot be proven not to."""
+
+    owned: Owned | None
+    #: How: through a dependency, a read, or a value found in the property.
+    how: str
+    #: The identity field a value matched, if it was found by value.
+    field: str | None = None
+    #: Why it cannot be decided, when it cannot (and `owned` is then None).
+    unproven: str | None = None
+
+
+@dataclass
+class Ownership:
+    """The owners of one stack and what they own."""
+
+    resources: Sequence[PolicyResource]
+    owners: list[Owner] = field(default_factory=list)
+    owned: dict[str, Owned] = field(default_factory=dict)
+    #: Resources other resources are parented to.
+    parents: set[str] = field(default_factory=set)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    _pattern: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, resources: Sequence[PolicyResource]) -> Ownership:
+        found = cls(resources)
+        found.parents = {r.parent.urn for r in resources if r.parent is not None}
+        for res in resources:
+            if res.resource_type in rec.OWNER_TYPES:
+                found._add_owner(res)
+        for owned in list(found.owned.values()):
+            for identity in _identities_of(owned):
+                found.identities.setdefault(identity.value.lower(), identity)
+        values = sorted(found.identities, key=len, reverse=True)
+        if values:
+            alternatives = "|".join(re.escape(v) for v in values)
+            found._pattern = re.compile(
+                f"(?<!{_TOKEN})(?:{alternatives})(?!{_TOKEN})", re.IGNORECASE
+            )
+        return found
+
+    def _add_owner(self, component: PolicyResource) -> None:
+        kind = (
+            "cluster"
+            if component.resource_type in rec.CLUSTER_COMPONENT_TYPES
+            else ("service account role")
+        )
+        raw = plain(component.props["__target"].get(rec.RECORD_OUTPUT))
+        owner = Owner(component, kind, None)
+        self.owners.append(owner)
+        if raw is None:
+            owner.problem = (
+                f"has no ownership record ({rec.RECORD_OUTPUT}): it was not built by "
+                "pulumi-ack-clusters, or by a version before records"
+            )
+            return
+        if has_unknown(raw):
+            owner.problem = "has an ownership record still unknown at preview"
+            return
+        if not isinstance(raw, Mapping) or raw.get("format") != rec.FORMAT:
+            owner.problem = f"has an ownership record of another format than {rec.FORMAT}"
+            return
+        if raw.get("owner") != component.urn:
+            owner.problem = f"has the ownership record of another component ({raw.get('owner')})"
+            return
+        children = raw.get("children")
+        if not isinstance(children, Mapping):
+            owner.problem = "has an ownership record without its children"
+            return
+        owner.record = raw
+        by_urn = {r.urn: r for r in self.resources}
+        for urn in children:
+            res = by_urn.get(urn)
+            if res is not None and urn not in self.owned:
+                self.owned[urn] = Owned(res, owner)
+
+    # -- questions ------------------------------------------------------------------------------
+
+    def owner_of(self, res: PolicyResource) -> Owned | None:
+        return self.owned.get(res.urn)
+
+    def is_component(self, res: PolicyResource) -> bool:
+        """A resource other resources are parented to (a component: what it takes does not
+        reach the cloud; what its children take does)."""
+        return res.urn in self.parents or res.resource_type in rec.OWNER_TYPES
+
+    def claimed_by(self, res: PolicyResource) -> Owner | None:
+        """The nearest owner among a resource's ancestors."""
+        by_component = {o.component.urn: o for o in self.owners}
+        parent = res.parent
+        while parent is not None:
+            if parent.urn in by_component:
+                return by_component[parent.urn]
+            parent = parent.parent
+        return None
+
+    def found_in(self, value: Any) -> Iterator[Reached]:
+        """The owned identities a value names (as whole tokens, in any case), and ownership
+        tags it names."""
+        for text in strings_in(value):
+            lowered = text.lower()
+            if OWNERSHIP_TAG_PREFIX in lowered or _ACK_TAG_TOKEN.search(lowered):
+                yield Reached(None, f" (it names the ownership tag in '{_short(text)}')", "tag")
+            if self._pattern is None:
+                continue
+            for match in self._pattern.finditer(text):
+                identity = self.identities[match.group(0).lower()]
+                yield Reached(
+                    identity.owned, f" (by its {identity.field} '{match.group(0)}')", identity.field
+                )
+
+    def reached_by(self, res: PolicyResource, prop: str, value: Any) -> Iterator[Reached]:
+        """What property `prop` of `res` reaches that an owner owns: through its dependencies
+        (an owned resource, or a read of one), by the values in it, or, when it holds a value
+        unknown at preview that no resource produced, what cannot be proven."""
+        deps = res.property_dependencies.get(prop, [])
+        explained = False  # a dependency on a resource of the program's own may explain unknowns
+        for dep in deps:
+            reached = list(self._through(dep))
+            explained = explained or not reached
+            yield from reached
+        yield from self.found_in(value)
+        entry = block_entry(res.resource_type, prop)
+        if entry is not None and not explained:
+            unexplained = outside(entry, list(unknown_paths(value)))
+            if unexplained:
+                yield Reached(
+                    None,
+                    "",
+                    unproven=f"at {', '.join(sorted(set(unexplained)))} a value unknown at "
+                    "preview that nothing but what a cluster owns stands behind (an invoke on "
+                    "its values, say)",
+                )
+        if not deps and has_unknown(value):
+            yield Reached(
+                None,
+                "",
+                unproven="a value unknown at preview that no resource in the program produced "
+                "(an invoke on values still to be created, or an output rebuilt without its "
+                "resources)",
+            )
+
+    def _through(self, dep: PolicyResource) -> Iterator[Reached]:
+        owned = self.owned.get(dep.urn)
+        if owned is not None:
+            yield Reached(owned, "")
+            return
+        props = plain(dep.props)
+        rid = props.get("id")
+        identity = (
+            self.identities.get(str(rid).lower())
+            if isinstance(rid, str) and not has_unknown(rid)
+            else None
+        )
+        if identity is not None:
+            # A read of an owned resource, or a second resource imported from it.
+            yield Reached(identity.owned, f" (as '{dep.name}', {identity.field} '{rid}')")
+            return
+        if seen_inputs.seen(dep.urn) is not None or self.is_component(dep):
+            return  # a resource the program declares itself, or its own component
+        # A read (`.get`) or a stack reference: what it names decides.
+        if dep.resource_type == STACK_REFERENCE:
+            if has_unknown(props.get("outputs")):
+                yield Reached(
+                    None,
+                    f" (through stack reference '{dep.name}')",
+                    unproven=f"outputs of stack reference '{dep.name}', unknown here (give them "
+                    "to ack-preview with --stack-reference)",
+                )
+            return
+        tags = props.get("tags")
+        if rid is None or has_unknown(rid):
+            yield Reached(
+                None,
+                f" (read as '{dep.name}')",
+                unproven=f"{dep.resource_type} '{dep.name}', a read whose identity is unknown at "
+                "preview (a read of a resource still to be created)",
+            )
+            return
+        if isinstance(tags, Mapping) and (CLUSTER_TAG in tags or ACK_TAG in tags):
+            owner = next((o for o in self.owners if o.name == tags.get(CLUSTER_TAG)), None)
+            found = next(
+                (
+                    o
+                    for o in self.owned.values()
+                    if (owner is None or o.owner is owner)
+                    and o.resource.resource_type == dep.resource_type
+                ),
+                None,
+            )
+            yield Reached(found, f" (read as '{dep.name}', tagged as a cluster's)", "tag")
+
+
+def _identities_of(owned: Owned) -> Iterator[Identity]:
+    res = owned.resource
+    props = plain(res.props)
+    for key in ("id", *IDENTITY_FIELDS.get(res.resource_type, ())):
+        for text in strings_in(props.get(key), keys=False):
+            for value in _named(text):
+                if len(value) >= _SHORTEST:
+                    yield Identity(value, key, owned)
+
+
+def _named(text: str) -> Iterator[str]:
+    """A value, and the host of a URL (an endpoint names its address)."""
+    yield text
+    if "://" in text:
+        host = urlsplit(text).hostname
+        if host:
+            yield host
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_CACHE: dict[int, tuple[Sequence[PolicyResource], Ownership]] = {}
+
+
+def ownership(resources: Sequence[PolicyResource]) -> Ownership:
+    """The stack's ownership, built once per stack analysis (every stack rule of a call gets
+    the same list of resources from the pack's server)."""
+    hit = _CACHE.get(id(resources))
+    if hit is not None and hit[0] is resources:
+        return hit[1]
+    built = Ownership.of(resources)
+    _CACHE.clear()
+    _CACHE[id(resources)] = (resources, built)
+    return built

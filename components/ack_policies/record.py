@@ -1,0 +1,210 @@
+"""What a component of this library records about the resources it owns, and the one way both
+the library and the policy pack compute it.
+
+A cluster component (and a ServiceAccountRole) registers one output, :data:`RECORD_OUTPUT`: the
+URN of every resource it registered, each with a *seal* of the inputs and options the component
+gave it. The component takes the seal in a transform of its own, which the engine runs before
+any other transform (a resource's ancestors' transforms run nearest first, and the component
+puts its own first among its transforms), so a transform a program adds later, which changes
+what the component planned, leaves inputs that no longer match their seal.
+
+The policy pack reads the record from the component's outputs (the engine hands a stack rule
+each resource's outputs) and compares each seal with the inputs the engine analyzed for that
+URN. Membership is the record's: a resource parented into a component that did not register
+it, or a component of this library's type that has no record, owns nothing.
+
+Pure: nothing here imports Pulumi or pulumi-policy, so the library imports it without the
+pack's dependencies, and both compute seals the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+#: The output of a component that holds its record.
+RECORD_OUTPUT = "ackOwnership"
+#: The record's format; a record of another format is not read (not proven).
+FORMAT = 1
+
+#: Types of the components whose records the gate reads: what they register, they own.
+CLUSTER_COMPONENT_TYPES = frozenset(
+    {"ack:index:ManagedCluster", "ack:index:DedicatedCluster", "ack:index:ServerlessCluster"}
+)
+SERVICE_ACCOUNT_ROLE_TYPE = "ack:index:ServiceAccountRole"
+OWNER_TYPES = CLUSTER_COMPONENT_TYPES | {SERVICE_ACCOUNT_ROLE_TYPE}
+
+#: How the wire marks a secret value (``{SECRET_KEY: SECRET_SIG, "value": ...}``) and a value
+#: unknown at preview.
+SECRET_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+#: Inputs a provider adds in its check, which a seal cannot know: the Terraform bridge lists
+#: the inputs it gave a default value under ``__defaults``; the Kubernetes provider adds
+#: ``apiVersion`` and ``kind`` and the labels and annotations below.
+DEFAULTS_KEY = "__defaults"
+KUBERNETES_ADDED = frozenset({"apiVersion", "kind"})
+KUBERNETES_ADDED_METADATA = {
+    "labels": frozenset({"app.kubernetes.io/managed-by"}),
+    "annotations": frozenset({"pulumi.com/autonamed"}),
+}
+#: Tags may be added to an owned resource (a team's tagging transform is ordinary); each tag
+#: the component set must stay as it was.
+TAGS = "tags"
+#: Options a seal holds, as the analyzer protocol names them.
+OPTIONS = ("protect", "deleteBeforeReplace", "additionalSecretOutputs", "provider")
+
+
+def canonical(value: Any) -> Any:
+    """One form for what the SDK hands a transform and what pulumi-policy hands a rule: secrets
+    unwrapped, unknowns as absent (the SDK drops them), numbers and booleans as text (providers
+    coerce one to the other), empty objects and lists as absent (a provider may drop them)."""
+    if isinstance(value, Mapping):
+        if value.get(SECRET_KEY) == SECRET_SIG:
+            return canonical(value.get("value"))
+        out = {}
+        for key in sorted(value, key=str):
+            item = canonical(value[key])
+            if item is not None:
+                out[str(key)] = item
+        return out or None
+    if isinstance(value, (list, tuple)):
+        items = [canonical(v) for v in value]
+        return items or None
+    if value is None or value == UNKNOWN or _is_sdk_unknown(value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value):
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return str(value)
+
+
+def _is_sdk_unknown(value: Any) -> bool:
+    """The Python SDK hands a transform an unknown value as ``pulumi.output.Unknown``."""
+    kind = type(value)
+    return kind.__name__ == "Unknown" and kind.__module__.startswith("pulumi.")
+
+
+def digest(value: Any) -> str:
+    """A short digest of a canonical value (``""`` for an absent one)."""
+    if value is None:
+        return ""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _is_kubernetes(type_: str) -> bool:
+    return type_.startswith("kubernetes:")
+
+
+def _comparable(type_: str, props: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inputs without tags, tags) in canonical form, without what a provider adds on its own
+    to a Kubernetes object."""
+    inputs = canonical(props) or {}
+    tags = inputs.pop(TAGS, None) if not _is_kubernetes(type_) else None
+    if _is_kubernetes(type_):
+        for key in KUBERNETES_ADDED:
+            inputs.pop(key, None)
+        metadata = inputs.get("metadata")
+        if isinstance(metadata, dict):
+            for part, added in KUBERNETES_ADDED_METADATA.items():
+                found = metadata.get(part)
+                if isinstance(found, dict):
+                    for key in added:
+                        found.pop(key, None)
+                    if not found:
+                        metadata.pop(part)
+    return inputs, tags if isinstance(tags, dict) else {}
+
+
+def seal(type_: str, props: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """What the component records of one resource it registers: a digest of each input, of
+    each tag, and the options :data:`OPTIONS` names."""
+    inputs, tags = _comparable(type_, props)
+    return {
+        "inputs": {key: digest(value) for key, value in inputs.items()},
+        "tags": {key: digest(value) for key, value in tags.items()},
+        "options": _options(options),
+    }
+
+
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "protect": bool(options.get("protect")),
+        "deleteBeforeReplace": bool(options.get("deleteBeforeReplace")),
+        "additionalSecretOutputs": sorted(options.get("additionalSecretOutputs") or []),
+        "provider": str(options.get("provider") or ""),
+    }
+
+
+def differences(
+    sealed: Mapping[str, Any], type_: str, props: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[str]:
+    """How the inputs and options the engine analyzed differ from a seal, in words (empty when
+    they match). A provider's default provider stands in for none; inputs the Terraform bridge
+    says it defaulted, and tags added beside the sealed ones, are not differences."""
+    inputs, tags = _comparable(type_, props)
+    defaulted = set(_strings(props.get(DEFAULTS_KEY)))
+    planned = sealed.get("inputs") or {}
+    found = []
+    for key in sorted(set(planned) | set(inputs)):
+        if key == DEFAULTS_KEY or (key not in planned and key in defaulted):
+            continue
+        was, now = planned.get(key, ""), digest(inputs.get(key))
+        if was != now:
+            how = "added" if not was else "removed" if not now else "changed"
+            found.append(f"input '{key}' {how}")
+    for key, was in sorted((sealed.get("tags") or {}).items()):
+        if digest(tags.get(key)) != was:
+            found.append(f"tag '{key}' {'removed' if key not in tags else 'changed'}")
+    planned_options = sealed.get("options") or {}
+    actual = _options(options)
+    for key in OPTIONS:
+        was, now = planned_options.get(key), actual[key]
+        if key == "provider" and not was and _is_default_provider(str(now)):
+            continue
+        if was != now:
+            found.append(f"option '{key}' {_option_change(was, now)}")
+    return found
+
+
+def _option_change(was: Any, now: Any) -> str:
+    def shown(value: Any) -> str:
+        return json.dumps(value) if value not in ("", [], None) else "unset"
+
+    return f"changed from {shown(was)} to {shown(now)}"
+
+
+def _is_default_provider(urn: str) -> bool:
+    """A provider the engine chose because the resource named none (``default`` or
+    ``default_<version>``)."""
+    name = urn.rsplit("::", 1)[-1]
+    return name == "default" or name.startswith("default_")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [str(v) for v in value]
+    return []
+
+
+def record(
+    owner: str, seals: Mapping[str, Mapping[str, Any]], *, legacy_transformations: int
+) -> dict[str, Any]:
+    """The component's record: its URN, each child URN's seal, and how many legacy
+    (SDK-side) transformations apply to its children, which run before any seal can be taken."""
+    return {
+        "format": FORMAT,
+        "owner": owner,
+        "children": {urn: dict(seals[urn]) for urn in sorted(seals)},
+        "legacyTransformations": legacy_transformations,
+    }

@@ -1,0 +1,229 @@
+"""The reviewed uses of what a component owns that change nothing it owns: the allow list of
+the drift rule.
+
+The drift rule is closed: whatever a resource outside a component takes from what the
+component owns (through a dependency, by naming its ID, name, ARN or address, or through a read
+of it) is drift, whatever the resource's type, unless one entry here allows that use. Each entry
+says why the use cannot change the owned resource, and has a case in tests/test_references.py
+that passes through the real analyzer server; an entry that allows a whole property also lets
+that property hold a value unknown at preview that no resource produced.
+
+Where an entry names target types, only those owned resources may be reached; a use of any
+other owned resource through the same property is still drift (a database may whitelist the
+cluster's security group, not join it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from ._common import CLUSTER_TYPES
+
+SG = "alicloud:ecs/securityGroup:SecurityGroup"
+VPC = "alicloud:vpc/network:Network"
+VSWITCH = "alicloud:vpc/switch:Switch"
+SLB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
+EIP = "alicloud:ecs/eipAddress:EipAddress"
+ROLE = "alicloud:ram/role:Role"
+NETWORK = frozenset({VPC, VSWITCH})
+#: A cluster's outputs that are its API server's load balancer.
+API_SERVER_LB_FIELDS = frozenset({"slbId", "slbIntranet", "slbInternet", "connections"})
+#: A cluster's outputs that are its RRSA OIDC provider and issuer.
+RRSA_FIELDS = frozenset({"rrsaMetadata"})
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """A loose resource of type `source` may take, through one of `props`, what an owner owns:
+    any of it (`targets` None) or the owned resources of `targets`; by value, only the identity
+    fields `fields` (None: any) and never `not_fields`."""
+
+    source: str  # fnmatch pattern of the resource type
+    props: tuple[str, ...]  # fnmatch patterns of its top-level properties
+    targets: frozenset[str] | None
+    why: str
+    fields: frozenset[str] | None = None
+    not_fields: frozenset[str] = frozenset()
+    not_targets: frozenset[str] = frozenset()
+    #: Where the property is a block: the fields in it (dotted paths) that may hold what the
+    #: entry allows. A value unknown at preview elsewhere in the block, which no resource of the
+    #: program's own explains, cannot be proven (a group an invoke found, beside the vSwitch).
+    at: tuple[str, ...] | None = None
+
+    def covers(self, type_: str, prop: str) -> bool:
+        return fnmatch.fnmatchcase(type_, self.source) and any(
+            fnmatch.fnmatchcase(prop, p) for p in self.props
+        )
+
+
+_PLACED = (
+    "it places a resource of its own, with its own address and security group, in the "
+    "cluster's network; the VPC and vSwitches are not changed"
+)
+_WHITELIST = (
+    "a database's whitelist: it lets the cluster's nodes in, and changes nothing on the "
+    "cluster's side"
+)
+
+ALLOWED: tuple[Allowed, ...] = (
+    # --- Kubernetes: what runs on the cluster, through its provider. --------------------------
+    Allowed(
+        "kubernetes:*",
+        ("*",),
+        None,
+        "Kubernetes objects run on the cluster; what they say about its resources (a node "
+        "pool's ID in a node selector, the VPC in a controller's settings) changes none of "
+        "them. Binding a Service to a load balancer the cluster owns, patching what the "
+        "component declared and writing into ACK's system namespaces are judged apart.",
+        not_fields=API_SERVER_LB_FIELDS,
+        not_targets=frozenset({SLB}),
+    ),
+    Allowed(
+        "pulumi:providers:kubernetes",
+        ("*",),
+        None,
+        "A Kubernetes provider only connects to the cluster (its kubeconfig); what it does is "
+        "judged on the objects that use it.",
+    ),
+    # --- Letting the nodes in elsewhere. -------------------------------------------------------
+    Allowed(
+        "alicloud:ecs/securityGroupRule:*",
+        ("sourceSecurityGroupId",),
+        frozenset({SG}),
+        "A rule on another group that admits the cluster's group lets the nodes in there; the "
+        "cluster's own group is not changed.",
+    ),
+    Allowed(
+        "alicloud:ecs/securityGroup:*",
+        ("vpcId",),
+        frozenset({VPC}),
+        "A security group of one's own in the cluster's VPC changes nothing until something "
+        "joins it.",
+    ),
+    *(
+        Allowed(source, props, frozenset({SG, *NETWORK}), _WHITELIST + "; " + _PLACED)
+        for source, props in (
+            ("alicloud:rds/instance:*", ("securityGroupIds", "vpcId", "vswitchId")),
+            ("alicloud:rds/readOnlyInstance:*", ("vswitchId",)),
+            ("alicloud:kvstore/instance:*", ("securityGroupId", "vpcId", "vswitchId")),
+            ("alicloud:mongodb/*nstance:*", ("securityGroupId", "vpcId", "vswitchId")),
+            ("alicloud:polardb/cluster:*", ("securityGroupIds", "vpcId", "vswitchId")),
+        )
+    ),
+    # --- Resources of one's own placed in the cluster's network. -------------------------------
+    *(
+        Allowed(source, (prop,), NETWORK, _PLACED, at=at)
+        for source, prop, at in (
+            ("alicloud:ecs/instance:*", "networkInterfaces", ("vswitchId",)),
+            ("alicloud:ecs/ecsInstanceSet:*", "networkInterfaces", ("vswitchId",)),
+            ("alicloud:ecs/*aunchTemplate:*", "networkInterfaces", ("vswitchId",)),
+            ("alicloud:alb/loadBalancer:*", "zoneMappings", ("vswitchId",)),
+            ("alicloud:nlb/loadBalancer:*", "zoneMappings", ("vswitchId",)),
+            ("alicloud:fc/service:*", "vpcConfig", ("vpcId", "vswitchIds")),
+            ("alicloud:fc/v3Function:*", "vpcConfig", ("vpcId", "vswitchIds")),
+            ("alicloud:servicemesh/serviceMesh:*", "network", ("vpcId", "vswitcheList")),
+            ("alicloud:ackone/cluster:*", "network", ("vpcId", "vswitches")),
+            ("alicloud:eventbridge/connection:*", "networkParameters", ("vpcId", "vswitcheId")),
+            ("alicloud:emrv2/cluster:*", "nodeAttributes", ("vpcId",)),
+            ("alicloud:emrv2/cluster:*", "nodeGroups", ("vswitchIds",)),
+            (
+                "alicloud:rocketmq/rocketMQInstance:*",
+                "networkInfo",
+                ("vpcInfo.vpcId", "vpcInfo.vswitchId", "vpcInfo.vswitches"),
+            ),
+        )
+    ),
+    *(
+        Allowed(source, props, NETWORK, _PLACED)
+        for source, props in (
+            ("alicloud:ecs/instance:*", ("vswitchId",)),
+            ("alicloud:ecs/ecsInstanceSet:*", ("vswitchId",)),
+            ("alicloud:ecs/*aunchTemplate:*", ("vswitchId", "vpcId")),
+            ("alicloud:ecs/ecsNetworkInterface:*", ("vswitchId",)),
+            ("alicloud:vpc/networkInterface:*", ("vswitchId",)),
+            ("alicloud:slb/applicationLoadBalancer:*", ("vswitchId", "vpcId")),
+            ("alicloud:alb/loadBalancer:*", ("vpcId",)),
+            ("alicloud:nlb/loadBalancer:*", ("vpcId",)),
+            ("alicloud:nas/mountTarget:*", ("vswitchId", "vpcId")),
+            ("alicloud:privatelink/vpcEndpoint:*", ("vpcId",)),
+            ("alicloud:privatelink/vpcEndpointZone:*", ("vswitchId",)),
+            ("alicloud:sae/application:*", ("vpcId", "vswitchId")),
+            ("alicloud:eci/containerGroup:*", ("vswitchId",)),
+            ("alicloud:alikafka/instance:*", ("vswitchId", "vpcId")),
+            ("alicloud:elasticsearch/instance:*", ("vswitchId",)),
+            ("alicloud:ess/scalingGroup:*", ("vswitchIds", "vswitchId")),
+            ("alicloud:cr/vpcEndpointLinkedVpc:*", ("vpcId", "vswitchId")),
+        )
+    ),
+    # --- Naming the cluster without changing it. -----------------------------------------------
+    Allowed(
+        "alicloud:ram/role:*",
+        ("assumeRolePolicyDocument", "document"),
+        frozenset(CLUSTER_TYPES),
+        "A role trusted by the cluster's RRSA OIDC provider (a service account role) names "
+        "the provider as who may assume it; the cluster is not changed. The RRSA rule judges "
+        "the trust itself.",
+        fields=RRSA_FIELDS,
+    ),
+    *(
+        Allowed(
+            source,
+            ("value",),
+            frozenset({SLB, EIP, *CLUSTER_TYPES}),
+            "A DNS record that points a name at an address the cluster owns sends traffic to "
+            "it; the load balancer is not changed.",
+            fields=frozenset({"address", "ipAddress", "slbIntranet", "slbInternet", "connections"}),
+        )
+        for source in (
+            "alicloud:dns/record:*",
+            "alicloud:dns/alidnsRecord:*",
+            "alicloud:pvtz/zoneRecord:*",
+        )
+    ),
+    Allowed(
+        "alicloud:cms/*",
+        ("*",),
+        None,
+        "Monitoring (CloudMonitor alarms, rules and groups) reads the metrics of what the "
+        "cluster owns and changes none of it.",
+    ),
+)
+
+
+def allowed(type_: str, prop: str, target: str | None, field: str | None) -> Allowed | None:
+    """The entry that allows a resource of `type_` to reach, through `prop`, an owned resource
+    of type `target` (None: one that cannot be proven not to be owned, or an ownership tag),
+    by value through identity `field` if it was found by value."""
+    for entry in ALLOWED:
+        if not entry.covers(type_, prop):
+            continue
+        if target is None:
+            if entry.targets is None and not entry.fields:
+                return entry
+            continue
+        if entry.targets is not None and target not in entry.targets:
+            continue
+        if target in entry.not_targets:
+            continue
+        if field is not None and field != "tag":
+            # Found by value: the output it names must be one the entry allows. Through a
+            # dependency, which output was taken is not known until it is (in an update, or a
+            # preview of a deployed stack, the value decides).
+            if entry.fields is not None and field not in entry.fields:
+                continue
+            if field in entry.not_fields:
+                continue
+        return entry
+    return None
+
+
+def block_entry(type_: str, prop: str) -> Allowed | None:
+    """The entry that allows parts of a block property, if one does."""
+    return next((e for e in ALLOWED if e.at is not None and e.covers(type_, prop)), None)
+
+
+def outside(entry: Allowed, paths: list[str]) -> list[str]:
+    """Those of `paths` (dotted, inside the property) the entry does not cover."""
+    assert entry.at is not None
+    return [p for p in paths if not any(p == a or p.startswith(f"{a}.") for a in entry.at)]

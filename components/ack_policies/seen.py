@@ -1,0 +1,102 @@
+"""What each resource looked like when the engine analyzed it alone: its inputs and options.
+
+The engine hands a stack rule each resource's *outputs* (``AnalyzeStack`` runs on the final
+state), and a resource rule its *inputs* (``Analyze`` runs before the resource is created or
+updated). What a component sealed (:mod:`ack_policies.record`) are inputs, and what attaches a
+resource to another are its inputs too (an output may only echo where it sits). So the pack
+keeps each ``Analyze`` request by URN, and its stack rules read them; the engine's
+``AnalyzeStack``, which ends every analysis, empties the store.
+
+:func:`install` wraps whichever ``Analyze`` and ``AnalyzeStack`` the pack's server runs
+(pulumi-policy's own, or the replicas of :mod:`ack_policies.speed`, installed first), so both
+answer the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import policy as _server
+
+#: A server that never ends an analysis keeps at most this many resources.
+LIMIT = 100_000
+_lock = threading.Lock()
+_requests: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One resource as ``Analyze`` saw it."""
+
+    #: Its inputs as pulumi-policy converts them (secrets unwrapped, values unknown at preview
+    #: as the wire's unknown marker): plain dicts and lists, not proxies.
+    inputs: Mapping[str, Any]
+    options: Mapping[str, Any]
+
+
+def seen(urn: str) -> Seen | None:
+    """The resource's inputs and options from its ``Analyze`` call in this analysis, if any."""
+    with _lock:
+        request = _requests.get(urn)
+    if request is None:
+        return None
+    from .speed import struct_to_dict
+
+    inputs = _server.deserialize_properties(struct_to_dict(request.properties))
+    options = request.options
+    return Seen(
+        inputs=inputs,
+        options={
+            "protect": options.protect,
+            "deleteBeforeReplace": options.deleteBeforeReplace,
+            "additionalSecretOutputs": list(options.additionalSecretOutputs),
+            "provider": request.provider.urn if request.HasField("provider") else "",
+            "ignoreChanges": list(options.ignoreChanges),
+        },
+    )
+
+
+def recording() -> bool:
+    """Whether this analysis recorded any ``Analyze`` call (the server records them)."""
+    with _lock:
+        return bool(_requests)
+
+
+def _recording(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def analyze(self: Any, request: Any, context: Any) -> Any:
+        with _lock:
+            if len(_requests) >= LIMIT:
+                _requests.clear()
+            _requests[request.urn] = request
+        return method(self, request, context)
+
+    analyze.ack_records_inputs = True  # type: ignore[attr-defined]
+    return analyze
+
+
+def _ending(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def analyze_stack(self: Any, request: Any, context: Any) -> Any:
+        try:
+            return method(self, request, context)
+        finally:
+            with _lock:
+                _requests.clear()
+
+    analyze_stack.ack_records_inputs = True  # type: ignore[attr-defined]
+    return analyze_stack
+
+
+def install() -> None:
+    """Record each ``Analyze`` request for the stack rules (idempotent). Install the speed-up
+    (:func:`ack_policies.speed.install`) first: it replaces the methods this wraps."""
+    servicer = _server._PolicyAnalyzerServicer
+    for name, wrap in (("Analyze", _recording), ("AnalyzeStack", _ending)):
+        method = getattr(servicer, name)
+        if not getattr(method, "ack_records_inputs", False):
+            setattr(servicer, name, wrap(method))
