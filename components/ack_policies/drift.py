@@ -136,7 +136,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             reported: set[str] = (
                 set()
             )  # one finding per owned resource (or doubt) a property reaches
-            for reached in own.reached_by(res, prop, value):
+            for reached in own.reached_by(res, prop, value, mine):
                 if _own_wiring(reached, mine, prop):
                     continue
                 if _allowed(res, prop, value, reached):

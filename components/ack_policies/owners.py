@@ -171,7 +171,9 @@ class Ownership:
     owned: dict[str, Owned] = field(default_factory=dict)
     #: Resources other resources are parented to.
     parents: set[str] = field(default_factory=set)
-    identities: dict[str, Identity] = field(default_factory=dict)
+    #: Each identity value (lowered), with every owned resource known by it (one, unless two
+    #: owners hold the same cloud resource).
+    identities: dict[str, list[Identity]] = field(default_factory=dict)
     _pattern: re.Pattern[str] | None = None
 
     @classmethod
@@ -183,7 +185,7 @@ class Ownership:
                 found._add_owner(res)
         for owned in list(found.owned.values()):
             for identity in _identities_of(owned):
-                found.identities.setdefault(identity.value.lower(), identity)
+                found.identities.setdefault(identity.value.lower(), []).append(identity)
         values = sorted(found.identities, key=len, reverse=True)
         if values:
             alternatives = "|".join(re.escape(v) for v in values)
@@ -247,7 +249,17 @@ class Ownership:
             parent = parent.parent
         return None
 
-    def found_in(self, value: Any) -> Iterator[Reached]:
+    def known_by(self, value: str, mine: Owned | None = None) -> list[Identity]:
+        """The owned resources known by `value`; none when one of them is `mine`'s owner's own
+        (a component's resources name each other)."""
+        found = self.identities.get(value.lower(), [])
+        if mine is not None and any(
+            i.owned is not None and i.owned.owner is mine.owner for i in found
+        ):
+            return []
+        return found
+
+    def found_in(self, value: Any, mine: Owned | None = None) -> Iterator[Reached]:
         """The owned identities a value names (as whole tokens, in any case), and ownership
         tags it names."""
         for text in strings_in(value):
@@ -257,22 +269,26 @@ class Ownership:
             if self._pattern is None:
                 continue
             for match in self._pattern.finditer(text):
-                identity = self.identities[match.group(0).lower()]
-                yield Reached(
-                    identity.owned, f" (by its {identity.field} '{match.group(0)}')", identity.field
-                )
+                for identity in self.known_by(match.group(0), mine):
+                    yield Reached(
+                        identity.owned,
+                        f" (by its {identity.field} '{match.group(0)}')",
+                        identity.field,
+                    )
 
-    def reached_by(self, res: PolicyResource, prop: str, value: Any) -> Iterator[Reached]:
+    def reached_by(
+        self, res: PolicyResource, prop: str, value: Any, mine: Owned | None = None
+    ) -> Iterator[Reached]:
         """What property `prop` of `res` reaches that an owner owns: through its dependencies
         (an owned resource, or a read of one), by the values in it, or, when it holds a value
         unknown at preview that no resource produced, what cannot be proven."""
         deps = res.property_dependencies.get(prop, [])
         explained = False  # a dependency on a resource of the program's own may explain unknowns
         for dep in deps:
-            reached = list(self._through(dep))
+            reached = list(self._through(dep, mine))
             explained = explained or not reached
             yield from reached
-        yield from self.found_in(value)
+        yield from self.found_in(value, mine)
         entry = block_entry(res.resource_type, prop)
         if entry is not None and not explained:
             unexplained = outside(entry, list(unknown_paths(value)))
@@ -293,21 +309,19 @@ class Ownership:
                 "resources)",
             )
 
-    def _through(self, dep: PolicyResource) -> Iterator[Reached]:
+    def _through(self, dep: PolicyResource, mine: Owned | None = None) -> Iterator[Reached]:
         owned = self.owned.get(dep.urn)
         if owned is not None:
             yield Reached(owned, "")
             return
         props = plain(dep.props)
         rid = props.get("id")
-        identity = (
-            self.identities.get(str(rid).lower())
-            if isinstance(rid, str) and not has_unknown(rid)
-            else None
-        )
-        if identity is not None:
+        known = isinstance(rid, str) and not has_unknown(rid)
+        same = self.identities.get(str(rid).lower(), []) if known else []
+        if same:
             # A read of an owned resource, or a second resource imported from it.
-            yield Reached(identity.owned, f" (as '{dep.name}', {identity.field} '{rid}')")
+            for identity in self.known_by(str(rid), mine):
+                yield Reached(identity.owned, f" (as '{dep.name}', {identity.field} '{rid}')")
             return
         if seen_inputs.seen(dep.urn) is not None or self.is_component(dep):
             return  # a resource the program declares itself, or its own component

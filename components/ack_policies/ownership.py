@@ -246,22 +246,35 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
         key = _object_key(own, owned.resource)
         if key is not None:
             objects.setdefault(key[1:], []).append((key[0], owned))
+    holders: dict[str, list[PolicyResource]] = {}
+    for res in resources:
+        rid = _id(res)
+        if not rid or res.resource_type.startswith(("kubernetes:", "pulumi:")):
+            continue  # a Kubernetes object is known by its name in its cluster (below)
+        if seen_inputs.seen(res.urn) is not None:  # a read names, it does not manage
+            holders.setdefault(rid.lower(), []).append(res)
+    for held in holders.values():
+        owners = [r for r in held if own.owner_of(r) is not None]
+        if len(held) < 2 or not owners:
+            continue
+        loose = [r for r in held if own.owner_of(r) is None]
+        for res in loose or held:
+            others = ", ".join(
+                f"{o.resource_type} '{o.name}'"
+                + (f" (owned by {owned.owner.describe()})" if (owned := own.owner_of(o)) else "")
+                for o in held
+                if o is not res
+            )
+            yield (
+                res.urn,
+                f"{res.resource_type} '{res.name}' is the cloud resource '{_id(res)}', which "
+                f"{others} is too: one resource with two owners (an import, or an adoption of "
+                "another component's resource) undo each other's changes. Let one component "
+                "own it, and give others its outputs.",
+            )
     for res in resources:
         if seen_inputs.seen(res.urn) is None:
-            continue  # a read names what it reads; it does not manage it
-        rid = _id(res)
-        identity = own.identities.get(rid.lower()) if rid else None
-        if identity is not None and identity.field == "id" and identity.owned is not None:
-            other = identity.owned
-            if other.resource is not res:
-                yield (
-                    res.urn,
-                    f"{res.resource_type} '{res.name}' is the cloud resource '{rid}' that "
-                    f"{other.owner.describe()} owns ({other.resource.resource_type} "
-                    f"'{other.resource.name}'): one resource with two owners (an import, or "
-                    "an adoption of another component's resource). Let one component own it.",
-                )
-                continue
+            continue
         if own.owner_of(res) is not None:
             continue
         key = _object_key(own, res)

@@ -15,6 +15,7 @@ import pulumi_alicloud as alicloud
 from ..errors import InvalidArguments, validated
 from ..later import check_when_known, given, given_tags, log_deferred
 from ..naming import MANAGED_BY, MANAGED_BY_TAG, SERVICE_ACCOUNT_ROLE_TYPE
+from ..ownership import RECORD_OUTPUT, Seals, record_of, sealed
 from .args import RAM_NAME, ServiceAccountRoleArgs
 from .component import attach_custom_policy
 from .plan import INJECTION_LABEL, ROLE_NAME_ANNOTATION, service_account_trust_policy
@@ -94,12 +95,14 @@ class ServiceAccountRole(pulumi.ComponentResource):
             given_args["oidc_provider_arn"] = oidc_provider_arn
         a, deferred = check_when_known(_parse(subject, name, given_args), subject)
         role_name = a.role_name or name
+        # What the component registers, it seals, before any transform of the program runs.
+        seals = Seals()
         # Everything above is pure; nothing has been registered yet.
         super().__init__(
             SERVICE_ACCOUNT_ROLE_TYPE,
             name,
             {"namespace": a.namespace, "serviceAccount": a.service_account},
-            opts,
+            sealed(opts, seals),
         )
         log_deferred(deferred, self)
         child = pulumi.ResourceOptions(parent=self)
@@ -146,7 +149,8 @@ class ServiceAccountRole(pulumi.ComponentResource):
         }
         for output in OUTPUTS:
             setattr(self, output.name, values[output.name])
-        self.register_outputs(values)
+        # What it owns, for the policy pack (ack_policies.record).
+        self.register_outputs({**values, RECORD_OUTPUT: record_of(self, seals)})
 
     @classmethod
     def for_cluster(
