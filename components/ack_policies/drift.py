@@ -28,7 +28,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
 from ._common import CLUSTER_TYPES, stack_rule
-from .owners import Owned, Ownership, Reached, ownership
+from .owners import Owned, Ownership, Reached, ownership, strings_in
 from .references import API_SERVER_LB_FIELDS, SLB, allowed
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -173,10 +173,11 @@ def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bo
 
 
 def _binds_a_load_balancer(res: PolicyResource, prop: str, value: Any) -> bool:
-    if not res.resource_type.startswith("kubernetes:core/v1:Service") or prop != "metadata":
+    """A Kubernetes property that hands a load balancer to the cloud controller manager, by
+    any route: a Service's annotations, a Helm chart's values, a YAML document's text."""
+    if not res.resource_type.startswith("kubernetes:"):
         return False
-    annotations = value.get("annotations") if isinstance(value, Mapping) else None
-    return isinstance(annotations, Mapping) and LB_ID_ANNOTATION in annotations
+    return any(LB_ID_ANNOTATION in text for text in strings_in(value))
 
 
 def _message(res: PolicyResource, prop: str, reached: Reached) -> str:

@@ -1,0 +1,349 @@
+"""The ways around the old deny list that issue 27 reproduced, each as a program this project's
+components never build: resource kinds no list named, identity without a dependency, Kubernetes
+routes to what a cluster owns, other spellings of RAM. Each must be blocked, through the real
+analyzer server, in preview (IDs unknown) and in update mode (IDs known), except where a mode
+cannot see it (named in the case)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_kubernetes as k8s
+import pytest
+
+from ack_clusters import ManagedCluster
+from ack_clusters.ingress.component import LB_ID_ANNOTATION
+
+from .conftest import AUTOSCALED_POOL, args, run
+
+DRIFT = "ack-no-loose-attachments-to-cluster-resources"
+MODES = pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+
+
+def cluster() -> ManagedCluster:
+    return ManagedCluster("demo", args(ingress={}, node_pools={"general": AUTOSCALED_POOL}))
+
+
+def _api_server_address(c: ManagedCluster) -> pulumi.Output[str]:
+    return c.api_server_endpoint.apply(lambda url: urlsplit(url).hostname or "")
+
+
+def _after(c: ManagedCluster) -> pulumi.InvokeOutputOptions:
+    """Invoke options for a lookup made once the cluster's resources exist."""
+    return pulumi.InvokeOutputOptions(depends_on=[c])
+
+
+def _ssm_run_command(tag: Any) -> Any:
+    return alicloud.oos.Execution(
+        "loose",
+        template_name="ACS-ECS-BulkyRunCommand",
+        parameters=pulumi.Output.from_input(tag).apply(
+            lambda t: json.dumps(
+                {
+                    "commandContent": "systemctl stop kubelet",
+                    "targets": {"Type": "Tags", "Tags": [{"Key": t, "Value": "demo"}]},
+                }
+            )
+        ),
+    )
+
+
+class _Echo(pulumi.dynamic.ResourceProvider):
+    def create(self, props: Any) -> pulumi.dynamic.CreateResult:
+        return pulumi.dynamic.CreateResult("echo", props)
+
+
+class Echo(pulumi.dynamic.Resource):
+    """A dynamic provider's resource: whatever it does is code the gate cannot read."""
+
+    def __init__(self, name: str, props: dict[str, Any]) -> None:
+        super().__init__(_Echo(), name, props)
+
+
+#: Each way around: builds the loose resource named "loose" on cluster `c`.
+WAYS: dict[str, Callable[[ManagedCluster], object]] = {
+    # --- kinds no list named -------------------------------------------------------------------
+    "a flow log on its VPC": lambda c: alicloud.vpc.FlowLog(
+        "loose",
+        resource_id=c.vpc_id,
+        resource_type="VPC",
+        traffic_type="All",
+        project_name="logs",
+        log_store_name="flows",
+    ),
+    "an NLB server aimed at its API server's address": lambda c: (
+        alicloud.nlb.ServerGroupServerAttachment(
+            "loose",
+            server_group_id="sgp-elsewhere",
+            server_id=_api_server_address(c),
+            server_ip=_api_server_address(c),
+            server_type="Ip",
+            port=6443,
+        )
+    ),
+    "a PrivateLink service fronting its API server's load balancer": lambda c: (
+        alicloud.privatelink.VpcEndpointServiceResource(
+            "loose",
+            service_id="epsrv-elsewhere",
+            resource_id=c.api_server_slb_id,
+            resource_type="slb",
+        )
+    ),
+    "a router interface on its VPC's router": lambda c: alicloud.vpc.RouterInterface(
+        "loose",
+        router_id=alicloud.vpc.Network.get("read-vpc", c.vpc_id).router_id,
+        router_type="VRouter",
+        role="InitiatingSide",
+        specification="Large.2",
+        opposite_region="cn-shanghai",
+    ),
+    "a PrivateZone forwarding rule bound to its VPC": lambda c: alicloud.pvtz.RuleAttachment(
+        "loose",
+        rule_id="rule-elsewhere",
+        vpcs=[alicloud.pvtz.RuleAttachmentVpcArgs(vpc_id=c.vpc_id, region_id="cn-hangzhou")],
+    ),
+    "DHCP options bound through the set's own associate_vpcs": lambda c: (
+        alicloud.vpc.DhcpOptionsSet(
+            "loose",
+            domain_name="corp.example",
+            associate_vpcs=[alicloud.vpc.DhcpOptionsSetAssociateVpcArgs(vpc_id=c.vpc_id)],
+        )
+    ),
+    "a Cloud Firewall NAT firewall on its NAT gateway": lambda c: (
+        alicloud.cloudfirewall.NatFirewall(
+            "loose",
+            nat_gateway_id=c.nat_gateway_id,
+            proxy_name="loose",
+            region_no="cn-hangzhou",
+            vpc_id=c.vpc_id,
+            nat_route_entry_lists=[],
+        )
+    ),
+    "a ROS stack whose template names its VPC": lambda c: alicloud.ros.Stack(
+        "loose",
+        stack_name="loose",
+        template_body=c.vpc_id.apply(
+            lambda vpc: json.dumps(
+                {
+                    "ROSTemplateFormatVersion": "2015-09-01",
+                    "Resources": {
+                        "Switch": {
+                            "Type": "ALIYUN::ECS::VSwitch",
+                            "Properties": {"VpcId": vpc, "CidrBlock": "10.0.250.0/24"},
+                        }
+                    },
+                }
+            )
+        ),
+    ),
+    "a Cloud Control resource in its VPC": lambda c: alicloud.cloudcontrol.Resource(
+        "loose",
+        product="VPC",
+        resource_code="VSwitch",
+        desire_attributes=c.vpc_id.apply(
+            lambda vpc: json.dumps({"VpcId": vpc, "CidrBlock": "10.0.250.0/24"})
+        ),
+    ),
+    "a dynamic provider's resource given its security group": lambda c: Echo(
+        "loose", {"group": c.security_group_id}
+    ),
+    "an OOS run-command aimed at the nodes by ACK's tag": lambda c: _ssm_run_command(
+        "ack.aliyun.com"
+    ),
+    "an OOS run-command aimed at what it owns by its ownership tag": lambda c: _ssm_run_command(
+        "ack.pulumi.io/cluster"
+    ),
+    # --- identity without a dependency ---------------------------------------------------------
+    "a rule on a group an invoke found by the ownership tags": lambda c: (
+        alicloud.ecs.SecurityGroupRule(
+            "loose",
+            security_group_id=alicloud.ecs.get_security_groups_output(
+                tags={"ack.pulumi.io/cluster": "demo"}, opts=_after(c)
+            ).ids[0],
+            type="ingress",
+            ip_protocol="tcp",
+            port_range="8443/8443",
+            cidr_ip="10.9.0.0/16",
+        )
+    ),
+    "a rule on an output rebuilt without its resources": lambda c: alicloud.ecs.SecurityGroupRule(
+        "loose",
+        security_group_id=pulumi.Output(
+            set(),
+            c.security_group_id.future(),
+            c.security_group_id.is_known(),
+            c.security_group_id.is_secret(),
+        ),
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="8443/8443",
+        cidr_ip="10.9.0.0/16",
+    ),
+    "a policy attached to its node role by the name it is known to have": lambda c: (
+        alicloud.ram.RolePolicyAttachment(
+            "loose",
+            role_name="demo-node-role",
+            policy_name="AliyunOSSFullAccess",
+            policy_type="System",
+        )
+    ),
+    # --- Kubernetes ----------------------------------------------------------------------------
+    "a ConfigMapPatch of the network addon's configuration in kube-system": lambda c: (
+        k8s.core.v1.ConfigMapPatch(
+            "loose",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name="kube-flannel-cfg", namespace="kube-system"
+            ),
+            data={"net-conf.json": "{}"},
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
+    "a Helm release binding its chart's Service to the API server's load balancer": lambda c: (
+        k8s.helm.v3.Release(
+            "loose",
+            chart="ingress-nginx",
+            values={
+                "controller": {"service": {"annotations": {LB_ID_ANNOTATION: c.api_server_slb_id}}}
+            },
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
+    "a YAML ConfigGroup binding a Service to its ingress load balancer": lambda c: (
+        k8s.yaml.v2.ConfigGroup(
+            "loose",
+            yaml=c.ingress_load_balancer_id.apply(
+                lambda lb: (
+                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+                    f"  annotations:\n    {LB_ID_ANNOTATION}: {lb}\n"
+                    "spec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n"
+                )
+            ),
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
+    # --- RAM -----------------------------------------------------------------------------------
+    "its node role given a policy through Resource Manager": lambda c: (
+        alicloud.resourcemanager.PolicyAttachment(
+            "loose",
+            policy_name="AliyunECSFullAccess",
+            policy_type="System",
+            principal_name=c.node_role_name,
+            principal_type="IMSRole",
+            resource_group_id="rg-elsewhere",
+        )
+    ),
+    "an instance launched with its node role": lambda c: alicloud.ecs.Instance(
+        "loose",
+        role_name=c.node_role_name,
+        security_groups=["sg-mine"],
+        vswitch_id="vsw-elsewhere",
+        instance_type="ecs.g7.large",
+        image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+        system_disk_encrypted=True,
+    ),
+    "a policy that lets anyone pass its node role": lambda c: alicloud.ram.Policy(
+        "loose",
+        policy_name="pass-node-role",
+        policy_document=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ram:PassRole",
+                        "Resource": "acs:ram::*:role/demo-node-role",
+                    }
+                ],
+            }
+        ),
+    ),
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", list(WAYS))
+def test_a_way_around_is_blocked(gate, way, preview):
+    def program() -> None:
+        WAYS[way](cluster())
+
+    result = run(program, preview=preview)
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    mandatory = [v for v in gate(result) if v.enforcement == "mandatory"]
+    assert {v.urn for v in mandatory} == {loose.urn}, [v.message for v in mandatory]
+    # (A rule on a group unknown at preview is also undecided for the world-open rule.)
+    assert DRIFT in {v.policy for v in mandatory}
+
+
+def test_a_resource_registered_inside_an_apply_is_judged_by_its_value():
+    """A preview of a new stack never runs the apply (its input is unknown), so the resource
+    does not exist there; in an update it does, with a plain ID, and the value decides. This is
+    why the pull-request gate judges both modes (ack-fleet gate)."""
+    from ack_offline.gate import PolicyPackProcess
+
+    from .conftest import CONTEXT, PACK_DIR
+
+    def program() -> None:
+        c = cluster()
+        c.security_group_id.apply(
+            lambda group: alicloud.ecs.SecurityGroupRule(
+                "loose",
+                security_group_id=group,
+                type="ingress",
+                ip_protocol="tcp",
+                port_range="8443/8443",
+                cidr_ip="10.9.0.0/16",
+            )
+        )
+
+    assert not [r for r in run(program, preview=True).resources if r.name == "loose"]
+    update = run(program, preview=False)
+    (loose,) = [r for r in update.resources if r.name == "loose"]
+    assert loose.property_dependencies.get("securityGroupId", []) == []
+    pack = PolicyPackProcess(PACK_DIR, CONTEXT)
+    try:
+        pack.configure({}, CONTEXT)
+        blocked = {v.urn for v in pack.analyze(update) if v.policy == DRIFT}
+    finally:
+        pack.close()
+    assert blocked == {loose.urn}
+
+
+@MODES
+def test_a_stack_reference_to_its_own_outputs_is_judged_by_value(gate, preview):
+    """An output of a stack read back through a StackReference carries no dependency on the
+    cluster: unknown (not given) it cannot be proven; known, its value decides."""
+    group = run(cluster).one("alicloud:ecs/securityGroup:SecurityGroup").id
+    references = None if preview else {"acme/platform/test": {"security_group_id": group}}
+
+    def program() -> None:
+        cluster()
+        ref = pulumi.StackReference("acme/platform/test")
+        alicloud.ecs.SecurityGroupRule(
+            "loose",
+            security_group_id=ref.get_output("security_group_id"),
+            type="ingress",
+            ip_protocol="tcp",
+            port_range="8443/8443",
+            cidr_ip="10.9.0.0/16",
+        )
+
+    from ack_clusters.testing import FakeAlibabaCloud, run_program
+
+    result = run_program(
+        program,
+        mock=FakeAlibabaCloud(preview=preview, stack_references=references),
+        preview=preview,
+        stack="test",
+    )
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    found = [v for v in gate(result) if v.policy == DRIFT and v.urn == loose.urn]
+    assert found
+    if preview:
+        assert "outputs of stack reference 'acme/platform/test'" in found[0].message
+    else:
+        assert "owned by cluster 'demo'" in found[0].message
