@@ -270,10 +270,11 @@ def test_a_transform_that_only_adds_tags_passes(gate, preview):
     """A team's tagging transform is ordinary Pulumi practice: tags may be added."""
 
     def tag(a: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        if not isinstance(a.props.get("tags"), dict):
+        tags = a.props.get("tags")
+        if not isinstance(tags, dict):
             return None
         return pulumi.ResourceTransformResult(
-            {**a.props, "tags": {**a.props["tags"], "cost-center": "platform"}}, a.opts
+            {**a.props, "tags": {**tags, "cost-center": "platform"}}, a.opts
         )
 
     def program() -> None:
@@ -359,6 +360,10 @@ def test_a_second_cluster_adopting_the_first_ones_vpc_is_blocked(gate):
     assert "(owned by cluster 'second') is too" in found_[OWNERSHIP, "demo-vpc"]
 
 
+def _nth(i: int) -> Callable[[list[str]], str]:
+    return lambda ids: ids[i]
+
+
 @MODES
 def test_a_second_cluster_on_the_first_ones_network_is_blocked(gate, preview):
     """`existing_vpc` is for a VPC nobody's component owns (a network stack's, say)."""
@@ -367,7 +372,7 @@ def test_a_second_cluster_on_the_first_ones_network_is_blocked(gate, preview):
         first = cluster()
         ids = first.vswitch_ids
         switches = {
-            zone: {"id": ids.apply(lambda v, i=i: v[i]), "cidr": cidr}
+            zone: {"id": ids.apply(_nth(i)), "cidr": cidr}
             for i, (zone, cidr) in enumerate(
                 zip(ZONES[:2], ["10.0.4.0/22", "10.0.12.0/22"], strict=True)
             )

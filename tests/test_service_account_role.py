@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pulumi
+import pulumi_alicloud as alicloud
 import pytest
-from pulumi.runtime.rpc import UNKNOWN
 
 from ack_clusters import (
     DedicatedCluster,
@@ -22,7 +22,7 @@ from ack_clusters.identity.plan import (
 )
 from ack_offline.recorder import UNKNOWN_TEXT
 
-from .conftest import CLASSES, form_args, found, only, resource, run
+from .conftest import CLASSES, form_args, found, run
 
 ISSUER = "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1"
 PROVIDER = "acs:ram::1234567890:oidc-provider/ack-rrsa-c1"
@@ -203,19 +203,45 @@ def test_the_gate_passes_the_components_role_in_preview_and_update(gate, preview
 
 
 def test_a_trust_unknown_at_preview_outside_the_component_is_not_proven(gate):
-    loose = resource("alicloud:ram/role:Role", "handmade", {"assumeRolePolicyDocument": UNKNOWN})
-    built = resource(
-        "alicloud:ram/role:Role",
-        "orders",
-        {"assumeRolePolicyDocument": UNKNOWN},
-        inside=("ack:index:ServiceAccountRole",),
-    )
+    """Unknown at preview, a trust is proven only where ServiceAccountRole writes it: one with
+    no source at all, or one taken from a cluster, cannot be; one taken from the program's own
+    OIDC provider (a CI system's) is not RRSA's."""
+
+    def program() -> None:
+        cluster = ManagedCluster("demo", form_args("managed"))
+        ServiceAccountRole.for_cluster("orders", cluster, ROLE)
+        unlinked = cluster.rrsa_oidc_issuer_url.apply(lambda _: "{}")
+        alicloud.ram.Role(
+            "handmade",
+            role_name="handmade",
+            assume_role_policy_document=pulumi.Output(
+                set(), unlinked.future(), unlinked.is_known(), unlinked.is_secret()
+            ),
+        )
+        alicloud.ram.Role(
+            "from-cluster",
+            role_name="from-cluster",
+            assume_role_policy_document=cluster.rrsa_oidc_provider_arn.apply(lambda _: "{}"),
+        )
+        github = alicloud.ims.OidcProvider(
+            "github",
+            oidc_provider_name="github",
+            issuer_url="https://token.actions.githubusercontent.com",
+            fingerprints=["6938fd4d98bab03faadb97b34396831e3780aea1"],
+            client_ids=["sts.aliyuncs.com"],
+        )
+        alicloud.ram.Role(
+            "deploy",
+            role_name="deploy",
+            assume_role_policy_document=github.arn.apply(lambda _: "{}"),
+        )
+
     flagged = {
         name
-        for policy, name in found(gate(only(loose, built)), "mandatory")
+        for policy, name in found(gate(run(program, preview=True)), "mandatory")
         if policy == "ram-oidc-trust-names-a-service-account"
     }
-    assert flagged == {"handmade"}
+    assert flagged == {"handmade", "from-cluster"}
 
 
 def test_the_admin_rule_applies_to_the_components_attachments(gate):

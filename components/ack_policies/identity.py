@@ -9,10 +9,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
-from ._common import as_list, is_map, resource_rule, type_chain
+from . import seen as seen_inputs
+from ._common import as_list, is_map, resource_rule, stack_rule
+from .owners import has_unknown, ownership, plain
+from .record import SERVICE_ACCOUNT_ROLE_TYPE as SAR
 
 ADMIN_POLICIES = frozenset({"AdministratorAccess", "AliyunRAMFullAccess"})
 #: What amounts to administrator rights, as the two system policies above grant them, each
@@ -113,59 +115,121 @@ ram_no_administrator_access = resource_rule(
 #: the cluster's OIDC issuer exists).
 SERVICE_ACCOUNT_ROLE_TYPE = "ack:index:ServiceAccountRole"
 _ONE_SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:[^:*?]+:[^:*?]+$")
+#: How ACK names a cluster's RRSA OIDC provider (``ack-rrsa-<cluster ID>``) and its issuer
+#: (``https://oidc-ack-<region>.oss-<region>.aliyuncs.com/<cluster ID>``).
+_ACK_PROVIDER = "oidc-provider/ack-rrsa-"
+_ACK_ISSUER = "oidc-ack-"
+ROLE = "alicloud:ram/role:Role"
 
 
-def _oidc_statements(document: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(document, str):
+def _document(value: Any) -> Any:
+    if isinstance(value, str):
         try:
-            document = json.loads(document)
+            return json.loads(value)
         except ValueError:
-            return
+            return None
+    return value
+
+
+def _rrsa_statements(document: Any, providers: set[str]) -> Iterator[Mapping[str, Any]]:
+    """The Allow statements of a trust that a cluster's RRSA OIDC provider may use: a federated
+    principal that is a cluster's provider (ACK's name for it, or a provider this stack's
+    clusters have), or a condition on a cluster's issuer. Another OIDC provider's trust (a CI
+    system's, GitHub Actions' say) is not RRSA's."""
+    document = _document(document)
     if not is_map(document):
         return
     for st in as_list(document.get("Statement")):
         if not is_map(st) or st.get("Effect") != "Allow" or not is_map(st.get("Principal")):
             continue
-        federated = as_list(st["Principal"].get("Federated"))
-        if any("oidc-provider/" in str(p) for p in federated):
+        federated = [str(p) for p in as_list(st["Principal"].get("Federated"))]
+        if not federated:
+            continue
+        issuers = [
+            str(v)
+            for terms in (st.get("Condition") or {}).values()
+            if is_map(terms)
+            for k, v in terms.items()
+            if k == "oidc:iss"
+            for v in as_list(v)
+        ]
+        if any(_ACK_PROVIDER in p or p.lower() in providers for p in federated) or any(
+            _ACK_ISSUER in i or i.lower() in providers for i in issuers
+        ):
             yield st
 
 
-def _loose_trust(args: ResourceValidationArgs) -> Iterator[str]:
-    p = args.props
-    key = "assumeRolePolicyDocument" if "assumeRolePolicyDocument" in list(p) else "document"
-    if SERVICE_ACCOUNT_ROLE_TYPE in type_chain(args.urn)[:-1] and key in list(p):
-        try:
-            p.get(key)
-        except UnknownValueError:
-            return  # the component writes the one-service-account trust itself
-    for st in _oidc_statements(p.get(key)):
-        found = st.get("Condition")
-        condition: Mapping[str, Any] = found if is_map(found) else {}
-        found = condition.get("StringEquals")
-        equals: Mapping[str, Any] = found if is_map(found) else {}
-        subjects = as_list(equals.get("oidc:sub"))
-        like = [
-            op
-            for op, terms in condition.items()
-            if op != "StringEquals" and is_map(terms) and "oidc:sub" in list(terms)
-        ]
-        if not subjects or like or not all(_ONE_SERVICE_ACCOUNT.match(str(s)) for s in subjects):
-            yield (
-                f"{args.name} trusts a cluster's OIDC provider without naming the service "
-                "account: any pod of that cluster could assume it (it needs StringEquals "
-                "oidc:sub 'system:serviceaccount:<namespace>:<name>', no wildcards)"
-            )
+def _names_one_service_account(st: Mapping[str, Any]) -> bool:
+    found = st.get("Condition")
+    condition: Mapping[str, Any] = found if is_map(found) else {}
+    found = condition.get("StringEquals")
+    equals: Mapping[str, Any] = found if is_map(found) else {}
+    subjects = as_list(equals.get("oidc:sub"))
+    like = [
+        op
+        for op, terms in condition.items()
+        if op != "StringEquals" and is_map(terms) and "oidc:sub" in list(terms)
+    ]
+    return bool(subjects) and not like and all(_ONE_SERVICE_ACCOUNT.match(str(s)) for s in subjects)
 
 
-ram_oidc_trust_names_a_service_account = resource_rule(
+def _loose_trusts(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
+    own = ownership(args.resources)
+    # The RRSA OIDC providers and issuers of this stack's clusters, as far as they are known.
+    providers = {
+        identity.value.lower()
+        for found in own.identities.values()
+        for identity in found
+        if identity.field == "rrsaMetadata"
+    }
+    for res in args.resources:
+        if res.resource_type != ROLE:
+            continue
+        found = seen_inputs.seen(res.urn)
+        props = found.inputs if found is not None else plain(res.props)
+        key = "assumeRolePolicyDocument" if "assumeRolePolicyDocument" in props else "document"
+        trust = props.get(key)
+        owned = own.owner_of(res)
+        if has_unknown(trust):
+            if owned is not None and owned.owner.component.resource_type == SAR:
+                continue  # the component writes the one-service-account trust itself
+            # Unknown: RRSA's unless it comes only from resources that are not a cluster's (an
+            # OIDC provider of the program's own, say).
+            reached = list(own.reached_by(res, key, trust))
+            clusters = [
+                r.owned.owner.name
+                for r in reached
+                if r.owned is not None and r.owned.owner.kind == "cluster"
+            ]
+            if clusters or any(r.unproven for r in reached):
+                source = f"comes from cluster '{clusters[0]}'" if clusters else "has no source"
+                yield (
+                    res.urn,
+                    f"{res.name}'s trust {source} and is unknown at preview: it cannot be proven "
+                    "to name one service account. Build the role with ServiceAccountRole, which "
+                    "writes that trust, or run the gate on an update.",
+                )
+            continue
+        for st in _rrsa_statements(trust, providers):
+            if not _names_one_service_account(st):
+                yield (
+                    res.urn,
+                    f"{res.name} trusts a cluster's OIDC provider without naming the service "
+                    "account: any pod of that cluster could assume it (it needs StringEquals "
+                    "oidc:sub 'system:serviceaccount:<namespace>:<name>', no wildcards)",
+                )
+                break
+
+
+ram_oidc_trust_names_a_service_account = stack_rule(
     "ram-oidc-trust-names-a-service-account",
-    description="A RAM role trusted through RRSA names the one service account that may assume it.",
-    types=["alicloud:ram/role:Role"],
-    check=_loose_trust,
+    description="A RAM role trusted through a cluster's RRSA OIDC provider names the one "
+    "service account that may assume it.",
+    check=_loose_trusts,
     severity=Severity.HIGH,
     mandatory=True,
     remediation="Build the role with ServiceAccountRole, or give its trust StringEquals on "
-    "oidc:sub for one namespace and service account (and on oidc:iss and oidc:aud).",
+    "oidc:sub for one namespace and service account (and on oidc:iss and oidc:aud). Trusts of "
+    "other OIDC providers (a CI system's) are not judged here.",
     tags=["security", "identity"],
 )

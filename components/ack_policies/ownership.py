@@ -259,12 +259,7 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
             continue
         loose = [r for r in held if own.owner_of(r) is None]
         for res in loose or held:
-            others = ", ".join(
-                f"{o.resource_type} '{o.name}'"
-                + (f" (owned by {owned.owner.describe()})" if (owned := own.owner_of(o)) else "")
-                for o in held
-                if o is not res
-            )
+            others = ", ".join(_holder(own, o) for o in held if o is not res)
             yield (
                 res.urn,
                 f"{res.resource_type} '{res.name}' is the cloud resource '{_id(res)}', which "
@@ -292,6 +287,12 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
                 "component owns. Change it through the component's arguments (ingress).",
             )
             break
+
+
+def _holder(own: Ownership, res: PolicyResource) -> str:
+    owned = own.owner_of(res)
+    by = f" (owned by {owned.owner.describe()})" if owned is not None else ""
+    return f"{res.resource_type} '{res.name}'{by}"
 
 
 def _id(res: PolicyResource) -> str | None:

@@ -58,12 +58,11 @@ class Allowed:
 
 
 _PLACED = (
-    "it places a resource of its own, with its own address and security group, in the "
-    "cluster's network; the VPC and vSwitches are not changed"
+    "It places a resource of its own, with its own address and security group, in the "
+    "cluster's network; the VPC and vSwitches are not changed."
 )
 _WHITELIST = (
-    "a database's whitelist: it lets the cluster's nodes in, and changes nothing on the "
-    "cluster's side"
+    "A database's whitelist lets the cluster's nodes in, and changes nothing on the cluster's side."
 )
 
 ALLOWED: tuple[Allowed, ...] = (
@@ -102,7 +101,7 @@ ALLOWED: tuple[Allowed, ...] = (
         "joins it.",
     ),
     *(
-        Allowed(source, props, frozenset({SG, *NETWORK}), _WHITELIST + "; " + _PLACED)
+        Allowed(source, props, frozenset({SG, *NETWORK}), f"{_WHITELIST} {_PLACED}")
         for source, props in (
             ("alicloud:rds/instance:*", ("securityGroupIds", "vpcId", "vswitchId")),
             ("alicloud:rds/readOnlyInstance:*", ("vswitchId",)),
@@ -150,7 +149,7 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:privatelink/vpcEndpointZone:*", ("vswitchId",)),
             ("alicloud:sae/application:*", ("vpcId", "vswitchId")),
             ("alicloud:eci/containerGroup:*", ("vswitchId",)),
-            ("alicloud:alikafka/instance:*", ("vswitchId", "vpcId")),
+            ("alicloud:alikafka/instance:*", ("vswitchId", "vswitchIds", "vpcId")),
             ("alicloud:elasticsearch/instance:*", ("vswitchId",)),
             ("alicloud:ess/scalingGroup:*", ("vswitchIds", "vswitchId")),
             ("alicloud:cr/vpcEndpointLinkedVpc:*", ("vpcId", "vswitchId")),
@@ -170,10 +169,9 @@ ALLOWED: tuple[Allowed, ...] = (
         Allowed(
             source,
             ("value",),
-            frozenset({SLB, EIP, *CLUSTER_TYPES}),
-            "A DNS record that points a name at an address the cluster owns sends traffic to "
-            "it; the load balancer is not changed.",
-            fields=frozenset({"address", "ipAddress", "slbIntranet", "slbInternet", "connections"}),
+            None,
+            "A DNS record names an address; whatever it names, it changes nothing a cluster "
+            "owns (it sends traffic to the cluster's load balancers, say).",
         )
         for source in (
             "alicloud:dns/record:*",
