@@ -546,8 +546,33 @@ CASES = [
                 "rm-version",
                 {"policyDocument": doc("ram:*")},
             ),
+            # Administrator in one step: attach a policy to oneself, rewrite one, take a role.
+            resource(
+                "alicloud:ram/policy:Policy",
+                "attach-any",
+                {"policyDocument": doc("ram:AttachPolicyTo*")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "version-any",
+                {"policyDocument": doc(["ram:CreatePolicyVersion", "ram:GetPolicy"])},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "trust-any-role",
+                {"policyDocument": doc("ram:UpdateRole", "acs:ram::*:role/*")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "keys-for-anyone",
+                {"policyDocument": doc("ram:CreateAccessKey")},
+            ),
         ],
         {
+            "attach-any",
+            "version-any",
+            "trust-any-role",
+            "keys-for-anyone",
             "admin",
             "ramfull",
             "star",
@@ -589,6 +614,17 @@ CASES = [
                 "alicloud:resourcemanager/policyAttachment:PolicyAttachment",
                 "rm-read",
                 {"policyName": "AliyunECSReadOnlyAccess", "policyType": "System"},
+            ),
+            # The same actions on one principal: not everything.
+            resource(
+                "alicloud:ram/policy:Policy",
+                "attach-to-ci",
+                {"policyDocument": doc("ram:AttachPolicyToRole", "acs:ram::*:role/ci")},
+            ),
+            resource(
+                "alicloud:ram/policy:Policy",
+                "own-keys",
+                {"policyDocument": doc("ram:CreateAccessKey", "acs:ram::*:user/${ram:username}")},
             ),
         ],
         set(),

@@ -44,6 +44,28 @@ ADMIN_GRANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+_RAM = "acs:ram::1234567890123456"
+#: RAM actions that grant administrator in one step when allowed on every resource of their
+#: kind: attach AdministratorAccess to oneself, rewrite a policy one holds, take over a role's
+#: trust, or act as (or join) a principal that is an administrator.
+ESCALATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("ram:AttachPolicyToUser", "attach any policy to any user", (f"{_RAM}:user/any",)),
+    ("ram:AttachPolicyToGroup", "attach any policy to any group", (f"{_RAM}:group/any",)),
+    ("ram:AttachPolicyToRole", "attach any policy to any role", (f"{_RAM}:role/any",)),
+    ("ram:CreatePolicyVersion", "rewrite any policy", (f"{_RAM}:policy/any",)),
+    (
+        "ram:SetDefaultPolicyVersion",
+        "switch any policy to another version",
+        (f"{_RAM}:policy/any",),
+    ),
+    ("ram:UpdateRole", "rewrite any role's trust", (f"{_RAM}:role/any",)),
+    ("ram:CreateAccessKey", "create keys for any user", (f"{_RAM}:user/any",)),
+    ("ram:CreateLoginProfile", "give any user a console password", (f"{_RAM}:user/any",)),
+    ("ram:UpdateLoginProfile", "reset any user's console password", (f"{_RAM}:user/any",)),
+    ("ram:AddUserToGroup", "add anyone to any group", (f"{_RAM}:group/any",)),
+)
+
+
 def _allows(statement: Any, key: str, samples: tuple[str, ...]) -> bool:
     """Whether `statement` allows every sample through `key` (Action or Resource), or through
     its negation (NotAction, NotResource: all but what it lists). Matching ignores case."""
@@ -76,6 +98,11 @@ def _grants_everything(document: Any) -> str | None:
         for what, actions, resources in ADMIN_GRANTS:
             if _allows(st, "Action", actions) and _allows(st, "Resource", resources):
                 return what
+        for action, what, resources in ESCALATIONS:
+            if _allows(st, "Action", (action,)) and _allows(st, "Resource", resources):
+                return (
+                    f"{action} on everything it acts on (it can {what}: administrator in one step)"
+                )
     return None
 
 
