@@ -993,7 +993,8 @@ def test_an_accepted_exception_passes_by_urn_pattern(gate):
         LOOSE["listener on its ingress load balancer"](cluster(), "loose")
 
     result = run(program, preview=True)
-    config = {DRIFT: {"allow": ["*alicloud:slb/listener:Listener::loose"]}}
+    urn = "urn:pulumi:test::project::alicloud:slb/listener:Listener::loose"
+    config = {DRIFT: {"allow": [{"urn": urn, "reason": "moves into ingress next quarter"}]}}
     assert found(gate(result, config=config), "mandatory") == set()
 
 

@@ -107,7 +107,13 @@ def test_policy_config_file_accepts_an_exception(capsys, drifting_project, tmp_p
         json.dumps(
             {
                 "ack-no-loose-attachments-to-cluster-resources": {
-                    "allow": ["*SecurityGroupRule::loose"]
+                    "allow": [
+                        {
+                            "urn": "urn:pulumi:dev::*::alicloud:ecs/securityGroupRule:"
+                            "SecurityGroupRule::loose",
+                            "reason": "a rule the database team moves out next sprint",
+                        }
+                    ]
                 }
             }
         )

@@ -214,13 +214,45 @@ def test_preview_blocks_what_it_cannot_prove_and_the_update_decides(tmp_path, ca
 # --- policy config ---
 
 
+def exception(urn: str, reason: str | None) -> dict[str, Any]:
+    """A policy config with one exception to the world-open rule."""
+    entry = {"urn": urn} if reason is None else {"urn": urn, "reason": reason}
+    return {WORLD_OPEN: {"allow": [entry]}}
+
+
 @pytest.mark.parametrize(
     ("config", "says"),
     [
-        ({WORLD_OPEN: {"allow": "urn:*::*"}}, "must be a list"),
-        ({WORLD_OPEN: {"allow": [3]}}, "must be a string"),
+        ({WORLD_OPEN: {"allow": "urn:*::*"}}, "must be an array"),
+        ({WORLD_OPEN: {"allow": [3]}}, "must be an object"),
+        ({WORLD_OPEN: {"allow": ["urn:pulumi:*::*::*::*"]}}, "an exception is an object"),
+        (
+            {
+                WORLD_OPEN: {
+                    "allow": [{"urn": "urn:pulumi:*::*::*::*", "reason": "every one of them"}]
+                }
+            },
+            "does not match",
+        ),
+        (
+            {
+                WORLD_OPEN: {
+                    "allow": [{"urn": "urn:pulumi:s::p::t::n*", "reason": "a name pattern"}]
+                }
+            },
+            "does not match",
+        ),
+        ({WORLD_OPEN: {"allow": [{"urn": "urn:pulumi:s::p::t::n"}]}}, "needs 'reason'"),
+        (
+            {WORLD_OPEN: {"allow": [{"urn": "urn:pulumi:s::p::t::n", "reason": "ok"}]}},
+            "at least 10 characters",
+        ),
         ({WORLD_OPEN: {"widestPublicSource": "16"}}, "must be an integer"),
         ({WORLD_OPEN: {"widestPublicSource": 40}}, "at most 32"),
+        ({WORLD_OPEN: {"widestPublicSource": 0}}, "at least 16"),
+        ({WORLD_OPEN: {"widestPublicSource": 8}}, "at least 16"),
+        ({WORLD_OPEN: "advisory"}, "may only narrow the pack"),
+        ({"all": "advisory"}, "may only narrow the pack"),
         ({WORLD_OPEN: {"alow": ["x"]}}, "no property 'alow'"),
         ({WORLD_OPEN: "off"}, "unknown enforcement level"),
         ({"no-such-rule": "advisory"}, "unknown policies"),
@@ -232,23 +264,89 @@ def test_policy_config_is_checked_against_each_rules_schema(policy_pack, config,
     policy_pack.configure({}, CONTEXT)
 
 
+PUBLIC = {
+    "urn": "urn:pulumi:*::*::ack:index:ManagedCluster$alicloud:cs/managedKubernetes:"
+    "ManagedKubernetes::public",
+    "reason": "the demo cluster is public on purpose",
+}
+
+
 def test_every_override_is_reported(policy_pack):
     overrides = policy_pack.configure(
         {
-            "ack-api-server-not-public": {"allow": ["urn:pulumi:*::*::*::public"]},
+            "ack-api-server-not-public": {"allow": [PUBLIC]},
             "disks-encrypted": "disabled",
-            WORLD_OPEN: {"enforcementLevel": "advisory", "widestPublicSource": 8},
+            "kms-key-enabled": "mandatory",
+            WORLD_OPEN: {"enforcementLevel": "remediate", "widestPublicSource": 24},
         },
         CONTEXT,
     )
     policy_pack.configure({}, CONTEXT)
     seen = {o.policy: o for o in overrides}
-    assert set(seen) == {"ack-api-server-not-public", "disks-encrypted", WORLD_OPEN}
+    assert set(seen) == {
+        "ack-api-server-not-public",
+        "disks-encrypted",
+        "kms-key-enabled",
+        WORLD_OPEN,
+    }
     assert seen["disks-encrypted"].level == "disabled"
     assert seen["disks-encrypted"].default == "advisory"
-    assert seen[WORLD_OPEN].level == "advisory" and seen[WORLD_OPEN].default == "mandatory"
-    assert seen["ack-api-server-not-public"].properties == {"allow": ["urn:pulumi:*::*::*::public"]}
+    assert seen["kms-key-enabled"].level == "mandatory"
+    assert seen[WORLD_OPEN].level == "remediate" and seen[WORLD_OPEN].default == "mandatory"
+    assert seen["ack-api-server-not-public"].properties == {"allow": [PUBLIC]}
     assert policy_pack.configure({}, CONTEXT) == []
+
+
+def test_the_pack_itself_refuses_a_config_that_weakens_it(policy_pack):
+    """The refusal holds under the Pulumi CLI too: the pack's server refuses the same config
+    when the engine configures it (sent here past ack-preview's own check)."""
+    import grpc
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2
+
+    lowered = analyzer_pb2.ConfigureAnalyzerRequest(
+        policyConfig={WORLD_OPEN: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED)}
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        policy_pack.stub.Configure(lowered, timeout=30)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "may only narrow" in str(refused.value.details())
+    broad = struct_pb2.Struct()
+    broad.update({"allow": ["*"]})
+    wildcard = analyzer_pb2.ConfigureAnalyzerRequest(
+        policyConfig={
+            WORLD_OPEN: analyzer_pb2.PolicyConfig(
+                properties=broad, enforcementLevel=analyzer_pb2.MANDATORY
+            )
+        }
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        policy_pack.stub.Configure(wildcard, timeout=30)
+    assert "must be an object" in str(refused.value.details())
+    policy_pack.configure({}, CONTEXT)
+
+
+def test_a_policy_config_file_naming_a_rule_twice_is_refused(tmp_path, capsys):
+    from ack_offline.preview import main
+
+    config = tmp_path / "config.json"
+    config.write_text('{"disks-encrypted": "mandatory", "disks-encrypted": "disabled"}')
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text("")
+    rc = main(
+        [
+            "dev",
+            "--program",
+            str(tmp_path),
+            "--policy-pack",
+            "policies",
+            "--policy-pack-config",
+            str(config),
+        ]
+    )
+    assert rc == 2
+    assert "'disks-encrypted' is given twice" in capsys.readouterr().err
 
 
 # --- secrets and order ---
@@ -481,3 +579,34 @@ def test_a_rule_with_two_checkov_ids_names_the_one_that_fired(gate):
     messages = {v.urn.rsplit("::", 1)[-1]: v.message for v in gate(only(*rules))}
     assert "[CKV_ALI_2] ssh opens SSH" in messages["ssh"]
     assert "[CKV_ALI_3] rdp opens RDP" in messages["rdp"]
+
+
+INITIAL_ALL = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def always(args, report):
+    report("always")
+
+PolicyPack(
+    name="strict",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[ResourceValidationPolicy(name="always", description="Always.", validate=always)],
+    initial_config={"all": EnforcementLevel.MANDATORY},
+)
+"""
+
+
+def test_a_packs_own_initial_config_for_all_applies(tmp_path):
+    """The engine applies a pack's initial config, `all` first (ReconcilePolicyPackConfig);
+    offline it used to be ignored."""
+    from ack_offline.gate import PolicyPackProcess
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(INITIAL_ALL)
+    pack = PolicyPackProcess(tmp_path, CONTEXT)
+    try:
+        pack.configure({}, CONTEXT)
+        (violation,) = pack.analyze(only(sg_rule("any")))
+    finally:
+        pack.close()
+    assert violation.enforcement == "mandatory"

@@ -12,7 +12,7 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
 from ack_clusters import naming
-from ack_offline.gate import StackContext
+from ack_offline.gate import GateError, StackContext
 
 from .conftest import CONTEXT, found, only, resource
 
@@ -53,6 +53,12 @@ def doc(action: Any, resource: Any = "*", effect: str = "Allow") -> str:
 
 STAR_LIST_DOC = json.dumps({"Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]})
 GOOD_KEY = {"automaticRotation": "Enabled", "status": "Enabled", "deletionProtection": "Enabled"}
+
+
+def except_c(reason: str) -> dict[str, str]:
+    """An exception for the cluster resource `cluster()` builds, with its reason."""
+    urn = f"urn:pulumi:test::project::{MC[0]}${MK}::c"
+    return {"urn": urn, "reason": f"accepted: {reason}"}
 
 
 def cluster(name="c", inside=MC, **changes):
@@ -266,7 +272,7 @@ CASES = [
         "decommissioning by allow-list",
         [cluster(deletionProtection=False)],
         set(),
-        config={"ack-stateful-resources-deletion-protected": {"allow": ["*ManagedKubernetes::c"]}},
+        config={"ack-stateful-resources-deletion-protected": {"allow": [except_c("retired")]}},
     ),
     # network
     Case("ack-api-server-not-public", "private", [cluster()], set()),
@@ -295,7 +301,7 @@ CASES = [
         "allowed by config",
         [cluster(slbInternetEnabled=True)],
         set(),
-        config={"ack-api-server-not-public": {"allow": ["urn:pulumi:test::*::c"]}},
+        config={"ack-api-server-not-public": {"allow": [except_c("reached from the office")]}},
     ),
     Case(
         "security-group-no-world-open-ingress",
@@ -861,15 +867,31 @@ def test_checkov_references_are_tagged(policy_pack):
     assert "CKV_ALI_27" in tags["kms-key-rotation-enabled"]
 
 
-def test_levels_are_overridable_by_policy_config(gate):
-    public = only(cluster(slbInternetEnabled=True))
+def test_levels_may_be_raised_and_advisory_rules_turned_off(gate):
+    public = only(cluster(slbInternetEnabled=True, encryptionProviderKey=None))
     assert found(gate(public), "mandatory") == {("ack-api-server-not-public", "c")}
-    lowered = gate(public, config={"ack-api-server-not-public": "advisory"})
-    assert found(lowered, "mandatory") == set()
-    assert ("ack-api-server-not-public", "c") in found(lowered, "advisory")
-    assert gate(public, config={"all": "disabled"}) == []
-    raised = gate(only(cluster(encryptionProviderKey=None)), config={"all": "mandatory"})
+    assert ("ack-pro-cluster-secrets-encrypted", "c") in found(gate(public), "advisory")
+    raised = gate(public, config={"all": "mandatory"})
     assert ("ack-pro-cluster-secrets-encrypted", "c") in found(raised, "mandatory")
+    off = gate(public, config={"ack-pro-cluster-secrets-encrypted": "disabled"})
+    assert ("ack-pro-cluster-secrets-encrypted", "c") not in found(off)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"ack-api-server-not-public": "advisory"},
+        {"ack-api-server-not-public": {"enforcementLevel": "disabled"}},
+        {"all": "advisory"},
+        {"all": "disabled", "disks-encrypted": "mandatory"},
+    ],
+    ids=["advisory", "disabled", "all advisory", "all disabled"],
+)
+def test_a_mandatory_rule_cannot_be_lowered_by_config(policy_pack, config):
+    """Config may only narrow the pack (issue 27): an exception names resources instead."""
+    with pytest.raises(GateError, match="may only narrow the pack"):
+        policy_pack.configure(config, CONTEXT)
+    policy_pack.configure({}, CONTEXT)
 
 
 def test_the_pack_is_self_contained_but_agrees_with_the_library():

@@ -422,13 +422,14 @@ def _responses(stub: Any, result: ProgramRun) -> list[bytes]:
     [
         {},
         # Every level the replicas treat apart: mandatory, disabled (skipped), remediate
-        # (reported as mandatory), on resource and stack rules.
+        # (reported as mandatory), on resource and stack rules (config may only lower the
+        # advisory ones).
         {
             "all": "mandatory",
-            "ack-cluster-resources-declared-through-components": "disabled",
-            "disks-encrypted": "remediate",
-            "security-group-no-world-open-ingress": "disabled",
-            "ack-production-clusters-span-zones": "remediate",
+            "ack-cluster-resources-declared-through-components": "remediate",
+            "disks-encrypted": "disabled",
+            "ack-production-clusters-span-zones": "disabled",
+            "security-group-no-world-open-ingress": "remediate",
         },
     ],
     ids=["defaults", "levels"],

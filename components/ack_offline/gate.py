@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -174,55 +175,83 @@ class PolicyPackProcess:
         return int(first)
 
     def configure(self, overrides: Mapping[str, Any], context: StackContext) -> list[Override]:
-        """Send every policy's resolved level and properties, as the engine does: defaults from
-        the pack, then its initial config, then the user's policy config file (`all` first).
+        """Send every policy's resolved level and properties, as the engine resolves them
+        (pulumi's ReconcilePolicyPackConfig): each policy's default, then the pack's initial
+        config, then the user's policy config file, `all` first in each.
 
         The file is checked first, as the CLI checks it: unknown policies, unknown levels, and
-        properties that do not fit a policy's config schema (an `allow` given as a string would
-        otherwise be read character by character) are refused. Returns every change the file
-        makes, so that reviewers see what was lowered, disabled or allowed."""
-        unknown = sorted(set(overrides) - {p.name for p in self.info.policies} - {"all"})
+        properties that do not fit a policy's config schema are refused. It may only narrow
+        the pack: a level below a rule's mandatory default is refused (an exception names
+        resources in the rule's `allow` list instead). Returns every change the file makes,
+        so that reviewers see what was raised, disabled or allowed."""
+        names = {p.name for p in self.info.policies}
+        unknown = sorted(set(overrides) - names - {"all"})
         if unknown:
             raise GateError(f"policy config names unknown policies of {self.name}: {unknown}")
         if not isinstance(overrides.get("all", ""), str):
             raise GateError("policy config 'all' takes an enforcement level")
-        initial = dict(self.info.initialConfig)
-        config: dict[str, analyzer_pb2.PolicyConfig] = {}
-        changed: list[Override] = []
-        for policy in self.info.policies:
-            level = default = policy.enforcementLevel
-            props: dict[str, Any] = {}
-            if policy.name in initial:
-                level = initial[policy.name].enforcementLevel or level
-                props.update(json_format.MessageToDict(initial[policy.name].properties))
-            given: dict[str, Any] = {}
-            for key in ("all", policy.name):
-                value = overrides.get(key)
-                if isinstance(value, str):
-                    level = _level(value, key)
-                elif isinstance(value, dict):
-                    if "enforcementLevel" in value:
-                        level = _level(value["enforcementLevel"], key)
-                    if key != "all":
-                        given = {k: v for k, v in value.items() if k != "enforcementLevel"}
-                        _check_properties(policy, given)
-                        props.update(given)
-                elif value is not None:
-                    raise GateError(
-                        f"policy config {key!r}: give an enforcement level or an object"
-                    )
-            if level != default or given:
-                changed.append(
-                    Override(self.name, policy.name, LEVELS[default], LEVELS[level], given)
-                )
-            structure = struct_pb2.Struct()
-            structure.update(props)
-            config[policy.name] = analyzer_pb2.PolicyConfig(
-                enforcementLevel=level, properties=structure
-            )
-        self.stub.Configure(
-            analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config), timeout=self.call_timeout
+        defaults: dict[str, Any] = {p.name: p.enforcementLevel for p in self.info.policies}
+        initial = {
+            k: (v.enforcementLevel, json_format.MessageToDict(v.properties))
+            for k, v in self.info.initialConfig.items()
+        }
+        levels, props = _apply(
+            dict(defaults), {n: {} for n in names}, {k: v for k, v in initial.items()}
         )
+        before = dict(levels)
+        given_levels: dict[str, tuple[Any, dict[str, Any]]] = {}
+        for key, value in overrides.items():
+            if isinstance(value, str):
+                given_levels[key] = (_level(value, key), {})
+            elif isinstance(value, dict):
+                level = (
+                    _level(value["enforcementLevel"], key) if "enforcementLevel" in value else -1
+                )
+                given = {k: v for k, v in value.items() if k != "enforcementLevel"}
+                if key == "all" or key not in names:
+                    raise GateError("policy config 'all' takes an enforcement level")
+                _check_properties(next(p for p in self.info.policies if p.name == key), given)
+                given_levels[key] = (level, given)
+            elif value is not None:
+                raise GateError(f"policy config {key!r}: give an enforcement level or an object")
+        levels, props = _apply(levels, props, given_levels)
+        lowered = [
+            f"{name} is mandatory and cannot be made {LEVELS[levels[name]]}: name the resources "
+            "it should accept in its `allow` list, each with a reason"
+            for name in sorted(names)
+            if before[name] in (analyzer_pb2.MANDATORY, analyzer_pb2.REMEDIATE)
+            and levels[name] in (analyzer_pb2.ADVISORY, analyzer_pb2.DISABLED)
+        ]
+        if lowered:
+            raise GateError("policy config may only narrow the pack: " + "; ".join(lowered))
+        changed = [
+            Override(
+                self.name,
+                name,
+                LEVELS[defaults[name]],
+                LEVELS[levels[name]],
+                given_levels.get(name, (-1, {}))[1],
+            )
+            for name in sorted(names)
+            if levels[name] != before[name] or given_levels.get(name, (-1, {}))[1]
+        ]
+        config: dict[str, analyzer_pb2.PolicyConfig] = {}
+        for name in sorted(names):
+            structure = struct_pb2.Struct()
+            structure.update(props[name])
+            config[name] = analyzer_pb2.PolicyConfig(
+                enforcementLevel=levels[name], properties=structure
+            )
+        try:
+            self.stub.Configure(
+                analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config),
+                timeout=self.call_timeout,
+            )
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                detail = exc.details()
+                raise GateError(f"policy pack {self.name} refused its config: {detail}") from None
+            raise
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(
                 stack=context.stack,
@@ -281,7 +310,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _check_value(where: str, value: Any, schema: Mapping[str, Any]) -> None:
-    """The JSON-schema keywords the packs' config schemas use: type, items, minimum, maximum."""
+    """The JSON-schema keywords the packs' config schemas use: type, items, minimum, maximum,
+    pattern, minLength, properties, required and additionalProperties."""
     kind = schema.get("type")
     wanted = _JSON_TYPES.get(str(kind))
     is_bool = isinstance(value, bool)
@@ -291,12 +321,30 @@ def _check_value(where: str, value: Any, schema: Mapping[str, Any]) -> None:
         article = "an" if str(kind)[0] in "aeiou" else "a"
         raise GateError(f"policy config {where} must be {article} {kind}, not {value!r}")
     if "minimum" in schema and value < schema["minimum"]:
-        raise GateError(f"policy config {where} must be at least {schema['minimum']}")
+        raise GateError(f"policy config {where} must be at least {schema['minimum']:g}")
     if "maximum" in schema and value > schema["maximum"]:
-        raise GateError(f"policy config {where} must be at most {schema['maximum']}")
+        raise GateError(f"policy config {where} must be at most {schema['maximum']:g}")
+    pattern = schema.get("pattern")
+    if pattern is not None and isinstance(value, str) and re.search(str(pattern), value) is None:
+        raise GateError(f"policy config {where} {value!r} does not match {pattern}")
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        raise GateError(
+            f"policy config {where} must be at least {schema['minLength']:g} characters"
+        )
     if kind == "array" and isinstance(schema.get("items"), Mapping):
         for i, item in enumerate(value):
             _check_value(f"{where}[{i}]", item, schema["items"])
+    if kind == "object" and isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key in schema.get("required") or []:
+            if key not in value:
+                raise GateError(f"policy config {where} needs {key!r}")
+        for key, item in value.items():
+            if key in properties:
+                _check_value(f"{where}.{key}", item, properties[key])
+            elif schema.get("additionalProperties") is False:
+                known = ", ".join(sorted(properties))
+                raise GateError(f"policy config {where} has no {key!r} (it takes: {known})")
 
 
 def _check_properties(policy: analyzer_pb2.PolicyInfo, given: Mapping[str, Any]) -> None:
@@ -308,12 +356,40 @@ def _check_properties(policy: analyzer_pb2.PolicyInfo, given: Mapping[str, Any])
                 f"policy config {policy.name!r} has no property {key!r} (it takes: {known})"
             )
         where = f"{policy.name}.{key}"
-        if key == "allow" and isinstance(value, str):
-            raise GateError(
-                f"policy config {where} must be a list of URN glob patterns, not one string "
-                "(a string would be read character by character)"
-            )
+        if key == "allow" and isinstance(value, list):
+            _check_exceptions(where, value)
         _check_value(where, value, schema[key])
+
+
+def _apply(
+    levels: dict[str, Any],
+    props: dict[str, dict[str, Any]],
+    given: Mapping[str, tuple[Any, Mapping[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """One layer of policy config over the levels and properties so far, as the engine applies
+    it: `all` sets every level, then each policy's own entry its level (-1: none given) and
+    properties."""
+    levels, props = dict(levels), {k: dict(v) for k, v in props.items()}
+    if "all" in given and given["all"][0] >= 0:
+        levels = {k: given["all"][0] for k in levels}
+    for name, (level, properties) in given.items():
+        if name not in levels:
+            continue
+        if level >= 0:
+            levels[name] = level
+        props[name].update(properties)
+    return levels, props
+
+
+def _check_exceptions(where: str, entries: list[Any]) -> None:
+    """An exception names one resource by its URN and says why: a string, which older
+    versions of the ACK pack took as a glob pattern, gets the new form in the message."""
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            raise GateError(
+                f"policy config {where}[{i}] {entry!r}: an exception is an object "
+                '{"urn": "<the resource\'s URN>", "reason": "<why it is accepted>"}'
+            )
 
 
 def _level(value: Any, key: str) -> int:

@@ -6,7 +6,6 @@ with the component library are restated here; tests/test_policies.py checks they
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
@@ -22,6 +21,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+from .narrow import ALLOW_PROPERTY, excused
 
 #: The attribute of a policy made by :func:`resource_rule` that names the only resource types
 #: its validate looks at (None: all): for any other type it returns at once, reporting nothing,
@@ -43,16 +44,7 @@ CLUSTER_TYPES = frozenset(
     }
 )
 
-ALLOW_SCHEMA = PolicyConfigSchema(
-    properties={
-        "allow": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "URN glob patterns (fnmatch) of resources this rule accepts as "
-            "exceptions, e.g. 'urn:pulumi:*::*::*alicloud:slb/listener:Listener::legacy-*'.",
-        }
-    }
-)
+ALLOW_SCHEMA = PolicyConfigSchema(properties={"allow": ALLOW_PROPERTY})
 
 
 def type_chain(urn: str) -> list[str]:
@@ -83,7 +75,8 @@ def owning_cluster(resource: PolicyResource) -> PolicyResource | None:
 
 
 def allowed(config: Mapping[str, Any], urn: str) -> bool:
-    return any(fnmatch.fnmatchcase(urn, pattern) for pattern in config.get("allow") or [])
+    """Whether the rule's config names `urn` as an exception (ack_policies.narrow)."""
+    return excused(config.get("allow") or [], urn)
 
 
 def is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -250,10 +250,12 @@ security_group_no_world_open_ingress = stack_rule(
     config={
         "widestPublicSource": {
             "type": "integer",
-            "minimum": 0,
+            # Config may only narrow: a prefix longer than the default, never a wider range.
+            "minimum": WIDEST_PUBLIC_SOURCE[4],
             "maximum": 32,
             "description": "The widest public IPv4 range, as a prefix length, that one security "
-            "group may open a management port (or every port) to. Default 16.",
+            "group may open a management port (or every port) to: 16 (the default) or a "
+            "narrower one.",
         }
     },
 )
