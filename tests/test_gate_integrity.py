@@ -610,3 +610,24 @@ def test_a_packs_own_initial_config_for_all_applies(tmp_path):
     finally:
         pack.close()
     assert violation.enforcement == "mandatory"
+
+
+@pytest.mark.parametrize(
+    ("field", "secret"),
+    [("cidrIp", "8.8.8.8/8"), ("ipv6CidrIp", "2400:CB00::0/32"), ("cidrIp", "0.0.0.0/0.0.0.0")],
+    ids=["host bits", "IPv6 uppercase, uncompressed", "netmask"],
+)
+def test_a_secret_range_is_redacted_in_the_form_a_rule_prints(gate, field, secret):
+    """The world-open rule prints ranges as Python's ipaddress writes them (normalised to the
+    network, IPv6 compressed and lower case): no form of the secret reaches a message."""
+    import ipaddress
+
+    wrapped = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    rule = sg_rule("hidden", None, **{field: {**wrapped, "value": secret}})
+    violations = [v for v in gate(only(rule)) if v.policy == WORLD_OPEN]
+    assert violations, "the rule must still see the secret range and fire"
+    network = ipaddress.ip_network(secret, strict=False)
+    for v in violations:
+        for form in (secret, str(network), network.compressed, network.exploded):
+            assert form not in v.message
+        assert "[secret]" in v.message

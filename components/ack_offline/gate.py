@@ -10,6 +10,7 @@ imports the rules, so what passes here passes under ``pulumi preview --policy-pa
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import re
@@ -521,11 +522,35 @@ def secret_values(run: ProgramRun) -> set[str]:
             for v in value:
                 walk(v, inside_secret)
         elif inside_secret and value not in (None, "", True, False):
-            found.add(str(value))
+            found.update(spellings(value))
 
     for r in [*run.resources, *run.reads]:
         walk(r.wire_inputs, False)
     return found
+
+
+def spellings(value: Any) -> set[str]:
+    """A secret value as a rule may print it: as given, in another case, as a number without
+    its ".0", and an address or range in the forms Python's `ipaddress` writes (a range
+    normalised to its network, an IPv6 address compressed or exploded, with its prefix)."""
+    text = str(value)
+    found = {text, text.lower(), text.upper()}
+    if isinstance(value, float) and value.is_integer():
+        found.add(str(int(value)))
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return found
+    found |= {str(net), net.compressed, net.exploded, str(net.network_address)}
+    found |= {net.network_address.compressed, net.network_address.exploded}
+    if "/" not in text:
+        address = ipaddress.ip_address(text)
+        found |= {str(address), address.compressed, address.exploded}
+    else:
+        address = ipaddress.ip_interface(text)
+        found |= {str(address), address.compressed, address.exploded, str(address.ip)}
+        found |= {address.ip.compressed, address.ip.exploded}
+    return {f for f in found if f}
 
 
 def redact(violations: Iterable[Violation], secrets: set[str]) -> list[Violation]:
