@@ -623,7 +623,8 @@ def test_a_secret_range_is_redacted_in_the_form_a_rule_prints(gate, field, secre
     import ipaddress
 
     wrapped = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
-    rule = sg_rule("hidden", None, **{field: {**wrapped, "value": secret}})
+    source: dict[str, Any] = {field: {**wrapped, "value": secret}}
+    rule = sg_rule("hidden", None, **source)
     violations = [v for v in gate(only(rule)) if v.policy == WORLD_OPEN]
     assert violations, "the rule must still see the secret range and fire"
     network = ipaddress.ip_network(secret, strict=False)
@@ -631,3 +632,96 @@ def test_a_secret_range_is_redacted_in_the_form_a_rule_prints(gate, field, secre
         for form in (secret, str(network), network.compressed, network.exploded):
             assert form not in v.message
         assert "[secret]" in v.message
+
+
+# --- the run cannot be forged, the judge cannot be rewritten -----------------------------------
+
+FORGE = r"""
+import os, stat, struct, json, pickle, pathlib
+# Once the drifting rule is registered, write to every pipe this process holds: a forged end of
+# the run, and a pickle that would write a file if the gate unpickled it; then exit at once.
+class Boom:
+    def __reduce__(self):
+        return (pathlib.Path.write_text, (pathlib.Path(MARKER), "unpickled"))
+
+def forge(_):
+    done = json.dumps({"kind": "done", "log": []}).encode()
+    for payload in (done, pickle.dumps(((("run", Boom()), []))), pickle.dumps(Boom())):
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            try:
+                mode = os.fstat(fd).st_mode
+                if fd > 2 and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+                    os.write(fd, struct.pack("!i", len(payload)) + payload)
+            except OSError:
+                pass
+    os._exit(0)
+
+rule.urn.apply(forge)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds its pipes in /proc")
+def test_a_program_cannot_forge_its_run_or_run_code_in_the_gate(tmp_path):
+    """The gate judges what it saw registered, and reads nothing executable from the program's
+    process: a forged end of the run judges what was registered before it (the cluster, cut
+    short, blocks), and a pickle written to the gate's pipes is never unpickled."""
+    marker = tmp_path / "unpickled.txt"
+    program = DRIFTING.replace(
+        "alicloud.ecs.SecurityGroupRule(", "rule = alicloud.ecs.SecurityGroupRule("
+    )
+    done = _gate(tmp_path, program + f"MARKER = {str(marker)!r}\n" + FORGE, "--json")
+    assert not marker.exists()
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert any(r["name"] == "loose" for r in doc["resources"])  # what was registered is judged
+    # The cluster was cut short before it registered its record: it owns nothing it can prove.
+    assert any(
+        v["enforcement"] == "mandatory" and "has no ownership record" in v["message"]
+        for v in doc["violations"]
+    )
+
+
+REWRITE = """
+import pathlib
+# Rewrite the judge: a pack that passes everything.
+pathlib.Path(PACK, "__main__.py").write_text(
+    "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy\\n"
+    "PolicyPack(name='ack-guardrails', enforcement_level=EnforcementLevel.ADVISORY, policies=["
+    "ResourceValidationPolicy(name='nothing', description='Nothing.', "
+    "validate=lambda a, r: None)])\\n"
+)
+"""
+
+
+def test_a_program_that_rewrites_its_judge_gets_no_verdict(tmp_path):
+    """The packs load before any user code runs, and the gate checks that their files did not
+    change while it ran: the rewritten pack is not the one that judged, and the run ends in
+    exit 2, never in a pass."""
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    program = DRIFTING + f"PACK = {str(pack)!r}\n" + REWRITE
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(program)
+    done = subprocess.run(
+        [*ACK_PREVIEW, "dev", "--program", str(tmp_path), "--policy-pack", str(pack)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "changed while the gate ran" in done.stderr
+
+
+def test_ack_fleet_hands_every_stack_the_digest_taken_before_any_program(monkeypatch, tmp_path):
+    from ack_offline import integrity
+
+    pack = ROOT / "policies"
+    taken = integrity.digests([pack])
+    monkeypatch.setenv(integrity.ENVIRONMENT, json.dumps({str(pack.resolve()): "before"}))
+    assert integrity.digests([pack]) == {str(pack.resolve()): "before"}
+    with pytest.raises(integrity.PackChanged):
+        integrity.check({str(pack.resolve()): "before"}, "while the gate ran")
+    integrity.check(taken, "while the gate ran")

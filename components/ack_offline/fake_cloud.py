@@ -97,8 +97,12 @@ class FakeAlibabaCloud(mocks.Mocks):
         preview: bool = False,
         check_inputs: bool = True,
         stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+        region: str | None = None,
     ) -> None:
         self.preview = preview
+        #: The stack's region (its alicloud:region), for data sources that answer by region;
+        #: default: the program's config, read where the program runs.
+        self.region = region
         #: Outputs of other stacks by their `org/project/stack` name, for StackReference.
         self.stack_references = dict(stack_references or {})
         #: Refuse inputs the provider would refuse (see ack_offline.provider).
@@ -211,7 +215,7 @@ class FakeAlibabaCloud(mocks.Mocks):
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             return self._credential(args.args), []
         if args.token in DATA_SOURCES:
-            return DATA_SOURCES[args.token](dict(args.args)), []
+            return DATA_SOURCES[args.token](dict(args.args), self.region or _region()), []
         lookup = LOOKUPS.get(args.token)
         if lookup is not None and not self.preview:
             return self._lookup(lookup, dict(args.args)), []
@@ -497,13 +501,12 @@ def _region() -> str:
     return pulumi.Config("alicloud").get("region") or _REGION
 
 
-def _zones(a: State) -> State:
-    region = _region()
+def _zones(a: State, region: str) -> State:
     zones = [f"{region}-{letter}" for letter in _ZONES.get(region, "abc")]
     return {"ids": zones, "zones": [{"id": z, "localName": z} for z in zones]}
 
 
-def _instance_types(a: State) -> State:
+def _instance_types(a: State, region: str) -> State:
     types = [
         t
         for t in _INSTANCE_TYPES
@@ -518,12 +521,12 @@ def _instance_types(a: State) -> State:
     }
 
 
-def _images(a: State) -> State:
+def _images(a: State, region: str) -> State:
     image = "aliyun_3_x64_20G_alibase_20240819.vhd"
     return {"ids": [image], "images": [{"id": image, "imageId": image, "osType": "linux"}]}
 
 
-def _versions(a: State) -> State:
+def _versions(a: State, region: str) -> State:
     from ack_clusters.facts import KUBERNETES_MINORS
 
     versions = [{"version": f"1.{m}.1-aliyun.1"} for m in sorted(KUBERNETES_MINORS, reverse=True)]
@@ -532,14 +535,14 @@ def _versions(a: State) -> State:
 
 #: Data sources of facts rather than of what the program manages: answered the same way in
 #: preview and update.
-DATA_SOURCES: dict[str, Callable[[State], State]] = {
+DATA_SOURCES: dict[str, Callable[[State, str], State]] = {
     "alicloud:index/getZones:getZones": _zones,
-    "alicloud:index/getRegions:getRegions": lambda a: {
-        "ids": [_region()],
-        "regions": [{"id": _region(), "regionId": _region(), "localName": _region()}],
+    "alicloud:index/getRegions:getRegions": lambda a, region: {
+        "ids": [region],
+        "regions": [{"id": region, "regionId": region, "localName": region}],
     },
-    "alicloud:index/getAccount:getAccount": lambda a: {"id": _ACCOUNT},
-    "alicloud:index/getCallerIdentity:getCallerIdentity": lambda a: {
+    "alicloud:index/getAccount:getAccount": lambda a, region: {"id": _ACCOUNT},
+    "alicloud:index/getCallerIdentity:getCallerIdentity": lambda a, region: {
         "id": _ACCOUNT,
         "accountId": _ACCOUNT,
         "arn": f"acs:ram::{_ACCOUNT}:user/deploy",

@@ -333,6 +333,11 @@ def gate(ns: argparse.Namespace) -> int:
     project = find_project((ns.program or Path.cwd()).resolve())
     stacks = changed_stacks(project, ns.since) if ns.since else project.stacks()
     packs = [p.resolve() for p in ns.policy_pack]
+    # The judge's files as they are before any stack's program runs: each stack's ack-preview
+    # checks them against these (ack_offline.integrity).
+    from .integrity import ENVIRONMENT, digests
+
+    os.environ[ENVIRONMENT] = json.dumps(digests(packs))
     with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
         rows = list(pool.map(lambda s: gate_one(project, s, packs, ns.since, ns.timeout), stacks))
     worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)

@@ -137,6 +137,9 @@ class PolicyPackProcess:
             "PULUMI_STACK": context.stack,
             "PULUMI_DRY_RUN": "true" if context.dry_run else "false",
             "PULUMI_CONFIG": json.dumps(dict(context.config)),
+            # The pack writes no bytecode: what it loads stays what the gate took a digest of
+            # (ack_offline.integrity).
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         # The engine passes its own address for logging; no engine runs here.
         self.process = subprocess.Popen(

@@ -1,35 +1,43 @@
 """Run a project's program in a process of its own, so that nothing it does can change the
 verdict: the process that drives the policy packs and decides the exit code never runs user
-code.
+code, and what it judges is what it saw the program register, never a report the program wrote.
 
-The program runs in a child process (forked where the platform can, before any policy pack or
-gRPC channel exists) and sends back what the engine would have seen. A program that exits on
-its own (`sys.exit`, `os._exit` in an `atexit` hook, a signal), hangs past the time limit, or
-patches the gate only loses its own result: the parent reports that the program did not finish
-(exit 2). The program's log records are sent back with the result and logged by the parent, in
-the order the program made them.
+The program runs in a child process, forked where the platform can, before any policy pack or
+gRPC channel exists. The child waits, running nothing of the program, until this process says
+go: the policy packs have started by then (they load their rules before any user code runs,
+as the engine starts analyzers when a deployment begins), and a resource monitor and an engine
+service are served here (:mod:`ack_offline.served`). The program's Pulumi SDK then talks to
+them as it talks to the engine: every registration, read and invoke is recorded here, with the
+fake cloud answering here. The child sends back only how it ended (as JSON, never pickled
+objects): a program that exits on its own, hangs past the time limit or writes to the status
+pipe can only make the run end unfinished (exit 2), never change what was registered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
+import os
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
-from .fake_cloud import StackReferenceUnknown
-from .project import Project, ProjectError, run_project
+from .fake_cloud import FakeAlibabaCloud, StackReferenceUnknown
+from .project import Project, ProjectError, run_project_served
 from .provider import ImportMismatch, ProviderRejected
-from .recorder import DuplicateUrn, ProgramRun, Refusals
+from .recorder import DuplicateUrn, ProgramRun, RecordingMonitor, Refusals, recorded, refusals
+from .served import Served, connect
 
 #: Default time limit of a program, in seconds (a 200-cluster program takes about 11 s).
 DEFAULT_TIMEOUT = 600.0
 #: Event loops a child inherited, held so that they are never collected (and closed) there.
 _INHERITED: list[asyncio.AbstractEventLoop] = []
+#: The most a program's status message may hold (its Python log lines, an error message).
+_STATUS_LIMIT = 16 << 20
 
 
 class ProgramBroken(Exception):
@@ -62,13 +70,14 @@ def _describe(exc: BaseException) -> str:
 
 
 def _child(
-    send: Connection,
+    control: Connection,
+    status: Connection,
+    wire: Connection,
     project: Project,
     stack: str,
     config: dict[str, str],
     secret_keys: list[str],
     preview: bool,
-    stack_references: Mapping[str, Mapping[str, Any]] | None,
 ) -> None:
     # A forked child inherits the parent's event loop, but not the threads of its executor (a
     # process that ran programs before keeps one): everything the program awaits would wait
@@ -77,36 +86,39 @@ def _child(
     # the parent's wake-up pipe, leaving the parent's next program waiting forever.
     _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        go = json.loads(control.recv_bytes())  # nothing of the program runs before this
+    except (EOFError, OSError, ValueError):
+        os._exit(0)  # the gate ended before it said go
+    control.close()
     collector = _Collector()
     root = logging.getLogger()
     root.handlers[:] = [collector]
-    message: tuple[str, Any]
+    message: dict[str, Any]
     try:
-        message = (
-            "run",
-            run_project(
-                project,
-                stack,
-                config,
-                secret_keys,
-                preview=preview,
-                stack_references=stack_references,
-            ),
+        if go != {"go": True}:
+            raise ProjectError("the gate did not say go")
+        monitor, engine = connect(wire, asyncio.get_event_loop())
+        run_project_served(
+            project, stack, config, secret_keys, preview=preview, monitor=monitor, engine=engine
         )
+        message = {"kind": "done"}
     except (InvalidArguments, ProjectError) as exc:
-        message = ("broken", str(exc))
+        message = {"kind": "broken", "message": str(exc)}
     except BaseException as exc:
-        message = ("failed", _describe(exc))
-    send.send((message, collector.records))
-    send.close()
+        message = {"kind": "failed", "message": _describe(exc)}
+    message["log"] = collector.records
+    status.send_bytes(json.dumps(message).encode())
+    status.close()
 
 
 class IsolatedProgram:
-    """The program running in a child process. Start it before anything else that holds threads
-    (policy packs, gRPC channels): forking a process is safe only while it has none.
+    """The program in a child process. Create it before anything else that holds threads
+    (policy packs, gRPC channels): forking a process is safe only while it has none. The child
+    waits until :meth:`start`, which serves its monitor and lets it run.
 
-    Use as a context manager; `result()` waits for the recorded run. Leaving the block stops the
-    child if it is still running."""
+    Use as a context manager; `result()` waits for the run. Leaving the block stops the child if
+    it is still running, and the monitor."""
 
     def __init__(
         self,
@@ -122,48 +134,118 @@ class IsolatedProgram:
         methods = multiprocessing.get_all_start_methods()
         context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._timeout = timeout
-        self._receive, send = context.Pipe(duplex=False)
+        self._project, self._stack, self._preview = project, stack, preview
+        self._region = config.get("alicloud:region")
+        self._references = stack_references
+        self._served: Served | None = None
+        self._mock: FakeAlibabaCloud | None = None
+        child_control, self._control = context.Pipe(duplex=False)
+        self._status, child_status = context.Pipe(duplex=False)
+        self._wire, child_wire = context.Pipe(duplex=True)
         self._child = context.Process(
             target=_child,
-            args=(send, project, stack, config, secret_keys, preview, stack_references),
+            args=(
+                child_control,
+                child_status,
+                child_wire,
+                project,
+                stack,
+                config,
+                secret_keys,
+                preview,
+            ),
             name="ack-preview-program",
             daemon=True,
         )
         self._child.start()
-        send.close()  # the child holds the sending end now; EOF means it is gone
+        # The child holds its ends now; EOF on the status pipe means it is gone.
+        for end in (child_control, child_status, child_wire):
+            end.close()
+
+    def start(self) -> None:
+        """Serve the program's monitor and let the program run."""
+        mock = FakeAlibabaCloud(
+            preview=self._preview, stack_references=self._references, region=self._region
+        )
+
+        def monitor(**kwargs: Any) -> RecordingMonitor:
+            return RecordingMonitor(mock, project=self._project.name, stack=self._stack, **kwargs)
+
+        self._mock = mock
+        self._served = Served(self._wire, monitor)
+        self._control.send_bytes(json.dumps({"go": True}).encode())
+        self._control.close()
 
     def result(self) -> ProgramRun:
-        """What the program recorded; ProgramBroken or ProgramFailed (with a message for the
+        """What the program registered; ProgramBroken or ProgramFailed (with a message for the
         user) if it did not finish normally."""
+        if self._served is None or self._mock is None:
+            self.start()
+        assert self._served is not None and self._mock is not None
         try:
-            if not self._receive.poll(self._timeout):
+            if not self._status.poll(self._timeout):
                 raise ProgramFailed(
                     f"the program did not finish within {self._timeout:g} s (--timeout)"
                 )
-            (kind, payload), records = self._receive.recv()
-        except EOFError:
+            status = json.loads(self._status.recv_bytes(_STATUS_LIMIT))
+        except (EOFError, OSError, ValueError):
             self._child.join(10)
             raise ProgramFailed(
                 f"the program ended before it finished (exit code {self._child.exitcode}): it "
                 "exited or was killed while running"
             ) from None
-        for level, text in records:
+        self._child.join(10)
+        if self._child.is_alive():
+            self._child.kill()  # it said it was done: it is, as far as the engine is concerned
+            self._child.join()
+        if not self._served.drain(30):
+            raise ProgramFailed("the program's last calls were not answered within 30 s")
+        for level, text in self._served.log:
             logging.log(level, text)
+        for level, text in _log_lines(status.get("log")):
+            logging.log(level, text)
+        kind = status.get("kind") if isinstance(status, dict) else None
+        refused = refusals(self._served.monitor, self._mock)
+        if refused is not None:
+            # What the engine refused; what failed in the program after it is a symptom.
+            raise ProgramFailed(str(refused))
+        if kind == "done" and self._child.exitcode == 0:
+            return recorded(self._served.monitor, self._mock)
+        message = str(status.get("message") or "") if isinstance(status, dict) else ""
         if kind == "broken":
-            raise ProgramBroken(payload)
+            raise ProgramBroken(message)
         if kind == "failed":
-            raise ProgramFailed(payload)
-        run: ProgramRun = payload
-        return run
+            raise ProgramFailed(message)
+        raise ProgramFailed(
+            f"the program ended before it finished (exit code {self._child.exitcode}): it "
+            "exited or was killed while running"
+        )
 
     def close(self) -> None:
-        self._receive.close()
+        for pipe in (self._status, self._control, self._wire):
+            pipe.close()
         if self._child.is_alive():
             self._child.kill()
         self._child.join()
+        if self._served is not None:
+            self._served.close()
 
     def __enter__(self) -> IsolatedProgram:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _log_lines(value: Any) -> list[tuple[int, str]]:
+    """The child's log lines, as far as they are what they should be (level, text) pairs."""
+    if not isinstance(value, list):
+        return []
+    return [
+        (item[0], item[1])
+        for item in value
+        if isinstance(item, list)
+        and len(item) == 2
+        and isinstance(item[0], int)
+        and isinstance(item[1], str)
+    ]

@@ -32,7 +32,7 @@ from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
-from . import changes
+from . import changes, integrity
 from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
@@ -279,9 +279,12 @@ def _preview(ns: argparse.Namespace) -> int:
         base = _resolve_base(project, ns.stack, ns.diff) if ns.diff else None
         if ns.allow_replace and base is None:
             raise ProjectError("--allow-replace only means something with --diff")
-        # Packs start while the program runs, as the engine starts them with the deployment;
-        # the program runs in a process of its own, so it cannot touch the verdict.
-        # The children are forked first, while this process holds no threads.
+        # The judge's files, as they are before any program runs.
+        judge = integrity.digests(ns.policy_pack)
+        # The program's children are forked first, while this process holds no threads; they
+        # wait. The packs start and load their rules, as the engine starts analyzers when a
+        # deployment begins, and only then do the programs run, in processes of their own,
+        # talking to a monitor served here: nothing they do can touch the verdict.
         with contextlib.ExitStack() as stack:
             stack.enter_context(_signals_end_the_run())
             base_program = None
@@ -308,6 +311,11 @@ def _preview(ns: argparse.Namespace) -> int:
                 )
             )
             packs = stack.enter_context(StartedPacks(ns.policy_pack, context))
+            started = packs.wait()
+            integrity.check(judge, "before its rules were loaded")
+            for child in (base_program, program):
+                if child is not None:
+                    child.start()
             before = base_program.result() if base_program is not None else None
             run = program.result()
             predicted: list[changes.Change] | None = None
@@ -318,9 +326,17 @@ def _preview(ns: argparse.Namespace) -> int:
                 predicted = changes.predict(base.graph, Node.of_run(run, secrets=False))
             result = GateResult([], [])
             if ns.policy_pack:
-                result = analyze_with(packs.wait(), run, context, pack_configs)
+                result = analyze_with(started, run, context, pack_configs)
+            integrity.check(judge, "while the gate ran")
             violations = result.violations
-    except (ProjectError, InvalidArguments, GateError, ProgramBroken, ProgramFailed) as exc:
+    except (
+        ProjectError,
+        InvalidArguments,
+        GateError,
+        ProgramBroken,
+        ProgramFailed,
+        integrity.PackChanged,
+    ) as exc:
         print(f"ack-preview: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     except _Stopped as stop:

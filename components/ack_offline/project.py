@@ -269,3 +269,53 @@ def run_project(
     finally:
         os.chdir(cwd)
         sys.path.remove(program_dir)
+
+
+def run_project_served(
+    project: Project,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    *,
+    preview: bool,
+    monitor: Any,
+    engine: Any,
+) -> None:
+    """Run the project's program as the Python language host runs it, its Pulumi SDK calling
+    `monitor` and `engine` (which the gate's process serves: ack_offline.served)."""
+    import asyncio
+
+    from pulumi.runtime import settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_in_stack
+
+    from .recorder import InProcessCallbacks
+    from .speed import no_stack_traces
+
+    entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+    if not entry.is_file():
+        raise ProjectError(f"program {entry} does not exist (see 'main' in Pulumi.yaml)")
+    loop = asyncio.get_event_loop()
+    settings.configure(
+        settings.Settings(
+            project=project.name,
+            stack=stack,
+            monitor=monitor,
+            engine=engine,
+            parallel=os.cpu_count() or 1,
+            dry_run=preview,
+            organization="organization",
+            root_directory=str(project.root),
+        )
+    )
+    # The gate calls the program's transforms in this process, over the same pipe.
+    settings.SETTINGS.callbacks = InProcessCallbacks(monitor, loop)
+    set_all_config(dict(config), list(secret_keys))
+    sys.path.insert(0, str(entry.parent))
+    os.chdir(entry.parent)  # the language host runs programs from their own folder
+
+    def program() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    with no_stack_traces():
+        loop.run_until_complete(run_in_stack(program))

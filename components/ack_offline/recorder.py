@@ -113,10 +113,23 @@ class RecordingMonitor(mocks.MockMonitor):
             qualified = parent.split("::")[2]
             if qualified != "pulumi:pulumi:Stack":
                 prefix = qualified + "$"
-        return f"urn:pulumi:{get_stack()}::{get_project()}::{prefix}{type_}::{name}"
+        stack, project = self.stack or get_stack(), self.project or get_project()
+        return f"urn:pulumi:{stack}::{project}::{prefix}{type_}::{name}"
 
-    def __init__(self, mock: mocks.Mocks) -> None:
+    def __init__(
+        self,
+        mock: mocks.Mocks,
+        *,
+        project: str | None = None,
+        stack: str | None = None,
+        invoke_callback: Callable[[Any, bytes], bytes] | None = None,
+    ) -> None:
         super().__init__(mock)
+        #: The program's project and stack (default: this process's Pulumi settings).
+        self.project, self.stack = project, stack
+        #: How a program's callback (a transform) is called when the program runs in another
+        #: process, as the engine calls it: over gRPC, to the program's callback server.
+        self.invoke_callback = invoke_callback
         self.records: list[RecordedResource] = []
         #: Reads of existing resources (`Resource.get`), which the program does not manage.
         self.reads: list[RecordedResource] = []
@@ -155,9 +168,6 @@ class RecordingMonitor(mocks.MockMonitor):
         if not chain:
             return
         for callback in chain:
-            run = _callback(callback.token)
-            if run is None:
-                raise RuntimeError(f"transform callback {callback.token} is not registered")
             transform = resource_pb2.TransformRequest(
                 type=request.type,
                 name=request.name,
@@ -166,13 +176,20 @@ class RecordingMonitor(mocks.MockMonitor):
                 properties=request.object,
                 options=_transform_options(request),
             )
-            # Registrations arrive on an executor thread while the program's loop waits for
-            # them; the callback awaits values of that loop, so it runs there.
-            assert self.loop is not None, "run_program sets the loop before the program runs"
-            answer = asyncio.run_coroutine_threadsafe(
-                run(transform.SerializeToString()), self.loop
-            ).result()
-            reply = resource_pb2.TransformResponse.FromString(answer.SerializeToString())
+            if self.invoke_callback is not None:
+                answer_bytes = self.invoke_callback(callback, transform.SerializeToString())
+                reply = resource_pb2.TransformResponse.FromString(answer_bytes)
+            else:
+                run = _callback(callback.token)
+                if run is None:
+                    raise RuntimeError(f"transform callback {callback.token} is not registered")
+                # Registrations arrive on an executor thread while the program's loop waits for
+                # them; the callback awaits values of that loop, so it runs there.
+                assert self.loop is not None, "run_program sets the loop before the program runs"
+                answer = asyncio.run_coroutine_threadsafe(
+                    run(transform.SerializeToString()), self.loop
+                ).result()
+                reply = resource_pb2.TransformResponse.FromString(answer.SerializeToString())
             request.object.CopyFrom(reply.properties)
             if reply.HasField("options"):
                 _apply_options(request, reply.options)
@@ -210,7 +227,9 @@ class RecordingMonitor(mocks.MockMonitor):
                         )
                     )
         state = json_format.MessageToDict(response.object)
-        outputs = {**state, "id": response.id or UNKNOWN} if request.custom else {}
+        # A resource's outputs hold its inputs (a value unknown at preview stays unknown, as a
+        # provider's preview keeps it), then what the cloud computed, and its ID.
+        outputs = {**wire, **state, "id": response.id or UNKNOWN} if request.custom else {}
         rec = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -496,6 +515,11 @@ def run_program(
         finally:
             set_root_resource(None)  # type: ignore[arg-type]
             gc.set_threshold(*thresholds)
+    return recorded(monitor, mock)
+
+
+def recorded(monitor: RecordingMonitor, mock: mocks.Mocks) -> ProgramRun:
+    """What a monitor saw of a program that finished: its refusals raised, or the run."""
     _raise_refusals(monitor, mock)
     resources = [r for r in monitor.records if r.type != "pulumi:pulumi:Stack"]
     for r in resources:
@@ -509,3 +533,11 @@ def run_program(
         invokes=list(getattr(mock, "invokes", [])),
         reads=sorted(monitor.reads, key=lambda r: r.urn),
     )
+
+
+def refusals(monitor: RecordingMonitor, mock: mocks.Mocks) -> Exception | None:
+    """What the engine refused in a run (provider checks, duplicate URNs), if anything."""
+    refused = [*monitor.failures, *getattr(mock, "rejected", ())]
+    if not refused:
+        return None
+    return refused[0] if len(refused) == 1 else Refusals(refused)
