@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -251,3 +252,41 @@ def test_mermaid_marks_where_the_gate_blocked(capsys, drifting_project):
     )
     assert "classDef violation" in doc
     assert "Policy gate: 1 mandatory" in doc
+
+
+def test_the_change_runs_with_its_own_code_and_is_judged_by_this_installation(
+    capsys, drifting_project, tmp_path
+):
+    """`--program-python` and `--program-path` run the program with another interpreter and
+    the change's source first on its path (what the pull-request workflow's judged-by-base job
+    does), while the packs and their rules stay this installation's: a module of the same name
+    as the pack's server on the program's path reaches the program, never the pack."""
+    change = tmp_path / "change"
+    (change / "pulumi_policy").mkdir(parents=True)
+    (change / "pulumi_policy" / "__init__.py").write_text("raise SystemExit('not the judge')\n")
+    (change / "marker.py").write_text("VALUE = 'the change'\n")
+    program = drifting_project / "__main__.py"
+    program.write_text("import marker\nassert marker.VALUE == 'the change'\n" + program.read_text())
+    rc, doc = gate_json(
+        capsys,
+        drifting_project,
+        "--program-python",
+        sys.executable,
+        "--program-path",
+        str(change),
+    )
+    assert rc == 1
+    assert [
+        v["urn"].rsplit("::", 1)[-1] for v in doc["violations"] if v["enforcement"] == "mandatory"
+    ] == ["loose"]
+
+
+def test_a_pack_runs_with_the_virtualenv_its_pulumipolicy_yaml_names(tmp_path):
+    """As the Pulumi CLI runs it (runtime.options.virtualenv), once that virtualenv exists."""
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK_DIR, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    assert gate.pack_python(pack) == sys.executable  # no virtualenv yet
+    venv_python = pack / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    assert gate.pack_python(pack) == str(venv_python)

@@ -160,6 +160,31 @@ def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
     assert groups == {"pulumi-state-${{ matrix.stack }}"}
 
 
+def test_a_pull_request_is_judged_by_the_base_branchs_gate_pack_and_config():
+    """The change under review never weakens its judge (issue 27): the judged-by-base job
+    installs the gate and pack from the base commit and takes their digest before the change
+    is checked out; it never installs the change, and runs the change's programs, with its
+    library source first on their path, under the base branch's ack-fleet, pack and config."""
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = doc["jobs"]["judged-by-base"]["steps"]
+    checkouts = [s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@")]
+    judge, change = checkouts
+    assert judge["with"] == {
+        "ref": "${{ github.event.pull_request.base.sha }}",
+        "path": "judge",
+        "persist-credentials": False,
+    }
+    assert change["with"]["path"] == "change" and change["with"]["persist-credentials"] is False
+    runs = [(i, s.get("run", "")) for i, s in enumerate(steps)]
+    (digest_at,) = [i for i, run in runs if "integrity.digests" in run]
+    assert steps.index(judge) < digest_at < steps.index(change)
+    assert not any("change" in run and "pip install" in run for _, run in runs)
+    (gate,) = [run for _, run in runs if "ack-fleet" in run]
+    assert "judge/.venv/bin/ack-fleet --program change gate --policy-pack judge/policies" in gate
+    assert "--program-path change/components" in gate
+    assert "judge/policies/config.json" in gate
+
+
 def test_pull_requests_get_the_change_as_a_picture():
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
     job = doc["jobs"]["picture"]

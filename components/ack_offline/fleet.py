@@ -199,13 +199,19 @@ def _existed(project: Project, stack: str, revision: str) -> bool:
 
 
 def gate_one(
-    project: Project, stack: str, packs: Sequence[Path], since: str | None, timeout: float
+    project: Project,
+    stack: str,
+    packs: Sequence[Path],
+    since: str | None,
+    timeout: float,
+    extra: Sequence[str] = (),
 ) -> dict[str, Any]:
     """`ack-preview STACK --json` with the packs (and `--diff SINCE`), as CI runs it for one
-    stack, in a process of its own."""
+    stack, in a process of its own; `extra` are more of its options (the packs' configs, the
+    program's interpreter)."""
     import time
 
-    argv = [stack, "--json", "--program", str(project.root)]
+    argv = [stack, "--json", "--program", str(project.root), *extra]
     for pack in packs:
         argv += ["--policy-pack", str(pack)]
     if since is not None and _existed(project, stack, since):
@@ -338,8 +344,17 @@ def gate(ns: argparse.Namespace) -> int:
     from .integrity import ENVIRONMENT, digests
 
     os.environ[ENVIRONMENT] = json.dumps(digests(packs))
+    extra: list[str] = []
+    for config in ns.policy_pack_config:
+        extra += ["--policy-pack-config", str(config.resolve())]
+    if ns.program_python:
+        extra += ["--program-python", ns.program_python]
+    for path in ns.program_path:
+        extra += ["--program-path", str(Path(path).resolve())]
     with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
-        rows = list(pool.map(lambda s: gate_one(project, s, packs, ns.since, ns.timeout), stacks))
+        rows = list(
+            pool.map(lambda s: gate_one(project, s, packs, ns.since, ns.timeout, extra), stacks)
+        )
     worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)
     lines = [
         "| Stack | Exit | Resources | Mandatory | Advisory | Replacements | Seconds |",
@@ -381,6 +396,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--write", action="store_true", help="write Pulumi.STACK.yaml")
     g = sub.add_parser("gate", help="ack-preview and the gate over every stack, in parallel")
     g.add_argument("--policy-pack", action="append", type=Path, default=[], metavar="DIR")
+    g.add_argument(
+        "--policy-pack-config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="the policy config of the pack at the same position (repeatable)",
+    )
+    g.add_argument(
+        "--program-python",
+        default=None,
+        metavar="PYTHON",
+        help="run each stack's program with this interpreter (see ack-preview)",
+    )
+    g.add_argument(
+        "--program-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="put this folder first on each program's import path (repeatable)",
+    )
     g.add_argument("--since", default=None, help="only stacks changed since this git revision")
     g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     g.add_argument("--json", type=Path, default=None, help="write the report here")

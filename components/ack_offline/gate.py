@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -121,6 +122,26 @@ def _stub(channel: grpc.Channel) -> analyzer_pb2_grpc.AnalyzerStub:
     return stub
 
 
+def pack_python(pack_dir: Path) -> str:
+    """The interpreter a pack runs with, as the Pulumi CLI chooses it: the virtualenv its
+    PulumiPolicy.yaml names (runtime.options.virtualenv), once it exists; else this one (a
+    pack in a checkout whose rules this installation holds)."""
+    try:
+        meta = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return sys.executable
+    runtime = meta.get("runtime") if isinstance(meta, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(venv, str) or not venv:
+        return sys.executable
+    folder = pack_dir / venv
+    for candidate in (folder / "bin" / "python", folder / "Scripts" / "python.exe"):
+        if candidate.is_file():
+            return str(candidate)
+    return sys.executable
+
+
 class PolicyPackProcess:
     """One running policy pack and a gRPC stub to it."""
 
@@ -143,7 +164,14 @@ class PolicyPackProcess:
         }
         # The engine passes its own address for logging; no engine runs here.
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
+            [
+                pack_python(self.pack_dir),
+                "-u",
+                "-m",
+                "pulumi.policy",
+                "127.0.0.1:0",
+                str(self.pack_dir),
+            ],
             cwd=self.pack_dir,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -57,11 +57,13 @@ def digest(pack: Path) -> str:
     return h.hexdigest()
 
 
-def digests(packs: Sequence[Path]) -> dict[str, str]:
-    """Each pack's digest, or the ones `ack-fleet` took before any program of its run."""
+def digests(packs: Sequence[Path | str]) -> dict[str, str]:
+    """Each pack's digest, or the ones taken before any program of this run ran (`ack-fleet`,
+    or the CI step that set up the judge, hands them over in :data:`ENVIRONMENT`)."""
     given = os.environ.get(ENVIRONMENT)
     known: Mapping[str, str] = json.loads(given) if given else {}
-    return {str(p.resolve()): known.get(str(p.resolve())) or digest(p) for p in packs}
+    folders = [str(Path(p).resolve()) for p in packs]
+    return {folder: known.get(folder) or digest(Path(folder)) for folder in folders}
 
 
 def check(expected: Mapping[str, str], when: str) -> None:

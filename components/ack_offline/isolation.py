@@ -16,12 +16,17 @@ pipe can only make the run end unfinished (exit 2), never change what was regist
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import multiprocessing
 import os
-from collections.abc import Mapping
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
@@ -130,15 +135,36 @@ class IsolatedProgram:
         preview: bool,
         timeout: float = DEFAULT_TIMEOUT,
         stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+        python: str | None = None,
+        pythonpath: Sequence[str] = (),
     ) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._timeout = timeout
         self._project, self._stack, self._preview = project, stack, preview
         self._region = config.get("alicloud:region")
         self._references = stack_references
         self._served: Served | None = None
         self._mock: FakeAlibabaCloud | None = None
+        if python is not None or pythonpath:
+            self._child: Any = _Spawned(
+                python or sys.executable,
+                pythonpath,
+                {
+                    "project": {
+                        "name": project.name,
+                        "root": str(project.root),
+                        "main": str(project.main),
+                        "stack_config_dir": str(project.stack_config_dir),
+                    },
+                    "stack": stack,
+                    "config": config,
+                    "secret_keys": secret_keys,
+                    "preview": preview,
+                },
+            )
+            self._control, self._status, self._wire = self._child.ends
+            return
+        methods = multiprocessing.get_all_start_methods()
+        context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         child_control, self._control = context.Pipe(duplex=False)
         self._status, child_status = context.Pipe(duplex=False)
         self._wire, child_wire = context.Pipe(duplex=True)
@@ -235,6 +261,57 @@ class IsolatedProgram:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Spawned:
+    """The program in a new interpreter (another virtualenv's), as a forked child is used:
+    `is_alive`, `kill`, `join`, `exitcode`; its three connections in :attr:`ends`."""
+
+    def __init__(self, python: str, pythonpath: Sequence[str], spec: dict[str, Any]) -> None:
+        control_read, control_write = os.pipe()
+        status_read, status_write = os.pipe()
+        wire_here, wire_there = socket.socketpair()
+        ours = [control_read, status_write, wire_there.fileno()]
+        env = dict(os.environ)
+        if pythonpath:
+            paths = [str(Path(p).resolve()) for p in pythonpath]
+            env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            )
+        self._process = subprocess.Popen(
+            [python, "-m", "ack_offline.program_host", *map(str, ours)],
+            stdin=subprocess.PIPE,
+            pass_fds=ours,
+            env=env,
+            start_new_session=False,
+        )
+        for fd in (control_read, status_write):
+            os.close(fd)
+        wire_there.close()
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(spec).encode())
+        self._process.stdin.close()
+        wire = Connection(os.dup(wire_here.fileno()))
+        wire_here.close()
+        self.ends = (
+            Connection(control_write, readable=False),
+            Connection(status_read, writable=False),
+            wire,
+        )
+
+    def is_alive(self) -> bool:
+        return self._process.poll() is None
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout)
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._process.poll()
 
 
 def _log_lines(value: Any) -> list[tuple[int, str]]:

@@ -230,6 +230,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "a JSON object of outputs (repeatable)",
     )
     parser.add_argument(
+        "--program-python",
+        metavar="PYTHON",
+        default=None,
+        help="run the program with this interpreter (another virtualenv's, say the change's) "
+        "while the gate, its packs and its rules stay this installation's",
+    )
+    parser.add_argument(
+        "--program-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder put first on the program's import path (repeatable): the change's "
+        "library source, say, without installing it",
+    )
+    parser.add_argument(
         "--diff",
         metavar="BASE",
         help="predict what `pulumi up` does going from BASE (a stack file, a git revision of "
@@ -297,6 +312,8 @@ def _preview(ns: argparse.Namespace) -> int:
                         preview=preview,
                         timeout=ns.timeout,
                         stack_references=references,
+                        python=ns.program_python,
+                        pythonpath=ns.program_path,
                     )
                 )
             program = stack.enter_context(
@@ -308,6 +325,8 @@ def _preview(ns: argparse.Namespace) -> int:
                     preview=preview,
                     timeout=ns.timeout,
                     stack_references=references,
+                    python=ns.program_python,
+                    pythonpath=ns.program_path,
                 )
             )
             packs = stack.enter_context(StartedPacks(ns.policy_pack, context))
