@@ -3,6 +3,7 @@ invoke derived from one, is that resource for the drift rule (issue 14)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -146,3 +147,50 @@ def test_a_read_of_an_unrelated_group_by_literal_id_is_not_drift(gate):
 
     violations = gate(run(program, preview=True))
     assert not [v for v in violations if v.policy == DRIFT]
+
+
+ORDINARY = """
+import pulumi, pulumi_alicloud as alicloud
+from ack_clusters import ManagedCluster
+
+zones = alicloud.get_zones(available_resource_creation="VSwitch").ids
+types = alicloud.ecs.get_instance_types(cpu_core_count=2, memory_size=8)
+image = alicloud.ecs.get_images(name_regex="^aliyun_3", most_recent=True).images[0]
+caller = alicloud.get_caller_identity()
+cluster = ManagedCluster(
+    "apps",
+    {
+        "network": {"zones": zones[:2]},
+        "node_pools": {
+            "general": {
+                "instance_types": [types.instance_types[0].id],
+                "desired_size": 2,
+                "key_name": "ops",
+            }
+        },
+    },
+)
+# An invoke the fake cloud has no answer for: unknown, never an error.
+bucket = alicloud.oss.get_buckets_output(name_regex="^logs")
+pulumi.export("account", caller.account_id)
+pulumi.export("image", image.id)
+pulumi.export("buckets", bucket.names)
+"""
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_program_reading_ordinary_data_sources_passes(tmp_path, capsys, mode):
+    """Zones, instance types, images and the caller are answered; an invoke the fake cloud
+    cannot answer is unknown. None of them ends the run in exit 2 (issue 27: get_zones did)."""
+    from ack_offline.preview import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: ordinary\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(ORDINARY)
+    argv = ["dev", "--program", str(tmp_path), "--mode", mode, "--json"]
+    assert main([*argv, "--policy-pack", "policies"]) == 0, capsys.readouterr().err
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["outputs"]["account"] == "1234567890123456"
+    assert doc["outputs"]["buckets"] == "[unknown]"
+    switches = [r for r in doc["resources"] if r["type"] == "alicloud:vpc/switch:Switch"]
+    assert {r["inputs"]["zoneId"] for r in switches} == {"cn-hangzhou-h", "cn-hangzhou-i"}

@@ -432,6 +432,32 @@ CASES = [
             resource(ROLE, "sa", {"assumeRolePolicyDocument": rrsa_trust()}),
             resource(ROLE, "ecs", {"assumeRolePolicyDocument": ECS_TRUST}),
             resource(ROLE, "two", {"assumeRolePolicyDocument": rrsa_trust(sub=[SUB, SUB + "x"])}),
+            # A CI deploy role trusted by GitHub Actions' OIDC provider: not RRSA's.
+            resource(
+                ROLE,
+                "github-deploy",
+                {
+                    "assumeRolePolicyDocument": json.dumps(
+                        {
+                            "Version": "1",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "sts:AssumeRole",
+                                    "Principal": {"Federated": ["acs:ram::1:oidc-provider/GitHub"]},
+                                    "Condition": {
+                                        "StringEquals": {
+                                            "oidc:iss": "https://token.actions.githubusercontent.com",
+                                            "oidc:aud": "sts.aliyuncs.com",
+                                        },
+                                        "StringLike": {"oidc:sub": "repo:acme/platform:*"},
+                                    },
+                                }
+                            ],
+                        }
+                    )
+                },
+            ),
         ],
         set(),
     ),
