@@ -222,11 +222,16 @@ def test_the_fleet_gate_reports_every_stack_and_exits_with_the_worst(tmp_path, c
     rc = fleet.main([*args, "--workers", "2", "--json", str(report)])
     out = capsys.readouterr()
     assert rc == 2  # a broken stack outranks a violation: no verdict is the worst
-    rows = {r["stack"]: r for r in json.loads(report.read_text())["stacks"]}
+    doc = json.loads(report.read_text())["stacks"]
+    # Each stack judged twice: as a preview of a new stack and as an update of a deployed one.
+    assert sorted((r["stack"], r["mode"]) for r in doc) == sorted(
+        (s, m) for s in ("ok", "public", "broken") for m in ("preview", "update")
+    )
+    rows = {r["stack"]: r for r in doc if r["mode"] == "preview"}
     assert rows["ok"]["exit"] == 0 and rows["ok"]["resources"] == 15
     assert rows["public"]["exit"] == 1 and rows["public"]["mandatory"] >= 1
     assert rows["broken"]["exit"] == 2 and "vpc_cidr" in rows["broken"]["error"]
-    assert "| public | 1 | 15 |" in out.out
+    assert "| public | preview | 1 | 15 |" in out.out and "| public | update | 1 | 15 |" in out.out
     assert "[ack-api-server-not-public]" in out.err
     # Without the broken stack, the worst is the violation.
     (root / "stacks" / "Pulumi.broken.yaml").unlink()
@@ -256,7 +261,8 @@ def test_a_stack_without_a_report_or_a_known_exit_is_not_a_pass(
     monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
     report_file = tmp_path / "gate.json"
     assert fleet.main(["--program", str(root), "gate", "--json", str(report_file)]) == 2
-    rows = {r["stack"]: r for r in json.loads(report_file.read_text())["stacks"]}
+    found = json.loads(report_file.read_text())["stacks"]
+    rows = {r["stack"]: r for r in found if r["mode"] == "update"}
     assert rows["ok"]["exit"] == 0 and rows["bad"]["exit"] == 2
     assert "it went wrong" in rows["bad"]["error"]
     capsys.readouterr()
@@ -313,7 +319,8 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
     (root / "stacks" / "Pulumi.b.yaml").write_text(yaml.safe_dump(doc))
     report = tmp_path / "gate.json"
-    rc = fleet.main(["--program", str(root), "gate", "--since", "HEAD", "--json", str(report)])
+    since = ["--program", str(root), "gate", "--since", "HEAD", "--mode", "preview"]
+    rc = fleet.main([*since, "--json", str(report)])
     (row,) = json.loads(report.read_text())["stacks"]
     assert row["stack"] == "b" and row["replacements"] >= 1
     assert rc == 3  # a cluster replacement is refused without --allow-replace
@@ -321,5 +328,5 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     (root / "stacks" / "__main__.py").write_text(
         (root / "stacks" / "__main__.py").read_text() + "\n"
     )
-    fleet.main(["--program", str(root), "gate", "--since", "HEAD", "--json", str(report)])
+    fleet.main([*since, "--json", str(report)])
     assert {r["stack"] for r in json.loads(report.read_text())["stacks"]} == {"a", "b"}

@@ -2,7 +2,7 @@
 
     ack-fleet check [--fleet FILE] [--markdown FILE]   # exit 1 when two stacks overlap
     ack-fleet allocate STACK --region R --zones Z1,Z2 [--kind managed] [--flannel] [--write]
-    ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE]
+    ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE] [--mode both]
 
 Each stack's cluster is read from its stack file and validated exactly as the stack program
 validates it, then its ranges are planned (no program runs, nothing is registered). A fleet
@@ -205,13 +205,14 @@ def gate_one(
     since: str | None,
     timeout: float,
     extra: Sequence[str] = (),
+    mode: str = "preview",
 ) -> dict[str, Any]:
-    """`ack-preview STACK --json` with the packs (and `--diff SINCE`), as CI runs it for one
-    stack, in a process of its own; `extra` are more of its options (the packs' configs, the
-    program's interpreter)."""
+    """`ack-preview STACK --json --mode MODE` with the packs (and `--diff SINCE`), as CI runs
+    it for one stack, in a process of its own; `extra` are more of its options (the packs'
+    configs, the program's interpreter)."""
     import time
 
-    argv = [stack, "--json", "--program", str(project.root), *extra]
+    argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
     for pack in packs:
         argv += ["--policy-pack", str(pack)]
     if since is not None and _existed(project, stack, since):
@@ -219,7 +220,12 @@ def gate_one(
     start = time.perf_counter()
     code, out, err = run_ack_preview(argv, timeout)
     seconds = time.perf_counter() - start
-    row: dict[str, Any] = {"stack": stack, "exit": code, "seconds": round(seconds, 3)}
+    row: dict[str, Any] = {
+        "stack": stack,
+        "mode": mode,
+        "exit": code,
+        "seconds": round(seconds, 3),
+    }
     try:
         doc = json.loads(out)
     except ValueError:
@@ -351,25 +357,33 @@ def gate(ns: argparse.Namespace) -> int:
         extra += ["--program-python", ns.program_python]
     for path in ns.program_path:
         extra += ["--program-path", str(Path(path).resolve())]
+    modes = ["preview", "update"] if ns.mode == "both" else [ns.mode]
+    runs = [(stack, mode) for stack in stacks for mode in modes]
     with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
         rows = list(
-            pool.map(lambda s: gate_one(project, s, packs, ns.since, ns.timeout, extra), stacks)
+            pool.map(
+                lambda r: gate_one(project, r[0], packs, ns.since, ns.timeout, extra, r[1]), runs
+            )
         )
     worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)
     lines = [
-        "| Stack | Exit | Resources | Mandatory | Advisory | Replacements | Seconds |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Stack | Mode | Exit | Resources | Mandatory | Advisory | Replacements | Seconds |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         cells = [r["resources"], r["mandatory"], r["advisory"], r["replacements"]]
         shown = ["-" if c is None else str(c) for c in cells]
-        lines.append(f"| {r['stack']} | {r['exit']} | {' | '.join(shown)} | {r['seconds']:.2f} |")
+        lines.append(
+            f"| {r['stack']} | {r['mode']} | {r['exit']} | {' | '.join(shown)} "
+            f"| {r['seconds']:.2f} |"
+        )
     print("\n".join(lines))
     for r in rows:
+        where = f"{r['stack']} ({r['mode']})"
         if "error" in r:
-            print(f"ack-fleet: {r['stack']}: {r['error']}", file=sys.stderr)
+            print(f"ack-fleet: {where}: {r['error']}", file=sys.stderr)
         for v in r.get("violations", []):
-            print(f"ack-fleet: {r['stack']}: [{v['policy']}] {v['urn']}", file=sys.stderr)
+            print(f"ack-fleet: {where}: [{v['policy']}] {v['urn']}", file=sys.stderr)
     if ns.json:
         ns.json.write_text(
             json.dumps({"stacks": rows, "exit": worst, "since": ns.since}, indent=2) + "\n"
@@ -421,6 +435,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     g.add_argument("--json", type=Path, default=None, help="write the report here")
     g.add_argument("--timeout", type=float, default=600.0, help="per stack, seconds")
+    g.add_argument(
+        "--mode",
+        choices=("preview", "update", "both"),
+        default="both",
+        help="judge each stack as a preview of a new stack (IDs unknown), as an update of a "
+        "deployed one (IDs known: an ID typed in by hand, a resource an apply registers), or "
+        "both (default)",
+    )
     ns = parser.parse_args(argv)
     commands = {"check": check, "allocate": allocate_stack, "gate": gate}
     try:
