@@ -19,7 +19,7 @@ import pytest
 from ack_clusters import ManagedCluster
 from ack_clusters.ingress.component import LB_ID_ANNOTATION
 
-from .conftest import AUTOSCALED_POOL, args, run
+from .conftest import AUTOSCALED_POOL, ROOT, args, run
 
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
 MODES = pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
@@ -347,3 +347,54 @@ def test_a_stack_reference_to_its_own_outputs_is_judged_by_value(gate, preview):
         assert "outputs of stack reference 'acme/platform/test'" in found[0].message
     else:
         assert "owned by cluster 'demo'" in found[0].message
+
+
+# --- another stack's cluster, through a stack reference -----------------------------------------
+
+APP_STACK = """
+import pulumi, pulumi_alicloud as alicloud
+
+platform = pulumi.StackReference("acme/platform/prod")
+alicloud.ecs.SecurityGroupRule(
+    "loose",
+    security_group_id=platform.get_output("security_group_id"),
+    type="ingress", ip_protocol="tcp", port_range="8443/8443", cidr_ip="10.9.0.0/16",
+)
+alicloud.rds.Instance(
+    "orders-db", engine="MySQL", engine_version="8.0", instance_type="mysql.n2.medium.1",
+    instance_storage=20, vswitch_id=platform.get_output("vswitch_ids").apply(lambda v: v[0]),
+    security_group_ids=[platform.get_output("security_group_id")],
+)
+"""
+
+
+def test_another_stacks_cluster_is_judged_by_the_identities_it_exports(tmp_path, capsys):
+    """A stack with no cluster of its own that takes another stack's outputs: the cluster stack
+    exports what its cluster owns is known by (`owned_identities`, each with its type), and the
+    referencing stack is judged by it: a rule on that cluster's security group is drift, a
+    database in its vSwitch whitelisting its group is not."""
+    from ack_offline.preview import main
+
+    exported = tmp_path / "platform.json"
+    assert main(["managed-dev", "--program", str(ROOT), "--mode", "update", "--json"]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    # The platform stack's outputs (its secrets given as values, as --stack-reference takes them).
+    outputs = {k: ("secret" if v == "[secret]" else v) for k, v in outputs.items()}
+    exported.write_text(json.dumps(outputs))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Pulumi.yaml").write_text("name: app\nruntime: python\n")
+    (app / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (app / "__main__.py").write_text(APP_STACK)
+    argv = ["dev", "--program", str(app), "--json", "--policy-pack", str(ROOT / "policies")]
+    reference = ["--stack-reference", f"acme/platform/prod={exported}"]
+    assert main([*argv, "--mode", "update", *reference]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    blocked = {v["urn"].rsplit("::", 1)[-1]: v["message"] for v in doc["violations"]}
+    assert set(blocked) == {"loose"}
+    assert "cluster 'dev' of stack 'acme/platform/prod'" in blocked["loose"]
+    # Without the referenced stack's outputs, at preview: not proven.
+    assert main([*argv, "--mode", "preview"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    messages = [v["message"] for v in doc["violations"] if v["enforcement"] == "mandatory"]
+    assert any("outputs of stack reference 'acme/platform/prod'" in m for m in messages)

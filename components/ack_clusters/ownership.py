@@ -16,9 +16,17 @@ from typing import Any
 import pulumi
 
 from ack_policies import record as ownership_record
-from ack_policies.record import RECORD_OUTPUT
+from ack_policies.record import IDENTITY_FIELDS, RECORD_OUTPUT
 
-__all__ = ["RECORD_OUTPUT", "Seals", "child_urn", "descendants", "record_of", "sealed"]
+__all__ = [
+    "RECORD_OUTPUT",
+    "Seals",
+    "child_urn",
+    "descendants",
+    "identities_of",
+    "record_of",
+    "sealed",
+]
 
 #: The stack's type: the URN of a child of the stack has no parent type in it.
 _ROOT_STACK = "pulumi:pulumi:Stack"
@@ -101,3 +109,48 @@ def _holds_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_secret(v) for v in value)
     return False
+
+
+def identities_of(component: pulumi.ComponentResource, owner: str) -> pulumi.Output[Any]:
+    """What each cloud resource the component owns is known by (its ID, and the outputs
+    IDENTITY_FIELDS names), each with its type: a stack exports it (`owned_identities`), so that
+    the policy pack judges a stack that references this one by the same identities. Known once
+    the resources exist (unknown at a preview of a new stack)."""
+    parts: list[pulumi.Output[list[tuple[str, str, str]]]] = []
+    for child in descendants(component):
+        if not isinstance(child, pulumi.CustomResource) or isinstance(
+            child, pulumi.ProviderResource
+        ):
+            continue
+        type_ = child.pulumi_resource_type
+        fields = [("id", child.id)] + [
+            (f, getattr(child, _snake(f), None)) for f in IDENTITY_FIELDS.get(type_, ())
+        ]
+        for field, value in fields:
+            if isinstance(value, pulumi.Output):
+                parts.append(value.apply(_labelled(type_, field)))
+
+    def flatten(found: list[list[tuple[str, str, str]]]) -> list[dict[str, str]]:
+        # In one order whatever order the children were met in (a set, in the SDK).
+        unique = sorted({item for items in found for item in items})
+        return [ownership_record.exported_identity(owner, t, f, v) for t, f, v in unique]
+
+    return pulumi.Output.all(*parts).apply(flatten)
+
+
+def _labelled(type_: str, field: str) -> Any:
+    return lambda value: [(type_, field, text) for text in _texts(value) if text]
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)

@@ -353,6 +353,8 @@ def gate(ns: argparse.Namespace) -> int:
     extra: list[str] = []
     for config in ns.policy_pack_config:
         extra += ["--policy-pack-config", str(config.resolve())]
+    for reference in ns.stack_reference:
+        extra += ["--stack-reference", reference]
     if ns.program_python:
         extra += ["--program-python", ns.program_python]
     for path in ns.program_path:
@@ -417,6 +419,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         metavar="FILE",
         help="the policy config of the pack at the same position (repeatable)",
+    )
+    g.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="outputs of a stack the programs reference (see ack-preview; repeatable)",
     )
     g.add_argument(
         "--program-python",

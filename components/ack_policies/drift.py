@@ -28,7 +28,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
 from ._common import CLUSTER_TYPES, stack_rule
-from .owners import Owned, Ownership, Reached, ownership, strings_in
+from .owners import STACK_REFERENCE, Owned, Ownership, Reached, ownership, strings_in
 from .references import API_SERVER_LB_FIELDS, SLB, allowed
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -115,8 +115,8 @@ def instead(owned: Owned | None) -> str:
 
 def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     own = ownership(args.resources)
-    if not own.owners:
-        return  # nothing in this stack is owned
+    if not own.owners and not any(r.resource_type == STACK_REFERENCE for r in args.resources):
+        return  # nothing here is owned, nor can a referenced stack's be
     if not seen_inputs.recording():
         yield (
             "",

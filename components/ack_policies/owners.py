@@ -21,7 +21,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, _is_unknown
 
 from . import record as rec
 from . import seen as seen_inputs
-from ._common import CLUSTER_TAG, CLUSTER_TYPES
+from ._common import CLUSTER_TAG
 from .references import block_entry, outside
 
 #: Tag ACK puts on what it creates for a cluster (its API server load balancer, say).
@@ -31,32 +31,7 @@ OWNERSHIP_TAG_PREFIX = "ack.pulumi.io/"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 _SLB = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
 
-#: Beside its ID, the outputs that name an owned resource of each type to other resources:
-#: names and ARNs for RAM, addresses for load balancers and EIPs, the IDs a cluster's outputs
-#: carry (its API server load balancer, its RRSA OIDC provider), a pool's scaling group.
-IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
-    "alicloud:ram/role:Role": ("roleName", "arn", "roleId"),
-    "alicloud:ram/policy:Policy": ("policyName",),
-    **{
-        t: (
-            "slbId",
-            "slbIntranet",
-            "slbInternet",
-            "connections",
-            "workerRamRoleName",
-            "rrsaMetadata",
-        )
-        for t in CLUSTER_TYPES
-    },
-    "alicloud:cs/nodePool:NodePool": ("nodePoolId", "scalingGroupId"),
-    "alicloud:vpc/network:Network": ("routeTableId", "routerId"),
-    "alicloud:vpc/natGateway:NatGateway": ("snatTableIds", "forwardTableIds"),
-    "alicloud:ecs/eipAddress:EipAddress": ("ipAddress",),
-    _SLB: ("address",),
-    "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
-        "transitRouterAttachmentId",
-    ),
-}
+IDENTITY_FIELDS = rec.IDENTITY_FIELDS
 #: The identity fields of a cluster that are its API server's load balancer.
 API_SERVER_LB_FIELDS = frozenset({"slbId", "slbIntranet", "slbInternet", "connections"})
 #: Shorter values are too common to be an identity (a zone letter, a port).
@@ -126,13 +101,27 @@ class Owner:
     record: Mapping[str, Any] | None
     #: Why its record cannot be read, if it cannot.
     problem: str | None = None
+    #: An owner of another stack, known by the identities that stack exports (`component` is
+    #: the stack reference that reads them, `foreign` its owner's name there).
+    foreign: str | None = None
 
     @property
     def name(self) -> str:
-        return self.component.name
+        return self.foreign or self.component.name
 
     def describe(self) -> str:
+        if self.foreign is not None:
+            return f"{self.foreign} of stack '{self.component.name}'"
         return f"{self.kind} '{self.name}'"
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A resource another stack owns, as a stack reference exports what it is known by."""
+
+    resource_type: str
+    name: str
+    urn: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,6 +175,10 @@ class Ownership:
         for owned in list(found.owned.values()):
             for identity in _identities_of(owned):
                 found.identities.setdefault(identity.value.lower(), []).append(identity)
+        for res in resources:
+            if res.resource_type == STACK_REFERENCE:
+                for identity in found._exported_by(res):
+                    found.identities.setdefault(identity.value.lower(), []).append(identity)
         values = sorted(found.identities, key=len, reverse=True)
         if values:
             alternatives = "|".join(re.escape(v) for v in values)
@@ -229,6 +222,26 @@ class Ownership:
             if res is not None and urn not in self.owned:
                 self.owned[urn] = Owned(res, owner)
 
+    def _exported_by(self, reference: PolicyResource) -> Iterator[Identity]:
+        """The identities a referenced stack exports (`owned_identities`): what its components
+        own, with their types, so that this stack is judged by them as by its own."""
+        outputs = plain(reference.props).get("outputs")
+        if has_unknown(outputs):
+            return
+        owners: dict[str, Owner] = {}
+        for item in _exports_in(outputs):
+            owner_name = str(item[rec.EXPORT_MARKER])
+            owner = owners.get(owner_name)
+            if owner is None:
+                owner = Owner(reference, "cluster", None, foreign=owner_name)
+                owners[owner_name] = owner
+                self.owners.append(owner)
+            type_, field_, value = str(item["type"]), str(item["field"]), str(item["value"])
+            stand_in: Any = Elsewhere(type_, value, f"{reference.urn}#{type_}#{value}")
+            for named in _named(value):
+                if len(named) >= _SHORTEST:
+                    yield Identity(named, field_, Owned(stand_in, owner))
+
     # -- questions ------------------------------------------------------------------------------
 
     def owner_of(self, res: PolicyResource) -> Owned | None:
@@ -241,7 +254,7 @@ class Ownership:
 
     def claimed_by(self, res: PolicyResource) -> Owner | None:
         """The nearest owner among a resource's ancestors."""
-        by_component = {o.component.urn: o for o in self.owners}
+        by_component = {o.component.urn: o for o in self.owners if o.foreign is None}
         parent = res.parent
         while parent is not None:
             if parent.urn in by_component:
@@ -366,6 +379,19 @@ def _identities_of(owned: Owned) -> Iterator[Identity]:
             for value in _named(text):
                 if len(value) >= _SHORTEST:
                     yield Identity(value, key, owned)
+
+
+def _exports_in(value: Any) -> Iterator[Mapping[str, Any]]:
+    """The exported identities in a stack's outputs, wherever its program put them."""
+    if isinstance(value, Mapping):
+        if rec.EXPORT_MARKER in value and {"type", "field", "value"} <= set(value):
+            yield value
+            return
+        for item in value.values():
+            yield from _exports_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _exports_in(item)
 
 
 def _named(text: str) -> Iterator[str]:

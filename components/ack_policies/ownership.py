@@ -165,6 +165,8 @@ def _component(owner: Owner) -> str:
 
 
 def _owner_problems(owner: Owner) -> Iterator[tuple[str, str]]:
+    if owner.foreign is not None:
+        return  # another stack's: its own gate judges it
     if owner.problem is not None:
         yield (
             owner.component.urn,
@@ -253,7 +255,20 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
             continue  # a Kubernetes object is known by its name in its cluster (below)
         if seen_inputs.seen(res.urn) is not None:  # a read names, it does not manage
             holders.setdefault(rid.lower(), []).append(res)
-    for held in holders.values():
+    for rid, held in holders.items():
+        elsewhere = [
+            i.owned
+            for i in own.identities.get(rid, [])
+            if i.field == "id" and i.owned is not None and i.owned.owner.foreign is not None
+        ]
+        for res in held if elsewhere else []:
+            other = elsewhere[0]
+            yield (
+                res.urn,
+                f"{res.resource_type} '{res.name}' is the cloud resource '{_id(res)}', which "
+                f"{other.owner.describe()} owns: one resource with two owners (an import of "
+                "another stack's resource). Let that stack own it; take its outputs instead.",
+            )
         owners = [r for r in held if own.owner_of(r) is not None]
         if len(held) < 2 or not owners:
             continue

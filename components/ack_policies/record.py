@@ -55,6 +55,49 @@ KUBERNETES_ADDED_METADATA = {
 #: Tags may be added to an owned resource (a team's tagging transform is ordinary); each tag
 #: the component set must stay as it was.
 TAGS = "tags"
+#: The types of a cluster resource itself.
+CLUSTER_TYPES = frozenset(
+    {
+        "alicloud:cs/managedKubernetes:ManagedKubernetes",
+        "alicloud:cs/kubernetes:Kubernetes",
+        "alicloud:cs/serverlessKubernetes:ServerlessKubernetes",
+    }
+)
+#: Beside its ID, the outputs that name an owned resource of each type to other resources:
+#: names and ARNs for RAM, addresses for load balancers and EIPs, the IDs a cluster's outputs
+#: carry (its API server load balancer, its RRSA OIDC provider), a pool's scaling group.
+IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
+    "alicloud:ram/role:Role": ("roleName", "arn", "roleId"),
+    "alicloud:ram/policy:Policy": ("policyName",),
+    **{
+        t: (
+            "slbId",
+            "slbIntranet",
+            "slbInternet",
+            "connections",
+            "workerRamRoleName",
+            "rrsaMetadata",
+        )
+        for t in CLUSTER_TYPES
+    },
+    "alicloud:cs/nodePool:NodePool": ("nodePoolId", "scalingGroupId"),
+    "alicloud:vpc/network:Network": ("routeTableId", "routerId"),
+    "alicloud:vpc/natGateway:NatGateway": ("snatTableIds", "forwardTableIds"),
+    "alicloud:ecs/eipAddress:EipAddress": ("ipAddress",),
+    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": ("address",),
+    "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
+        "transitRouterAttachmentId",
+    ),
+}
+#: What marks an identity a stack exports (`owned_identities`), so that a stack referencing it
+#: is judged by the same identities: each item is {MARKER: owner, "type", "field", "value"}.
+EXPORT_MARKER = "ack.pulumi.io/owned-by"
+
+
+def exported_identity(owner: str, type_: str, field: str, value: str) -> dict[str, str]:
+    return {EXPORT_MARKER: owner, "type": type_, "field": field, "value": value}
+
+
 #: Options a seal holds, as the analyzer protocol names them.
 OPTIONS = ("protect", "deleteBeforeReplace", "additionalSecretOutputs", "provider")
 

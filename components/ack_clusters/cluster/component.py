@@ -29,7 +29,7 @@ from ..node_pools.component import (
     node_pool_ids,
     scaling_group_ids,
 )
-from ..ownership import RECORD_OUTPUT, Seals, record_of, sealed
+from ..ownership import RECORD_OUTPUT, Seals, identities_of, record_of, sealed
 from ..security.component import ClusterSecurityGroup
 from ..validation import zone_region
 from .args import Adoption, BaseClusterArgs, Kind
@@ -113,6 +113,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         kubeconfig: pulumi.Output[str]
         admin_kubeconfig: pulumi.Output[str]
         provider: k8s.Provider
+        owned_identities: pulumi.Output[list[dict[str, str]]]
 
     def __init_subclass__(cls, *, form: ClusterForm[Any] | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -205,6 +206,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 "kubeconfig": access.kubeconfig,
                 "admin_kubeconfig": access.admin_kubeconfig,
                 "provider": access.provider,
+                "owned_identities": identities_of(self, f"cluster '{name}'"),
             },
             # A stack exports each pool's group on its own, so a preview shows the pool names.
             exported_as={

@@ -135,6 +135,13 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
     ClusterOutput(
         "provider", "A Kubernetes provider built from the kubeconfig.", None, exported=False
     ),
+    ClusterOutput(
+        "owned_identities",
+        "What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, "
+        "each with its type): export it as this output, so that the policy pack judges a stack "
+        "that references this one by them.",
+        "list[dict[str, str]]",
+    ),
 )
 
 

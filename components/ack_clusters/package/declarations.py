@@ -758,6 +758,9 @@ class ManagedCluster(forms.ManagedCluster):
     admin_kubeconfig: pulumi.Output[str]
     """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
 
+    owned_identities: pulumi.Output[list[dict[str, str]]]
+    """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
+
     def __init__(
         self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -802,6 +805,9 @@ class ServerlessCluster(forms.ServerlessCluster):
 
     admin_kubeconfig: pulumi.Output[str]
     """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
+
+    owned_identities: pulumi.Output[list[dict[str, str]]]
+    """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
     def __init__(
         self, name: str, args: ServerlessClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -854,6 +860,9 @@ class DedicatedCluster(forms.DedicatedCluster):
 
     admin_kubeconfig: pulumi.Output[str]
     """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
+
+    owned_identities: pulumi.Output[list[dict[str, str]]]
+    """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
     def __init__(
         self, name: str, args: DedicatedClusterArgs, opts: pulumi.ResourceOptions | None = None
