@@ -107,6 +107,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         security_group_id: pulumi.Output[str]
         nat_gateway_id: pulumi.Output[str | None]
         nat_gateway_ids: dict[str, pulumi.Output[str]]
+        egress_addresses: pulumi.Output[list[str]]
         api_server_slb_id: pulumi.Output[str]
         api_server_endpoint: pulumi.Output[str]
         ingress_load_balancer_id: pulumi.Output[str | None]
@@ -192,6 +193,7 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                     next(iter(network.nat_gateway_ids.values()), None)
                 ),
                 "nat_gateway_ids": network.nat_gateway_ids,
+                "egress_addresses": pulumi.Output.all(*network.egress_addresses),
                 "api_server_slb_id": cluster.slb_id,
                 "api_server_endpoint": endpoint,
                 "node_role_name": foundation.node_role_name,

@@ -77,6 +77,12 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
         None,
         exported=False,
     ),
+    ClusterOutput(
+        "egress_addresses",
+        "The addresses the cluster's traffic leaves from (its NAT gateways' EIPs), for "
+        "whitelists elsewhere; empty without NAT egress.",
+        "list[str]",
+    ),
     ClusterOutput("api_server_slb_id", "ACK's API server load balancer.", "str"),
     ClusterOutput(
         "api_server_endpoint", "The API server endpoint (private unless public_api_server).", "str"

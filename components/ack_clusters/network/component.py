@@ -25,6 +25,8 @@ class ClusterNetwork(pulumi.ComponentResource):
     #: The resources that must exist before a node can reach the internet (EIP associations,
     #: SNAT entries, routes). Node pools depend on them.
     egress: list[pulumi.Resource]
+    #: The NAT gateways' EIP addresses, what the cluster's traffic leaves from.
+    egress_addresses: list[pulumi.Output[str]]
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class ClusterNetwork(pulumi.ComponentResource):
 
         self.nat_gateway_ids = {}
         self.egress = []
+        self.egress_addresses = []
         for nat in plan.nat_gateways:
             self._egress(nat, plan)
         if cen is not None:
@@ -187,6 +190,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.nat_gateway_ids[key] = gateway.id
+        self.egress_addresses.append(eip.ip_address)
         self.egress.append(association)
 
         sources: list[tuple[str, pulumi.Output[str]]] = []

@@ -728,6 +728,9 @@ class ManagedCluster(forms.ManagedCluster):
     nat_gateway_id: pulumi.Output[str | None]
     """The (first) NAT gateway; none without NAT egress."""
 
+    egress_addresses: pulumi.Output[list[str]]
+    """The addresses the cluster's traffic leaves from (its NAT gateways' EIPs), for whitelists elsewhere; empty without NAT egress."""
+
     api_server_slb_id: pulumi.Output[str]
     """ACK's API server load balancer."""
 
@@ -785,6 +788,9 @@ class ServerlessCluster(forms.ServerlessCluster):
     nat_gateway_id: pulumi.Output[str | None]
     """The (first) NAT gateway; none without NAT egress."""
 
+    egress_addresses: pulumi.Output[list[str]]
+    """The addresses the cluster's traffic leaves from (its NAT gateways' EIPs), for whitelists elsewhere; empty without NAT egress."""
+
     api_server_slb_id: pulumi.Output[str]
     """ACK's API server load balancer."""
 
@@ -836,6 +842,9 @@ class DedicatedCluster(forms.DedicatedCluster):
 
     nat_gateway_id: pulumi.Output[str | None]
     """The (first) NAT gateway; none without NAT egress."""
+
+    egress_addresses: pulumi.Output[list[str]]
+    """The addresses the cluster's traffic leaves from (its NAT gateways' EIPs), for whitelists elsewhere; empty without NAT egress."""
 
     api_server_slb_id: pulumi.Output[str]
     """ACK's API server load balancer."""
