@@ -16,7 +16,7 @@ from ack_clusters import ManagedCluster, ServiceAccountRole
 from ack_offline.recorder import ProgramRun
 from ack_policies import record
 
-from .conftest import AUTOSCALED_POOL, ZONES, args, run
+from .conftest import AUTOSCALED_POOL, CLASSES, POOL, ZONES, args, form_args, run
 
 OWNERSHIP = "ack-cluster-ownership-proven"
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
@@ -73,6 +73,72 @@ def test_a_cluster_records_everything_it_registered_and_passes(gate, preview):
     for seal in recorded["children"].values():
         assert set(seal) == {"inputs", "tags", "options"}
     assert blocked(gate, result) == {}
+
+
+#: Each form with every option that adds resources, and adoption of an existing cluster.
+CEN = {"instance_id": "cen-abc123", "transit_router_id": "tr-xyz789", "route_table_id": "vtb-rt1"}
+ADDONS = [{"name": "ack-node-problem-detector", "version": "1.2.16"}]
+VARIANTS: dict[str, Callable[[], object]] = {
+    "managed, everything": lambda: CLASSES["managed"](
+        "demo",
+        form_args(
+            "managed",
+            network={"zones": ZONES[:2], "nat": "per_zone", "cen": CEN},
+            node_pools={"general": AUTOSCALED_POOL, "fixed": POOL},
+            ingress={"bind_service": True},
+            public_api_server=True,
+            addons=ADDONS,
+            autoscaler={},
+        ),
+    ),
+    "serverless, everything": lambda: CLASSES["serverless"](
+        "demo",
+        form_args("serverless", network={"zones": ZONES[:2], "cen": CEN}, ingress={}),
+    ),
+    "dedicated, everything": lambda: CLASSES["dedicated"](
+        "demo", form_args("dedicated", ingress={}, addons=ADDONS)
+    ),
+    "adopted": lambda: CLASSES["managed"](
+        "demo",
+        form_args(
+            "managed",
+            adopt={
+                "cluster_id": "c" + "0" * 32,
+                "vpc_id": "vpc-existing1",
+                "security_group_id": "sg-existing1",
+            },
+        ),
+    ),
+    "a service account role": lambda: ServiceAccountRole.for_cluster("reader", cluster(), READER),
+}
+
+
+def _unwrapped(value: Any) -> Any:
+    return value.get("value", value) if isinstance(value, dict) and "value" in value else value
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_library_registers_only_the_types_the_pack_lets_it_own(gate, variant):
+    """The pack refuses a record listing a type the component never registers (a forgery's
+    way to own what it likes); this holds the library to the same closed list."""
+    result = run(VARIANTS[variant], preview=True)
+    owners = [r for r in result.resources if r.type in record.OWNER_TYPES]
+    assert owners
+    for owner in owners:
+        below = [r for r in result.resources if owner.urn in _ancestry(result, r)]
+        assert {r.type for r in below} <= record.OWNED_TYPES[owner.type], owner.name
+        recorded = _unwrapped(owner.wire_outputs[record.RECORD_OUTPUT])
+        assert set(recorded["children"]) == {r.urn for r in below}
+    assert not [v for v in gate(result) if v.policy == OWNERSHIP]
+
+
+def _ancestry(result: ProgramRun, res: Any) -> list[str]:
+    by_urn = {r.urn: r for r in result.resources}
+    found, parent = [], res.parent
+    while parent in by_urn:
+        found.append(parent)
+        parent = by_urn[parent].parent
+    return found
 
 
 def test_a_service_account_role_records_what_it_registered(gate):
@@ -154,6 +220,87 @@ def test_a_forged_record_owns_nothing_of_anothers(gate, preview):
     found_ = blocked(gate, run(program, preview=preview))
     assert "owned by cluster 'demo'" in found_[DRIFT, "shadow-rule"]
     assert "is not what the component planned" in found_[OWNERSHIP, "shadow-rule"]
+
+
+DEMO_SG = (
+    "urn:pulumi:test::project::ack:index:ManagedCluster$ack:index:ClusterSecurityGroup$"
+    "alicloud:ecs/securityGroup:SecurityGroup::demo-sg"
+)
+
+
+class Forger(pulumi.ComponentResource):
+    """A component of the program's own with the library's type, sealed with the library's own
+    helpers: a record as valid as the library's, of whatever the forger registers or names."""
+
+    def __init__(self, name: str, build: Callable[[Forger], Any], claims: Any = None) -> None:
+        from ack_clusters.ownership import Seals, record_of, sealed
+
+        seals = Seals()
+        super().__init__("ack:index:ManagedCluster", name, None, sealed(None, seals))
+        build(self)
+        built = record_of(self, seals)
+        if claims is not None:  # a URN of someone else's listed beside its own children
+            built = pulumi.Output.all(built, claims).apply(
+                lambda a: {**a[0], "children": {**a[0]["children"], a[1]: {}}}
+            )
+        self.register_outputs({record.RECORD_OUTPUT: built})
+
+
+@MODES
+def test_a_record_sealed_with_the_librarys_helpers_owns_only_its_own_children(gate, preview):
+    """The forger owns its rule, sealed as planned; the rule takes the cluster's security
+    group, which the cluster owns: drift between owners, blocked all the same."""
+
+    def program() -> None:
+        c = cluster()
+        Forger("shadow", lambda f: rule("shadow-rule", c.security_group_id, parent=f))
+
+    found_ = blocked(gate, run(program, preview=preview))
+    assert set(found_) == {(DRIFT, "shadow-rule")}
+    assert "owned by cluster 'demo'" in found_[DRIFT, "shadow-rule"]
+
+
+@MODES
+def test_a_record_listing_another_components_resource_is_refused(gate, preview):
+    def program() -> None:
+        cluster()
+        Forger(
+            "shadow",
+            lambda f: alicloud.ecs.SecurityGroup(
+                "shadow-sg", vpc_id="vpc-elsewhere", opts=pulumi.ResourceOptions(parent=f)
+            ),
+            claims=DEMO_SG,
+        )
+
+    result = run(program, preview=preview)
+    assert DEMO_SG in {r.urn for r in result.resources}
+    found_ = blocked(gate, result)
+    assert f"lists {DEMO_SG}, which is not one of its children" in found_[OWNERSHIP, "shadow"]
+    assert not [k for k in found_ if k[1].startswith("demo")]  # the cluster's own stays its
+
+
+@MODES
+def test_a_record_listing_a_type_the_library_never_registers_is_refused(gate, preview):
+    def program() -> None:
+        cluster()
+        Forger(
+            "shadow",
+            lambda f: alicloud.ecs.Instance(
+                "shadow-vm",
+                instance_type="ecs.g7.large",
+                image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
+                vswitch_id="vsw-elsewhere",
+                security_groups=["sg-elsewhere"],
+                system_disk_encrypted=True,
+                opts=pulumi.ResourceOptions(parent=f),
+            ),
+        )
+
+    found_ = blocked(gate, run(program, preview=preview))
+    assert (
+        "lists a alicloud:ecs/instance:Instance ('shadow-vm'), which a ManagedCluster never "
+        "registers" in found_[OWNERSHIP, "shadow"]
+    )
 
 
 # --- transforms --------------------------------------------------------------------------------
@@ -340,9 +487,64 @@ def test_importing_an_owned_resource_into_another_is_blocked(gate):
         )
 
     found_ = blocked(gate, run(program))
-    assert f"is the cloud resource '{group}', which" in found_[OWNERSHIP, "copy"]
-    assert "(owned by cluster 'demo') is too" in found_[OWNERSHIP, "copy"]
+    assert (
+        f"is the cloud resource '{group}', which cluster 'demo' owns" in found_[OWNERSHIP, "copy"]
+    )
     assert {n for p, n in found_ if p == OWNERSHIP} == {"copy"}
+
+
+def _scaling_group(group: str) -> object:
+    return alicloud.ess.ScalingGroup(
+        "copy", min_size=0, max_size=10, opts=pulumi.ResourceOptions(import_=group)
+    )
+
+
+def _api_server_lb(lb: str) -> object:
+    return alicloud.slb.ApplicationLoadBalancer(
+        "copy", load_balancer_spec="slb.s1.small", opts=pulumi.ResourceOptions(import_=lb)
+    )
+
+
+@pytest.mark.parametrize(
+    "owned_type, field, build",
+    [
+        ("alicloud:cs/nodePool:NodePool", "scalingGroupId", _scaling_group),
+        ("alicloud:cs/managedKubernetes:ManagedKubernetes", "slbId", _api_server_lb),
+    ],
+    ids=["a pool's scaling group", "the API server's load balancer"],
+)
+def test_importing_what_an_owned_resource_carries_is_blocked(gate, owned_type, field, build):
+    """What ACK made for an owned resource (a pool's scaling group, the API server's load
+    balancer) is the component's too: a second resource imported from it is a second owner."""
+    owned = run(cluster).one(owned_type).state[field]
+
+    def program() -> None:
+        cluster()
+        build(owned)
+
+    found_ = blocked(gate, run(program))
+    assert (
+        f"is the cloud resource '{owned}', which cluster 'demo' owns" in found_[OWNERSHIP, "copy"]
+    )
+
+
+def test_another_clusters_oidc_issuer_on_the_same_host_is_not_this_ones(gate):
+    """ACK's RRSA issuers of a region share one host; only the URL names one cluster."""
+    mine = run(cluster).one("alicloud:cs/managedKubernetes:ManagedKubernetes")
+    issuer = mine.state["rrsaMetadata"]["rrsaOidcIssuerUrl"]
+    other = issuer.rsplit("/", 1)[0] + "/c" + "1" * 32
+
+    def program() -> None:
+        cluster()
+        alicloud.ims.OidcProvider(
+            "other-cluster",
+            oidc_provider_name="other-cluster",
+            issuer_url=other,
+            fingerprints=["902ef2deeb3c5b13ea4c3d5193629309e231ae55"],
+            client_ids=["sts.aliyuncs.com"],
+        )
+
+    assert blocked(gate, run(program)) == {}
 
 
 def test_a_second_cluster_adopting_the_first_ones_vpc_is_blocked(gate):
@@ -356,8 +558,10 @@ def test_a_second_cluster_adopting_the_first_ones_vpc_is_blocked(gate):
         )
 
     found_ = blocked(gate, run(program))
-    assert "(owned by cluster 'demo') is too" in found_[OWNERSHIP, "second-vpc"]
-    assert "(owned by cluster 'second') is too" in found_[OWNERSHIP, "demo-vpc"]
+    assert (
+        f"is the cloud resource '{vpc}', which cluster 'demo' owns"
+        in found_[OWNERSHIP, "second-vpc"]
+    )
 
 
 def _nth(i: int) -> Callable[[list[str]], str]:
@@ -416,6 +620,26 @@ def test_a_patch_of_the_ingress_service_the_component_owns_is_blocked(gate, prev
     service = result.one("kubernetes:core/v1:Service")
     assert service.inputs["metadata"]["name"] == "nginx-ingress-lb"
     found_ = blocked(gate, result)
+    assert "writes core/Service kube-system/nginx-ingress-lb" in found_[OWNERSHIP, "patched"]
+
+
+@MODES
+def test_a_custom_resource_patch_naming_the_ingress_service_is_blocked(gate, preview):
+    """`CustomResourcePatch` takes any apiVersion and kind: the object is what it names."""
+    import pulumi_kubernetes as k8s
+
+    def program() -> None:
+        c = cluster(ingress={"bind_service": True})
+        k8s.apiextensions.CustomResourcePatch(
+            "patched",
+            api_version="v1",
+            kind="Service",
+            metadata={"name": "nginx-ingress-lb", "namespace": "kube-system"},
+            spec={"loadBalancerSourceRanges": ["0.0.0.0/0"]},
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+
+    found_ = blocked(gate, run(program, preview=preview))
     assert "writes core/Service kube-system/nginx-ingress-lb" in found_[OWNERSHIP, "patched"]
 
 

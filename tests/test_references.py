@@ -20,7 +20,7 @@ from ack_clusters import ManagedCluster, ServiceAccountRole
 from ack_offline.recorder import ProgramRun
 from ack_policies.references import ALLOWED
 
-from .conftest import AUTOSCALED_POOL, ROOT, args, run
+from .conftest import AUTOSCALED_POOL, ROOT, ZONES, args, run
 
 DRIFT = "ack-no-loose-attachments-to-cluster-resources"
 MODES = pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
@@ -432,6 +432,146 @@ def _neighbours_pass(c: ManagedCluster, name: str) -> None:
     k8s.Provider(f"{name}-provider", kubeconfig=c.kubeconfig)
 
 
+def _whitelists_and_more_in_its_network(c: ManagedCluster, name: str) -> None:
+    """Whitelists that admit the cluster's egress address, and services of one's own placed in
+    its network (server groups, a Tair instance, a bastion host, a KMS instance)."""
+    vswitch = _first(c.vswitch_ids)
+    egress = c.egress_addresses.apply(lambda addresses: addresses[0])
+    group = _own_group(c, name)
+    alicloud.ecs.SecurityGroupRule(
+        f"{name}-egress-in",
+        security_group_id=group.id,
+        cidr_ip=egress.apply(lambda ip: f"{ip}/32"),
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="443/443",
+        nic_type="intranet",
+    )
+    db = alicloud.rds.Instance(
+        f"{name}-db",
+        engine="MySQL",
+        engine_version="8.0",
+        instance_type="mysql.n2.medium.1",
+        instance_storage=20,
+        vswitch_id="vsw-elsewhere",
+        security_ips=[egress],
+    )
+    alicloud.rds.ReadOnlyInstance(
+        f"{name}-db-replica",
+        master_db_instance_id=db.id,
+        engine_version="8.0",
+        instance_type="mysql.n2.medium.1",
+        instance_storage=20,
+        vswitch_id="vsw-elsewhere",
+        security_ips=[egress],
+    )
+    alicloud.kvstore.Instance(
+        f"{name}-cache",
+        instance_class="redis.master.small.default",
+        vswitch_id="vsw-elsewhere",
+        security_ips=[egress],
+    )
+    alicloud.redis.TairInstance(
+        f"{name}-tair",
+        instance_class="tair.rdb.2g",
+        instance_type="tair_rdb",
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+        zone_id=ZONES[0],
+        security_group_id=c.security_group_id,
+        security_ips=egress,
+    )
+    alicloud.mongodb.Instance(
+        f"{name}-documents",
+        engine_version="4.4",
+        db_instance_class="dds.mongo.mid",
+        db_instance_storage=10,
+        vswitch_id="vsw-elsewhere",
+        security_ip_lists=[egress],
+    )
+    alicloud.polardb.Cluster(
+        f"{name}-polar",
+        db_type="MySQL",
+        db_version="8.0",
+        db_node_class="polar.mysql.x4.medium",
+        pay_type="PostPaid",
+        vswitch_id="vsw-elsewhere",
+        security_ips=[egress],
+        db_cluster_ip_arrays=[
+            alicloud.polardb.ClusterDbClusterIpArrayArgs(
+                db_cluster_ip_array_name="cluster", security_ips=[egress]
+            )
+        ],
+    )
+    alicloud.alb.ServerGroup(
+        f"{name}-alb-backends",
+        server_group_name=f"{name}-alb-backends",
+        vpc_id=c.vpc_id,
+        health_check_config=alicloud.alb.ServerGroupHealthCheckConfigArgs(
+            health_check_enabled=True
+        ),
+    )
+    alicloud.nlb.ServerGroup(
+        f"{name}-nlb-backends", server_group_name=f"{name}-nlb-backends", vpc_id=c.vpc_id
+    )
+    alicloud.bastionhost.Instance(
+        f"{name}-bastionhost",
+        description="ops bastion",
+        bandwidth="5",
+        license_code="bhah_ent_50_asset",
+        plan_code="cloudbastion",
+        storage="5",
+        vswitch_id=vswitch,
+        slave_vswitch_id=_first(c.vswitch_ids.apply(lambda v: v[1:])),
+        security_group_ids=[group.id],
+    )
+    alicloud.kms.Instance(
+        f"{name}-kms",
+        product_version="3",
+        vpc_id=c.vpc_id,
+        vswitch_ids=[vswitch],
+        zone_ids=ZONES[:2],
+        bind_vpcs=[
+            alicloud.kms.InstanceBindVpcArgs(
+                vpc_id=c.vpc_id, vswitch_id=vswitch, region_id="cn-hangzhou"
+            )
+        ],
+    )
+
+
+class _App(pulumi.ComponentResource):
+    """A component of the team's own, given the cluster's VPC as its input."""
+
+    def __init__(self, name: str, vpc_id: pulumi.Input[str]) -> None:
+        super().__init__("team:index:App", name, {"vpcId": vpc_id})
+        alicloud.ecs.SecurityGroup(
+            f"{name}-group", vpc_id=vpc_id, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({})
+
+
+def _own_component_and_policies(c: ManagedCluster, name: str) -> None:
+    """A component of one's own that takes the cluster's VPC (its children are judged), and
+    RAM policies that name roles broadly or by a prefix of one's own."""
+    _App(name, c.vpc_id)
+    alicloud.ram.Policy(
+        f"{name}-read-roles",
+        policy_name=f"{name}-read-roles",
+        policy_document=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["ram:GetRole", "ram:ListPoliciesForRole"],
+                        "Resource": ["acs:ram::*:role/*", "acs:ram::*:role/ci-*"],
+                    }
+                ],
+            }
+        ),
+    )
+
+
 #: Programs a team writes beside a cluster; each must pass.
 LEGITIMATE: dict[str, Callable[[ManagedCluster, str], None]] = {
     "workloads that name what the cluster owns": _kubernetes,
@@ -440,6 +580,10 @@ LEGITIMATE: dict[str, Callable[[ManagedCluster, str], None]] = {
     "resources of one's own in its network": _placed,
     "DNS names and alarms": _names_and_monitors,
     "a rule elsewhere admitting its group, and a provider of one's own": _neighbours_pass,
+    "a component of one's own given its VPC, and broad RAM policies": _own_component_and_policies,
+    "whitelists of its egress address, and services in its network": (
+        _whitelists_and_more_in_its_network
+    ),
 }
 
 

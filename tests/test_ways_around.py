@@ -65,6 +65,30 @@ class Echo(pulumi.dynamic.Resource):
         super().__init__(_Echo(), name, props)
 
 
+def _owned(c: ManagedCluster, type_: str, field: str = "id") -> pulumi.Output[str]:
+    """The value an owned resource is known by, from the cluster's `owned_identities`."""
+    return c.owned_identities.apply(
+        lambda ids: next(i["value"] for i in ids if i["type"] == type_ and i["field"] == field)
+    )
+
+
+def _parent_of_another(c: ManagedCluster) -> object:
+    """A resource with a child of its own looks like a component to a rule that tells one by
+    its children; a resource has a provider, a component of the program's own has none."""
+    loose = alicloud.ecs.SecurityGroupRule(
+        "loose",
+        security_group_id=c.security_group_id,
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="8443/8443",
+        cidr_ip="10.9.0.0/16",
+    )
+    alicloud.log.Project(
+        "loose-child", project_name="loose-logs", opts=pulumi.ResourceOptions(parent=loose)
+    )
+    return loose
+
+
 #: Each way around: builds the loose resource named "loose" on cluster `c`.
 WAYS: dict[str, Callable[[ManagedCluster], object]] = {
     # --- kinds no list named -------------------------------------------------------------------
@@ -158,6 +182,21 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
     "an OOS run-command aimed at what it owns by its ownership tag": lambda c: _ssm_run_command(
         "ack.pulumi.io/cluster"
     ),
+    "a rule made the parent of another resource, to pass for a component": _parent_of_another,
+    "a pod given its NAT EIP by Terway's pod EIP annotation": lambda c: k8s.core.v1.Pod(
+        "loose",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name="egress",
+            namespace="app",
+            annotations={
+                "k8s.aliyun.com/pod-eip-instanceid": _owned(c, "alicloud:ecs/eipAddress:EipAddress")
+            },
+        ),
+        spec=k8s.core.v1.PodSpecArgs(
+            containers=[k8s.core.v1.ContainerArgs(name="app", image="registry/app:1")]
+        ),
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
     # --- identity without a dependency ---------------------------------------------------------
     "a rule on a group an invoke found by the ownership tags": lambda c: (
         alicloud.ecs.SecurityGroupRule(
@@ -202,6 +241,25 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
             data={"net-conf.json": "{}"},
             opts=pulumi.ResourceOptions(provider=c.provider),
         )
+    ),
+    "an object in kube-system through its provider's default namespace": lambda c: (
+        k8s.core.v1.ConfigMap(
+            "loose",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="kube-flannel-cfg"),
+            data={"net-conf.json": "{}"},
+            opts=pulumi.ResourceOptions(
+                provider=k8s.Provider(
+                    "loose-provider", kubeconfig=c.kubeconfig, namespace="kube-system"
+                )
+            ),
+        )
+    ),
+    "a chart moved into kube-system by its namespaceOverride value": lambda c: k8s.helm.v3.Release(
+        "loose",
+        chart="coredns",
+        namespace="app",
+        values={"namespaceOverride": "kube-system"},
+        opts=pulumi.ResourceOptions(provider=c.provider),
     ),
     "a Helm release binding its chart's Service to the API server's load balancer": lambda c: (
         k8s.helm.v3.Release(
@@ -257,6 +315,22 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
                         "Effect": "Allow",
                         "Action": "ram:PassRole",
                         "Resource": "acs:ram::*:role/demo-node-role",
+                    }
+                ],
+            }
+        ),
+    ),
+    "a policy that lets anyone pass roles named like its node role": lambda c: alicloud.ram.Policy(
+        "loose",
+        policy_name="pass-demo-roles",
+        policy_document=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ram:PassRole",
+                        "Resource": "acs:ram::*:role/Demo-Node-*",
                     }
                 ],
             }

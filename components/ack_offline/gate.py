@@ -458,10 +458,25 @@ def _provider(
 ) -> analyzer_pb2.AnalyzerProviderResource | None:
     urn = r.provider.rsplit("::", 1)[0] if r.provider else ""  # a reference is "URN::ID"
     p = by_urn.get(urn)
-    if p is None:
+    if p is not None:
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=p.type, properties=_properties(p), urn=p.urn, name=p.name
+        )
+    if r.provider or not (r.custom or r.remote) or r.type.startswith("pulumi:providers:"):
         return None
+    return _default_provider(r)
+
+
+def _default_provider(r: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource:
+    """The provider the engine gives a resource (or a remote component) that names none: its
+    package's default provider, `default` (the engine adds the plugin's version to the name).
+    A local component has no provider; a resource always has one, so a policy can tell them
+    apart. Its inputs would be the package's stack config, which a run does not record."""
+    stack_project = r.urn.split("::", 2)[:2]  # "urn:pulumi:<stack>", "<project>"
+    package = r.type.split(":", 1)[0]  # a dynamic provider's resource: "pulumi-python"
+    urn = "::".join([*stack_project, f"pulumi:providers:{package}", "default"])
     return analyzer_pb2.AnalyzerProviderResource(
-        type=p.type, properties=_properties(p), urn=p.urn, name=p.name
+        type=f"pulumi:providers:{package}", properties=struct_pb2.Struct(), urn=urn, name="default"
     )
 
 

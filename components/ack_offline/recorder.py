@@ -75,6 +75,8 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict, repr=False)
     #: A read of an existing resource (`.get`), not one the program manages.
     read: bool = False
+    #: A component a provider constructs (a multi-language component: YAML groups, charts).
+    remote: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
     #: What the engine keeps as the resource's outputs, on the wire (secrets still wrapped):
     #: for a resource, what the (fake) cloud answered, with its ID as the Terraform bridge
@@ -251,6 +253,7 @@ class RecordingMonitor(mocks.MockMonitor):
             import_id=request.importId,
             provider=request.provider,
             delete_before_replace=bool(request.deleteBeforeReplace),
+            remote=bool(request.remote),
             aliases=[a.urn for a in request.aliases if a.urn],
             alias_specs=[
                 json_format.MessageToDict(a.spec) for a in request.aliases if a.HasField("spec")

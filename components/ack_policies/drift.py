@@ -28,7 +28,15 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
 from ._common import CLUSTER_TYPES, stack_rule
-from .owners import STACK_REFERENCE, Owned, Ownership, Reached, ownership, strings_in
+from .owners import (
+    STACK_REFERENCE,
+    Owned,
+    Ownership,
+    Reached,
+    ownership,
+    plain,
+    strings_in,
+)
 from .references import API_SERVER_LB_FIELDS, SLB, allowed
 
 #: The Service annotations that hand a load balancer to the cloud controller manager.
@@ -127,7 +135,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         return
     for res in args.resources:
         if own.is_component(res):
-            continue  # what a component takes does not reach the cloud; its children's does
+            continue  # what a component of the program's own takes, its children take
         found = seen_inputs.seen(res.urn)
         if found is None:
             continue  # a read, or a stack reference: it names what it reads, it attaches nothing
@@ -212,6 +220,15 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
 # --- Kubernetes: ACK's system namespaces -------------------------------------------------------
 
 
+def namespace_of(res: PolicyResource) -> str:
+    """The namespace an object without one of its own lands in: its provider's default
+    namespace (the Kubernetes provider's `namespace` input), else `default`."""
+    provider = res.provider
+    props = plain(provider.props) if provider is not None else {}
+    found = props.get("namespace") if isinstance(props, Mapping) else None
+    return found if isinstance(found, str) and found else "default"
+
+
 def _kubernetes(
     own: Ownership, res: PolicyResource, inputs: Mapping[str, Any]
 ) -> Iterator[tuple[str, str]]:
@@ -223,7 +240,10 @@ def _kubernetes(
         return
     metadata = inputs.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    namespace = metadata.get("namespace") or inputs.get("namespace")
+    namespace = metadata.get("namespace") or inputs.get("namespace") or namespace_of(res)
+    values = inputs.get("values")
+    if isinstance(values, Mapping) and isinstance(values.get("namespaceOverride"), str):
+        namespace = values["namespaceOverride"]  # a chart's own convention for where it goes
     kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
     name = metadata.get("name")
     written = namespace if isinstance(namespace, str) else None

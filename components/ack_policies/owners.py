@@ -10,6 +10,7 @@ preview of a new stack, known at a preview of a deployed one and in an update.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ _SHORTEST = 6
 #: What separates an identity from the text around it: a value is found only as a whole token
 #: (``vpc-1`` is not in ``vpc-12``; a role name is in a role's ARN).
 _TOKEN = r"[a-z0-9_.\-]"
+#: A RAM role named by a pattern in a policy document's Resource (`acs:ram::*:role/demo-*`).
+_ROLE_PATTERN = re.compile(r"role/([A-Za-z0-9.@_*?-]*[*?][A-Za-z0-9.@_*?-]*)")
 _ACK_TAG_TOKEN = re.compile(f"(?<!{_TOKEN}){re.escape(ACK_TAG)}(?!{_TOKEN})")
 
 
@@ -215,8 +218,25 @@ class Ownership:
         if not isinstance(children, Mapping):
             owner.problem = "has an ownership record without its children"
             return
-        owner.record = raw
         by_urn = {r.urn: r for r in self.resources}
+        allowed_types = rec.OWNED_TYPES.get(component.resource_type, frozenset())
+        for urn in children:
+            res = by_urn.get(urn)
+            if res is None:
+                continue  # not registered in this run (a targeted update, say)
+            if not _descends_from(res, component):
+                owner.problem = (
+                    f"has an ownership record that lists {urn}, which is not one of its "
+                    "children: a record names only what its component registered"
+                )
+                return
+            if res.resource_type not in allowed_types:
+                owner.problem = (
+                    f"has an ownership record that lists a {res.resource_type} ('{res.name}'), "
+                    f"which a {component.resource_type.rsplit(':', 1)[-1]} never registers"
+                )
+                return
+        owner.record = raw
         for urn in children:
             res = by_urn.get(urn)
             if res is not None and urn not in self.owned:
@@ -238,18 +258,33 @@ class Ownership:
                 self.owners.append(owner)
             type_, field_, value = str(item["type"]), str(item["field"]), str(item["value"])
             stand_in: Any = Elsewhere(type_, value, f"{reference.urn}#{type_}#{value}")
-            for named in _named(value):
+            for named in _named(value) if field_ == "connections" else [value]:
                 if len(named) >= _SHORTEST:
                     yield Identity(named, field_, Owned(stand_in, owner))
 
     # -- questions ------------------------------------------------------------------------------
 
     def owner_of(self, res: PolicyResource) -> Owned | None:
-        return self.owned.get(res.urn)
+        """What owns `res`: its component's record, or itself for an owner (a component's own
+        inputs name what it owns)."""
+        found = self.owned.get(res.urn)
+        if found is None:
+            owner = next(
+                (o for o in self.owners if o.foreign is None and o.component.urn == res.urn),
+                None,
+            )
+            if owner is not None and owner.record is not None:
+                return Owned(res, owner)
+        return found
 
     def is_component(self, res: PolicyResource) -> bool:
-        """A resource other resources are parented to (a component: what it takes does not
-        reach the cloud; what its children take does)."""
+        """A component of the program's own, with resources parented to it: what it takes
+        does not reach the cloud, what its children take does. The engine gives every resource
+        a provider (its package's default if it names none), and a remote component too (what
+        it builds is the provider's code); a resource made the parent of another stays a
+        resource, judged by what it takes."""
+        if res.provider is not None or res.resource_type.startswith("pulumi:providers:"):
+            return False
         return res.urn in self.parents or res.resource_type in rec.OWNER_TYPES
 
     def claimed_by(self, res: PolicyResource) -> Owner | None:
@@ -288,6 +323,24 @@ class Ownership:
                         f" (by its {identity.field} '{match.group(0)}')",
                         identity.field,
                     )
+            yield from self._roles_matching(text, mine)
+
+    def _roles_matching(self, text: str, mine: Owned | None) -> Iterator[Reached]:
+        """Owned RAM roles a wildcard names (`role/demo-*`): a pattern that starts with a
+        name's first letters aims at those roles (`role/*` aims at none in particular)."""
+        for pattern in _ROLE_PATTERN.findall(text):
+            if pattern[0] in "*?":
+                continue
+            for value in self.identities:
+                if not fnmatch.fnmatchcase(value, pattern.lower()):
+                    continue
+                for identity in self.known_by(value, mine):
+                    if identity.field == "roleName" and identity.owned is not None:
+                        yield Reached(
+                            identity.owned,
+                            f" (its roleName '{value}' matches 'role/{pattern}')",
+                            identity.field,
+                        )
 
     def reached_by(
         self, res: PolicyResource, prop: str, value: Any, mine: Owned | None = None
@@ -376,9 +429,19 @@ def _identities_of(owned: Owned) -> Iterator[Identity]:
     props = plain(res.props)
     for key in ("id", *IDENTITY_FIELDS.get(res.resource_type, ())):
         for text in strings_in(props.get(key), keys=False):
-            for value in _named(text):
+            # An endpoint names its address; the RRSA issuer's host is its region's, shared.
+            for value in _named(text) if key == "connections" else [text]:
                 if len(value) >= _SHORTEST:
                     yield Identity(value, key, owned)
+
+
+def _descends_from(res: PolicyResource, component: PolicyResource) -> bool:
+    parent = res.parent
+    while parent is not None:
+        if parent.urn == component.urn:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _exports_in(value: Any) -> Iterator[Mapping[str, Any]]:

@@ -18,6 +18,7 @@ from ._common import (
     stack_rule,
     truthy,
 )
+from .drift import namespace_of
 from .owners import Owner, Ownership, has_unknown, ownership, plain
 
 #: Inputs the provider neither reads back nor updates on an ACK cluster (provider facts,
@@ -248,39 +249,29 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
         key = _object_key(own, owned.resource)
         if key is not None:
             objects.setdefault(key[1:], []).append((key[0], owned))
-    holders: dict[str, list[PolicyResource]] = {}
     for res in resources:
         rid = _id(res)
         if not rid or res.resource_type.startswith(("kubernetes:", "pulumi:")):
             continue  # a Kubernetes object is known by its name in its cluster (below)
-        if seen_inputs.seen(res.urn) is not None:  # a read names, it does not manage
-            holders.setdefault(rid.lower(), []).append(res)
-    for rid, held in holders.items():
-        elsewhere = [
+        if seen_inputs.seen(res.urn) is None:
+            continue  # a read names what it reads; it does not manage it
+        mine = own.owner_of(res)
+        others = [
             i.owned
-            for i in own.identities.get(rid, [])
-            if i.field == "id" and i.owned is not None and i.owned.owner.foreign is not None
+            for i in own.identities.get(rid.lower(), [])
+            if i.owned is not None
+            and i.owned.resource is not res
+            and (mine is None or i.owned.owner is not mine.owner)
         ]
-        for res in held if elsewhere else []:
-            other = elsewhere[0]
+        if others:
+            other = others[0]
             yield (
                 res.urn,
-                f"{res.resource_type} '{res.name}' is the cloud resource '{_id(res)}', which "
-                f"{other.owner.describe()} owns: one resource with two owners (an import of "
-                "another stack's resource). Let that stack own it; take its outputs instead.",
-            )
-        owners = [r for r in held if own.owner_of(r) is not None]
-        if len(held) < 2 or not owners:
-            continue
-        loose = [r for r in held if own.owner_of(r) is None]
-        for res in loose or held:
-            others = ", ".join(_holder(own, o) for o in held if o is not res)
-            yield (
-                res.urn,
-                f"{res.resource_type} '{res.name}' is the cloud resource '{_id(res)}', which "
-                f"{others} is too: one resource with two owners (an import, or an adoption of "
-                "another component's resource) undo each other's changes. Let one component "
-                "own it, and give others its outputs.",
+                f"{res.resource_type} '{res.name}' is the cloud resource '{rid}', which "
+                f"{other.owner.describe()} owns ({other.resource.resource_type} "
+                f"'{other.resource.name}'): one resource with two owners (an import, or an "
+                "adoption of another component's resource) undo each other's changes. Let one "
+                "component own it, and give others its outputs.",
             )
     for res in resources:
         if seen_inputs.seen(res.urn) is None:
@@ -304,12 +295,6 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
             break
 
 
-def _holder(own: Ownership, res: PolicyResource) -> str:
-    owned = own.owner_of(res)
-    by = f" (owned by {owned.owner.describe()})" if owned is not None else ""
-    return f"{res.resource_type} '{res.name}'{by}"
-
-
 def _id(res: PolicyResource) -> str | None:
     rid = plain(res.props).get("id")
     return rid if isinstance(rid, str) and rid and not has_unknown(rid) else None
@@ -325,10 +310,15 @@ def _object_key(own: Ownership, res: PolicyResource) -> tuple[str, str, str, str
     if not isinstance(metadata, Mapping) or not isinstance(metadata.get("name"), str):
         return None
     module, kind = res.resource_type.split(":")[1:3]
-    group = module.split("/")[0]
+    api_version, named_kind = inputs.get("apiVersion"), inputs.get("kind")
+    if isinstance(api_version, str) and isinstance(named_kind, str) and api_version and named_kind:
+        # What the object says it is: a CustomResource (or its patch) names any kind at all.
+        module, kind = api_version, named_kind
+    # `core/v1`, `apps/v1`; the core group's objects say `v1`.
+    group = module.split("/")[0] if "/" in module else "core"
     kind = kind.removesuffix("Patch")
     namespace = metadata.get("namespace")
-    namespace = namespace if isinstance(namespace, str) and namespace else "default"
+    namespace = namespace if isinstance(namespace, str) and namespace else namespace_of(res)
     return (_cluster_of(own, res), f"{group}/{kind}", namespace, metadata["name"])
 
 

@@ -63,6 +63,53 @@ CLUSTER_TYPES = frozenset(
         "alicloud:cs/serverlessKubernetes:ServerlessKubernetes",
     }
 )
+#: The types a component of each type registers, and nothing else: a record listing any other
+#: type was not written by this library's component (tests/test_ownership.py holds the library
+#: to it over every form and option).
+_CLUSTER_OWNS = frozenset(
+    {
+        "ack:index:ClusterNetwork",
+        "ack:index:ClusterSecurityGroup",
+        "ack:index:NodeRole",
+        "ack:index:NodePool",
+        "alicloud:vpc/network:Network",
+        "alicloud:vpc/switch:Switch",
+        "alicloud:vpc/natGateway:NatGateway",
+        "alicloud:ecs/eipAddress:EipAddress",
+        "alicloud:ecs/eipAssociation:EipAssociation",
+        "alicloud:vpc/snatEntry:SnatEntry",
+        "alicloud:vpc/routeTable:RouteTable",
+        "alicloud:vpc/routeEntry:RouteEntry",
+        "alicloud:vpc/routeTableAttachment:RouteTableAttachment",
+        "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment",
+        "alicloud:cen/transitRouterRouteTableAssociation:TransitRouterRouteTableAssociation",
+        "alicloud:cen/transitRouterRouteTablePropagation:TransitRouterRouteTablePropagation",
+        "alicloud:ecs/securityGroup:SecurityGroup",
+        "alicloud:ecs/securityGroupRule:SecurityGroupRule",
+        "alicloud:ram/role:Role",
+        "alicloud:ram/policy:Policy",
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+        "alicloud:cs/managedKubernetes:ManagedKubernetes",
+        "alicloud:cs/kubernetes:Kubernetes",
+        "alicloud:cs/nodePool:NodePool",
+        "alicloud:cs/kubernetesAddon:KubernetesAddon",
+        "alicloud:cs/autoscalingConfig:AutoscalingConfig",
+        "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
+        "pulumi:providers:kubernetes",
+        "kubernetes:core/v1:Service",
+    }
+)
+OWNED_TYPES: dict[str, frozenset[str]] = {
+    **{t: _CLUSTER_OWNS for t in CLUSTER_COMPONENT_TYPES},
+    SERVICE_ACCOUNT_ROLE_TYPE: frozenset(
+        {
+            "alicloud:ram/role:Role",
+            "alicloud:ram/policy:Policy",
+            "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+        }
+    ),
+}
+
 #: Beside its ID, the outputs that name an owned resource of each type to other resources:
 #: names and ARNs for RAM, addresses for load balancers and EIPs, the IDs a cluster's outputs
 #: carry (its API server load balancer, its RRSA OIDC provider), a pool's scaling group.
@@ -80,11 +127,14 @@ IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
         )
         for t in CLUSTER_TYPES
     },
+    # The names the component gives, which a lookup by name finds it by (a ROS data source).
     "alicloud:cs/nodePool:NodePool": ("nodePoolId", "scalingGroupId"),
-    "alicloud:vpc/network:Network": ("routeTableId", "routerId"),
-    "alicloud:vpc/natGateway:NatGateway": ("snatTableIds", "forwardTableIds"),
-    "alicloud:ecs/eipAddress:EipAddress": ("ipAddress",),
-    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": ("address",),
+    "alicloud:vpc/network:Network": ("routeTableId", "routerId", "vpcName"),
+    "alicloud:vpc/switch:Switch": ("vswitchName",),
+    "alicloud:ecs/securityGroup:SecurityGroup": ("securityGroupName",),
+    "alicloud:vpc/natGateway:NatGateway": ("snatTableIds", "forwardTableIds", "natGatewayName"),
+    "alicloud:ecs/eipAddress:EipAddress": ("ipAddress", "addressName"),
+    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": ("address", "loadBalancerName"),
     "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment": (
         "transitRouterAttachmentId",
     ),

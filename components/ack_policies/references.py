@@ -75,8 +75,10 @@ ALLOWED: tuple[Allowed, ...] = (
         "pool's ID in a node selector, the VPC in a controller's settings) changes none of "
         "them. Binding a Service to a load balancer the cluster owns, patching what the "
         "component declared and writing into ACK's system namespaces are judged apart.",
-        not_fields=API_SERVER_LB_FIELDS,
-        not_targets=frozenset({SLB}),
+        not_fields=API_SERVER_LB_FIELDS | {"ipAddress"},
+        # A load balancer or an EIP the cluster owns, bound to a Service or a pod (Terway's
+        # pod EIP annotation), is taken from what the component set it up for.
+        not_targets=frozenset({SLB, EIP}),
     ),
     Allowed(
         "pulumi:providers:kubernetes",
@@ -108,6 +110,27 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:kvstore/instance:*", ("securityGroupId", "vpcId", "vswitchId")),
             ("alicloud:mongodb/*nstance:*", ("securityGroupId", "vpcId", "vswitchId")),
             ("alicloud:polardb/cluster:*", ("securityGroupIds", "vpcId", "vswitchId")),
+            ("alicloud:redis/tairInstance:*", ("securityGroupId", "vpcId", "vswitchId")),
+        )
+    ),
+    # --- Whitelisting the cluster's egress address (its NAT gateway's EIP). --------------------
+    *(
+        Allowed(
+            source,
+            props,
+            frozenset({EIP}),
+            "A whitelist (or a rule on a group of one's own) that admits the cluster's egress "
+            "address lets its pods and nodes in elsewhere; the EIP is not changed.",
+            fields=frozenset({"ipAddress"}),
+        )
+        for source, props in (
+            ("alicloud:rds/instance:*", ("securityIps",)),
+            ("alicloud:rds/readOnlyInstance:*", ("securityIps",)),
+            ("alicloud:kvstore/instance:*", ("securityIps",)),
+            ("alicloud:redis/tairInstance:*", ("securityIps",)),
+            ("alicloud:mongodb/*nstance:*", ("securityIpLists",)),
+            ("alicloud:polardb/cluster:*", ("securityIps", "dbClusterIpArrays")),
+            ("alicloud:ecs/securityGroupRule:*", ("cidrIp",)),
         )
     ),
     # --- Resources of one's own placed in the cluster's network. -------------------------------
@@ -124,6 +147,7 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:servicemesh/serviceMesh:*", "network", ("vpcId", "vswitcheList")),
             ("alicloud:ackone/cluster:*", "network", ("vpcId", "vswitches")),
             ("alicloud:eventbridge/connection:*", "networkParameters", ("vpcId", "vswitcheId")),
+            ("alicloud:kms/instance:*", "bindVpcs", ("vpcId", "vswitchId")),
             ("alicloud:emrv2/cluster:*", "nodeAttributes", ("vpcId",)),
             ("alicloud:emrv2/cluster:*", "nodeGroups", ("vswitchIds",)),
             (
@@ -153,6 +177,10 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:elasticsearch/instance:*", ("vswitchId",)),
             ("alicloud:ess/scalingGroup:*", ("vswitchIds", "vswitchId")),
             ("alicloud:cr/vpcEndpointLinkedVpc:*", ("vpcId", "vswitchId")),
+            ("alicloud:alb/serverGroup:*", ("vpcId",)),
+            ("alicloud:nlb/serverGroup:*", ("vpcId",)),
+            ("alicloud:bastionhost/instance:*", ("vswitchId", "slaveVswitchId")),
+            ("alicloud:kms/instance:*", ("vpcId", "vswitchIds")),
         )
     ),
     # --- Naming the cluster without changing it. -----------------------------------------------
