@@ -7,6 +7,7 @@ import copy
 import gc
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -19,6 +20,12 @@ from ack_clusters import tune_gc
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.testing import FakeAlibabaCloud, run_program
 from ack_offline.recorder import ProgramRun, RecordedResource
+
+# Nothing this suite runs writes bytecode: the gate digests its packs' packages, bytecode
+# included (ack_offline.integrity), and a test process compiling them mid-run would look like a
+# rewrite of the judge to a gate running beside it (in another worker).
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 #: `ack-preview` in a process of its own, as users and CI run it: the console script's module

@@ -5,6 +5,7 @@ output that changes from run to run. Every case goes through the real analyzer s
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -681,6 +682,35 @@ def test_a_program_cannot_forge_its_run_or_run_code_in_the_gate(tmp_path):
     )
 
 
+GARBLE = r"""
+import os, stat, struct, json
+# Once the drifting rule is registered, send every pipe this process holds a well-framed
+# message outside the protocol (a reply whose ID is an object), then go on as if nothing was.
+def garble(_):
+    for payload in (b'{"reply": {"id": 1}}\n', json.dumps([1, 2]).encode()):
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            try:
+                mode = os.fstat(fd).st_mode
+                if fd > 2 and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+                    os.write(fd, struct.pack("!i", len(payload)) + payload)
+            except OSError:
+                pass
+
+rule.urn.apply(garble)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds its pipes in /proc")
+def test_a_program_that_breaks_the_protocol_gets_no_verdict_and_no_hang(tmp_path):
+    program = DRIFTING.replace(
+        "alicloud.ecs.SecurityGroupRule(", "rule = alicloud.ecs.SecurityGroupRule("
+    )
+    done = _gate(tmp_path, program + GARBLE, "--timeout", "60")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "protocol" in done.stderr or "ended before it finished" in done.stderr
+
+
 REWRITE = """
 import pathlib
 # Rewrite the judge: a pack that passes everything.
@@ -713,6 +743,64 @@ def test_a_program_that_rewrites_its_judge_gets_no_verdict(tmp_path):
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "changed while the gate ran" in done.stderr
+
+
+PLANT = """
+import pathlib, sys
+# Plant compiled bytecode beside the pack's source: an interpreter prefers a matching .pyc.
+cache = pathlib.Path(PACK, "__pycache__")
+cache.mkdir(exist_ok=True)
+(cache / f"__main__.{sys.implementation.cache_tag}.pyc").write_bytes(b"planted")
+"""
+
+
+def test_a_program_that_plants_bytecode_in_its_judge_gets_no_verdict(tmp_path):
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(DRIFTING + f"PACK = {str(pack)!r}\n" + PLANT)
+    done = subprocess.run(
+        [*ACK_PREVIEW, "dev", "--program", str(tmp_path), "--policy-pack", str(pack)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "changed while the gate ran" in done.stderr
+
+
+def test_the_gate_and_its_programs_write_no_bytecode(tmp_path):
+    """A program imports this library, which shares modules with the pack: compiled into
+    their `__pycache__`, they would change the judge's digest, and a clean checkout's first
+    run would end in "not proven". Whatever the environment, nothing writes bytecode."""
+    prefix = tmp_path / "pycache"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(prefix)  # where any bytecode would be written
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (program / "helper.py").write_text("VALUE = 1\n")
+    (program / "__main__.py").write_text(
+        "import helper\nfrom ack_clusters import ManagedCluster\n"
+        "import ack_policies.record, ack_policies.drift\n"
+    )
+    done = subprocess.run(
+        [*ACK_PREVIEW, "dev", "--program", str(program), "--policy-pack", str(ROOT / "policies")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = {p.name.split(".")[0] for p in prefix.rglob("*.pyc")}
+    # What only the program imports (before its main, the gate compiles what it imports
+    # itself, which the digest then holds).
+    assert "helper" not in written and "drift" not in written
+    assert "cluster" in {p.parent.name for p in prefix.rglob("*.pyc")}  # the prefix is used
 
 
 def test_ack_fleet_hands_every_stack_the_digest_taken_before_any_program(monkeypatch, tmp_path):

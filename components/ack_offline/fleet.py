@@ -36,6 +36,7 @@ from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, overlaps, r
 from ack_clusters.program import parse_cluster
 from ack_clusters.validation import NAME_PATTERN, zone_region
 
+from . import integrity
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
@@ -293,17 +294,17 @@ def run_ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
         return _ack_preview_interpreter(argv, timeout)
     import tempfile
 
+    from .isolation import await_exit
+
     with tempfile.TemporaryDirectory(prefix="ack-fleet-") as folder:
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
         process = context.Process(target=_ack_preview_forked, args=(argv, str(out), str(err)))
         process.start()
-        process.join(timeout)
-        if process.is_alive():
+        if not await_exit(process, timeout):
             process.terminate()
-            process.join(30)
-            if process.is_alive():
+            if not await_exit(process, 30):
                 process.kill()
-                process.join()
+                await_exit(process, 30)
             return 2, "", f"no verdict within {timeout:g} s"
         return process.exitcode, out.read_text(), err.read_text()
 
@@ -395,6 +396,7 @@ def gate(ns: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    integrity.write_no_bytecode()  # before any program runs: see ack_offline.integrity
     parser = argparse.ArgumentParser(prog="ack-fleet", description=__doc__.splitlines()[0])
     parser.add_argument("--program", type=Path, default=None, help="project folder")
     parser.add_argument("--fleet", type=Path, default=None, help="fleet file (routing domains)")

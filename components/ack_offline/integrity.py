@@ -14,18 +14,44 @@ that holds stays the gate's own doing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 #: The environment variable `ack-fleet` hands each `ack-preview` the digests in (a JSON object,
 #: pack folder -> digest).
 ENVIRONMENT = "ACK_OFFLINE_PACK_DIGESTS"
-#: The packages a pack of this project loads its rules and server from.
-RULE_PACKAGES = ("ack_policies", "pulumi_policy")
-_SKIPPED = frozenset({"venv", ".venv", "__pycache__", ".git", "node_modules"})
+#: The packages a pack of this project loads its rules and server from, and the runtime they
+#: stand on (a rewritten `pulumi` or `grpc` serves whatever verdict it likes).
+RULE_PACKAGES = ("ack_policies", "pulumi_policy", "pulumi", "grpc", "google.protobuf")
+#: What an interpreter runs before any pack code: site hooks.
+_SITE_HOOKS = ("sitecustomize", "usercustomize")
+#: Folders a pack's own folder holds that are not the pack (its virtualenv is digested as the
+#: interpreter's packages). Compiled bytecode is digested: an interpreter prefers a matching
+#: `.pyc` in `__pycache__` to the source.
+_SKIPPED = frozenset({"venv", ".venv", ".git", "node_modules"})
+
+#: Asks an interpreter where its packages and site hooks are, without importing them.
+_WHERE = """
+import importlib.util, json, site, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        found[name] = sorted(spec.submodule_search_locations)
+    elif spec is not None and spec.origin:
+        found[name] = [spec.origin]
+dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+print(json.dumps({"packages": found, "site": dirs + ([user] if user else [])}))
+"""
 
 
 class PackChanged(Exception):
@@ -38,23 +64,63 @@ def _files(folder: Path) -> Iterable[Path]:
             yield path
 
 
-def _package_folder(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+_WHERE_CACHE: dict[tuple[str, Path], dict[str, Any]] = {}
+
+
+def _where(python: str, pack: Path) -> dict[str, Any]:
+    """Where `python`, started as the gate starts a pack (in its folder, with this
+    environment), finds the packages a pack loads, and its site folders."""
+    key = (python, pack)
+    if key not in _WHERE_CACHE:
+        names = [*RULE_PACKAGES, *_SITE_HOOKS]
+        done = subprocess.run(
+            [python, "-c", _WHERE, *names],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=pack,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        if done.returncode != 0:
+            raise PackChanged(f"the interpreter {python} a pack runs with does not start")
+        _WHERE_CACHE[key] = json.loads(done.stdout)
+    return _WHERE_CACHE[key]
 
 
 def digest(pack: Path) -> str:
-    """A digest of a pack's folder and of the packages its rules come from."""
-    h = hashlib.sha256()
-    folders = [("pack", pack.resolve())]
-    folders += [(name, f) for name in RULE_PACKAGES if (f := _package_folder(name)) is not None]
+    """A digest of a pack's folder, of the interpreter it runs with (the pack's virtualenv,
+    once it exists), of the packages its rules and server come from, bytecode included, and of
+    that interpreter's site hooks (`.pth` files, `sitecustomize`)."""
+    from .gate import pack_python
+
+    pack = pack.resolve()
+    python = pack_python(pack)
+    where = _where(python, pack)
+    h = hashlib.sha256(f"interpreter\0{python}\0".encode())
+    folders = [("pack", pack)]
+    for name, locations in sorted(where["packages"].items()):
+        for location in locations:
+            path = Path(location)
+            folders.append((name, path))
     for label, folder in folders:
-        for path in _files(folder):
-            h.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
+        files = [folder] if folder.is_file() else list(_files(folder))
+        for path in files:
+            relative = path.name if folder.is_file() else path.relative_to(folder).as_posix()
+            h.update(f"{label}/{relative}\0".encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    for site_dir in sorted(where["site"]):
+        for path in sorted(Path(site_dir).glob("*.pth")) if Path(site_dir).is_dir() else []:
+            h.update(f"site/{path}\0".encode())
             h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def write_no_bytecode() -> None:
+    """This process, and every process it starts (programs, packs, the fork server), writes no
+    bytecode: a program importing this library would otherwise compile the rules it shares with
+    the pack (`ack_policies`) into their `__pycache__`, which the digest holds."""
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 
 def digests(packs: Sequence[Path | str]) -> dict[str, str]:

@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -115,6 +116,19 @@ def _child(
     message["log"] = collector.records
     status.send_bytes(json.dumps(message).encode())
     status.close()
+
+
+def await_exit(child: Any, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for `child` to exit, judged by its exit status alone;
+    whether it did. (`Process.join(timeout)` first waits for the child's sentinel, a pipe the
+    child holds the writing end of: a program that writes to it makes join wait on the exit
+    status without any bound.)"""
+    deadline = time.monotonic() + timeout
+    while child.exitcode is None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 class IsolatedProgram:
@@ -215,29 +229,32 @@ class IsolatedProgram:
                 )
             status = json.loads(self._status.recv_bytes(_STATUS_LIMIT))
         except (EOFError, OSError, ValueError):
-            self._child.join(10)
+            await_exit(self._child, 10)
             raise ProgramFailed(
                 f"the program ended before it finished (exit code {self._child.exitcode}): it "
                 "exited or was killed while running"
             ) from None
-        self._child.join(10)
-        if self._child.is_alive():
+        if not await_exit(self._child, 10):
             self._child.kill()  # it said it was done: it is, as far as the engine is concerned
-            self._child.join()
+            await_exit(self._child, 10)
+        if not isinstance(status, dict):
+            status = {"kind": "", "message": "its status was not an object"}
+        if self._served.broken is not None:
+            raise ProgramFailed(f"the program broke the engine's protocol: {self._served.broken}")
         if not self._served.drain(30):
             raise ProgramFailed("the program's last calls were not answered within 30 s")
         for level, text in self._served.log:
             logging.log(level, text)
         for level, text in _log_lines(status.get("log")):
             logging.log(level, text)
-        kind = status.get("kind") if isinstance(status, dict) else None
+        kind = status.get("kind")
         refused = refusals(self._served.monitor, self._mock)
         if refused is not None:
             # What the engine refused; what failed in the program after it is a symptom.
             raise ProgramFailed(str(refused))
         if kind == "done" and self._child.exitcode == 0:
             return recorded(self._served.monitor, self._mock)
-        message = str(status.get("message") or "") if isinstance(status, dict) else ""
+        message = str(status.get("message") or "")
         if kind == "broken":
             raise ProgramBroken(message)
         if kind == "failed":
@@ -252,7 +269,7 @@ class IsolatedProgram:
             pipe.close()
         if self._child.is_alive():
             self._child.kill()
-        self._child.join()
+        await_exit(self._child, 10)
         if self._served is not None:
             self._served.close()
 

@@ -164,6 +164,7 @@ def _stack_tags(values: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    integrity.write_no_bytecode()  # before any program runs: see ack_offline.integrity
     parser = argparse.ArgumentParser(
         prog="ack-preview",
         description="Show what `pulumi preview` would do for a stack, offline, under a fake "

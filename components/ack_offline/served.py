@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 from multiprocessing.connection import Connection
@@ -94,6 +95,9 @@ class _Peer:
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._waiting: dict[int, futures.Future[bytes]] = {}
+        self._answering: set[futures.Future[None]] = set()
+        #: Why the other side stopped being served (a message outside the protocol), if it did.
+        self.broken: str | None = None
         self._pool = futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="ack-served")
         self._reader = threading.Thread(target=self._read, name="ack-served-reader", daemon=True)
         self._reader.start()
@@ -106,27 +110,45 @@ class _Peer:
         done: futures.Future[bytes] = futures.Future()
         call_id = next(self._ids)
         self._waiting[call_id] = done
+        if not self._reader.is_alive():  # nothing will ever answer it
+            self._waiting.pop(call_id, None)
+            raise CallFailed(self.broken or "the other process is gone")
         self.send({**header, "id": call_id}, payload)
         return done.result()
 
     def _read(self) -> None:
+        reason = "the other process is gone"
         try:
             while True:
-                header, payload = _unframe(self._conn.recv_bytes())
-                if header.get("reply") is not None:
-                    waiting = self._waiting.pop(int(header["reply"]), None)
-                    if waiting is None:
-                        continue
-                    if header.get("error"):
-                        waiting.set_exception(CallFailed(str(header["error"])))
-                    else:
-                        waiting.set_result(payload)
-                else:
-                    self._pool.submit(self._answer, header, payload)
-        except (EOFError, OSError, ValueError) as exc:
+                message = self._conn.recv_bytes()
+                try:
+                    self._take(message)
+                except Exception as exc:  # the other side broke the protocol: stop serving it
+                    self.broken = reason = f"a message outside the protocol ({exc!r})"
+                    with contextlib.suppress(OSError):
+                        self._conn.close()  # so that it fails now instead of waiting on us
+                    return
+        except (EOFError, OSError) as exc:
+            reason = f"the other process is gone ({exc})"
+        finally:
             for waiting in list(self._waiting.values()):
                 if not waiting.done():
-                    waiting.set_exception(CallFailed(f"the other process is gone ({exc})"))
+                    waiting.set_exception(CallFailed(reason))
+
+    def _take(self, message: bytes) -> None:
+        header, payload = _unframe(message)
+        if header.get("reply") is not None:
+            waiting = self._waiting.pop(int(header["reply"]), None)
+            if waiting is None or waiting.done():
+                return
+            if header.get("error"):
+                waiting.set_exception(CallFailed(str(header["error"])))
+            else:
+                waiting.set_result(payload)
+        else:
+            answering = self._pool.submit(self._answer, header, payload)
+            self._answering.add(answering)
+            answering.add_done_callback(self._answering.discard)
 
     def _answer(self, header: dict[str, Any], payload: bytes) -> None:
         try:
@@ -137,17 +159,20 @@ class _Peer:
                 b"",
                 {"reply": header.get("id"), "error": f"{type(exc).__name__}: {exc}"},
             )
-        with contextlib.suppress(OSError, ValueError):  # the other side is gone
+        with contextlib.suppress(OSError, ValueError, TypeError):  # the other side is gone
             self.send(reply, answer)
 
     def drain(self, timeout: float) -> bool:
         """Wait until the other side is gone (its end of the pipe closed) and every call it
-        made is answered; whether that happened within `timeout` seconds."""
+        made is answered; whether that happened within `timeout` seconds (never longer)."""
+        deadline = time.monotonic() + timeout
         self._reader.join(timeout)
         if self._reader.is_alive():
             return False
-        self._pool.shutdown(wait=True)
-        return True
+        _, pending = futures.wait(
+            list(self._answering), timeout=max(0.0, deadline - time.monotonic())
+        )
+        return not pending
 
     def close(self) -> None:
         self._conn.close()
@@ -185,6 +210,11 @@ class Served:
         """Wait for the program's process to be gone and each call it made to be answered: a
         registration the engine received counts, whenever the program ended."""
         return self._peer.drain(timeout)
+
+    @property
+    def broken(self) -> str | None:
+        """Why the program stopped being served (it sent a message outside the protocol)."""
+        return self._peer.broken
 
     def close(self) -> None:
         self._peer.close()
