@@ -366,6 +366,14 @@ TRANSFORMS: dict[str, tuple[Transform, str, str]] = {
         "input 'eipBindMode' added",
     ),
     "the VPC's protect option off": (protect_off, "demo-vpc", "option 'protect' changed"),
+    "an input added and passed off as a provider default": (
+        changing(
+            "alicloud:vpc/natGateway:NatGateway",
+            lambda p: p.update(eipBindMode="NAT", __defaults=["eipBindMode"]),
+        ),
+        "demo-nat-egress",
+        "input 'eipBindMode' added",
+    ),
 }
 
 

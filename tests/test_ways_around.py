@@ -353,6 +353,32 @@ def test_a_way_around_is_blocked(gate, way, preview):
     assert DRIFT in {v.policy for v in mandatory}
 
 
+def test_a_v1_yaml_group_binding_a_service_to_its_load_balancer_is_blocked(gate):
+    """`yaml.ConfigGroup` (v1) parses its YAML through the provider and registers each object
+    in the program: the Service is judged like one declared by hand (an ID typed in, so an
+    update decides)."""
+    lb = run(cluster).one("alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer").id
+
+    def program() -> None:
+        c = cluster()
+        k8s.yaml.ConfigGroup(
+            "loose",
+            yaml=[
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: app\n"
+                f"  annotations:\n    {LB_ID_ANNOTATION}: {lb}\n"
+                "spec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n"
+            ],
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+
+    result = run(program, preview=False)
+    (service,) = [
+        r for r in result.resources if r.type == "kubernetes:core/v1:Service" and "web" in r.name
+    ]
+    mandatory = [v for v in gate(result) if v.enforcement == "mandatory"]
+    assert {(v.policy, v.urn) for v in mandatory} == {(DRIFT, service.urn)}
+
+
 def test_a_resource_registered_inside_an_apply_is_judged_by_its_value():
     """A preview of a new stack never runs the apply (its input is unknown), so the resource
     does not exist there; in an update it does, with a plain ID, and the value decides. This is

@@ -533,6 +533,14 @@ def _versions(a: State, region: str) -> State:
     return {"metadatas": versions, "id": "versions"}
 
 
+def _yaml_documents(text: Any) -> list[Any]:
+    import yaml
+
+    if not isinstance(text, str):
+        return []
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
 #: Data sources of facts rather than of what the program manages: answered the same way in
 #: preview and update.
 DATA_SOURCES: dict[str, Callable[[State, str], State]] = {
@@ -552,4 +560,7 @@ DATA_SOURCES: dict[str, Callable[[State, str], State]] = {
     "alicloud:ecs/getInstanceTypes:getInstanceTypes": _instance_types,
     "alicloud:ecs/getImages:getImages": _images,
     "alicloud:cs/getKubernetesVersion:getKubernetesVersion": _versions,
+    # The Kubernetes provider parses YAML for `yaml.ConfigFile`/`ConfigGroup` (v1), which then
+    # register each object in the program's process.
+    "kubernetes:yaml:decode": lambda a, region: {"result": _yaml_documents(a.get("text"))},
 }

@@ -442,15 +442,35 @@ def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
+#: The wire's marks of a special value, and of a resource reference.
+_SIG = "4dabf18193072939515e22adb298388d"
+_RESOURCE_REF = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def _plain_references(value: Any) -> Any:
+    """A value as the engine marshals it for an analyzer, which does not keep resource
+    references: each becomes its resource's ID (a custom resource's), else its URN."""
+    if isinstance(value, dict):
+        if value.get(_SIG) == _RESOURCE_REF:
+            rid = value.get("id")
+            return rid if isinstance(rid, str) and rid else str(value.get("urn", ""))
+        return {k: _plain_references(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_references(v) for v in value]
+    return value
+
+
 def _properties(r: RecordedResource) -> struct_pb2.Struct:
     """What Analyze sends: the resource's inputs."""
-    return json_format.ParseDict(r.wire_inputs, struct_pb2.Struct())
+    return json_format.ParseDict(_plain_references(r.wire_inputs), struct_pb2.Struct())
 
 
 def _outputs(r: RecordedResource) -> struct_pb2.Struct:
     """What AnalyzeStack sends, as the engine does "to verify the final stack": each resource's
     outputs (a component's registered outputs; its inputs if it registered none)."""
-    return json_format.ParseDict(r.wire_outputs or r.wire_inputs, struct_pb2.Struct())
+    return json_format.ParseDict(
+        _plain_references(r.wire_outputs or r.wire_inputs), struct_pb2.Struct()
+    )
 
 
 def _provider(
@@ -667,4 +687,12 @@ def analyze_with(
             found += pack.analyze(run)
     except grpc.RpcError as exc:
         raise GateError(f"a policy pack failed while being configured: {exc}") from None
+    for pack in packs:
+        # The pack that answered is the one the gate started, still running: had it ended, a
+        # process of the program's could have taken its port (gRPC reconnects) and answered.
+        if pack.process.poll() is not None:
+            raise GateError(
+                f"the policy pack {pack.pack_dir} ended during the analysis (exit code "
+                f"{pack.process.returncode}): whatever answered is not proven to be it"
+            )
     return GateResult(ordered(found), overrides)

@@ -158,8 +158,11 @@ class IsolatedProgram:
         self._references = stack_references
         self._served: Served | None = None
         self._mock: FakeAlibabaCloud | None = None
+        self._spawn: Any = None
         if python is not None or pythonpath:
-            self._child: Any = _Spawned(
+            # Another interpreter runs the program's site hooks (`.pth` files, sitecustomize)
+            # as it starts: user code, so it starts only in start(), once the packs loaded.
+            self._spawn = lambda: _Spawned(
                 python or sys.executable,
                 pythonpath,
                 {
@@ -175,7 +178,7 @@ class IsolatedProgram:
                     "preview": preview,
                 },
             )
-            self._control, self._status, self._wire = self._child.ends
+            self._child: Any = None
             return
         methods = multiprocessing.get_all_start_methods()
         context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -204,6 +207,9 @@ class IsolatedProgram:
 
     def start(self) -> None:
         """Serve the program's monitor and let the program run."""
+        if self._spawn is not None:
+            self._child = self._spawn()
+            self._control, self._status, self._wire = self._child.ends
         mock = FakeAlibabaCloud(
             preview=self._preview, stack_references=self._references, region=self._region
         )
@@ -239,9 +245,10 @@ class IsolatedProgram:
             await_exit(self._child, 10)
         if not isinstance(status, dict):
             status = {"kind": "", "message": "its status was not an object"}
+        drained = self._served.drain(30)  # every message it sent is read by now
         if self._served.broken is not None:
             raise ProgramFailed(f"the program broke the engine's protocol: {self._served.broken}")
-        if not self._served.drain(30):
+        if not drained:
             raise ProgramFailed("the program's last calls were not answered within 30 s")
         for level, text in self._served.log:
             logging.log(level, text)
@@ -265,6 +272,8 @@ class IsolatedProgram:
         )
 
     def close(self) -> None:
+        if self._child is None:
+            return  # never started
         for pipe in (self._status, self._control, self._wire):
             pipe.close()
         if self._child.is_alive():

@@ -130,6 +130,8 @@ class _Peer:
                     return
         except (EOFError, OSError) as exc:
             reason = f"the other process is gone ({exc})"
+            with contextlib.suppress(OSError):
+                self._conn.close()  # a stream read past its frames serves nothing more
         finally:
             for waiting in list(self._waiting.values()):
                 if not waiting.done():

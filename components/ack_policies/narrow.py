@@ -93,6 +93,75 @@ def allow_problems(props: Mapping[str, Any]) -> list[str]:
     return found
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def schema_problems(where: str, value: Any, schema: Mapping[str, Any]) -> list[str]:
+    """What in `value` its schema refuses, each naming its path: the JSON-schema keywords the
+    pack's config schemas use (type, items, minimum, maximum, pattern, minLength, properties,
+    required, additionalProperties). A whole float is an integer: the engine sends numbers as
+    protobuf doubles. (The offline gate checks any pack's config the same way, as the Pulumi
+    CLI does, in code of its own: it never imports a pack's rules.)"""
+    kind = schema.get("type")
+    wanted = _JSON_TYPES.get(str(kind))
+    is_bool = isinstance(value, bool)
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if wanted is not None and (
+        not isinstance(value, wanted) or (is_bool and kind in ("integer", "number"))
+    ):
+        article = "an" if str(kind)[0] in "aeiou" else "a"
+        return [f"{where} must be {article} {kind}, not {value!r}"]
+    if "minimum" in schema and value < schema["minimum"]:
+        return [f"{where} must be at least {schema['minimum']:g}"]
+    if "maximum" in schema and value > schema["maximum"]:
+        return [f"{where} must be at most {schema['maximum']:g}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where} must be one of {schema['enum']}, not {value!r}"]
+    pattern = schema.get("pattern")
+    if pattern is not None and isinstance(value, str) and re.search(str(pattern), value) is None:
+        return [f"{where} {value!r} does not match {pattern}"]
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        return [f"{where} must be at least {schema['minLength']:g} characters"]
+    found: list[str] = []
+    if kind == "array" and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            found += schema_problems(f"{where}[{i}]", item, schema["items"])
+    if kind == "object" and isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key in schema.get("required") or []:
+            if key not in value:
+                found.append(f"{where} needs {key!r}")
+        for key, item in value.items():
+            if key in properties:
+                found += schema_problems(f"{where}.{key}", item, properties[key])
+            elif schema.get("additionalProperties") is False:
+                known = ", ".join(sorted(properties))
+                found.append(f"{where} has no {key!r} (it takes: {known})")
+    return found
+
+
+def properties_problems(
+    name: str, schema: Mapping[str, Any], given: Mapping[str, Any]
+) -> list[str]:
+    """What a policy's configured properties break of its config schema's `properties`."""
+    found = []
+    for key, value in given.items():
+        if key not in schema:
+            known = ", ".join(sorted(schema)) or "none"
+            found.append(f"{name!r} has no property {key!r} (it takes: {known})")
+            continue
+        found += schema_problems(f"{name}.{key}", value, schema[key])
+    return found
+
+
 def excused(entries: Iterable[Any], urn: str) -> bool:
     """Whether an exception names `urn` (its stack and project may be '*')."""
     stack, project, rest = _parts(urn)
@@ -142,6 +211,13 @@ def install() -> None:
                 levels[name] = names[level]
             properties[name] = json_format.MessageToDict(given.properties)
         found = problems(defaults, levels, properties)
+        # What the Pulumi CLI checks against each rule's schema before it configures a pack;
+        # checked here too, for a Configure that did not come through the CLI.
+        by_name = {p.name: p for p in policies}
+        for name, given in sorted(properties.items()):
+            policy = by_name.get(name)
+            schema = getattr(getattr(policy, "config_schema", None), "properties", None) or {}
+            found += properties_problems(name, schema, given)
         if found:
             context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
