@@ -240,7 +240,7 @@ class IsolatedProgram:
                 f"the program ended before it finished (exit code {self._child.exitcode}): it "
                 "exited or was killed while running"
             ) from None
-        if not await_exit(self._child, 10):
+        if self._served.broken is not None or not await_exit(self._child, 10):
             self._child.kill()  # it said it was done: it is, as far as the engine is concerned
             await_exit(self._child, 10)
         if not isinstance(status, dict):
