@@ -89,6 +89,16 @@ def _parent_of_another(c: ManagedCluster) -> object:
     return loose
 
 
+def _pass_role(resource: str) -> alicloud.ram.Policy:
+    """A policy that lets whoever holds it pass the roles `resource` names."""
+    statement = {"Effect": "Allow", "Action": "ram:PassRole", "Resource": resource}
+    return alicloud.ram.Policy(
+        "loose",
+        policy_name="pass-roles",
+        policy_document=json.dumps({"Version": "1", "Statement": [statement]}),
+    )
+
+
 #: Each way around: builds the loose resource named "loose" on cluster `c`.
 WAYS: dict[str, Callable[[ManagedCluster], object]] = {
     # --- kinds no list named -------------------------------------------------------------------
@@ -304,37 +314,11 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
         image_id="aliyun_3_x64_20G_alibase_20240819.vhd",
         system_disk_encrypted=True,
     ),
-    "a policy that lets anyone pass its node role": lambda c: alicloud.ram.Policy(
-        "loose",
-        policy_name="pass-node-role",
-        policy_document=json.dumps(
-            {
-                "Version": "1",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "ram:PassRole",
-                        "Resource": "acs:ram::*:role/demo-node-role",
-                    }
-                ],
-            }
-        ),
+    "a policy that lets anyone pass its node role": lambda c: _pass_role(
+        "acs:ram::*:role/demo-node-role"
     ),
-    "a policy that lets anyone pass roles named like its node role": lambda c: alicloud.ram.Policy(
-        "loose",
-        policy_name="pass-demo-roles",
-        policy_document=json.dumps(
-            {
-                "Version": "1",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "ram:PassRole",
-                        "Resource": "acs:ram::*:role/Demo-Node-*",
-                    }
-                ],
-            }
-        ),
+    "a policy that lets anyone pass roles named like its node role": lambda c: _pass_role(
+        "acs:ram::*:role/Demo-Node-*"
     ),
 }
 
