@@ -539,6 +539,14 @@ CATALOGUE: list[Mistake] = [
         "ingress.selector.app name.[key]",
         "is not a Kubernetes label key",
     ),
+    Mistake(
+        "M77",
+        "An ingress Service bound in kube-system under the name of one of ACK's own",
+        "managed",
+        {"ingress": {"bind_service": True, "service_name": "kube-dns"}},
+        "ingress.service_name",
+        "can only be ACK's ingress controller Service",
+    ),
     # --- ACK and ECS facts ----------------------------------------------------------------------
     Mistake(
         "M49",

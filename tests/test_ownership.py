@@ -651,6 +651,68 @@ def test_a_custom_resource_patch_naming_the_ingress_service_is_blocked(gate, pre
     assert "writes core/Service kube-system/nginx-ingress-lb" in found_[OWNERSHIP, "patched"]
 
 
+def test_a_patch_of_the_ingress_service_by_its_kubeconfigs_namespace_is_blocked(gate):
+    """A patch naming no namespace lands in the kubeconfig's current context's (an update
+    knows the kubeconfig)."""
+    import pulumi_kubernetes as k8s
+
+    from .test_ways_around import in_namespace
+
+    def program() -> None:
+        c = cluster(ingress={"bind_service": True})
+        provider = k8s.Provider(
+            "context", kubeconfig=c.kubeconfig.apply(in_namespace("kube-system"))
+        )
+        k8s.core.v1.ServicePatch(
+            "patched",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name="nginx-ingress-lb"),
+            spec=k8s.core.v1.ServiceSpecPatchArgs(selector={"app": "not-the-ingress"}),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    found_ = blocked(gate, run(program, preview=False))
+    assert "writes core/Service kube-system/nginx-ingress-lb" in found_[OWNERSHIP, "patched"]
+
+
+def _service(name: str, namespace: str, provider: Any, parent: Any) -> Any:
+    import pulumi_kubernetes as k8s
+
+    return k8s.core.v1.Service(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            selector={"k8s-app": "elsewhere"},
+            ports=[k8s.core.v1.ServicePortArgs(port=53, protocol="UDP")],
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+
+
+@MODES
+def test_a_forged_component_writing_into_kube_system_is_blocked(gate, preview):
+    """A component sealed with the library's own helpers owns what it registers, and is held
+    to what the library writes into ACK's namespaces: only ACK's ingress Service."""
+
+    def program() -> None:
+        c = cluster()
+        Forger("shadow", lambda f: _service("kube-dns", "kube-system", c.provider, f))
+
+    found_ = blocked(gate, run(program, preview=preview))
+    assert "writes into 'kube-system'" in found_[DRIFT, "kube-dns"]
+
+
+@MODES
+def test_two_components_declaring_one_object_are_second_owners(gate, preview):
+    def program() -> None:
+        c = cluster(ingress={"bind_service": True})
+        Forger("shadow", lambda f: _service("nginx-ingress-lb", "kube-system", c.provider, f))
+
+    found_ = blocked(gate, run(program, preview=preview))
+    assert (
+        "writes core/Service kube-system/nginx-ingress-lb" in found_[OWNERSHIP, "nginx-ingress-lb"]
+    )
+
+
 # --- old-style transformations ------------------------------------------------------------------
 
 

@@ -539,6 +539,109 @@ def _whitelists_and_more_in_its_network(c: ManagedCluster, name: str) -> None:
     )
 
 
+def _from_its_vpc(c: ManagedCluster, bucket: str) -> pulumi.Output[str]:
+    """A bucket policy that lets in only requests from the cluster's VPC."""
+    return c.vpc_id.apply(
+        lambda vpc: json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["oss:GetObject"],
+                        "Principal": ["*"],
+                        "Resource": [f"acs:oss:*:*:{bucket}/*"],
+                        "Condition": {"StringEquals": {"acs:SourceVpc": [vpc]}},
+                    }
+                ],
+            }
+        )
+    )
+
+
+def _more_whitelists_and_neighbours(c: ManagedCluster, name: str) -> None:
+    """More of the same kind: load balancer ACLs, search and gateway whitelists of its egress
+    address, a database proxy and a microservice gateway in its network, a bucket open only to
+    its VPC, a Service whose source ranges admit its egress address, and a deploy tool's
+    cluster secret naming its API server."""
+    vswitch = _first(c.vswitch_ids)
+    egress = c.egress_addresses.apply(lambda addresses: addresses[0])
+    cidr = egress.apply(lambda ip: f"{ip}/32")
+    alicloud.slb.Acl(
+        f"{name}-acl",
+        entry_lists=[alicloud.slb.AclEntryListArgs(entry=cidr, comment="cluster egress")],
+    )
+    alicloud.alb.AclEntryAttachment(f"{name}-alb-acl", acl_id="acl-mine", entry=cidr)
+    alicloud.mongodb.ServerlessInstance(
+        f"{name}-serverless-documents",
+        account_password=pulumi.Output.secret("Correct-Horse-9"),
+        capacity_unit=100,
+        db_instance_storage=5,
+        engine_version="4.2",
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+        zone_id=ZONES[0],
+        security_ip_groups=[
+            alicloud.mongodb.ServerlessInstanceSecurityIpGroupArgs(
+                security_ip_group_name="cluster", security_ip_list=egress
+            )
+        ],
+    )
+    alicloud.elasticsearch.Instance(
+        f"{name}-search",
+        version="7.10_with_X-Pack",
+        vswitch_id="vsw-elsewhere",
+        public_whitelists=[cidr],
+        private_whitelists=[cidr],
+    )
+    alicloud.mse.Cluster(
+        f"{name}-gateway",
+        cluster_specification="MSE_SC_1_2_60_c",
+        cluster_type="Nacos-Ans",
+        cluster_version="NACOS_2_0_0",
+        instance_count=1,
+        net_type="privatenet",
+        pub_network_flow="1",
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+        acl_entry_lists=[cidr],
+    )
+    alicloud.rds.RdsDbProxy(
+        f"{name}-db-proxy",
+        instance_id="rm-mine",
+        instance_network_type="VPC",
+        db_proxy_instance_num=2,
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+    )
+    alicloud.oss.BucketPolicy(
+        f"{name}-bucket-policy", bucket="team-artifacts", policy=_from_its_vpc(c, "team-artifacts")
+    )
+    alicloud.oss.Bucket(f"{name}-bucket", bucket="team-logs", policy=_from_its_vpc(c, "team-logs"))
+    provider = c.provider
+    k8s.core.v1.Service(
+        f"{name}-restricted",
+        metadata=k8s.meta.v1.ObjectMetaArgs(namespace="platform"),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type="LoadBalancer",
+            selector={"app": "web"},
+            ports=[k8s.core.v1.ServicePortArgs(port=443)],
+            load_balancer_source_ranges=c.egress_addresses.apply(
+                lambda ips: ["203.0.113.0/24", *[f"{ip}/32" for ip in ips]]
+            ),
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    k8s.core.v1.Secret(
+        f"{name}-argocd-cluster",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            namespace="argocd", labels={"argocd.argoproj.io/secret-type": "cluster"}
+        ),
+        string_data={"name": "demo", "server": c.api_server_endpoint},
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+
+
 class _App(pulumi.ComponentResource):
     """A component of the team's own, given the cluster's VPC as its input."""
 
@@ -583,6 +686,9 @@ LEGITIMATE: dict[str, Callable[[ManagedCluster, str], None]] = {
     "a component of one's own given its VPC, and broad RAM policies": _own_component_and_policies,
     "whitelists of its egress address, and services in its network": (
         _whitelists_and_more_in_its_network
+    ),
+    "ACLs and whitelists of its egress address, and more in its network": (
+        _more_whitelists_and_neighbours
     ),
 }
 

@@ -207,6 +207,47 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
         ),
         opts=pulumi.ResourceOptions(provider=c.provider),
     ),
+    "an ECI pod given its node role by annotation": lambda c: k8s.core.v1.Pod(
+        "loose",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name="runner",
+            namespace="ci",
+            annotations={"k8s.aliyun.com/eci-ram-role-name": c.node_role_name},
+        ),
+        spec=k8s.core.v1.PodSpecArgs(
+            containers=[k8s.core.v1.ContainerArgs(name="app", image="registry/app:1")]
+        ),
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a Service bound to its API server's load balancer by the older annotation": lambda c: (
+        k8s.core.v1.Service(
+            "loose",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="api",
+                namespace="app",
+                annotations={
+                    "service.beta.kubernetes.io/alicloud-loadbalancer-id": c.api_server_slb_id
+                },
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer", ports=[k8s.core.v1.ServicePortArgs(port=443)]
+            ),
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
+    "Endpoints putting its API server behind a Service of one's own": lambda c: (
+        k8s.core.v1.Endpoints(
+            "loose",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="api-public", namespace="app"),
+            subsets=[
+                k8s.core.v1.EndpointSubsetArgs(
+                    addresses=[k8s.core.v1.EndpointAddressArgs(ip=_api_server_address(c))],
+                    ports=[k8s.core.v1.EndpointPortArgs(port=6443)],
+                )
+            ],
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
     # --- identity without a dependency ---------------------------------------------------------
     "a rule on a group an invoke found by the ownership tags": lambda c: (
         alicloud.ecs.SecurityGroupRule(
@@ -271,6 +312,40 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
         values={"namespaceOverride": "kube-system"},
         opts=pulumi.ResourceOptions(provider=c.provider),
     ),
+    "a subchart moved into kube-system by its namespaceOverride": lambda c: k8s.helm.v3.Release(
+        "loose",
+        chart="kube-prometheus-stack",
+        namespace="monitoring",
+        values={"kube-state-metrics": {"namespaceOverride": "kube-system"}},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a chart moved into kube-system by an inline value file": lambda c: k8s.helm.v3.Release(
+        "loose",
+        chart="coredns",
+        namespace="app",
+        value_yaml_files=[pulumi.StringAsset("namespaceOverride: kube-system\n")],
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "an object in a namespace computed from what it owns": lambda c: k8s.core.v1.ConfigMap(
+        "loose",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name="kube-flannel-cfg", namespace=c.cluster_id.apply(lambda _: "kube-system")
+        ),
+        data={"net-conf.json": "{}"},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a YAML group's object in kube-system": lambda c: k8s.yaml.v2.ConfigGroup(
+        "loose",
+        objs=[
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "kube-flannel-cfg", "namespace": "kube-system"},
+                "data": {"net-conf.json": "{}"},
+            }
+        ],
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
     "a Helm release binding its chart's Service to the API server's load balancer": lambda c: (
         k8s.helm.v3.Release(
             "loose",
@@ -320,6 +395,12 @@ WAYS: dict[str, Callable[[ManagedCluster], object]] = {
     "a policy that lets anyone pass roles named like its node role": lambda c: _pass_role(
         "acs:ram::*:role/Demo-Node-*"
     ),
+    "a policy that lets anyone pass roles ending like its node role": lambda c: _pass_role(
+        "acs:ram::1234567890123456:role/*-node-role"
+    ),
+    "a policy naming its node role by a pattern in capitals": lambda c: _pass_role(
+        "ACS:RAM::*:ROLE/DEMO-NODE-ROL?"
+    ),
 }
 
 
@@ -361,6 +442,43 @@ def test_a_v1_yaml_group_binding_a_service_to_its_load_balancer_is_blocked(gate)
     ]
     mandatory = [v for v in gate(result) if v.enforcement == "mandatory"]
     assert {(v.policy, v.urn) for v in mandatory} == {(DRIFT, service.urn)}
+
+
+def in_namespace(namespace: str) -> Callable[[str], str]:
+    """A kubeconfig with its current context's namespace set to `namespace`."""
+    import yaml
+
+    def edit(kubeconfig: str) -> str:
+        doc = yaml.safe_load(kubeconfig)
+        for item in doc["contexts"]:
+            if item["name"] == doc["current-context"]:
+                item["context"]["namespace"] = namespace
+        return yaml.safe_dump(doc)
+
+    return edit
+
+
+def test_an_object_in_kube_system_by_its_kubeconfigs_context_is_blocked(gate):
+    """The provider takes an object's namespace from its kubeconfig's current context when it
+    names none itself. Unknown at a preview of a new stack; an update decides."""
+
+    def program() -> None:
+        c = cluster()
+        provider = k8s.Provider(
+            "context", kubeconfig=c.kubeconfig.apply(in_namespace("kube-system"))
+        )
+        k8s.core.v1.ConfigMap(
+            "loose",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="kube-flannel-cfg"),
+            data={"net-conf.json": "{}"},
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    result = run(program, preview=False)
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    mandatory = [v for v in gate(result) if v.enforcement == "mandatory"]
+    assert {(v.policy, v.urn) for v in mandatory} == {(DRIFT, loose.urn)}
+    assert "writes into 'kube-system'" in mandatory[0].message
 
 
 def test_a_resource_registered_inside_an_apply_is_judged_by_its_value():

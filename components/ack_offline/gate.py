@@ -528,6 +528,7 @@ def _stack_request(
         (r, {**fields, "properties": _outputs(r)} if r.wire_outputs else fields)
         for r, fields in described
     ]
+    by_urn = {r.urn: r for r, _ in described}
     stack += [
         (
             r,
@@ -537,6 +538,7 @@ def _stack_request(
                 "urn": r.urn,
                 "name": r.name,
                 "options": _options(r),
+                "provider": _provider(r, by_urn),
             },
         )
         for r in reads

@@ -21,9 +21,11 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import yaml
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
@@ -33,14 +35,35 @@ from .owners import (
     Owned,
     Ownership,
     Reached,
+    has_unknown,
     ownership,
     plain,
     strings_in,
 )
-from .references import API_SERVER_LB_FIELDS, SLB, allowed
+from .references import API_SERVER_LB_FIELDS, EIP, ROLE, SLB, allowed
 
-#: The Service annotations that hand a load balancer to the cloud controller manager.
+#: The Service annotation that hands a load balancer to the cloud controller manager.
 LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
+_LOAD_BALANCERS = frozenset({SLB, *CLUSTER_TYPES})  # the ingress's, or the API server's
+#: Annotations that hand an owned resource to a controller on the cluster, with the owned types
+#: each can hand: the cloud controller manager binds a Service to a load balancer (also by the
+#: older `alicloud-` spelling), Terway and ECI give a pod an EIP, ECI runs a pod as a RAM role.
+#: Named anywhere in an object (its annotations, a chart's values, a YAML text), they make
+#: what the object takes of those types a use of the owned resource, not a mention of it.
+HANDING_ANNOTATIONS: dict[str, frozenset[str]] = {
+    LB_ID_ANNOTATION: _LOAD_BALANCERS,
+    "service.beta.kubernetes.io/alicloud-loadbalancer-id": _LOAD_BALANCERS,
+    "k8s.aliyun.com/pod-eip-instanceid": frozenset({EIP}),
+    "k8s.aliyun.com/eci-eip-instanceid": frozenset({EIP}),
+    "k8s.aliyun.com/eci-ram-role-name": frozenset({ROLE}),
+}
+_HANDABLE = frozenset().union(*HANDING_ANNOTATIONS.values())
+#: The properties that can carry an annotation: an object's metadata, a chart's values, a YAML
+#: group's objects and text.
+_MAY_HAND = frozenset({"metadata", "values", "valueYamlFiles", "yaml", "objs", "manifest"})
+#: Kubernetes kinds whose addresses a load balancer fronts: an owned address in them puts what
+#: the cluster owns (its API server, its load balancers) behind a load balancer of the object's.
+_ENDPOINT_KINDS = ("Endpoints", "EndpointSlice")
 #: Namespaces of ACK's own objects (its managed addons and control-plane components).
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
@@ -157,8 +180,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 if key not in reported:
                     reported.add(key)
                     yield res.urn, _message(res, prop, reached)
-        if mine is None:
-            yield from _kubernetes(own, res, found.inputs)
+        yield from _kubernetes(own, res, found.inputs, mine)
 
 
 def _own_wiring(reached: Reached, mine: Owned | None, prop: str) -> bool:
@@ -173,19 +195,34 @@ def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bo
     target = reached.owned.resource.resource_type if reached.owned is not None else None
     if reached.unproven is not None:
         target = None
-    if _binds_a_load_balancer(res, prop, value) and (
-        target == SLB or target in CLUSTER_TYPES or target is None
-    ):
-        return False  # a Service handed a load balancer the cluster owns
+    if res.resource_type.startswith("kubernetes:"):
+        handed = _handed(value)
+        # What an unknown annotation hands cannot be seen at preview (an update decides): not
+        # proven, unless it takes the cluster itself through an object's own metadata (its ID
+        # in a label, say; its API server's load balancer is the update's to judge).
+        unseen = _HANDABLE - (CLUSTER_TYPES if prop == "metadata" else frozenset())
+        if has_unknown(value) and prop in _MAY_HAND and (target is None or target in unseen):
+            return False
+        api_server = target in CLUSTER_TYPES and reached.field in (None, *API_SERVER_LB_FIELDS)
+        if handed and (target is None or (target in handed and target not in CLUSTER_TYPES)):
+            return False  # an owned resource handed to a controller (a Service's load balancer)
+        if handed and api_server and target in handed:
+            return False  # the API server's load balancer handed to a Service
+        kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
+        if kind in _ENDPOINT_KINDS:
+            return False  # an owned address behind a load balancer of the object's
     return allowed(res.resource_type, prop, target, reached.field) is not None
 
 
-def _binds_a_load_balancer(res: PolicyResource, prop: str, value: Any) -> bool:
-    """A Kubernetes property that hands a load balancer to the cloud controller manager, by
-    any route: a Service's annotations, a Helm chart's values, a YAML document's text."""
-    if not res.resource_type.startswith("kubernetes:"):
-        return False
-    return any(LB_ID_ANNOTATION in text for text in strings_in(value))
+def _handed(value: Any) -> frozenset[str]:
+    """The owned types a Kubernetes property hands to a controller, by any route: an object's
+    annotations, a Helm chart's values, a YAML document's text."""
+    found: set[str] = set()
+    for text in strings_in(value):
+        for annotation, types in HANDING_ANNOTATIONS.items():
+            if annotation in text:
+                found |= types
+    return frozenset(found)
 
 
 def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
@@ -221,42 +258,146 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
 
 
 def namespace_of(res: PolicyResource) -> str:
-    """The namespace an object without one of its own lands in: its provider's default
-    namespace (the Kubernetes provider's `namespace` input), else `default`."""
+    """The namespace an object without one of its own lands in, as the Kubernetes provider
+    chooses it: the provider's `namespace` input, else its kubeconfig's current context's
+    namespace, else `default`. (A kubeconfig unknown at preview is taken to name none; an
+    update decides.)"""
     provider = res.provider
     props = plain(provider.props) if provider is not None else {}
-    found = props.get("namespace") if isinstance(props, Mapping) else None
-    return found if isinstance(found, str) and found else "default"
+    if not isinstance(props, Mapping):
+        return "default"
+    found = props.get("namespace")
+    if isinstance(found, str) and found:
+        return found
+    return _context_namespace(props.get("kubeconfig")) or "default"
+
+
+def _context_namespace(kubeconfig: Any) -> str | None:
+    """The namespace of a kubeconfig's current context (YAML or JSON text), if it names one."""
+    if not isinstance(kubeconfig, str) or "namespace" not in kubeconfig:
+        return None
+    try:
+        doc = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(doc, Mapping):
+        return None
+    current = doc.get("current-context")
+    for item in doc.get("contexts") or []:
+        if isinstance(item, Mapping) and item.get("name") == current:
+            context = item.get("context")
+            namespace = context.get("namespace") if isinstance(context, Mapping) else None
+            return namespace if isinstance(namespace, str) and namespace else None
+    return None
+
+
+#: The one object of ACK's system namespaces a cluster component writes: ACK's ingress
+#: controller Service, bound to the cluster's own ingress load balancer (`ingress.bind_service`).
+LIBRARY_SYSTEM_OBJECTS = frozenset({("kube-system", "Service", "nginx-ingress-lb")})
+#: Remote components whose objects are given in their inputs (offline, they are not built).
+_OBJECT_GROUPS = ("kubernetes:yaml/v2:ConfigGroup",)
 
 
 def _kubernetes(
-    own: Ownership, res: PolicyResource, inputs: Mapping[str, Any]
+    own: Ownership, res: PolicyResource, inputs: Mapping[str, Any], mine: Owned | None
 ) -> Iterator[tuple[str, str]]:
     """Objects written into ACK's system namespaces (its managed addons and components live
-    there, and ACK's upgrades overwrite them), in a stack that has a cluster."""
+    there, and ACK's upgrades overwrite them), in a stack that has a cluster; a component's
+    own objects too, but for the one the library writes there."""
     if not res.resource_type.startswith("kubernetes:") or not any(
         o.kind == "cluster" for o in own.owners
     ):
         return
+    kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
     metadata = inputs.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    namespace = metadata.get("namespace") or inputs.get("namespace") or namespace_of(res)
-    values = inputs.get("values")
-    if isinstance(values, Mapping) and isinstance(values.get("namespaceOverride"), str):
-        namespace = values["namespaceOverride"]  # a chart's own convention for where it goes
-    kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
     name = metadata.get("name")
-    written = namespace if isinstance(namespace, str) else None
-    if kind == "Namespace" and isinstance(name, str):
-        written = name
-    if written in SYSTEM_NAMESPACES:
+    written = [metadata.get("namespace") or inputs.get("namespace") or namespace_of(res)]
+    if kind == "Namespace":
+        written = [name]
+    written += list(_overrides(inputs.get("values"))) + list(_value_files(inputs))
+    if res.resource_type in _OBJECT_GROUPS:
+        written += list(_group_namespaces(inputs))
+    if any(has_unknown(w) for w in written) and not _explained(own, res):
         yield (
             res.urn,
-            f"{res.resource_type} '{res.name}' writes into '{written}', the namespace of "
+            f"{res.resource_type} '{res.name}' is written to a namespace unknown at preview "
+            "that nothing the program declares stands behind: it cannot be proven not to be "
+            "ACK's own (kube-system). Name the namespace, or take it from a Namespace of "
+            "your own.",
+        )
+        return
+    for namespace in written:
+        if namespace not in SYSTEM_NAMESPACES:
+            continue
+        if (
+            mine is not None
+            and mine.owner.kind == "cluster"
+            and (namespace, kind, name) in LIBRARY_SYSTEM_OBJECTS
+        ):
+            continue
+        yield (
+            res.urn,
+            f"{res.resource_type} '{res.name}' writes into '{namespace}', the namespace of "
             "ACK's own components (managed addons, the network plugin, CoreDNS), which ACK "
             "manages and overwrites on upgrade. Configure them through the cluster's addons "
             "(their config), and put your own objects in namespaces of your own.",
         )
+        return
+
+
+def _overrides(values: Any) -> Iterator[Any]:
+    """Every `namespaceOverride` in a chart's values, its subcharts' included (a chart's own
+    convention for where its objects go)."""
+    if isinstance(values, Mapping):
+        for key, value in values.items():
+            if key == "namespaceOverride":
+                yield value
+            else:
+                yield from _overrides(value)
+    elif isinstance(values, list):
+        for item in values:
+            yield from _overrides(item)
+
+
+def _value_files(inputs: Mapping[str, Any]) -> Iterator[Any]:
+    """The `namespaceOverride`s in a Helm release's inline value files (text assets)."""
+    for asset in inputs.get("valueYamlFiles") or []:
+        # An inline value file: a text asset (pulumi-policy gives it as a StringAsset).
+        text = asset.get("text") if isinstance(asset, Mapping) else getattr(asset, "text", None)
+        if isinstance(text, str):
+            try:
+                yield from _overrides(yaml.safe_load(text))
+            except yaml.YAMLError:
+                continue
+
+
+def _group_namespaces(inputs: Mapping[str, Any]) -> Iterator[Any]:
+    """The namespaces of the objects a YAML group is given (its `objs`, its `yaml` text)."""
+    docs: list[Any] = list(inputs.get("objs") or [])
+    text = inputs.get("yaml")
+    if isinstance(text, str):
+        with contextlib.suppress(yaml.YAMLError):  # the provider refuses it: nothing is written
+            docs += list(yaml.safe_load_all(text))
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            continue
+        metadata = doc.get("metadata")
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        if doc.get("kind") == "Namespace":
+            yield metadata.get("name")
+        elif metadata.get("namespace"):
+            yield metadata.get("namespace")
+
+
+def _explained(own: Ownership, res: PolicyResource) -> bool:
+    """Whether an unknown value in an object's metadata comes from a resource the program
+    declares of its own (a Namespace it creates), which the rule judges in its own right."""
+    deps = [d for key in ("metadata", "namespace") for d in res.property_dependencies.get(key, [])]
+    return any(
+        seen_inputs.seen(d.urn) is not None and own.owner_of(d) is None and not own.is_component(d)
+        for d in deps
+    )
 
 
 no_loose_attachments_to_cluster_resources = stack_rule(

@@ -41,7 +41,10 @@ _SHORTEST = 6
 #: (``vpc-1`` is not in ``vpc-12``; a role name is in a role's ARN).
 _TOKEN = r"[a-z0-9_.\-]"
 #: A RAM role named by a pattern in a policy document's Resource (`acs:ram::*:role/demo-*`).
-_ROLE_PATTERN = re.compile(r"role/([A-Za-z0-9.@_*?-]*[*?][A-Za-z0-9.@_*?-]*)")
+_ROLE_PATTERN = re.compile(r"role/([A-Za-z0-9.@_*?-]*[*?][A-Za-z0-9.@_*?-]*)", re.IGNORECASE)
+#: The fewest letters a role pattern names beside its wildcards to aim at particular roles
+#: (`role/*` and `role/a*` aim at none in particular; `role/*-node-role` does).
+_PATTERN_LETTERS = 3
 _ACK_TAG_TOKEN = re.compile(f"(?<!{_TOKEN}){re.escape(ACK_TAG)}(?!{_TOKEN})")
 
 
@@ -94,6 +97,8 @@ def strings_in(value: Any, *, keys: bool = True) -> Iterator[str]:
             yield from strings_in(item, keys=keys)
     elif isinstance(value, str) and not _is_unknown(value):
         yield value
+    elif isinstance(getattr(value, "text", None), str):
+        yield value.text  # a text asset (a Helm release's inline value file)
 
 
 @dataclass(eq=False)
@@ -161,8 +166,6 @@ class Ownership:
     resources: Sequence[PolicyResource]
     owners: list[Owner] = field(default_factory=list)
     owned: dict[str, Owned] = field(default_factory=dict)
-    #: Resources other resources are parented to.
-    parents: set[str] = field(default_factory=set)
     #: Each identity value (lowered), with every owned resource known by it (one, unless two
     #: owners hold the same cloud resource).
     identities: dict[str, list[Identity]] = field(default_factory=dict)
@@ -171,7 +174,6 @@ class Ownership:
     @classmethod
     def of(cls, resources: Sequence[PolicyResource]) -> Ownership:
         found = cls(resources)
-        found.parents = {r.parent.urn for r in resources if r.parent is not None}
         for res in resources:
             if res.resource_type in rec.OWNER_TYPES:
                 found._add_owner(res)
@@ -278,14 +280,14 @@ class Ownership:
         return found
 
     def is_component(self, res: PolicyResource) -> bool:
-        """A component of the program's own, with resources parented to it: what it takes
-        does not reach the cloud, what its children take does. The engine gives every resource
-        a provider (its package's default if it names none), and a remote component too (what
-        it builds is the provider's code); a resource made the parent of another stays a
-        resource, judged by what it takes."""
-        if res.provider is not None or res.resource_type.startswith("pulumi:providers:"):
-            return False
-        return res.urn in self.parents or res.resource_type in rec.OWNER_TYPES
+        """A component: what it takes does not reach the cloud, what its children take does
+        (also those it registers later, inside an apply). The engine gives every resource a
+        provider, its package's default if it names none, and a component none (a remote one
+        is registered by its provider as a component of its own, its objects as resources);
+        a resource made the parent of another stays a resource, judged by what it takes.
+        Offline, where a remote component's objects are not built, the gate gives it a
+        provider, so that what it takes is judged."""
+        return res.provider is None and not res.resource_type.startswith("pulumi:providers:")
 
     def claimed_by(self, res: PolicyResource) -> Owner | None:
         """The nearest owner among a resource's ancestors."""
@@ -326,10 +328,10 @@ class Ownership:
             yield from self._roles_matching(text, mine)
 
     def _roles_matching(self, text: str, mine: Owned | None) -> Iterator[Reached]:
-        """Owned RAM roles a wildcard names (`role/demo-*`): a pattern that starts with a
-        name's first letters aims at those roles (`role/*` aims at none in particular)."""
+        """Owned RAM roles a wildcard names (`role/demo-*`, `role/*-node-role`): a pattern with
+        letters of its own aims at the roles it matches (`role/*` aims at none in particular)."""
         for pattern in _ROLE_PATTERN.findall(text):
-            if pattern[0] in "*?":
+            if len(pattern.replace("*", "").replace("?", "")) < _PATTERN_LETTERS:
                 continue
             for value in self.identities:
                 if not fnmatch.fnmatchcase(value, pattern.lower()):

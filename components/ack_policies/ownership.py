@@ -276,13 +276,14 @@ def _second_owners(own: Ownership, resources: list[PolicyResource]) -> Iterator[
     for res in resources:
         if seen_inputs.seen(res.urn) is None:
             continue
-        if own.owner_of(res) is not None:
-            continue
+        mine = own.owner_of(res)
         key = _object_key(own, res)
         if key is None:
             continue
         cluster, *rest = key
         for owned_cluster, other in objects.get((rest[0], rest[1], rest[2]), []):
+            if other.resource is res or (mine is not None and other.owner is mine.owner):
+                continue  # itself, or its own owner's (a component's objects are its own)
             if cluster and cluster != owned_cluster:
                 continue  # the same name on another cluster
             yield (

@@ -72,13 +72,12 @@ ALLOWED: tuple[Allowed, ...] = (
         ("*",),
         None,
         "Kubernetes objects run on the cluster; what they say about its resources (a node "
-        "pool's ID in a node selector, the VPC in a controller's settings) changes none of "
-        "them. Binding a Service to a load balancer the cluster owns, patching what the "
-        "component declared and writing into ACK's system namespaces are judged apart.",
-        not_fields=API_SERVER_LB_FIELDS | {"ipAddress"},
-        # A load balancer or an EIP the cluster owns, bound to a Service or a pod (Terway's
-        # pod EIP annotation), is taken from what the component set it up for.
-        not_targets=frozenset({SLB, EIP}),
+        "pool's ID in a node selector, the VPC in a controller's settings, its egress address "
+        "in a Service's source ranges, its API server's address in a deploy tool's secret) "
+        "changes none of them. Handing an owned load balancer, EIP or RAM role to a controller "
+        "(an annotation of the cloud controller manager, Terway or ECI), putting an owned "
+        "address behind a load balancer (Endpoints), patching what the component declared and "
+        "writing into ACK's system namespaces are judged apart.",
     ),
     Allowed(
         "pulumi:providers:kubernetes",
@@ -128,10 +127,24 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:rds/readOnlyInstance:*", ("securityIps",)),
             ("alicloud:kvstore/instance:*", ("securityIps",)),
             ("alicloud:redis/tairInstance:*", ("securityIps",)),
-            ("alicloud:mongodb/*nstance:*", ("securityIpLists",)),
+            ("alicloud:mongodb/*nstance:*", ("securityIpLists", "securityIpGroups")),
             ("alicloud:polardb/cluster:*", ("securityIps", "dbClusterIpArrays")),
+            ("alicloud:elasticsearch/instance:*", ("*hitelists",)),
+            ("alicloud:mse/cluster:*", ("aclEntryLists",)),
+            ("alicloud:slb/acl:*", ("entryLists",)),
+            ("alicloud:alb/aclEntryAttachment:*", ("entry",)),
             ("alicloud:ecs/securityGroupRule:*", ("cidrIp",)),
         )
+    ),
+    *(
+        Allowed(
+            source,
+            ("policy",),
+            frozenset({VPC}),
+            "A bucket policy grants access to its bucket; naming the cluster's VPC (the "
+            "`acs:SourceVpc` condition) limits who reaches the bucket, and cannot change the VPC.",
+        )
+        for source in ("alicloud:oss/bucketPolicy:*", "alicloud:oss/bucket:*")
     ),
     # --- Resources of one's own placed in the cluster's network. -------------------------------
     *(
@@ -181,6 +194,8 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:nlb/serverGroup:*", ("vpcId",)),
             ("alicloud:bastionhost/instance:*", ("vswitchId", "slaveVswitchId")),
             ("alicloud:kms/instance:*", ("vpcId", "vswitchIds")),
+            ("alicloud:mse/cluster:*", ("vpcId", "vswitchId")),
+            ("alicloud:rds/rdsDbProxy:*", ("vpcId", "vswitchId")),
         )
     ),
     # --- Naming the cluster without changing it. -----------------------------------------------
