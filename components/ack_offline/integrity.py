@@ -71,6 +71,8 @@ def _where(python: str, pack: Path) -> dict[str, Any]:
     """Where `python`, started as the gate starts a pack (in its folder, with this
     environment), finds the packages a pack loads, and its site folders."""
     key = (python, pack)
+    if key not in _WHERE_CACHE and Path(python).resolve() == Path(sys.executable).resolve():
+        _WHERE_CACHE[key] = _where_here(pack)
     if key not in _WHERE_CACHE:
         names = [*RULE_PACKAGES, *_SITE_HOOKS]
         done = subprocess.run(
@@ -85,6 +87,49 @@ def _where(python: str, pack: Path) -> dict[str, Any]:
             raise PackChanged(f"the interpreter {python} a pack runs with does not start")
         _WHERE_CACHE[key] = json.loads(done.stdout)
     return _WHERE_CACHE[key]
+
+
+def _where_here(pack: Path) -> dict[str, Any]:
+    """What `_where` asks another interpreter, answered by this one: the same interpreter in
+    the same environment, whose first path entry is its script's folder where the pack's
+    is the pack's own."""
+    import importlib.machinery
+    import site
+
+    search = [str(pack), *sys.path[1:]]
+    found: dict[str, list[str]] = {}
+    for name in [*RULE_PACKAGES, *_SITE_HOOKS]:
+        parent, _, _ = name.rpartition(".")
+        path = search
+        if parent:
+            above = importlib.machinery.PathFinder.find_spec(parent, search)
+            if above is None or not above.submodule_search_locations:
+                continue
+            path = list(above.submodule_search_locations)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.submodule_search_locations:
+            found[name] = sorted(spec.submodule_search_locations)
+        elif spec is not None and spec.origin:
+            found[name] = [spec.origin]
+    dirs = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    return {"packages": found, "site": dirs + ([user] if user else [])}
+
+
+#: Each file's hash, by what its status says of it: the inode, size, modification time and
+#: change time (which no process can set back), so that a check hashes only what changed.
+_HASHES: dict[Path, tuple[tuple[int, ...], bytes]] = {}
+
+
+def _hash(path: Path) -> bytes:
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    cached = _HASHES.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    found = hashlib.sha256(path.read_bytes()).digest()
+    _HASHES[path] = (key, found)
+    return found
 
 
 def digest(pack: Path) -> str:
@@ -107,11 +152,11 @@ def digest(pack: Path) -> str:
         for path in files:
             relative = path.name if folder.is_file() else path.relative_to(folder).as_posix()
             h.update(f"{label}/{relative}\0".encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(_hash(path))
     for site_dir in sorted(where["site"]):
         for path in sorted(Path(site_dir).glob("*.pth")) if Path(site_dir).is_dir() else []:
             h.update(f"site/{path}\0".encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(_hash(path))
     return h.hexdigest()
 
 

@@ -24,6 +24,7 @@ from . import record as rec
 from . import seen as seen_inputs
 from ._common import CLUSTER_TAG
 from .references import block_entry, outside
+from .speed import LazyProperties
 
 #: Tag ACK puts on what it creates for a cluster (its API server load balancer, say).
 ACK_TAG = "ack.aliyun.com"
@@ -48,15 +49,33 @@ _PATTERN_LETTERS = 3
 _ACK_TAG_TOKEN = re.compile(f"(?<!{_TOKEN}){re.escape(ACK_TAG)}(?!{_TOKEN})")
 
 
+#: Plain forms of the proxies already converted in this analysis (by id, with the proxy kept
+#: so that the id stays its own); the rules read them many times, and never change them.
+_PLAIN: dict[int, tuple[Any, Any]] = {}
+
+
 def plain(value: Any) -> Any:
     """A value pulumi-policy hands a rule (proxies that raise on unknowns), as plain dicts and
-    lists with the unknown markers left in place."""
+    lists with the unknown markers left in place. Not to be changed: a proxy's plain form is
+    shared by every rule of the analysis."""
+    if isinstance(value, LazyProperties):
+        return value.raw  # a stack resource's properties, never made a proxy
+    if _is_proxy(value):
+        hit = _PLAIN.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = (value, _plain(value))
+            _PLAIN[id(value)] = hit
+        return hit[1]
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         target = value["__target"] if _is_proxy(value) else value
-        return {k: plain(v) for k, v in target.items()}
+        return {k: _plain(v) for k, v in target.items()}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         target = value["__target"] if _is_proxy(value) else value  # type: ignore[call-overload]
-        return [plain(v) for v in target]
+        return [_plain(v) for v in target]
     return value
 
 
@@ -198,7 +217,7 @@ class Ownership:
             if component.resource_type in rec.CLUSTER_COMPONENT_TYPES
             else ("service account role")
         )
-        raw = plain(component.props["__target"].get(rec.RECORD_OUTPUT))
+        raw = plain(component.props).get(rec.RECORD_OUTPUT)
         owner = Owner(component, kind, None)
         self.owners.append(owner)
         if raw is None:
@@ -481,6 +500,7 @@ def ownership(resources: Sequence[PolicyResource]) -> Ownership:
     hit = _CACHE.get(id(resources))
     if hit is not None and hit[0] is resources:
         return hit[1]
+    _PLAIN.clear()  # another analysis: the proxies of the last one are gone
     built = Ownership.of(resources)
     _CACHE.clear()
     _CACHE[id(resources)] = (resources, built)

@@ -16,6 +16,7 @@ cluster's security group, not join it).
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass
 
 from ._common import CLUSTER_TYPES
@@ -232,6 +233,7 @@ ALLOWED: tuple[Allowed, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def allowed(type_: str, prop: str, target: str | None, field: str | None) -> Allowed | None:
     """The entry that allows a resource of `type_` to reach, through `prop`, an owned resource
     of type `target` (None: one that cannot be proven not to be owned, or an ownership tag),
@@ -259,6 +261,7 @@ def allowed(type_: str, prop: str, target: str | None, field: str | None) -> All
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def block_entry(type_: str, prop: str) -> Allowed | None:
     """The entry that allows parts of a block property, if one does."""
     return next((e for e in ALLOWED if e.at is not None and e.covers(type_, prop)), None)

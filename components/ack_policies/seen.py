@@ -26,6 +26,8 @@ from pulumi_policy import policy as _server
 LIMIT = 100_000
 _lock = threading.Lock()
 _requests: dict[str, Any] = {}
+#: What :func:`seen` made of each request, made once (the stack rules ask several times).
+_made: dict[str, Seen] = {}
 
 
 @dataclass(frozen=True)
@@ -39,16 +41,20 @@ class Seen:
 
 
 def seen(urn: str) -> Seen | None:
-    """The resource's inputs and options from its ``Analyze`` call in this analysis, if any."""
+    """The resource's inputs and options from its ``Analyze`` call in this analysis, if any
+    (made once, and shared by every rule: not to be changed)."""
     with _lock:
         request = _requests.get(urn)
+        made = _made.get(urn)
     if request is None:
         return None
+    if made is not None:
+        return made
     from .speed import struct_to_dict
 
     inputs = _server.deserialize_properties(struct_to_dict(request.properties))
     options = request.options
-    return Seen(
+    made = Seen(
         inputs=inputs,
         options={
             "protect": options.protect,
@@ -58,6 +64,10 @@ def seen(urn: str) -> Seen | None:
             "ignoreChanges": list(options.ignoreChanges),
         },
     )
+    with _lock:
+        if _requests.get(urn) is request:
+            _made[urn] = made
+    return made
 
 
 def recording() -> bool:
@@ -72,7 +82,9 @@ def _recording(method: Callable[..., Any]) -> Callable[..., Any]:
         with _lock:
             if len(_requests) >= LIMIT:
                 _requests.clear()
+                _made.clear()
             _requests[request.urn] = request
+            _made.pop(request.urn, None)
         return method(self, request, context)
 
     analyze.ack_records_inputs = True  # type: ignore[attr-defined]
@@ -87,6 +99,7 @@ def _ending(method: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             with _lock:
                 _requests.clear()
+                _made.clear()
 
     analyze_stack.ack_records_inputs = True  # type: ignore[attr-defined]
     return analyze_stack
