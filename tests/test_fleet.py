@@ -260,7 +260,8 @@ def test_a_stack_without_a_report_or_a_known_exit_is_not_a_pass(
 
     monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
     report_file = tmp_path / "gate.json"
-    assert fleet.main(["--program", str(root), "gate", "--json", str(report_file)]) == 2
+    gate = ["--program", str(root), "gate", "--policy-pack", str(ROOT / "policies")]
+    assert fleet.main([*gate, "--json", str(report_file)]) == 2
     found = json.loads(report_file.read_text())["stacks"]
     rows = {r["stack"]: r for r in found if r["mode"] == "update"}
     assert rows["ok"]["exit"] == 0 and rows["bad"]["exit"] == 2
@@ -312,6 +313,10 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     root = project_with(
         tmp_path, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")}
     )
+    # The pack is part of the repository: one outside it would make every stack count as changed.
+    shutil.copytree(
+        ROOT / "policies", root / "policies", ignore=shutil.ignore_patterns("__pycache__")
+    )
     git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
     for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run([*git, *cmd], cwd=root, check=True, capture_output=True)
@@ -319,7 +324,10 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
     (root / "stacks" / "Pulumi.b.yaml").write_text(yaml.safe_dump(doc))
     report = tmp_path / "gate.json"
-    since = ["--program", str(root), "gate", "--since", "HEAD", "--mode", "preview"]
+    since = [
+        *("--program", str(root), "gate", "--since", "HEAD", "--mode", "preview"),
+        *("--policy-pack", str(root / "policies")),
+    ]
     rc = fleet.main([*since, "--json", str(report)])
     (row,) = json.loads(report.read_text())["stacks"]
     assert row["stack"] == "b" and row["replacements"] >= 1
@@ -330,3 +338,135 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     )
     fleet.main([*since, "--json", str(report)])
     assert {r["stack"] for r in json.loads(report.read_text())["stacks"]} == {"a", "b"}
+
+
+def _committed(tmp_path: Path) -> Path:
+    """A repository holding a project in a subfolder (as a monorepo does), committed."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    root = project_with(repo, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")})
+    (repo / "shared").mkdir()
+    (repo / "shared" / "naming.py").write_text("PREFIX = 'ack'\n")
+    shutil.copytree(
+        ROOT / "policies", repo / "policies", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    return root
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _gated(monkeypatch, root: Path, *args: str) -> tuple[int, list[str], str]:
+    """`ack-fleet gate --since ...` with each stack's ack-preview answered at once: the exit
+    code, the stacks it gated, and what it said."""
+    gated: list[str] = []
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        gated.append(argv[0])
+        return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0, "advisory": 0}}), ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    pack = root.parent / "policies"
+    argv = ["--program", str(root), "gate", "--mode", "preview", "--policy-pack", str(pack)]
+    code = fleet.main([*argv, *args])
+    return code, sorted(gated), ""
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a stack file",
+        "a module beside the project",
+        "the pack in the repository",
+        "the project file",
+        "an untracked file",
+        "a deleted stack file",
+        "a staged rename",
+    ],
+)
+def test_since_gates_every_stack_when_anything_but_stack_files_changed(
+    tmp_path, monkeypatch, capsys, change
+):
+    """`--since` looks at the whole repository, not the project folder: a shared module, the
+    pack or anything else outside the stack files may change every stack."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    if change == "a stack file":
+        path = root / "stacks" / "Pulumi.b.yaml"
+        path.write_text(path.read_text() + "\n# touched\n")
+        expected = ["b"]
+    else:
+        expected = ["a", "b"]
+        if change == "a module beside the project":
+            (repo / "shared" / "naming.py").write_text("PREFIX = 'other'\n")
+        elif change == "the pack in the repository":
+            main = repo / "policies" / "__main__.py"
+            main.write_text(main.read_text() + "\n")
+        elif change == "the project file":
+            (root / "Pulumi.yaml").write_text((root / "Pulumi.yaml").read_text() + "\n")
+        elif change == "an untracked file":
+            (repo / "shared" / "extra.py").write_text("X = 1\n")
+        elif change == "a deleted stack file":
+            (root / "stacks" / "Pulumi.a.yaml").unlink()
+            expected = ["b"]  # every stack there is
+        else:
+            git(repo, "mv", "shared/naming.py", "shared/names.py")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    err = capsys.readouterr().err
+    assert code == 0 and gated == expected, err
+    assert "since " in err and ("every stack" in err) == (change != "a stack file")
+
+
+def test_since_gates_every_stack_when_the_pack_is_outside_the_repository(
+    tmp_path, monkeypatch, capsys
+):
+    root = _committed(tmp_path)
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(root.parent / "policies", outside)
+    gated: list[str] = []
+    monkeypatch.setattr(
+        fleet,
+        "run_ack_preview",
+        lambda argv, timeout: (gated.append(argv[0]), (0, json.dumps({"summary": {}}), ""))[1],
+    )
+    argv = ["--program", str(root), "gate", "--mode", "preview", "--policy-pack", str(outside)]
+    assert fleet.main([*argv, "--since", "HEAD"]) == 0
+    assert sorted(gated) == ["a", "b"]
+    assert "is outside the repository" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "since", ["--output=written.txt", "-p", "no-such-revision", "HEAD~5", "", "HEAD:stacks"]
+)
+def test_since_takes_only_a_commit(tmp_path, monkeypatch, capsys, since):
+    """A value git would read as an option, or one naming no commit, ends the gate (exit 2):
+    never 'nothing changed', never an option to git."""
+    root = _committed(tmp_path)
+    code, gated, _ = _gated(monkeypatch, root, f"--since={since}")
+    err = capsys.readouterr().err
+    assert code == 2 and gated == [] and "--since" in err
+    assert not list(tmp_path.rglob("written.txt"))
+
+
+def test_the_fleet_gate_without_a_pack_judges_nothing_and_says_so(tmp_path, capsys):
+    root = project_with(tmp_path, {"a": cluster("a", "10.1.0.0/16")})
+    assert fleet.main(["--program", str(root), "gate"]) == 2
+    assert "--policy-pack" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("base", ["--output=written.txt", "no-such-revision"])
+def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
+    root = _committed(tmp_path)
+    code = ack_preview(["a", "--program", str(root), f"--diff={base}"])
+    assert code == 2 and "--diff" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("written.txt"))

@@ -36,7 +36,7 @@ from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, overlaps, r
 from ack_clusters.program import parse_cluster
 from ack_clusters.validation import NAME_PATTERN, zone_region
 
-from . import integrity
+from . import integrity, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
@@ -160,43 +160,34 @@ def allocate_stack(ns: argparse.Namespace) -> int:
 WORST_FIRST = (2, 1, 3, 0)
 
 
-def changed_stacks(project: Project, since: str) -> list[str]:
-    """Stacks whose file changed since the git revision `since`; every stack when anything
-    else changed (the program, the library, the pack) or git cannot tell."""
-    import subprocess
-
-    done = subprocess.run(
-        ["git", "diff", "--name-only", since, "--", "."],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise ProjectError(f"--since {since}: {done.stderr.strip() or 'git diff failed'}")
-    top = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=project.root, capture_output=True, text=True
-    ).stdout.strip()
-    files = [Path(top) / line for line in done.stdout.splitlines() if line]
-    stack_files = {project.stack_file(s).resolve(): s for s in project.stacks()}
-    if any(f.resolve() not in stack_files for f in files):
-        return project.stacks()
-    return sorted(stack_files[f.resolve()] for f in files if f.resolve() in stack_files)
+def changed_stacks(
+    project: Project, since: str, depends_on: Sequence[Path] = ()
+) -> tuple[list[str], str]:
+    """The stacks to gate since commit `since` (a full SHA, :func:`revisions.resolve`), and
+    why: only the stacks whose own file changed when nothing else in the repository did; every
+    stack when any other file changed (the program, a shared module, the pack, the project or
+    dependency files, a stack file that is gone) or when something the stacks depend on lies
+    outside the repository, where git cannot tell whether it changed (`depends_on`: the
+    packs, their configs, the program's other paths, the program itself)."""
+    top = revisions.toplevel(project.root)
+    everything = project.stacks()
+    for path in [project.main, *depends_on]:
+        if not revisions.inside(top, path):
+            return everything, f"every stack: {path} is outside the repository at {top}"
+    stack_files = {project.stack_file(s).resolve(): s for s in everything}
+    files = revisions.changed_files(top, since)
+    others = [f for f in files if f not in stack_files]
+    if others:
+        shown = others[0].relative_to(top).as_posix()
+        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+        return everything, f"every stack: {shown}{more} changed"
+    chosen = sorted(stack_files[f] for f in files)
+    return chosen, f"{len(chosen)} stack file(s) changed, nothing else"
 
 
 def _existed(project: Project, stack: str, revision: str) -> bool:
-    import subprocess
-
-    path = project.stack_file(stack).resolve()
-    top = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=project.root, capture_output=True, text=True
-    ).stdout.strip()
-    relative = path.relative_to(Path(top).resolve()) if top else path
-    done = subprocess.run(
-        ["git", "cat-file", "-e", f"{revision}:{relative.as_posix()}"],
-        cwd=project.root,
-        capture_output=True,
-    )
-    return done.returncode == 0
+    top = revisions.toplevel(project.root)
+    return revisions.file_at(top, revision, project.stack_file(stack)) is not None
 
 
 def gate_one(
@@ -344,8 +335,24 @@ def gate(ns: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     project = find_project((ns.program or Path.cwd()).resolve())
-    stacks = changed_stacks(project, ns.since) if ns.since else project.stacks()
     packs = [p.resolve() for p in ns.policy_pack]
+    if not packs:
+        raise ProjectError(
+            "gate: no --policy-pack: without a pack nothing is judged (give the pack the "
+            "stacks must pass, e.g. --policy-pack policies)"
+        )
+    stacks = project.stacks()
+    since = None
+    if ns.since is not None:
+        since = revisions.resolve(project.root, ns.since, "--since")
+        depends_on = [
+            *packs,
+            *ns.policy_pack_config,
+            *(Path(p) for p in ns.program_path),
+            *(Path(r.partition("=")[2]) for r in ns.stack_reference),
+        ]
+        stacks, why = changed_stacks(project, since, depends_on)
+        print(f"ack-fleet: since {since[:12]}: {why}", file=sys.stderr)
     # The judge's files as they are before any stack's program runs: each stack's ack-preview
     # checks them against these (ack_offline.integrity).
     from .integrity import ENVIRONMENT, digests
@@ -364,9 +371,7 @@ def gate(ns: argparse.Namespace) -> int:
     runs = [(stack, mode) for stack in stacks for mode in modes]
     with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
         rows = list(
-            pool.map(
-                lambda r: gate_one(project, r[0], packs, ns.since, ns.timeout, extra, r[1]), runs
-            )
+            pool.map(lambda r: gate_one(project, r[0], packs, since, ns.timeout, extra, r[1]), runs)
         )
     worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)
     lines = [

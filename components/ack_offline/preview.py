@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -32,7 +31,7 @@ from typing import Any
 
 from ack_clusters.errors import InvalidArguments
 
-from . import changes, integrity
+from . import changes, integrity, revisions
 from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
@@ -63,23 +62,16 @@ def _resolve_base(project: Project, stack: str, base: str) -> Base:
         return Base(str(path), config=load_stack_config(project, stack, path))
     stack_file = project.stack_file(stack).resolve()
     try:
-        top = subprocess.run(
-            ["git", "-C", str(stack_file.parent), "rev-parse", "--show-toplevel"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        rel = stack_file.relative_to(Path(top).resolve()).as_posix()
-        text = subprocess.run(
-            ["git", "-C", top, "show", f"{base}:{rel}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    except (subprocess.CalledProcessError, OSError, ValueError):
+        top = revisions.toplevel(stack_file.parent)
+    except ProjectError:
         raise ProjectError(
             f"--diff {base}: neither a file nor a git revision holding {stack_file.name}"
         ) from None
+    sha = revisions.resolve(top, base, "--diff")
+    text = revisions.file_at(top, sha, stack_file)
+    if text is None:
+        raise ProjectError(f"--diff {base}: {stack_file.name} does not exist at that revision")
+    rel = stack_file.relative_to(top).as_posix()
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / stack_file.name
         copy.write_text(text)

@@ -1,0 +1,79 @@
+"""Git, asked only about revisions it resolved itself.
+
+``--since`` (``ack-fleet gate``) and ``--diff`` (``ack-preview``) take a git revision from the
+command line, in CI often from a pull request's branch name. A value git would read as an
+option (``--output=FILE``) must never reach it as one, and a value that names no commit must
+end the command (exit 2), never be taken for "nothing changed". So a revision is refused when
+it starts with ``-``, resolved to a commit's full SHA (``rev-parse --verify --end-of-options``),
+and only that SHA is handed to git afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .project import ProjectError
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
+    except OSError as exc:
+        raise ProjectError(f"git cannot be run: {exc}") from None
+
+
+def toplevel(folder: Path) -> Path:
+    """The work tree `folder` is in."""
+    done = _git(folder, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise ProjectError(f"{folder} is not in a git work tree")
+    return Path(done.stdout.decode().strip()).resolve()
+
+
+def resolve(folder: Path, revision: str, option: str) -> str:
+    """The full SHA of the commit `revision` names, in the repository of `folder`; a clear
+    error naming `option` otherwise."""
+    if not revision or revision.startswith("-"):
+        raise ProjectError(f"{option} {revision!r}: a git revision, not an option")
+    done = _git(
+        folder, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+    )
+    sha = done.stdout.decode().strip()
+    if done.returncode != 0 or len(sha) < 40:
+        raise ProjectError(f"{option} {revision!r}: not a commit of the repository at {folder}")
+    return sha
+
+
+def changed_files(top: Path, sha: str) -> list[Path]:
+    """Every file that differs between commit `sha` and the work tree (committed, staged or
+    not; both sides of a rename; deleted ones), and every untracked file git does not ignore:
+    absolute paths."""
+    diff = _git(top, "diff", "--name-only", "--no-renames", "-z", sha, "--")
+    if diff.returncode != 0:
+        raise ProjectError(f"git diff against {sha[:12]} failed: {diff.stderr.decode().strip()}")
+    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
+    if untracked.returncode != 0:
+        raise ProjectError(f"git ls-files failed: {untracked.stderr.decode().strip()}")
+    names = [*diff.stdout.split(b"\0"), *untracked.stdout.split(b"\0")]
+    return sorted(
+        {(top / name.decode(errors="surrogateescape")).resolve() for name in names if name}
+    )
+
+
+def file_at(top: Path, sha: str, path: Path) -> str | None:
+    """The text of `path` (under `top`) at commit `sha`, or None when it did not exist."""
+    relative = path.resolve().relative_to(top).as_posix()
+    done = _git(top, "show", f"{sha}:{relative}")
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode()
+
+
+def inside(top: Path, path: Path) -> bool:
+    """Whether `path` lies in the work tree at `top` (so that git sees its changes)."""
+    try:
+        path.resolve().relative_to(top)
+    except ValueError:
+        return False
+    return True
