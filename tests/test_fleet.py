@@ -366,7 +366,9 @@ def git(folder: Path, *args: str) -> str:
     ).stdout
 
 
-def _gated(monkeypatch, root: Path, *args: str) -> tuple[int, list[str], str]:
+def _gated(
+    monkeypatch, root: Path, *args: str, pack: Path | None = None
+) -> tuple[int, list[str], str]:
     """`ack-fleet gate --since ...` with each stack's ack-preview answered at once: the exit
     code, the stacks it gated, and what it said."""
     gated: list[str] = []
@@ -376,7 +378,7 @@ def _gated(monkeypatch, root: Path, *args: str) -> tuple[int, list[str], str]:
         return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0, "advisory": 0}}), ""
 
     monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
-    pack = root.parent / "policies"
+    pack = pack or root.parent / "policies"
     argv = ["--program", str(root), "gate", "--mode", "preview", "--policy-pack", str(pack)]
     code = fleet.main([*argv, *args])
     return code, sorted(gated), ""
@@ -433,15 +435,8 @@ def test_since_gates_every_stack_when_the_pack_is_outside_the_repository(
     root = _committed(tmp_path)
     outside = tmp_path / "elsewhere"
     shutil.copytree(root.parent / "policies", outside)
-    gated: list[str] = []
-    monkeypatch.setattr(
-        fleet,
-        "run_ack_preview",
-        lambda argv, timeout: (gated.append(argv[0]), (0, json.dumps({"summary": {}}), ""))[1],
-    )
-    argv = ["--program", str(root), "gate", "--mode", "preview", "--policy-pack", str(outside)]
-    assert fleet.main([*argv, "--since", "HEAD"]) == 0
-    assert sorted(gated) == ["a", "b"]
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD", pack=outside)
+    assert code == 0 and gated == ["a", "b"]
     assert "is outside the repository" in capsys.readouterr().err
 
 
