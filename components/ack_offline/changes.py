@@ -22,6 +22,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from . import provider
 from .recorder import UNKNOWN_TEXT, ProgramRun
+from .text import one_line
 
 Action = Literal["create", "update", "replace", "delete", "same"]
 Effect = Literal["replaces", "updates", "never applied", "not modelled"]
@@ -307,7 +308,8 @@ def render(changes: Sequence[Change], *, base: str, allow_replace: bool) -> str:
             )
         elif c.action == "delete" and c.stateful:
             flag = "  [STATEFUL]"
-        lines.append(f"  {_SIGNS[c.action]:<2} {c.action:<7} {c.type}  {c.name}{flag}")
+        what = f"{one_line(c.type)}  {one_line(c.name)}"
+        lines.append(f"  {_SIGNS[c.action]:<2} {c.action:<7} {what}{flag}")
         for i in c.inputs:
             maybe = "may be " if i.uncertain else ""
             what = {
@@ -317,7 +319,7 @@ def render(changes: Sequence[Change], *, base: str, allow_replace: bool) -> str:
                 "not modelled": f"{maybe}changed (no provider facts: assumed an update)",
             }[i.effect]
             src = f" ({i.source})" if i.source else ""
-            lines.append(f"        {i.path}: {what}{src}")
+            lines.append(f"        {one_line(i.path)}: {what}{src}")
     s = summary(changes)
     lines.append(
         f"{s['create']} to create, {s['update']} to update, {s['replace']} to replace "

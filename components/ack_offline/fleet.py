@@ -18,6 +18,7 @@ no stack of the domain and writes ``Pulumi.STACK.yaml`` (``--write``) or prints 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -38,6 +39,7 @@ from ack_clusters.validation import NAME_PATTERN, zone_region
 
 from . import integrity, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
+from .text import markdown_cell, one_line
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
 
@@ -227,6 +229,8 @@ def gate_one(
         # whatever was printed. Not proven safe.
         row.update(exit=2, resources=None, mandatory=None, advisory=None, replacements=None)
         said = (err.strip().splitlines() or ["no report"])[-1]
+        if code in WORST_FIRST and out.strip() and doc is None:
+            said = f"its report is not JSON ({out.strip()[:80]!r}...); {said}"
         row["error"] = said if code in WORST_FIRST else f"exit code {code}: {said}"
         return row
     summary = doc.get("summary", {})
@@ -297,7 +301,31 @@ def run_ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
                 process.kill()
                 await_exit(process, 30)
             return 2, "", f"no verdict within {timeout:g} s"
-        return process.exitcode, out.read_text(), err.read_text()
+        return process.exitcode, _report(out), _tail(err)
+
+
+#: The most of a stack's standard error kept (its end: where ack-preview says why it ended).
+STDERR_KEPT = 64 << 10
+#: The largest report read (1 GiB): past it a report is taken for none, not read into memory.
+REPORT_LIMIT = 1 << 30
+
+
+def _tail(path: Path) -> str:
+    """The end of a stack's standard error, however much a program printed there."""
+    with path.open("rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(max(0, size - STDERR_KEPT))
+        kept = file.read()
+    cut = f"[{size - STDERR_KEPT} bytes before this were not kept]\n" if size > STDERR_KEPT else ""
+    return cut + kept.decode(errors="replace")
+
+
+def _report(path: Path) -> str:
+    """A stack's report (its standard output), unless it is past :data:`REPORT_LIMIT`: then
+    nothing, which the caller takes for no report."""
+    if path.stat().st_size > REPORT_LIMIT:
+        return ""
+    return path.read_bytes().decode(errors="replace")
 
 
 def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
@@ -380,22 +408,26 @@ def gate(ns: argparse.Namespace) -> int:
     ]
     for r in rows:
         cells = [r["resources"], r["mandatory"], r["advisory"], r["replacements"]]
-        shown = ["-" if c is None else str(c) for c in cells]
+        shown = ["-" if c is None else markdown_cell(c) for c in cells]
         lines.append(
-            f"| {r['stack']} | {r['mode']} | {r['exit']} | {' | '.join(shown)} "
+            f"| {markdown_cell(r['stack'])} | {r['mode']} | {r['exit']} | {' | '.join(shown)} "
             f"| {r['seconds']:.2f} |"
+        )
+    if ns.json:
+        # Written first: a report that cannot be written is no verdict (exit 2, main).
+        ns.json.write_text(
+            json.dumps({"stacks": rows, "exit": worst, "since": since}, indent=2) + "\n"
         )
     print("\n".join(lines))
     for r in rows:
-        where = f"{r['stack']} ({r['mode']})"
+        where = f"{one_line(r['stack'])} ({r['mode']})"
         if "error" in r:
-            print(f"ack-fleet: {where}: {r['error']}", file=sys.stderr)
+            print(f"ack-fleet: {where}: {one_line(r['error'])}", file=sys.stderr)
         for v in r.get("violations", []):
-            print(f"ack-fleet: {where}: [{v['policy']}] {v['urn']}", file=sys.stderr)
-    if ns.json:
-        ns.json.write_text(
-            json.dumps({"stacks": rows, "exit": worst, "since": ns.since}, indent=2) + "\n"
-        )
+            print(
+                f"ack-fleet: {where}: [{one_line(v['policy'])}] {one_line(v['urn'])}",
+                file=sys.stderr,
+            )
     print(f"ack-fleet: {len(rows)} stacks gated, exit {worst}")
     return worst
 
@@ -464,8 +496,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[ns.command](ns)
     except (ProjectError, InvalidArguments, ValueError) as exc:
-        print(f"ack-fleet: {exc}", file=sys.stderr)
-        return EXIT_BROKEN
+        _say(str(exc))
+    except RecursionError:
+        _say("an input is nested too deeply to read (a stack file, the fleet file or a report)")
+    except OSError as exc:
+        _say(f"{exc}")
+    except Exception as exc:  # whatever else fails, the answer is "no verdict", never exit 1
+        _say(f"no verdict: {type(exc).__name__}: {exc}")
+    return EXIT_BROKEN
+
+
+def _say(message: str) -> None:
+    """One line of ack-fleet's own on standard error, control characters escaped."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"ack-fleet: {one_line(message)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

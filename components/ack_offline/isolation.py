@@ -92,6 +92,7 @@ def _child(
     # the parent's wake-up pipe, leaving the parent's next program waiting forever.
     _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
+    _as_the_language_host_runs_it(config, secret_keys)
     try:
         go = json.loads(control.recv_bytes())  # nothing of the program runs before this
     except (EOFError, OSError, ValueError):
@@ -116,6 +117,24 @@ def _child(
     message["log"] = collector.records
     status.send_bytes(json.dumps(message).encode())
     status.close()
+
+
+def _as_the_language_host_runs_it(config: Mapping[str, str], secret_keys: Sequence[str]) -> None:
+    """The program's process as Pulumi's Python language host starts a program:
+
+    - what the program prints goes to standard error, beside the command's own report and never
+      inside it (the engine shows a program's output as diagnostics): ``--json`` stays JSON,
+      and a program's text cannot pose as the verdict;
+    - ``PULUMI_CONFIG`` and ``PULUMI_CONFIG_SECRET_KEYS`` hold the stack's config, as the
+      language host sets them, whatever the caller's environment held (the SDK reads a key
+      missing from the config from ``PULUMI_CONFIG``).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):
+        os.dup2(2, 1)
+    os.environ["PULUMI_CONFIG"] = json.dumps(dict(config))
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(secret_keys))
 
 
 def await_exit(child: Any, timeout: float) -> bool:

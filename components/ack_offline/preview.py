@@ -37,6 +37,7 @@ from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_wit
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
+from .text import terminal
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN, EXIT_REPLACES = 0, 1, 2, 3
 
@@ -251,7 +252,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ns = parser.parse_args(argv)
     with _warnings_on_stderr():
-        return _preview(ns)
+        try:
+            return _preview(ns)
+        except RecursionError:
+            _say(
+                "an input is nested too deeply to read (a stack file, a saved graph, a policy "
+                "config or a program's values); no verdict"
+            )
+        except Exception as exc:  # whatever else fails, the answer is "no verdict", never exit 1
+            _say(f"no verdict: {type(exc).__name__}: {exc}")
+        return EXIT_BROKEN
+
+
+def _say(message: str) -> None:
+    """One line of ack-preview's own on standard error, control characters escaped; nothing
+    when standard error itself cannot be written."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"ack-preview: {terminal(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -349,10 +366,10 @@ def _preview(ns: argparse.Namespace) -> int:
         ProgramFailed,
         integrity.PackChanged,
     ) as exc:
-        print(f"ack-preview: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_BROKEN
     except _Stopped as stop:
-        print(f"ack-preview: stopped by {stop.signal_name}; no verdict", file=sys.stderr)
+        _say(f"stopped by {stop.signal_name}; no verdict")
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
     if predicted is not None and not ns.allow_replace and any(c.refused for c in predicted):
@@ -395,12 +412,17 @@ def _preview(ns: argparse.Namespace) -> int:
                 predicted, base=base.label, allow_replace=ns.allow_replace
             )
     try:
-        print(text)
+        print(terminal(text))
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader left (`ack-preview ... | head`): the verdict stands, and Python must not
         # fail again flushing stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        # The report could not be written (a full disk, a closed descriptor): whoever reads
+        # the exit code must not take a verdict nobody could read for one.
+        _say(f"the report could not be written to standard output: {exc}")
+        return EXIT_BROKEN
     return verdict
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from .changes import Change
 from .gate import Override, Violation
 from .recorder import ProgramRun
+from .text import one_line
 
 
 def to_json(
@@ -40,33 +41,43 @@ def to_json(
 
 
 def render_tree(run: ProgramRun, *, project: str, stack: str, mode: str) -> str:
+    """The tree as `pulumi preview` shows it; every name the program chose on one line, its
+    control characters escaped (:mod:`ack_offline.text`). Walked without recursion: a program
+    may nest components as deep as it likes."""
     children: dict[str, list[Any]] = {}
     for r in run.resources:
         children.setdefault(r.parent, []).append(r)
     stack_urn = next(iter(children.keys() - {r.urn for r in run.resources}), "")
     verb = "would create" if mode == "preview" else "created (simulated update)"
-    lines = [f"Stack {project}-{stack}: {len(run.resources)} resources {verb}, offline", ""]
-    lines.append(f"+ pulumi:pulumi:Stack  {project}-{stack}")
+    title = one_line(f"{project}-{stack}")
+    lines = [f"Stack {title}: {len(run.resources)} resources {verb}, offline", ""]
+    lines.append(f"+ pulumi:pulumi:Stack  {title}")
 
-    def walk(parent: str, indent: str) -> None:
-        kids = sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name))
-        for i, r in enumerate(kids):
-            last = i == len(kids) - 1
-            flags = " [protect]" if r.protect else ""
-            flags += f" [import {r.import_id}]" if r.import_id else ""
-            flags += f" [ignore: {', '.join(r.ignore_changes)}]" if r.ignore_changes else ""
-            lines.append(f"+ {indent}{'└─ ' if last else '├─ '}{r.type}  {r.name}{flags}")
-            walk(r.urn, indent + ("   " if last else "│  "))
+    def kids(parent: str) -> list[Any]:
+        return sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name))
 
-    walk(stack_urn, "")
+    top = kids(stack_urn)
+    todo: list[tuple[Any, str, bool]] = [(r, "", i == len(top) - 1) for i, r in enumerate(top)]
+    todo.reverse()  # a stack: the first child is taken first
+    while todo:
+        r, indent, last = todo.pop()
+        flags = " [protect]" if r.protect else ""
+        flags += f" [import {one_line(r.import_id)}]" if r.import_id else ""
+        if r.ignore_changes:
+            flags += f" [ignore: {', '.join(one_line(f) for f in r.ignore_changes)}]"
+        branch = "└─ " if last else "├─ "
+        lines.append(f"+ {indent}{branch}{one_line(r.type)}  {one_line(r.name)}{flags}")
+        below = kids(r.urn)
+        deeper = indent + ("   " if last else "│  ")
+        todo += [(c, deeper, i == len(below) - 1) for i, c in enumerate(below)][::-1]
     if run.stack_outputs:
         lines += ["", "Outputs:"]
         for key, value in sorted(run.stack_outputs.items()):
             shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-            lines.append(f"    {key}: {shown}")
+            lines.append(f"    {one_line(key)}: {one_line(shown)}")
     counts = Counter(r.type for r in run.resources)
     lines += ["", "Resources by type:"]
-    lines += [f"    {n:>3} {t}" for t, n in sorted(counts.items())]
+    lines += [f"    {n:>3} {one_line(t)}" for t, n in sorted(counts.items())]
     return "\n".join(lines)
 
 
@@ -75,7 +86,7 @@ def render_overrides(overrides: Sequence[Override]) -> str:
     if not overrides:
         return ""
     lines = ["Policy config overrides (levels lowered or raised, exceptions allowed):"]
-    lines += [f"    {o.describe()}" for o in overrides]
+    lines += [f"    {one_line(o.describe())}" for o in overrides]
     return "\n".join(lines)
 
 
@@ -85,9 +96,9 @@ def render_violations(violations: Sequence[Violation]) -> str:
     lines = ["Policy violations:"]
     order = {"mandatory": 0, "advisory": 1}
     for v in sorted(violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
-        lines.append(f"    [{v.enforcement}] {v.pack}/{v.policy}")
-        lines.append(f"        {v.urn or '(stack)'}")
-        lines += [f"        {line}" for line in v.message.splitlines()]
+        lines.append(f"    [{v.enforcement}] {one_line(v.pack)}/{one_line(v.policy)}")
+        lines.append(f"        {one_line(v.urn) if v.urn else '(stack)'}")
+        lines += [f"        {one_line(line)}" for line in v.message.splitlines()]
     mandatory = sum(v.enforcement == "mandatory" for v in violations)
     lines.append(f"{mandatory} mandatory, {len(violations) - mandatory} other.")
     return "\n".join(lines)
@@ -104,8 +115,13 @@ _MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
 
 
 def _label(text: str) -> str:
-    """Text safe inside a Mermaid node label in double quotes."""
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    """Text safe inside a Mermaid node label in double quotes, inside a Markdown code fence:
+    quotes, angle brackets, backticks, ``#`` and every control or bidirectional character as
+    Mermaid's numeric entity codes (a line break and a fence in a name cannot end the block)."""
+    return "".join(f"#{ord(c)};" if c in _LABEL_ESCAPED or one_line(c) != c else c for c in text)
+
+
+_LABEL_ESCAPED = frozenset('"<>`#&')
 
 
 def render_mermaid(

@@ -1,0 +1,38 @@
+"""Text a program chose (resource names, types, messages quoting them) made safe to print.
+
+A resource's name may hold any character. Printed raw, an escape sequence rewrites the
+terminal, a carriage return or a line break lets a name pose as one of the command's own lines
+(a forged "0 mandatory" summary), and bidirectional controls reorder what a reviewer reads. So
+every C0 and C1 control character, DEL and the bidirectional formatting characters are shown
+as Python escapes (``\\x1b``, ``\\n``, ``\\u202e``): in a field printed on one line
+(:func:`one_line`) line breaks and tabs too; in a block of the command's own lines
+(:func:`terminal`) all but those.
+"""
+
+from __future__ import annotations
+
+#: Bidirectional formatting characters (Unicode's "Trojan Source" set).
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+
+
+def _escape(code: int) -> str:
+    return chr(code).encode("unicode_escape").decode("ascii")
+
+
+_ONE_LINE = {code: _escape(code) for code in (*range(0x20), *range(0x7F, 0xA0), *_BIDI)}
+_TERMINAL = {code: text for code, text in _ONE_LINE.items() if chr(code) not in "\n\t"}
+
+
+def one_line(text: object) -> str:
+    """`text` with every control character escaped, line breaks and tabs among them."""
+    return str(text).translate(_ONE_LINE)
+
+
+def terminal(text: object) -> str:
+    """`text` with every control character but line breaks and tabs escaped."""
+    return str(text).translate(_TERMINAL)
+
+
+def markdown_cell(text: object) -> str:
+    """`text` on one line, safe in a Markdown table cell (``|`` escaped)."""
+    return one_line(text).replace("|", "\\|")

@@ -1,0 +1,201 @@
+"""The tools under hostile input (issue 28): what a program prints or names cannot pose as the
+command's own output, and every failure of the tool is exit 2 with one line, never a traceback
+or the exit code of a mandatory violation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ack_offline import fleet
+from ack_offline.text import markdown_cell, one_line, terminal
+
+from .conftest import ACK_PREVIEW, ROOT
+
+CLUSTER = """
+import pulumi
+from ack_clusters import ManagedCluster
+c = ManagedCluster("t", {"network": {"zones": ["cn-hangzhou-i"]}})
+"""
+
+
+def _project(folder: Path, program: str, stack_file: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (folder / "Pulumi.dev.yaml").write_text(
+        stack_file or "config:\n  alicloud:region: cn-hangzhou\n"
+    )
+    (folder / "__main__.py").write_text(program)
+    return folder
+
+
+def _preview(folder: Path, *extra: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ACK_PREVIEW, "dev", "--program", str(folder), *extra],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+# --- what the program prints -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spawned", [False, True], ids=["forked", "--program-python"])
+def test_json_stays_json_whatever_the_program_prints(tmp_path, spawned):
+    program = CLUSTER + 'print("{not json")\nimport sys\nsys.stdout.write("0 mandatory\\n")\n'
+    folder = _project(tmp_path / "p", program)
+    extra = ["--program-python", sys.executable] if spawned else []
+    done = _preview(folder, "--json", "--policy-pack", str(ROOT / "policies"), *extra)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # the whole of standard output is the report
+    assert report["summary"]["mandatory"] == 0
+    assert "{not json" in done.stderr and "0 mandatory" in done.stderr  # kept and shown
+
+
+def test_the_callers_pulumi_config_does_not_feed_the_program(tmp_path):
+    """The language host sets PULUMI_CONFIG to the stack's config; a value the caller's
+    environment held must not reach the program as config."""
+    program = CLUSTER + (
+        'assert pulumi.Config("t").get("extra") is None, "config from the environment"\n'
+        'assert pulumi.Config("alicloud").require("region") == "cn-hangzhou"\n'
+    )
+    folder = _project(tmp_path / "p", program)
+    env = {**os.environ, "PULUMI_CONFIG": json.dumps({"t:extra": "x", "alicloud:region": "x"})}
+    done = _preview(folder, env=env)
+    assert done.returncode == 0, done.stderr
+
+
+# --- what the program names ----------------------------------------------------------------
+
+HOSTILE_NAME = "evil\\n0 mandatory, 0 other.\\r\\x1b[2J\\u202e```\\n</details>|"
+NAMING = (
+    CLUSTER
+    + f"""
+import pulumi_alicloud as alicloud
+alicloud.vpc.Network({HOSTILE_NAME!r}, cidr_block="10.9.0.0/16")
+alicloud.ecs.SecurityGroupRule(
+    "loose-" + {HOSTILE_NAME!r}, security_group_id=c.security_group_id, type="ingress",
+    ip_protocol="tcp", port_range="443/443", cidr_ip="10.0.0.0/8",
+)
+"""
+)
+RAW = HOSTILE_NAME.encode().decode("unicode_escape")
+
+
+def test_text_output_shows_a_names_control_characters_escaped(tmp_path):
+    folder = _project(tmp_path / "p", NAMING)
+    done = _preview(folder, "--policy-pack", str(ROOT / "policies"))
+    assert done.returncode == 1, done.stderr  # the loose rule is drift
+    for stream in (done.stdout, done.stderr):
+        assert not any(c in stream for c in "\x1b\r\u202e")
+    # The only summary line is the gate's own.
+    summaries = [line for line in done.stdout.splitlines() if line.endswith("other.")]
+    assert len(summaries) == 1 and not summaries[0].startswith("0 mandatory")
+    assert one_line(RAW) in done.stdout
+
+
+def test_a_name_cannot_end_the_mermaid_block(tmp_path):
+    folder = _project(tmp_path / "p", NAMING)
+    done = _preview(folder, "--mermaid", "--policy-pack", str(ROOT / "policies"))
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    fences = [i for i, line in enumerate(lines) if line.startswith("```")]
+    assert fences == [0, fences[1]] and lines[fences[1]] == "```"
+    inside = "\n".join(lines[1 : fences[1]])
+    assert not any(c in inside for c in "`\r\x1b\u202e<")  # ">" draws the edges
+    assert "</details>" not in done.stdout and "#96;#96;#96;" in inside
+
+
+def test_the_fleet_table_shows_a_stack_name_on_one_line(tmp_path, monkeypatch, capsys):
+    root = _project(tmp_path / "p", CLUSTER)
+    name = "dev\n| forged | preview | 0 |"
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        return 2, "", "broken\x1b[31m\r"
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    monkeypatch.setattr(fleet.Project, "stacks", lambda self: [name])
+    gate = ["--program", str(root), "gate", "--mode", "preview"]
+    assert fleet.main([*gate, "--policy-pack", str(ROOT / "policies")]) == 2
+    out, err = capsys.readouterr()
+    rows = [line for line in out.splitlines() if line.startswith("| dev")]
+    assert len(rows) == 1 and rows[0].startswith(f"| {markdown_cell(name)} | preview | 2 |")
+    assert not any(line.startswith("| forged") for line in out.splitlines())
+    assert "\x1b" not in err and "\r" not in err
+
+
+def test_escaping_keeps_ordinary_text_and_shows_every_control():
+    ordinary = "alicloud:vpc/network:Network  prod-vpc ünïcode 中文 \\ tab"
+    assert one_line(ordinary) == ordinary == terminal(ordinary)
+    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x202E, 0x2066, 0x200F]:
+        shown = one_line(chr(code))
+        assert shown.startswith("\\") and len(shown) > 1 and chr(code) not in shown
+    assert terminal("a\nb\tc\x1bd") == "a\nb\tc\\x1bd"
+    assert markdown_cell("a|b\nc") == "a\\|b\\nc"
+
+
+# --- failures of the tool are exit 2 --------------------------------------------------------
+
+
+def test_components_nested_deeper_than_the_interpreter_recurses_print_as_a_tree(tmp_path):
+    program = CLUSTER + (
+        "parent = None\n"
+        "for i in range(1500):\n"
+        "    parent = pulumi.ComponentResource('my:deep:Box', f'box{i}', None,\n"
+        "        pulumi.ResourceOptions(parent=parent))\n"
+    )
+    folder = _project(tmp_path / "p", program)
+    done = _preview(folder)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "box1499" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "stack_file",
+    [
+        "config:\n  alicloud:region: cn-hangzhou\n  t:deep: " + "[" * 5000 + "]" * 5000 + "\n",
+        "config:\n  alicloud:region: cn-hangzhou\n  t:deep: " + "{a: " * 3000 + "1" + "}" * 3000,
+    ],
+    ids=["lists", "mappings"],
+)
+def test_a_stack_file_nested_too_deeply_is_exit_2(tmp_path, stack_file):
+    folder = _project(tmp_path / "p", CLUSTER, stack_file)
+    done = _preview(folder)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.startswith("ack-preview:")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_exit_2(tmp_path):
+    folder = _project(tmp_path / "p", CLUSTER)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*ACK_PREVIEW, "dev", "--program", str(folder), "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "could not be written" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unwritable_fleet_report_is_exit_2(tmp_path, monkeypatch, capsys):
+    root = _project(tmp_path / "p", CLUSTER)
+    monkeypatch.setattr(
+        fleet, "run_ack_preview", lambda argv, timeout: (0, json.dumps({"summary": {}}), "")
+    )
+    target = tmp_path / "no-such-folder" / "gate.json"
+    gate = ["--program", str(root), "gate", "--mode", "preview", "--json", str(target)]
+    assert fleet.main([*gate, "--policy-pack", str(ROOT / "policies")]) == 2
+    err = capsys.readouterr().err
+    assert "gate.json" in err and "Traceback" not in err
