@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,168 @@ def test_an_unwritable_fleet_report_is_exit_2(tmp_path, monkeypatch, capsys):
     assert fleet.main([*gate, "--policy-pack", str(ROOT / "policies")]) == 2
     err = capsys.readouterr().err
     assert "gate.json" in err and "Traceback" not in err
+
+
+# --- no process outlives the tools ----------------------------------------------------------
+
+DAEMON = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        with open({pid_file!r}, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(120)
+    os._exit(0)
+time.sleep(0.5)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _gone(pids: list[int], within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while any(_alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+LINUX = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+@LINUX
+@pytest.mark.heavy
+def test_a_daemon_the_program_leaves_does_not_outlive_ack_preview(tmp_path):
+    """A program that double-forks a detached process holding the command's output: the
+    command still ends at once (its reader is not kept waiting) and the daemon with it."""
+    pid_file = tmp_path / "daemon.pid"
+    folder = _project(tmp_path / "p", CLUSTER + DAEMON.format(pid_file=str(pid_file)))
+    start = time.monotonic()
+    done = _preview(folder, "--json")  # a pipe: communicate() waits for every writer
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 60
+    assert _gone([int(pid_file.read_text())])
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _descendants(pid: int) -> list[int]:
+    from ack_offline.reaper import descendants
+
+    return descendants(pid)
+
+
+@LINUX
+@pytest.mark.heavy
+def test_ack_preview_killed_with_sigkill_takes_its_program_and_packs_with_it(tmp_path):
+    folder = _project(tmp_path / "p", "import time\ntime.sleep(120)\n")
+    preview = subprocess.Popen(
+        [*ACK_PREVIEW, "dev", "--program", str(folder), "--policy-pack", str(ROOT / "policies")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    below: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the pack serves: the program waits by then
+        time.sleep(0.2)
+        below = _descendants(preview.pid)
+        if any("pulumi.policy" in _command(pid) for pid in below) and len(below) >= 2:
+            break
+    assert any("pulumi.policy" in _command(pid) for pid in below), below
+    time.sleep(1)
+    preview.kill()
+    preview.wait()
+    assert _gone(below)
+
+
+def _fleet_project(tmp_path: Path, program: str, stacks: int = 1) -> Path:
+    folder = _project(tmp_path / "p", program)
+    for i in range(1, stacks):
+        (folder / f"Pulumi.dev{i}.yaml").write_text((folder / "Pulumi.dev.yaml").read_text())
+    return folder
+
+
+ACK_FLEET = [sys.executable, "-m", "ack_offline.fleet"]
+
+
+def _gate_args(folder: Path, report: Path) -> list[str]:
+    pack = ["--policy-pack", str(ROOT / "policies")]
+    run = ["--workers", "1", "--mode", "preview", "--json", str(report)]
+    return ["--program", str(folder), "gate", *pack, *run]
+
+
+@LINUX
+@pytest.mark.heavy
+def test_sigterm_to_the_fleet_gate_stops_every_stack_and_still_reports(tmp_path):
+    folder = _fleet_project(tmp_path, "while True:\n    pass\n", stacks=2)
+    report = tmp_path / "gate.json"
+    fleet_gate = subprocess.Popen(
+        [*ACK_FLEET, *_gate_args(folder, report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    below: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(below) < 4 and time.monotonic() < deadline:  # server, ack-preview, program, pack
+        time.sleep(0.2)
+        below = _descendants(fleet_gate.pid)
+    assert len(below) >= 4
+    fleet_gate.send_signal(signal.SIGTERM)
+    _, err = fleet_gate.communicate(timeout=60)
+    assert fleet_gate.returncode == 2, err
+    rows = json.loads(report.read_text())["stacks"]
+    assert sorted(r["stack"] for r in rows) == ["dev", "dev1"]
+    assert all(r["exit"] == 2 for r in rows)
+    assert any("not judged" in r.get("error", "") for r in rows)
+    assert _gone(below)
+
+
+@LINUX
+@pytest.mark.heavy
+def test_a_program_that_kills_the_fork_server_leaves_the_other_stacks_judged(tmp_path):
+    killer = CLUSTER + (
+        "import os, signal\n"
+        "if pulumi.get_stack() == 'dev':\n"
+        "    stat = open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()\n"
+        "    os.kill(int(stat[1]), signal.SIGKILL)  # ack-preview's parent: the fork server\n"
+    )
+    folder = _fleet_project(tmp_path, killer, stacks=3)
+    report = tmp_path / "gate.json"
+    done = subprocess.run(
+        [*ACK_FLEET, *_gate_args(folder, report)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    rows = {r["stack"]: r for r in json.loads(report.read_text())["stacks"]}
+    assert sorted(rows) == ["dev", "dev1", "dev2"]
+    assert rows["dev1"]["exit"] == 0 and rows["dev2"]["exit"] == 0, done.stderr
+    assert done.returncode == max(r["exit"] for r in rows.values() if r["exit"] != 3)
+
+
+@pytest.mark.heavy
+def test_the_fleet_passes_its_time_limit_on_to_each_program(tmp_path, capsys):
+    folder = _fleet_project(tmp_path, "import time\ntime.sleep(120)\n")
+    report = tmp_path / "gate.json"
+    start = time.monotonic()
+    code = fleet.main([*_gate_args(folder, report), "--timeout", "2"])
+    assert code == 2 and time.monotonic() - start < 60
+    (row,) = json.loads(report.read_text())["stacks"]
+    assert "did not finish within 2 s" in row["error"]
+    capsys.readouterr()

@@ -117,9 +117,16 @@ def test_the_end_skips_shutdown_only_when_nothing_is_left():
     # A child that ended is reaped: nothing is left, so shutdown is skipped.
     quiet = _python(script % ("0", "child.wait()"))
     assert (quiet.returncode, quiet.stdout) == (3, "verdict\n")
-    # A child still running: the ordinary exit, which runs shutdown (atexit) as usual.
-    busy = _python(script % ("5", ""))
-    assert (busy.returncode, busy.stdout) == (3, "verdict\nshutdown ran\n")
+    # A child still running is killed first (nothing outlives ack-preview): then nothing is
+    # left either, and the child is gone.
+    busy = _python(script % ("60", "print(child.pid, flush=True)"))
+    pid, *rest = busy.stdout.splitlines()
+    assert (busy.returncode, rest) == (3, ["verdict"])
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    # When a child cannot be ended, the ordinary exit runs shutdown (atexit) as usual.
+    unkillable = "import ack_offline.reaper as r\nr.end_descendants = lambda: []\nend(3)\n"
+    stuck = _python(script.replace("end(3)\n", unkillable) % ("5", ""))
+    assert (stuck.returncode, stuck.stdout) == (3, "verdict\nshutdown ran\n")
 
 
 def test_children_left_sees_a_running_child_and_not_an_ended_one():

@@ -4,6 +4,7 @@ a short-lived command should be.
 - The collector is tuned first, before the heavy imports (Pulumi, the provider SDK, pydantic,
   gRPC), which otherwise run a young-generation collection every 700 allocations, and the
   program's child process inherits the setting.
+- It adopts whatever a program leaves running and kills it before it ends (ack_offline.reaper).
 - Once the verdict is printed and flushed and no child process is left, the process ends with
   ``os._exit``: interpreter shutdown (finalizing every module, collecting the whole heap) has
   nothing left to do for the user and took a quarter of a small stack's wall time. When a
@@ -28,13 +29,21 @@ def main(argv: list[str] | None = None) -> None:
     young, middle, old = gc.get_threshold()
     if gc.isenabled() and 0 < young < PROGRAM_GC_THRESHOLD:
         gc.set_threshold(PROGRAM_GC_THRESHOLD, middle, old)
+    from .reaper import become_subreaper
+
+    become_subreaper()
     from .preview import main as preview
 
     end(preview(argv))
 
 
 def end(code: int) -> None:
-    """Exit with `code`, skipping interpreter shutdown when nothing is left to finish."""
+    """Exit with `code`: every process still running below this one killed first (a program's
+    leftovers: ack_offline.reaper), then without interpreter shutdown when nothing is left to
+    finish."""
+    from .reaper import end_descendants
+
+    end_descendants()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

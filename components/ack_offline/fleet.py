@@ -23,7 +23,9 @@ import functools
 import json
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, overlaps, r
 from ack_clusters.program import parse_cluster
 from ack_clusters.validation import NAME_PATTERN, zone_region
 
-from . import integrity, revisions
+from . import integrity, reaper, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 from .text import markdown_cell, one_line
 
@@ -207,12 +209,16 @@ def gate_one(
     import time
 
     argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
+    argv += ["--timeout", f"{timeout:g}"]  # the program's limit; the stack's is GRACE more
     for pack in packs:
         argv += ["--policy-pack", str(pack)]
     if since is not None and _existed(project, stack, since):
         argv += ["--diff", since]  # a new stack has nothing to diff against
     start = time.perf_counter()
-    code, out, err = run_ack_preview(argv, timeout)
+    try:
+        code, out, err = run_ack_preview(argv, timeout + GRACE)
+    except Exception as exc:  # a stack that could not even be started is not judged
+        code, out, err = 2, "", f"not started: {type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     row: dict[str, Any] = {
         "stack": stack,
@@ -277,31 +283,85 @@ def _fork_server() -> Any:
     return context
 
 
+#: Each stack's ack-preview process while it runs: a signal to ack-fleet stops them all.
+_LIVE: set[Any] = set()
+#: Set once ack-fleet is told to stop: stacks not started yet are not judged.
+_STOPPING = threading.Event()
+#: How long a stack's ack-preview gets, past its program's time limit, to start its packs,
+#: judge and report.
+GRACE = 120.0
+
+
 def run_ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
     """``ack-preview ARGV`` in a process of its own, as the console script runs it: (exit
     code, stdout, stderr). The process is forked from a server that imported what every
     ack-preview imports, once per ack-fleet run, instead of being a new interpreter that imports
     it all again (0.3-0.5 s a stack); it then starts its program's process and its packs as
-    ever. Past `timeout` it gets SIGTERM, on which ack-preview stops its program and packs:
-    no verdict."""
-    context = _fork_server()
-    if context is None:
-        return _ack_preview_interpreter(argv, timeout)
+    ever. Past `timeout` it gets SIGTERM, on which ack-preview stops its program and packs, and
+    30 s later SIGKILL with every process below it: no verdict. Its output goes to files, of
+    which the report and the end of standard error are read (a program printing gigabytes
+    cannot fill this process's memory)."""
+    if _STOPPING.is_set():
+        return 2, "", "not judged: ack-fleet was stopped"
     import tempfile
 
     from .isolation import await_exit
 
     with tempfile.TemporaryDirectory(prefix="ack-fleet-") as folder:
         out, err = Path(folder, "stdout"), Path(folder, "stderr")
-        process = context.Process(target=_ack_preview_forked, args=(argv, str(out), str(err)))
-        process.start()
-        if not await_exit(process, timeout):
-            process.terminate()
-            if not await_exit(process, 30):
-                process.kill()
-                await_exit(process, 30)
-            return 2, "", f"no verdict within {timeout:g} s"
+        process = _start_ack_preview(argv, out, err)
+        _LIVE.add(process)
+        try:
+            if _STOPPING.is_set():
+                process.terminate()  # told to stop while this one started
+            if not await_exit(process, timeout):
+                process.terminate()
+                if not await_exit(process, 30):
+                    reaper.kill_tree(process.pid)
+                    await_exit(process, 30)
+                return 2, "", f"no verdict within {timeout:g} s"
+        finally:
+            _LIVE.discard(process)
         return process.exitcode, _report(out), _tail(err)
+
+
+def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
+    """The stack's process, forked from the fork server, or a new interpreter where there is
+    none or it cannot fork any more (a program may have killed it)."""
+    context = _fork_server()
+    if context is not None:
+        process = context.Process(target=_ack_preview_forked, args=(argv, str(out), str(err)))
+        try:
+            process.start()
+            return process
+        except (OSError, EOFError, ValueError):
+            pass  # the server is gone: a new interpreter instead
+    return _Interpreter(argv, out, err)
+
+
+class _Interpreter:
+    """``python -m ack_offline.cli ARGV`` with its output to files, used as a forked stack's
+    process is (`pid`, `exitcode`, `terminate`)."""
+
+    def __init__(self, argv: list[str], out: Path, err: Path) -> None:
+        import subprocess
+
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "ack_offline.cli", *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        self.pid = self._process.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._process.poll()
+
+    def terminate(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self._process.terminate()
 
 
 #: The most of a stack's standard error kept (its end: where ack-preview says why it ended).
@@ -337,26 +397,6 @@ def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
     from .cli import main
 
     main(argv)
-
-
-def _ack_preview_interpreter(argv: list[str], timeout: float) -> tuple[int, str, str]:
-    """The console script in a new interpreter, SIGTERM past `timeout` as above."""
-    import subprocess
-
-    command = [sys.executable, "-m", "ack_offline.cli", *argv]
-    pipe = subprocess.PIPE
-    with subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True) as process:
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-            return 2, "", f"no verdict within {timeout:g} s"
-    return process.returncode, out, err
 
 
 def gate(ns: argparse.Namespace) -> int:
@@ -395,6 +435,7 @@ def gate(ns: argparse.Namespace) -> int:
         extra += ["--program-python", ns.program_python]
     for path in ns.program_path:
         extra += ["--program-path", str(Path(path).resolve())]
+    _GATING.set()
     modes = ["preview", "update"] if ns.mode == "both" else [ns.mode]
     runs = [(stack, mode) for stack in stacks for mode in modes]
     with ThreadPoolExecutor(max_workers=max(1, ns.workers)) as pool:
@@ -430,6 +471,47 @@ def gate(ns: argparse.Namespace) -> int:
             )
     print(f"ack-fleet: {len(rows)} stacks gated, exit {worst}")
     return worst
+
+
+class _Stopped(Exception):
+    pass
+
+
+def console() -> None:
+    """The ``ack-fleet`` console script: :func:`main`, and nothing it started left running
+    (:mod:`ack_offline.reaper`). SIGTERM or SIGINT during a gate stops every stack's ack-preview
+    (each stops its program and packs), marks the stacks not yet started as not judged, and
+    still writes the report: exit 2. A second signal kills what is left at once."""
+    reaper.become_subreaper()
+
+    def stop(signum: int, _frame: object) -> None:
+        if _STOPPING.is_set():
+            for process in list(_LIVE):
+                reaper.kill_tree(process.pid)
+            return
+        _STOPPING.set()
+        for process in list(_LIVE):
+            process.terminate()
+        if not _GATING.is_set():
+            raise _Stopped(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    code = EXIT_BROKEN
+    try:
+        code = main()
+    except _Stopped as stopped:
+        _say(f"stopped by {stopped}")
+    finally:
+        reaper.end_descendants()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+    os._exit(code)
+
+
+#: Set while a gate runs: a signal then stops the stacks instead of ending ack-fleet at once.
+_GATING = threading.Event()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -513,4 +595,4 @@ def _say(message: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

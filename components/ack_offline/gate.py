@@ -29,6 +29,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from .reaper import dying_with_parent
 from .recorder import ProgramRun, RecordedResource
 
 LEVELS = {
@@ -163,15 +164,18 @@ class PolicyPackProcess:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         # The engine passes its own address for logging; no engine runs here.
+        # It ends with the gate, even when the gate is killed (ack_offline.reaper).
         self.process = subprocess.Popen(
-            [
-                pack_python(self.pack_dir),
-                "-u",
-                "-m",
-                "pulumi.policy",
-                "127.0.0.1:0",
-                str(self.pack_dir),
-            ],
+            dying_with_parent(
+                [
+                    pack_python(self.pack_dir),
+                    "-u",
+                    "-m",
+                    "pulumi.policy",
+                    "127.0.0.1:0",
+                    str(self.pack_dir),
+                ]
+            ),
             cwd=self.pack_dir,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -35,6 +35,7 @@ from ack_clusters.errors import InvalidArguments
 from .fake_cloud import FakeAlibabaCloud, StackReferenceUnknown
 from .project import Project, ProjectError, run_project_served
 from .provider import ImportMismatch, ProviderRejected
+from .reaper import die_with_parent
 from .recorder import DuplicateUrn, ProgramRun, RecordingMonitor, Refusals, recorded, refusals
 from .served import Served, connect
 
@@ -90,6 +91,7 @@ def _child(
     # forever, so the child gets a loop of its own. The inherited loop is kept, never closed:
     # it shares its epoll instance with the parent's loop, and closing it here would unregister
     # the parent's wake-up pipe, leaving the parent's next program waiting forever.
+    die_with_parent()  # whatever ends the gate, even SIGKILL, ends the program (reaper)
     _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
     _as_the_language_host_runs_it(config, secret_keys)

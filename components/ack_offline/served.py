@@ -98,6 +98,10 @@ class _Peer:
         self._answering: set[futures.Future[None]] = set()
         #: Why the other side stopped being served (a message outside the protocol), if it did.
         self.broken: str | None = None
+        #: Set once the other side's process has ended: what it wrote is all in the pipe, so
+        #: the reader stops when the pipe is empty instead of waiting for its end to close (a
+        #: process the program forked may hold a copy of that end open for as long as it runs).
+        self._ended = threading.Event()
         self._pool = futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="ack-served")
         self._reader = threading.Thread(target=self._read, name="ack-served-reader", daemon=True)
         self._reader.start()
@@ -120,6 +124,11 @@ class _Peer:
         reason = "the other process is gone"
         try:
             while True:
+                if not self._conn.poll(0.05):
+                    if self._ended.is_set() and not self._conn.poll(0):
+                        reason = "the other process has ended"
+                        return
+                    continue
                 message = self._conn.recv_bytes()
                 try:
                     self._take(message)
@@ -165,9 +174,11 @@ class _Peer:
             self.send(reply, answer)
 
     def drain(self, timeout: float) -> bool:
-        """Wait until the other side is gone (its end of the pipe closed) and every call it
-        made is answered; whether that happened within `timeout` seconds (never longer)."""
+        """Once the other side's process has ended: wait until every message it wrote is read
+        (or its end of the pipe closed) and every call it made is answered; whether that
+        happened within `timeout` seconds (never longer)."""
         deadline = time.monotonic() + timeout
+        self._ended.set()
         self._reader.join(timeout)
         if self._reader.is_alive():
             return False
@@ -209,8 +220,9 @@ class Served:
         return self._peer.call({"callback": callback.token}, request)
 
     def drain(self, timeout: float) -> bool:
-        """Wait for the program's process to be gone and each call it made to be answered: a
-        registration the engine received counts, whenever the program ended."""
+        """Once the program's process has ended: wait for each message it wrote to be read and
+        each call it made to be answered (a registration the engine received counts, whenever
+        the program ended); what a process it left behind writes later is not read."""
         return self._peer.drain(timeout)
 
     @property

@@ -1,0 +1,150 @@
+"""No process the tools start outlives them, whatever ends them.
+
+``ack-preview`` starts a program's process and a process per policy pack; ``ack-fleet gate``
+starts an ``ack-preview`` per stack (through a fork server). A program may start processes of
+its own and leave them running, detached or not. Three mechanisms, each for a way a run ends
+(Linux; elsewhere they do nothing, and only the tools' own closing of what they started holds):
+
+- **The tools reap what is left** (:func:`become_subreaper`, :func:`end_descendants`): each
+  tool is a child subreaper, so a process orphaned below it (a program's daemon, the children of
+  a killed ``ack-preview``) is re-parented to it rather than to init, and before it exits it
+  kills every descendant still there. The end of an ordinary run, of a failure and of SIGTERM
+  or SIGINT all go through it.
+- **Children die with the tool** (:func:`die_with_parent`): the program's process and each
+  pack's process get SIGKILL from the kernel when the process that started them dies, even by
+  SIGKILL, which no handler sees. (What a program started itself is re-parented to the nearest
+  subreaper: ``ack-fleet`` when it runs the stack, which reaps it at its end; init for an
+  ``ack-preview`` killed with SIGKILL on its own.)
+- **A stack past its time** is killed with its whole tree (:func:`kill_tree`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl() -> object | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+#: Resolved once, in the parent: a child between fork and exec calls it and nothing else.
+_PRCTL = _prctl()
+
+
+def become_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants; whether it could."""
+    if _PRCTL is None:
+        return False
+    return bool(_PRCTL(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)  # type: ignore[operator]
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent (the thread that started it) ends. For a child
+    just started (a ``preexec_fn``, or the first thing a forked child does)."""
+    if _PRCTL is None:
+        return
+    parent = os.getppid()
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # type: ignore[operator]
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
+#: Run by the interpreter of a process to start (a policy pack's): ask for SIGKILL when the
+#: parent ends (kept across exec), give up if it already has, then become the real command.
+#: A wrapper rather than a ``preexec_fn``: code run between fork and exec in a process holding
+#: gRPC channels and threads can upset them (gRPC's fork handlers touch an epoll set the two
+#: processes share).
+_LAUNCHER = (
+    "import ctypes, os, sys\n"
+    "parent = int(sys.argv[1])\n"
+    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
+    "if os.getppid() != parent:\n"
+    "    os._exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def dying_with_parent(command: list[str]) -> list[str]:
+    """`command` (its first item an executable's path) started so that it gets SIGKILL when
+    this process's starting thread ends, even by SIGKILL; unchanged where prctl is missing."""
+    if _PRCTL is None:
+        return command
+    return [command[0], "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *command]
+
+
+def _parents() -> dict[int, int]:
+    """Each running process's parent, from /proc (empty where there is none)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The name, in parentheses, may hold anything: the fields after its last ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":  # a zombie has ended; it only waits to be reaped
+            found[int(stat.parent.name)] = int(fields[1])
+    return found
+
+
+def descendants(pid: int | None = None) -> list[int]:
+    """Every running descendant of `pid` (default: this process), parents before children."""
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        children.setdefault(parent, []).append(child)
+    order, todo = [], list(children.get(root, []))
+    while todo:
+        pid_ = todo.pop()
+        order.append(pid_)
+        todo += children.get(pid_, [])
+    return order
+
+
+def _reap() -> None:
+    """Collect the exit status of every child that has ended (adopted ones among them)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and every descendant it has."""
+    for target in [pid, *descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(target, signal.SIGKILL)
+
+
+def end_descendants(attempts: int = 50) -> list[int]:
+    """SIGKILL every descendant of this process until none is left (a dying process's children
+    are adopted by this one, and found on the next pass); the PIDs that were killed."""
+    killed: list[int] = []
+    for _ in range(attempts):
+        left = descendants()
+        if not left:
+            break
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        time.sleep(0.01)
+        _reap()
+    _reap()
+    return killed
