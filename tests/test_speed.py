@@ -230,7 +230,7 @@ def test_a_pulumi_policy_that_changed_stops_the_pack_loudly(monkeypatch, change)
             return None
 
         monkeypatch.setattr(servicer, "AnalyzeStack", AnalyzeStack)
-    with pytest.raises(pack_speed.PolicySdkChanged, match=r"Update ack_policies/speed\.py"):
+    with pytest.raises(pack_speed.PolicySdkChanged, match=r"Pin pulumi-policy==1\.21\.0"):
         pack_speed.check()
 
 
@@ -461,3 +461,22 @@ def test_the_sped_up_pack_answers_exactly_as_pulumi_policy_alone(policy_pack, pl
         assert reported > len(policy_cases.CASES)  # most cases violate something
     finally:
         fast.configure({}, CONTEXT)  # the session's pack, back to its defaults
+
+
+def test_the_dependency_bounds_allow_exactly_the_tested_pulumi_policy_releases():
+    """The pack refuses any pulumi-policy whose server it was not checked against: the bounds
+    users install from must not let such a release in (the next patch release would stop
+    every gate), and must let every tested one in."""
+    import re
+
+    from packaging.requirements import Requirement  # pytest's own dependency
+
+    # Read with a pattern (tomllib is Python 3.11+, the project 3.10+).
+    lines = re.findall(r'"(pulumi-policy[^"]*)"', (ROOT / "pyproject.toml").read_text())
+    lines += (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+    specs = [Requirement(x).specifier for x in lines if x.startswith("pulumi-policy")]
+    assert len(specs) == 3
+    for spec in specs:
+        assert all(spec.contains(v) for v in pack_speed.TESTED_PULUMI_POLICY)
+        for untested in ("1.20.0", "1.21.1", "1.22.0", "2.0.0"):
+            assert untested in pack_speed.TESTED_PULUMI_POLICY or not spec.contains(untested)

@@ -52,6 +52,10 @@ class PolicySdkChanged(RuntimeError):
 
 #: The sources of pulumi-policy's methods that :func:`_analyze` and :func:`_analyze_stack`
 #: follow (pulumi-policy 1.21.0), by SHA-256: any other source is an SDK this was not written for.
+#: The pulumi-policy releases whose server source the replicas were checked against (the
+#: digests below): pyproject.toml allows exactly these (tests/test_speed.py holds the two
+#: together). A new release is added once ``check()`` passes under it and the tests do.
+TESTED_PULUMI_POLICY = ("1.21.0",)
 SOURCES_SHA256 = {
     "Analyze": "75db9cf8fc9d158596909b9b3f77bf48815990a6f513f2bb35728a67e4d8a515",
     "AnalyzeStack": "3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf",
@@ -196,10 +200,22 @@ def check() -> None:
         if not same:
             problems.append(f"_PolicyAnalyzerServicer.{name} is not the one the pack follows")
     if problems:
+        tested = ", ".join(TESTED_PULUMI_POLICY)
         raise PolicySdkChanged(
-            "the ACK pack speeds up pulumi-policy's server, and this pulumi-policy changed "
-            f"what that relies on: {'; '.join(problems)}. Update ack_policies/speed.py."
+            f"the ACK pack runs on pulumi-policy {tested} (the releases whose server it was "
+            f"checked against), and this one ({_installed_version()}) differs: "
+            f"{'; '.join(problems)}. Pin pulumi-policy=={TESTED_PULUMI_POLICY[-1]} in the "
+            "pack's requirements, or update ack_policies/speed.py for the new release."
         )
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pulumi-policy")
+    except PackageNotFoundError:
+        return "unknown version"
 
 
 def _properties(message: Any) -> Any:
