@@ -240,6 +240,37 @@ def test_allocate_writes_a_stack_that_fits_the_fleet_and_builds(tmp_path, capsys
     assert ack_preview(["three", "--program", str(root)]) == 0
 
 
+SHIPPED_FLEET = ROOT / "stacks" / "fleet.yaml"
+
+
+def test_the_shipped_stacks_pass_check_with_their_fleet_file_and_ci_runs_it(capsys):
+    """This repository's stacks, as shipped, hold their own address plan (stacks/fleet.yaml),
+    and .ci/run proves it on every run, under `set -e`, before the gate."""
+    assert fleet.main(["--program", str(ROOT), "--fleet", str(SHIPPED_FLEET), "check"]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "ack-fleet: 4 stacks, 10 ranges, 3 routing domain(s), 0 overlapping pair(s) of stacks\n",
+        "",
+    )
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "set -euo pipefail" in lines
+    check_at = lines.index("ack-fleet --fleet stacks/fleet.yaml check")
+    assert check_at < next(i for i, line in enumerate(lines) if line.startswith("ack-fleet gate"))
+
+
+def test_the_shipped_fleet_judges_a_domain_and_keeps_the_legacy_cluster_out(tmp_path, capsys):
+    """The dev domain holds two stacks (check judges something), and the adopted legacy
+    cluster is in none: in dev, its ranges would be managed-dev's."""
+    domains = fleet.load_fleet(SHIPPED_FLEET)
+    assert domains is not None and domains["dev"] == ["managed-dev", "serverless-dev"]
+    assert not any("dedicated-dev" in members for members in domains.values())
+    fleet_file = tmp_path / "fleet.yaml"
+    with_legacy = {**domains, "dev": [*domains["dev"], "dedicated-dev"]}
+    fleet_file.write_text(yaml.safe_dump({"routing_domains": with_legacy}))
+    assert fleet.main(["--program", str(ROOT), "--fleet", str(fleet_file), "check"]) == 1
+    assert "stacks dedicated-dev and managed-dev overlap" in capsys.readouterr().err
+
+
 def many_stacks(tmp_path: Path, count: int) -> Path:
     """A project of `count` serverless stacks, all on the default ranges."""
     root = project_with(tmp_path, {})
