@@ -386,15 +386,22 @@ def allocating(stack: str, *extra: str, zones: str = "cn-hangzhou-i") -> list[st
             "--force: replaces a stack file, so it goes with --write",
         ),
         (["check", "--markdown", "/proc/no/such/plan.md"], "--markdown /proc/no/such/plan.md"),
+        (
+            ["check", "--markdown", "stacks/Pulumi.one.yaml"],
+            "--markdown: stacks/Pulumi.one.yaml is a file check reads; write elsewhere",
+        ),
     ],
 )
-def test_bad_requests_are_exit_2_naming_the_problem_and_write_nothing(tmp_path, capsys, argv, text):
+def test_bad_requests_are_exit_2_naming_the_problem_and_write_nothing(
+    tmp_path, capsys, monkeypatch, argv, text
+):
     root = project_with(tmp_path, {"one": cluster("one", None)})
-    before = sorted(p.name for p in (root / "stacks").iterdir())
+    before = {p.name: p.read_bytes() for p in (root / "stacks").iterdir()}
+    monkeypatch.chdir(root)
     assert fleet.main(["--program", str(root), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ack-fleet: ") and text in err and err.count("\n") == 1, err
-    assert sorted(p.name for p in (root / "stacks").iterdir()) == before
+    assert {p.name: p.read_bytes() for p in (root / "stacks").iterdir()} == before
 
 
 def test_a_broken_stack_is_exit_2_naming_its_file_and_key(tmp_path, capsys):
@@ -441,6 +448,8 @@ DEEP_JSON = '{"routing_domains": ' + "[" * 100_000 + "]" * 100_000 + "}"
     ("fleet_text", "said"),
     [
         (None, "fleet.yaml cannot be read: No such file or directory"),
+        ("/dev/zero", "fleet.yaml is not a file"),  # endless
+        ("fifo", "fleet.yaml is not a file"),  # no writer: a read would wait for ever
         (DEEP_YAML, "fleet.yaml is nested too deeply"),
         (DEEP_JSON, "fleet.yaml is nested too deeply"),
         ("routing_domains: {prod: [one\n", "fleet.yaml is not valid YAML"),
@@ -462,7 +471,11 @@ def test_a_broken_fleet_file_is_exit_2_naming_it(tmp_path, capsys, fleet_text, s
         tmp_path, {"one": cluster("one", "10.1.0.0/16"), "two": cluster("two", None)}
     )
     fleet_file = tmp_path / "fleet.yaml"
-    if fleet_text is not None:
+    if fleet_text == "/dev/zero":
+        fleet_file.symlink_to("/dev/zero")
+    elif fleet_text == "fifo":
+        os.mkfifo(fleet_file)
+    elif fleet_text is not None:
         fleet_file.write_text(fleet_text)
     for command in (
         ["check"],

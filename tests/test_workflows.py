@@ -189,6 +189,18 @@ def test_every_stack_list_refuses_a_file_name_that_is_no_stack_name(tmp_path):
         assert not (tmp_path / "pwned").exists()
 
 
+def test_a_stack_name_reaches_a_command_as_an_argument_never_as_an_option():
+    """A stack named `--policy-pack=x` (a file name) must not be an option: every ack-preview
+    of a loop over stack files takes the stack after `--`, every pulumi gets `--stack VALUE`."""
+    for file in workflow_files():
+        for where, script in scripts(yaml.safe_load(file.read_text())):
+            for line in script.splitlines():
+                if "ack-preview" in line and '"$stack"' in line:
+                    assert line.rstrip(" |&true").endswith('-- "$stack"'), (file, where, line)
+                if re.search(r"(^\s*|\$\(|[;&|]\s*)pulumi (up|preview|stack output)\b", line):
+                    assert '--stack "$STACK"' in line, (file, where, line)
+
+
 # -- the pull-request comment ------------------------------------------------------------------
 
 _FAKE_GH = r'''

@@ -116,6 +116,8 @@ def load_fleet(file: Path | None) -> dict[str, list[str]] | None:
     domain name that is no name are refused, naming the file and the entry."""
     if file is None:
         return None
+    if file.exists() and not file.is_file():  # a device or a pipe would be read without end
+        raise ProjectError(f"{file} is not a file")
     try:
         doc = _load_yaml(file)
     except RecursionError:
@@ -195,6 +197,10 @@ def check(ns: argparse.Namespace) -> int:
     most --max-pairs of them and then a line per domain saying how many more: the count is
     exact, the listing bounded, each line made as it is written."""
     project = find_project((ns.program or Path.cwd()).resolve())
+    if ns.markdown is not None:
+        inputs = [project.root / "Pulumi.yaml", *map(project.stack_file, project.stacks())]
+        if ns.markdown.resolve() in {p.resolve() for p in [*inputs, *filter(None, [ns.fleet])]}:
+            raise _refuse("--markdown", f"{ns.markdown} is a file check reads; write elsewhere")
     ranges = fleet_ranges(project)
     domains = _domains(list(ranges), load_fleet(ns.fleet), ns.fleet)
     limit = ns.max_pairs or None
