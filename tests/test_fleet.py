@@ -616,9 +616,8 @@ def test_allocate_refuses_an_existing_stack_unless_forced_then_allocates_it_anew
 
 
 def test_an_unwritable_target_is_exit_2_and_leaves_nothing_half_written(tmp_path, capsys):
-    """The stack file is written, then the fleet file: when the second cannot be, the first is
-    taken back, so the fleet never holds a stack its file does not name (and a stack file that
-    cannot be written leaves no trace)."""
+    """The fleet file is written, then the stack file: when either cannot be, both are as they
+    were, so the fleet never holds a stack without its file nor the other way round."""
     root = project_with(tmp_path, {"one": cluster("one", None)})
     # A name the file system takes, but not with the partial file's prefix and suffix.
     fleet_file = tmp_path / ("f" * 240 + ".yaml")
@@ -630,14 +629,20 @@ def test_an_unwritable_target_is_exit_2_and_leaves_nothing_half_written(tmp_path
     assert err == f"ack-fleet: {fleet_file}: cannot write: File name too long\n"
     assert fleet_file.read_text() == before
     assert sorted(p.name for p in (root / "stacks").iterdir()) == ["Pulumi.one.yaml", "__main__.py"]
-    # The stack file itself: its partial file's place is taken.
+    # The stack file itself: its partial file's place is taken. The fleet file is put back.
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(before)
     blocker = root / "stacks" / f".Pulumi.three.yaml.ack-fleet-{os.getpid()}"
     blocker.mkdir()
-    assert fleet.main(allocate_args(root, "three", "--write")) == 2
+    args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    assert fleet.main(args) == 2
     assert capsys.readouterr().err == (
         f"ack-fleet: {root / 'stacks' / 'Pulumi.three.yaml'}: cannot write: File exists\n"
     )
     assert not (root / "stacks" / "Pulumi.three.yaml").exists()
+    assert fleet_file.read_text() == before
+    blocker.rmdir()
+    assert fleet.main(args) == 0 and "three" in fleet_file.read_text()
 
 
 _ALLOCATE_AT_ONCE = """

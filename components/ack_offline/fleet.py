@@ -516,20 +516,20 @@ def _allocate_locked(
     if record:
         assert ns.fleet is not None and fleet_text is not None and ns.domain is not None
         new_fleet = with_member(fleet_text, ns.fleet, ns.domain, stack)
-    file = project.stack_file(stack)
-    before = file.read_bytes() if file.exists() else None
-    write_atomically(file, text)
+    # The fleet file first: killed between the two writes, ack-fleet leaves a fleet file naming
+    # a stack that has no file, which check and allocate refuse, never a stack that check
+    # silently takes for one in a domain of its own.
     if new_fleet is not None:
-        assert ns.fleet is not None
-        try:
-            write_atomically(ns.fleet, new_fleet)
-        except ProjectError:
-            # The stack file is put back as it was: nothing written, or both.
-            if before is None:
-                file.unlink(missing_ok=True)
-            else:
-                file.write_bytes(before)
-            raise
+        assert ns.fleet is not None and fleet_text is not None
+        write_atomically(ns.fleet, new_fleet)
+    file = project.stack_file(stack)
+    try:
+        write_atomically(file, text)
+    except ProjectError:
+        if new_fleet is not None:  # put back as it was: both written, or neither
+            assert ns.fleet is not None and fleet_text is not None
+            write_atomically(ns.fleet, fleet_text)
+        raise
     _out(f"ack-fleet: wrote {file}")
     if new_fleet is not None:
         _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
