@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, free_range, overlaps
+from ack_clusters.fleet.plan import (
+    UsedRange,
+    allocate,
+    domains_of,
+    free_range,
+    overlapping_stacks,
+)
 from ack_clusters.validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
 from ack_offline import fleet
 from ack_offline.preview import main as ack_preview
@@ -34,10 +43,12 @@ def test_overlaps_name_both_stacks_and_ranges_and_skip_a_stacks_own():
         used("b", "services", "10.0.4.0/24"),  # inside a's VPC
         used("c", "vpc", "10.1.0.0/16"),  # adjacent, not overlapping
     ]
-    (found,) = overlaps(ranges, "prod")
-    assert str(found) == (
-        "routing domain 'prod': stack a vpc 10.0.0.0/16 (vpc) overlaps stack b services "
-        "10.0.4.0/24 (services)"
+    found = overlapping_stacks(ranges, "prod")
+    assert found.pairs == 1
+    (pair,) = found.stack_pairs()
+    assert str(pair) == (
+        "routing domain 'prod': stacks a and b overlap: a vpc 10.0.0.0/16 (vpc) with b "
+        "services 10.0.4.0/24 (services)"
     )
 
 
@@ -48,8 +59,58 @@ def test_every_overlapping_pair_is_found_however_the_ranges_nest():
         used("c", "vpc", "10.1.2.0/24"),
         used("d", "vpc", "10.200.0.0/16"),
     ]
-    pairs = {(o.a.stack, o.b.stack) for o in overlaps(ranges, "x")}
-    assert pairs == {("a", "b"), ("a", "c"), ("a", "d"), ("b", "c")}
+    found = overlapping_stacks(ranges, "x")
+    pairs = {(o.a, o.b) for o in found.stack_pairs()}
+    assert pairs == {("a", "b"), ("a", "c"), ("a", "d"), ("b", "c")} and found.pairs == 4
+
+
+def test_two_stacks_overlapping_in_several_ranges_are_one_line():
+    """One line per pair of stacks, naming every pair of their ranges that overlaps."""
+    ranges = [
+        used("a", "vpc", "10.0.0.0/16"),
+        used("a", "services", "172.21.0.0/20"),
+        used("b", "vpc", "10.0.0.0/16"),
+        used("b", "services", "172.21.0.0/20"),
+    ]
+    found = overlapping_stacks(ranges, "all")
+    (pair,) = found.stack_pairs()
+    assert found.pairs == 1 and len(pair.ranges) == 2
+    assert str(pair).count("with") == 2 and "\n" not in str(pair)
+    assert found.most_shared == ((Net("10.0.0.0/16"), 2), (Net("172.21.0.0/20"), 2))
+
+
+stack_ranges = st.lists(
+    st.tuples(
+        st.sampled_from("abcdefgh"),
+        st.sampled_from(["vpc", "services", "pods"]),
+        st.builds(
+            lambda base, prefix: Net((base >> (32 - prefix) << (32 - prefix), prefix)),
+            st.integers(0x0A000000, 0x0A0FFFFF),  # in 10.0/12: nested and equal ones are common
+            st.integers(8, 24),
+        ),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=stack_ranges, limit=st.none() | st.integers(0, 5))
+def test_the_overlapping_pairs_are_exactly_those_a_pairwise_comparison_finds(raw, limit):
+    """Counting through the tree of blocks gives the pairs comparing every two ranges gives,
+    each with exactly the ranges that overlap, in order, the first `limit` of them listed."""
+    ranges = [UsedRange(s, k, n, k) for s, k, n in raw]
+    expected: dict[tuple[str, str], set[tuple[UsedRange, UsedRange]]] = {}
+    for ra in ranges:
+        for rb in ranges:
+            if ra.stack < rb.stack and ra.cidr.overlaps(rb.cidr):
+                expected.setdefault((ra.stack, rb.stack), set()).add((ra, rb))
+    found = overlapping_stacks(ranges, "d")
+    assert found.pairs == len(expected)
+    listed = list(found.stack_pairs(limit))
+    keys = sorted(expected)
+    assert [(o.a, o.b) for o in listed] == keys[: len(keys) if limit is None else limit]
+    for o in listed:
+        assert set(o.ranges) == expected[(o.a, o.b)] and list(o.ranges) == sorted(o.ranges)
 
 
 def test_without_a_fleet_file_every_stack_shares_one_domain():
@@ -135,14 +196,19 @@ def test_check_names_the_overlap_and_writes_the_plan(tmp_path, capsys):
     )
     plan = tmp_path / "plan.md"
     assert fleet.main(["--program", str(root), "check", "--markdown", str(plan)]) == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    line = (
+        "routing domain 'all': stacks prod-a and prod-c overlap: prod-a vpc 10.10.0.0/16 "
+        "(network.vpc_cidr) with prod-c services 10.10.16.0/20 (service_cidr)"
+    )
+    assert err == f"ack-fleet: {line}\n"
     assert (
-        "stack prod-a vpc 10.10.0.0/16 (network.vpc_cidr) overlaps stack prod-c services "
-        "10.10.16.0/20 (service_cidr)"
-    ) in err
+        out
+        == "ack-fleet: 3 stacks, 6 ranges, 1 routing domain(s), 1 overlapping pair(s) of stacks\n"
+    )
     text = plan.read_text()
     assert "| prod-b | vpc | `10.0.0.0/16` | network.vpc_cidr (default) |" in text
-    assert "## Overlaps" in text and "prod-c services" in text
+    assert text.endswith(f"## Overlaps\n\n- {line}\n")
     # In separate routing domains, nothing is shared.
     fleet_file = tmp_path / "fleet.yaml"
     fleet_file.write_text(yaml.safe_dump({"routing_domains": {"a": ["prod-a"], "c": ["prod-c"]}}))
@@ -174,27 +240,168 @@ def test_allocate_writes_a_stack_that_fits_the_fleet_and_builds(tmp_path, capsys
     assert ack_preview(["three", "--program", str(root)]) == 0
 
 
+SHIPPED_FLEET = ROOT / "stacks" / "fleet.yaml"
+
+
+def test_the_shipped_stacks_pass_check_with_their_fleet_file_and_ci_runs_it(capsys):
+    """This repository's stacks, as shipped, hold their own address plan (stacks/fleet.yaml),
+    and .ci/run proves it on every run, under `set -e`, before the gate."""
+    assert fleet.main(["--program", str(ROOT), "--fleet", str(SHIPPED_FLEET), "check"]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "ack-fleet: 4 stacks, 10 ranges, 3 routing domain(s), 0 overlapping pair(s) of stacks\n",
+        "",
+    )
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "set -euo pipefail" in lines
+    check_at = lines.index("ack-fleet --fleet stacks/fleet.yaml check")
+    assert check_at < next(i for i, line in enumerate(lines) if line.startswith("ack-fleet gate"))
+
+
+def test_the_shipped_fleet_judges_a_domain_and_keeps_the_legacy_cluster_out(tmp_path, capsys):
+    """The dev domain holds two stacks (check judges something), and the adopted legacy
+    cluster is in none: in dev, its ranges would be managed-dev's."""
+    domains = fleet.load_fleet(SHIPPED_FLEET)
+    assert domains is not None and domains["dev"] == ["managed-dev", "serverless-dev"]
+    assert not any("dedicated-dev" in members for members in domains.values())
+    fleet_file = tmp_path / "fleet.yaml"
+    with_legacy = {**domains, "dev": [*domains["dev"], "dedicated-dev"]}
+    fleet_file.write_text(yaml.safe_dump({"routing_domains": with_legacy}))
+    assert fleet.main(["--program", str(ROOT), "--fleet", str(fleet_file), "check"]) == 1
+    assert "stacks dedicated-dev and managed-dev overlap" in capsys.readouterr().err
+
+
+def many_stacks(tmp_path: Path, count: int) -> Path:
+    """A project of `count` serverless stacks, all on the default ranges."""
+    root = project_with(tmp_path, {})
+    for i in range(count):
+        text = (
+            "config:\n  alicloud:region: cn-hangzhou\n  ack-clusters:cluster:\n"
+            f"    kind: serverless\n    name: c{i}\n"
+            "    network: {zones: [cn-hangzhou-i, cn-hangzhou-j]}\n"
+        )
+        (root / "stacks" / f"Pulumi.s{i:04d}.yaml").write_text(text)
+    return root
+
+
+@pytest.mark.heavy
+def test_check_on_2000_stacks_on_defaults_says_it_in_a_bounded_number_of_lines(tmp_path, capsys):
+    """2,000 stacks on the default ranges are 1,999,000 overlapping pairs (3,998,000 pairs of
+    ranges, one line each before): 100 pairs are listed, one line per pair, then one line with
+    the count and the ranges that cause it; the Markdown plan the same."""
+    root = many_stacks(tmp_path, 2000)
+    plan = tmp_path / "plan.md"
+    started = time.perf_counter()
+    assert fleet.main(["--program", str(root), "check", "--markdown", str(plan)]) == 1
+    seconds = time.perf_counter() - started
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == fleet.MAX_PAIRS + 1 == 101
+    assert all(" overlap: " in line for line in lines[:-1])
+    assert lines[0].startswith("ack-fleet: routing domain 'all': stacks s0000 and s0001 overlap")
+    assert lines[-1] == (
+        "ack-fleet: routing domain 'all': 1,999,000 pairs of stacks overlap, 100 listed "
+        "(--max-pairs 0 lists all); the ranges the most stacks use: 10.0.0.0/16 (2,000 "
+        "stacks), 172.21.0.0/20 (2,000 stacks)"
+    )
+    assert "1999000 overlapping pair(s) of stacks" in out
+    assert plan.read_text().count("\n- ") == 101
+    assert seconds < 60  # about 2 s here; the pairwise listing took 56 s and 881 MB
+
+
+def test_check_lists_every_pair_once_when_asked_and_each_domain_its_own(tmp_path, capsys):
+    """--max-pairs 0 lists every pair: exactly one line per pair of stacks, never one per
+    pair of ranges; a smaller limit is shared by the domains, each saying what it left out."""
+    root = many_stacks(tmp_path, 12)
+    assert fleet.main(["--program", str(root), "check", "--max-pairs", "0"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(set(lines)) == 12 * 11 // 2
+    fleet_file = tmp_path / "fleet.yaml"
+    domains = {"a": [f"s{i:04d}" for i in range(6)], "b": [f"s{i:04d}" for i in range(6, 12)]}
+    fleet_file.write_text(yaml.safe_dump({"routing_domains": domains}))
+    args = ["--program", str(root), "--fleet", str(fleet_file), "check", "--max-pairs", "20"]
+    assert fleet.main(args) == 1
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == 21 and all(" overlap: " in line for line in lines[:20])
+    assert [line.split(": ", 2)[1] for line in lines[:20]] == ["routing domain 'a'"] * 15 + [
+        "routing domain 'b'"
+    ] * 5
+    assert lines[-1] == (
+        "ack-fleet: routing domain 'b': 15 pairs of stacks overlap, 5 listed (--max-pairs 0 "
+        "lists all); the ranges the most stacks use: 10.0.0.0/16 (6 stacks), 172.21.0.0/20 "
+        "(6 stacks)"
+    )
+    assert "30 overlapping pair(s) of stacks" in out
+
+
+def allocating(stack: str, *extra: str, zones: str = "cn-hangzhou-i") -> list[str]:
+    """`allocate STACK --write` in cn-hangzhou, with `extra` options."""
+    return ["allocate", stack, "--region", "cn-hangzhou", "--zones", zones, "--write", *extra]
+
+
 @pytest.mark.parametrize(
-    ("extra", "text"),
+    ("argv", "text"),
     [
+        (allocating("one"), "Pulumi.one.yaml exists already: pass --force"),
+        (allocating("ONE", "--name", "x"), "differs from it only in case"),
         (
-            ["allocate", "one", "--region", "cn-hangzhou", "--zones", "cn-hangzhou-i"],
-            "exists already",
+            allocating("new", zones="cn-shanghai-e"),
+            "--zones: 'cn-shanghai-e' is not a zone of region cn-hangzhou",
         ),
         (
-            ["allocate", "new", "--region", "cn-hangzhou", "--zones", "cn-shanghai-e"],
-            "not a zone of region",
+            allocating("new", zones="cn-hangzhou-i,,"),
+            "--zones: 'cn-hangzhou-i,,': comma-separated zone IDs, none empty",
         ),
         (
-            ["allocate", "Bad_Name", "--region", "cn-hangzhou", "--zones", "cn-hangzhou-i"],
-            "stack name",
+            allocating("new", zones="cn-hangzhou-i,cn-hangzhou-i"),
+            "--zones: cn-hangzhou-i is given twice",
+        ),
+        (allocating("Bad Name"), "stack name 'Bad Name': 1-100 letters, digits"),
+        (allocating("../../x"), "stack name '../../x'"),
+        (allocating("x" * 101), "stack name 'xxxx"),
+        (
+            allocating("Bad_Name"),
+            "stack name 'Bad_Name' as the cluster's name: 'Bad_Name' is not a cluster name",
+        ),
+        (allocating("new", "--name", "Bad Name"), "--name: 'Bad Name' is not a cluster name"),
+        (
+            allocating("new", "--region", "cn-hangzou", zones="cn-hangzou-i"),
+            "--region: 'cn-hangzou' is not a region; did you mean 'cn-hangzhou'?",
+        ),
+        (
+            allocating("new", "--region", "CN-Hangzhou"),
+            "--region: 'CN-Hangzhou' is not an Alibaba Cloud region ID",
+        ),
+        (
+            allocating("new", "--region", "xx-nowhere-1", zones="xx-nowhere-1a"),
+            "--region: 'xx-nowhere-1' is not among the regions known",
+        ),
+        (
+            allocating("new", "--domain", "prod"),
+            "--domain: names a routing domain of a fleet file: give it with --fleet",
+        ),
+        (
+            [a for a in allocating("new", "--force") if a != "--write"],
+            "--force: replaces a stack file, so it goes with --write",
+        ),
+        (["check", "--markdown", "/proc/no/such/plan.md"], "--markdown /proc/no/such/plan.md"),
+        (
+            ["check", "--markdown", "stacks/Pulumi.one.yaml"],
+            "--markdown: stacks/Pulumi.one.yaml is a file check reads; write elsewhere",
         ),
     ],
 )
-def test_bad_requests_are_exit_2_naming_the_problem(tmp_path, capsys, extra, text):
+def test_bad_requests_are_exit_2_naming_the_problem_and_write_nothing(
+    tmp_path, capsys, monkeypatch, argv, text
+):
     root = project_with(tmp_path, {"one": cluster("one", None)})
-    assert fleet.main(["--program", str(root), *extra]) == 2
-    assert text in capsys.readouterr().err
+    before = {p.name: p.read_bytes() for p in (root / "stacks").iterdir()}
+    monkeypatch.chdir(root)
+    assert fleet.main(["--program", str(root), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ack-fleet: ") and text in err and err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in (root / "stacks").iterdir()} == before
 
 
 def test_a_broken_stack_is_exit_2_naming_its_file_and_key(tmp_path, capsys):
@@ -202,6 +409,299 @@ def test_a_broken_stack_is_exit_2_naming_its_file_and_key(tmp_path, capsys):
     assert fleet.main(["--program", str(root), "check"]) == 2
     err = capsys.readouterr().err
     assert "Pulumi.one.yaml" in err and "ack-clusters:cluster.network.vpc_cidr" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "config:\n  alicloud:region: cn-hangzou\n",
+            "alicloud:region: 'cn-hangzou' is not a region",
+        ),
+        (
+            "config:\n  alicloud:region: cn-shanghai\n",
+            "cn-hangzhou-i is not a zone of region cn-shanghai",
+        ),
+        ("config: {}\n", "alicloud:region: is not set"),
+    ],
+)
+def test_check_holds_a_stack_to_its_region_as_the_program_does(tmp_path, capsys, text, said):
+    """A misspelt region, or zones of another region, are refused by check as by the stack
+    program (allocate writes neither)."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    file = root / "stacks" / "Pulumi.one.yaml"
+    doc = yaml.safe_load(file.read_text())
+    doc["config"] = {
+        **yaml.safe_load(text)["config"],
+        "ack-clusters:cluster": doc["config"]["ack-clusters:cluster"],
+    }
+    file.write_text(yaml.safe_dump(doc))
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert said in capsys.readouterr().err
+
+
+DEEP_YAML = "routing_domains: " + "[" * 5000 + "]" * 5000 + "\n"
+DEEP_JSON = '{"routing_domains": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+@pytest.mark.parametrize(
+    ("fleet_text", "said"),
+    [
+        (None, "fleet.yaml cannot be read: No such file or directory"),
+        ("/dev/zero", "fleet.yaml is not a file"),  # endless
+        ("fifo", "fleet.yaml is not a file"),  # no writer: a read would wait for ever
+        (DEEP_YAML, "fleet.yaml is nested too deeply"),
+        (DEEP_JSON, "fleet.yaml is nested too deeply"),
+        ("routing_domains: {prod: [one\n", "fleet.yaml is not valid YAML"),
+        ("- one\n", "fleet.yaml: must be a mapping with routing_domains"),
+        ("", "fleet.yaml: must be a mapping with routing_domains"),
+        ("routing_domain: {prod: [one]}\n", "did you mean routing_domains?"),
+        ("routing_domains: {prod: one}\n", "routing_domains.prod must be a list of stack names"),
+        ("routing_domains: {prod: [one, one]}\n", "routing_domains.prod names 'one' twice"),
+        ("routing_domains: {prod: [one, nine]}\n", "names stacks that do not exist: nine"),
+        # The name ack-fleet gives the domain of a stack the file does not name: refused, so
+        # that it cannot stand in for (and hide) that domain.
+        ('routing_domains: {"two (alone)": [one]}\n', "routing domain 'two (alone)' is not a name"),
+        ('routing_domains: {"a\\nb": [one]}\n', "routing domain 'a\\nb' is not a name"),
+        ("routing_domains: {1: [one]}\n", "routing domain 1 is not a name"),
+    ],
+)
+def test_a_broken_fleet_file_is_exit_2_naming_it(tmp_path, capsys, fleet_text, said):
+    root = project_with(
+        tmp_path, {"one": cluster("one", "10.1.0.0/16"), "two": cluster("two", None)}
+    )
+    fleet_file = tmp_path / "fleet.yaml"
+    if fleet_text == "/dev/zero":
+        fleet_file.symlink_to("/dev/zero")
+    elif fleet_text == "fifo":
+        os.mkfifo(fleet_file)
+    elif fleet_text is not None:
+        fleet_file.write_text(fleet_text)
+    for command in (
+        ["check"],
+        ["allocate", "new", "--region", "cn-hangzhou", "--zones", "cn-hangzhou-i", "--write"],
+    ):
+        assert fleet.main(["--program", str(root), "--fleet", str(fleet_file), *command]) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.startswith(f"ack-fleet: {fleet_file}"), err
+        assert not (root / "stacks" / "Pulumi.new.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config:\n  ack-clusters:cluster: " + "[" * 5000 + "]" * 5000 + "\n",
+        "config:\n  ack-clusters:cluster: {kind: managed, name: a, network: "
+        + "{a: " * 3000
+        + "1"
+        + "}" * 3000
+        + "}\n",
+    ],
+)
+def test_a_deeply_nested_stack_file_is_exit_2_naming_it(tmp_path, capsys, text):
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    (root / "stacks" / "Pulumi.two.yaml").write_text(text)
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"ack-fleet: {root / 'stacks' / 'Pulumi.two.yaml'} is nested too deeply\n"
+    )
+
+
+def test_a_stack_file_whose_name_is_no_stack_name_is_refused_escaped(tmp_path, capsys):
+    """A file name cannot forge a line of the report: refused, its name escaped."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    (root / "stacks" / "Pulumi.x\nack-fleet: 0 overlaps.yaml").write_text("config: {}\n")
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'x\\nack-fleet: 0 overlaps' is not a stack name" in err
+
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["allocate", "x", "--region", "cn-hangzhou", "--zones", "cn-hangzhou-i"]]
+)
+def test_standard_output_that_cannot_be_written_is_exit_2_without_a_traceback(tmp_path, command):
+    """A full disk (/dev/full) or a closed pipe under standard output: exit 2, one line."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    argv = [sys.executable, "-m", "ack_offline.fleet", "--program", str(root), *command]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == "ack-fleet: cannot write standard output: No space left on device\n"
+    # A reader that went away (`ack-fleet check | head -0`).
+    reader = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == 2
+    assert reader.stderr.read() == "ack-fleet: cannot write standard output: Broken pipe\n"
+    reader.stderr.close()
+
+
+# -- allocation: recorded, locked, checked -----------------------------------------------------
+
+
+def allocate_args(root: Path, stack: str, *extra: str, fleet_file: Path | None = None) -> list[str]:
+    """`ack-fleet allocate STACK` in cn-hangzhou's zones i and j, with `extra` options."""
+    where = ["--program", str(root)] + (["--fleet", str(fleet_file)] if fleet_file else [])
+    return [*where, *allocating(stack, zones="cn-hangzhou-i,cn-hangzhou-j")[:-1], *extra]
+
+
+FLEET = """\
+# Which stacks CEN joins (a comment that stays).
+routing_domains:
+  prod: [one]  # the production CEN
+  staging:
+    - two   # the staging one
+"""
+
+
+def test_allocate_records_the_stack_in_its_domain_so_the_next_one_avoids_it(tmp_path, capsys):
+    """`allocate --domain D --write` twice: the second stack avoids the first (the fleet file
+    now names it in D), check passes, and the fleet file keeps its comments and layout."""
+    root = project_with(tmp_path, {"one": cluster("one", None), "two": cluster("two", None)})
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(FLEET)
+    for stack in ("three", "four"):
+        args = allocate_args(root, stack, "--domain", "prod", "--write", fleet_file=fleet_file)
+        assert fleet.main(args) == 0
+    assert fleet_file.read_text() == FLEET.replace("[one]", "[one, three, four]")
+    vpcs = {
+        s: yaml.safe_load((root / "stacks" / f"Pulumi.{s}.yaml").read_text())["config"][
+            "ack-clusters:cluster"
+        ]["network"]["vpc_cidr"]
+        for s in ("three", "four")
+    }
+    assert vpcs == {"three": "10.1.0.0/16", "four": "10.2.0.0/16"}  # one has 10.0/16
+    # A block list, and a name YAML would read as something else than a string.
+    args = allocate_args(root, "yes", "--domain", "staging", fleet_file=fleet_file)
+    assert fleet.main([*args, "--name", "yes-cluster", "--write"]) == 0
+    assert fleet_file.read_text().endswith('    - two   # the staging one\n    - "yes"\n')
+    assert yaml.safe_load(fleet_file.read_text())["routing_domains"]["staging"] == ["two", "yes"]
+    capsys.readouterr()
+    assert fleet.main(["--program", str(root), "--fleet", str(fleet_file), "check"]) == 0
+    # Without --write: printed, the fleet file as it was, and what to add said.
+    args = allocate_args(root, "five", "--domain", "prod", fleet_file=fleet_file)
+    before = fleet_file.read_text()
+    assert fleet.main(args) == 0
+    out, err = capsys.readouterr()
+    assert "vpc_cidr: 10.3.0.0/16" in out and fleet_file.read_text() == before
+    assert "add five to routing domain prod" in err
+
+
+def test_a_fleet_file_whose_layout_cannot_be_kept_is_written_anew_and_said(tmp_path, capsys):
+    root = project_with(tmp_path, {"one": cluster("one", None), "two": cluster("two", None)})
+    fleet_file = tmp_path / "fleet.yaml"
+    # An alias: editing the list in place would add the stack to both domains.
+    fleet_file.write_text("routing_domains:\n  prod: &p [one]\n  copy: *p\n")
+    args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    assert fleet.main(args) == 0
+    assert yaml.safe_load(fleet_file.read_text()) == {
+        "routing_domains": {"prod": ["one", "three"], "copy": ["one"]}
+    }
+    assert "written anew" in capsys.readouterr().err
+
+
+def test_allocate_refuses_an_existing_stack_unless_forced_then_allocates_it_anew(tmp_path):
+    root = project_with(
+        tmp_path, {"one": cluster("one", None), "two": cluster("two", "10.1.0.0/16")}
+    )
+    file = root / "stacks" / "Pulumi.two.yaml"
+    before = file.read_text()
+    assert fleet.main(allocate_args(root, "two", "--write")) == 2
+    assert file.read_text() == before
+    assert fleet.main(allocate_args(root, "two", "--write", "--force")) == 0
+    made = yaml.safe_load(file.read_text())["config"]["ack-clusters:cluster"]
+    # Its old ranges are not kept for it; the others' are avoided.
+    assert made["network"]["vpc_cidr"] == "10.1.0.0/16" and made["kind"] == "managed"
+
+
+def test_an_unwritable_target_is_exit_2_and_leaves_nothing_half_written(tmp_path, capsys):
+    """The fleet file is written, then the stack file: when either cannot be, both are as they
+    were, so the fleet never holds a stack without its file nor the other way round."""
+    root = project_with(tmp_path, {"one": cluster("one", None)})
+    # A name the file system takes, but not with the partial file's prefix and suffix.
+    fleet_file = tmp_path / ("f" * 240 + ".yaml")
+    fleet_file.write_text(FLEET.replace("    - two   # the staging one\n", "    - one\n"))
+    before = fleet_file.read_text()
+    args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    assert fleet.main(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"ack-fleet: {fleet_file}: cannot write: File name too long\n"
+    assert fleet_file.read_text() == before
+    assert sorted(p.name for p in (root / "stacks").iterdir()) == ["Pulumi.one.yaml", "__main__.py"]
+    # The stack file itself: its partial file's place is taken. The fleet file is put back.
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(before)
+    blocker = root / "stacks" / f".Pulumi.three.yaml.ack-fleet-{os.getpid()}"
+    blocker.mkdir()
+    args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    assert fleet.main(args) == 2
+    assert capsys.readouterr().err == (
+        f"ack-fleet: {root / 'stacks' / 'Pulumi.three.yaml'}: cannot write: File exists\n"
+    )
+    assert not (root / "stacks" / "Pulumi.three.yaml").exists()
+    assert fleet_file.read_text() == before
+    blocker.rmdir()
+    assert fleet.main(args) == 0 and "three" in fleet_file.read_text()
+
+
+_ALLOCATE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from ack_offline import fleet  # imported before the start: all allocate at once
+Path(sys.argv[2]).touch()
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+sys.exit(fleet.main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.heavy
+def test_parallel_allocations_never_hand_out_the_same_block(tmp_path):
+    """Six `allocate --write` processes started at the same instant, in one domain: six
+    different blocks, all six in the fleet file, and check passes."""
+    root = project_with(tmp_path, {"one": cluster("one", None)})
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text("routing_domains:\n  prod: [one]\n")
+    go = tmp_path / "go"
+    stacks = [f"p{i}" for i in range(6)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _ALLOCATE_AT_ONCE,
+                str(go),
+                str(tmp_path / f"ready-{s}"),
+                *allocate_args(root, s, "--domain", "prod", "--write", fleet_file=fleet_file),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for s in stacks
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{s}").exists() for s in stacks):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+        time.sleep(0.01)
+    go.touch()  # every process has imported ack-fleet and waits for this
+    results = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0] * 6, results
+    made = [
+        yaml.safe_load((root / "stacks" / f"Pulumi.{s}.yaml").read_text())["config"][
+            "ack-clusters:cluster"
+        ]
+        for s in stacks
+    ]
+    vpcs = {m["network"]["vpc_cidr"] for m in made}
+    services = {m["service_cidr"] for m in made}
+    assert len(vpcs) == len(services) == 6 and "10.0.0.0/16" not in vpcs
+    assert sorted(yaml.safe_load(fleet_file.read_text())["routing_domains"]["prod"]) == sorted(
+        ["one", *stacks]
+    )
+    assert fleet.main(["--program", str(root), "--fleet", str(fleet_file), "check"]) == 0
 
 
 # -- the fleet gate --------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import yaml
 
@@ -254,74 +253,3 @@ def test_the_type_checker_skips_only_sdk_code_nothing_uses():
             assert f"{sdk}.{package}" not in mypy_skips.configured(), package
     assert "pulumi_alicloud.cs" not in mypy_skips.configured()
     assert {"pulumi_alicloud.cs", "pulumi_alicloud.cs.node_pool"} <= set(followed)
-
-
-_FAKE_GH = r'''
-"""gh, as far as the pr-comment action uses it: comments from $FAKE_COMMENTS, calls logged."""
-import json, os, re, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(json.dumps(args) + "\n")
-if args[:2] == ["api", "--paginate"]:
-    (jq,) = [args[i + 1] for i, a in enumerate(args) if a == "--jq"]
-    m = re.fullmatch(r'\.\[\] \| select\(\.body \| startswith\("(.*)"\)\) \| \.id', jq)
-    assert m, jq
-    for c in json.loads(os.environ["FAKE_COMMENTS"]):
-        if c["body"].startswith(m[1]):
-            print(c["id"])
-'''
-
-
-def _run_pr_comment(tmp_path, comments):
-    import json
-    import subprocess
-
-    action = yaml.safe_load(
-        (ROOT / ".github" / "actions" / "pr-comment" / "action.yml").read_text()
-    )
-    (step,) = action["runs"]["steps"]
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(parents=True)
-    (bin_dir / "gh").write_text(f"#!{sys.executable}{_FAKE_GH}")
-    (bin_dir / "gh").chmod(0o755)
-    body = tmp_path / "body.md"
-    body.write_text("### the picture\n")
-    log = tmp_path / "log"
-    env = {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_REPOSITORY": "org/repo",
-        "FAKE_LOG": str(log),
-        "FAKE_COMMENTS": json.dumps(comments),
-        # The step's env, with the expressions the runner would evaluate.
-        "GH_TOKEN": "t",
-        "PR": "7",
-        "MARKER": step["env"]["MARKER"].replace("${{ inputs.marker }}", "pulumi-preview-dev"),
-        "BODY_FILE": str(body),
-    }
-    done = subprocess.run(
-        ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    sent = (tmp_path / "pr-comment-body.md").read_text()
-    return calls[1:], sent
-
-
-def test_pr_comment_action_updates_its_own_comment_and_no_other(tmp_path):
-    """Each stack's preview and the offline picture keep one comment each, updated on every
-    push: the comment is found by its marker, never by being the last one."""
-    others = [
-        {"id": 11, "body": "<!-- ack-offline-picture -->\n..."},
-        {"id": 12, "body": "<!-- pulumi-preview-dev-2 -->\n..."},
-        {"id": 13, "body": "a human's <!-- pulumi-preview-dev --> quote"},
-    ]
-    calls, sent = _run_pr_comment(tmp_path / "new", others)
-    assert sent == "<!-- pulumi-preview-dev -->\n### the picture\n"
-    ((create),) = calls
-    assert create[:4] == ["pr", "comment", "7", "--repo"]
-
-    mine = {"id": 42, "body": "<!-- pulumi-preview-dev -->\nold"}
-    calls, _ = _run_pr_comment(tmp_path / "again", [*others, mine])
-    ((update),) = calls
-    assert update[:4] == ["api", "--method", "PATCH", "repos/org/repo/issues/comments/42"]

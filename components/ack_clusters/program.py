@@ -66,21 +66,30 @@ def _unknown_project_keys(project: str) -> list[tuple[str, str]]:
 
 
 def _region_problems(key: str, args: BaseClusterArgs | None) -> list[tuple[str, str]]:
-    region = pulumi.Config("alicloud").get("region")
+    problems, warning = region_problems(pulumi.Config("alicloud").get("region"), key, args)
+    if warning is not None:
+        pulumi.log.warn(warning)
+    return problems
+
+
+def region_problems(
+    region: str | None, key: str, args: BaseClusterArgs | None
+) -> tuple[list[tuple[str, str]], str | None]:
+    """A stack's `alicloud:region` and its cluster's zones, checked without the Pulumi runtime
+    (``ack-fleet`` reads stack files with it too): the problems, and a warning for a
+    well-formed region that the (stale) list does not know."""
     if region is None:
-        return [("alicloud:region", "is not set; add it to the stack file")]
-    problems = []
+        return [("alicloud:region", "is not set; add it to the stack file")], None
     found = region_problem(region)
     if found is not None and found[0] == "error":
-        return [("alicloud:region", found[1])]
-    if found is not None:
-        pulumi.log.warn(found[1])
+        return [("alicloud:region", found[1])], None
+    problems = []
     for i, zone in enumerate(args.network.zones if args else []):
         if zone_region(zone) != region:
             problems.append(
                 (f"{key}.network.zones.{i}", f"{zone} is not a zone of region {region}")
             )
-    return problems
+    return problems, None if found is None else found[1]
 
 
 def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:

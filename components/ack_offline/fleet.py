@@ -1,7 +1,8 @@
 """``ack-fleet``: one address plan across every stack of a project.
 
-    ack-fleet check [--fleet FILE] [--markdown FILE]   # exit 1 when two stacks overlap
-    ack-fleet allocate STACK --region R --zones Z1,Z2 [--kind managed] [--flannel] [--write]
+    ack-fleet check [--fleet FILE] [--markdown FILE] [--max-pairs N]   # exit 1 on an overlap
+    ack-fleet allocate STACK --region R --zones Z1,Z2 [--kind managed] [--flannel] [--domain D]
+        [--write [--force]]
     ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE] [--mode both]
 
 Each stack's cluster is read from its stack file and validated exactly as the stack program
@@ -12,32 +13,46 @@ file names the routing domains (the stacks CEN, peering or VPN joins)::
       prod: [managed-prod, dedicated-dev]
 
 Without one, every stack is taken to be in one domain. ``allocate`` picks ranges that overlap
-no stack of the domain and writes ``Pulumi.STACK.yaml`` (``--write``) or prints it.
+no stack of the domain and writes ``Pulumi.STACK.yaml`` and the stack's place in the fleet file
+(``--write``, one allocation at a time) or prints it. Every failure of the tool itself is exit 2
+with a message; exit 1 means an overlap.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import functools
 import json
 import os
 import re
 import signal
+import stat
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ack_clusters import facts
 from ack_clusters.cluster.args import BaseClusterArgs
 from ack_clusters.cluster.forms import CLUSTERS
 from ack_clusters.errors import InvalidArguments
-from ack_clusters.fleet.plan import UsedRange, allocate, domains_of, overlaps, ranges_of
-from ack_clusters.program import parse_cluster
-from ack_clusters.validation import NAME_PATTERN, zone_region
+from ack_clusters.fleet.plan import (
+    DomainOverlaps,
+    UsedRange,
+    allocate,
+    domains_of,
+    overlapping_stacks,
+    ranges_of,
+)
+from ack_clusters.program import parse_cluster, region_problems
+from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zone_region
 
 from . import integrity, reaper, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
@@ -45,44 +60,130 @@ from .text import markdown_cell, one_line
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
 
+#: A stack name as Pulumi's backends accept one (their validateStackName); a stack file whose
+#: name is not one is refused, so no name reaches a message, a table or a workflow raw.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+STACK_NAME_HELP = "1-100 letters, digits, '-', '_' and '.', as Pulumi accepts"
+#: A routing domain's name in the fleet file (ack-fleet names the domains of stacks the file
+#: does not name "STACK (alone)", which no name of this form can be).
+DOMAIN_NAME = STACK_NAME
+#: Pairs of overlapping stacks `check` lists by default; how many there are is always said.
+MAX_PAIRS = 100
+#: How long `allocate --write` waits for another allocation of the project to finish.
+LOCK_SECONDS = 60.0
 
-def stack_cluster(project: Project, stack: str) -> BaseClusterArgs:
-    """A stack's cluster arguments, validated as the stack program validates them."""
-    config, _ = load_stack_config(project, stack)
-    key = f"{project.name}:cluster"
-    if key not in config:
-        raise ProjectError(f"{project.stack_file(stack)}: {key} is not set")
-    raw: Any = json.loads(config[key])
-    subject = f"stack config ({project.stack_file(stack).name})"
-    if not isinstance(raw, dict):
-        raise InvalidArguments(subject, [(key, "must be an object with kind, name and arguments")])
-    head, args, problems = parse_cluster(raw, subject, key)
+
+def _checked_stacks(project: Project) -> list[str]:
+    stacks = project.stacks()
+    for stack in stacks:
+        if not STACK_NAME.fullmatch(stack):
+            raise ProjectError(
+                f"stack file {str(project.stack_file(stack))!r}: {stack!r} is not a stack name "
+                f"({STACK_NAME_HELP}); rename the file"
+            )
+    return stacks
+
+
+def stack_cluster(project: Project, stack: str, file: Path | None = None) -> BaseClusterArgs:
+    """A stack's cluster arguments, region and zones, validated as the stack program validates
+    them; `file` reads another copy of the stack file (the one `allocate` is about to write)."""
+    shown = file or project.stack_file(stack)
+    try:
+        config, _ = load_stack_config(project, stack, file)
+        key = f"{project.name}:cluster"
+        subject = f"stack config ({project.stack_file(stack).name})"
+        if key not in config:
+            raise ProjectError(f"{shown}: {key} is not set")
+        try:
+            raw: Any = json.loads(config[key])
+        except ValueError:
+            raw = None
+        if not isinstance(raw, dict):
+            raise InvalidArguments(
+                subject, [(key, "must be an object with kind, name and arguments")]
+            )
+        head, args, problems = parse_cluster(raw, subject, key)
+        found, warning = region_problems(config.get("alicloud:region"), key, args)
+        problems += found
+    except RecursionError:
+        raise ProjectError(f"{shown} is nested too deeply") from None
     if problems or head is None or args is None:
         raise InvalidArguments(subject, problems)
+    if warning is not None:
+        print(f"ack-fleet: warning: {project.stack_file(stack).name}: {warning}", file=sys.stderr)
     return args
 
 
 def load_fleet(file: Path | None) -> dict[str, list[str]] | None:
+    """The fleet file's routing domains, or None without one. Strict, as stack files are: an
+    unknown key, a domain that is not a list of stack names, a stack twice in one domain, a
+    domain name that is no name are refused, naming the file and the entry."""
     if file is None:
         return None
-    doc = _load_yaml(file) or {}
-    domains = doc.get("routing_domains") if isinstance(doc, dict) else None
-    if not isinstance(domains, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v)
-        for k, v in domains.items()
-    ):
+    if file.exists() and not file.is_file():  # a device or a pipe would be read without end
+        raise ProjectError(f"{file} is not a file")
+    try:
+        doc = _load_yaml(file)
+    except RecursionError:
+        raise ProjectError(f"{file} is nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise ProjectError(f"{file}: must be a mapping with routing_domains")
+    for key in doc:
+        if key != "routing_domains":
+            close = difflib.get_close_matches(str(key), ["routing_domains"], n=1)
+            hint = "; did you mean routing_domains?" if close else ""
+            raise ProjectError(f"{file}: {str(key)!r} is not a key of a fleet file{hint}")
+    domains = doc.get("routing_domains")
+    if not isinstance(domains, dict):
         raise ProjectError(f"{file}: routing_domains must map a name to a list of stack names")
+    for name, members in domains.items():
+        if not isinstance(name, str) or not DOMAIN_NAME.fullmatch(name):
+            raise ProjectError(
+                f"{file}: routing domain {name!r} is not a name (1-100 letters, digits, '-', "
+                "'_' and '.')"
+            )
+        if not isinstance(members, list) or not all(isinstance(s, str) for s in members):
+            raise ProjectError(
+                f"{file}: routing_domains.{name} must be a list of stack names, such as "
+                "[prod-a, prod-b]"
+            )
+        repeated = sorted({s for s in members if members.count(s) > 1})
+        if repeated:
+            raise ProjectError(
+                f"{file}: routing_domains.{name} names {', '.join(map(repr, repeated))} twice"
+            )
     return {k: list(v) for k, v in domains.items()}
 
 
+def _domains(
+    stacks: Sequence[str], routing: dict[str, list[str]] | None, file: Path | None
+) -> dict[str, list[str]]:
+    try:
+        return domains_of(stacks, routing)
+    except ValueError as exc:
+        raise ProjectError(f"{file}: {exc}") from None
+
+
 def fleet_ranges(project: Project) -> dict[str, list[UsedRange]]:
-    return {stack: ranges_of(stack, stack_cluster(project, stack)) for stack in project.stacks()}
+    return {
+        stack: ranges_of(stack, stack_cluster(project, stack)) for stack in _checked_stacks(project)
+    }
 
 
-def report(
-    ranges: dict[str, list[UsedRange]], domains: dict[str, list[str]], problems: Sequence[Any]
-) -> str:
-    """The address plan as Markdown: one table per routing domain, then what overlaps."""
+def _summary(found: DomainOverlaps, listed: int) -> str | None:
+    """One line for the pairs of a domain not listed, or None when all are."""
+    if listed == found.pairs:
+        return None
+    shared = ", ".join(f"{cidr} ({count:,} stacks)" for cidr, count in found.most_shared)
+    hint = f"; the ranges the most stacks use: {shared}" if shared else ""
+    return (
+        f"routing domain {found.domain!r}: {found.pairs:,} pairs of stacks overlap, "
+        f"{listed:,} listed (--max-pairs 0 lists all){hint}"
+    )
+
+
+def plan_tables(ranges: dict[str, list[UsedRange]], domains: dict[str, list[str]]) -> str:
+    """The address plan as Markdown: one table per routing domain (the overlaps follow)."""
     out = ["# Address plan", ""]
     for domain, stacks in domains.items():
         out += [f"## Routing domain `{domain}`", "", "| Stack | Range | CIDR | From |"]
@@ -92,52 +193,311 @@ def report(
         )
         out += [f"| {r.stack} | {r.kind} | `{r.cidr}` | {r.source} |" for r in rows]
         out.append("")
-    out += ["## Overlaps", ""]
-    out += [f"- {p}" for p in problems] or ["None: every range of a domain is its own."]
-    return "\n".join(out) + "\n"
+    return "\n".join([*out, "## Overlaps", ""]) + "\n"
 
 
 def check(ns: argparse.Namespace) -> int:
+    """Every overlap, one line per pair of stacks, on stderr (and in --markdown's plan), at
+    most --max-pairs of them and then a line per domain saying how many more: the count is
+    exact, the listing bounded, each line made as it is written."""
     project = find_project((ns.program or Path.cwd()).resolve())
+    if ns.markdown is not None:
+        inputs = [project.root / "Pulumi.yaml", *map(project.stack_file, project.stacks())]
+        if ns.markdown.resolve() in {p.resolve() for p in [*inputs, *filter(None, [ns.fleet])]}:
+            raise _refuse("--markdown", f"{ns.markdown} is a file check reads; write elsewhere")
     ranges = fleet_ranges(project)
-    domains = domains_of(ranges, load_fleet(ns.fleet))
-    problems = [
-        o
-        for name, stacks in domains.items()
-        for o in overlaps([r for s in stacks for r in ranges[s]], name)
-    ]
-    if ns.markdown:
-        ns.markdown.write_text(report(ranges, domains, problems))
-    for p in problems:
-        print(f"ack-fleet: {p}", file=sys.stderr)
+    domains = _domains(list(ranges), load_fleet(ns.fleet), ns.fleet)
+    limit = ns.max_pairs or None
+    with _Markdown.opened(ns.markdown) as markdown:
+        markdown.write(plan_tables(ranges, domains))
+        pairs = listed = 0
+        for name, stacks in domains.items():
+            found = overlapping_stacks([r for s in stacks for r in ranges[s]], name)
+            pairs += found.pairs
+            before = listed
+            for pair in found.stack_pairs(None if limit is None else limit - listed):
+                listed += 1
+                _finding(str(pair), markdown)
+            said = _summary(found, listed - before)
+            if said is not None:
+                _finding(said, markdown)
+        if not pairs:
+            markdown.write("None: every range of a domain is its own.\n")
     count = sum(len(v) for v in ranges.values())
-    print(
+    _out(
         f"ack-fleet: {len(ranges)} stacks, {count} ranges, {len(domains)} routing domain(s), "
-        f"{len(problems)} overlap(s)"
+        f"{pairs} overlapping pair(s) of stacks"
     )
-    return EXIT_OVERLAPS if problems else EXIT_OK
+    return EXIT_OVERLAPS if pairs else EXIT_OK
+
+
+def _out(text: str) -> None:
+    """A line on standard output, now: one that cannot be written (a full disk, a closed pipe)
+    is exit 2 saying so, and standard output is then pointed at the null device, so that
+    Python's own flush at exit neither fails nor prints a traceback."""
+    try:
+        print(text, flush=True)
+    except OSError as exc:
+        _stdout_broken()
+        raise ProjectError(f"cannot write standard output: {exc.strerror}") from None
+
+
+def _finding(line: str, markdown: _Markdown) -> None:
+    print(f"ack-fleet: {line}", file=sys.stderr)
+    markdown.write(f"- {line}\n")
+
+
+class _Markdown:
+    """--markdown's file, written as check goes (nothing without one); a failure to write it
+    names it."""
+
+    def __init__(self, path: Path | None, file: Any) -> None:
+        self.path, self.file = path, file
+
+    @classmethod
+    @contextmanager
+    def opened(cls, path: Path | None) -> Iterator[_Markdown]:
+        if path is None:
+            yield cls(None, None)
+            return
+        try:
+            file = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise ProjectError(f"--markdown {path}: cannot write: {exc.strerror}") from None
+        try:
+            yield cls(path, file)
+        finally:
+            try:
+                file.close()
+            except OSError as exc:
+                raise ProjectError(f"--markdown {path}: cannot write: {exc.strerror}") from None
+
+    def write(self, text: str) -> None:
+        if self.file is None:
+            return
+        try:
+            self.file.write(text)
+        except OSError as exc:
+            raise ProjectError(f"--markdown {self.path}: cannot write: {exc.strerror}") from None
+
+
+# -- allocation ------------------------------------------------------------------------------
+
+
+@contextmanager
+def allocation_lock(project: Project, seconds: float = LOCK_SECONDS) -> Iterator[None]:
+    """One allocation of the project at a time: an exclusive lock on its stack folder (the
+    folder itself, so nothing is left behind; a lock file beside the stack files on Windows),
+    held from reading the stacks to writing the new one, so that two allocations never hand out
+    the same block. The operating system releases it when the process ends, however it ends."""
+    folder = project.stack_config_dir
+    if sys.platform == "win32":  # pragma: no cover - no Windows here
+        import msvcrt
+
+        fd = os.open(folder / ".ack-fleet.lock", os.O_RDWR | os.O_CREAT, 0o666)
+
+        def take() -> None:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+        def release() -> None:
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+
+        def take() -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def release() -> None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                take()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ProjectError(
+                        f"another ack-fleet allocate has held {folder} for {seconds:g} s; "
+                        "try again when it ends"
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            release()
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """`text` to `path` through a new file beside it renamed over it, so a reader (another
+    ack-fleet, the CLI) sees the old file or the new one, never part of one; an existing file
+    keeps its mode, a symbolic link its target."""
+    target = path.resolve()
+    partial = target.with_name(f".{target.name}.ack-fleet-{os.getpid()}")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            if target.exists():
+                os.chmod(partial, stat.S_IMODE(target.stat().st_mode))
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _yaml_scalar(value: str) -> str:
+    """`value` as a YAML scalar that reads back as that string (quoted when YAML would read it
+    as something else: yes, 1.10, null)."""
+    return value if yaml.safe_load(value) == value else json.dumps(value)
+
+
+def with_member(text: str, file: Path, domain: str, stack: str) -> str:
+    """The fleet file's text with `stack` added to routing domain `domain`, everything else of
+    it (comments, order, layout) as it was. Edited in place where the domain's list is: a flow
+    list (`[a, b]`) gets `, stack`, a block list gets a `- stack` line like its last; the
+    result is read back and must be the same document with the stack added, or the file is
+    written anew from its content (its comments lost: said on stderr)."""
+    expected = yaml.safe_load(text)
+    expected["routing_domains"][domain] = [*expected["routing_domains"][domain], stack]
+    scalar = _yaml_scalar(stack)
+    edited = None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is None:
+            raise ValueError("an empty fleet file")
+        (domains,) = [v for k, v in root.value if k.value == "routing_domains"]
+        (members,) = [v for k, v in domains.value if k.value == domain]
+        if isinstance(members, yaml.SequenceNode) and members.flow_style:
+            if members.value:
+                at = members.value[-1].end_mark.index
+                edited = text[:at] + f", {scalar}" + text[at:]
+            else:
+                at = members.end_mark.index - 1  # the closing bracket
+                edited = text[:at] + scalar + text[at:]
+        elif isinstance(members, yaml.SequenceNode) and members.value:
+            last = members.value[-1]
+            line_start = text.rfind("\n", 0, last.start_mark.index) + 1
+            prefix = text[line_start : last.start_mark.index]
+            end = text.find("\n", last.end_mark.index)
+            if prefix.strip() == "-":
+                if end == -1:
+                    edited = text + f"\n{prefix}{scalar}\n"
+                else:
+                    edited = text[: end + 1] + f"{prefix}{scalar}\n" + text[end + 1 :]
+    except (yaml.YAMLError, ValueError, AttributeError):
+        edited = None
+    try:
+        if edited is not None and yaml.safe_load(edited) == expected:
+            return edited
+    except yaml.YAMLError:
+        pass
+    print(
+        f"ack-fleet: {file}: written anew from its content (its layout could not be kept)",
+        file=sys.stderr,
+    )
+    return yaml.safe_dump(expected, sort_keys=False)
+
+
+def _refuse(flag: str, message: str) -> ProjectError:
+    return ProjectError(f"{flag}: {message}")
+
+
+def _requested_zones(ns: argparse.Namespace) -> list[str]:
+    """--region and --zones, checked against the project's facts of regions before anything
+    is read or written."""
+    found = region_problem(ns.region)
+    if found is not None and found[0] == "error":
+        raise _refuse("--region", found[1])
+    if found is not None:
+        raise _refuse(
+            "--region",
+            f"{ns.region!r} is not among the regions known on {facts.CHECKED}; allocate writes "
+            "known regions only (if it is new, add it to ack_clusters/facts.py)",
+        )
+    zones = [z.strip() for z in ns.zones.split(",")]
+    if not any(zones) or not all(zones):
+        raise _refuse("--zones", f"{ns.zones!r}: comma-separated zone IDs, none empty")
+    for z in zones:
+        if zone_region(z) != ns.region:
+            raise _refuse("--zones", f"{z!r} is not a zone of region {ns.region}")
+        if zones.count(z) > 1:
+            raise _refuse("--zones", f"{z} is given twice")
+    return zones
 
 
 def allocate_stack(ns: argparse.Namespace) -> int:
     project = find_project((ns.program or Path.cwd()).resolve())
-    if not re.match(NAME_PATTERN, ns.stack):
-        raise ProjectError(f"stack name {ns.stack!r}: lowercase letters, digits and hyphens")
-    if project.stack_file(ns.stack).exists():
-        raise ProjectError(f"{project.stack_file(ns.stack)} exists already")
-    zones = [z for z in ns.zones.split(",") if z]
-    for z in zones:
-        if zone_region(z) != ns.region:
-            raise ProjectError(f"--zones: {z} is not a zone of region {ns.region}")
-    ranges = fleet_ranges(project)
-    domains = domains_of(ranges, load_fleet(ns.fleet))
-    if ns.domain is not None and ns.domain not in domains:
-        raise ProjectError(f"--domain {ns.domain!r} is not in the fleet file")
-    peers = domains[ns.domain] if ns.domain else list(ranges)
-    used = [r.cidr for s in peers for r in ranges[s]]
-    got = allocate(used, pod_prefix=16 if ns.flannel else None)
+    stack = ns.stack
+    if not STACK_NAME.fullmatch(stack):
+        raise ProjectError(f"stack name {stack!r}: {STACK_NAME_HELP}")
+    name = ns.name if ns.name is not None else stack
+    if not re.fullmatch(NAME_PATTERN, name):
+        flag = "--name" if ns.name is not None else f"stack name {stack!r} as the cluster's name"
+        raise _refuse(flag, f"{name!r} is not a cluster name ({NAME_HELP}); give one with --name")
+    zones = _requested_zones(ns)
+    if ns.force and not ns.write:
+        raise _refuse("--force", "replaces a stack file, so it goes with --write")
+    if ns.domain is not None and ns.fleet is None:
+        raise _refuse("--domain", "names a routing domain of a fleet file: give it with --fleet")
+    with allocation_lock(project) if ns.write else nullcontext():
+        return _allocate_locked(project, ns, stack, name, zones)
+
+
+def _allocate_locked(
+    project: Project, ns: argparse.Namespace, stack: str, name: str, zones: list[str]
+) -> int:
+    """Everything `allocate` reads, picks and writes, under the project's lock."""
+    existing = _checked_stacks(project)
+    same = [s for s in existing if s.lower() == stack.lower()]
+    if same and same != [stack]:
+        raise ProjectError(
+            f"stack {same[0]!r} exists already, and {stack!r} differs from it only in case "
+            "(the same file where file names ignore case)"
+        )
+    if same and not ns.force:
+        raise ProjectError(
+            f"{project.stack_file(stack)} exists already: pass --force (with --write) to "
+            "allocate that stack anew, its file replaced"
+        )
+    fleet_text = None
+    if ns.fleet is not None:
+        routing = load_fleet(ns.fleet)
+        fleet_text = ns.fleet.read_text(encoding="utf-8")
+    else:
+        routing = None
+    # Every other stack's ranges; a stack allocated anew (--force) has none of its own yet.
+    ranges = {s: ranges_of(s, stack_cluster(project, s)) for s in existing if s != stack}
+    ranges[stack] = []
+    domains = _domains(list(ranges), routing, ns.fleet)
+    if ns.domain is not None:
+        assert routing is not None
+        if ns.domain not in routing:
+            known = ", ".join(routing) or "none"
+            raise _refuse("--domain", f"{ns.domain!r} is not in {ns.fleet} (its domains: {known})")
+    if routing:
+        joined = [d for d, members in routing.items() if stack in members or d == ns.domain]
+        peers = {s for d in joined for s in domains[d]} if joined else set(ranges)
+    else:
+        peers = set(ranges)
+    used = [r.cidr for s in sorted(peers) for r in ranges.get(s, [])]
+    try:
+        got = allocate(used, pod_prefix=16 if ns.flannel else None)
+    except ValueError as exc:
+        raise ProjectError(f"no room left in the domain: {exc}") from None
     cluster: dict[str, Any] = {
         "kind": ns.kind,
-        "name": ns.name or ns.stack,
+        "name": name,
         "network": {"zones": zones, "vpc_cidr": str(got.vpc_cidr)},
         "service_cidr": str(got.service_cidr),
     }
@@ -148,15 +508,50 @@ def allocate_stack(ns: argparse.Namespace) -> int:
         {"config": {"alicloud:region": ns.region, f"{project.name}:cluster": cluster}},
         sort_keys=False,
     )
-    # What is written must be what the stack program accepts.
-    model = CLUSTERS[ns.kind]._form.args_model
-    model.model_validate({k: v for k, v in cluster.items() if k not in ("kind", "name")})
-    if ns.write:
-        project.stack_file(ns.stack).write_text(text)
-        print(f"ack-fleet: wrote {project.stack_file(ns.stack)}")
-    else:
-        print(text, end="")
+    _validate_stack_text(project, stack, text)
+    record = ns.domain is not None and stack not in (routing or {}).get(ns.domain, [])
+    if not ns.write:
+        _out(text.rstrip("\n"))
+        if record:
+            said = f"add {stack} to routing domain {ns.domain} of {ns.fleet} (--write does)"
+            print(f"ack-fleet: {said}", file=sys.stderr)
+        return EXIT_OK
+    new_fleet = None
+    if record:
+        assert ns.fleet is not None and fleet_text is not None and ns.domain is not None
+        new_fleet = with_member(fleet_text, ns.fleet, ns.domain, stack)
+    # The fleet file first: killed between the two writes, ack-fleet leaves a fleet file naming
+    # a stack that has no file, which check and allocate refuse, never a stack that check
+    # silently takes for one in a domain of its own.
+    if new_fleet is not None:
+        assert ns.fleet is not None and fleet_text is not None
+        write_atomically(ns.fleet, new_fleet)
+    file = project.stack_file(stack)
+    try:
+        write_atomically(file, text)
+    except ProjectError:
+        if new_fleet is not None:  # put back as it was: both written, or neither
+            assert ns.fleet is not None and fleet_text is not None
+            write_atomically(ns.fleet, fleet_text)
+        raise
+    _out(f"ack-fleet: wrote {file}")
+    if new_fleet is not None:
+        _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
+    elif routing and not any(stack in members for members in routing.values()):
+        said = f"{stack} is in no routing domain of {ns.fleet}, so in one of its own"
+        print(f"ack-fleet: {said} (--domain names one)", file=sys.stderr)
     return EXIT_OK
+
+
+def _validate_stack_text(project: Project, stack: str, text: str) -> None:
+    """What allocate would write is read back as `check` and the stack program read a stack
+    file, from a copy in a folder of its own; a problem is exit 2 before anything is written."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ack-fleet-") as folder:
+        copy = Path(folder) / project.stack_file(stack).name
+        copy.write_text(text, encoding="utf-8")
+        stack_cluster(project, stack, copy)
 
 
 #: ack-preview's exit codes, worst first: no verdict, a mandatory violation, a refused
@@ -522,6 +917,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="prove no two stacks of a routing domain overlap")
     c.add_argument("--markdown", type=Path, default=None, help="write the address plan here")
+    c.add_argument(
+        "--max-pairs",
+        type=_count,
+        default=MAX_PAIRS,
+        metavar="N",
+        help=f"list at most N overlapping pairs of stacks, then how many more (default "
+        f"{MAX_PAIRS}; 0 lists all)",
+    )
     a = sub.add_parser("allocate", help="free ranges for a new stack, as its stack file")
     a.add_argument("stack")
     a.add_argument("--region", required=True)
@@ -530,7 +933,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--name", default=None, help="cluster name (default: the stack's)")
     a.add_argument("--domain", default=None, help="routing domain (default: every stack)")
     a.add_argument("--flannel", action="store_true", help="plan a Flannel pod range too")
-    a.add_argument("--write", action="store_true", help="write Pulumi.STACK.yaml")
+    a.add_argument(
+        "--write",
+        action="store_true",
+        help="write Pulumi.STACK.yaml and add the stack to --domain in the fleet file",
+    )
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="allocate a stack whose file exists anew, replacing its file (with --write; for a "
+        "stack not yet deployed: other ranges replace a deployed cluster)",
+    )
     g = sub.add_parser("gate", help="ack-preview and the gate over every stack, in parallel")
     g.add_argument("--policy-pack", action="append", type=Path, default=[], metavar="DIR")
     g.add_argument(
@@ -574,9 +987,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "both (default)",
     )
     ns = parser.parse_args(argv)
-    commands = {"check": check, "allocate": allocate_stack, "gate": gate}
+    if ns.command in ("check", "allocate"):
+        return _guarded(check if ns.command == "check" else allocate_stack, ns)
     try:
-        return commands[ns.command](ns)
+        return gate(ns)
     except (ProjectError, InvalidArguments, ValueError) as exc:
         _say(str(exc))
     except RecursionError:
@@ -592,6 +1006,50 @@ def _say(message: str) -> None:
     """One line of ack-fleet's own on standard error, control characters escaped."""
     with contextlib.suppress(OSError, ValueError):
         print(f"ack-fleet: {one_line(message)}", file=sys.stderr)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a count (0 or more)")
+    return value
+
+
+def _guarded(command: Callable[[argparse.Namespace], int], ns: argparse.Namespace) -> int:
+    """`command`, whose every failure is exit 2 with one message naming the problem: never a
+    traceback, never exit 1 (an overlap), standard output that cannot be written included."""
+    try:
+        code = command(ns)
+        sys.stdout.flush()
+        return code
+    except (ProjectError, InvalidArguments, ValueError) as exc:
+        message = str(exc)
+    except RecursionError:
+        message = "an input is nested too deeply"
+    except OSError as exc:
+        message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+    except MemoryError:
+        message = "out of memory"
+    except Exception as exc:  # a bug of ack-fleet's: said as one, still exit 2
+        message = f"internal error ({type(exc).__name__}: {exc}); please report it"
+    if _stdout_broken():
+        message = "cannot write standard output"
+    with suppress(OSError):  # standard error cannot be written either: the exit code says it
+        print(f"ack-fleet: {message}", file=sys.stderr)
+    return EXIT_BROKEN
+
+
+def _stdout_broken() -> bool:
+    """Whether standard output cannot be written (a full disk, a closed pipe); if so, it is
+    pointed at the null device, so that Python's own flush at exit neither fails nor prints."""
+    try:
+        sys.stdout.flush()
+        return False
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return True
 
 
 if __name__ == "__main__":

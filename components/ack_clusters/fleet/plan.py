@@ -12,7 +12,7 @@ covers them.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,35 +35,124 @@ class UsedRange:
 
 
 @dataclass(frozen=True)
-class Overlap:
-    a: UsedRange
-    b: UsedRange
+class StackOverlap:
+    """Two stacks of one routing domain that share addresses: every pair of their ranges that
+    overlaps (a stack has at most three ranges, so at most nine pairs)."""
+
     domain: str
+    a: str
+    b: str
+    ranges: tuple[tuple[UsedRange, UsedRange], ...]
 
     def __str__(self) -> str:
-        return (
-            f"routing domain {self.domain!r}: stack {self.a.stack} {self.a.kind} {self.a.cidr} "
-            f"({self.a.source}) overlaps stack {self.b.stack} {self.b.kind} {self.b.cidr} "
-            f"({self.b.source})"
+        pairs = "; ".join(
+            f"{self.a} {ra.kind} {ra.cidr} ({ra.source}) with {self.b} {rb.kind} {rb.cidr} "
+            f"({rb.source})"
+            for ra, rb in self.ranges
         )
+        return f"routing domain {self.domain!r}: stacks {self.a} and {self.b} overlap: {pairs}"
 
 
-def overlaps(ranges: Sequence[UsedRange], domain: str) -> list[Overlap]:
-    """Every pair of ranges of *different* stacks that overlap, in a stable order (a stack's own
-    ranges are checked when its arguments are validated). Sorted sweep: n log n plus the
-    overlaps found."""
-    ordered = sorted(ranges, key=lambda r: (int(r.cidr.network_address), r.cidr.prefixlen, r))
-    found: list[Overlap] = []
-    open_: list[UsedRange] = []
-    for r in ordered:
-        start = int(r.cidr.network_address)
-        open_ = [o for o in open_ if int(o.cidr.broadcast_address) >= start]
-        for o in open_:
-            if o.stack != r.stack:
-                a, b = sorted((o, r))
-                found.append(Overlap(a, b, domain))
-        open_.append(r)
-    return sorted(found, key=lambda o: (o.a, o.b))
+class DomainOverlaps:
+    """What overlaps in one routing domain: how many pairs of stacks, each pair with its ranges
+    (made as they are listed, in order of stack names: a domain of 2,000 stacks on the same
+    defaults has two million pairs, and holding them all is not needed to count them), and the
+    ranges the most stacks use (the usual cause of very many pairs: stacks left on a default).
+    """
+
+    def __init__(
+        self,
+        domain: str,
+        names: list[str],
+        peers: list[int],
+        by_stack: dict[str, list[UsedRange]],
+        most_shared: tuple[tuple[Net, int], ...],
+    ) -> None:
+        self.domain = domain
+        self._names, self._peers, self._by_stack = names, peers, by_stack
+        #: How many pairs of different stacks overlap.
+        self.pairs = sum((p >> (i + 1)).bit_count() for i, p in enumerate(peers))
+        #: (range, how many stacks use exactly it), most used first, at most three; only
+        #: ranges two or more stacks use.
+        self.most_shared = most_shared
+
+    def stack_pairs(self, limit: int | None = None) -> Iterator[StackOverlap]:
+        """The overlapping pairs, the first `limit` of them (all when None)."""
+        made = 0
+        for i, a in enumerate(self._names):
+            later, j = self._peers[i] >> (i + 1), i + 1
+            while later:
+                if limit is not None and made >= limit:
+                    return
+                step = (later & -later).bit_length() - 1
+                j += step
+                other = self._names[j]
+                found = tuple(
+                    (ra, rb)
+                    for ra in self._by_stack[a]
+                    for rb in self._by_stack[other]
+                    if ra.cidr.overlaps(rb.cidr)
+                )
+                yield StackOverlap(self.domain, a, other, found)
+                made += 1
+                later >>= step + 1
+                j += 1
+
+
+def overlapping_stacks(ranges: Sequence[UsedRange], domain: str) -> DomainOverlaps:
+    """Every pair of *different* stacks with overlapping ranges (a stack's own ranges are
+    checked when its arguments are validated), counted at once, listed on demand.
+
+    CIDR blocks never partly overlap: two either nest or are disjoint. So the distinct blocks
+    form a forest, and the stacks a block overlaps are those on its ancestors, on itself and
+    in its subtree. With one bit per stack, that is a few big-integer ORs per block and per
+    stack, whatever the number of pairs: 2,000 stacks on the same defaults are two blocks, not
+    two million pairs of ranges. Only blocks that overlap something (nested, or used by two
+    stacks) get a bit set, so a fleet without overlaps costs a sort."""
+    users: dict[Net, set[str]] = {}
+    for r in ranges:
+        users.setdefault(r.cidr, set()).add(r.stack)
+    blocks = sorted(users, key=lambda n: (int(n.network_address), n.prefixlen))
+    # Each block's parent (the smallest block holding it), by a sweep in (start, size) order:
+    # the blocks still open when a block starts are its ancestors.
+    parent: dict[Net, Net] = {}
+    open_: list[Net] = []
+    for block in blocks:
+        while open_ and int(open_[-1].broadcast_address) < int(block.network_address):
+            open_.pop()
+        if open_:
+            parent[block] = open_[-1]
+        open_.append(block)
+    nested = set(parent) | set(parent.values())
+    involved = [b for b in blocks if b in nested or len(users[b]) > 1]
+    names = sorted({s for b in involved for s in users[b]})
+    index = {name: i for i, name in enumerate(names)}
+    own = {b: sum(1 << index[s] for s in users[b]) for b in involved}
+    above: dict[Net, int] = {}  # the stacks on a block's ancestors
+    for b in involved:  # parents come first
+        up = parent.get(b)
+        above[b] = 0 if up is None else above[up] | own[up]
+    below = dict(own)  # the stacks on a block and inside it
+    for b in reversed(involved):
+        up = parent.get(b)
+        if up is not None:
+            below[up] |= below[b]
+    by_stack: dict[str, list[UsedRange]] = {name: [] for name in names}
+    for r in sorted(set(ranges)):
+        if r.stack in index:
+            by_stack[r.stack].append(r)
+    peers = []
+    for i, name in enumerate(names):
+        mask = 0
+        for r in by_stack[name]:
+            if r.cidr in own:
+                mask |= above[r.cidr] | below[r.cidr]
+        peers.append(mask & ~(1 << i))
+    shared = sorted(
+        ((b, len(users[b])) for b in involved if len(users[b]) > 1),
+        key=lambda x: (-x[1], int(x[0].network_address), x[0].prefixlen),
+    )
+    return DomainOverlaps(domain, names, peers, by_stack, tuple(shared[:3]))
 
 
 def domains_of(
