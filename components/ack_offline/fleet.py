@@ -38,6 +38,7 @@ from ack_clusters.validation import NAME_PATTERN, zone_region
 
 from . import integrity
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
+from .recorder import unsecure
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
 
@@ -459,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[ns.command](ns)
     except (ProjectError, InvalidArguments, ValueError) as exc:
-        print(f"ack-fleet: {exc}", file=sys.stderr)
+        print(f"ack-fleet: {unsecure(str(exc))}", file=sys.stderr)
         return EXIT_BROKEN
 
 

@@ -37,6 +37,7 @@ from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
+from .recorder import unsecure
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN, EXIT_REPLACES = 0, 1, 2, 3
@@ -403,7 +404,10 @@ def _preview(ns: argparse.Namespace) -> int:
                 predicted, base=base.label, allow_replace=ns.allow_replace
             )
     try:
-        print(text)
+        # The `secure:` placeholder, as [secret]: values are shown so already (recorder.sanitize),
+        # and so are names, URNs and paths made from them. (The program's messages and log
+        # lines are redacted as they leave it: ack_offline.isolation.)
+        print(unsecure(text))
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader left (`ack-preview ... | head`): the verdict stands, and Python must not
