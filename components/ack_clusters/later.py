@@ -4,7 +4,8 @@ The argument models accept a ``pulumi.Output`` (or another awaitable) wherever a
 shape the resource graph (:class:`ack_clusters.validation.Later` marks those fields). A value
 given as a string is checked when the arguments are validated; a deferred one is replaced here
 by an output that applies the same check when it resolves, and fails the update naming the
-field. At preview an unknown value cannot be checked: the component says so in its log.
+field. At preview an unknown value cannot be checked: the component says so in its log. A
+secret value is refused without being quoted, in any form (:func:`check_known`).
 """
 
 from __future__ import annotations
