@@ -82,7 +82,7 @@ def test_the_from_a_wheel_examples_own_tests_pass():
 
 
 def _lower_bounds() -> dict[str, Version]:
-    """Each runtime requirement's `>=` bound, from pyproject.toml's dependencies and the policy
+    """Each runtime requirement's `>=` (or `==`) bound, from pyproject.toml's dependencies and the policy
     extra (read with a pattern: tomllib is 3.11+, and the lowest job runs on 3.10)."""
     pyproject = (ROOT / "pyproject.toml").read_text()
     bounds: dict[str, Version] = {}
@@ -92,7 +92,9 @@ def _lower_bounds() -> dict[str, Version]:
         code = re.sub(r"#.*", "", m[1])
         for text in re.findall(r'"([^"]+)"', code):
             req = Requirement(text)
-            lower = [s.version for s in req.specifier if s.operator == ">="]
+            # An exact pin (pulumi-policy: the release the pack was checked against) is its own
+            # lower bound.
+            lower = [s.version for s in req.specifier if s.operator in (">=", "==")]
             assert lower, f"{req.name} has no lower bound"
             bounds[canonicalize_name(req.name)] = Version(lower[0])
     return bounds

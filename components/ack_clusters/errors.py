@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .redaction import redact
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -15,11 +17,21 @@ class InvalidArguments(ValueError):
 
     ``problems`` lists ``(field_path, message)`` pairs, every problem found in the input, so a
     user fixes them all in one round instead of one per twenty-minute ``pulumi up``.
+    ``hidden``: texts no message may hold (the spellings of a secret value a check refused,
+    :func:`ack_clusters.redaction.spellings`); they are replaced before the error exists, and
+    not kept.
     """
 
-    def __init__(self, subject: str, problems: Iterable[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        subject: str,
+        problems: Iterable[tuple[str, str]],
+        *,
+        hidden: Iterable[str] = (),
+    ) -> None:
         self.subject = subject
-        self.problems = list(problems)
+        hidden = set(hidden)
+        self.problems = [(path, redact(msg, hidden) if hidden else msg) for path, msg in problems]
         lines = "\n".join(f"  - {path or '(root)'}: {msg}" for path, msg in self.problems)
         super().__init__(f"invalid arguments for {subject}:\n{lines}")
 

@@ -4,7 +4,8 @@ The argument models accept a ``pulumi.Output`` (or another awaitable) wherever a
 shape the resource graph (:class:`ack_clusters.validation.Later` marks those fields). A value
 given as a string is checked when the arguments are validated; a deferred one is replaced here
 by an output that applies the same check when it resolves, and fails the update naming the
-field. At preview an unknown value cannot be checked: the component says so in its log.
+field. At preview an unknown value cannot be checked: the component says so in its log. A
+secret value is refused without being quoted, in any form (:func:`check_known`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pulumi
 from pydantic import BaseModel
 
 from .errors import InvalidArguments
-from .validation import Deferred, Later, is_deferred
+from .redaction import HIDDEN, spellings
+from .validation import Deferred, Later, Refused, is_deferred
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,22 +53,47 @@ def _walk(value: Any, later: Later | None, here: str, subject: str, paths: list[
         return listed if any(a is not b for a, b in zip(listed, value, strict=True)) else value
     if later is not None and is_deferred(value):
         paths.append(here)
-        return pulumi.Output.from_input(value).apply(_checker(later, here, subject))
+        output = pulumi.Output.from_input(value)
+        return output.apply(_checker(later, here, subject, output))
     return value
 
 
-def _checker(later: Later, here: str, subject: str) -> Any:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            problem = f"the output gave {value!r}, not {later.what}"
-        else:
-            try:
-                return later.check(value.strip())
-            except ValueError as exc:
-                problem = str(exc)
-        raise InvalidArguments(subject, [(here, f"{problem} (checked when its value was known)")])
+def _checker(later: Later, here: str, subject: str, output: pulumi.Output[Any]) -> Any:
+    """The check of a deferred value, run when `output` is known: whether it is a secret (in
+    whatever it held: a nested output, an item of a list) is read from the output itself, as
+    Pulumi's unwrapping left it."""
+
+    async def check(value: Any) -> str:
+        return check_known(later, here, subject, value, secret=await output.is_secret())
 
     return check
+
+
+def check_known(later: Later, here: str, subject: str, value: Any, *, secret: bool) -> str:
+    """`value` (stripped) if `later`'s rule takes it, else InvalidArguments naming the field
+    `here`. A secret is never formatted: the rule's words are given without it
+    (:meth:`Refused.without_value`; for anything but a Refused, only what the field takes), and
+    the message is then redacted of every spelling of it, in case a rule's words held one."""
+    problem = None
+    if isinstance(value, str) and value.strip():
+        try:
+            return later.check(value.strip())
+        except Refused as exc:
+            problem = exc.without_value() if secret else str(exc)
+        except Exception as exc:
+            if not secret and not isinstance(exc, ValueError):
+                raise
+            problem = f"{HIDDEN} is not {later.what}" if secret else str(exc)
+    if problem is None:
+        shown = f"a secret {type(value).__name__}" if secret else repr(value)
+        problem = f"the output gave {shown}, not {later.what}"
+    # Raised outside the handlers above, and without context: a traceback never shows the
+    # rule's own error, which quotes the value.
+    raise InvalidArguments(
+        subject,
+        [(here, f"{problem} (checked when its value was known)")],
+        hidden=spellings(value) if secret else (),
+    ) from None
 
 
 def _later_in(tp: Any, metadata: Sequence[Any] = ()) -> Later | None:

@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 
 from . import facts
 from .naming import OWNERSHIP_TAG_PREFIX
+from .redaction import HIDDEN
 
 #: Logical names users choose (node pools, clusters): they become part of URNs and cloud names,
 #: so they follow the strictest rule among the resources they name (DNS-label style).
@@ -269,15 +270,16 @@ def json_object(value: str) -> str:
 def kms_key_id(value: str) -> str:
     uuid = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
     if not re.fullmatch(rf"key-[A-Za-z0-9]+|{uuid}", value):
-        raise ValueError(f"{value!r} is not a KMS key ID: 'key-' and letters or digits, or a UUID")
+        raise Refused(value, "is not a KMS key ID: 'key-' and letters or digits, or a UUID")
     return value
 
 
 def key_pair_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9:_.-]{1,127}", value):
-        raise ValueError(
-            f"{value!r} is not an ECS key pair name: 2-128 characters, starting with a letter, "
-            "then letters, digits, ':', '_', '.' or '-'"
+        raise Refused(
+            value,
+            "is not an ECS key pair name: 2-128 characters, starting with a letter, "
+            "then letters, digits, ':', '_', '.' or '-'",
         )
     return value
 
@@ -351,11 +353,32 @@ def is_deferred(value: object) -> bool:
     return isinstance(value, Deferred) or inspect.isawaitable(value)
 
 
+class Refused(ValueError):
+    """A value a rule refuses, in words that can leave the value out: the message quotes it
+    (``'vpc-X!' is not a VPC ID``), :meth:`without_value` says the same with
+    :data:`~ack_clusters.redaction.HIDDEN` in its place, for a value that is a secret. The value
+    is formatted only when the message is asked for, never by :meth:`without_value`."""
+
+    def __init__(self, value: str | None, rule: str) -> None:
+        """`rule`: the words after the quoted value; with no `value`, the whole message, which
+        then names no value."""
+        super().__init__(rule)
+        self.rule = rule
+        self._value = value
+
+    def __str__(self) -> str:
+        return self.rule if self._value is None else f"{self._value!r} {self.rule}"
+
+    def without_value(self) -> str:
+        return self.rule if self._value is None else f"{HIDDEN} {self.rule}"
+
+
 @dataclass(frozen=True)
 class Later:
     """Marks an argument that may be deferred, with the rule its value follows: a string is
     checked when the arguments are validated, a deferred value when it is known (the cluster
-    component applies ``check`` then, naming the field)."""
+    component applies ``check`` then, naming the field). ``check`` raises :class:`Refused`, so
+    that a secret value is refused without being quoted (:mod:`ack_clusters.later`)."""
 
     check: Callable[[str], str]
     what: str
@@ -371,7 +394,7 @@ class Later:
 def _pattern(regex: str, what: str, example: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not re.fullmatch(regex, value):
-            raise ValueError(f"{value!r} is not {what} ({example})")
+            raise Refused(value, f"is not {what} ({example})")
         return value
 
     return check
@@ -379,20 +402,22 @@ def _pattern(regex: str, what: str, example: str) -> Callable[[str], str]:
 
 def sls_project(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", value):
-        raise ValueError(
-            f"{value!r} is not an SLS project name: 3-63 lowercase letters, digits and hyphens, "
-            "starting and ending with a letter or digit"
+        raise Refused(
+            value,
+            "is not an SLS project name: 3-63 lowercase letters, digits and hyphens, "
+            "starting and ending with a letter or digit",
         )
     return value
 
 
 def tag_value(value: str) -> str:
     if len(value) > 128:
-        raise ValueError("a tag value must be at most 128 characters")
+        raise Refused(None, "a tag value must be at most 128 characters")
     low = value.lower()
     if low.startswith(("aliyun", "acs:")) or "http://" in low or "https://" in low:
-        raise ValueError(
-            "a tag value cannot start with 'aliyun' or 'acs:' nor contain 'http://' or 'https://'"
+        raise Refused(
+            None,
+            "a tag value cannot start with 'aliyun' or 'acs:' nor contain 'http://' or 'https://'",
         )
     return value
 

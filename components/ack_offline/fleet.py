@@ -56,6 +56,7 @@ from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zon
 
 from . import integrity, reaper, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
+from .recorder import unsecure
 from .text import markdown_cell, one_line
 
 EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
@@ -1005,7 +1006,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _say(message: str) -> None:
     """One line of ack-fleet's own on standard error, control characters escaped."""
     with contextlib.suppress(OSError, ValueError):
-        print(f"ack-fleet: {one_line(message)}", file=sys.stderr)
+        print(f"ack-fleet: {one_line(unsecure(message))}", file=sys.stderr)
 
 
 def _count(text: str) -> int:
@@ -1035,7 +1036,7 @@ def _guarded(command: Callable[[argparse.Namespace], int], ns: argparse.Namespac
     if _stdout_broken():
         message = "cannot write standard output"
     with suppress(OSError):  # standard error cannot be written either: the exit code says it
-        print(f"ack-fleet: {message}", file=sys.stderr)
+        print(f"ack-fleet: {one_line(unsecure(message))}", file=sys.stderr)
     return EXIT_BROKEN
 
 

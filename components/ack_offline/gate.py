@@ -10,7 +10,6 @@ imports the rules, so what passes here passes under ``pulumi preview --policy-pa
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 import re
@@ -29,8 +28,11 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from ack_clusters.redaction import redact as redact_text
+
 from .reaper import dying_with_parent
 from .recorder import ProgramRun, RecordedResource
+from .recorder import secret_values as recorded_secrets
 
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -577,63 +579,16 @@ def _violations(pack: str, responses: Iterable[analyzer_pb2.AnalyzeResponse]) ->
     ]
 
 
-_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
-
-
 def secret_values(run: ProgramRun) -> set[str]:
-    """The plain text of every secret input the program sent: a rule that quotes an input
-    (a policy name, a tag) must not print it."""
-    found: set[str] = set()
-
-    def walk(value: Any, inside_secret: bool) -> None:
-        if isinstance(value, dict):
-            secret = value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]
-            for k, v in value.items():
-                walk(v, inside_secret or (secret and k == "value"))
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, inside_secret)
-        elif inside_secret and value not in (None, "", True, False):
-            found.update(spellings(value))
-
-    for r in [*run.resources, *run.reads]:
-        walk(r.wire_inputs, False)
-    return found
-
-
-def spellings(value: Any) -> set[str]:
-    """A secret value as a rule may print it: as given, in another case, as a number without
-    its ".0", and an address or range in the forms Python's `ipaddress` writes (a range
-    normalised to its network, an IPv6 address compressed or exploded, with its prefix)."""
-    text = str(value)
-    found = {text, text.lower(), text.upper()}
-    if isinstance(value, float) and value.is_integer():
-        found.add(str(int(value)))
-    try:
-        net = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return found
-    found |= {str(net), net.compressed, net.exploded, str(net.network_address)}
-    found |= {net.network_address.compressed, net.network_address.exploded}
-    if "/" not in text:
-        address = ipaddress.ip_address(text)
-        found |= {str(address), address.compressed, address.exploded}
-    else:
-        address = ipaddress.ip_interface(text)
-        found |= {str(address), address.compressed, address.exploded, str(address.ip)}
-        found |= {address.ip.compressed, address.ip.exploded}
-    return {f for f in found if f}
+    """The plain text of every secret input the program sent, in every spelling a rule may
+    print it (ack_clusters.redaction.spellings), and the `secure:` placeholder's: a rule that
+    quotes an input (a policy name, a tag) must not print it."""
+    return recorded_secrets([*run.resources, *run.reads])
 
 
 def redact(violations: Iterable[Violation], secrets: set[str]) -> list[Violation]:
     """Violations with every secret value in their messages replaced by [secret]."""
-    out = []
-    for v in violations:
-        message = v.message
-        for secret in sorted(secrets, key=len, reverse=True):
-            message = message.replace(secret, "[secret]")
-        out.append(dataclasses.replace(v, message=message))
-    return out
+    return [dataclasses.replace(v, message=redact_text(v.message, secrets)) for v in violations]
 
 
 def ordered(violations: Iterable[Violation]) -> list[Violation]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import multiprocessing
@@ -31,12 +32,21 @@ from pathlib import Path
 from typing import Any
 
 from ack_clusters.errors import InvalidArguments
+from ack_clusters.redaction import redact
 
 from .fake_cloud import FakeAlibabaCloud, StackReferenceUnknown
 from .project import Project, ProjectError, run_project_served
 from .provider import ImportMismatch, ProviderRejected
 from .reaper import die_with_parent
-from .recorder import DuplicateUrn, ProgramRun, RecordingMonitor, Refusals, recorded, refusals
+from .recorder import (
+    DuplicateUrn,
+    ProgramRun,
+    RecordingMonitor,
+    Refusals,
+    recorded,
+    refusals,
+    secret_values,
+)
 from .served import Served, connect
 
 #: Default time limit of a program, in seconds (a 200-cluster program takes about 11 s).
@@ -271,18 +281,24 @@ class IsolatedProgram:
             raise ProgramFailed(f"the program broke the engine's protocol: {self._served.broken}")
         if not drained:
             raise ProgramFailed("the program's last calls were not answered within 30 s")
-        for level, text in self._served.log:
-            logging.log(level, text)
-        for level, text in _log_lines(status.get("log")):
-            logging.log(level, text)
+        # What the program says is shown without any secret it sent (or the `secure:`
+        # placeholder), in any spelling: its log lines, its error, the library's messages.
+        monitor = self._served.monitor
+
+        @functools.cache
+        def hidden() -> frozenset[str]:
+            return frozenset(secret_values([*monitor.records, *monitor.reads]))
+
+        for level, text in [*self._served.log, *_log_lines(status.get("log"))]:
+            logging.log(level, redact(text, hidden()))
         kind = status.get("kind")
-        refused = refusals(self._served.monitor, self._mock)
+        refused = refusals(monitor, self._mock)
         if refused is not None:
             # What the engine refused; what failed in the program after it is a symptom.
-            raise ProgramFailed(str(refused))
+            raise ProgramFailed(redact(str(refused), hidden()))
         if kind == "done" and self._child.exitcode == 0:
-            return recorded(self._served.monitor, self._mock)
-        message = str(status.get("message") or "")
+            return recorded(monitor, self._mock)
+        message = redact(str(status.get("message") or ""), hidden())
         if kind == "broken":
             raise ProgramBroken(message)
         if kind == "failed":

@@ -36,6 +36,7 @@ from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
+from .recorder import unsecure
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 from .text import terminal
 
@@ -268,7 +269,7 @@ def _say(message: str) -> None:
     """One line of ack-preview's own on standard error, control characters escaped; nothing
     when standard error itself cannot be written."""
     with contextlib.suppress(OSError, ValueError):
-        print(f"ack-preview: {terminal(message)}", file=sys.stderr)
+        print(f"ack-preview: {terminal(unsecure(message))}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -412,7 +413,10 @@ def _preview(ns: argparse.Namespace) -> int:
                 predicted, base=base.label, allow_replace=ns.allow_replace
             )
     try:
-        print(terminal(text))
+        # The `secure:` placeholder, as [secret]: values are shown so already (recorder.sanitize),
+        # and so are names, URNs and paths made from them. (The program's messages and log
+        # lines are redacted as they leave it: ack_offline.isolation.)
+        print(terminal(unsecure(text)))
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader left (`ack-preview ... | head`): the verdict stands, and Python must not

@@ -23,11 +23,10 @@ from typing import Any
 import yaml
 
 from .fake_cloud import FakeAlibabaCloud
-from .recorder import ProgramRun, run_program
 
-#: Stands in for `secure:` config values, which only the Pulumi CLI can decrypt. It satisfies
-#: Alibaba's password rules so programs validate as they would with the real value.
-SECURE_PLACEHOLDER = "Offline-Secret-0"
+# The placeholder of `secure:` values is the recorder's, which shows it as [secret].
+from .recorder import SECURE_PLACEHOLDER as SECURE_PLACEHOLDER
+from .recorder import ProgramRun, run_program
 
 
 class ProjectError(Exception):

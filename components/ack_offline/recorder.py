@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +25,32 @@ from pulumi.runtime.settings import SETTINGS, get_project, get_stack, set_root_r
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from ack_clusters.redaction import HIDDEN, spellings
+
 from . import provider
 from .speed import no_stack_traces
 
-SECRET = "[secret]"
+SECRET = HIDDEN
 UNKNOWN_TEXT = "[unknown]"
+#: Stands in for `secure:` config values, which only the Pulumi CLI can decrypt. It satisfies
+#: Alibaba's password rules so programs validate as they would with the real value.
+SECURE_PLACEHOLDER = "Offline-Secret-0"
+#: The placeholder in any case: the engine hides a decrypted config secret wherever a program
+#: put it, even when read with a plain `get`, and so does everything offline (see `unsecure`).
+_PLACEHOLDER = re.compile(re.escape(SECURE_PLACEHOLDER), re.IGNORECASE)
+
+
+def unsecure(text: str) -> str:
+    """`text` with the `secure:` placeholder shown as [secret]. The Pulumi SDK hands a program a
+    secret config value read with a plain `get` as plain text (pulumi.Config.get), and the
+    engine replaces that text with "[secret]" in every string it shows, messages and resource
+    properties alike (its event filter of decrypted config values): so does ack-preview."""
+    return _PLACEHOLDER.sub(SECRET, text) if _PLACEHOLDER.search(text) else text
 
 
 def sanitize(value: Any) -> Any:
-    """Wire value -> plain JSON: secrets masked, unknowns marked, resource refs as their URN.
+    """Wire value -> plain JSON: secrets masked, unknowns marked, resource refs as their URN,
+    the `secure:` placeholder shown as [secret] wherever a program put it in plain text.
 
     Works on the raw protobuf Struct, so a secret can never be unwrapped by accident here."""
     if isinstance(value, dict):
@@ -41,12 +59,36 @@ def sanitize(value: Any) -> Any:
             return SECRET
         if sig == _special_resource_sig:
             return {"urn": value.get("urn")}
-        return {k: sanitize(v) for k, v in value.items()}
+        return {unsecure(k): sanitize(v) for k, v in value.items()}
     if isinstance(value, list):
         return [sanitize(v) for v in value]
     if value == UNKNOWN:
         return UNKNOWN_TEXT
+    if isinstance(value, str):
+        return unsecure(value)
     return value
+
+
+def secret_values(resources: Iterable[RecordedResource]) -> set[str]:
+    """Every spelling of every secret input `resources` were sent with, and of the `secure:`
+    placeholder: what no message a tool prints may hold (a rule that quotes an input, a
+    program's error or log line)."""
+    found: set[str] = spellings(SECURE_PLACEHOLDER)
+
+    def walk(value: Any, inside_secret: bool) -> None:
+        if isinstance(value, dict):
+            secret = value.get(_special_sig_key) == _special_secret_sig
+            for k, v in value.items():
+                walk(v, inside_secret or (secret and k == "value"))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, inside_secret)
+        elif inside_secret:
+            found.update(spellings(value))
+
+    for r in resources:
+        walk(r.wire_inputs, False)
+    return found
 
 
 @dataclass
