@@ -116,6 +116,25 @@ def test_a_name_cannot_end_the_mermaid_block(tmp_path):
     assert "</details>" not in done.stdout and "#96;#96;#96;" in inside
 
 
+@pytest.mark.parametrize("name", ["--allow-replace", "-x", "a b", "dev\n| forged |"])
+def test_the_fleet_gate_never_passes_a_file_name_as_an_argument(tmp_path, monkeypatch, name):
+    root = _project(tmp_path / "p", CLUSTER)
+    called: list[list[str]] = []
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        called.append(argv)
+        return 0, "{}", ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    monkeypatch.setattr(fleet.Project, "stacks", lambda self: [name])
+    report = tmp_path / "gate.json"
+    gate = ["--program", str(root), "gate", "--mode", "preview", "--json", str(report)]
+    assert fleet.main([*gate, "--policy-pack", str(ROOT / "policies")]) == 2
+    assert called == []
+    (row,) = json.loads(report.read_text())["stacks"]
+    assert row["exit"] == 2 and "not a stack name" in row["error"]
+
+
 def test_the_fleet_table_shows_a_stack_name_on_one_line(tmp_path, monkeypatch, capsys):
     root = _project(tmp_path / "p", CLUSTER)
     name = "dev\n| forged | preview | 0 |"

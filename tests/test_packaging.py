@@ -82,8 +82,8 @@ def test_the_from_a_wheel_examples_own_tests_pass():
 
 
 def _lower_bounds() -> dict[str, Version]:
-    """Each runtime requirement's `>=` (or `==`) bound, from pyproject.toml's dependencies and the policy
-    extra (read with a pattern: tomllib is 3.11+, and the lowest job runs on 3.10)."""
+    """Each runtime requirement's `>=` (or `==`) bound, from pyproject.toml's dependencies and
+    the policy extra (read with a pattern: tomllib is 3.11+, and the lowest job runs on 3.10)."""
     pyproject = (ROOT / "pyproject.toml").read_text()
     bounds: dict[str, Version] = {}
     for block in ("dependencies", "policy"):

@@ -604,6 +604,21 @@ def gate_one(
     configs, the program's interpreter)."""
     import time
 
+    if not STACK_NAME.fullmatch(stack) or stack.startswith("-"):
+        # A file name is not a verdict's argument: one Pulumi refuses, or that ack-preview
+        # would read as an option, is not judged.
+        return {
+            "stack": stack,
+            "mode": mode,
+            "exit": 2,
+            "seconds": 0.0,
+            "resources": None,
+            "mandatory": None,
+            "advisory": None,
+            "replacements": None,
+            "error": f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP}, not "
+            "starting with '-')",
+        }
     argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
     argv += ["--timeout", f"{timeout:g}"]  # the program's limit; the stack's is GRACE more
     for pack in packs:
