@@ -480,3 +480,83 @@ def test_the_dependency_bounds_allow_exactly_the_tested_pulumi_policy_releases()
         assert all(spec.contains(v) for v in pack_speed.TESTED_PULUMI_POLICY)
         for untested in ("1.20.0", "1.21.1", "1.22.0", "2.0.0"):
             assert untested in pack_speed.TESTED_PULUMI_POLICY or not spec.contains(untested)
+
+
+# --- the program's last outputs awaited together ----------------------------------------------
+
+
+def test_the_installed_sdk_waits_for_outputs_the_way_the_shortcut_was_reasoned_for():
+    speed.check_wait()
+
+
+def test_a_changed_wait_for_rpcs_fails_loudly(monkeypatch):
+    from pulumi.runtime import stack as sdk_stack
+
+    async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+        return None
+
+    monkeypatch.setattr(sdk_stack, "wait_for_rpcs", wait_for_rpcs)
+    with pytest.raises(SdkChanged, match=r"Update ack_offline/speed\.py"):
+        speed.check_wait()
+    with pytest.raises(SdkChanged):
+        run(lambda: CLASSES["managed"]("demo", form_args("managed")))
+
+
+def test_a_wait_for_the_first_output_returns_all_done_or_the_first_failure():
+    """What the SDK's loop relies on: `done` is not empty and holds a failure as soon as one
+    happens; `done` and `not_done` together are what it gave."""
+    import asyncio
+
+    from pulumi.runtime import stack as sdk_stack
+
+    async def scenario(fail: bool) -> tuple[list[str], list[str]]:
+        async def value(name: str, delay: float) -> str:
+            await asyncio.sleep(delay)
+            if fail and name == "b":
+                raise ValueError(name)
+            return name
+
+        tasks = {
+            asyncio.ensure_future(value(n, d)): n for n, d in [("a", 0), ("b", 0.01), ("c", 5)]
+        }
+        with speed.outputs_awaited_together():
+            waiting = sdk_stack.asyncio
+            done, not_done = await waiting.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in not_done:
+            task.cancel()
+        return sorted(tasks[t] for t in done), sorted(tasks[t] for t in not_done)
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(scenario(fail=True)) == (["a", "b"], ["c"])
+        assert loop.run_until_complete(asyncio.wait_for(scenario(fail=False), 10)) == (
+            ["a", "b", "c"],
+            [],
+        )
+    finally:
+        loop.close()
+    from pulumi.runtime import stack as after
+
+    assert after.asyncio is asyncio  # put back
+
+
+def test_one_way_calls_are_the_log_only():
+    """A program sends its log lines without waiting for an answer; any other call sent so is
+    outside the protocol, and the program stops being served."""
+    import json as json_
+    from multiprocessing import Pipe
+
+    from ack_offline.served import _Peer
+
+    ours, theirs = Pipe()
+    served: list[str] = []
+
+    def serve(header: dict[str, Any], payload: bytes) -> bytes:
+        served.append(str(header.get("call")))
+        return b""
+
+    peer = _Peer(ours, serve)
+    for call in ("Log", "Log", "RegisterResource"):
+        theirs.send_bytes(json_.dumps({"call": call, "oneway": True}).encode() + b"\n")
+    assert peer.drain(10)
+    assert served == ["Log", "Log"] and "cannot be sent one way" in (peer.broken or "")

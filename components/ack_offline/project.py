@@ -289,7 +289,7 @@ def run_project_served(
     from pulumi.runtime.stack import run_in_stack
 
     from .recorder import InProcessCallbacks
-    from .speed import no_stack_traces
+    from .speed import no_stack_traces, outputs_awaited_together
 
     entry = project.main / "__main__.py" if project.main.is_dir() else project.main
     if not entry.is_file():
@@ -316,5 +316,5 @@ def run_project_served(
     def program() -> None:
         runpy.run_path(str(entry), run_name="__main__")
 
-    with no_stack_traces():
+    with no_stack_traces(), outputs_awaited_together():
         loop.run_until_complete(run_in_stack(program))

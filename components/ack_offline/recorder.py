@@ -28,7 +28,7 @@ from pulumi.runtime.sync_await import _sync_await
 from ack_clusters.redaction import HIDDEN, spellings
 
 from . import provider
-from .speed import no_stack_traces
+from .speed import no_stack_traces, outputs_awaited_together
 
 SECRET = HIDDEN
 UNKNOWN_TEXT = "[unknown]"
@@ -536,7 +536,7 @@ def run_program(
     do not leak into each other. Errors raised by the program propagate unchanged."""
     # Nothing offline reads source positions: no resource walks the stack, the root stack
     # set_mocks registers included.
-    with no_stack_traces():
+    with no_stack_traces(), outputs_awaited_together():
         monitor = RecordingMonitor(mock)
         set_all_config(dict(config or {}), secret_keys or [])
         mocks.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=monitor)
