@@ -456,6 +456,77 @@ def _wall(command: tuple[list[str], dict[str, str], Path], cwd: Path) -> float:
     return elapsed
 
 
+def _tree_rss(pid: int) -> dict[int, int]:
+    """Resident memory of `pid` and each of its descendants, in bytes (Linux /proc)."""
+    from ack_offline.reaper import descendants
+
+    found = {}
+    for member in [pid, *descendants(pid)]:
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    found[member] = int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return found
+
+
+def memory(runs: int) -> dict[str, Any]:
+    """10. Peak resident memory of `ack-preview --json --policy-pack policies` (the gate's
+    process, the program's and the pack's, sampled every 20 ms) on 50 and 200 clusters, and
+    the bytes each further resource costs: the slope between the two."""
+    import tempfile
+
+    rows = []
+    for n in (50, 200):
+        peaks: list[dict[str, float]] = []
+        resources = 0
+        for _ in range(max(1, runs)):
+            argv, env, _ = _preview_command(None, f"c{n}")
+            with tempfile.TemporaryFile() as report:
+                process = subprocess.Popen(
+                    [*argv, "--json", "--policy-pack", str(PACK)],
+                    cwd=ROOT / "bench" / "fleet",
+                    env=env,
+                    stdout=report,
+                )
+                per_process: dict[int, int] = {}
+                total = 0
+                while process.poll() is None:
+                    sample = _tree_rss(process.pid)
+                    total = max(total, sum(sample.values()))
+                    for member, rss in sample.items():
+                        per_process[member] = max(per_process.get(member, 0), rss)
+                    time.sleep(0.02)
+                assert process.returncode == 0, f"c{n}: exit {process.returncode}"
+                report.seek(0)
+                resources = json.loads(report.read())["summary"]["resources"]
+            peaks.append(
+                {
+                    "total_mib": total / 2**20,
+                    "gate_mib": per_process.get(process.pid, 0) / 2**20,
+                    "largest_other_mib": max(
+                        (v for k, v in per_process.items() if k != process.pid), default=0
+                    )
+                    / 2**20,
+                }
+            )
+        rows.append(
+            {
+                "clusters": n,
+                "resources": resources,
+                **{k: statistics.median(p[k] for p in peaks) for k in peaks[0]},
+            }
+        )
+    small, large = rows
+    slope = (
+        (large["total_mib"] - small["total_mib"])
+        * 2**20
+        / (large["resources"] - small["resources"])
+    )
+    return {"rows": rows, "bytes_per_resource": slope}
+
+
 def engine(runs: int, baseline: str = "492007a") -> dict[str, Any]:
     """8. `ack-preview` as a user runs it, wall clock (a fresh process each time), this
     checkout against BASELINE (a git revision, checked out into a temporary worktree),
@@ -612,14 +683,19 @@ def main() -> None:
             "provider_checks",
             "engine",
             "fleet_gate",
+            "memory",
         ),
         help="run one measurement and merge it into bench/results.json",
     )
     ns = parser.parse_args()
     if ns.only:
-        runs = {"overhead": ns.runs, "imports": ns.runs, "engine": ns.runs, "fleet_gate": 1}.get(
-            ns.only, max(3, ns.runs // 2)
-        )
+        runs = {
+            "overhead": ns.runs,
+            "imports": ns.runs,
+            "engine": ns.runs,
+            "fleet_gate": 1,
+            "memory": 1,
+        }.get(ns.only, max(3, ns.runs // 2))
         merged = json.loads((ROOT / "bench" / "results.json").read_text())
         merged[ns.only] = globals()[ns.only](runs)
         (ROOT / "bench" / "results.json").write_text(json.dumps(merged, indent=2) + "\n")
