@@ -180,6 +180,21 @@ def base_with_another_service_cidr(project: Path) -> Path:
     return base
 
 
+def test_a_mandatory_violation_outranks_a_refused_replacement(capsys, project):
+    """Exit 1 when both apply, as ack-fleet ranks them: what no flag can allow comes first."""
+    stack = stack_file(project)
+    stack.write_text(
+        stack.read_text().replace(
+            "    cluster_spec:", "    public_api_server: true\n    cluster_spec:", 1
+        )
+    )
+    base = base_with_another_service_cidr(project)
+    pack = ("--policy-pack", str(ROOT / "policies"))
+    rc, out = diff(capsys, project, str(base), *pack)
+    assert rc == 1 and "[STATEFUL: refused without --allow-replace]" in out.out
+    assert diff(capsys, project, str(base), *pack, "--allow-replace")[0] == 1
+
+
 def test_replacing_the_cluster_exits_3_unless_allowed(capsys, project):
     base = base_with_another_service_cidr(project)
     rc, out = diff(capsys, project, str(base))

@@ -373,7 +373,9 @@ def _preview(ns: argparse.Namespace) -> int:
         _say(f"stopped by {stop.signal_name}; no verdict")
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
-    if predicted is not None and not ns.allow_replace and any(c.refused for c in predicted):
+    refused = predicted is not None and not ns.allow_replace and any(c.refused for c in predicted)
+    if refused and verdict == EXIT_OK:
+        # A mandatory violation outranks it (as ack-fleet ranks them): no flag allows that.
         verdict = EXIT_REPLACES
     if ns.json:
         doc = to_json(
