@@ -965,3 +965,53 @@ def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
     code = ack_preview(["a", "--program", str(root), f"--diff={base}"])
     assert code == 2 and "--diff" in capsys.readouterr().err
     assert not list(tmp_path.rglob("written.txt"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ignored", "every"),
+    [
+        ("local_settings.py", "local_settings.py", True),
+        ("pack-venv/", "pack-venv/lib/x.py", True),
+        (".venv/", ".venv/pyvenv.cfg", False),
+        ("__pycache__/", "proj/stacks/__pycache__/x.cpython-311.pyc", False),
+        ("*.egg-info/", "proj/x.egg-info/PKG-INFO", False),
+        (".mypy_cache/", ".mypy_cache/x.json", False),
+    ],
+)
+def test_since_gates_every_stack_when_git_ignores_what_a_program_may_read(
+    tmp_path, monkeypatch, capsys, pattern, ignored, every
+):
+    """A file git ignores (a local settings module, a pack's own folder) may change without git
+    seeing it: every stack is gated. Caches, bytecode and virtualenvs are not read as sources."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    (repo / ".gitignore").write_text(pattern + "\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / ignored).parent.mkdir(parents=True, exist_ok=True)
+    (repo / ignored).write_text("x\n")
+    path = root / "stacks" / "Pulumi.b.yaml"
+    path.write_text(path.read_text() + "\n# touched\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["a", "b"] if every else ["b"]), err
+    assert ("ignored by git" in err) == every
+
+
+def test_since_gates_every_stack_when_the_stack_files_are_outside_the_repository(
+    tmp_path, monkeypatch, capsys
+):
+    root = _committed(tmp_path)
+    outside = tmp_path / "configs"
+    outside.mkdir()
+    for stack_file in (root / "stacks").glob("Pulumi.*.yaml"):
+        stack_file.rename(outside / stack_file.name)
+    meta = (root / "Pulumi.yaml").read_text()
+    assert "stackConfigDir: stacks" in meta
+    (root / "Pulumi.yaml").write_text(
+        meta.replace("stackConfigDir: stacks", f"stackConfigDir: {outside}")
+    )
+    git(root.parent, "commit", "-qam", "configs elsewhere")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["a", "b"]
+    assert "is outside the repository" in capsys.readouterr().err

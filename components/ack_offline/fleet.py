@@ -571,10 +571,18 @@ def changed_stacks(
     packs, their configs, the program's other paths, the program itself)."""
     top = revisions.toplevel(project.root)
     everything = project.stacks()
-    for path in [project.main, *depends_on]:
+    stack_files = {project.stack_file(s).resolve(): s for s in everything}
+    for path in [project.main, project.stack_config_dir, *stack_files, *depends_on]:
         if not revisions.inside(top, path):
             return everything, f"every stack: {path} is outside the repository at {top}"
-    stack_files = {project.stack_file(s).resolve(): s for s in everything}
+    hidden = revisions.ignored_sources(top)
+    if hidden:
+        shown = hidden[0].relative_to(top).as_posix()
+        more = f" and {len(hidden) - 1} more" if len(hidden) > 1 else ""
+        return (
+            everything,
+            f"every stack: {shown}{more} is ignored by git, which cannot tell its changes",
+        )
     files = revisions.changed_files(top, since)
     others = [f for f in files if f not in stack_files]
     if others:

@@ -62,7 +62,10 @@ def changed_files(top: Path, sha: str) -> list[Path]:
 
 
 def file_at(top: Path, sha: str, path: Path) -> str | None:
-    """The text of `path` (under `top`) at commit `sha`, or None when it did not exist."""
+    """The text of `path` at commit `sha`, or None when it did not exist (or lies outside the
+    work tree at `top`)."""
+    if not inside(top, path):
+        return None
     relative = path.resolve().relative_to(top).as_posix()
     done = _git(top, "show", f"{sha}:{relative}")
     if done.returncode != 0:
@@ -77,3 +80,44 @@ def inside(top: Path, path: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: Ignored folders whose changes no program or pack reads as its own: caches of tools and of
+#: Python's bytecode, and installed packages (which count as the files pinning them).
+_NOT_READ = ("__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis")
+
+
+def ignored_sources(top: Path) -> list[Path]:
+    """Files git ignores in the work tree, which a program or pack may still read (a local
+    settings module, a pack kept out of the repository), so that their changes since any
+    revision cannot be told: every one but caches, bytecode, package metadata
+    (``*.egg-info``) and what lies in a virtualenv (a folder holding ``pyvenv.cfg``)."""
+    done = _git(top, "ls-files", "--others", "--ignored", "--exclude-standard", "-z")
+    if done.returncode != 0:
+        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
+    venv: dict[Path, bool] = {}
+
+    def in_virtualenv(path: Path) -> bool:
+        for folder in path.parents:
+            if folder == top or top not in folder.parents:
+                return False
+            if folder not in venv:
+                venv[folder] = (folder / "pyvenv.cfg").is_file()
+            if venv[folder]:
+                return True
+        return False
+
+    found = []
+    for name in done.stdout.split(b"\0"):
+        if not name:
+            continue
+        relative = Path(name.decode(errors="surrogateescape"))
+        if set(relative.parts) & set(_NOT_READ) or relative.suffix in (".pyc", ".pyo"):
+            continue
+        if any(part.endswith(".egg-info") for part in relative.parts):
+            continue
+        path = top / relative
+        if in_virtualenv(path):
+            continue
+        found.append(path)
+    return sorted(found)
