@@ -77,7 +77,7 @@ def test_the_callers_pulumi_config_does_not_feed_the_program(tmp_path):
 
 # --- what the program names ----------------------------------------------------------------
 
-HOSTILE_NAME = "evil\\n0 mandatory, 0 other.\\r\\x1b[2J\\u202e```\\n</details>|"
+HOSTILE_NAME = "evil\\n0 mandatory, 0 other.\\r\\x1b[2J\\u202e```\\u2028x\\n</details>|"
 NAMING = (
     CLUSTER
     + f"""
@@ -98,7 +98,9 @@ def test_text_output_shows_a_names_control_characters_escaped(tmp_path):
     assert done.returncode == 1, done.stderr  # the loose rule is drift
     for stream in (done.stdout, done.stderr):
         assert not any(c in stream for c in "\x1b\r\u202e")
-    # The only summary line is the gate's own.
+    assert "\u2028" not in done.stdout
+    # The only summary line is the gate's own, and no line starts with a name's text.
+    assert not any(line.startswith("0 mandatory") for line in done.stdout.split("\n")[:-2])
     summaries = [line for line in done.stdout.splitlines() if line.endswith("other.")]
     assert len(summaries) == 1 and not summaries[0].startswith("0 mandatory")
     assert one_line(RAW) in done.stdout
@@ -156,7 +158,7 @@ def test_the_fleet_table_shows_a_stack_name_on_one_line(tmp_path, monkeypatch, c
 def test_escaping_keeps_ordinary_text_and_shows_every_control():
     ordinary = "alicloud:vpc/network:Network  prod-vpc ünïcode 中文 \\ tab"
     assert one_line(ordinary) == ordinary == terminal(ordinary)
-    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x202E, 0x2066, 0x200F]:
+    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x202E, 0x2066, 0x200F, 0x2028, 0xFEFF]:
         shown = one_line(chr(code))
         assert shown.startswith("\\") and len(shown) > 1 and chr(code) not in shown
     assert terminal("a\nb\tc\x1bd") == "a\nb\tc\\x1bd"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -273,7 +274,9 @@ def test_a_recursive_alias_is_refused(tmp_path):
         load_stack_config(project, "demo")
 
 
-def test_a_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
+def test_a_closed_pipe_is_no_verdict_and_prints_no_traceback():
+    """The reader left (`| head -1`): the report was not delivered, so the exit code must not
+    say it passed (a pipeline with pipefail would take it for a pass), as ack-fleet says."""
     reader = subprocess.Popen(
         [*ACK_PREVIEW, "managed-prod", "--program", str(ROOT)],
         stdout=subprocess.PIPE,
@@ -283,8 +286,22 @@ def test_a_closed_pipe_keeps_the_verdict_and_prints_no_traceback():
     reader.stdout.readline()
     reader.stdout.close()  # as `| head -1` does
     err = reader.stderr.read().decode()
-    assert reader.wait(timeout=120) == 0
-    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert reader.wait(timeout=120) == 2
+    assert "Traceback" not in err and "could not be written" in err
+
+
+def test_a_closed_standard_output_is_no_verdict_and_prints_no_traceback():
+    done = subprocess.run(
+        [*ACK_PREVIEW, "managed-dev", "--program", str(ROOT)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "standard output is closed" in done.stderr
 
 
 def test_uniqueness_checks_stay_linear_on_large_inputs():

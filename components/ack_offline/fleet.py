@@ -902,6 +902,12 @@ def console() -> None:
     (each stops its program and packs), marks the stacks not yet started as not judged, and
     still writes the report: exit 2. A second signal kills what is left at once."""
     reaper.become_subreaper()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that nothing fails flushing it
+        _say("standard output is closed: no report, no verdict")
+        os._exit(EXIT_BROKEN)
 
     def stop(signum: int, _frame: object) -> None:
         if _STOPPING.is_set():

@@ -141,7 +141,7 @@ def _as_the_language_host_runs_it(config: Mapping[str, str], secret_keys: Sequen
       language host sets them, whatever the caller's environment held (the SDK reads a key
       missing from the config from ``PULUMI_CONFIG``).
     """
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # None when closed
         sys.stdout.flush()
     with contextlib.suppress(OSError):
         os.dup2(2, 1)

@@ -421,9 +421,11 @@ def _preview(ns: argparse.Namespace) -> int:
         print(terminal(unsecure(text)))
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader left (`ack-preview ... | head`): the verdict stands, and Python must not
-        # fail again flushing stdout at exit.
+        # The reader left (`ack-preview ... | head`): the report was not delivered, so no verdict
+        # (as ack-fleet says), and Python must not fail again flushing stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _say("the report could not be written: its reader closed the pipe")
+        return EXIT_BROKEN
     except OSError as exc:
         # The report could not be written (a full disk, a closed descriptor): whoever reads
         # the exit code must not take a verdict nobody could read for one.

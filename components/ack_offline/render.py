@@ -11,6 +11,7 @@ from typing import Any
 from .changes import Change
 from .gate import Override, Violation
 from .recorder import ProgramRun
+from .text import lines as message_lines
 from .text import one_line
 
 
@@ -98,7 +99,7 @@ def render_violations(violations: Sequence[Violation]) -> str:
     for v in sorted(violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
         lines.append(f"    [{v.enforcement}] {one_line(v.pack)}/{one_line(v.policy)}")
         lines.append(f"        {one_line(v.urn) if v.urn else '(stack)'}")
-        lines += [f"        {one_line(line)}" for line in v.message.splitlines()]
+        lines += [f"        {line}" for line in message_lines(v.message)]
     mandatory = sum(v.enforcement == "mandatory" for v in violations)
     lines.append(f"{mandatory} mandatory, {len(violations) - mandatory} other.")
     return "\n".join(lines)

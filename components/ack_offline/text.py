@@ -3,16 +3,27 @@
 A resource's name may hold any character. Printed raw, an escape sequence rewrites the
 terminal, a carriage return or a line break lets a name pose as one of the command's own lines
 (a forged "0 mandatory" summary), and bidirectional controls reorder what a reviewer reads. So
-every C0 and C1 control character, DEL and the bidirectional formatting characters are shown
-as Python escapes (``\\x1b``, ``\\n``, ``\\u202e``): in a field printed on one line
-(:func:`one_line`) line breaks and tabs too; in a block of the command's own lines
-(:func:`terminal`) all but those.
+every C0 and C1 control character, DEL, the bidirectional formatting characters, the Unicode
+line separators and the invisible characters are shown as Python escapes (``\\x1b``,
+``\\n``, ``\\u202e``): in a field printed on one line (:func:`one_line`) line breaks and tabs
+too; in a block of the command's own lines (:func:`terminal`) all but those.
 """
 
 from __future__ import annotations
 
-#: Bidirectional formatting characters (Unicode's "Trojan Source" set).
-_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+#: Bidirectional formatting characters (Unicode's "Trojan Source" set), the line and paragraph
+#: separators (which split lines as ``str.splitlines`` and many viewers do), and invisible ones
+#: (zero-width spaces and joiners, the word joiner, the byte order mark).
+_BIDI = (
+    0x061C,
+    *range(0x200B, 0x2010),
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    0x2060,
+    *range(0x2066, 0x206A),
+    0xFEFF,
+)
 
 
 def _escape(code: int) -> str:
@@ -36,3 +47,9 @@ def terminal(text: object) -> str:
 def markdown_cell(text: object) -> str:
     """`text` on one line, safe in a Markdown table cell (``|`` escaped)."""
     return one_line(text).replace("|", "\\|")
+
+
+def lines(text: object) -> list[str]:
+    """`text` split at line breaks only (``\\n``; a ``\\r\\n`` as one), each line on one line
+    (:func:`one_line`): a name inside a message cannot start a line of its own."""
+    return [one_line(line.removesuffix("\r")) for line in str(text).split("\n")]
