@@ -387,3 +387,23 @@ def test_the_fleet_passes_its_time_limit_on_to_each_program(tmp_path, capsys):
     (row,) = json.loads(report.read_text())["stacks"]
     assert "did not finish within 2 s" in row["error"]
     capsys.readouterr()
+
+
+@LINUX
+def test_the_program_cannot_reach_the_gates_descriptors_as_an_ordinary_user(tmp_path):
+    """ack-preview is non-dumpable, and the program's process with it: an ordinary user's
+    program cannot open /proc/<gate>/fd/1 to write a forged report (root can; see reaper)."""
+    program = CLUSTER + (
+        "import ctypes\n"
+        "assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0, 'dumpable'  # PR_GET_DUMPABLE\n"
+    )
+    done = _preview(_project(tmp_path / "p", program))
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_programs_log_lines_are_printed_with_control_characters_escaped(tmp_path):
+    program = CLUSTER + 'pulumi.log.warn("\\x1b[2J forged\\r\\n0 mandatory")\n'
+    done = _preview(_project(tmp_path / "p", program))
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr
+    assert "\\x1b[2J forged\\r" in done.stderr

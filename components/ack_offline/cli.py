@@ -29,9 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     young, middle, old = gc.get_threshold()
     if gc.isenabled() and 0 < young < PROGRAM_GC_THRESHOLD:
         gc.set_threshold(PROGRAM_GC_THRESHOLD, middle, old)
-    from .reaper import become_subreaper
+    from .reaper import become_subreaper, guard_process
 
     become_subreaper()
+    guard_process()
     if not _streams_open():
         end(2)
     from .preview import main as preview

@@ -902,6 +902,7 @@ def console() -> None:
     (each stops its program and packs), marks the stacks not yet started as not judged, and
     still writes the report: exit 2. A second signal kills what is left at once."""
     reaper.become_subreaper()
+    reaper.guard_process()
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     if sys.stdout is None:

@@ -272,6 +272,13 @@ def _say(message: str) -> None:
         print(f"ack-preview: {terminal(unsecure(message))}", file=sys.stderr)
 
 
+class _Escaped(logging.Formatter):
+    """A program's log line as ack-preview prints it: control characters escaped (text.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal(super().format(record))
+
+
 @contextlib.contextmanager
 def _warnings_on_stderr() -> Iterator[None]:
     """Program warnings (pulumi.log.warn) reach the mock engine's logger: show them as the CLI
@@ -281,7 +288,7 @@ def _warnings_on_stderr() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_Escaped("%(levelname)s: %(message)s"))
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     try:

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -50,6 +51,18 @@ def become_subreaper() -> bool:
     if _PRCTL is None:
         return False
     return bool(_PRCTL(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)  # type: ignore[operator]
+
+
+def guard_process() -> bool:
+    """Make this process non-dumpable (``PR_SET_DUMPABLE`` 0): its ``/proc`` entries then
+    belong to root, so a program running as the same ordinary user cannot open the tool's
+    descriptors through ``/proc/<pid>/fd`` (and write a forged report into its standard
+    output) nor attach to it. The program's process, forked from it, inherits the setting; a
+    pack, started by exec, does not need it. A program running as root, or with
+    CAP_SYS_PTRACE, is not stopped by this: run gates as an ordinary user. Whether it could."""
+    if _PRCTL is None:
+        return False
+    return bool(_PRCTL(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)  # type: ignore[operator]
 
 
 def die_with_parent() -> None:
