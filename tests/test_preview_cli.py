@@ -250,3 +250,25 @@ def test_running_it_in_process_leaves_the_callers_logging_as_it_was(capsys):
         root.handlers[:], level = saved
         root.setLevel(level)
     capsys.readouterr()
+
+
+def test_config_values_reach_the_program_with_the_types_the_engine_gives_them(tmp_path, capsys):
+    """Top-level values reach a program as text ("true"); inside an object the engine hands
+    JSON with its types, so a nested boolean stays a boolean (it was the text "false", which
+    a program testing it takes for true). Booleans are YAML 1.2's, as the CLI reads them:
+    `on`, `yes` and `no` are text (PyYAML's YAML 1.1 took them for booleans)."""
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  alicloud:region: cn-hangzhou\n  t:flag: true\n"
+        "  t:data:\n    on: false\n    n: 2\n    items: [true, {deep: false}, yes, no]\n"
+    )
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "c = pulumi.Config('t')\n"
+        "assert c.require('flag') == 'true' and c.require_bool('flag') is True\n"
+        "data = c.require_object('data')\n"
+        "expected = {'on': False, 'n': 2, 'items': [True, {'deep': False}, 'yes', 'no']}\n"
+        "assert data == expected, data\n"
+    )
+    assert main(["dev", "--program", str(tmp_path)]) == 0, capsys.readouterr().err
+    capsys.readouterr()

@@ -81,6 +81,20 @@ class _StrictLoader(yaml.SafeLoader):
         return mapping
 
 
+# Booleans as the Pulumi CLI reads them (Go's YAML 1.2 parser): true and false only. PyYAML's
+# YAML 1.1 also takes yes/no/on/off (a key named `on`, a value `no`) for booleans, which the
+# engine would hand the program as the text it is.
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def _expanded_size(node: yaml.Node, counted: dict[int, int], path: set[int]) -> int:
     """How many nodes `node` stands for once aliases are expanded (each shared node is counted
     once per use, computed once)."""
@@ -225,8 +239,9 @@ def _desecure(value: Any) -> tuple[Any, bool]:
     if isinstance(value, list):
         pairs = [_desecure(v) for v in value]
         return [p for p, _ in pairs], any(s for _, s in pairs)
-    if isinstance(value, bool):
-        return ("true" if value else "false"), False
+    # A boolean stays one: inside an object the engine hands the program JSON with its types
+    # (`{"on": true}`), and a top-level one becomes the text "true" through json.dumps below, as
+    # every top-level value reaches a program as a string.
     return value, False
 
 
