@@ -891,6 +891,13 @@ def test_checkov_references_are_tagged(policy_pack):
     assert {"CKV_ALI_7", "CKV_ALI_32"} <= tags["disks-encrypted"]
     assert "CKV_ALI_31" in tags["ack-node-pool-auto-repair"]
     assert "CKV_ALI_27" in tags["kms-key-rotation-enabled"]
+    # As Checkov 3.3.x numbers them (each ID names one check there): KMS keys enabled is 28,
+    # the Kubernetes network plugin check 26.
+    assert "CKV_ALI_28" in tags["kms-key-enabled"] and "CKV_ALI_26" not in tags["kms-key-enabled"]
+    assert "CKV_ALI_26" in tags["ack-cluster-uses-terway-or-flannel"]
+    ids = [t for ts in tags.values() for t in ts if t.startswith("CKV_")]
+    shared = {i for i in ids if ids.count(i) > 1}
+    assert not shared, shared
 
 
 def test_levels_may_be_raised_and_advisory_rules_turned_off(gate):

@@ -123,7 +123,7 @@ kms_key_enabled = resource_rule(
     check=_kms_enabled,
     severity=Severity.HIGH,
     remediation="Set status='Enabled'. To retire a key, first re-encrypt what uses it.",
-    # Checkov files this check under CKV_ALI_26, an ID it also gives the Kubernetes network
-    # plugin check; both are tagged here as upstream numbers them.
-    tags=["security", "encryption", "CKV_ALI_26"],
+    # Checkov 3.3.x (3.3.30 read from the package registry: KMSKeyIsEnabled.py) numbers this
+    # check CKV_ALI_28; an older release filed it under CKV_ALI_26, the network plugin check's.
+    tags=["security", "encryption", "CKV_ALI_28"],
 )
