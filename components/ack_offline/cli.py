@@ -33,22 +33,22 @@ def main(argv: list[str] | None = None) -> None:
 
     become_subreaper()
     guard_process()
-    if not _streams_open():
+    if not streams_open("ack-preview"):
         end(2)
     from .preview import main as preview
 
     end(preview(argv))
 
 
-def _streams_open() -> bool:
-    """Whether standard output can carry a report. A closed standard error is pointed at the
-    null device (messages are lost, the exit code stays); a closed standard output means no
+def streams_open(tool: str) -> bool:
+    """Whether standard output can carry `tool`'s report. A closed standard error is pointed at
+    the null device (messages are lost, the exit code stays); a closed standard output means no
     report can be written: no verdict."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     if sys.stdout is None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that nothing fails flushing it
-        print("ack-preview: standard output is closed: no report, no verdict", file=sys.stderr)
+        print(f"{tool}: standard output is closed: no report, no verdict", file=sys.stderr)
         return False
     return True
 

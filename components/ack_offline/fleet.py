@@ -598,6 +598,21 @@ def _existed(project: Project, stack: str, revision: str) -> bool:
     return revisions.file_at(top, revision, project.stack_file(stack)) is not None
 
 
+def _no_verdict(stack: str, mode: str, seconds: float, why: str) -> dict[str, Any]:
+    """A stack's row in the fleet gate's report when it was not judged: exit 2, and why."""
+    return {
+        "stack": stack,
+        "mode": mode,
+        "exit": 2,
+        "seconds": round(seconds, 3),
+        "resources": None,
+        "mandatory": None,
+        "advisory": None,
+        "replacements": None,
+        "error": why,
+    }
+
+
 def gate_one(
     project: Project,
     stack: str,
@@ -615,18 +630,10 @@ def gate_one(
     if not STACK_NAME.fullmatch(stack) or stack.startswith("-"):
         # A file name is not a verdict's argument: one Pulumi refuses, or that ack-preview
         # would read as an option, is not judged.
-        return {
-            "stack": stack,
-            "mode": mode,
-            "exit": 2,
-            "seconds": 0.0,
-            "resources": None,
-            "mandatory": None,
-            "advisory": None,
-            "replacements": None,
-            "error": f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP}, not "
-            "starting with '-')",
-        }
+        why = (
+            f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP}, not starting with '-')"
+        )
+        return _no_verdict(stack, mode, 0.0, why)
     argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
     argv += ["--timeout", f"{timeout:g}"]  # the program's limit; the stack's is GRACE more
     for pack in packs:
@@ -639,12 +646,6 @@ def gate_one(
     except Exception as exc:  # a stack that could not even be started is not judged
         code, out, err = 2, "", f"not started: {type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    row: dict[str, Any] = {
-        "stack": stack,
-        "mode": mode,
-        "exit": code,
-        "seconds": round(seconds, 3),
-    }
     try:
         doc = json.loads(out)
     except ValueError:
@@ -652,12 +653,12 @@ def gate_one(
     if not isinstance(doc, dict) or code not in WORST_FIRST:
         # No report, or an exit ack-preview never gives (a signal, a crash): no verdict,
         # whatever was printed. Not proven safe.
-        row.update(exit=2, resources=None, mandatory=None, advisory=None, replacements=None)
         said = (err.strip().splitlines() or ["no report"])[-1]
         if code in WORST_FIRST and out.strip() and doc is None:
             said = f"its report is not JSON ({out.strip()[:80]!r}...); {said}"
-        row["error"] = said if code in WORST_FIRST else f"exit code {code}: {said}"
-        return row
+        why = said if code in WORST_FIRST else f"exit code {code}: {said}"
+        return _no_verdict(stack, mode, seconds, why)
+    row: dict[str, Any] = {"stack": stack, "mode": mode, "exit": code, "seconds": round(seconds, 3)}
     summary = doc.get("summary", {})
     changes = doc.get("changes", {}).get("summary", {})
     row.update(
@@ -903,11 +904,9 @@ def console() -> None:
     still writes the report: exit 2. A second signal kills what is left at once."""
     reaper.become_subreaper()
     reaper.guard_process()
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
-    if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that nothing fails flushing it
-        _say("standard output is closed: no report, no verdict")
+    from .cli import streams_open
+
+    if not streams_open("ack-fleet"):
         os._exit(EXIT_BROKEN)
 
     def stop(signum: int, _frame: object) -> None:
