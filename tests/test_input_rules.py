@@ -276,17 +276,23 @@ def test_a_recursive_alias_is_refused(tmp_path):
 
 def test_a_closed_pipe_is_no_verdict_and_prints_no_traceback():
     """The reader left (`| head -1`): the report was not delivered, so the exit code must not
-    say it passed (a pipeline with pipefail would take it for a pass), as ack-fleet says."""
-    reader = subprocess.Popen(
-        [*ACK_PREVIEW, "managed-prod", "--program", str(ROOT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert reader.stdout is not None and reader.stderr is not None
-    reader.stdout.readline()
-    reader.stdout.close()  # as `| head -1` does
-    err = reader.stderr.read().decode()
-    assert reader.wait(timeout=120) == 2
+    say it passed (a pipeline with pipefail would take it for a pass), as ack-fleet says.
+
+    The reader leaves before the report is written: a reader that leaves after one line races
+    the writer, and a report that fits in the pipe's buffer was delivered, as with any program."""
+    read_end, write_end = os.pipe()
+    try:
+        writer = subprocess.Popen(
+            [*ACK_PREVIEW, "managed-prod", "--program", str(ROOT)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        os.close(write_end)
+        os.close(read_end)  # the preview takes seconds; nothing has been written yet
+    assert writer.stderr is not None
+    err = writer.stderr.read().decode()
+    assert writer.wait(timeout=120) == 2
     assert "Traceback" not in err and "could not be written" in err
 
 
