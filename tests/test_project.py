@@ -76,23 +76,36 @@ def test_every_policy_is_documented_in_the_readme():
 def test_every_stack_is_deployed_previewed_and_checked_for_drift():
     """The matrices come from the stack files (a `stacks` job lists them), so a new stack needs
     no workflow edit: the listing step, run here, gives exactly the stacks there are."""
+    import os
     import subprocess
+
+    from .test_workflows import ORDER, listing_env
 
     stacks = sorted(
         p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
     )
+    declared = [
+        line.split("#")[0].strip()
+        for line in (ROOT / ORDER).read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert sorted(declared) == stacks
     derived = "${{ fromJSON(needs.stacks.outputs.list) }}"
-    for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
+    for name in ("pull-request.yml", "drift-detection.yml", "ack-stacks.yml"):
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         (step,) = [s for s in doc["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
         out = ROOT / ".pytest-github-output"
         try:
             script = step["run"].replace('"$GITHUB_OUTPUT"', str(out))
-            subprocess.run(["bash", "-c", script], cwd=ROOT, check=True)
+            env = {**os.environ, **listing_env(step)}
+            subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, check=True)
             line = out.read_text().strip()
         finally:
             out.unlink(missing_ok=True)
-        assert line == "list=" + json.dumps(stacks), name
+        # Deploys and the pull request's previews go in the declared order (production last);
+        # the nightly drift check in any.
+        expected = stacks if name == "drift-detection.yml" else declared
+        assert line == "list=" + json.dumps(expected), name
         matrix_jobs = [
             j for j in doc["jobs"].values() if "stack" in j.get("strategy", {}).get("matrix", {})
         ]
@@ -110,7 +123,7 @@ def test_workflows_load_and_call_what_exists():
     for f in files:
         doc = yaml.safe_load(f.read_text())
         for job in doc["jobs"].values():
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 run = step.get("run", "")
                 if ".ci/run" in run:
                     assert (ROOT / ".ci" / "run").is_file()
@@ -138,24 +151,39 @@ def test_workflows_pass_actionlint():
 
 def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
     setup = (ROOT / ".github" / "actions" / "pulumi-setup" / "action.yml").read_text()
-    assert 'pulumi-version: "3.272.0"' in setup
-    assert "requirements.txt" in setup and "ack-ram-tool" in setup and "pulumi login" in setup
+    reusable = (ROOT / ".github" / "workflows" / "ack-stacks.yml").read_text()
+    assert 'pulumi-version: "3.272.0"' in setup and 'default: "3.272.0"' in reusable
+    for text in (setup, reusable):
+        assert "requirements.txt" in text and "ack-ram-tool" in text and "pulumi login" in text
+        assert "ack-policy-pack" in text and "requirements.lock" in text
     for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         assert doc["permissions"] == {"contents": "read"}, name
         for job in doc["jobs"].values():
-            runs_cli = any("pulumi " in s.get("run", "") for s in job["steps"])
+            runs_cli = any("pulumi " in s.get("run", "") for s in job.get("steps", []))
             if runs_cli:
                 uses = [s.get("uses") for s in job["steps"]]
                 assert "./.github/actions/pulumi-setup" in uses, name
                 assert "./.github/actions/api-server-reachable" in uses, name
+    # deploy.yml runs the CLI through the reusable workflow, whose steps are inline (a local
+    # action's path would name the caller's repository).
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    assert deploy["jobs"]["up"]["uses"] == "./.github/workflows/ack-stacks.yml"
+    assert "api_server_endpoint" in reusable and "/dev/tcp/" in reusable
     groups = set()
-    for name in ("drift-detection.yml", "deploy.yml"):  # one writer of a stack's state at a time
+    for name in ("drift-detection.yml", "ack-stacks.yml"):  # one writer of a stack's state
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         for job in doc["jobs"].values():
-            if "stack" in job.get("strategy", {}).get("matrix", {}):
+            if "stack" in job.get("strategy", {}).get("matrix", {}) and "concurrency" in job:
                 assert job["concurrency"]["cancel-in-progress"] is False, name
-                groups.add(job["concurrency"]["group"])
+                # (ack-stacks: a preview's group is its own; up and drift share the state's)
+                groups.add(
+                    job["concurrency"]["group"].replace(
+                        "${{ inputs.command == 'preview' && format('preview-{0}', "
+                        "github.run_id) || 'pulumi-state' }}",
+                        "pulumi-state",
+                    )
+                )
     assert groups == {"pulumi-state-${{ matrix.stack }}"}
 
 
@@ -199,7 +227,13 @@ def test_pull_requests_get_each_stacks_real_preview_as_a_comment():
     preview is the one reviewers most need to read."""
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
     job = doc["jobs"]["preview"]
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    # (id-token: the read-only RAM role is assumed through GitHub OIDC, no stored cloud key)
+    assert job["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "id-token": "write",
+    }
+    assert "ALICLOUD_ACCESS_KEY" not in str(job.get("env"))
     steps = job["steps"]
     (preview,) = [s for s in steps if "pulumi preview --stack" in s.get("run", "")]
     assert "set -o pipefail" in preview["run"] and "tee" in preview["run"]
