@@ -18,8 +18,11 @@ from ack_clusters import (
 )
 
 from .conftest import ROOT
+from .docs_text import user_docs
 
 README = (ROOT / "README.md").read_text()
+#: The README and the reference pages it links to (tests/docs_text.py).
+DOCS = user_docs()
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -56,7 +59,7 @@ def test_every_argument_is_documented_in_the_readme():
     )
     for model in models:
         for field in model.model_fields:
-            assert f"`{field}`" in README, f"{model.__name__}.{field} is not in README.md"
+            assert f"`{field}`" in DOCS, f"{model.__name__}.{field} is not in docs/REFERENCE.md"
 
 
 def test_pulumi_project_points_at_stacks_folder():
@@ -70,7 +73,7 @@ def test_every_policy_is_documented_in_the_readme():
     from ack_policies import all_policies
 
     for policy in all_policies():
-        assert f"`{policy.name}`" in README, policy.name
+        assert f"`{policy.name}`" in DOCS, policy.name
 
 
 def test_every_stack_is_deployed_previewed_and_checked_for_drift():
@@ -244,7 +247,8 @@ def test_pull_requests_get_each_stacks_real_preview_as_a_comment():
 
 
 def test_the_readme_layout_names_what_exists():
-    block = README.split("## Project layout", 1)[1].split("```", 2)[1]
+    developing = (ROOT / "docs" / "DEVELOPING.md").read_text()
+    block = developing.split("## Project layout", 1)[1].split("```", 2)[1]
     stack: list[str] = []
     named = 0
     for line in block.splitlines():
@@ -256,7 +260,9 @@ def test_the_readme_layout_names_what_exists():
         name = line.split()[0]
         stack[indent:] = [name]
         path = ROOT.joinpath(*stack)
-        assert path.exists(), f"README layout names {'/'.join(stack)}, which does not exist"
+        assert path.exists(), (
+            f"docs/DEVELOPING.md layout names {'/'.join(stack)}, which does not exist"
+        )
         named += 1
     assert named > 20
 

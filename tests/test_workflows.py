@@ -18,9 +18,10 @@ import pytest
 import yaml
 
 from .conftest import ROOT
+from .docs_text import user_docs
 
 GITHUB = ROOT / ".github"
-README = (ROOT / "README.md").read_text()
+README = user_docs()  # the README and the pages it links to (docs/CI.md)
 
 # -- no expression in a script -----------------------------------------------------------------
 
@@ -458,5 +459,6 @@ def test_readme_says_which_jobs_may_write_and_no_other_can():
     assert (
         "Every workflow's token reads the repository only (`permissions: contents: read`) but "
         "in the pull-request workflow's `picture` and `preview` jobs, which post comments and "
-        "so may also write pull requests (`pull-requests: write`)"
+        "so may also write pull requests (`pull-requests: write`); the jobs that assume a RAM "
+        "role also get `id-token: write`, which writes nothing"
     ) in said
