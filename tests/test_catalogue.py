@@ -72,5 +72,6 @@ def test_the_document_is_generated_from_the_catalogue():
 
 
 def test_the_readme_counts_the_catalogue():
-    readme = (ROOT / "README.md").read_text()
-    assert f"lists {len(CATALOGUE)} refused mistakes" in readme
+    from .docs_text import user_docs
+
+    assert f"lists {len(CATALOGUE)} refused mistakes" in user_docs()

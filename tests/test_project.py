@@ -18,8 +18,11 @@ from ack_clusters import (
 )
 
 from .conftest import ROOT
+from .docs_text import user_docs
 
 README = (ROOT / "README.md").read_text()
+#: The README and the reference pages it links to (tests/docs_text.py).
+DOCS = user_docs()
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -56,7 +59,7 @@ def test_every_argument_is_documented_in_the_readme():
     )
     for model in models:
         for field in model.model_fields:
-            assert f"`{field}`" in README, f"{model.__name__}.{field} is not in README.md"
+            assert f"`{field}`" in DOCS, f"{model.__name__}.{field} is not in docs/REFERENCE.md"
 
 
 def test_pulumi_project_points_at_stacks_folder():
@@ -70,29 +73,42 @@ def test_every_policy_is_documented_in_the_readme():
     from ack_policies import all_policies
 
     for policy in all_policies():
-        assert f"`{policy.name}`" in README, policy.name
+        assert f"`{policy.name}`" in DOCS, policy.name
 
 
 def test_every_stack_is_deployed_previewed_and_checked_for_drift():
     """The matrices come from the stack files (a `stacks` job lists them), so a new stack needs
     no workflow edit: the listing step, run here, gives exactly the stacks there are."""
+    import os
     import subprocess
+
+    from .test_workflows import ORDER, listing_env
 
     stacks = sorted(
         p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
     )
+    declared = [
+        line.split("#")[0].strip()
+        for line in (ROOT / ORDER).read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert sorted(declared) == stacks
     derived = "${{ fromJSON(needs.stacks.outputs.list) }}"
-    for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
+    for name in ("pull-request.yml", "drift-detection.yml", "ack-stacks.yml"):
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         (step,) = [s for s in doc["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
         out = ROOT / ".pytest-github-output"
         try:
             script = step["run"].replace('"$GITHUB_OUTPUT"', str(out))
-            subprocess.run(["bash", "-c", script], cwd=ROOT, check=True)
+            env = {**os.environ, **listing_env(step)}
+            subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, check=True)
             line = out.read_text().strip()
         finally:
             out.unlink(missing_ok=True)
-        assert line == "list=" + json.dumps(stacks), name
+        # Deploys and the pull request's previews go in the declared order (production last);
+        # the nightly drift check in any.
+        expected = stacks if name == "drift-detection.yml" else declared
+        assert line == "list=" + json.dumps(expected), name
         matrix_jobs = [
             j for j in doc["jobs"].values() if "stack" in j.get("strategy", {}).get("matrix", {})
         ]
@@ -110,7 +126,7 @@ def test_workflows_load_and_call_what_exists():
     for f in files:
         doc = yaml.safe_load(f.read_text())
         for job in doc["jobs"].values():
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 run = step.get("run", "")
                 if ".ci/run" in run:
                     assert (ROOT / ".ci" / "run").is_file()
@@ -138,24 +154,39 @@ def test_workflows_pass_actionlint():
 
 def test_real_cli_jobs_get_the_plugin_the_pack_venv_and_a_backend_login():
     setup = (ROOT / ".github" / "actions" / "pulumi-setup" / "action.yml").read_text()
-    assert 'pulumi-version: "3.272.0"' in setup
-    assert "requirements.txt" in setup and "ack-ram-tool" in setup and "pulumi login" in setup
+    reusable = (ROOT / ".github" / "workflows" / "ack-stacks.yml").read_text()
+    assert 'pulumi-version: "3.272.0"' in setup and 'default: "3.272.0"' in reusable
+    for text in (setup, reusable):
+        assert "requirements.txt" in text and "ack-ram-tool" in text and "pulumi login" in text
+        assert "ack-policy-pack" in text and "requirements.lock" in text
     for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         assert doc["permissions"] == {"contents": "read"}, name
         for job in doc["jobs"].values():
-            runs_cli = any("pulumi " in s.get("run", "") for s in job["steps"])
+            runs_cli = any("pulumi " in s.get("run", "") for s in job.get("steps", []))
             if runs_cli:
                 uses = [s.get("uses") for s in job["steps"]]
                 assert "./.github/actions/pulumi-setup" in uses, name
                 assert "./.github/actions/api-server-reachable" in uses, name
+    # deploy.yml runs the CLI through the reusable workflow, whose steps are inline (a local
+    # action's path would name the caller's repository).
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    assert deploy["jobs"]["up"]["uses"] == "./.github/workflows/ack-stacks.yml"
+    assert "api_server_endpoint" in reusable and "/dev/tcp/" in reusable
     groups = set()
-    for name in ("drift-detection.yml", "deploy.yml"):  # one writer of a stack's state at a time
+    for name in ("drift-detection.yml", "ack-stacks.yml"):  # one writer of a stack's state
         doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
         for job in doc["jobs"].values():
-            if "stack" in job.get("strategy", {}).get("matrix", {}):
+            if "stack" in job.get("strategy", {}).get("matrix", {}) and "concurrency" in job:
                 assert job["concurrency"]["cancel-in-progress"] is False, name
-                groups.add(job["concurrency"]["group"])
+                # (ack-stacks: a preview's group is its own; up and drift share the state's)
+                groups.add(
+                    job["concurrency"]["group"].replace(
+                        "${{ inputs.command == 'preview' && format('preview-{0}', "
+                        "github.run_id) || 'pulumi-state' }}",
+                        "pulumi-state",
+                    )
+                )
     assert groups == {"pulumi-state-${{ matrix.stack }}"}
 
 
@@ -199,7 +230,13 @@ def test_pull_requests_get_each_stacks_real_preview_as_a_comment():
     preview is the one reviewers most need to read."""
     doc = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
     job = doc["jobs"]["preview"]
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    # (id-token: the read-only RAM role is assumed through GitHub OIDC, no stored cloud key)
+    assert job["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "id-token": "write",
+    }
+    assert "ALICLOUD_ACCESS_KEY" not in str(job.get("env"))
     steps = job["steps"]
     (preview,) = [s for s in steps if "pulumi preview --stack" in s.get("run", "")]
     assert "set -o pipefail" in preview["run"] and "tee" in preview["run"]
@@ -210,7 +247,8 @@ def test_pull_requests_get_each_stacks_real_preview_as_a_comment():
 
 
 def test_the_readme_layout_names_what_exists():
-    block = README.split("## Project layout", 1)[1].split("```", 2)[1]
+    developing = (ROOT / "docs" / "DEVELOPING.md").read_text()
+    block = developing.split("## Project layout", 1)[1].split("```", 2)[1]
     stack: list[str] = []
     named = 0
     for line in block.splitlines():
@@ -222,7 +260,9 @@ def test_the_readme_layout_names_what_exists():
         name = line.split()[0]
         stack[indent:] = [name]
         path = ROOT.joinpath(*stack)
-        assert path.exists(), f"README layout names {'/'.join(stack)}, which does not exist"
+        assert path.exists(), (
+            f"docs/DEVELOPING.md layout names {'/'.join(stack)}, which does not exist"
+        )
         named += 1
     assert named > 20
 

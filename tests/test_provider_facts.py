@@ -296,8 +296,10 @@ def test_unknown_values_are_not_judged():
 
 
 def test_the_readme_counts_the_checked_types():
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    assert f"({len(provider.known_types())} types)" in readme
+    from .docs_text import user_docs
+
+    docs = " ".join(user_docs().split())
+    assert f"({len(provider.known_types())} types)" in docs
 
 
 def test_types_without_facts_are_not_checked():
@@ -381,7 +383,9 @@ README_STACK_OUTPUTS: dict[str, dict[str, Any]] = {
 
 
 def readme_examples() -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    from .docs_text import user_docs
+
+    text = user_docs()
     return re.findall(r"```python\n(.*?)```", text, re.S)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,9 +18,10 @@ import pytest
 import yaml
 
 from .conftest import ROOT
+from .docs_text import user_docs
 
 GITHUB = ROOT / ".github"
-README = (ROOT / "README.md").read_text()
+README = user_docs()  # the README and the pages it links to (docs/CI.md)
 
 # -- no expression in a script -----------------------------------------------------------------
 
@@ -81,6 +83,16 @@ def workflow_files() -> list[Path]:
     files = sorted((GITHUB / "workflows").glob("*.y*ml")) + sorted(GITHUB.glob("actions/*/*.y*ml"))
     assert {f.name for f in files} >= {"deploy.yml", "pull-request.yml", "action.yml"}
     return files
+
+
+def listing_env(step: dict[str, Any]) -> dict[str, str]:
+    """The stack-listing step's env, as this repository's workflows give it: the reusable
+    workflow's inputs as deploy.yml passes them (the stack files and the order in stacks/)."""
+    given = {"${{ inputs.stacks-dir }}": "stacks", "${{ inputs.deploy-order }}": ORDER}
+    return {k: given.get(v, v) for k, v in (step.get("env") or {}).items()}
+
+
+ORDER = "stacks/deploy-order.txt"
 
 
 def test_no_script_in_a_workflow_or_action_holds_an_untrusted_expression():
@@ -164,9 +176,9 @@ def test_actionlint_runs_shellcheck_on_the_workflows(tmp_path):
     """The workflows' scripts are shellchecked: an unquoted variable fails actionlint."""
     actionlint, shellcheck = shutil.which("actionlint"), shutil.which("shellcheck")
     assert actionlint and shellcheck
-    text = (GITHUB / "workflows" / "deploy.yml").read_text()
+    text = (GITHUB / "workflows" / "ack-stacks.yml").read_text()
     assert '--stack "$STACK"' in text
-    bad = tmp_path / "deploy.yml"
+    bad = tmp_path / "ack-stacks.yml"
     bad.write_text(text.replace('--stack "$STACK"', "--stack $STACK"))
     done = subprocess.run([actionlint, "-no-color", str(bad)], capture_output=True, text=True)
     assert done.returncode == 1 and "SC2086" in done.stdout
@@ -178,12 +190,17 @@ def test_every_stack_list_refuses_a_file_name_that_is_no_stack_name(tmp_path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n")
     (tmp_path / "stacks" / "Pulumi.x$(touch pwned).yaml").write_text("config: {}\n")
-    for name in ("pull-request.yml", "drift-detection.yml", "deploy.yml"):
+    (tmp_path / "stacks" / "deploy-order.txt").write_text("dev\nx$(touch pwned)\n")
+    for name in ("pull-request.yml", "drift-detection.yml", "ack-stacks.yml"):
         doc = yaml.safe_load((GITHUB / "workflows" / name).read_text())
         (step,) = [s for s in doc["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
         out = tmp_path / "output"
+        out.write_text("")
         script = step["run"].replace('"$GITHUB_OUTPUT"', str(out))
-        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+        env = {**os.environ, **listing_env(step)}
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
         assert done.returncode != 0, name
         assert "x$(touch pwned)" in done.stderr and not out.read_text().strip(), name
         assert not (tmp_path / "pwned").exists()
@@ -428,6 +445,11 @@ def test_readme_says_which_jobs_may_write_and_no_other_can():
             granted = job.get("permissions", doc["permissions"])
             assert set(granted.values()) <= {"read", "write", "none"}
             extra = {k: v for k, v in granted.items() if v == "write"}
+            # `id-token: write` writes nothing: it lets the job ask GitHub for its OIDC token,
+            # which a RAM role trusts (no cloud key is stored); only jobs that assume one have it.
+            if extra.pop("id-token", None):
+                script = yaml.safe_dump(job)
+                assert "oidc-provider-arn" in script, (file.name, name)
             if extra:
                 assert extra == {"pull-requests": "write"}, (file.name, name)
                 writers.add(f"{file.stem}/{name}")
@@ -437,5 +459,6 @@ def test_readme_says_which_jobs_may_write_and_no_other_can():
     assert (
         "Every workflow's token reads the repository only (`permissions: contents: read`) but "
         "in the pull-request workflow's `picture` and `preview` jobs, which post comments and "
-        "so may also write pull requests (`pull-requests: write`)"
+        "so may also write pull requests (`pull-requests: write`); the jobs that assume a RAM "
+        "role also get `id-token: write`, which writes nothing"
     ) in said

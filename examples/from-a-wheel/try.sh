@@ -18,5 +18,9 @@ cd "$work/infra"
 python -m pytest -q -p no:cacheprovider tests
 ack-preview dev > /dev/null
 ack-policy-pack "$work/pack"
+# The pack's own virtualenv, made as the Pulumi CLI makes it (PulumiPolicy.yaml names `venv`),
+# from its requirements.txt alone: public packages, the rules are in the pack's folder.
+python3 -m venv "$work/pack/venv"
+"$work/pack/venv/bin/python" -m pip install --quiet -r "$work/pack/requirements.txt"
 ack-preview dev --policy-pack "$work/pack"
 echo "from-a-wheel: the wheel installs, the user's tests pass, the gate runs from the package"
