@@ -1,0 +1,270 @@
+"""What teams build around a cluster, on the fake cloud: access grants, app subnets and private
+zones, each a typed argument of every form, owned by the component (docs/AROUND-A-CLUSTER.md)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from ack_clusters import InvalidArguments
+from ack_clusters.cluster.args import ManagedClusterArgs
+from ack_clusters.cluster.plan import plan_cluster
+from ack_policies.record import OWNED_TYPES
+
+from .conftest import CLASSES, ZONES, args, assert_owned_and_tagged, form_args, run
+
+PERMISSION = "alicloud:cs/kubernetesPermission:KubernetesPermission"
+SWITCH = "alicloud:vpc/switch:Switch"
+PVTZ = "alicloud:pvtz/zone:Zone"
+PVTZ_ATTACH = "alicloud:pvtz/zoneAttachment:ZoneAttachment"
+
+GRANTS = {
+    "alice": {"ram_user_id": "2001", "roles": [{"role": "dev", "namespace": "shop"}]},
+    "ci": {"ram_role_id": "3001", "roles": [{"role": "ci-deployer", "custom": True}]},
+}
+
+
+def _build(kind: str = "managed", name: str = "demo", **overrides):
+    cls = CLASSES[kind]
+    exported = {}
+
+    def program():
+        c = cls(name, form_args(kind, **overrides))
+        exported["subnets"] = c.app_subnet_ids
+        exported["zones"] = c.private_zone_ids
+        pulumi.export("app_subnet_ids", c.app_subnet_ids)
+        pulumi.export("private_zone_ids", c.private_zone_ids)
+
+    return program
+
+
+def _of(r, type_):
+    return [res for res in r.resources if res.type == type_]
+
+
+@pytest.mark.parametrize("kind", ["managed", "serverless", "dedicated"])
+def test_every_form_owns_its_grants_subnets_and_zones(kind):
+    r = run(
+        _build(
+            kind,
+            access={"grants": GRANTS},
+            app_subnets={"db": {"zone": ZONES[0]}},
+            private_zones={"internal": {"zone_name": "db.internal"}},
+        )
+    )
+    assert_owned_and_tagged(r, CLASSES[kind]._form.type_token, "demo")
+    grants = {res.name: res for res in _of(r, PERMISSION)}
+    assert set(grants) == {"demo-access-alice", "demo-access-ci"}
+    alice = grants["demo-access-alice"].inputs
+    assert alice["uid"] == "2001"
+    [perm] = alice["permissions"]
+    assert perm["roleType"] == "namespace" and perm["namespace"] == "shop"
+    assert perm["roleName"] == "dev" and perm["isRamRole"] is False
+    [ci] = grants["demo-access-ci"].inputs["permissions"]
+    assert ci["roleType"] == "cluster" and ci["isCustom"] is True and ci["isRamRole"] is True
+    assert ci["namespace"] == ""
+    [app] = [s for s in _of(r, SWITCH) if s.name == "demo-app-db"]
+    assert app.inputs["zoneId"] == ZONES[0]
+    [zone] = _of(r, PVTZ)
+    assert zone.inputs["zoneName"] == "db.internal"
+    [attach] = _of(r, PVTZ_ATTACH)
+    assert attach.name == "demo-pvtz-internal"
+    assert set(r.stack_outputs["app_subnet_ids"]) == {"db"}
+    assert set(r.stack_outputs["private_zone_ids"]) == {"internal"}
+
+
+def test_owned_types_list_the_new_homes():
+    for t in (PERMISSION, PVTZ, PVTZ_ATTACH, SWITCH):
+        assert t in OWNED_TYPES["ack:index:ManagedCluster"]
+
+
+def test_grants_hold_only_this_cluster_so_two_clusters_never_revoke_each_other():
+    """Two clusters granting one user: two resources, each listing only its own cluster, so
+    deleting one revokes (mode delete, the entries it lists) nothing of the other."""
+
+    def program():
+        for name in ("one", "two"):
+            CLASSES["managed"](
+                name,
+                args(
+                    network={
+                        "zones": ZONES[:2],
+                        "vpc_cidr": "10.1.0.0/16" if name == "one" else "10.2.0.0/16",
+                    },
+                    access={"grants": {"alice": GRANTS["alice"]}},
+                ),
+            )
+
+    r = run(program)
+    perms = _of(r, PERMISSION)
+    assert sorted(p.name for p in perms) == ["one-access-alice", "two-access-alice"]
+    clusters = {
+        res.name: res.id
+        for res in r.resources
+        if res.type == "alicloud:cs/managedKubernetes:ManagedKubernetes"
+    }
+    for p in perms:
+        owner = p.name.split("-")[0]
+        assert [x["cluster"] for x in p.inputs["permissions"]] == [clusters[owner]]
+
+
+def test_no_new_resources_without_the_new_arguments():
+    r = run(_build())
+    assert not _of(r, PERMISSION) and not _of(r, PVTZ) and not _of(r, PVTZ_ATTACH)
+    assert not [s for s in _of(r, SWITCH) if "-app-" in s.name]
+    assert r.stack_outputs["app_subnet_ids"] == {} and r.stack_outputs["private_zone_ids"] == {}
+
+
+# --- the address plan ------------------------------------------------------------------------
+
+
+def _plan(**overrides):
+    a = ManagedClusterArgs.model_validate(args(**overrides))
+    return plan_cluster("ManagedCluster 'demo'", "demo", a)
+
+
+def test_app_subnets_take_the_vpc_end_and_never_move_when_zones_or_subnets_are_appended():
+    subnets = {"db": {"zone": ZONES[0]}, "cache": {"zone": ZONES[1], "prefix": 26}}
+    plan = _plan(network={"zones": ZONES[:2], "vpc_cidr": "10.0.0.0/16"}, app_subnets=subnets)
+    got = {s.name: str(s.cidr) for s in plan.app_subnets}
+    assert got == {"db": "10.0.255.0/24", "cache": "10.0.254.192/26"}
+    more = _plan(
+        network={"zones": ZONES[:3], "vpc_cidr": "10.0.0.0/16"},
+        app_subnets={**subnets, "nas": {"zone": ZONES[2]}},
+    )
+    assert {s.name: str(s.cidr) for s in more.app_subnets} == {
+        **got,
+        "nas": "10.0.253.0/24",
+    }
+    zones = [c for c in more.network.all_cidrs()]
+    for s in more.app_subnets:
+        assert not any(s.cidr.overlaps(z) for z in zones)
+
+
+def test_a_zone_reaching_an_app_subnet_is_refused_naming_both():
+    # Terway defaults: each zone takes a /18 slot of the /16; a /18 app subnet takes the last
+    # one, which three zones leave free and a fourth zone reaches.
+    db = {"db": {"zone": ZONES[0], "prefix": 18}}
+    plan = _plan(network={"zones": ZONES, "vpc_cidr": "10.0.0.0/16"}, app_subnets=db)
+    assert [str(s.cidr) for s in plan.app_subnets] == ["10.0.192.0/18"]
+    with pytest.raises(InvalidArguments) as caught:
+        _plan(
+            network={"zones": [*ZONES, "cn-hangzhou-h"], "vpc_cidr": "10.0.0.0/16"}, app_subnets=db
+        )
+    found = [(p, m) for p, m in caught.value.problems if p.startswith("app_subnets")]
+    assert {p for p, _ in found} == {"app_subnets.db"}
+    assert {m.split(" (")[0] for _, m in found} == {
+        "10.0.192.0/18 overlaps the pod vSwitch of zone cn-hangzhou-h",
+        "10.0.192.0/18 overlaps the node vSwitch of zone cn-hangzhou-h",
+    }
+    assert all("larger VPC" in m for _, m in found)
+
+
+def test_explicit_cidr_overlapping_a_cluster_vswitch_is_refused():
+    plan = _plan()
+    node = plan.network.zones[0].node_cidr
+    with pytest.raises(InvalidArguments) as caught:
+        _plan(app_subnets={"db": {"zone": ZONES[0], "cidr": str(node)}})
+    assert caught.value.problems[0][0] == "app_subnets.db"
+
+
+def test_existing_vpc_needs_explicit_cidrs():
+    existing = {
+        "id": "vpc-abc",
+        "cidr": "10.0.0.0/16",
+        "node_vswitches": {
+            ZONES[0]: {"id": "vsw-a", "cidr": "10.0.0.0/24"},
+            ZONES[1]: {"id": "vsw-b", "cidr": "10.0.1.0/24"},
+        },
+        "pod_vswitches": {
+            ZONES[0]: {"id": "vsw-c", "cidr": "10.0.64.0/19"},
+            ZONES[1]: {"id": "vsw-d", "cidr": "10.0.96.0/19"},
+        },
+    }
+    with pytest.raises(InvalidArguments) as caught:
+        _plan(
+            network={"zones": ZONES[:2], "existing_vpc": existing},
+            app_subnets={"db": {"zone": ZONES[0]}},
+        )
+    assert caught.value.problems[0][0] == "app_subnets.db.cidr"
+    ok = _plan(
+        network={"zones": ZONES[:2], "existing_vpc": existing},
+        app_subnets={"db": {"zone": ZONES[0], "cidr": "10.0.200.0/24"}},
+    )
+    assert [str(s.cidr) for s in ok.app_subnets] == ["10.0.200.0/24"]
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "text"),
+    [
+        (
+            {"access": {"grants": {"a": {"roles": [{"role": "dev"}]}}}},
+            "access.grants.a",
+            "exactly one",
+        ),
+        (
+            {"access": {"grants": {"a": {"ram_user_id": "alice", "roles": [{"role": "dev"}]}}}},
+            "access.grants.a.ram_user_id",
+            "numeric ID",
+        ),
+        (
+            {
+                "access": {
+                    "grants": {"a": {"ram_user_id": "1", "roles": [{"role": "cluster-admin"}]}}
+                }
+            },
+            "access.grants.a.roles.0",
+            "custom: true",
+        ),
+        (
+            {
+                "access": {
+                    "grants": {
+                        "a": {"ram_user_id": "1", "roles": [{"role": "dev"}]},
+                        "b": {"ram_user_id": "1", "roles": [{"role": "ops"}]},
+                    }
+                }
+            },
+            "access.grants",
+            "same principal",
+        ),
+        ({"app_subnets": {"db": {"zone": "cn-shanghai-b"}}}, "", "region"),
+        ({"app_subnets": {"DB": {"zone": ZONES[0]}}}, "app_subnets.DB.[key]", "not a valid name"),
+        (
+            {"private_zones": {"x": {"zone_name": "internal"}}},
+            "private_zones.x.zone_name",
+            "two labels",
+        ),
+        (
+            {
+                "private_zones": {
+                    "x": {"zone_name": "db.internal"},
+                    "y": {"zone_name": "DB.internal."},
+                }
+            },
+            "private_zones",
+            "distinct",
+        ),
+    ],
+)
+def test_bad_inputs_are_refused_before_anything_is_registered(change, path, text):
+    with pytest.raises(InvalidArguments) as caught:
+        run(_build(**change))
+    paths = [p for p, _ in caught.value.problems]
+    assert path in paths, caught.value.problems
+    assert text in str(caught.value)
+
+
+def test_a_grant_from_an_output_is_accepted():
+    def program():
+        a = args()
+        user = pulumi.Output.from_input("4242")
+        a["access"] = {"grants": {"u": {"ram_user_id": user, "roles": [{"role": "ops"}]}}}
+        CLASSES["managed"]("demo", a)
+
+    r = run(program)
+    [p] = _of(r, PERMISSION)
+    assert p.inputs["uid"] == "4242"
