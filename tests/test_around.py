@@ -268,3 +268,82 @@ def test_a_grant_from_an_output_is_accepted():
     r = run(program)
     [p] = _of(r, PERMISSION)
     assert p.inputs["uid"] == "4242"
+
+
+# --- the gate: the loose forms point to these homes, the homes pass ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("RBAC grant on its cluster", ["access.grants"]),
+        # ("network.existing_vpc" is in it too, but this program's secret 'x' redacts the x;
+        # see test_the_vswitch_home_names_a_shared_vpc)
+        ("vSwitch in its VPC", ["app_subnets", "a VPC of your own"]),
+        ("PrivateZone bound to its VPC", ["private_zones"]),
+        ("PrivateZone bound to its VPC by region", ["private_zones"]),
+    ],
+)
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_the_drift_message_of_a_loose_form_names_its_home(gate, kind, words, preview):
+    from .test_drift import DRIFT, loose_in, loose_result, loose_verdict
+
+    loose = loose_in(loose_result("managed", preview), kind)
+    [message] = [
+        v.message
+        for v in loose_verdict(gate, "managed", preview)
+        if v.urn == loose.urn and v.policy == DRIFT
+    ]
+    for word in words:
+        assert word in message, message
+
+
+def test_the_drift_message_of_other_loose_forms_is_unchanged(gate):
+    from .test_drift import DRIFT, loose_in, loose_result, loose_verdict
+
+    loose = loose_in(loose_result("managed", True), "node pool on its cluster")
+    messages = [
+        v.message
+        for v in loose_verdict(gate, "managed", True)
+        if v.urn == loose.urn and v.policy == DRIFT
+    ]
+    assert any("node_pools, addons, autoscaler or ingress" in m for m in messages)
+    for message in messages:
+        assert "access.grants" not in message and "app_subnets" not in message
+
+
+def test_the_vswitch_home_names_a_shared_vpc():
+    from ack_policies.drift import instead
+
+    said = instead(None, "alicloud:vpc/switch:Switch")
+    assert "app_subnets" in said and "network.existing_vpc" in said
+    assert instead(None) == "the cluster's typed arguments"
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_the_homes_pass_the_gate_and_a_database_may_use_an_app_subnet(gate, preview):
+    """Grants, app subnets and private zones through the typed arguments pass; so does a
+    database placed in an app subnet (a reviewed reference-only use of an owned vSwitch)."""
+    from .conftest import found
+
+    def program():
+        c = CLASSES["managed"](
+            "demo",
+            args(
+                access={"grants": GRANTS},
+                app_subnets={"db": {"zone": ZONES[0]}},
+                private_zones={"internal": {"zone_name": "db.internal"}},
+            ),
+        )
+        import pulumi_alicloud as alicloud
+
+        alicloud.rds.Instance(
+            "orders-db",
+            engine="MySQL",
+            engine_version="8.0",
+            instance_type="mysql.n2.medium.1",
+            instance_storage=20,
+            vswitch_id=c.app_subnet_ids.apply(lambda ids: ids["db"]),
+        )
+
+    assert found(gate(run(program, preview=preview)), "mandatory") == set()
