@@ -347,3 +347,47 @@ def test_the_homes_pass_the_gate_and_a_database_may_use_an_app_subnet(gate, prev
         )
 
     assert found(gate(run(program, preview=preview)), "mandatory") == set()
+
+
+# --- defaults that depend on each other: auto-repair needs the node problem detector ---------
+
+
+def test_auto_repair_with_the_node_problem_detector_disabled_is_refused():
+    off = [{"name": "ack-node-problem-detector", "disabled": True}]
+    with pytest.raises(InvalidArguments) as caught:
+        run(_build(addons=off))
+    assert "auto_repair" in str(caught.value) and "ack-node-problem-detector" in str(caught.value)
+
+
+def test_the_detector_may_be_disabled_where_no_pool_repairs():
+    from .conftest import POOL
+
+    off = [{"name": "ack-node-problem-detector", "disabled": True}]
+    run(_build(addons=off, node_pools={"p": {**POOL, "auto_repair": False}}))
+    run(_build("serverless", addons=off))  # no nodes, nothing to repair
+
+
+@pytest.mark.parametrize("kind", ["managed", "serverless", "dedicated"])
+def test_the_record_lists_the_new_homes_and_the_pack_accepts_it(gate, kind):
+    """What the component registers for the homes is in its ownership record, and of types
+    the pack lets a cluster own (ack_policies.record.OWNED_TYPES)."""
+    from ack_policies import record
+
+    from .test_ownership import _ancestry, _unwrapped
+
+    result = run(
+        _build(
+            kind,
+            access={"grants": GRANTS},
+            app_subnets={"db": {"zone": ZONES[0]}},
+            private_zones={"internal": {"zone_name": "db.internal"}},
+        ),
+        preview=True,
+    )
+    [owner] = [r for r in result.resources if r.type in record.OWNER_TYPES]
+    below = [r for r in result.resources if owner.urn in _ancestry(result, r)]
+    assert {r.type for r in below} <= record.OWNED_TYPES[owner.type]
+    recorded = set(_unwrapped(owner.wire_outputs[record.RECORD_OUTPUT])["children"])
+    homes = {r.urn for r in below if r.type in (PERMISSION, PVTZ, PVTZ_ATTACH)}
+    assert len(homes) == 4 and homes <= recorded
+    assert [v for v in gate(result) if v.enforcement == "mandatory"] == []

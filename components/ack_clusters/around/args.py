@@ -233,3 +233,22 @@ def region_problems(cluster_region: str | None, subnets: AppSubnets) -> list[str
         for name, s in subnets.items()
         if cluster_region is not None and zone_region(s.zone) != cluster_region
     ]
+
+
+#: ACK's node problem detector addon. Node auto-repair depends on it: "ACK uses the
+#: ack-node-problem-detector (NPD) add-on to check for node exceptions" (ACK documentation,
+#: "Enable node auto repair", alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/
+#: user-guide/auto-repair, updated 2025-12-12; its 2025-02-17 version lists the addon as a
+#: prerequisite).
+NODE_PROBLEM_DETECTOR = "ack-node-problem-detector"
+
+
+def auto_repair_problems(disabled_addons: set[str], repaired_pools: list[str]) -> list[str]:
+    """Auto-repair on a pool needs the node problem detector, which `addons` may disable."""
+    if NODE_PROBLEM_DETECTOR not in disabled_addons or not repaired_pools:
+        return []
+    return [
+        f"node_pools {', '.join(repaired_pools)} have auto_repair on, which needs "
+        f"{NODE_PROBLEM_DETECTOR} to detect failed nodes (ACK's auto-repair documentation), "
+        f"but addons disables it: install it (drop disabled), or set auto_repair: false"
+    ]

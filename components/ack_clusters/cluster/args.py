@@ -18,7 +18,13 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from ..around.args import AccessArgs, AppSubnets, PrivateZones, region_problems
+from ..around.args import (
+    AccessArgs,
+    AppSubnets,
+    PrivateZones,
+    auto_repair_problems,
+    region_problems,
+)
 from ..facts import MANAGED_MAX_ZONES, MASTER_DISK_GIB
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
@@ -219,6 +225,10 @@ class BaseClusterArgs(StrictModel):
     @model_validator(mode="after")
     def _around(self) -> BaseClusterArgs:
         problems = region_problems(zone_region(self.network.zones[0]), self.app_subnets)
+        problems += auto_repair_problems(
+            {x.name for x in self.addons if x.disabled},
+            [n for n, p in self.worker_pools.items() if p.auto_repair],
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self
