@@ -391,3 +391,19 @@ def test_the_record_lists_the_new_homes_and_the_pack_accepts_it(gate, kind):
     homes = {r.urn for r in below if r.type in (PERMISSION, PVTZ, PVTZ_ATTACH)}
     assert len(homes) == 4 and homes <= recorded
     assert [v for v in gate(result) if v.enforcement == "mandatory"] == []
+
+
+def test_a_ram_roles_name_given_as_its_id_is_refused_when_known():
+    """`ram.Role(...).id` is the role's name (the provider sets the ID to RoleName); the grant
+    needs `role_id`. Refused once the output is known, naming the field."""
+
+    def program():
+        a = args()
+        name = pulumi.Output.from_input("ci-deployer")
+        a["access"] = {"grants": {"ci": {"ram_role_id": name, "roles": [{"role": "ops"}]}}}
+        CLASSES["managed"]("demo", a)
+
+    with pytest.raises(Exception) as caught:
+        run(program)
+    assert "access.grants.ci.ram_role_id" in str(caught.value)
+    assert "role_id" in str(caught.value)

@@ -34,8 +34,10 @@ PredefinedRole = Literal["admin", "ops", "dev", "restricted"]
 
 
 def ram_principal_id(value: str) -> str:
-    """A RAM user's or role's ID: digits (the IDs RAM gives, e.g. a ram.User's or ram.Role's
-    `id`/`role_id`), never a name or an ARN."""
+    """A RAM user's or role's ID: digits, never a name or an ARN. A ``ram.User``'s ``id`` is
+    its user ID (``d.SetId(response.User.UserId)``, resource_alicloud_ram_user.go), but a
+    ``ram.Role``'s ``id`` is its name (``d.SetId(...RoleName)``, resource_alicloud_ram_role.go):
+    its ID is ``role_id``. A name given where the ID belongs is refused when known, here."""
     if not re.fullmatch(r"[0-9]{1,32}", value):
         raise Refused(
             value,
@@ -195,7 +197,7 @@ class PrivateZone(StrictModel):
     """A PrivateZone (internal DNS) the cluster owns, bound to the cluster's VPC only."""
 
     zone_name: str = Field(description="The zone's domain, e.g. 'db.internal' (ForceNew).")
-    remark: str | None = Field(default=None, max_length=50, description="A remark.")
+    remark: str | None = Field(default=None, description="A remark.")
     proxy_pattern: Literal["ZONE", "RECORD"] = Field(
         default="ZONE",
         description="Recursive resolution: ZONE (off) or RECORD (names missing from the zone "
