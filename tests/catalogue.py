@@ -958,6 +958,113 @@ CATALOGUE: list[Mistake] = [
         raw_stack="config:\n  alicloud:regoin: cn-hangzhou\n  alicloud:region: cn-hangzhou\n"
         + CLUSTER_KEY % "cn-hangzhou-i",
     ),
+    # --- What teams build around a cluster (docs/AROUND-A-CLUSTER.md) ---------------------
+    Mistake(
+        "H1",
+        "An access grant naming the principal by name instead of its RAM ID",
+        "managed",
+        {"access": {"grants": {"alice": {"ram_user_id": "alice", "roles": [{"role": "dev"}]}}}},
+        "access.grants.alice.ram_user_id",
+        "not a RAM user or role ID",
+    ),
+    Mistake(
+        "H2",
+        "An access grant with both a RAM user and a RAM role",
+        "managed",
+        {
+            "access": {
+                "grants": {
+                    "ci": {"ram_user_id": "2001", "ram_role_id": "3001", "roles": [{"role": "ops"}]}
+                }
+            }
+        },
+        "access.grants.ci",
+        "exactly one of ram_user_id and ram_role_id",
+    ),
+    Mistake(
+        "H3",
+        "A Kubernetes ClusterRole given as one of ACK's predefined roles",
+        "managed",
+        {
+            "access": {
+                "grants": {"ci": {"ram_role_id": "3001", "roles": [{"role": "cluster-admin"}]}}
+            }
+        },
+        "access.grants.ci.roles.0",
+        "set custom: true",
+    ),
+    Mistake(
+        "H4",
+        "Two grants for one principal (removing one would revoke the other's roles)",
+        "managed",
+        {
+            "access": {
+                "grants": {
+                    "alice": {"ram_user_id": "2001", "roles": [{"role": "dev"}]},
+                    "alice-ops": {"ram_user_id": "2001", "roles": [{"role": "ops"}]},
+                }
+            }
+        },
+        "access.grants",
+        "same principal",
+    ),
+    Mistake(
+        "H5",
+        "An app subnet overlapping a cluster vSwitch",
+        "managed",
+        {"app_subnets": {"db": {"zone": ZONES[0], "cidr": "10.0.32.0/24"}}},
+        "app_subnets.db",
+        "overlaps the node vSwitch",
+    ),
+    Mistake(
+        "H6",
+        "A planned app subnet in an existing VPC (its free ranges are not known)",
+        "managed",
+        {
+            "network": {
+                "zones": ZONES[:2],
+                "existing_vpc": {
+                    "id": "vpc-shared",
+                    "cidr": "10.0.0.0/16",
+                    "node_vswitches": {
+                        ZONES[0]: {"id": "vsw-a", "cidr": "10.0.0.0/24"},
+                        ZONES[1]: {"id": "vsw-b", "cidr": "10.0.1.0/24"},
+                    },
+                    "pod_vswitches": {
+                        ZONES[0]: {"id": "vsw-c", "cidr": "10.0.64.0/19"},
+                        ZONES[1]: {"id": "vsw-d", "cidr": "10.0.96.0/19"},
+                    },
+                },
+            },
+            "app_subnets": {"db": {"zone": ZONES[0]}},
+        },
+        "app_subnets.db.cidr",
+        "give the app subnet's cidr",
+    ),
+    Mistake(
+        "H7",
+        "An app subnet in another region than the cluster",
+        "managed",
+        {"app_subnets": {"db": {"zone": "cn-shanghai-b"}}},
+        "",
+        "not in the cluster's region",
+    ),
+    Mistake(
+        "H8",
+        "A private zone name with one label",
+        "managed",
+        {"private_zones": {"internal": {"zone_name": "internal"}}},
+        "private_zones.internal.zone_name",
+        "at least two labels",
+    ),
+    Mistake(
+        "H9",
+        "Auto-repairing pools with the node problem detector disabled",
+        "managed",
+        {"addons": [{"name": "ack-node-problem-detector", "disabled": True}]},
+        "",
+        "needs ack-node-problem-detector",
+    ),
     Mistake(
         "C9",
         "A config key that is a number",

@@ -263,6 +263,8 @@ def test_every_later_field_is_one_the_graph_does_not_depend_on():
     visit(ManagedClusterArgs, "")
     assert sorted(set(found)) == sorted(
         {
+            "access.grants.ram_role_id",
+            "access.grants.ram_user_id",
             "audit_log.project",
             "control_plane_logs.project",
             "network.cen.instance_id",

@@ -129,6 +129,14 @@ CASES: dict[str, Callable[[list[str]], tuple[dict[str, Any], str]]] = {
         "network.cen.route_table_id",
     ),
     "tags": lambda z: ({"tags": {"team": HERE}}, "tags.team"),
+    "access.grants.ram_user_id": lambda z: (
+        {"access": {"grants": {"g": {"ram_user_id": HERE, "roles": [{"role": "dev"}]}}}},
+        "access.grants.g.ram_user_id",
+    ),
+    "access.grants.ram_role_id": lambda z: (
+        {"access": {"grants": {"g": {"ram_role_id": HERE, "roles": [{"role": "dev"}]}}}},
+        "access.grants.g.ram_role_id",
+    ),
     "node_pools.system_disk.kms_key_id": lambda z: (
         pool(system_disk={"kms_key_id": HERE}),
         "node_pools.p.system_disk.kms_key_id",
@@ -254,7 +262,7 @@ def test_every_field_that_takes_an_output_has_a_case():
     """A field that starts taking an output gets its secret tested here, or this fails."""
     for component, path in component_cases():
         case_args(component, path)  # a KeyError names the missing case
-    assert len(component_cases()) == 39
+    assert len(component_cases()) == 45  # 39, and access grants' two principals x 3 forms
 
 
 def assert_hidden(message: str, field: str, parts: tuple[str, ...] = REFUSED_PARTS) -> None:

@@ -29,14 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime.rpc import UNKNOWN
+
 from ack_clusters.errors import InvalidArguments
+from ack_clusters.versions import refuse_version_changes
 
 from . import changes, integrity, revisions
 from .changes import Node
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
-from .recorder import unsecure
+from .recorder import UNKNOWN_TEXT, unsecure
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 from .text import terminal
 
@@ -361,6 +364,9 @@ def _preview(ns: argparse.Namespace) -> int:
             elif base is not None and base.graph is not None:
                 # A saved graph holds secrets masked: compare like with like.
                 predicted = changes.predict(base.graph, Node.of_run(run, secrets=False))
+            if predicted is not None:  # ACK's version rules (ack_clusters.versions)
+                was = Node.of_run(before) if before else (base.graph or [] if base else [])
+                refuse_version_changes(was, Node.of_run(run), unknown=(UNKNOWN, UNKNOWN_TEXT))
             result = GateResult([], [])
             if ns.policy_pack:
                 result = analyze_with(started, run, context, pack_configs)

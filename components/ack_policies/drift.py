@@ -126,6 +126,21 @@ _OWNED: dict[str, tuple[str, str]] = {
     },
 }
 _SOMETHING = ("a resource it owns", "the component's typed arguments")
+#: The typed home of what a loose resource of each type does, where the cluster has one
+#: (ack_clusters.around): named before what the owned resource's own arguments are.
+_HOMES: dict[str, str] = {
+    "alicloud:cs/kubernetesPermission:KubernetesPermission": (
+        "access.grants (one grant per RAM user or role, holding only this cluster's roles)"
+    ),
+    "alicloud:vpc/switch:Switch": (
+        "app_subnets for a vSwitch of databases or apps in its VPC; or a VPC of your own, "
+        "shared by several teams, given as network.existing_vpc"
+    ),
+    "alicloud:pvtz/zoneAttachment:ZoneAttachment": (
+        "private_zones for a private zone bound to its VPC; a zone several VPCs share belongs "
+        "to the stack that owns them, with a VPC of its own given as network.existing_vpc"
+    ),
+}
 
 
 def describe(owned: Owned) -> str:
@@ -136,12 +151,17 @@ def describe(owned: Owned) -> str:
     )
 
 
-def instead(owned: Owned | None) -> str:
+def instead(owned: Owned | None, loose_type: str | None = None) -> str:
+    """The typed arguments to use instead: the home of what the loose resource does, if the
+    cluster has one, else the owned resource's own arguments."""
+    home = _HOMES.get(loose_type or "")
     if owned is None:
-        return "the cluster's typed arguments"
+        return (
+            f"the cluster's typed arguments ({home})" if home else "the cluster's typed arguments"
+        )
     _, arguments = _OWNED.get(owned.resource.resource_type, _SOMETHING)
     kind = owned.owner.kind
-    return f"the {kind}'s typed arguments ({arguments})"
+    return f"the {kind}'s typed arguments ({home or arguments})"
 
 
 def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
@@ -231,12 +251,12 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
         return (
             f"{subject} takes through '{prop}' {reached.unproven}: it cannot be proven not to "
             "be a resource a cluster owns. Give it a value the program declares, or change it "
-            f"through {instead(None)} instead."
+            f"through {instead(None, res.resource_type)} instead."
         )
     if reached.owned is None:
         return (
             f"{subject} targets what a cluster owns by its tags through '{prop}'{reached.how}. "
-            f"Change it through {instead(None)} instead."
+            f"Change it through {instead(None, res.resource_type)} instead."
         )
     if reached.field in API_SERVER_LB_FIELDS and reached.owned.resource.resource_type in (
         CLUSTER_TYPES
@@ -250,7 +270,7 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
     return (
         f"{subject} takes {what} through '{prop}'{reached.how}: nothing outside the "
         f"component may attach to or change what it owns. Change it through "
-        f"{instead(reached.owned)} instead."
+        f"{instead(reached.owned, res.resource_type)} instead."
     )
 
 

@@ -95,6 +95,11 @@ _CLUSTER_OWNS = frozenset(
         "alicloud:cs/kubernetesAddon:KubernetesAddon",
         "alicloud:cs/autoscalingConfig:AutoscalingConfig",
         "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
+        # What teams build around the cluster (ack_clusters.around): its access grants, its
+        # private zones and their binding to its VPC (app subnets are vpc/switch:Switch).
+        "alicloud:cs/kubernetesPermission:KubernetesPermission",
+        "alicloud:pvtz/zone:Zone",
+        "alicloud:pvtz/zoneAttachment:ZoneAttachment",
         "pulumi:providers:kubernetes",
         "kubernetes:core/v1:Service",
     }

@@ -18,6 +18,13 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
+from ..around.args import (
+    AccessArgs,
+    AppSubnets,
+    PrivateZones,
+    auto_repair_problems,
+    region_problems,
+)
 from ..facts import MANAGED_MAX_ZONES, MASTER_DISK_GIB
 from ..ingress.args import Ingress
 from ..network.args import NetworkArgs
@@ -39,6 +46,7 @@ from ..validation import (
     require_prefix,
     require_private,
     rfc3339,
+    zone_region,
 )
 
 #: ACK control plane specifications accepted by ``cs.ManagedKubernetes.cluster_spec``.
@@ -196,6 +204,36 @@ class BaseClusterArgs(StrictModel):
     adopt: Adoption | None = Field(
         default=None, description="Existing resources to import instead of creating."
     )
+
+    # --- What teams build around the cluster (issue 30; ack_clusters.around) --------------------
+    access: AccessArgs = Field(
+        default_factory=AccessArgs,
+        description="Access grants: RAM users and roles mapped to ACK's RBAC roles on this "
+        "cluster.",
+    )
+    app_subnets: AppSubnets = Field(
+        default_factory=dict,
+        description="Name -> a vSwitch for databases or apps in the cluster's VPC, planned "
+        "from the VPC's end (IDs: app_subnet_ids).",
+    )
+    private_zones: PrivateZones = Field(
+        default_factory=dict,
+        description="Name -> a private DNS zone bound to the cluster's VPC (IDs: "
+        "private_zone_ids).",
+    )
+
+    @model_validator(mode="after")
+    def _around(self) -> BaseClusterArgs:
+        problems = region_problems(zone_region(self.network.zones[0]), self.app_subnets)
+        problems += auto_repair_problems(
+            {x.name for x in self.addons if x.disabled},
+            [n for n, p in self.worker_pools.items() if p.auto_repair],
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # --- end of what teams build around the cluster ----------------------------------------------
 
     @field_validator("service_cidr")
     @classmethod

@@ -19,6 +19,7 @@ import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
 from ..access.component import ClusterAccess
+from ..around import component as around
 from ..identity.component import NodeRole
 from ..ingress.component import ClusterIngress
 from ..later import check_when_known, given_tags, log_deferred
@@ -115,6 +116,8 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         admin_kubeconfig: pulumi.Output[str]
         provider: k8s.Provider
         owned_identities: pulumi.Output[list[dict[str, str]]]
+        app_subnet_ids: pulumi.Output[dict[str, str]]
+        private_zone_ids: pulumi.Output[dict[str, str]]
 
     def __init_subclass__(cls, *, form: ClusterForm[Any] | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -182,6 +185,22 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
             else None
         )
         network = foundation.network
+        # What teams build around the cluster: owned, keyed by the names they chose.
+        around.access_grants(plan.name, a.access.grants, cluster_id=cluster.id, parent=self)
+        app_subnet_ids = around.app_subnets(
+            plan.name,
+            plan.app_subnets,
+            vpc_id=network.vpc_id,
+            tags=given_tags(plan.tags),
+            parent=self,
+        )
+        private_zone_ids = around.private_zones(
+            plan.name,
+            a.private_zones,
+            vpc_id=network.vpc_id,
+            tags=given_tags(plan.tags),
+            parent=self,
+        )
         self._set_outputs(
             {
                 "cluster_id": cluster.id,
@@ -209,6 +228,8 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
                 "admin_kubeconfig": access.admin_kubeconfig,
                 "provider": access.provider,
                 "owned_identities": identities_of(self, f"cluster '{name}'"),
+                "app_subnet_ids": pulumi.Output.from_input(app_subnet_ids),
+                "private_zone_ids": pulumi.Output.from_input(private_zone_ids),
             },
             # A stack exports each pool's group on its own, so a preview shows the pool names.
             exported_as={

@@ -148,6 +148,20 @@ OUTPUTS: tuple[ClusterOutput, ...] = (
         "that references this one by them.",
         "list[dict[str, str]]",
     ),
+    # What teams build around the cluster (issue 30). Not exported by the stack program, so
+    # the shipped stacks' outputs stay as they were.
+    ClusterOutput(
+        "app_subnet_ids",
+        "App subnet name to its vSwitch ID (app_subnets).",
+        "dict[str, str]",
+        exported=False,
+    ),
+    ClusterOutput(
+        "private_zone_ids",
+        "Private zone name to its PrivateZone ID (private_zones).",
+        "dict[str, str]",
+        exported=False,
+    ),
 )
 
 

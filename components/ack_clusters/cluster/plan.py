@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..errors import InvalidArguments, PlanProblems, validated
 from ..naming import ownership_tags
-from ..network.plan import NetworkPlan, plan_network
+from ..network.plan import AppSubnetPlan, NetworkPlan, plan_app_subnets, plan_network
 from ..security.plan import RuleSpec, plan_security_rules
 from ..validation import NAME_PATTERN, Deferred
 from .args import BaseClusterArgs, Workers
@@ -28,6 +28,8 @@ class ClusterPlan:
     tags: dict[str, str | Deferred]
     #: What runs the pods (from the form's arguments): "ecs" worker nodes or "eci".
     workers: Workers
+    #: App subnets (vSwitches for databases and apps), in the network's address plan.
+    app_subnets: tuple[AppSubnetPlan, ...] = ()
 
     @property
     def vswitch_label(self) -> str:
@@ -65,6 +67,9 @@ def plan_cluster(subject: str, name: str, args: BaseClusterArgs) -> ClusterPlan:
         network = plan_network(
             args.network, with_pod_vswitches=args.wants_pod_vswitches, reserved=reserved
         )
+        app_subnets = plan_app_subnets(
+            args.network, network, args.app_subnets, with_pod_vswitches=args.wants_pod_vswitches
+        )
     except PlanProblems as exc:
         raise InvalidArguments(subject, exc.problems) from None
     rules = plan_security_rules(
@@ -79,4 +84,5 @@ def plan_cluster(subject: str, name: str, args: BaseClusterArgs) -> ClusterPlan:
         rules=rules,
         tags=ownership_tags(name, args.tags),
         workers=args.workers,
+        app_subnets=app_subnets,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..errors import PlanProblems
 from ..validation import CONTROL_PLANE_RANGE, Deferred
@@ -245,3 +246,125 @@ def _check_ranges(
         for p2, n2 in named[i + 1 :]:
             if n1.overlaps(n2):
                 problems.append((p2, f"{n2} overlaps {p1} ({n1}); vSwitches must be disjoint"))
+
+
+# -- app subnets: vSwitches for databases and apps, in the same address plan -------------------
+
+
+class AppSubnetArgs(Protocol):
+    """What planning needs of an app subnet (ack_clusters.around.args.AppSubnet)."""
+
+    @property
+    def zone(self) -> str: ...
+    @property
+    def cidr(self) -> str | None: ...
+    @property
+    def prefix(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class AppSubnetPlan:
+    #: The user's name for it: keys its logical and cloud name.
+    name: str
+    zone: str
+    cidr: Net
+
+
+def zone_slot(args: NetworkArgs, *, with_pod_vswitches: bool) -> int | None:
+    """The prefix length of the slot each zone owns in a planned VPC (see the module's
+    docstring), or None where zones do not take slots (explicit CIDRs, an existing VPC)."""
+    if args.existing_vpc is not None:
+        return None
+    if args.node_vswitch_cidrs is not None and (
+        not with_pod_vswitches or args.pod_vswitch_cidrs is not None
+    ):
+        return None
+    if with_pod_vswitches:
+        return min(args.node_vswitch_prefix, args.pod_vswitch_prefix) - 1
+    return args.node_vswitch_prefix
+
+
+def plan_app_subnets(
+    args: NetworkArgs,
+    network: NetworkPlan,
+    subnets: Mapping[str, AppSubnetArgs],
+    *,
+    with_pod_vswitches: bool,
+    path: str = "app_subnets",
+) -> tuple[AppSubnetPlan, ...]:
+    """Place each app subnet in the cluster's VPC, or raise PlanProblems naming each bad one.
+
+    Zones take the VPC's slots from its start (zone *i*, slot *i*); planned app subnets take
+    blocks from its end, in the order they are listed (each below the one before), so appending
+    an app subnet never moves another, and adding zones grows toward them. Where a zone's slot
+    would reach an app subnet, planning refuses (naming both) instead of moving either: a moved
+    vSwitch is a replaced one, which fails while something uses it. Removing or reordering a
+    planned app subnet moves those listed after it: give `cidr` to pin one.
+    """
+    if not subnets:
+        return ()
+    problems: list[tuple[str, str]] = []
+    vpc = network.vpc_cidr
+    start, end = int(vpc.network_address), int(vpc.broadcast_address) + 1
+    cursor = end
+    placed: list[tuple[str, Net]] = []
+    out: list[AppSubnetPlan] = []
+    for name, s in subnets.items():
+        here = f"{path}.{name}"
+        if s.cidr is not None:
+            net = ipaddress.IPv4Network(s.cidr)
+        elif args.existing_vpc is not None:
+            problems.append(
+                (
+                    f"{here}.cidr",
+                    "the cluster uses an existing VPC, whose free ranges are not known here: "
+                    "give the app subnet's cidr (the stack that owns a VPC shared by several "
+                    "teams plans its ranges)",
+                )
+            )
+            continue
+        else:
+            size = 1 << (32 - s.prefix)
+            first = (cursor - size) // size * size
+            if first < start:
+                problems.append(
+                    (
+                        f"{here}.prefix",
+                        f"no free /{s.prefix} is left at the end of the VPC {vpc} below the app "
+                        "subnets listed before it: use a longer prefix, a larger VPC, or cidr",
+                    )
+                )
+                continue
+            net = ipaddress.IPv4Network((first, s.prefix))
+            cursor = first
+        if not net.subnet_of(vpc):
+            problems.append((f"{here}.cidr", f"{net} is outside the VPC range {vpc}"))
+        placed.append((here, net))
+        out.append(AppSubnetPlan(name=name, zone=s.zone, cidr=net))
+
+    slot_prefix = zone_slot(args, with_pod_vswitches=with_pod_vswitches)
+    for here, net in placed:
+        for z in network.zones:
+            for what, zone_net in (("node", z.node_cidr), ("pod", z.pod_cidr)):
+                if zone_net is None or not net.overlaps(zone_net):
+                    continue
+                problems.append(
+                    (
+                        here,
+                        f"{net} overlaps the {what} vSwitch of zone {z.zone} ({zone_net})"
+                        + (
+                            ": zones take the VPC's slots from its start and app subnets "
+                            "its end, and they have met; use a larger VPC (vpc_cidr), or "
+                            "longer prefixes"
+                            if slot_prefix is not None
+                            else ""
+                        ),
+                    )
+                )
+    for i, (p1, n1) in enumerate(placed):
+        for p2, n2 in placed[i + 1 :]:
+            if n1.overlaps(n2):
+                problems.append((p2, f"{n2} overlaps {p1} ({n1}); vSwitches must be disjoint"))
+    if problems:
+        raise PlanProblems(problems)
+    return tuple(out)

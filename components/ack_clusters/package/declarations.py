@@ -179,6 +179,65 @@ class Adoption(TypedDict):
     """RAM role the existing workers run as (e.g. ACK's KubernetesWorkerRole-...): node pools keep it and the component creates no node role."""
 
 
+class RoleGrant(TypedDict):
+    """One ACK RBAC role on this cluster: cluster-wide, or in one namespace."""
+
+    role: str
+    """'admin', 'ops', 'dev', 'restricted', or the name of a custom ClusterRole (with custom: true)."""
+
+    namespace: NotRequired[str]
+    """Grant the role in this namespace only; default: cluster-wide."""
+
+    custom: NotRequired[bool]
+    """`role` names a ClusterRole of the cluster's own, not one of ACK's predefined roles. Default: False."""
+
+
+class AccessGrant(TypedDict):
+    """What one RAM user or RAM role may do in this cluster (ACK's RBAC authorization)."""
+
+    ram_user_id: NotRequired[pulumi.Input[str]]
+    """The RAM user's ID (may be an output)."""
+
+    ram_role_id: NotRequired[pulumi.Input[str]]
+    """The RAM role's ID (may be an output), e.g. a CI role."""
+
+    roles: list[RoleGrant]
+    """The RBAC roles it gets here."""
+
+
+class Access(TypedDict):
+    """Who may do what in the cluster, by RAM identity."""
+
+    grants: NotRequired[dict[str, AccessGrant]]
+    """Name -> one RAM user's or role's RBAC roles on this cluster (one grant per principal)."""
+
+
+class AppSubnet(TypedDict):
+    """A vSwitch for databases or apps in the cluster's VPC (RDS, Redis, NAS...)."""
+
+    zone: str
+    """Zone ID, in the cluster's region."""
+
+    cidr: NotRequired[str]
+    """Its CIDR; default: planned from the end of the VPC (a planned VPC only)."""
+
+    prefix: NotRequired[int]
+    """Prefix length of a planned CIDR (16-29). Default: 24."""
+
+
+class PrivateZone(TypedDict):
+    """A PrivateZone (internal DNS) the cluster owns, bound to the cluster's VPC only."""
+
+    zone_name: str
+    """The zone's domain, e.g. 'db.internal' (ForceNew)."""
+
+    remark: NotRequired[str]
+    """A remark."""
+
+    proxy_pattern: NotRequired[str]
+    """Recursive resolution: ZONE (off) or RECORD (names missing from the zone are resolved on the internet). One of: ZONE, RECORD. Default: 'ZONE'."""
+
+
 class Autoscaling(TypedDict):
     """Bounds within which the cluster autoscaler sizes a node pool."""
 
@@ -468,6 +527,15 @@ class ManagedClusterArgs(TypedDict):
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
 
+    access: NotRequired[Access]
+    """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
+
+    app_subnets: NotRequired[dict[str, AppSubnet]]
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+
+    private_zones: NotRequired[dict[str, PrivateZone]]
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
+
     network_plugin: NotRequired[str]
     """Terway (pods in VPC vSwitches) or Flannel (pod_cidr). One of: terway, flannel. Default: 'terway'."""
 
@@ -546,6 +614,15 @@ class ServerlessClusterArgs(TypedDict):
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
+
+    access: NotRequired[Access]
+    """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
+
+    app_subnets: NotRequired[dict[str, AppSubnet]]
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+
+    private_zones: NotRequired[dict[str, PrivateZone]]
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
 
     control_plane_logs: NotRequired[ControlPlaneLogs]
     """Control plane logs; null turns them off."""
@@ -636,6 +713,15 @@ class DedicatedClusterArgs(TypedDict):
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
+
+    access: NotRequired[Access]
+    """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
+
+    app_subnets: NotRequired[dict[str, AppSubnet]]
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+
+    private_zones: NotRequired[dict[str, PrivateZone]]
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
 
     network_plugin: NotRequired[str]
     """Terway (pods in VPC vSwitches) or Flannel (pod_cidr). One of: terway, flannel. Default: 'terway'."""
@@ -764,6 +850,12 @@ class ManagedCluster(forms.ManagedCluster):
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
+    app_subnet_ids: pulumi.Output[dict[str, str]]
+    """App subnet name to its vSwitch ID (app_subnets)."""
+
+    private_zone_ids: pulumi.Output[dict[str, str]]
+    """Private zone name to its PrivateZone ID (private_zones)."""
+
     def __init__(
         self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -814,6 +906,12 @@ class ServerlessCluster(forms.ServerlessCluster):
 
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
+
+    app_subnet_ids: pulumi.Output[dict[str, str]]
+    """App subnet name to its vSwitch ID (app_subnets)."""
+
+    private_zone_ids: pulumi.Output[dict[str, str]]
+    """Private zone name to its PrivateZone ID (private_zones)."""
 
     def __init__(
         self, name: str, args: ServerlessClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -872,6 +970,12 @@ class DedicatedCluster(forms.DedicatedCluster):
 
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
+
+    app_subnet_ids: pulumi.Output[dict[str, str]]
+    """App subnet name to its vSwitch ID (app_subnets)."""
+
+    private_zone_ids: pulumi.Output[dict[str, str]]
+    """Private zone name to its PrivateZone ID (private_zones)."""
 
     def __init__(
         self, name: str, args: DedicatedClusterArgs, opts: pulumi.ResourceOptions | None = None

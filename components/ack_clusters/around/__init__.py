@@ -1,0 +1,1 @@
+"""What teams build around a cluster: access grants, app subnets, private zones."""
