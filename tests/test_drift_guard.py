@@ -355,3 +355,101 @@ def test_refused_guards_register_nothing(change, path, text):
 def test_the_guard_reads_the_ownership_facts_the_components_write():
     assert facts.OWNED_TAG_KEY == MANAGED_BY_TAG and facts.OWNED_TAG_VALUE == MANAGED_BY
     assert set(ownership_tags("prod")) == {facts.OWNED_TAG_KEY, facts.CLUSTER_TAG_KEY}
+
+
+# -- the gate passes a program that uses the guard ----------------------------------------------
+
+GUARDED_PROGRAM = """
+import pulumi
+from ack_clusters import DriftGuard, ManagedCluster
+
+cluster = ManagedCluster("prod", {
+    "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+    "node_pools": {"web": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
+                           "key_name": "ops"}},
+})
+config = pulumi.Config()
+DriftGuard("guard", {
+    "deploy_identity": {"kind": "role", "name": "ci-deploy", "principal_id": "300000000000001"},
+    "attach_to_groups": ["ops", "developers"],
+    "attach_to_roles": ["other-automation"],
+    "clusters": ["prod"],
+    "control_policy": {"target_ids": ["fd-prodfolder"]},
+    "alert": {"kind": "dingtalk", "url": config.require("robot")},
+})
+"""
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_program_with_the_guard_passes_the_gate(tmp_path, capsys, mode):
+    from ack_offline.preview import main
+
+    from .conftest import PACK_DIR
+
+    (tmp_path / "Pulumi.yaml").write_text("name: guarded\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(GUARDED_PROGRAM)
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  alicloud:region: cn-hangzhou\n"
+        "  guarded:robot: https://oapi.dingtalk.com/robot/send?access_token=abc\n"
+    )
+    argv = ["dev", "--program", str(tmp_path), "--json", "--mode", mode]
+    rc = main([*argv, "--policy-pack", str(PACK_DIR)])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0, out["violations"]
+    assert [v for v in out["violations"] if v.get("level") == "mandatory"] == []
+    types = {r["type"] for r in out["resources"]}
+    assert {"alicloud:ram/policy:Policy", "alicloud:eventbridge/rule:Rule"} <= types
+
+
+LOOSE_POLICY_PROGRAM = """
+import json
+import pulumi_alicloud as alicloud
+from ack_clusters import ManagedCluster
+
+ManagedCluster("prod", {"network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+                        "node_pools": {"web": {"instance_types": ["ecs.g7.large"],
+                                               "desired_size": 2, "key_name": "ops"}}})
+TAG = {"StringEquals": {"acs:ResourceTag/ack.pulumi.io/managed-by": ["pulumi-ack-clusters"]}}
+alicloud.ram.Policy("loose", policy_name="loose", policy_document=json.dumps(
+    {"Version": "1", "Statement": STATEMENTS}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("statements", "passes"),
+    [
+        ('[{"Effect": "Deny", "Action": "ecs:*", "Resource": "*", "Condition": TAG}]', True),
+        ('[{"Effect": "Allow", "Action": "ecs:*", "Resource": "*", "Condition": TAG}]', False),
+        (
+            '[{"Effect": "Deny", "Action": "vpc:*", "Resource": "*", "Condition": TAG},'
+            ' {"Effect": "Allow", "Action": "ecs:*", "Resource": "*", "Condition": TAG}]',
+            False,
+        ),
+        ('[{"Effect": "deny", "Action": "ecs:*", "Resource": "*", "Condition": TAG}]', False),
+        (
+            '[{"Effect": "Allow", "Action": "ram:AttachPolicyToRole",'
+            ' "Resource": "acs:ram:*:*:role/prod-node-role"}]',
+            False,
+        ),
+    ],
+)
+def test_only_a_deny_may_name_what_a_cluster_owns(tmp_path, capsys, statements, passes):
+    """The gate's reviewed exception for the guard: a policy that only denies may name the
+    ownership tags or a node role; an Allow (or anything not spelt Deny) is still drift."""
+    from ack_offline.preview import main
+
+    from .conftest import PACK_DIR
+
+    (tmp_path / "Pulumi.yaml").write_text("name: loose\nruntime: python\n")
+    program = LOOSE_POLICY_PROGRAM.replace("STATEMENTS", statements)
+    (tmp_path / "__main__.py").write_text(program)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    rc = main(["dev", "--program", str(tmp_path), "--json", "--policy-pack", str(PACK_DIR)])
+    out = json.loads(capsys.readouterr().out)
+    loose = [v for v in out["violations"] if v.get("urn", "").endswith("::loose")]
+    if passes:
+        assert rc == 0 and loose == [], loose
+    else:
+        assert rc == 1 and {v["policy"] for v in loose} == {
+            "ack-no-loose-attachments-to-cluster-resources"
+        }
