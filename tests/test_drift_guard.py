@@ -453,3 +453,11 @@ def test_only_a_deny_may_name_what_a_cluster_owns(tmp_path, capsys, statements, 
         assert rc == 1 and {v["policy"] for v in loose} == {
             "ack-no-loose-attachments-to-cluster-resources"
         }
+
+
+def test_the_packaged_guard_builds_the_same_graph_as_the_python_class():
+    from ack_clusters.package import declarations
+
+    python = {r.urn for r in run(lambda: DriftGuard("g", ARGS)).resources}
+    packaged = {r.urn for r in run(lambda: declarations.DriftGuard("g", ARGS)).resources}
+    assert python == packaged and len(python) == 8

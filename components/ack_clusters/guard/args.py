@@ -26,7 +26,7 @@ class DeployIdentity(StrictModel):
     )
 
 
-class ControlPolicy(StrictModel):
+class DriftControlPolicy(StrictModel):
     """The same Deny as a Resource Directory control policy on folders or member accounts."""
 
     target_ids: list[str] = Field(
@@ -40,7 +40,7 @@ class ControlPolicy(StrictModel):
     )
 
 
-class Alert(StrictModel):
+class DriftAlert(StrictModel):
     """Where the ActionTrail alert goes. ``url`` (and ``secret_key``) stay secret in state."""
 
     kind: Literal["dingtalk", "webhook"] = Field(description="A DingTalk robot or an HTTPS URL.")
@@ -85,18 +85,18 @@ class DriftGuardArgs(StrictModel):
     policy_name: str = Field(
         default="ack-drift-guard", pattern=RAM_NAME, description="The RAM policy's name."
     )
-    control_policy: ControlPolicy | None = Field(
+    control_policy: DriftControlPolicy | None = Field(
         default=None, description="Also enforce it as a Resource Directory control policy."
     )
-    alert: Alert | None = Field(
+    alert: DriftAlert | None = Field(
         default=None, description="An ActionTrail trail and an EventBridge alert rule."
     )
 
 
 __all__ = [
     "RD_TARGET",
-    "Alert",
-    "ControlPolicy",
     "DeployIdentity",
+    "DriftAlert",
+    "DriftControlPolicy",
     "DriftGuardArgs",
 ]

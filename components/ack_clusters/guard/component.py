@@ -12,7 +12,7 @@ named by what the user chose (group, role, folder), never by a list position:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_alicloud as alicloud
@@ -24,13 +24,25 @@ from .args import DriftGuardArgs
 
 DRIFT_GUARD_TYPE = f"{PACKAGE}:index:DriftGuard"
 
+#: One paragraph for the package schema; a line break where the docstring breaks.
+SUMMARY = (
+    "An account's shared guard against console drift: a RAM policy (and optionally a Resource\n"
+    "Directory control policy) denying changes to resources the clusters own, and an alert."
+)
+#: The outputs (name, type in the package as Python source, description).
+OUTPUTS: tuple[tuple[str, str, str], ...] = (
+    ("policy_name", "str", "The RAM policy's name."),
+    ("deny_document", "str", "The Deny policy document attached to the groups and roles."),
+)
+
 
 class DriftGuard(pulumi.ComponentResource):
     """Deny and alert on changes to cluster-owned resources by anyone but the deploy identity
     and ACK's service roles (docs/CONSOLE-DRIFT.md)."""
 
-    policy_name: pulumi.Output[str]
-    deny_document: pulumi.Output[str]
+    if TYPE_CHECKING:
+        policy_name: pulumi.Output[str]
+        deny_document: pulumi.Output[str]
 
     def __init__(
         self,
