@@ -81,7 +81,8 @@ def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
                     (
                         path,
                         f"{n!r} is a cluster's node role: the nodes' own components (the cloud "
-                        "controller manager, CSI, Terway) change owned resources through it",
+                        "controller manager, CSI, Terway) change owned resources through it "
+                        "(docs/CONSOLE-DRIFT.md)",
                     )
                 )
             elif deploy.kind == "role" and n == deploy.name:
@@ -89,7 +90,7 @@ def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
                     (
                         path,
                         f"{n!r} is the deploy identity: pulumi up must keep changing what the "
-                        "clusters own",
+                        "clusters own (docs/CONSOLE-DRIFT.md)",
                     )
                 )
     for i, n in enumerate(a.clusters):
