@@ -461,3 +461,19 @@ def test_the_packaged_guard_builds_the_same_graph_as_the_python_class():
     python = {r.urn for r in run(lambda: DriftGuard("g", ARGS)).resources}
     packaged = {r.urn for r in run(lambda: declarations.DriftGuard("g", ARGS)).resources}
     assert python == packaged and len(python) == 8
+
+
+def test_the_page_lists_every_guarded_and_watched_action_with_its_source():
+    from .conftest import ROOT
+
+    page = (ROOT / "docs" / "CONSOLE-DRIFT.md").read_text()
+    for g in facts.TAG_DENY:
+        row = next(
+            line for line in page.splitlines() if line.startswith(f"| `{g.service}` | {g.what}")
+        )
+        assert all(f"`{a}`" in row for a in g.actions) and g.source in row
+    for u in facts.DETECT_ONLY:
+        row = next(line for line in page.splitlines() if u.why in line)
+        assert all(f"`{a}`" in row for a in u.actions) and u.source in row
+    for role in facts.ACK_SERVICE_ROLES:
+        assert f"`{role}`" in page
