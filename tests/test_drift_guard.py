@@ -459,7 +459,8 @@ def test_the_packaged_guard_builds_the_same_graph_as_the_python_class():
     from ack_clusters.package import declarations
 
     python = {r.urn for r in run(lambda: DriftGuard("g", ARGS)).resources}
-    packaged = {r.urn for r in run(lambda: declarations.DriftGuard("g", ARGS)).resources}
+    typed: Any = ARGS  # the package class declares its arguments as a TypedDict
+    packaged = {r.urn for r in run(lambda: declarations.DriftGuard("g", typed)).resources}
     assert python == packaged and len(python) == 8
 
 
