@@ -28,8 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ack_clusters.naming import NETWORK_TYPE, NODE_ROLE_TYPE, SECURITY_GROUP_TYPE
-from ack_policies.record import CLUSTER_COMPONENT_TYPES
+from ack_clusters.naming import (
+    DEDICATED_CLUSTER_TYPE,
+    MANAGED_CLUSTER_TYPE,
+    NETWORK_TYPE,
+    NODE_ROLE_TYPE,
+    SECURITY_GROUP_TYPE,
+    SERVERLESS_CLUSTER_TYPE,
+)
 
 from . import changes
 from .text import one_line
@@ -140,6 +146,10 @@ def _paths(step: dict[str, Any], detailed: dict[str, Any]) -> list[str]:
     return sorted(set(detailed) | {r for r in reasons if r not in tops})
 
 
+#: The cluster components (the engine never imports the policy pack's rules).
+CLUSTER_COMPONENT_TYPES = frozenset(
+    {MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE, DEDICATED_CLUSTER_TYPE}
+)
 #: Components a cluster registers under its own name (ack_clusters/cluster/component.py:
 #: ClusterNetwork(plan.name, ...), ClusterSecurityGroup(plan.name, ...), NodeRole(plan.name)).
 NAMED_BY_CLUSTER = frozenset({NETWORK_TYPE, SECURITY_GROUP_TYPE, NODE_ROLE_TYPE})
