@@ -1027,7 +1027,13 @@ CATALOGUE: list[Mistake] = [
         "G5",
         "A DingTalk alert to a URL that is not a DingTalk robot",
         "guard",
-        {"alert": {"kind": "dingtalk", "url": "https://hooks.example.com/x?token=Sup3r-Secret!"}},
+        {
+            "alert": {
+                "kind": "dingtalk",
+                "url": "https://hooks.example.com/x?token=Sup3r-Secret!",
+                "oss_bucket_name": "audit-log",
+            }
+        },
         "alert.url",
         "oapi.dingtalk.com/robot/send",
         name="guard",
@@ -1039,6 +1045,15 @@ CATALOGUE: list[Mistake] = [
         {"control_policy": {"target_ids": ["prod"]}},
         "control_policy.target_ids.0",
         "is not a folder",
+        name="guard",
+    ),
+    Mistake(
+        "G7",
+        "An alert whose trail delivers nowhere",
+        "guard",
+        {"alert": {"kind": "webhook", "url": "https://hooks.example.com/drift"}},
+        "alert.oss_bucket_name",
+        "a trail delivers to an OSS bucket or an SLS project",
         name="guard",
     ),
 ]

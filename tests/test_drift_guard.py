@@ -31,6 +31,7 @@ ARGS: dict[str, Any] = {
         "kind": "dingtalk",
         "url": "https://oapi.dingtalk.com/robot/send?access_token=tok3n-Sup3r",
         "secret_key": "SECsigning",
+        "oss_bucket_name": "audit-log",
     },
 }
 
@@ -375,7 +376,7 @@ DriftGuard("guard", {
     "attach_to_roles": ["other-automation"],
     "clusters": ["prod"],
     "control_policy": {"target_ids": ["fd-prodfolder"]},
-    "alert": {"kind": "dingtalk", "url": config.require("robot")},
+    "alert": {"kind": "dingtalk", "url": config.require("robot"), "oss_bucket_name": "audit"},
 })
 """
 

@@ -55,6 +55,9 @@ SRC_ASSUMED_ROLE_EVENT = (
     "query-actiontrail-events-by-assuming-a-ram-role"
 )
 SRC_EVENT_PATTERNS = "https://www.alibabacloud.com/help/en/eventbridge/user-guide/event-patterns"
+SRC_CREATE_TRAIL = (
+    "https://www.alibabacloud.com/help/en/actiontrail/latest/api-actiontrail-2020-07-06-createtrail"
+)
 SRC_TARGET_PARAMS = (
     "https://www.alibabacloud.com/help/en/eventbridge/latest/event-target-parameters"
 )

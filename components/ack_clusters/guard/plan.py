@@ -126,6 +126,14 @@ def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
             found.append(("alert.url", "a webhook must be an https:// URL (it carries a token)"))
         if a.alert.kind == "webhook" and a.alert.secret_key is not None:
             found.append(("alert.secret_key", "only a DingTalk robot signs with a secret key"))
+        if a.alert.sls_project_arn is None and a.alert.oss_bucket_name is None:
+            found.append(
+                (
+                    "alert.oss_bucket_name",
+                    "a trail delivers to an OSS bucket or an SLS project: give oss_bucket_name "
+                    f"or sls_project_arn ({facts.SRC_CREATE_TRAIL})",
+                )
+            )
         if (a.alert.sls_project_arn is None) != (a.alert.sls_write_role_arn is None):
             found.append(
                 ("alert.sls_write_role_arn", "give sls_project_arn and sls_write_role_arn together")
