@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ack_clusters import InvalidArguments
+from ack_clusters import DriftGuard, InvalidArguments
 from ack_offline.preview import main as ack_preview
 
 from .conftest import CLASSES, MINIMAL_ARGS, POOL, ROOT, ZONES, form_args
@@ -29,14 +29,19 @@ BASE: dict[str, dict[str, Any]] = {
     kind: form_args(kind, **({"node_pools": {"web": POOL}} if "node_pools" in args else {}))
     for kind, args in MINIMAL_ARGS.items()
 }
-COMPONENTS = CLASSES
+#: DriftGuard's smallest valid arguments (an account's shared guard, docs/CONSOLE-DRIFT.md).
+BASE["guard"] = {
+    "deploy_identity": {"kind": "role", "name": "ci-deploy", "principal_id": "300000000000001"},
+    "attach_to_groups": ["ops"],
+}
+COMPONENTS: dict[str, Any] = {**CLASSES, "guard": DriftGuard}
 
 
 @dataclass
 class Mistake:
     id: str
     what: str
-    form: str  # managed | serverless | dedicated | config
+    form: str  # managed | serverless | dedicated | guard | config
     change: dict[str, Any]  # merged into the form's base arguments (or the stack's cluster key)
     path: str  # the field path the error names ("" for a whole-object check)
     text: str  # a fragment of the message
@@ -1087,6 +1092,76 @@ CATALOGUE: list[Mistake] = [
             for p, n in zip(["", "a", "b", "c", "d", "e", "f"], "abcdefg", strict=True)
         )
         + "config: {x: *g}\n",
+    ),
+    # --- DriftGuard: who the account's guard may deny ----------------------------------------
+    Mistake(
+        "G1",
+        "The guard attached to one of ACK's service roles",
+        "guard",
+        {"attach_to_roles": ["AliyunCSManagedKubernetesRole"]},
+        "attach_to_roles.0",
+        "one of ACK's service roles",
+        name="guard",
+    ),
+    Mistake(
+        "G2",
+        "The guard attached to a cluster's node role",
+        "guard",
+        {"attach_to_roles": ["prod-node-role"]},
+        "attach_to_roles.0",
+        "is a cluster's node role",
+        name="guard",
+    ),
+    Mistake(
+        "G3",
+        "The guard attached to the deploy identity",
+        "guard",
+        {"attach_to_roles": ["ci-deploy"]},
+        "attach_to_roles.0",
+        "is the deploy identity",
+        name="guard",
+    ),
+    Mistake(
+        "G4",
+        "A guard attached to nobody",
+        "guard",
+        {"attach_to_groups": []},
+        "attach_to_groups",
+        "the guard denies nobody",
+        name="guard",
+    ),
+    Mistake(
+        "G5",
+        "A DingTalk alert to a URL that is not a DingTalk robot",
+        "guard",
+        {
+            "alert": {
+                "kind": "dingtalk",
+                "url": "https://hooks.example.com/x?token=Sup3r-Secret!",
+                "oss_bucket_name": "audit-log",
+            }
+        },
+        "alert.url",
+        "oapi.dingtalk.com/robot/send",
+        name="guard",
+    ),
+    Mistake(
+        "G6",
+        "A control policy on something that is no folder or account",
+        "guard",
+        {"control_policy": {"target_ids": ["prod"]}},
+        "control_policy.target_ids.0",
+        "is not a folder",
+        name="guard",
+    ),
+    Mistake(
+        "G7",
+        "An alert whose trail delivers nowhere",
+        "guard",
+        {"alert": {"kind": "webhook", "url": "https://hooks.example.com/drift"}},
+        "alert.oss_bucket_name",
+        "a trail delivers to an OSS bucket or an SLS project",
+        name="guard",
     ),
 ]
 

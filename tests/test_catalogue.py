@@ -63,7 +63,7 @@ def test_several_mistakes_in_one_input_are_reported_together():
 
 def test_catalogue_covers_the_mistakes_issue_6_lists():
     assert len(CATALOGUE) >= 45
-    assert {m.form for m in CATALOGUE} == {"managed", "serverless", "dedicated", "config"}
+    assert {m.form for m in CATALOGUE} == {"managed", "serverless", "dedicated", "guard", "config"}
 
 
 def test_the_document_is_generated_from_the_catalogue():

@@ -258,6 +258,7 @@ def test_credentials_are_secret_in_the_schema_and_nothing_else_is(schema):
     }
     expected = {("types", "NodePool", "properties", n) for n in ("password", "userData")}
     expected.add(("resources", "DedicatedCluster", "inputProperties", "password"))
+    expected |= {("types", "DriftAlert", "properties", n) for n in ("url", "secretKey")}
     for form in ("ManagedCluster", "ServerlessCluster", "DedicatedCluster"):
         for output in ("kubeconfig", "adminKubeconfig"):
             expected.add(("resources", form, "properties", output))

@@ -19,6 +19,8 @@ from .cluster.args import (
 )
 from .cluster.forms import DedicatedCluster, ManagedCluster, ServerlessCluster
 from .errors import InvalidArguments
+from .guard.args import DriftGuardArgs
+from .guard.component import DriftGuard
 from .identity.args import PolicyAttachment, ServiceAccountRoleArgs
 from .identity.component import NodeRole
 from .identity.service_account import ServiceAccountRole
@@ -40,6 +42,8 @@ __all__ = [
     "DedicatedCluster",
     "DedicatedClusterArgs",
     "Disk",
+    "DriftGuard",
+    "DriftGuardArgs",
     "ExistingVSwitch",
     "ExistingVpc",
     "IngressRule",

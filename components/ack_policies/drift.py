@@ -40,7 +40,7 @@ from .owners import (
     plain,
     strings_in,
 )
-from .references import API_SERVER_LB_FIELDS, EIP, ROLE, SLB, allowed
+from .references import API_SERVER_LB_FIELDS, EIP, ROLE, SLB, allowed, deny_only
 
 #: The Service annotation that hands a load balancer to the cloud controller manager.
 LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
@@ -212,6 +212,8 @@ def _own_wiring(reached: Reached, mine: Owned | None, prop: str) -> bool:
 
 
 def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bool:
+    if deny_only(res.resource_type, prop, value):
+        return True  # a Deny guards what a cluster owns; it cannot change it (DriftGuard)
     target = reached.owned.resource.resource_type if reached.owned is not None else None
     if reached.unproven is not None:
         target = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import json
 from dataclasses import dataclass
 
 from ._common import CLUSTER_TYPES
@@ -271,3 +272,35 @@ def outside(entry: Allowed, paths: list[str]) -> list[str]:
     """Those of `paths` (dotted, inside the property) the entry does not cover."""
     assert entry.at is not None
     return [p for p in paths if not any(p == a or p.startswith(f"{a}.") for a in entry.at)]
+
+
+#: Policy documents that may name what a cluster owns (its node role's ARN, its ownership tags)
+#: when every statement in them is a Deny: a Deny only takes rights away from whoever the
+#: policy is attached to, so it cannot attach to or change an owned resource. This is how an
+#: account guards the clusters against console drift (ack_clusters.DriftGuard,
+#: docs/CONSOLE-DRIFT.md). One Allow, an Effect spelt otherwise, or a document that does not
+#: parse is judged as before.
+DENY_ONLY_DOCUMENTS = frozenset(
+    {
+        ("alicloud:ram/policy:Policy", "policyDocument"),
+        ("alicloud:resourcemanager/controlPolicy:ControlPolicy", "policyDocument"),
+    }
+)
+
+
+def deny_only(type_: str, prop: str, value: object) -> bool:
+    """Whether `value` is a policy document of :data:`DENY_ONLY_DOCUMENTS` that only denies."""
+    if (type_, prop) not in DENY_ONLY_DOCUMENTS or not isinstance(value, str):
+        return False
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return False
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return (
+        isinstance(statements, list)
+        and bool(statements)
+        and all(isinstance(s, dict) and s.get("Effect") == "Deny" for s in statements)
+    )

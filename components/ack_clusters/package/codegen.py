@@ -24,6 +24,9 @@ from pydantic_core import PydanticUndefined
 from ..cluster.component import ClusterForm
 from ..cluster.forms import DEDICATED, MANAGED, SERVERLESS
 from ..cluster.outputs import outputs_of
+from ..guard.args import DriftGuardArgs
+from ..guard.component import OUTPUTS as GUARD_OUTPUTS
+from ..guard.component import SUMMARY as GUARD_SUMMARY
 from ..identity.args import ServiceAccountRoleArgs
 from ..identity.service_account import OUTPUTS as ROLE_OUTPUTS
 from ..identity.service_account import SUMMARY as ROLE_SUMMARY
@@ -42,6 +45,7 @@ import sys
 import pulumi
 
 from ..cluster import forms
+from ..guard import component as guard
 from ..identity import service_account
 
 if sys.version_info >= (3, 11):
@@ -61,7 +65,8 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
 #: The models that are a component's arguments: their TypedDicts keep the model's name (the
 #: schema inlines them as the component's inputs).
 COMPONENT_ARGS: frozenset[str] = frozenset(
-    {f.args_model.__name__ for f in FORMS} | {ServiceAccountRoleArgs.__name__}
+    {f.args_model.__name__ for f in FORMS}
+    | {ServiceAccountRoleArgs.__name__, DriftGuardArgs.__name__}
 )
 
 
@@ -209,12 +214,29 @@ def _service_account_role() -> list[str]:
     return out
 
 
+def _drift_guard() -> list[str]:
+    """The package class of DriftGuard (ack_clusters/guard)."""
+    doc = GUARD_SUMMARY.replace("\n", "\n    ")
+    out = ["", "", "class DriftGuard(guard.DriftGuard):", f'    """{doc}"""']
+    for name, schema_type, description in GUARD_OUTPUTS:
+        out += ["", f"    {name}: pulumi.Output[{schema_type}]", f'    """{description}"""']
+    out += [
+        "",
+        "    def __init__(",
+        "        self, name: str, args: DriftGuardArgs, opts: pulumi.ResourceOptions | None = None",
+        "    ) -> None:",
+        "        super().__init__(name, dict(args), opts)",
+    ]
+    return out
+
+
 def _package_models() -> _Writer:
     """Every argument model the package serves, in schema order."""
     writer = _Writer()
     for form in FORMS:
         writer.visit(form.args_model)
     writer.visit(ServiceAccountRoleArgs)
+    writer.visit(DriftGuardArgs)
     return writer
 
 
@@ -228,9 +250,10 @@ def generate() -> str:
     for form in FORMS:
         lines += _component(form)
     lines += _service_account_role()
+    lines += _drift_guard()
     lines += ["", "", "COMPONENTS: list[type[pulumi.ComponentResource]] = ["]
     lines += [f"    {form.component}," for form in FORMS]
-    lines += ["    ServiceAccountRole,", "]"]
+    lines += ["    ServiceAccountRole,", "    DriftGuard,", "]"]
     return "\n".join(lines) + "\n"
 
 

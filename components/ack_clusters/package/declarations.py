@@ -9,6 +9,7 @@ import sys
 import pulumi
 
 from ..cluster import forms
+from ..guard import component as guard
 from ..identity import service_account
 
 if sys.version_info >= (3, 11):
@@ -792,6 +793,82 @@ class ServiceAccountRoleArgs(TypedDict):
     """Tags for the role and its policy."""
 
 
+class DeployIdentity(TypedDict):
+    """The identity `pulumi up` runs as: never denied, never alerted on."""
+
+    kind: str
+    """A RAM role (CI assumes it) or a RAM user. One of: role, user."""
+
+    name: str
+    """Its RAM name."""
+
+    principal_id: str
+    """Its RAM ID (the role's RoleId or the user's UserId): ActionTrail records calls by it as principalId '<id>' (user) or '<id>:<session>' (role)."""
+
+
+class DriftControlPolicy(TypedDict):
+    """The same Deny as a Resource Directory control policy on folders or member accounts."""
+
+    target_ids: list[str]
+    """Folder IDs (fd-...), the root folder (r-...) or member account IDs."""
+
+    policy_name: NotRequired[str]
+    """Control policy name (1-128 letters, digits, hyphens; starts with a letter). Default: 'ack-drift-guard'."""
+
+
+class DriftAlert(TypedDict):
+    """Where the ActionTrail alert goes. ``url`` (and ``secret_key``) stay secret in state."""
+
+    kind: str
+    """A DingTalk robot or an HTTPS URL. One of: dingtalk, webhook."""
+
+    url: str
+    """The robot's or webhook's URL (holds its token: secret). Secret."""
+
+    secret_key: NotRequired[str]
+    """The DingTalk robot's signing secret (SEC...), if it signs. Secret."""
+
+    trail_name: NotRequired[str]
+    """ActionTrail trail name. Default: 'ack-drift-guard'."""
+
+    sls_project_arn: NotRequired[str]
+    """Also deliver the trail to this SLS project (acs:log:...)."""
+
+    sls_write_role_arn: NotRequired[str]
+    """The role ActionTrail writes to SLS with."""
+
+    oss_bucket_name: NotRequired[str]
+    """Also deliver to this bucket."""
+
+
+class DriftGuardArgs(TypedDict):
+    """An account's shared guard against console drift on what the clusters own."""
+
+    deploy_identity: DeployIdentity
+    """The identity pulumi up runs as."""
+
+    attach_to_groups: NotRequired[list[str]]
+    """RAM groups people and other automation belong to."""
+
+    attach_to_roles: NotRequired[list[str]]
+    """RAM roles other automation assumes."""
+
+    clusters: NotRequired[list[str]]
+    """Guard only these clusters (their names); default: every cluster this library owns in the account."""
+
+    node_role_names: NotRequired[list[str]]
+    """Node roles whose policies are guarded by name; default: '<cluster>-node-role' for each of `clusters`."""
+
+    policy_name: NotRequired[str]
+    """The RAM policy's name. Default: 'ack-drift-guard'."""
+
+    control_policy: NotRequired[DriftControlPolicy]
+    """Also enforce it as a Resource Directory control policy."""
+
+    alert: NotRequired[DriftAlert]
+    """An ActionTrail trail and an EventBridge alert rule."""
+
+
 class ManagedCluster(forms.ManagedCluster):
     """An ACK managed cluster with its VPC, vSwitches, NAT egress, security group, node RAM role,
     node pools, optional ingress load balancer and a fresh, secret kubeconfig."""
@@ -1008,9 +1085,26 @@ class ServiceAccountRole(service_account.ServiceAccountRole):
         super().__init__(name, dict(args), opts=opts)
 
 
+class DriftGuard(guard.DriftGuard):
+    """An account's shared guard against console drift: a RAM policy (and optionally a Resource
+    Directory control policy) denying changes to resources the clusters own, and an alert."""
+
+    policy_name: pulumi.Output[str]
+    """The RAM policy's name."""
+
+    deny_document: pulumi.Output[str]
+    """The Deny policy document attached to the groups and roles."""
+
+    def __init__(
+        self, name: str, args: DriftGuardArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(name, dict(args), opts)
+
+
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
     ManagedCluster,
     ServerlessCluster,
     DedicatedCluster,
     ServiceAccountRole,
+    DriftGuard,
 ]

@@ -1,0 +1,344 @@
+"""``ack-drift-explain``: what the nightly refresh found, per cluster, and how to put it back.
+
+Reads the JSON document ``pulumi preview --refresh --json`` prints (the CLI's preview digest,
+pulumi/pulumi pkg/backend/display/json.go ``ShowPreviewDigest``: ``{"steps": [{"op", "urn",
+"provider", "oldState", "newState", "diffReasons", "replaceReasons", "detailedDiff"}],
+"changeSummary", "diagnostics", ...}``, each state an ``apitype.ResourceV3``: ``urn``, ``type``,
+``inputs``, ``outputs``, ``parent``, ...). With ``--refresh`` the old state of an update step is
+what the cloud holds now and the new state is what the code declares, so on the deployed
+branch every difference is a change made outside code.
+
+Each changed field of an owned resource is explained with the provider's facts
+(ack_offline/provider_facts.json, as ``ack-preview --diff`` uses them): ``pulumi up`` puts it
+back, replaces the resource (a ForceNew input), or cannot put it back (its Update never sends
+the input: fix it in the console). A field the cloud changed that the code does not manage
+(a refresh step without an update) is reported as kept.
+
+Exit 0: no change outside code. 1: changes found (the report says what). 2: the input is not
+a preview digest this command understands (fail closed: never "no drift" for what it could
+not read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ack_clusters.naming import (
+    DEDICATED_CLUSTER_TYPE,
+    MANAGED_CLUSTER_TYPE,
+    NETWORK_TYPE,
+    NODE_ROLE_TYPE,
+    SECURITY_GROUP_TYPE,
+    SERVERLESS_CLUSTER_TYPE,
+)
+
+from . import changes
+from .text import one_line
+
+#: deploy.StepOp values (pulumi/pulumi pkg/resource/deploy/step.go). Steps with these ops change
+#: nothing in the cloud.
+QUIET_OPS = frozenset({"same", "read", "read-discard", "discard-replaced"})
+CHANGE_OPS = frozenset(
+    {
+        "create",
+        "update",
+        "delete",
+        "replace",
+        "create-replacement",
+        "delete-replaced",
+        "read-replacement",
+        "refresh",
+        "remove-pending-replace",
+        "import",
+        "import-replacement",
+    }
+)
+CLUSTER_TAG = "ack.pulumi.io/cluster"
+NOT_OWNED = "(not owned by a cluster)"
+UNNAMED = "(a cluster the preview does not name: run it with --show-sames)"
+MAX_VALUE = 80
+
+
+class Unreadable(ValueError):
+    """The input is not a preview digest this command understands."""
+
+
+@dataclass
+class FieldDrift:
+    path: str
+    cloud: str  # the value the cloud holds now (old state), as text
+    code: str  # the value the code declares (new state), as text
+    fix: str
+
+
+@dataclass
+class Drift:
+    urn: str
+    type: str
+    name: str
+    op: str
+    summary: str
+    fields: list[FieldDrift] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    by_cluster: dict[str, list[Drift]]
+
+    @property
+    def drifted(self) -> bool:
+        return any(self.by_cluster.values())
+
+
+def _urn_parts(urn: str) -> tuple[str, str]:
+    """(type, name) of a URN: urn:pulumi:<stack>::<project>::<qualified type>::<name>."""
+    parts = urn.split("::")
+    if len(parts) < 4 or not urn.startswith("urn:pulumi:"):
+        raise Unreadable(f"not a Pulumi URN: {one_line(urn)[:200]}")
+    qualified, name = parts[2], "::".join(parts[3:])
+    return qualified.split("$")[-1], name
+
+
+def _state(step: dict[str, Any], key: str) -> dict[str, Any]:
+    s = step.get(key)
+    if s is None:
+        return {}
+    if not isinstance(s, dict):
+        raise Unreadable(f"{key} of {one_line(step.get('urn'))} is not an object")
+    return s
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    shown = one_line(shown)
+    return shown if len(shown) <= MAX_VALUE else shown[: MAX_VALUE - 1] + "…"
+
+
+def _top(path: str) -> str:
+    for i, c in enumerate(path):
+        if c in ".[":
+            return path[:i]
+    return path
+
+
+def _lookup(values: dict[str, Any], path: str) -> Any:
+    """The value at `path` (a detailedDiff path: "tags.ack.pulumi.io/cluster", a key holding
+    dots, is one key under "tags"), else its top-level input."""
+    top = _top(path)
+    value = values.get(top)
+    rest = path[len(top) + 1 :] if path[len(top) : len(top) + 1] == "." else ""
+    if rest and isinstance(value, dict):
+        return value.get(rest)
+    return value
+
+
+def _paths(step: dict[str, Any], detailed: dict[str, Any]) -> list[str]:
+    """The changed paths: detailedDiff's, and each diffReason no detailed path lies under."""
+    tops = {_top(p) for p in detailed}
+    reasons = [r for r in step.get("diffReasons") or [] if isinstance(r, str)]
+    return sorted(set(detailed) | {r for r in reasons if r not in tops})
+
+
+#: The cluster components (the engine never imports the policy pack's rules).
+CLUSTER_COMPONENT_TYPES = frozenset(
+    {MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE, DEDICATED_CLUSTER_TYPE}
+)
+#: Components a cluster registers under its own name (ack_clusters/cluster/component.py:
+#: ClusterNetwork(plan.name, ...), ClusterSecurityGroup(plan.name, ...), NodeRole(plan.name)).
+NAMED_BY_CLUSTER = frozenset({NETWORK_TYPE, SECURITY_GROUP_TYPE, NODE_ROLE_TYPE})
+
+
+def _cluster_of(urn: str, parents: dict[str, str], tags: dict[str, str]) -> str:
+    """The cluster that owns `urn`: the nearest cluster component among its ancestors (the
+    parents the states name; `pulumi preview --show-sames` lists every one), else a component
+    the cluster names after itself, else the ownership tag the resource carries."""
+    seen: set[str] = set()
+    at: str | None = urn
+    while at and at not in seen:
+        seen.add(at)
+        type_, name = _urn_parts(at)
+        if type_ in CLUSTER_COMPONENT_TYPES:
+            return name
+        qualified = at.split("::")[2].split("$")
+        if type_ in NAMED_BY_CLUSTER and any(t in CLUSTER_COMPONENT_TYPES for t in qualified):
+            return name
+        at = parents.get(at)
+    if tags.get(urn):
+        return tags[urn]
+    under = urn.split("::")[2].split("$")[:-1]
+    return UNNAMED if any(t in CLUSTER_COMPONENT_TYPES for t in under) else NOT_OWNED
+
+
+def _fix(type_: str, path: str, old: Any, new: Any, op: str) -> str:
+    change = changes.input_change(type_, _top(path), old, new)
+    where = f" ({change.source})" if change.source else ""
+    if op in ("replace", "create-replacement", "delete-replaced") or change.effect == "replaces":
+        return f"`pulumi up` replaces the resource: the provider cannot change it in place{where}"
+    if change.effect == "never applied":
+        return (
+            "`pulumi up` cannot put it back: the provider's Update never sends it"
+            f"{where}; set it back in the console (or replace the resource)"
+        )
+    if change.effect == "not modelled":
+        return "`pulumi up` puts it back (the provider's facts do not cover this input)"
+    return f"`pulumi up` puts it back{where}"
+
+
+def explain(digest: Any) -> Report:
+    if not isinstance(digest, dict) or not isinstance(digest.get("steps", []), list):
+        raise Unreadable("not a `pulumi preview --json` document (no list of steps)")
+    steps = digest.get("steps") or []
+    parents: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    for step in steps:
+        if not isinstance(step, dict) or not isinstance(step.get("urn"), str):
+            raise Unreadable("a step without a URN")
+        op = step.get("op")
+        if op not in QUIET_OPS and op not in CHANGE_OPS:
+            raise Unreadable(f"a step with an operation this command does not know: {one_line(op)}")
+        for key in ("oldState", "newState"):
+            s = _state(step, key)
+            if isinstance(s.get("parent"), str) and s["parent"]:
+                parents[step["urn"]] = s["parent"]
+            for part in ("inputs", "outputs"):
+                t = (s.get(part) or {}).get("tags") if isinstance(s.get(part), dict) else None
+                if isinstance(t, dict) and isinstance(t.get(CLUSTER_TAG), str):
+                    tags[step["urn"]] = t[CLUSTER_TAG]
+    updated = {s["urn"] for s in steps if s.get("op") not in QUIET_OPS | {"refresh"}}
+    by_cluster: dict[str, list[Drift]] = {}
+    for step in steps:
+        op, urn = step["op"], step["urn"]
+        if op in QUIET_OPS:
+            continue
+        type_, name = _urn_parts(urn)
+        if type_ == "pulumi:pulumi:Stack" or type_.startswith("pulumi:providers:"):
+            # A provider's configuration is not a cloud resource: the Kubernetes provider's
+            # changes on every run (a fresh, expiring credential), which is not drift.
+            continue
+        old, new = _state(step, "oldState"), _state(step, "newState")
+        old_in = old.get("inputs") or {}
+        new_in = new.get("inputs") or {}
+        detailed = step.get("detailedDiff")
+        detailed = {} if detailed is None else detailed
+        if not isinstance(detailed, dict):
+            raise Unreadable(f"detailedDiff of {one_line(urn)} is not an object")
+        paths = _paths(step, detailed)
+        if op == "refresh":
+            if urn in updated or not paths:
+                continue  # the update step of the same resource says what pulumi up does
+            summary = (
+                "changed in the cloud; the code does not manage these fields, so "
+                "`pulumi up` keeps the cloud's value"
+            )
+            fields = [
+                FieldDrift(p, _text(_lookup(new.get("outputs") or {}, p)), "(not managed)", "kept")
+                for p in paths
+            ]
+        elif op == "update":
+            summary = "changed outside code"
+            fields = [
+                FieldDrift(
+                    p,
+                    _text(_lookup(old_in, p)),
+                    _text(_lookup(new_in, p)),
+                    _fix(type_, p, _lookup(old_in, p), _lookup(new_in, p), op),
+                )
+                for p in paths
+            ]
+        elif op in (
+            "replace",
+            "create-replacement",
+            "delete-replaced",
+            "import-replacement",
+            "read-replacement",
+        ):
+            if op == "delete-replaced":
+                continue  # the replace step of the same URN reports it
+            reasons = step.get("replaceReasons") or paths
+            summary = (
+                "changed outside code in a way only a replacement undoes: `pulumi up` replaces it"
+            )
+            fields = [
+                FieldDrift(
+                    p,
+                    _text(_lookup(old_in, p)),
+                    _text(_lookup(new_in, p)),
+                    _fix(type_, p, _lookup(old_in, p), _lookup(new_in, p), "replace"),
+                )
+                for p in sorted(set(reasons) | set(paths))
+            ]
+        elif op == "create":
+            summary = (
+                "missing in the cloud (deleted outside code), or new in code: "
+                "`pulumi up` creates it"
+            )
+            fields = []
+        elif op == "delete":
+            summary = "in the state but no longer in the code: `pulumi up` deletes it"
+            fields = []
+        else:
+            summary = f"operation {op}: review it in `pulumi preview --refresh --diff`"
+            fields = []
+        cluster = _cluster_of(urn, parents, tags)
+        by_cluster.setdefault(cluster, []).append(Drift(urn, type_, name, op, summary, fields))
+    return Report(by_cluster)
+
+
+def render(report: Report, *, stack: str = "") -> str:
+    title = f"Drift of stack `{one_line(stack)}`" if stack else "Drift"
+    if not report.drifted:
+        return f"## {title}\n\nNo change outside code: the cloud matches the code.\n"
+    lines = [f"## {title}", ""]
+    for cluster in sorted(report.by_cluster, key=lambda c: (c in (UNNAMED, NOT_OWNED), c)):
+        found = report.by_cluster[cluster]
+        plain = cluster in (UNNAMED, NOT_OWNED)
+        label = cluster if plain else f"cluster `{one_line(cluster)}`"
+        lines += [f"### {label}", ""]
+        for d in found:
+            lines.append(f"- **{one_line(d.name)}** (`{one_line(d.type)}`): {d.summary}")
+            for f in d.fields:
+                lines.append(
+                    f"  - `{one_line(f.path)}`: cloud `{f.cloud}`, code `{f.code}`: {f.fix}"
+                )
+        lines.append("")
+    lines.append(
+        "Stop it at the source: docs/CONSOLE-DRIFT.md (DriftGuard denies and alerts on changes "
+        "to owned resources by anyone but the deploy identity)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ack-drift-explain",
+        description="Explain `pulumi preview --refresh --json` per cluster: what changed "
+        "outside code and how to put it back.",
+    )
+    parser.add_argument("file", help="the preview's JSON ('-' for standard input)")
+    parser.add_argument("--stack", default="", help="the stack's name, for the title")
+    ns = parser.parse_args(argv)
+    try:
+        if ns.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(ns.file, encoding="utf-8") as fh:
+                text = fh.read()
+        report = explain(json.loads(text))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, Unreadable) as exc:
+        print(
+            f"ack-drift-explain: cannot read {one_line(ns.file)}: {one_line(exc)}", file=sys.stderr
+        )
+        return 2
+    sys.stdout.write(render(report, stack=ns.stack))
+    return 1 if report.drifted else 0
+
+
+def console() -> None:
+    sys.exit(main())
