@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -544,3 +549,165 @@ def test_deleting_a_stateful_resource_is_guarded_like_a_replacement():
         "NodePool p is deleted (--allow-delete)"
     ]
     assert changes.guarded(found, allow_replace=False, allow_delete=True) == []
+
+
+# --- --diff REV runs the program as it was ------------------------------------------------------
+
+MAIN = """\
+import pulumi
+from ack_clusters import ManagedCluster
+from settings import SERVICE_CIDR
+
+ManagedCluster(
+    "shop",
+    {
+        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+        "service_cidr": SERVICE_CIDR,
+        "node_pools": {
+            "web": {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+        },
+    },
+)
+"""
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def own_project(tmp_path: Path, monkeypatch) -> Path:
+    """A team's own project, outside this checkout, in a git repository of its own: its
+    `__main__.py` imports the library, and a module of its own holds the service CIDR."""
+    repo = tmp_path / "repo"
+    project = repo / "infra"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (project / "__main__.py").write_text(MAIN)
+    (project / "settings.py").write_text('SERVICE_CIDR = "172.16.0.0/20"\n')
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return project
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(p.name for p in (project.parent.parent / "tmp").iterdir())
+
+
+def test_a_code_change_against_head_predicts_the_replacement(capsys, own_project):
+    (own_project / "settings.py").write_text('SERVICE_CIDR = "172.22.0.0/20"\n')
+    status = git(own_project, "status", "--porcelain")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 3, out.err
+    assert "Pulumi.dev.yaml@HEAD with its program" in out.out
+    assert "ManagedKubernetes  shop  [STATEFUL: refused without --allow-replace]" in out.out
+    assert "serviceCidr: ForceNew" in out.out
+    assert "NodePool  shop-web" in out.out and "takes the new ID of ManagedKubernetes shop" in (
+        out.out
+    )
+    assert "3 to replace (2 stateful)" in out.out  # the cluster, its pool, its k8s provider
+    assert "guarded change: ManagedKubernetes shop is replaced" in out.err
+    assert diff(capsys, own_project, "HEAD", "--allow-replace", stack="dev")[0] == 0
+    # Nothing is left behind, in the repository or in the temporary folder.
+    assert git(own_project, "status", "--porcelain") == status
+    assert git(own_project, "worktree", "list").count("\n") == 1
+    assert leftovers(own_project) == []
+
+
+def test_no_code_change_is_no_change(capsys, own_project):
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no changes" in out.out
+
+
+def test_a_renamed_pool_is_a_guarded_deletion(capsys, own_project):
+    main_py = own_project / "__main__.py"
+    main_py.write_text(main_py.read_text().replace('"web"', '"frontend"'))
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 3
+    assert (
+        "delete  alicloud:cs/nodePool:NodePool  shop-web  [STATEFUL: refused without --allow"
+        in (out.out)
+    )
+    assert diff(capsys, own_project, "HEAD", "--allow-replace", stack="dev")[0] == 3
+    assert diff(capsys, own_project, "HEAD", "--allow-delete", stack="dev")[0] == 0
+
+
+def test_a_stack_that_did_not_exist_at_the_revision_is_all_creates(capsys, own_project):
+    (own_project / "Pulumi.qa.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="qa")
+    assert rc == 0 and "the stack did not exist: everything is new" in out.out
+    assert " 0 to update, 0 to replace (0 stateful), 0 to delete" in out.out
+
+
+def test_a_project_that_did_not_exist_at_the_revision_is_all_creates(capsys, own_project):
+    git(own_project, "commit", "-q", "--allow-empty", "-m", "later")
+    git(own_project, "rm", "-rq", "--cached", ".")
+    git(own_project, "commit", "-qm", "untracked")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no Pulumi.yaml at that revision: everything is new" in out.out
+
+
+def test_main_in_pulumi_yaml_is_read_at_the_revision(capsys, own_project):
+    """The base runs the program Pulumi.yaml named at the revision, from where it was."""
+    src = own_project / "src"
+    src.mkdir()
+    for name in ("__main__.py", "settings.py"):
+        (own_project / name).rename(src / name)
+    (own_project / "Pulumi.yaml").write_text("name: shop\nruntime: python\nmain: src/\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no changes" in out.out, out.err
+    (src / "settings.py").write_text('SERVICE_CIDR = "172.22.0.0/20"\n')
+    assert diff(capsys, own_project, "HEAD", stack="dev")[0] == 3
+
+
+def test_a_program_outside_the_repository_is_no_verdict(capsys, own_project, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "__main__.py").write_text("")
+    (own_project / "Pulumi.yaml").write_text(f"name: shop\nruntime: python\nmain: {elsewhere}\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 2 and "is outside the git repository" in out.err
+
+
+def test_a_base_program_that_fails_is_no_verdict_and_said_as_the_bases(capsys, own_project):
+    (own_project / "settings.py").write_text("SERVICE_CIDR = '172.16.0.0/20'\n")
+    (own_project / "__main__.py").write_text("raise RuntimeError('broken then')\n")
+    git(own_project, "commit", "-qam", "broken")
+    (own_project / "__main__.py").write_text(MAIN)
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 2 and "--diff HEAD: the base (infra/Pulumi.dev.yaml@HEAD" in out.err
+    assert "broken then" in out.err
+    assert leftovers(own_project) == []
+
+
+def test_sigterm_during_the_base_run_leaves_nothing_behind(own_project):
+    """The checkout is removed whatever ends the command: here SIGTERM while the base runs."""
+    (own_project / "__main__.py").write_text("import time\ntime.sleep(60)\n")
+    git(own_project, "commit", "-qam", "slow")
+    (own_project / "__main__.py").write_text(MAIN)
+    scratch = own_project.parent.parent / "tmp"
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "ack_offline.cli", "dev", "--program", str(own_project)]
+    process = subprocess.Popen(
+        [*command, "--diff", "HEAD"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith("ack-base-") for p in scratch.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.0)  # the base program is running (or starting) now
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and b"stopped by SIGTERM" in err
+    assert leftovers(own_project) == []
