@@ -469,7 +469,10 @@ def predict(before: Sequence[Node], after: Sequence[Node]) -> list[Change]:
 
 #: pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig: "planning a
 #: replacement iff the active cluster in the kubeconfig changes" (unless a `clusterIdentifier`
-#: names the cluster); the engine then replaces every resource that provider manages.
+#: names the cluster); the engine then replaces every resource that provider manages (a
+#: replaced provider gets a new ID, so its resources' provider reference changes:
+#: pulumi/pulumi pkg/resource/deploy/step_generator.go, `providerChanged`, which makes the
+#: step generator diff them as a replacement).
 K8S_PROVIDER_RULE = "pulumi-kubernetes DiffConfig: another cluster replaces the provider"
 
 
