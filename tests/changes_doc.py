@@ -302,8 +302,8 @@ removed from the code is **kept in the cloud** (no change is even planned); a ch
 provider's Update code refuses **fails** (`pulumi up` stops with its error); anything else is
 updated in place. Check a change of your own before applying it:
 
-    ack-preview STACK --mode update --diff HEAD          # against the committed program and stack file
-    ack-preview STACK --mode update --diff old.json      # against a saved --json graph
+    ack-preview STACK --mode update --diff HEAD       # the committed program and stack file
+    ack-preview STACK --mode update --diff old.json   # a saved --json graph
 
 A replacement of a cluster, VPC, NAT gateway, EIP or node pool (**bold** below) makes that
 command exit 3 unless `--allow-replace` is given, its deletion (**bold** with `-`) unless
