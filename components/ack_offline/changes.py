@@ -488,12 +488,14 @@ def _follow_new_ids(
     pending = sorted(renewed)
     while pending:
         pending = []
+        # The old IDs of what is replaced: an input may hold one as a literal.
+        old_ids = {matched[u].id: u for u in renewed if u in matched and matched[u].id}
         for n in after:
             change = out[n.urn]
             match = matched.get(n.urn)
             if match is None or change.action in {"create", "replace"} or not n.custom:
                 continue
-            extra = _new_id_inputs(n, match, renewed, by_urn, matched, change)
+            extra = _new_id_inputs(n, match, renewed, old_ids, by_urn, change)
             if n.provider in renewed and out.get(n.provider, change).action == "replace":
                 prov = by_urn[n.provider]
                 extra.append(
@@ -518,12 +520,11 @@ def _new_id_inputs(
     n: Node,
     match: Node,
     renewed: set[str],
+    old_ids: Mapping[str, str],
     by_urn: Mapping[str, Node],
-    matched: Mapping[str, Node],
     change: Change,
 ) -> list[InputChange]:
     already = {c.path.split(".")[0].split("[")[0] for c in change.inputs}
-    old_ids = {matched[u].id: u for u in renewed if u in matched and matched[u].id}
     extra: list[InputChange] = []
     for name in sorted(n.inputs):
         if name in already or name in n.ignore_changes:
