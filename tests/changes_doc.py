@@ -96,7 +96,6 @@ CHANGES: list[ArgChange] = [
         "pool rolling upgrade parallelism",
         "managed",
         pools(upgrade_max_parallelism=3),
-        before=pools(upgrade_max_parallelism=1),
     ),
     ArgChange(
         "pool renamed",
@@ -158,12 +157,6 @@ CHANGES: list[ArgChange] = [
         "managed",
         {"addons": [{"name": "logtail-ds", "config": '{"a": 1}'}]},
         before={"addons": [{"name": "logtail-ds", "config": '{"a": 1, "b": 2}'}]},
-    ),
-    ArgChange(
-        "addon config removed",
-        "managed",
-        {"addons": [{"name": "logtail-ds"}]},
-        before={"addons": [{"name": "logtail-ds", "config": '{"a": 1}'}]},
     ),
     ArgChange(
         "addon removed",

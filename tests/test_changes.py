@@ -711,3 +711,16 @@ def test_sigterm_during_the_base_run_leaves_nothing_behind(own_project):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2 and b"stopped by SIGTERM" in err
     assert leftovers(own_project) == []
+
+
+def test_an_empty_addon_config_is_a_subset_and_kept():
+    assert input_change(ADDON, "config", '{"a": 1}', "{}").effect == "kept"
+
+
+def test_nat_no_longer_per_zone_deletes_gateways_and_eips_guarded():
+    found = outcome("NAT: one per zone to one in all")
+    deleted = {c.type for c in found if c.deletes_state}
+    assert deleted == {NAT, "alicloud:ecs/eipAddress:EipAddress"}
+    reasons = changes.guarded(found, allow_replace=True, allow_delete=False)
+    assert reasons and all(r.endswith("is deleted (--allow-delete)") for r in reasons)
+    assert changes.guarded(found, allow_replace=True, allow_delete=True) == []

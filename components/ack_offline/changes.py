@@ -369,9 +369,10 @@ def _is_subset(small: Mapping[str, Any], big: Mapping[str, Any]) -> bool:
 
 def _addon_config_reduced(old: Any, new: Any) -> tuple[Effect, str] | None:
     # needUpgrade: the config is sent only when the declared one is not a subset of the
-    # cloud's, which holds at least the old declared config (Read merges the two).
+    # cloud's, which holds at least the old declared config (Read merges the two); "{}" is a
+    # subset of anything (an empty string is no config at all: GetOk skips it).
     small, big = _json_object(new), _json_object(old)
-    if small is not None and big is not None and small and _is_subset(small, big):
+    if small is not None and big is not None and _is_subset(small, big):
         return "kept", "a config that is a subset of the cloud's is never sent"
     return None
 
