@@ -2,7 +2,7 @@
 ``pulumi preview`` would create, on a machine with no Pulumi CLI and no cloud account.
 
     ack-preview STACK [--program DIR] [--json] [--mode preview|update] [--policy-pack DIR ...]
-                      [--diff BASE [--allow-replace]]
+                      [--diff BASE [--allow-replace] [--allow-delete]]
 
 ``--diff BASE`` also predicts, from the provider's facts, what `pulumi up` would do to each
 resource going from BASE to the stack as it is: BASE is another stack file, a git revision of
