@@ -5,8 +5,9 @@
                       [--diff BASE [--allow-replace] [--allow-delete]]
 
 ``--diff BASE`` also predicts, from the provider's facts, what `pulumi up` would do to each
-resource going from BASE to the stack as it is: BASE is another stack file, a git revision of
-this stack's file, or a graph saved with ``--json``.
+resource going from BASE to the stack as it is: BASE is another stack file, a git revision
+(the project's program, Pulumi.yaml and stack file as they were), or a graph saved with
+``--json``.
 
 Exit codes (ack_offline.exits, worst first when several apply): 2 the program, its Pulumi.yaml,
 the stack config or a policy pack is broken (no verdict); 1 a mandatory policy violation; 3 a
@@ -275,8 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--diff",
         metavar="BASE",
-        help="predict what `pulumi up` does going from BASE (a stack file, a git revision of "
-        "this stack's file, or a saved --json graph) to the stack as it is",
+        help="predict what `pulumi up` does going from BASE (a stack file, a git revision: the "
+        "program and stack file as they were, or a saved --json graph) to the stack as it is",
     )
     parser.add_argument(
         "--allow-replace",
