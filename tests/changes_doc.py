@@ -81,6 +81,27 @@ CHANGES: list[ArgChange] = [
     ArgChange("pool zones narrowed", "managed", pools(zones=["cn-hangzhou-i"])),
     ArgChange("pool to subscription", "managed", pools(prepaid={"period": 1})),
     ArgChange("pool CVE patching", "managed", pools(fix_vulnerabilities=True)),
+    ArgChange(
+        "pool CVE patching off",
+        "managed",
+        pools(),
+        before=pools(fix_vulnerabilities=True),
+    ),
+    ArgChange(
+        "pool stops autoscaling",
+        "managed",
+        {"node_pools": {**POOLS, "batch": {**POOLS["web"]}}},
+    ),
+    ArgChange(
+        "pool rolling upgrade parallelism",
+        "managed",
+        pools(upgrade_max_parallelism=3),
+    ),
+    ArgChange(
+        "pool renamed",
+        "managed",
+        {"node_pools": {"frontend": POOLS["web"], "batch": POOLS["batch"]}},
+    ),
     ArgChange("pool user data", "managed", pools(user_data="#!/bin/sh\necho hi\n")),
     ArgChange("control plane only upgrades", "managed", {"upgrade_control_plane_only": True}),
     ArgChange("tags", "managed", {"tags": {"team": "payments"}}),
@@ -96,7 +117,7 @@ CHANGES: list[ArgChange] = [
     ),
     ArgChange("Kubernetes version", "managed", {"kubernetes_version": "1.33.3-aliyun.1"}),
     ArgChange("Pro to standard", "managed", {"cluster_spec": "ack.standard"}),
-    ArgChange("RRSA off", "managed", {"rrsa": False}),
+    ArgChange("RRSA off", "managed", {"rrsa": False}, before={"rrsa": True}),
     ArgChange("deletion protection off", "managed", {"deletion_protection": False}),
     ArgChange("NAT bandwidth", "managed", {"network": {**NETWORK, "nat_eip_bandwidth": 150}}),
     ArgChange(
@@ -130,6 +151,12 @@ CHANGES: list[ArgChange] = [
         "managed",
         {"addons": [{"name": "logtail-ds", "version": "v2", "config": '{"a": 2}'}]},
         before={"addons": [{"name": "logtail-ds", "version": "v1", "config": '{"a": 1}'}]},
+    ),
+    ArgChange(
+        "addon config reduced",
+        "managed",
+        {"addons": [{"name": "logtail-ds", "config": '{"a": 1}'}]},
+        before={"addons": [{"name": "logtail-ds", "config": '{"a": 1, "b": 2}'}]},
     ),
     ArgChange(
         "addon removed",
@@ -206,24 +233,33 @@ def _short(type_: str) -> str:
     return type_.split(":")[-1]
 
 
-def _cells(changes: tuple[Change, ...]) -> tuple[str, str, str, str]:
+def _cells(changes: tuple[Change, ...]) -> tuple[str, ...]:
     replaced: set[str] = set()
     never: set[str] = set()
+    kept: set[str] = set()
+    fails: set[str] = set()
     updated: set[str] = set()
     other: set[str] = set()
     for c in changes:
         if c.action in {"create", "delete"}:
-            other.add(f"{'+' if c.action == 'create' else '-'}{_short(c.type)}")
+            sign = "+" if c.action == "create" else "-"
+            other.add(
+                f"**{sign}{_short(c.type)}**" if c.deletes_state else f"{sign}{_short(c.type)}"
+            )
         for i in c.inputs:
             field = f"{_short(c.type)}.`{i.path.split('[')[0]}`"
-            {"replaces": replaced, "never applied": never}.get(i.effect, updated).add(field)
+            if i.effect == "replaces" and i.reason:
+                continue  # it follows another replacement: the resource is listed below
+            {"replaces": replaced, "never applied": never, "kept": kept, "fails": fails}.get(
+                i.effect, updated
+            ).add(field)
         if c.action == "replace":
             replaced.add(f"**{_short(c.type)}**" if c.stateful else _short(c.type))
 
     def cell(items: set[str]) -> str:
         return ", ".join(sorted(items)) or "-"
 
-    return cell(replaced), cell(never), cell(updated), cell(other)
+    return cell(replaced), cell(never), cell(kept), cell(fails), cell(updated), cell(other)
 
 
 @cache
@@ -250,15 +286,22 @@ Every resource is named from the cluster name and the user's keys (zone, pool na
 from list positions, so changing one thing never renames another. What a change does to each
 resource is predicted from the provider's own facts (`ack_offline/provider_facts.json`, read out
 of terraform-provider-alicloud {version}'s source; see README, "What the offline engine
-models"): an input the provider marks **ForceNew** replaces its resource; an input its Update
-code never sends is **never applied** (`pulumi up` succeeds, the cloud keeps the old value);
-anything else is updated in place. Check a change of your own before applying it:
+models"): an input the provider marks **ForceNew** replaces its resource, and everything
+whose input takes the replaced resource's ID follows it (a cluster's pools, addons, autoscaler
+settings and Kubernetes provider with its workloads; a CEN attachment's route table association
+and propagation); an input its Update code never sends (alone, or at all) is **never
+applied** (`pulumi up` succeeds, the cloud keeps the old value); an Optional+Computed input
+removed from the code is **kept in the cloud** (no change is even planned); a change the
+provider's Update code refuses **fails** (`pulumi up` stops with its error); anything else is
+updated in place. Check a change of your own before applying it:
 
-    ack-preview STACK --mode update --diff HEAD          # against the committed stack file
-    ack-preview STACK --mode update --diff old.json      # against a saved --json graph
+    ack-preview STACK --mode update --diff HEAD       # the committed program and stack file
+    ack-preview STACK --mode update --diff old.json   # a saved --json graph
 
 A replacement of a cluster, VPC, NAT gateway, EIP or node pool (**bold** below) makes that
-command exit 3 unless `--allow-replace` is given.
+command exit 3 unless `--allow-replace` is given, its deletion (**bold** with `-`) unless
+`--allow-delete` is given, and a change that fails always does. How `--diff REV` runs the
+program as it was: [DIFF.md](DIFF.md).
 """
 
 CAVEATS = """\
@@ -279,9 +322,21 @@ CAVEATS = """\
   false` on a managed or serverless cluster are never sent on create (the provider reads them
   with `GetOk`, which skips `false`), so ACK's API defaults for `snat_entry` and
   `endpoint_public_access` decide (every cluster waits for its own NAT gateway and SNAT entries,
-  so egress ends up as declared whichever default applies; see README). Turning RRSA off,
-  emptying control plane log settings and removing a maintenance window or an auto-upgrade
-  channel are never sent on update either.
+  so egress ends up as declared whichever default applies; see README). Emptying control
+  plane log settings and removing a maintenance window or an auto-upgrade channel are never
+  sent on update either. Turning RRSA off is refused by the provider's Update
+  (`resource_alicloud_cs_kubernetes.go:1024`, "It's not supported to disable RRSA!"): `pulumi
+  up` fails, so `--diff` exits 3.
+- **Removed, but kept.** Inputs the provider marks Optional+Computed keep their last value in
+  the cloud when the code stops setting them (the Terraform SDK plans no change): a pool that
+  stops autoscaling keeps its `scaling_config` (set `autoscaling.max_size` to the pool size
+  first, or replace the pool), turning a pool's CVE patching off leaves `auto_vul_fix` on, and an
+  addon's `config` removed or reduced to a subset of what the cloud holds is never sent
+  (`needUpgrade`, `resource_alicloud_cs_kubernetes_addon.go:285`). Change the value explicitly
+  instead of removing it.
+- **Sent only with other changes.** A pool's `rolling_policy` (`upgrade_max_parallelism`) is
+  put into the request other changes send (`resource_alicloud_cs_kubernetes_node_pool.go:3330`):
+  changed alone, it is never applied.
 - **Addons.** An installed addon is a `KubernetesAddon`: its `version` and `config` are
   updated in place (the provider upgrades, or updates the config, whichever changed). Removing
   it from `addons` uninstalls it, except ACK's required or non-uninstallable addons, which the
@@ -304,8 +359,11 @@ CAVEATS = """\
 
 def render() -> str:
     out = [INTRO.format(version=provider.version()), "## Changes of arguments", ""]
-    out.append("| Change | Form | Replaces | Never applied | Updated in place | Adds / removes |")
-    out.append("| --- | --- | --- | --- | --- | --- |")
+    out.append(
+        "| Change | Form | Replaces | Never applied | Kept in the cloud | Fails | Updated in place "
+        "| Adds / removes |"
+    )
+    out.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for i, c in enumerate(CHANGES):
         cells = _cells(outcome(i))
         out.append(f"| {c.title} | {c.form} | " + " | ".join(cells) + " |")

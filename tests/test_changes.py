@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +68,8 @@ def test_what_a_changed_input_does(type_, name, effect):
         ("operationPolicy", {"clusterAutoUpgrade": {}}, None, "never applied"),
         ("controlPlaneLogComponents", ["apiserver"], None, "never applied"),
         ("controlPlaneLogComponents", ["apiserver"], ["apiserver", "kcm"], "updates"),
-        ("enableRrsa", True, False, "never applied"),
+        ("enableRrsa", True, False, "fails"),  # modifyCluster errors (kubernetes.go:1024)
+        ("enableRrsa", True, None, "fails"),  # not Computed: removing it is sending false
         ("enableRrsa", False, True, "updates"),
     ],
 )
@@ -97,11 +103,21 @@ def test_kubernetes_objects_are_replaced_when_their_name_changes():
 # --- whole graphs -------------------------------------------------------------------------------
 
 
-def test_service_cidr_replaces_the_cluster_and_is_stateful():
+def test_service_cidr_replaces_the_cluster_and_everything_that_takes_its_id():
     found = outcome("service CIDR")
     cluster = next(c for c in found if c.type == MK)
     assert cluster.action == "replace" and cluster.refused
-    assert {c.action for c in found if c.type != MK} == {"same"}
+    replaced = {(c.type, c.name) for c in found if c.action == "replace"}
+    # Every pool's cluster_id is ForceNew (node_pool.go:71): they follow the cluster.
+    assert {(NP, "demo-web"), (NP, "demo-batch"), (MK, "demo")} <= replaced
+    pool = next(c for c in found if c.name == "demo-web")
+    (why,) = pool.inputs
+    assert why.path == "clusterId" and why.effect == "replaces"
+    assert "ManagedKubernetes demo" in why.reason and why.source.endswith("node_pool.go:71")
+    # The network, security group and role do not depend on the cluster.
+    assert {c.action for c in found if c.type.startswith(("alicloud:vpc/", "alicloud:ecs/"))} == {
+        "same"
+    }
 
 
 def test_in_place_changes_replace_nothing():
@@ -317,11 +333,394 @@ def test_mermaid_marks_what_each_resource_undergoes(capsys, project):
     assert rc == 3  # the cluster is replaced
     doc = out.out
     assert doc.startswith("```mermaid\nflowchart LR") and "\n```" in doc
-    assert '"+- ManagedKubernetes dev"' in doc and '"~ NodePool dev-general"' in doc
+    # The pool follows the cluster (its cluster_id is ForceNew), whatever else changed in it.
+    assert '"+- ManagedKubernetes dev"' in doc and '"+- NodePool dev-general"' in doc
     classes = {
         line.split()[2]: line.split()[1].split(",")
         for line in doc.splitlines()
         if line.startswith("  class ")
     }
-    assert len(classes["replace"]) == 1 and len(classes["update"]) == 1  # one node each
-    assert "Changes: 0 to create, 1 to update, 1 to replace (1 stateful), 0 to delete." in doc
+    assert len(classes["replace"]) == 3 and "update" not in classes  # cluster, pool, provider
+    assert (
+        "Changes: 0 to create, 0 to update, 3 to replace (2 stateful), 0 to delete (0 stateful)."
+        in doc
+    )
+
+
+# --- the blast radius ---------------------------------------------------------------------------
+
+AUTOSCALER = "alicloud:cs/autoscalingConfig:AutoscalingConfig"
+ADDON = "alicloud:cs/kubernetesAddon:KubernetesAddon"
+ASSOC = "alicloud:cen/transitRouterRouteTableAssociation:TransitRouterRouteTableAssociation"
+PROP = "alicloud:cen/transitRouterRouteTablePropagation:TransitRouterRouteTablePropagation"
+ATTACH = "alicloud:cen/transitRouterVpcAttachment:TransitRouterVpcAttachment"
+
+
+def _managed(preview: bool, **args):
+    from ack_clusters import ManagedCluster
+
+    from .conftest import ZONES, run
+
+    base = {
+        "network": {"zones": ZONES[:2]},
+        "node_pools": {
+            "web": {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+        },
+    }
+    return Node.of_run(run(lambda: ManagedCluster("demo", {**base, **args}), preview=preview))
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_replaced_cluster_takes_its_pools_addons_autoscaler_and_kubernetes_provider(preview):
+    from .conftest import AUTOSCALED_POOL
+
+    extra = {
+        "addons": [{"name": "logtail-ds"}],
+        "autoscaler": {},
+        "node_pools": {"web": {**AUTOSCALED_POOL, "key_name": "ops"}},
+    }
+    before = _managed(preview, **extra)
+    after = _managed(preview, service_cidr="172.22.0.0/20", **extra)
+    found = {c.type: c for c in predict(before, after) if c.action == "replace"}
+    assert set(found) >= {MK, NP, ADDON, AUTOSCALER, "pulumi:providers:kubernetes"}
+    for follower in (NP, ADDON, AUTOSCALER):
+        assert [(i.path, i.effect) for i in found[follower].inputs] == [("clusterId", "replaces")]
+    assert "pulumi-kubernetes DiffConfig" in found["pulumi:providers:kubernetes"].inputs[0].reason
+
+
+def test_no_change_follows_nothing():
+    assert {c.action for c in predict(_managed(True), _managed(True))} == {"same"}
+
+
+def test_an_input_that_is_not_force_new_is_updated_when_it_takes_a_new_id():
+    vsw = "alicloud:vpc/switch:Switch"
+    a = Node("urn:a", vsw, "a", True, {"cidrBlock": "10.0.0.0/24"}, id="vsw-1")
+    b = Node("urn:a", vsw, "a", True, {"cidrBlock": "10.0.1.0/24"}, id="vsw-1")
+    # The cluster's vswitch_ids is updatable: a replaced vSwitch updates it in place.
+    c_old = Node("urn:c", MK, "c", True, {"vswitchIds": ["vsw-1"]}, id="c-1")
+    by_dependency = Node(
+        "urn:c",
+        MK,
+        "c",
+        True,
+        {"vswitchIds": ["vsw-1"]},
+        property_dependencies={"vswitchIds": ["urn:a"]},
+    )
+    by_literal = Node("urn:c", MK, "c", True, {"vswitchIds": ["vsw-1"]})
+    for after in (by_dependency, by_literal):
+        found = {x.urn: x for x in predict([a, c_old], [b, after])}
+        assert found["urn:a"].action == "replace"
+        assert found["urn:c"].action == "update"
+        (i,) = found["urn:c"].inputs
+        assert (i.path, i.effect, i.reason) == (
+            "vswitchIds",
+            "updates",
+            "takes the new ID of Switch a",
+        )
+
+
+def test_kubernetes_workloads_follow_their_replaced_provider():
+    prov = "pulumi:providers:kubernetes"
+    svc = "kubernetes:core/v1:Service"
+    nodes = [
+        Node("urn:c", MK, "c", True, {"serviceCidr": "172.16.0.0/20"}),
+        Node(
+            "urn:p",
+            prov,
+            "p",
+            True,
+            {"kubeconfig": "x"},
+            property_dependencies={"kubeconfig": ["urn:c"]},
+        ),
+        Node("urn:s", svc, "s", True, {"metadata": {"name": "s"}}, provider="urn:p"),
+    ]
+    after = [Node("urn:c", MK, "c", True, {"serviceCidr": "172.22.0.0/20"}), *nodes[1:]]
+    found = {c.urn: c for c in predict(nodes, after)}
+    assert [found[u].action for u in ("urn:c", "urn:p", "urn:s")] == ["replace"] * 3
+    assert found["urn:s"].inputs[0].path == "provider"
+    # A provider that names its cluster (clusterIdentifier) is updated, its workloads kept.
+    named = [
+        n
+        if n.urn != "urn:p"
+        else Node(**{**n.__dict__, "inputs": {"kubeconfig": "x", "clusterIdentifier": "c"}})
+        for n in nodes
+    ]
+    after = [Node("urn:c", MK, "c", True, {"serviceCidr": "172.22.0.0/20"}), *named[1:]]
+    found = {c.urn: c for c in predict(named, after)}
+    assert [found[u].action for u in ("urn:p", "urn:s")] == ["update", "same"]
+
+
+def test_a_replaced_cen_attachment_takes_its_association_and_propagation():
+    cen = {"instance_id": "cen-a1", "transit_router_id": "tr-a1", "route_table_id": "vtb-1"}
+    from .conftest import ZONES
+
+    network = {"zones": ZONES[:2]}
+    before = _managed(False, network={**network, "cen": cen})
+    after = _managed(False, network={**network, "cen": {**cen, "transit_router_id": "tr-b2"}})
+    found = {c.type: c for c in predict(before, after)}
+    assert found[ATTACH].action == "replace"
+    for follower in (ASSOC, PROP):
+        assert found[follower].action == "replace", follower
+        assert found[follower].inputs[0].path == "transitRouterAttachmentId"
+
+
+# --- effects as the provider's code has them ----------------------------------------------------
+
+
+def test_optional_computed_inputs_removed_are_kept():
+    # scaling_config is Optional+Computed (node_pool.go:770): a pool that stops autoscaling
+    # keeps its scaling group's autoscaling in the cloud.
+    (i,) = changes.input_changes(NP, "scalingConfig", {"enable": True, "maxSize": 5}, None)
+    assert i.effect == "kept" and i.source.endswith("node_pool.go:770")
+    # An addon's config removed (addon.go:62) ...
+    assert input_change(ADDON, "config", '{"a": 1}', None).effect == "kept"
+    # ... or reduced to a subset of what the cloud holds: needUpgrade sends nothing.
+    reduced = input_change(ADDON, "config", '{"a": 1, "b": {"c": 2, "d": 3}}', '{"b": {"c": 2}}')
+    assert reduced.effect == "kept" and reduced.source.endswith("addon.go:285")
+    assert input_change(ADDON, "config", '{"a": 1}', '{"a": 2}').effect == "updates"
+    # An input that is Optional but not Computed is cleared as usual.
+    assert input_change(NP, "labels", [{"key": "a", "value": "b"}], None).effect == "updates"
+
+
+def test_a_pools_management_fields_removed_are_kept_and_the_rest_is_updated():
+    old = {
+        "enable": True,
+        "autoRepair": True,
+        "autoVulFix": True,
+        "autoVulFixPolicy": {"restartNode": True},
+    }
+    new = {"enable": True, "autoRepair": False}
+    found = {(i.path, i.effect) for i in changes.input_changes(NP, "management", old, new)}
+    assert found == {
+        ("management.autoVulFix", "kept"),
+        ("management.autoVulFixPolicy", "kept"),
+        ("management", "updates"),  # auto_repair false is sent
+    }
+    only_removed = changes.input_changes(
+        NP, "management", old, {"enable": True, "autoRepair": True}
+    )
+    assert {i.effect for i in only_removed} == {"kept"}
+
+
+def test_turning_cve_patching_off_in_the_library_is_kept_and_shows_no_update():
+    web = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+    on = _managed(False, node_pools={"web": {**web, "fix_vulnerabilities": True}})
+    off = _managed(False, node_pools={"web": {**web}})
+    (pool,) = [c for c in predict(on, off) if c.type == NP]
+    assert pool.action == "same" and pool.kept
+    assert {i.path for i in pool.inputs} == {"management.autoVulFix"}
+
+
+def test_a_rolling_policy_is_sent_only_with_other_changes():
+    old = Node("urn:p", NP, "p", True, {"rollingPolicy": {"maxParallelism": 1}, "desiredSize": "2"})
+    alone = Node(
+        "urn:p", NP, "p", True, {"rollingPolicy": {"maxParallelism": 3}, "desiredSize": "2"}
+    )
+    (c,) = predict([old], [alone])
+    (i,) = c.inputs
+    assert i.effect == "never applied" and i.source.endswith("node_pool.go:3330")
+    with_size = Node(
+        "urn:p", NP, "p", True, {"rollingPolicy": {"maxParallelism": 3}, "desiredSize": "4"}
+    )
+    (c,) = predict([old], [with_size])
+    assert {(i.path, i.effect) for i in c.inputs} == {
+        ("rollingPolicy", "updates"),
+        ("desiredSize", "updates"),
+    }
+
+
+def test_turning_rrsa_off_fails_and_is_guarded_whatever_the_flags():
+    old = Node("urn:c", MK, "c", True, {"enableRrsa": True})
+    new = Node("urn:c", MK, "c", True, {"enableRrsa": False})
+    found = predict([old], [new])
+    (i,) = found[0].fails
+    assert "It's not supported to disable RRSA!" in i.reason
+    assert changes.guarded(found, allow_replace=True, allow_delete=True)
+
+
+def test_deleting_a_stateful_resource_is_guarded_like_a_replacement():
+    old = [
+        Node("urn:p", NP, "p", True, {}),
+        Node("urn:r", "alicloud:vpc/routeEntry:RouteEntry", "r", True, {}),
+    ]
+    found = predict(old, [])
+    assert [c.deletes_state for c in found] == [True, False]
+    assert changes.guarded(found, allow_replace=True, allow_delete=False) == [
+        "NodePool p is deleted (--allow-delete)"
+    ]
+    assert changes.guarded(found, allow_replace=False, allow_delete=True) == []
+
+
+# --- --diff REV runs the program as it was ------------------------------------------------------
+
+MAIN = """\
+import pulumi
+from ack_clusters import ManagedCluster
+from settings import SERVICE_CIDR
+
+ManagedCluster(
+    "shop",
+    {
+        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
+        "service_cidr": SERVICE_CIDR,
+        "node_pools": {
+            "web": {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
+        },
+    },
+)
+"""
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def own_project(tmp_path: Path, monkeypatch) -> Path:
+    """A team's own project, outside this checkout, in a git repository of its own: its
+    `__main__.py` imports the library, and a module of its own holds the service CIDR."""
+    repo = tmp_path / "repo"
+    project = repo / "infra"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (project / "__main__.py").write_text(MAIN)
+    (project / "settings.py").write_text('SERVICE_CIDR = "172.16.0.0/20"\n')
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return project
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(p.name for p in (project.parent.parent / "tmp").iterdir())
+
+
+def test_a_code_change_against_head_predicts_the_replacement(capsys, own_project):
+    (own_project / "settings.py").write_text('SERVICE_CIDR = "172.22.0.0/20"\n')
+    status = git(own_project, "status", "--porcelain")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 3, out.err
+    assert "Pulumi.dev.yaml@HEAD with its program" in out.out
+    assert "ManagedKubernetes  shop  [STATEFUL: refused without --allow-replace]" in out.out
+    assert "serviceCidr: ForceNew" in out.out
+    assert "NodePool  shop-web" in out.out and "takes the new ID of ManagedKubernetes shop" in (
+        out.out
+    )
+    assert "3 to replace (2 stateful)" in out.out  # the cluster, its pool, its k8s provider
+    assert "guarded change: ManagedKubernetes shop is replaced" in out.err
+    assert diff(capsys, own_project, "HEAD", "--allow-replace", stack="dev")[0] == 0
+    # Nothing is left behind, in the repository or in the temporary folder.
+    assert git(own_project, "status", "--porcelain") == status
+    assert git(own_project, "worktree", "list").count("\n") == 1
+    assert leftovers(own_project) == []
+
+
+def test_no_code_change_is_no_change(capsys, own_project):
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no changes" in out.out
+
+
+def test_a_renamed_pool_is_a_guarded_deletion(capsys, own_project):
+    main_py = own_project / "__main__.py"
+    main_py.write_text(main_py.read_text().replace('"web"', '"frontend"'))
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 3
+    assert (
+        "delete  alicloud:cs/nodePool:NodePool  shop-web  [STATEFUL: refused without --allow"
+        in (out.out)
+    )
+    assert diff(capsys, own_project, "HEAD", "--allow-replace", stack="dev")[0] == 3
+    assert diff(capsys, own_project, "HEAD", "--allow-delete", stack="dev")[0] == 0
+
+
+def test_a_stack_that_did_not_exist_at_the_revision_is_all_creates(capsys, own_project):
+    (own_project / "Pulumi.qa.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="qa")
+    assert rc == 0 and "the stack did not exist: everything is new" in out.out
+    assert " 0 to update, 0 to replace (0 stateful), 0 to delete" in out.out
+
+
+def test_a_project_that_did_not_exist_at_the_revision_is_all_creates(capsys, own_project):
+    git(own_project, "commit", "-q", "--allow-empty", "-m", "later")
+    git(own_project, "rm", "-rq", "--cached", ".")
+    git(own_project, "commit", "-qm", "untracked")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no Pulumi.yaml at that revision: everything is new" in out.out
+
+
+def test_main_in_pulumi_yaml_is_read_at_the_revision(capsys, own_project):
+    """The base runs the program Pulumi.yaml named at the revision, from where it was."""
+    src = own_project / "src"
+    src.mkdir()
+    for name in ("__main__.py", "settings.py"):
+        (own_project / name).rename(src / name)
+    (own_project / "Pulumi.yaml").write_text("name: shop\nruntime: python\nmain: src/\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0 and "no changes" in out.out, out.err
+    (src / "settings.py").write_text('SERVICE_CIDR = "172.22.0.0/20"\n')
+    assert diff(capsys, own_project, "HEAD", stack="dev")[0] == 3
+
+
+def test_a_program_outside_the_repository_is_no_verdict(capsys, own_project, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "__main__.py").write_text("")
+    (own_project / "Pulumi.yaml").write_text(f"name: shop\nruntime: python\nmain: {elsewhere}\n")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 2 and "is outside the git repository" in out.err
+
+
+def test_a_base_program_that_fails_is_no_verdict_and_said_as_the_bases(capsys, own_project):
+    (own_project / "settings.py").write_text("SERVICE_CIDR = '172.16.0.0/20'\n")
+    (own_project / "__main__.py").write_text("raise RuntimeError('broken then')\n")
+    git(own_project, "commit", "-qam", "broken")
+    (own_project / "__main__.py").write_text(MAIN)
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 2 and "--diff HEAD: the base (infra/Pulumi.dev.yaml@HEAD" in out.err
+    assert "broken then" in out.err
+    assert leftovers(own_project) == []
+
+
+def test_sigterm_during_the_base_run_leaves_nothing_behind(own_project):
+    """The checkout is removed whatever ends the command: here SIGTERM while the base runs."""
+    (own_project / "__main__.py").write_text("import time\ntime.sleep(60)\n")
+    git(own_project, "commit", "-qam", "slow")
+    (own_project / "__main__.py").write_text(MAIN)
+    scratch = own_project.parent.parent / "tmp"
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "ack_offline.cli", "dev", "--program", str(own_project)]
+    process = subprocess.Popen(
+        [*command, "--diff", "HEAD"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith("ack-base-") for p in scratch.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.0)  # the base program is running (or starting) now
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2 and b"stopped by SIGTERM" in err
+    assert leftovers(own_project) == []
+
+
+def test_an_empty_addon_config_is_a_subset_and_kept():
+    assert input_change(ADDON, "config", '{"a": 1}', "{}").effect == "kept"
+
+
+def test_nat_no_longer_per_zone_deletes_gateways_and_eips_guarded():
+    found = outcome("NAT: one per zone to one in all")
+    deleted = {c.type for c in found if c.deletes_state}
+    assert deleted == {NAT, "alicloud:ecs/eipAddress:EipAddress"}
+    reasons = changes.guarded(found, allow_replace=True, allow_delete=False)
+    assert reasons and all(r.endswith("is deleted (--allow-delete)") for r in reasons)
+    assert changes.guarded(found, allow_replace=True, allow_delete=True) == []

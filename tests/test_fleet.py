@@ -24,7 +24,7 @@ from ack_clusters.fleet.plan import (
     overlapping_stacks,
 )
 from ack_clusters.validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
-from ack_offline import fleet
+from ack_offline import exits, fleet
 from ack_offline.preview import main as ack_preview
 
 from .conftest import ACK_PREVIEW, ROOT
@@ -838,6 +838,54 @@ def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tm
     )
     fleet.main([*since, "--json", str(report)])
     assert {r["stack"] for r in json.loads(report.read_text())["stacks"]} == {"a", "b"}
+
+
+CODE_PROGRAM = """\
+import pulumi
+from ack_clusters import ServerlessCluster
+
+ServerlessCluster(
+    pulumi.get_stack(),
+    {"network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]}, "service_cidr": "SERVICE"},
+)
+"""
+
+
+@pytest.mark.heavy
+def test_since_a_revision_runs_the_program_as_it_was_for_a_code_change(tmp_path):
+    """A code change (a Service range set in the program, not in any stack file) gates every
+    stack against the program as it was: the replacement is predicted and exits 3, its reason
+    is in the report."""
+    root = project_with(tmp_path, {"a": cluster("a", "10.1.0.0/16")})
+    shutil.copytree(
+        ROOT / "policies", root / "policies", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    main_py = root / "stacks" / "__main__.py"
+    main_py.write_text(CODE_PROGRAM.replace("SERVICE", "172.16.0.0/20"))
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        git(root, *args)
+    report = tmp_path / "gate.json"
+    since = [
+        *("--program", str(root), "gate", "--since", "HEAD", "--mode", "preview"),
+        *("--policy-pack", str(root / "policies"), "--json", str(report)),
+    ]
+    assert fleet.main(since) == 0  # nothing changed yet
+    main_py.write_text(CODE_PROGRAM.replace("SERVICE", "172.22.0.0/20"))
+    assert fleet.main(since) == 3
+    (row,) = json.loads(report.read_text())["stacks"]
+    assert row["exit"] == 3 and row["replacements"] >= 1
+    assert "ManagedKubernetes a is replaced (--allow-replace)" in row["guarded"]
+
+
+@pytest.mark.parametrize(
+    ("codes", "worst"),
+    [((0, 3, 1), 1), ((3, 0), 3), ((1, 2, 3), 2), ((0,), 0), ((), 0), ((0, -9), 2)],
+)
+def test_the_fleet_gate_and_ack_preview_rank_exit_codes_alike(codes, worst):
+    """One order for both tools (ack_offline.exits): no verdict, then a mandatory violation,
+    then a guarded change; an exit ack-preview never gives is no verdict."""
+    assert exits.worst(codes) == worst
+    assert fleet.WORST_FIRST == exits.WORST_FIRST == (2, 1, 3, 0)
 
 
 def _committed(tmp_path: Path) -> Path:

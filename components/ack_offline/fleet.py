@@ -54,7 +54,7 @@ from ack_clusters.fleet.plan import (
 from ack_clusters.program import parse_cluster, region_problems
 from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zone_region
 
-from . import integrity, reaper, revisions
+from . import exits, integrity, reaper, revisions
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 from .recorder import unsecure
 from .text import markdown_cell, one_line
@@ -555,9 +555,10 @@ def _validate_stack_text(project: Project, stack: str, text: str) -> None:
         stack_cluster(project, stack, copy)
 
 
-#: ack-preview's exit codes, worst first: no verdict, a mandatory violation, a refused
-#: replacement, a pass. The fleet gate exits with the worst any stack had.
-WORST_FIRST = (2, 1, 3, 0)
+#: ack-preview's exit codes, worst first: no verdict, a mandatory violation, a guarded change
+#: (a refused replacement or deletion, a change that fails), a pass (ack_offline.exits). The
+#: fleet gate exits with the worst any stack had.
+WORST_FIRST = exits.WORST_FIRST
 
 
 def changed_stacks(
@@ -666,6 +667,9 @@ def gate_one(
         mandatory=summary.get("mandatory"),
         advisory=summary.get("advisory"),
         replacements=changes.get("replace") if changes else None,
+        # Why the stack exits 3: stateful replacements and deletions not allowed, changes
+        # that fail (ack-preview --diff).
+        guarded=doc.get("changes", {}).get("guarded", []),
         violations=[
             {k: v[k] for k in ("policy", "enforcement", "urn", "message")}
             for v in doc.get("violations", [])
@@ -862,7 +866,7 @@ def gate(ns: argparse.Namespace) -> int:
         rows = list(
             pool.map(lambda r: gate_one(project, r[0], packs, since, ns.timeout, extra, r[1]), runs)
         )
-    worst = next((c for c in WORST_FIRST if any(r["exit"] == c for r in rows)), 0)
+    worst = exits.worst(r["exit"] for r in rows)
     lines = [
         "| Stack | Mode | Exit | Resources | Mandatory | Advisory | Replacements | Seconds |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

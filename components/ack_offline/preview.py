@@ -2,16 +2,23 @@
 ``pulumi preview`` would create, on a machine with no Pulumi CLI and no cloud account.
 
     ack-preview STACK [--program DIR] [--json] [--mode preview|update] [--policy-pack DIR ...]
-                      [--diff BASE [--allow-replace]]
+                      [--diff BASE [--allow-replace] [--allow-delete]]
 
 ``--diff BASE`` also predicts, from the provider's facts, what `pulumi up` would do to each
-resource going from BASE to the stack as it is: BASE is another stack file, a git revision of
-this stack's file, or a graph saved with ``--json``.
+resource going from BASE to the stack as it is: BASE is another stack file, a git revision
+(the project's program, Pulumi.yaml and stack file as they were), or a graph saved with
+``--json``.
 
-Exit codes: 0 the program ran and no mandatory policy failed; 1 a mandatory policy violation;
-2 the program, its Pulumi.yaml, the stack config or a policy pack is broken; 3 the change
-would replace a stateful resource (cluster, VPC, NAT gateway, EIP, node pool) and
-``--allow-replace`` was not given.
+Exit codes (ack_offline.exits, worst first when several apply): 2 the program, its Pulumi.yaml,
+the stack config or a policy pack is broken (no verdict); 1 a mandatory policy violation; 3 a
+guarded change: ``--diff`` predicts that a stateful resource (cluster, VPC, NAT gateway, EIP,
+node pool) is replaced without ``--allow-replace`` or deleted without ``--allow-delete``, or a
+change ``pulumi up`` would fail on; 0 a pass.
+
+``--diff REV`` (a git revision) runs the program as it was at REV: the revision's files are
+checked out into a temporary folder (removed however the command ends), and its Pulumi.yaml,
+program and stack file run from there, with the library and packages installed where
+ack-preview runs.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from ack_clusters.versions import refuse_version_changes
 
 from . import changes, integrity, revisions
 from .changes import Node
+from .exits import EXIT_BROKEN, EXIT_GUARDED, EXIT_OK, EXIT_VIOLATIONS
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
@@ -43,19 +51,23 @@ from .recorder import UNKNOWN_TEXT, unsecure
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 from .text import terminal
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_BROKEN, EXIT_REPLACES = 0, 1, 2, 3
-
 
 @dataclass
 class Base:
-    """What --diff compares against: a saved graph, or a stack config to run."""
+    """What --diff compares against: a saved graph, a stack config to run with the program as
+    it is, or (a git revision) the program and its stack config as they were, checked out in a
+    folder of their own; or nothing at all (the stack did not exist: everything is a create)."""
 
     label: str
     graph: list[Node] | None = None
     config: tuple[dict[str, str], list[str]] | None = None
+    #: The project as it was at a git revision (None: the project as it is).
+    project: Project | None = None
 
 
-def _resolve_base(project: Project, stack: str, base: str) -> Base:
+def _resolve_base(project: Project, stack: str, base: str, scratch: Path) -> Base:
+    """The BASE of ``--diff BASE``. A git revision is checked out under `scratch` (a temporary
+    folder the caller removes, however the command ends) and its program runs from there."""
     path = Path(base)
     if path.is_file():
         if path.suffix == ".json":
@@ -67,20 +79,42 @@ def _resolve_base(project: Project, stack: str, base: str) -> Base:
         return Base(str(path), config=load_stack_config(project, stack, path))
     stack_file = project.stack_file(stack).resolve()
     try:
-        top = revisions.toplevel(stack_file.parent)
+        top = revisions.toplevel(project.root)
     except ProjectError:
         raise ProjectError(
             f"--diff {base}: neither a file nor a git revision holding {stack_file.name}"
         ) from None
     sha = revisions.resolve(top, base, "--diff")
-    text = revisions.file_at(top, sha, stack_file)
-    if text is None:
-        raise ProjectError(f"--diff {base}: {stack_file.name} does not exist at that revision")
-    rel = stack_file.relative_to(top).as_posix()
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / stack_file.name
-        copy.write_text(text)
-        return Base(f"{rel}@{base}", config=load_stack_config(project, stack, copy))
+    # The program as it was needs every file it runs from to be in the repository: what lies
+    # outside has no older version git could give, so the comparison is not proven (exit 2).
+    for what, where in (
+        ("program", project.main),
+        ("stack config folder", project.stack_config_dir),
+    ):
+        if not revisions.inside(top, where):
+            raise ProjectError(
+                f"--diff {base}: the {what} {where} is outside the git repository at {top}, "
+                "so git has no version of it at that revision; compare against a graph saved "
+                "with --json instead"
+            )
+    rel_root = project.root.resolve().relative_to(top)
+    rel_stack = stack_file.relative_to(top).as_posix()
+    label = f"{rel_stack}@{base} with its program"
+    revisions.check_out(top, sha, scratch)
+    root = (scratch / rel_root).resolve()
+    if not (root / "Pulumi.yaml").is_file():
+        return Base(f"{label} (no Pulumi.yaml at that revision: everything is new)", graph=[])
+    then = find_project(root)
+    for what, where in (("main", then.main), ("stackConfigDir", then.stack_config_dir)):
+        if not revisions.inside(scratch.resolve(), where):
+            raise ProjectError(
+                f"--diff {base}: at that revision, Pulumi.yaml's {what} ({where}) lies outside "
+                "the repository, so the program as it was cannot be told; compare against a "
+                "graph saved with --json instead"
+            )
+    if not then.stack_file(stack).is_file():
+        return Base(f"{label} (the stack did not exist: everything is new)", graph=[])
+    return Base(label, config=load_stack_config(then, stack), project=then)
 
 
 class _Stopped(Exception):
@@ -245,14 +279,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--diff",
         metavar="BASE",
-        help="predict what `pulumi up` does going from BASE (a stack file, a git revision of "
-        "this stack's file, or a saved --json graph) to the stack as it is",
+        help="predict what `pulumi up` does going from BASE (a stack file, a git revision: the "
+        "program and stack file as they were, or a saved --json graph) to the stack as it is",
     )
     parser.add_argument(
         "--allow-replace",
         action="store_true",
         help="with --diff: a replaced cluster, VPC, NAT gateway, EIP or node pool is expected "
         "(without it, exit 3)",
+    )
+    parser.add_argument(
+        "--allow-delete",
+        action="store_true",
+        help="with --diff: a deleted cluster, VPC, NAT gateway, EIP or node pool (a renamed "
+        "pool, NAT gateways no longer per zone) is expected (without it, exit 3)",
     )
     ns = parser.parse_args(argv)
     with _warnings_on_stderr():
@@ -312,9 +352,9 @@ def _preview(ns: argparse.Namespace) -> int:
         config, secret_keys = load_stack_config(project, ns.stack)
         context = StackContext(project.name, ns.stack, preview, config, tags)
         references = _stack_references(ns.stack_reference)
-        base = _resolve_base(project, ns.stack, ns.diff) if ns.diff else None
-        if ns.allow_replace and base is None:
-            raise ProjectError("--allow-replace only means something with --diff")
+        if (ns.allow_replace or ns.allow_delete) and not ns.diff:
+            flag = "--allow-replace" if ns.allow_replace else "--allow-delete"
+            raise ProjectError(f"{flag} only means something with --diff")
         # The judge's files, as they are before any program runs.
         judge = integrity.digests(ns.policy_pack)
         # The program's children are forked first, while this process holds no threads; they
@@ -323,11 +363,17 @@ def _preview(ns: argparse.Namespace) -> int:
         # talking to a monitor served here: nothing they do can touch the verdict.
         with contextlib.ExitStack() as stack:
             stack.enter_context(_signals_end_the_run())
+            base: Base | None = None
+            if ns.diff:
+                # A revision's files are checked out here, and removed whatever ends the run
+                # (an error, SIGTERM or Ctrl-C: _signals_end_the_run turns those into errors).
+                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ack-base-")))
+                base = _resolve_base(project, ns.stack, ns.diff, scratch)
             base_program = None
             if base is not None and base.config is not None:
                 base_program = stack.enter_context(
                     IsolatedProgram(
-                        project,
+                        base.project or project,
                         ns.stack,
                         *base.config,
                         preview=preview,
@@ -356,7 +402,13 @@ def _preview(ns: argparse.Namespace) -> int:
             for child in (base_program, program):
                 if child is not None:
                     child.start()
-            before = base_program.result() if base_program is not None else None
+            before = None
+            if base_program is not None and base is not None:
+                try:
+                    before = base_program.result()
+                except (ProgramBroken, ProgramFailed) as exc:
+                    # Said as the base's, or a user would look for the fault in their change.
+                    raise type(exc)(f"--diff {ns.diff}: the base ({base.label}): {exc}") from None
             run = program.result()
             predicted: list[changes.Change] | None = None
             if before is not None:
@@ -386,10 +438,17 @@ def _preview(ns: argparse.Namespace) -> int:
         _say(f"stopped by {stop.signal_name}; no verdict")
         return EXIT_BROKEN
     verdict = EXIT_VIOLATIONS if any(v.enforcement == "mandatory" for v in violations) else EXIT_OK
-    refused = predicted is not None and not ns.allow_replace and any(c.refused for c in predicted)
-    if refused and verdict == EXIT_OK:
-        # A mandatory violation outranks it (as ack-fleet ranks them): no flag allows that.
-        verdict = EXIT_REPLACES
+    guarded = (
+        changes.guarded(predicted, allow_replace=ns.allow_replace, allow_delete=ns.allow_delete)
+        if predicted is not None
+        else []
+    )
+    if guarded and verdict == EXIT_OK:
+        # A mandatory violation outranks it (exits.WORST_FIRST): no flag allows that.
+        verdict = EXIT_GUARDED
+    if guarded:
+        for why in guarded:
+            _say(f"guarded change: {why}")
     if ns.json:
         doc = to_json(
             run, stack=ns.stack, mode=ns.mode, violations=violations, overrides=result.overrides
@@ -397,7 +456,8 @@ def _preview(ns: argparse.Namespace) -> int:
         if predicted is not None and base is not None:
             doc["changes"] = {
                 "base": base.label,
-                "resources": [c.to_json() for c in predicted if c.action != "same"],
+                "resources": [c.to_json() for c in predicted if changes.shown(c)],
+                "guarded": guarded,
                 "summary": changes.summary(predicted),
             }
         text = json.dumps(doc, indent=2, sort_keys=True)
@@ -415,7 +475,8 @@ def _preview(ns: argparse.Namespace) -> int:
             text += (
                 f"\nChanges: {summary['create']} to create, {summary['update']} to update, "
                 f"{summary['replace']} to replace ({summary['stateful_replacements']} stateful), "
-                f"{summary['delete']} to delete."
+                f"{summary['delete']} to delete ({summary['stateful_deletions']} stateful)"
+                + (f", {summary['fails']} failing." if summary["fails"] else ".")
             )
     else:
         text = render_tree(run, project=project.name, stack=ns.stack, mode=ns.mode)
@@ -425,7 +486,10 @@ def _preview(ns: argparse.Namespace) -> int:
             text += "\n\n" + render_violations(violations)
         if predicted is not None and base is not None:
             text += "\n\n" + changes.render(
-                predicted, base=base.label, allow_replace=ns.allow_replace
+                predicted,
+                base=base.label,
+                allow_replace=ns.allow_replace,
+                allow_delete=ns.allow_delete,
             )
     try:
         # The `secure:` placeholder, as [secret]: values are shown so already (recorder.sanitize),

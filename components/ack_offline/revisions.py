@@ -121,3 +121,31 @@ def ignored_sources(top: Path) -> list[Path]:
             continue
         found.append(path)
     return sorted(found)
+
+
+def check_out(top: Path, sha: str, into: Path) -> None:
+    """The files of commit `sha` (a full SHA, :func:`resolve`) of the repository at `top`,
+    written under `into` as git would check them out (its filters and line endings applied).
+
+    Through an index file of its own (``GIT_INDEX_FILE``) and ``checkout-index --prefix``: the
+    repository's index, work tree, worktree list and refs are never touched, so nothing needs
+    undoing in the repository whatever ends the command, even SIGKILL (only `into`, a temporary
+    folder, is left to remove). Submodules are not checked out (their folders stay empty)."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ack-base-index-") as folder:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(folder) / "index")}
+        for args in (
+            ["read-tree", sha],
+            ["checkout-index", "--all", "--force", f"--prefix={into.resolve()}/"],
+        ):
+            try:
+                done = subprocess.run(
+                    ["git", "-C", str(top), *args], capture_output=True, check=False, env=env
+                )
+            except OSError as exc:
+                raise ProjectError(f"git cannot be run: {exc}") from None
+            if done.returncode != 0:
+                said = done.stderr.decode(errors="replace").strip()
+                raise ProjectError(f"git could not check out {sha[:12]}: {said}")
