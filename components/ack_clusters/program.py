@@ -66,9 +66,9 @@ def _unknown_project_keys(project: str) -> list[tuple[str, str]]:
 
 
 def _region_problems(key: str, args: BaseClusterArgs | None) -> list[tuple[str, str]]:
-    problems, warning = region_problems(pulumi.Config("alicloud").get("region"), key, args)
-    if warning is not None:
-        pulumi.log.warn(warning)
+    # The warning (a region the stale list does not know) is the component's to log: it
+    # checks the same for code-driven programs (ack_clusters.cluster.component).
+    problems, _ = region_problems(pulumi.Config("alicloud").get("region"), key, args)
     return problems
 
 
@@ -130,7 +130,9 @@ def parse_cluster(
     try:
         args = model.model_validate(body)
     except ValidationError as exc:
-        problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
+        problems += InvalidArguments.from_validation_error(
+            subject, exc, prefix=key, model=model
+        ).problems
     return head, args, problems
 
 
