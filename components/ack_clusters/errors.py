@@ -75,8 +75,8 @@ def unknown_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     if close:
         return f"unknown argument {key!r}; did you mean {close[0]!r}?"
-    listed = f"; the arguments here are: {', '.join(names)}" if names else ""
-    return f"unknown argument {key!r}{listed}"
+    owners = " or ".join(sorted({m.__name__ for m in models}))
+    return f"unknown argument {key!r}: {owners or 'this object'} has no such argument"
 
 
 def _models_in(tp: Any) -> list[type[BaseModel]]:
