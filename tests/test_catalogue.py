@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ack_clusters import InvalidArguments
-
 from ack_clusters.testing import FakeAlibabaCloud, run_program
 
 from .catalogue import (
