@@ -188,8 +188,15 @@ class NodePoolArgs(StrictModel):
     fix_restarts_nodes: bool | None = Field(
         default=None, description="CVE patching may restart nodes; default: ACK's."
     )
+    # Not refused on a new pool: the provider sends rolling_policy only with an upgrade or a
+    # kubelet change (resourceAliCloudAckNodepoolUpdate), never on create, so a value given at
+    # creation applies to the pool's first upgrade; alone, a change of it is never sent.
     upgrade_max_parallelism: int | None = Field(
-        default=None, ge=1, le=1000, description="Nodes upgraded at once in a pool upgrade."
+        default=None,
+        ge=1,
+        le=1000,
+        description="Nodes upgraded at once in a pool upgrade (sent with each upgrade, never "
+        "on its own).",
     )
     runtime: Literal["containerd", "Sandboxed-Container.runv"] | None = Field(
         default=None, description="Container runtime; default: the cluster's."

@@ -493,7 +493,7 @@ class NodePool(TypedDict):
     """CVE patching may restart nodes; default: ACK's."""
 
     upgrade_max_parallelism: NotRequired[int]
-    """Nodes upgraded at once in a pool upgrade."""
+    """Nodes upgraded at once in a pool upgrade (sent with each upgrade, never on its own)."""
 
     runtime: NotRequired[Runtime]
     """Container runtime; default: the cluster's."""
