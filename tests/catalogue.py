@@ -965,6 +965,21 @@ CATALOGUE: list[Mistake] = [
         "Windows Server images are 40 GiB, not 30",
     ),
     Mistake(
+        "M93",
+        "A Windows password that starts with '/' (never echoed back)",
+        "managed",
+        pool(
+            image_type="Windows",
+            key_name=None,
+            password="/Sup3r-Secret!",
+            auto_repair=False,
+            auto_upgrade=False,
+            system_disk={"size": 60},
+        ),
+        "node_pools.web",
+        "a Windows password cannot start with '/'",
+    ),
+    Mistake(
         "M85",
         "A node password with a space (never echoed back)",
         "managed",

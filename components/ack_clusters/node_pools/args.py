@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from .. import facts
 from ..validation import (
@@ -353,6 +353,11 @@ class NodePoolArgs(StrictModel):
             problems.append(
                 f"image_type {self.image_type}: ECS refuses key pairs on Windows instances "
                 "(ECS documentation, 'SSH key pairs': Linux only); log in with password"
+            )
+        if isinstance(self.password, SecretStr) and self.password.get_secret_value()[:1] == "/":
+            problems.append(
+                f"image_type {self.image_type}: a Windows password cannot start with '/' (ECS "
+                "API reference, RunInstances, Password)"
             )
         if self.system_disk.size < facts.WINDOWS_IMAGE_GIB:
             problems.append(
