@@ -415,3 +415,39 @@ def test_the_package_class_takes_a_secret_output_and_keeps_it_secret():
         secret_keys=["project:password"],
     )
     assert ran.one("alicloud:cs/nodePool:NodePool").inputs["password"] == SECRET
+
+
+def test_inputs_from_another_language_reach_the_model_as_values():
+    """What a TypeScript or Go program sends, mapped by Pulumi's component host as it serves the
+    package: enum-typed inputs arrive as enum members (turned back into values), and lists of
+    a closed set stay strings (the host would map an enum item as an object)."""
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    host = ComponentProvider(package.components(), package.PACKAGE_NAME, None, "0.0.0")
+    component = host._component_defs["ManagedCluster"]
+    sent = {
+        "network": {"zones": ["cn-hangzhou-i"], "nat": "per_zone"},
+        "clusterSpec": "ack.pro.xlarge",
+        "controlPlaneLogs": {"components": ["apiserver", "kcm"]},
+        "nodePools": {
+            "p": {
+                "instanceTypes": ["ecs.g7.large"],
+                "desiredSize": 1,
+                "keyName": "ops",
+                "fixVulnerabilities": True,
+                "vulnerabilityLevels": ["asap"],
+                "taints": [{"key": "gpu", "effect": "NoExecute"}],
+                "systemDisk": {"category": "cloud_essd", "performanceLevel": "PL1"},
+            }
+        },
+    }
+    mapped = host.map_input_properties(
+        sent, component.inputs, component.inputs_mapping, "ManagedCluster", ""
+    )
+    args = ManagedClusterArgs.model_validate(declarations._plain(mapped))
+    assert args.cluster_spec == "ack.pro.xlarge" and args.network.nat == "per_zone"
+    assert args.control_plane_logs is not None
+    assert args.control_plane_logs.components == ["apiserver", "kcm"]
+    pool = args.node_pools["p"]
+    assert pool.vulnerability_levels == ["asap"] and pool.taints[0].effect == "NoExecute"
+    assert pool.system_disk.performance_level == "PL1"

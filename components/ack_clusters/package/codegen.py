@@ -189,11 +189,14 @@ class _Writer:
             if model is None:
                 return "str", f"One of: {', '.join(str(v) for v in values)}."
             return self.enum(values, model, field, doc), ""
+        # Items of a list or a map stay strings: Pulumi's component host maps an enum item as
+        # an object (pulumi 3.x provider/experimental/component.py, map_input_properties), so
+        # the value would arrive as {}; their closed set is said in the description.
         if origin is list:
-            inner, note = self.render_type(get_args(tp)[0], model, field, doc)
+            inner, note = self.render_type(get_args(tp)[0])
             return f"list[{inner}]", note
         if origin is dict:
-            inner, note = self.render_type(get_args(tp)[1], model, field, doc)
+            inner, note = self.render_type(get_args(tp)[1])
             return f"dict[str, {inner}]", note
         if tp is SecretStr:
             return "str", "Secret."
