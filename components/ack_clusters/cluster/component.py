@@ -407,9 +407,11 @@ def _check_provider_region(
     def check(value: str | None) -> None:
         if not value:
             return
-        problems, _ = placement_problems(
+        problems, warnings = placement_problems(
             value.strip(), zones, region_key="provider.region", zones_key="network.zones"
         )
+        for warning in warnings:
+            pulumi.log.warn(warning, resource=component)
         if problems:
             raise InvalidArguments(
                 subject, [(p, f"{m} (the region of the resource's provider)") for p, m in problems]
