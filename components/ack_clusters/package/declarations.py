@@ -33,56 +33,56 @@ def _plain(value: Any) -> Any:
 class Nat(str, Enum):
     """Egress: 'none', one NAT gateway for all zones ('single'), or one per zone ('per_zone', each zone routed through its own gateway)."""
 
-    NatNone = 'none'
-    Single = 'single'
-    PerZone = 'per_zone'
+    NatNone = "none"
+    Single = "single"
+    PerZone = "per_zone"
 
 
 class Protocol(str, Enum):
     """IP protocol."""
 
-    Tcp = 'tcp'
-    Udp = 'udp'
-    Icmp = 'icmp'
-    All = 'all'
+    Tcp = "tcp"
+    Udp = "udp"
+    Icmp = "icmp"
+    All = "all"
 
 
 class LoadBalancerSpec(str, Enum):
     """SLB specification (pay-by-spec)."""
 
-    SlbS1Small = 'slb.s1.small'
-    SlbS2Small = 'slb.s2.small'
-    SlbS2Medium = 'slb.s2.medium'
-    SlbS3Small = 'slb.s3.small'
-    SlbS3Medium = 'slb.s3.medium'
-    SlbS3Large = 'slb.s3.large'
-    SlbS4Large = 'slb.s4.large'
+    SlbS1Small = "slb.s1.small"
+    SlbS2Small = "slb.s2.small"
+    SlbS2Medium = "slb.s2.medium"
+    SlbS3Small = "slb.s3.small"
+    SlbS3Medium = "slb.s3.medium"
+    SlbS3Large = "slb.s3.large"
+    SlbS4Large = "slb.s4.large"
 
 
 class TaintEffect(str, Enum):
     """Scheduling effect."""
 
-    NoSchedule = 'NoSchedule'
-    PreferNoSchedule = 'PreferNoSchedule'
-    NoExecute = 'NoExecute'
+    NoSchedule = "NoSchedule"
+    PreferNoSchedule = "PreferNoSchedule"
+    NoExecute = "NoExecute"
 
 
 class DiskCategory(str, Enum):
     """Disk category."""
 
-    CloudEssd = 'cloud_essd'
-    CloudAuto = 'cloud_auto'
-    CloudSsd = 'cloud_ssd'
-    CloudEfficiency = 'cloud_efficiency'
+    CloudEssd = "cloud_essd"
+    CloudAuto = "cloud_auto"
+    CloudSsd = "cloud_ssd"
+    CloudEfficiency = "cloud_efficiency"
 
 
 class PerformanceLevel(str, Enum):
     """ESSD performance level."""
 
-    PL0 = 'PL0'
-    PL1 = 'PL1'
-    PL2 = 'PL2'
-    PL3 = 'PL3'
+    PL0 = "PL0"
+    PL1 = "PL1"
+    PL2 = "PL2"
+    PL3 = "PL3"
 
 
 class Months(int, Enum):
@@ -98,84 +98,84 @@ class Months(int, Enum):
 class Runtime(str, Enum):
     """Container runtime; default: the cluster's."""
 
-    Containerd = 'containerd'
-    SandboxedContainerRunv = 'Sandboxed-Container.runv'
+    Containerd = "containerd"
+    SandboxedContainerRunv = "Sandboxed-Container.runv"
 
 
 class ScalingPolicy(str, Enum):
     """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release)."""
 
-    Release = 'release'
-    Recycle = 'recycle'
+    Release = "release"
+    Recycle = "recycle"
 
 
 class Expander(str, Enum):
     """How the pool to scale out is chosen."""
 
-    LeastWaste = 'least-waste'
-    Random = 'random'
-    Priority = 'priority'
+    LeastWaste = "least-waste"
+    Random = "random"
+    Priority = "priority"
 
 
 class ScalerType(str, Enum):
     """Which autoscaler ACK runs; default: ACK's."""
 
-    ClusterAutoscaler = 'cluster-autoscaler'
-    Goatscaler = 'goatscaler'
+    ClusterAutoscaler = "cluster-autoscaler"
+    Goatscaler = "goatscaler"
 
 
 class NetworkPlugin(str, Enum):
     """Terway (pods in VPC vSwitches) or Flannel (podCidr)."""
 
-    Terway = 'terway'
-    Flannel = 'flannel'
+    Terway = "terway"
+    Flannel = "flannel"
 
 
 class AutoUpgradeChannel(str, Enum):
     """Cluster auto-upgrade channel (needs maintenanceWindow)."""
 
-    Patch = 'patch'
-    Stable = 'stable'
-    Rapid = 'rapid'
+    Patch = "patch"
+    Stable = "stable"
+    Rapid = "rapid"
 
 
 class ClusterSpec(str, Enum):
     """ACK edition."""
 
-    AckStandard = 'ack.standard'
-    AckProSmall = 'ack.pro.small'
-    AckProXlarge = 'ack.pro.xlarge'
-    AckPro2xlarge = 'ack.pro.2xlarge'
-    AckPro4xlarge = 'ack.pro.4xlarge'
+    AckStandard = "ack.standard"
+    AckProSmall = "ack.pro.small"
+    AckProXlarge = "ack.pro.xlarge"
+    AckPro2xlarge = "ack.pro.2xlarge"
+    AckPro4xlarge = "ack.pro.4xlarge"
 
 
 class ServerlessClusterSpec(str, Enum):
     """ACK Serverless edition (Basic or Pro)."""
 
-    AckStandard = 'ack.standard'
-    AckProSmall = 'ack.pro.small'
+    AckStandard = "ack.standard"
+    AckProSmall = "ack.pro.small"
 
 
 class ServiceDiscovery(str, Enum):
     """DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then cannot resolve Service names)."""
 
-    ManagedCoredns = 'managed-coredns'
-    ServiceDiscoveryNone = 'none'
+    ManagedCoredns = "managed-coredns"
+    ServiceDiscoveryNone = "none"
 
 
 class MasterDiskCategory(str, Enum):
     """Disk category."""
 
-    CloudEssd = 'cloud_essd'
-    CloudSsd = 'cloud_ssd'
-    CloudEfficiency = 'cloud_efficiency'
+    CloudEssd = "cloud_essd"
+    CloudSsd = "cloud_ssd"
+    CloudEfficiency = "cloud_efficiency"
 
 
 class PolicyType(str, Enum):
     """System (Alibaba Cloud's) or Custom (the account's)."""
 
-    System = 'System'
-    Custom = 'Custom'
+    System = "System"
+    Custom = "Custom"
 
 
 class ExistingVSwitch(TypedDict):
