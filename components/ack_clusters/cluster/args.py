@@ -575,9 +575,14 @@ class MasterDisk(StrictModel):
             )
         least = facts.ESSD_MIN_GIB[level]
         if self.size < least:
+            fix = (
+                "grow the disk or choose a lower level"
+                if least <= MASTER_DISK_GIB[1]
+                else f"masters take at most {MASTER_DISK_GIB[1]} GiB: choose a lower level"
+            )
             raise ValueError(
                 f"an ESSD at {level} needs at least {least} GiB, not {self.size} (ECS "
-                "documentation, 'ESSDs'): grow the disk or choose a lower level"
+                f"documentation, 'ESSDs'): {fix}"
             )
         return self
 

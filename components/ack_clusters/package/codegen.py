@@ -245,7 +245,7 @@ class _Writer:
                 member = pascal(str(v)) if isinstance(v, str) else f"Value{v}"
                 if keyword.iskeyword(member):  # 'none' -> NatNone, not the keyword None
                     member = name + member
-                out += [f"    {member} = {v!r}"]
+                out += [f"    {member} = {json.dumps(v)}"]  # as ruff formats it
         return out
 
 
