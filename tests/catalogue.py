@@ -45,6 +45,8 @@ class Mistake:
     raw_stack: str | None = field(default=None, repr=False)  # config cases: a stack file body
     #: The program's config, for component cases that depend on it (the region).
     config: dict[str, str] = field(default_factory=dict)
+    #: What the document shows of `change`, where the value itself is too long to print.
+    shown: str | None = None
 
 
 @dataclass
@@ -994,6 +996,8 @@ CATALOGUE: list[Mistake] = [
         pool(user_data="#!/bin/sh\n" + "echo padding padding padding\n" * 600),
         "node_pools.web.user_data",
         "ECS takes at most 16,384 before Base64 encoding",
+        shown="node_pools:\n  web:\n    ...\n    user_data: |  # 17,410 bytes\n"
+        "      #!/bin/sh\n      echo padding padding padding\n      ...",
     ),
     Mistake(
         "M87",
@@ -1320,6 +1324,7 @@ def render() -> str:
 
         run_program(program, mock=FakeAlibabaCloud(), config=m.config)
         shown = yaml.safe_dump(m.change, sort_keys=False).rstrip() if m.change else "{}"
+        shown = m.shown or shown
         lines += [f"`{COMPONENTS[m.form].__name__}({m.name!r}, ...)` with:", "", "```yaml"]
         lines += shown.splitlines()
         lines += ["```", ""]
