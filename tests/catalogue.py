@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -47,6 +48,22 @@ class Mistake:
     text: str  # a fragment of the message
     name: str = "demo"
     raw_stack: str | None = field(default=None, repr=False)  # config cases: a stack file body
+    #: The program's config, for component cases that depend on it (the region).
+    config: dict[str, str] = field(default_factory=dict)
+    #: What the document shows of `change`, where the value itself is too long to print.
+    shown: str | None = None
+
+
+@dataclass
+class Warned:
+    """A value that goes stale rather than wrong: the component builds, and warns."""
+
+    id: str
+    what: str
+    form: str
+    change: dict[str, Any]
+    text: str  # a fragment of the warning
+    config: dict[str, str] = field(default_factory=dict)
 
 
 CLUSTER_KEY = "  ack-clusters:cluster: {kind: managed, name: demo, network: {zones: [%s]}}\n"
@@ -288,7 +305,7 @@ CATALOGUE: list[Mistake] = [
         "A weak node password (never echoed back)",
         "managed",
         pool(key_name=None, password="weakpass", auto_repair=False, auto_upgrade=False),
-        "node_pools.web",
+        "node_pools.web.password",
         "8-30 characters",
     ),
     Mistake(
@@ -402,7 +419,7 @@ CATALOGUE: list[Mistake] = [
         "managed",
         {"node_count": 3},
         "node_count",
-        "Extra inputs are not permitted",
+        "unknown argument 'node_count'",
     ),
     Mistake(
         "M39",
@@ -451,7 +468,8 @@ CATALOGUE: list[Mistake] = [
         "dedicated",
         {"audit_log": {"enabled": True}},
         "audit_log",
-        "Extra inputs are not permitted",
+        "is an argument of ManagedClusterArgs and ServerlessClusterArgs, not of "
+        "DedicatedClusterArgs",
     ),
     # --- serverless -------------------------------------------------------------------------
     Mistake(
@@ -673,8 +691,8 @@ CATALOGUE: list[Mistake] = [
         "A weak master password",
         "dedicated",
         {"key_name": None, "password": "weakpass"},
-        "",
-        "master password must be 8-30 characters",
+        "password",
+        "password must be 8-30 characters",
     ),
     Mistake(
         "D7",
@@ -886,6 +904,184 @@ CATALOGUE: list[Mistake] = [
         "security.extra_ingress.0.cidr",
         "is a multicast range",
     ),
+    # --- placement, keys and secrets in code (issue 29) ------------------------------------
+    Mistake(
+        "M78",
+        "A misspelt region in the program's config (code-driven program)",
+        "managed",
+        {},
+        "alicloud:region",
+        "did you mean 'cn-hangzhou'?",
+        config={"alicloud:region": "cn-hangzou"},
+    ),
+    Mistake(
+        "M79",
+        "Zones of another region than the program's",
+        "managed",
+        {},
+        "network.zones.0",
+        "cn-hangzhou-i is not a zone of region cn-shanghai",
+        config={"alicloud:region": "cn-shanghai"},
+    ),
+    Mistake(
+        "M80",
+        "A misspelt zone",
+        "managed",
+        net(zones=["cn-hangzhou-i", "cn-hangzou-j"]),
+        "network.zones.1",
+        "did you mean 'cn-hangzhou-j'?",
+    ),
+    Mistake(
+        "M81",
+        "A misspelt argument key",
+        "managed",
+        {"nodepools": {"web": POOL}},
+        "nodepools",
+        "unknown argument 'nodepools'; did you mean 'node_pools'?",
+    ),
+    Mistake(
+        "M82",
+        "A misspelt key inside a node pool",
+        "managed",
+        pool(desired=3),
+        "node_pools.web.desired",
+        "did you mean 'desired_size'?",
+    ),
+    # --- issue 30: what ECS and the provider refuse or drop ----------------------------------
+    Mistake(
+        "M83",
+        "A key pair on a Windows pool",
+        "managed",
+        pool(image_type="Windows", system_disk={"size": 60}),
+        "node_pools.web",
+        "ECS refuses key pairs on Windows instances",
+    ),
+    Mistake(
+        "M84",
+        "A Windows pool's system disk smaller than the image",
+        "managed",
+        pool(
+            image_type="Windows",
+            key_name=None,
+            password="Sup3r-Secret!",
+            auto_repair=False,
+            auto_upgrade=False,
+            system_disk={"size": 30},
+        ),
+        "node_pools.web",
+        "Windows Server images are 40 GiB, not 30",
+    ),
+    Mistake(
+        "M93",
+        "A Windows password that starts with '/' (never echoed back)",
+        "managed",
+        pool(
+            image_type="Windows",
+            key_name=None,
+            password="/Sup3r-Secret!",
+            auto_repair=False,
+            auto_upgrade=False,
+            system_disk={"size": 60},
+        ),
+        "node_pools.web",
+        "a Windows password cannot start with '/'",
+    ),
+    Mistake(
+        "M85",
+        "A node password with a space (never echoed back)",
+        "managed",
+        pool(key_name=None, password="Sup3r Secret!", auto_repair=False, auto_upgrade=False),
+        "node_pools.web.password",
+        "holds a character ECS does not allow",
+    ),
+    Mistake(
+        "M86",
+        "User data over ECS's 16 KB",
+        "managed",
+        pool(user_data="#!/bin/sh\n" + "echo padding padding padding\n" * 600),
+        "node_pools.web.user_data",
+        "ECS takes at most 16,384 before Base64 encoding",
+        shown="node_pools:\n  web:\n    ...\n    user_data: |  # 17,410 bytes\n"
+        "      #!/bin/sh\n      echo padding padding padding\n      ...",
+    ),
+    Mistake(
+        "M87",
+        "User data already in Base64 (it would be encoded twice)",
+        "managed",
+        pool(user_data="IyEvYmluL3NoCmVjaG8gaGVsbG8K"),
+        "node_pools.web.user_data",
+        "user_data is already Base64",
+    ),
+    Mistake(
+        "M88",
+        "A scaling policy on a pool without autoscaling (the provider drops it)",
+        "managed",
+        pool(scaling_policy="recycle"),
+        "node_pools.web",
+        "csNodepoolScalingPolicyDiffSuppressFunc",
+    ),
+    Mistake(
+        "M89",
+        "node_cidr_mask on a Terway cluster (ACK ignores it)",
+        "managed",
+        {"node_cidr_mask": 25},
+        "",
+        "node_cidr_mask sizes Flannel's per-node pod range",
+    ),
+    Mistake(
+        "M90",
+        "RRSA on a Kubernetes version below the provider's minimum",
+        "managed",
+        {"kubernetes_version": "1.20.11-aliyun.1"},
+        "",
+        "rrsa needs Kubernetes 1.22.3 or later",
+    ),
+    Mistake(
+        "M91",
+        "goatscaler on Kubernetes 1.22",
+        "managed",
+        {
+            "kubernetes_version": "1.22.15-aliyun.1",
+            "node_pools": {
+                "web": {**POOL, "desired_size": None, "autoscaling": {"min_size": 1, "max_size": 3}}
+            },
+            "autoscaler": {"scaler_type": "goatscaler"},
+        },
+        "",
+        "goatscaler needs Kubernetes 1.23 or later",
+    ),
+    Mistake(
+        "M92",
+        "'latest' as an addon version",
+        "managed",
+        {"addons": [{"name": "nginx-ingress-controller", "version": "latest"}]},
+        "addons.0.version",
+        "never a channel such as 'latest'",
+    ),
+    Mistake(
+        "D8",
+        "A performance level on a master disk that is not an ESSD (the provider drops it)",
+        "dedicated",
+        {"masters": {"disk": {"category": "cloud_ssd", "performance_level": "PL1"}}},
+        "masters.disk",
+        "masterDiskPerformanceLevelDiffSuppressFunc",
+    ),
+    Mistake(
+        "D9",
+        "A master ESSD below its performance level's minimum size",
+        "dedicated",
+        {"masters": {"disk": {"size": 200, "performance_level": "PL2"}}},
+        "masters.disk",
+        "needs at least 461 GiB, not 200",
+    ),
+    Mistake(
+        "D10",
+        "A master password with a symbol ECS does not allow (never echoed back)",
+        "dedicated",
+        {"key_name": None, "password": "Sup3r-Secret\u00a7"},
+        "password",
+        "holds a character ECS does not allow",
+    ),
     Mistake(
         "C1",
         "No cluster in the stack file",
@@ -901,7 +1097,7 @@ CATALOGUE: list[Mistake] = [
         "config",
         {"kind": "managed", "name": "demo", "network": {"zones": ZONES[:1]}, "node_pool": {}},
         "ack-clusters:cluster.node_pool",
-        "Extra inputs are not permitted",
+        "unknown argument 'node_pool'; did you mean 'node_pools'?",
     ),
     Mistake(
         "C3",
@@ -1166,12 +1362,71 @@ CATALOGUE: list[Mistake] = [
 ]
 
 
-def arguments(m: Mistake) -> dict[str, Any]:
+#: Facts that go stale (lists of regions, zones, add-ons): the component builds, and warns with
+#: the date of the facts.
+WARNED: list[Warned] = [
+    Warned(
+        "W1",
+        "An upstream chart name instead of ACK's add-on name",
+        "managed",
+        {"addons": [{"name": "ingress-nginx"}]},
+        "ACK's name for it is 'nginx-ingress-controller'",
+    ),
+    Warned(
+        "W2",
+        "A zone letter the region did not have",
+        "managed",
+        net(zones=["cn-hangzhou-i", "cn-hangzhou-z"]),
+        "zone cn-hangzhou-z: cn-hangzhou had the zones",
+    ),
+    Warned(
+        "W3",
+        "A well-formed region the facts do not know",
+        "managed",
+        {"network": {"zones": ["xx-newland-a"]}},
+        "region 'xx-newland' is not among the regions known",
+        config={"alicloud:region": "xx-newland"},
+    ),
+    Warned(
+        "W4",
+        "No region anywhere (neither alicloud:region nor the environment)",
+        "managed",
+        {},
+        "no region is set",
+    ),
+]
+
+
+def arguments(m: Mistake | Warned) -> dict[str, Any]:
     out = copy.deepcopy(BASE[m.form])
     out.update(copy.deepcopy(m.change))
     for key in [k for k, v in out.items() if v is None]:
         del out[key]
     return out
+
+
+def warnings_of(w: Warned) -> list[str]:
+    """Build the component on `w` (it must build) and return the warnings it logged."""
+    from ack_clusters.testing import FakeAlibabaCloud, run_program
+
+    said: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                said.append(record.getMessage())
+
+    handler = Catch()
+    logging.getLogger().addHandler(handler)
+    try:
+        run_program(
+            lambda: COMPONENTS[w.form]("demo", arguments(w)),
+            mock=FakeAlibabaCloud(),
+            config=w.config,
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return said
 
 
 def build(m: Mistake) -> InvalidArguments | None:
@@ -1249,11 +1504,28 @@ def render() -> str:
             if exc is not None:
                 errors.append(exc)
 
-        run_program(program, mock=FakeAlibabaCloud())
+        run_program(program, mock=FakeAlibabaCloud(), config=m.config)
         shown = yaml.safe_dump(m.change, sort_keys=False).rstrip() if m.change else "{}"
+        shown = m.shown or shown
         lines += [f"`{COMPONENTS[m.form].__name__}({m.name!r}, ...)` with:", "", "```yaml"]
         lines += shown.splitlines()
-        lines += ["```", "", "```text", *str(errors[0]).splitlines(), "```", ""]
+        lines += ["```", ""]
+        if m.config:
+            lines += ["With config:", "", "```yaml", *yaml.safe_dump(m.config).splitlines(), "```"]
+            lines += [""]
+        lines += ["```text", *str(errors[0]).splitlines(), "```", ""]
+    lines += ["# Warned, not refused", ""]
+    for w in WARNED:
+        said = [s for s in warnings_of(w) if w.text in s]
+        shown = yaml.safe_dump(w.change, sort_keys=False).rstrip() if w.change else "{}"
+        lines += [f"## {w.id}. {w.what}", ""]
+        lines += [f"`{COMPONENTS[w.form].__name__}('demo', ...)` with:", "", "```yaml"]
+        lines += shown.splitlines()
+        lines += ["```", ""]
+        if w.config:
+            lines += ["With config:", "", "```yaml", *yaml.safe_dump(w.config).splitlines(), "```"]
+            lines += [""]
+        lines += ["```text", *said[0].splitlines(), "```", ""]
     return "\n".join(lines)
 
 

@@ -160,7 +160,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, tuple[Any, ...], Any]] = [
     (
         "master disk level",
         "dedicated",
-        {"masters": {"disk": {"performance_level": "PL2"}}},
+        # PL2 needs an ESSD of 461 GiB or more (ECS; ack_clusters.facts.ESSD_MIN_GIB).
+        {"masters": {"disk": {"performance_level": "PL2", "size": 500}}},
         K,
         ("masterDiskPerformanceLevel",),
         "PL2",

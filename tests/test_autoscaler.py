@@ -119,7 +119,7 @@ def test_a_threshold_change_is_an_update_and_removal_deletes_only_the_setting():
         ({"utilization_threshold": 0}, POOLS, "autoscaler.utilization_threshold", "greater than 0"),
         ({"gpu_utilization_threshold": 1.5}, POOLS, "autoscaler.gpu_utilization_threshold", "1"),
         ({"max_graceful_termination_sec": 0}, POOLS, "autoscaler.max_graceful_termination_sec", ""),
-        ({"scale_down": True}, POOLS, "autoscaler.scale_down", "Extra inputs"),
+        ({"scale_down": True}, POOLS, "autoscaler.scale_down", "did you mean 'scale_down_enabled'"),
     ],
 )
 def test_bad_settings_name_the_field_and_register_nothing(change, pools, field, text):

@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 
 from ack_clusters import InvalidArguments
+from ack_clusters.testing import FakeAlibabaCloud, run_program
 
-from .catalogue import CATALOGUE, ROOT, Mistake, build, render, stack_error
-from .conftest import run
+from .catalogue import (
+    CATALOGUE,
+    ROOT,
+    WARNED,
+    Mistake,
+    Warned,
+    build,
+    render,
+    stack_error,
+    warnings_of,
+)
 
 COMPONENT_CASES = [m for m in CATALOGUE if m.form != "config"]
 CONFIG_CASES = [m for m in CATALOGUE if m.form == "config"]
@@ -22,12 +32,23 @@ def test_mistake_is_refused_with_its_path_and_nothing_registers(m: Mistake):
         if exc is not None:
             caught.append(exc)
 
-    result = run(program)
+    result = run_program(program, mock=FakeAlibabaCloud(), config=m.config, stack="test")
     assert result.resources == [], "a refused input must register nothing"
     assert caught, f"{m.id} was not refused"
     assert any(p == m.path and m.text in msg for p, msg in caught[0].problems), caught[0].problems
     # Messages never echo secrets given in the input.
-    assert "Sup3r-Secret!" not in str(caught[0]) and "weakpass" not in str(caught[0])
+    for secret in ("Sup3r-Secret!", "weakpass", "Sup3r Secret!", "Sup3r-Secret\u00a7", "/Sup3r"):
+        assert secret not in str(caught[0])
+
+
+@pytest.mark.parametrize("w", WARNED, ids=[f"{w.id} {w.what}" for w in WARNED])
+def test_a_stale_fact_warns_with_its_date_and_does_not_block(w: Warned):
+    from ack_clusters import facts
+
+    said = [s for s in warnings_of(w) if w.text in s]
+    assert said, f"{w.id} did not warn"
+    if w.id != "W4":  # no region is not a stale fact: nothing to date
+        assert facts.CHECKED in said[0]
 
 
 @pytest.mark.parametrize("m", CONFIG_CASES, ids=[f"{m.id} {m.what}" for m in CONFIG_CASES])

@@ -102,7 +102,12 @@ def test_creating_warns_that_ack_no_longer_creates_dedicated_clusters(caplog):
             "one per master",
         ),
         ({"key_name": None}, "", "exactly one of key_name and password"),
-        ({"secrets_encryption_kms_key_id": "key-1"}, "secrets_encryption_kms_key_id", "Extra"),
+        (
+            {"secrets_encryption_kms_key_id": "key-1"},
+            "secrets_encryption_kms_key_id",
+            "is an argument of ManagedClusterArgs and ServerlessClusterArgs, not of "
+            "DedicatedClusterArgs",
+        ),
         (
             {
                 "network": {

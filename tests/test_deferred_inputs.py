@@ -275,8 +275,10 @@ def test_every_later_field_is_one_the_graph_does_not_depend_on():
             "network.existing_vpc.pod_vswitches.id",
             "node_pools.data_disks.kms_key_id",
             "node_pools.key_name",
+            "node_pools.password",
             "node_pools.resource_group_id",
             "node_pools.system_disk.kms_key_id",
+            "node_pools.user_data",
             "secrets_encryption_kms_key_id",
             "tags",
         }

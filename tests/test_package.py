@@ -53,6 +53,14 @@ def test_schema_snapshot_is_reviewed(schema):
     assert snapshot == schema, "review, then: python -m ack_clusters.package > provider/schema.json"
 
 
+def _literal_values(tp: Any) -> list[Any]:
+    from typing import Literal, get_args, get_origin
+
+    if get_origin(tp) is Literal:
+        return list(get_args(tp))
+    return [v for arg in get_args(tp) for v in _literal_values(arg)]
+
+
 def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, required: list):
     for name, field in model.model_fields.items():
         key = camel(name)
@@ -65,6 +73,11 @@ def _check_model(schema: dict[str, Any], model: type[BaseModel], props: dict, re
         if ref:
             type_name = ref.split("/")[-1]
             nested = schema["types"][type_name]
+            if "enum" in nested:  # a closed set: exactly the model's values
+                assert {e["value"] for e in nested["enum"]} == set(
+                    _literal_values(field.annotation)
+                )
+                continue
             inner = next(
                 t
                 for t in codegen.models_in(field.annotation)
@@ -279,3 +292,163 @@ def test_type_names_generate_cleanly(schema):
     names = [token.rsplit(":", 1)[-1] for token in schema["types"]]
     assert names and not [n for n in names if n.endswith("Args")]
     assert "ack:index:Network" in schema["types"] and "ack:index:NodePool" in schema["types"]
+
+
+# --- the schema reads well in every language (issue 29) ----------------------------------------
+
+
+def _descriptions(node: Any, where: str = "") -> list[tuple[str, str]]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                found.append((where, value))
+            else:
+                found += _descriptions(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for value in node:
+            found += _descriptions(value, where)
+    return found
+
+
+def test_every_description_is_whole_and_in_the_schemas_own_words(schema):
+    """No description stops mid-sentence; names are the schema's camelCase ones, values JSON's
+    (true, false, null), never Python's."""
+    names = codegen.NAMES()
+    for where, text in _descriptions(schema):
+        assert text.rstrip().endswith((".", ")", "?")), (where, text)
+        snake = [w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text) if w in names]
+        assert not snake, (where, snake)
+        assert not re.search(r"\b(True|False|None)\b", text), (where, text)
+
+
+def test_type_descriptions_are_the_models_whole_first_paragraph(schema):
+
+    described = schema["types"]["ack:index:Cen"]["description"]
+    assert described.endswith("so it is owned, not drift.")
+
+
+@pytest.mark.parametrize("component", list(MODELS))
+def test_closed_sets_are_enums(schema, component):
+    """A closed set (cluster spec, network plugin, NAT, expander...) is an enum in the schema,
+    with exactly the values the model takes."""
+    enums = {t: v for t, v in schema["types"].items() if "enum" in v}
+    inputs = schema["resources"][f"ack:index:{component}"]["inputProperties"]
+    closed = {
+        "ManagedCluster": ("clusterSpec", "networkPlugin", "autoUpgradeChannel"),
+        "ServerlessCluster": ("clusterSpec", "serviceDiscovery", "autoUpgradeChannel"),
+        "DedicatedCluster": ("networkPlugin",),
+    }[component]
+    for name in closed:
+        assert inputs[name]["$ref"].split("/")[-1] in enums, name
+    assert schema["types"]["ack:index:Network"]["properties"]["nat"]["$ref"].endswith(":Nat")
+    expander = schema["types"]["ack:index:Autoscaler"]["properties"]["expander"]["$ref"]
+    assert {e["value"] for e in enums[expander.split("/")[-1]]["enum"]} == {
+        "least-waste",
+        "random",
+        "priority",
+    }
+
+
+def test_the_package_class_turns_enum_members_back_into_values():
+    """The host hands enum-typed inputs as enum members; the models take their values."""
+    args: Any = {
+        "network": {"zones": ["cn-hangzhou-i"], "nat": declarations.Nat.PerZone},
+        "cluster_spec": declarations.ClusterSpec.AckProXlarge,
+        "node_pools": {},
+    }
+    ran = run(lambda: declarations.ManagedCluster("demo", args))
+    cluster = ran.one("alicloud:cs/managedKubernetes:ManagedKubernetes")
+    assert cluster.inputs["clusterSpec"] == "ack.pro.xlarge"
+    assert len(ran.by_type("alicloud:vpc/natGateway:NatGateway")) == 1
+
+
+def test_the_package_has_its_description_license_and_keywords(schema):
+    # Read with a pattern, not a TOML parser: tomllib is Python 3.11+, the project 3.10+.
+    text = (ROOT / "pyproject.toml").read_text()
+
+    def value(key: str) -> Any:
+        found = re.search(rf"^{key} = (.+)$", text, re.M)
+        assert found, key
+        return json.loads(found[1])
+
+    assert schema["description"] == value("description")
+    assert schema["license"] == value("license")
+    assert schema["keywords"] == value("keywords")
+
+
+def test_secrets_are_inputs_other_languages_can_pass_as_secret_outputs(schema):
+    """A password or script from secret config is an output: the schema must not make it a
+    plain value, which other languages could only pass as text."""
+    for where, prop in [
+        ("NodePool.password", schema["types"]["ack:index:NodePool"]["properties"]["password"]),
+        ("NodePool.userData", schema["types"]["ack:index:NodePool"]["properties"]["userData"]),
+        (
+            "DedicatedCluster.password",
+            schema["resources"]["ack:index:DedicatedCluster"]["inputProperties"]["password"],
+        ),
+    ]:
+        assert prop.get("secret") is True and "plain" not in prop, where
+
+
+def test_the_package_class_takes_a_secret_output_and_keeps_it_secret():
+    import pulumi
+
+    from ack_offline.fake_cloud import FakeAlibabaCloud
+    from ack_offline.recorder import run_program
+
+    def program():
+        pool: Any = {
+            "instance_types": ["ecs.g7.large"],
+            "desired_size": 1,
+            "password": pulumi.Config().require_secret("password"),
+            "auto_repair": False,
+            "auto_upgrade": False,
+        }
+        declarations.ManagedCluster(
+            "demo", {"network": {"zones": ["cn-hangzhou-i"]}, "node_pools": {"p": pool}}
+        )
+
+    ran = run_program(
+        program,
+        mock=FakeAlibabaCloud(),
+        config={"project:password": "Sup3r-Secret!", "alicloud:region": "cn-hangzhou"},
+        secret_keys=["project:password"],
+    )
+    assert ran.one("alicloud:cs/nodePool:NodePool").inputs["password"] == SECRET
+
+
+def test_inputs_from_another_language_reach_the_model_as_values():
+    """What a TypeScript or Go program sends, mapped by Pulumi's component host as it serves the
+    package: enum-typed inputs arrive as enum members (turned back into values), and lists of
+    a closed set stay strings (the host would map an enum item as an object)."""
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    host = ComponentProvider(package.components(), package.PACKAGE_NAME, None, "0.0.0")
+    component = host._component_defs["ManagedCluster"]
+    sent = {
+        "network": {"zones": ["cn-hangzhou-i"], "nat": "per_zone"},
+        "clusterSpec": "ack.pro.xlarge",
+        "controlPlaneLogs": {"components": ["apiserver", "kcm"]},
+        "nodePools": {
+            "p": {
+                "instanceTypes": ["ecs.g7.large"],
+                "desiredSize": 1,
+                "keyName": "ops",
+                "fixVulnerabilities": True,
+                "vulnerabilityLevels": ["asap"],
+                "taints": [{"key": "gpu", "effect": "NoExecute"}],
+                "systemDisk": {"category": "cloud_essd", "performanceLevel": "PL1"},
+            }
+        },
+    }
+    mapped = host.map_input_properties(
+        sent, component.inputs, component.inputs_mapping, "ManagedCluster", ""
+    )
+    args = ManagedClusterArgs.model_validate(declarations._plain(mapped))
+    assert args.cluster_spec == "ack.pro.xlarge" and args.network.nat == "per_zone"
+    assert args.control_plane_logs is not None
+    assert args.control_plane_logs.components == ["apiserver", "kcm"]
+    pool = args.node_pools["p"]
+    assert pool.vulnerability_levels == ["asap"] and pool.taints[0].effect == "NoExecute"
+    assert pool.system_disk.performance_level == "PL1"

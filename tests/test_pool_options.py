@@ -104,7 +104,16 @@ CASES: list[tuple[str, dict[str, Any], tuple[Any, ...], Any]] = [
         ("spotInstancePools",),
         3,
     ),
-    ("recycle", {"scaling_policy": "recycle"}, ("scalingPolicy",), "recycle"),
+    (
+        "recycle",
+        {
+            "scaling_policy": "recycle",
+            "desired_size": None,
+            "autoscaling": {"min_size": 1, "max_size": 3},
+        },
+        ("scalingPolicy",),
+        "recycle",
+    ),
     ("resource group", {"resource_group_id": "rg-aek2abc"}, ("resourceGroupId",), "rg-aek2abc"),
     (
         "ARM image",

@@ -192,7 +192,10 @@ def test_misspelled_key_names_the_key_and_the_stack_file(capsys, tmp_path):
         ),
     )
     assert "Pulumi.broken.yaml" in err
-    assert "ack-clusters:cluster.node_pool: Extra inputs are not permitted" in err
+    assert (
+        "ack-clusters:cluster.node_pool: unknown argument 'node_pool'; did you mean "
+        "'node_pools'?" in err
+    )
 
 
 def test_missing_cluster_key_and_region(capsys, tmp_path):

@@ -12,6 +12,7 @@ a decrypted config value however the program read it.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import subprocess
@@ -43,6 +44,18 @@ HERE = "<<value>>"
 #: parts of it no message may hold, in any case.
 REFUSED = "http://8.8.8.8/8?Sekrit-7Q"
 REFUSED_PARTS = ("8.8.8.8", "8.0.0.0", "Sekrit", "sekrit", "SEKRIT", "7Q", "7q")
+#: Secret-only fields (a password, a node's script): their rules take almost any text and never
+#: quote one; the text each refuses, holding REFUSED's parts.
+SECRET_ONLY = {
+    "password": REFUSED + " ",  # ECS allows no space in a password
+    "user_data": base64.b64encode(f"echo {REFUSED}".encode()).decode(),  # already Base64
+}
+
+
+def refused_for(path: str) -> str:
+    return SECRET_ONLY.get(path.rsplit(".", 1)[-1], REFUSED)
+
+
 ISSUER = "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1"
 PROVIDER = "acs:ram::1234567890:oidc-provider/ack-rrsa-c1"
 ROLE = {
@@ -160,6 +173,12 @@ CASES: dict[str, Callable[[list[str]], tuple[dict[str, Any], str]]] = {
         "secrets_encryption_kms_key_id",
     ),
     "key_name": lambda z: ({"key_name": HERE}, "key_name"),
+    "password": lambda z: ({"key_name": None, "password": HERE}, "password"),
+    "node_pools.password": lambda z: (
+        pool(key_name=None, password=HERE, auto_repair=False, auto_upgrade=False),
+        "node_pools.p.password",
+    ),
+    "node_pools.user_data": lambda z: (pool(user_data=HERE), "node_pools.p.user_data"),
 }
 SA_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "oidc_issuer_url": (
@@ -209,7 +228,8 @@ def case_args(component: str, path: str) -> tuple[dict[str, Any], str]:
 def quotes_values(path: str, named: str) -> bool:
     """Whether the refusal of an ordinary value at `path` quotes it: the tag value rule never
     names the value, and a refusal of the whole (root) is not about it."""
-    return path != "tags" and named != "(root)"
+    secret_only = path.rsplit(".", 1)[-1] in SECRET_ONLY
+    return path != "tags" and named != "(root)" and not secret_only
 
 
 def with_value(tree: Any, value: Any) -> Any:
@@ -262,7 +282,7 @@ def test_every_field_that_takes_an_output_has_a_case():
     """A field that starts taking an output gets its secret tested here, or this fails."""
     for component, path in component_cases():
         case_args(component, path)  # a KeyError names the missing case
-    assert len(component_cases()) == 45  # 39, and access grants' two principals x 3 forms
+    assert len(component_cases()) == 50  # 44, and access grants' two principals x 3 forms
 
 
 def assert_hidden(message: str, field: str, parts: tuple[str, ...] = REFUSED_PARTS) -> None:
@@ -274,7 +294,7 @@ def assert_hidden(message: str, field: str, parts: tuple[str, ...] = REFUSED_PAR
 @pytest.mark.parametrize(("component", "path"), component_cases())
 def test_a_refused_secret_is_named_by_its_field_never_quoted(component, path):
     args, field = case_args(component, path)
-    message = refusal(component, args, lambda: pulumi.Output.secret(REFUSED))
+    message = refusal(component, args, lambda: pulumi.Output.secret(refused_for(path)))
     assert_hidden(message, field)
     if quotes_values(path, field):
         # The rule is still said, with [secret] where the value would be.
@@ -293,7 +313,7 @@ def test_a_secret_that_passes_its_check_stays_secret():
 def test_the_same_value_not_secret_is_quoted(component, path):
     """Messages stay useful: an ordinary value is quoted where its rule quotes values."""
     args, field = case_args(component, path)
-    message = refusal(component, args, lambda: pulumi.Output.from_input(REFUSED))
+    message = refusal(component, args, lambda: pulumi.Output.from_input(refused_for(path)))
     assert f"{field}: " in message and HIDDEN not in message
     if quotes_values(path, field):
         assert f"{field}: {REFUSED!r} is not" in message, message
@@ -400,6 +420,10 @@ def test_a_rule_refuses_a_secret_without_ever_formatting_it(monkeypatch, later, 
     monkeypatch.setattr(Refused, "__str__", lambda self: pytest.fail("a secret was formatted"))
     if later is validation._TAG_VALUE and value == "  8.8.8.8/8  ":
         value = "aliyun 8.8.8.8/8"  # a range is a fine tag value
+    if later is validation._PASSWORD and isinstance(value, str):
+        value += " "  # a space: ECS allows none
+    if later is validation._USER_DATA and isinstance(value, str):
+        value = base64.b64encode(f"echo {value}".encode()).decode()  # already Base64
     with pytest.raises(InvalidArguments) as err:
         check_known(later, "the.field", "ManagedCluster 'demo'", value, secret=True)
     assert_hidden(str(err.value), "the.field", (*REFUSED_PARTS, "987654"))
@@ -426,7 +450,7 @@ def test_a_rule_that_fails_otherwise_never_shows_a_secret(monkeypatch, error):
 
 
 def test_rules_are_found():
-    assert len(rules()) == 12
+    assert len(rules()) == 14
 
 
 def test_the_message_raised_holds_no_spelling_even_if_a_rule_put_one_in():
@@ -528,7 +552,7 @@ def ack_preview(project: Path, *extra: str, stack: str = "s") -> subprocess.Comp
 @pytest.mark.parametrize(("component", "path"), distinct_fields())
 def test_the_console_script_never_prints_a_refused_secret(tmp_path, component, path):
     args, field = case_args(component, path)
-    done = ack_preview(probe_project(tmp_path, component, args, REFUSED), "--json")
+    done = ack_preview(probe_project(tmp_path, component, args, refused_for(path)), "--json")
     assert done.returncode == 2, done.stderr
     assert_hidden(done.stderr, field)
     assert not [p for p in REFUSED_PARTS if p in done.stdout]

@@ -189,3 +189,112 @@ REGIONS = frozenset(
 )
 #: A region ID: lowercase words joined by hyphens, optionally ending in a number.
 REGION = r"[a-z]{2}(-[a-z]+)+(-\d+)?"
+
+#: Zone letters of some regions (Alibaba Cloud documentation, "Regions and zones"; checked on
+#: CHECKED). A stale list: a zone whose letter is not listed gets a warning, never a refusal
+#: (zones open and close); regions not listed here are not checked.
+ZONE_LETTERS: dict[str, str] = {
+    "cn-hangzhou": "befghijk",
+    "cn-shanghai": "abefglmn",
+    "cn-beijing": "acdefghijkl",
+    "cn-shenzhen": "abcdef",
+    "cn-hongkong": "bcd",
+    "ap-southeast-1": "abc",
+}
+#: Where the provider finds its region when `alicloud:region` is not set (terraform-provider-
+#: alicloud alicloud/provider.go: the `region` schema's DefaultFunc reads these variables; then
+#: providerConfigure falls back to the aliyun CLI profile, then DEFAULT_REGION in common.go).
+REGION_ENVIRONMENT = ("ALICLOUD_REGION", "ALIBABA_CLOUD_REGION")
+PROVIDER_DEFAULT_REGION = "cn-beijing"
+
+# --- ECS logins and user data -----------------------------------------------------------------
+# Source: ECS API reference, RunInstances / CreateInstance, parameter `Password`: 8-30
+# characters with at least three of uppercase letters, lowercase letters, digits and special
+# characters, the special characters being exactly these; a Windows password cannot start with
+# '/'. ECS refuses key pairs for Windows instances (ECS "SSH key pairs": Linux only).
+
+ECS_PASSWORD_SYMBOLS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
+ECS_PASSWORD_LENGTH = (8, 30)
+#: User data: at most 16 KB before Base64 encoding (ECS documentation, "Instance user data":
+#: "the size of the user data cannot exceed 16 KB before it is encoded").
+USER_DATA_MAX_BYTES = 16 * 1024
+#: Image types that boot Windows (of NODE_IMAGE_TYPES).
+WINDOWS_IMAGE_TYPES = ("Windows", "WindowsCore")
+#: Smallest system disk of a Windows Server public image (GiB): ECS sizes the system disk at
+#: least as large as the image, and its Windows Server images are 40 GiB (Linux ones 20).
+WINDOWS_IMAGE_GIB = 40
+
+# --- Versions the provider or ACK needs ----------------------------------------------------------
+#: RRSA: terraform-provider-alicloud alicloud/resource_alicloud_cs_kubernetes.go,
+#: KubernetesClusterRRSASupportedVersion; the update errors "RRSA is not supported in current
+#: version" below it.
+RRSA_MIN_VERSION = (1, 22, 3)
+#: goatscaler: website/docs/r/cs_autoscaling_config.html.markdown (scaler_type): "For cluster
+#: version 1.22 and below, we only support cluster-autoscaler".
+GOATSCALER_MIN_MINOR = 23
+
+# --- ACK addons (a stale list: a name not here gets a warning) ---------------------------------
+# Source: ACK documentation, "Component overview" (the add-on catalogue); checked on CHECKED.
+ADDONS = frozenset(
+    {
+        "ack-node-problem-detector",
+        "ack-node-local-dns",
+        "ack-cost-exporter",
+        "ack-kubernetes-cronhpa-controller",
+        "ack-kubernetes-webhook-injector",
+        "ack-arena",
+        "ack-virtual-node",
+        "ack-goatscaler",
+        "ack-secret-manager",
+        "ack-ram-authenticator",
+        "ack-pod-identity-webhook",
+        "ack-helm-manager",
+        "ack-koordinator",
+        "ack-cluster-agent",
+        "alb-ingress-controller",
+        "arms-prometheus",
+        "arms-cmonitor",
+        "aliyun-acr-acree-ai",
+        "aliyun-acr-credential-helper",
+        "cloud-controller-manager",
+        "coredns",
+        "csi-plugin",
+        "csi-provisioner",
+        "storage-operator",
+        "gatekeeper",
+        "kube-proxy",
+        "kube-proxy-master",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "cloud-monitor-controller",
+        "logtail-ds",
+        "loongcollector",
+        "managed-coredns",
+        "metrics-server",
+        "mse-ingress-controller",
+        "nginx-ingress-controller",
+        "policy-template-controller",
+        "resource-controller",
+        "security-inspector",
+        "terway-eni",
+        "terway-eniip",
+        "terway-controlplane",
+        "flannel",
+        "ack-kube-queue",
+        "migrate-controller",
+        "nvidia-device-plugin",
+        "ack-ai-installer",
+        "cluster-autoscaler",
+        "aliyun-acr-acree",
+    }
+)
+#: Upstream chart names users reach for, and ACK's name for the same thing.
+ADDON_SPELLINGS = {
+    "ingress-nginx": "nginx-ingress-controller",
+    "nginx-ingress": "nginx-ingress-controller",
+    "node-problem-detector": "ack-node-problem-detector",
+    "prometheus": "arms-prometheus",
+    "nodelocaldns": "ack-node-local-dns",
+    "node-local-dns": "ack-node-local-dns",
+}

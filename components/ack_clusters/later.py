@@ -77,7 +77,8 @@ def check_known(later: Later, here: str, subject: str, value: Any, *, secret: bo
     problem = None
     if isinstance(value, str) and value.strip():
         try:
-            return later.check(value.strip())
+            # A secret (a script, a password) is taken as given: its spaces are its own.
+            return later.check(value if later.secret else value.strip())
         except Refused as exc:
             problem = exc.without_value() if secret else str(exc)
         except Exception as exc:

@@ -26,7 +26,7 @@ from .cluster.args import BaseClusterArgs, Kind
 from .cluster.forms import CLUSTERS
 from .errors import InvalidArguments
 from .process import tune_gc
-from .validation import NAME_PATTERN, region_problem, zone_region
+from .validation import NAME_PATTERN, placement_problems
 
 
 class ConfigError(InvalidArguments):
@@ -66,9 +66,9 @@ def _unknown_project_keys(project: str) -> list[tuple[str, str]]:
 
 
 def _region_problems(key: str, args: BaseClusterArgs | None) -> list[tuple[str, str]]:
-    problems, warning = region_problems(pulumi.Config("alicloud").get("region"), key, args)
-    if warning is not None:
-        pulumi.log.warn(warning)
+    # The warning (a region the stale list does not know) is the component's to log: it
+    # checks the same for code-driven programs (ack_clusters.cluster.component).
+    problems, _ = region_problems(pulumi.Config("alicloud").get("region"), key, args)
     return problems
 
 
@@ -80,16 +80,14 @@ def region_problems(
     well-formed region that the (stale) list does not know."""
     if region is None:
         return [("alicloud:region", "is not set; add it to the stack file")], None
-    found = region_problem(region)
-    if found is not None and found[0] == "error":
-        return [("alicloud:region", found[1])], None
-    problems = []
-    for i, zone in enumerate(args.network.zones if args else []):
-        if zone_region(zone) != region:
-            problems.append(
-                (f"{key}.network.zones.{i}", f"{zone} is not a zone of region {region}")
-            )
-    return problems, None if found is None else found[1]
+    # The components check the same for code-driven programs (ack_clusters.cluster.component).
+    problems, warnings = placement_problems(
+        region,
+        list(args.network.zones) if args else [],
+        region_key="alicloud:region",
+        zones_key=f"{key}.network.zones",
+    )
+    return problems, warnings[0] if warnings else None
 
 
 def load_cluster_config() -> tuple[str, str, BaseClusterArgs]:
@@ -130,7 +128,9 @@ def parse_cluster(
     try:
         args = model.model_validate(body)
     except ValidationError as exc:
-        problems += InvalidArguments.from_validation_error(subject, exc, prefix=key).problems
+        problems += InvalidArguments.from_validation_error(
+            subject, exc, prefix=key, model=model
+        ).problems
     return head, args, problems
 
 

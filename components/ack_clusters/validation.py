@@ -11,6 +11,7 @@ checked by the same rule when it becomes known (:class:`Later`; the component wi
 
 from __future__ import annotations
 
+import base64
 import difflib
 import inspect
 import ipaddress
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, SecretStr
 
 from . import facts
 from .naming import OWNERSHIP_TAG_PREFIX
@@ -96,12 +97,56 @@ def zone_region(zone: str) -> str | None:
 
 
 def zone_id(value: str) -> str:
-    if zone_region(value) is None:
+    region = zone_region(value)
+    if region is None:
         raise ValueError(
             f"{value!r} is not an Alibaba Cloud zone ID: the region ID and a zone letter, "
             "for example 'cn-hangzhou-i' or 'ap-southeast-1a'"
         )
+    found = region_problem(region)
+    if found is not None and found[0] == "error":
+        close = _close_region(region)
+        fix = f"; did you mean {value.replace(region, close, 1)!r}?" if close else ""
+        raise ValueError(f"{value!r} is not a zone: {region!r} is not a region{fix}")
     return value
+
+
+def _close_region(region: str) -> str | None:
+    close = difflib.get_close_matches(region, sorted(facts.REGIONS), n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def zone_notice(zone: str) -> str | None:
+    """A warning for a zone whose letter its region did not have when the list was made (a
+    stale fact: zones open and close)."""
+    region = zone_region(zone)
+    letters = facts.ZONE_LETTERS.get(region or "")
+    if letters is None or zone[-1] in letters:
+        return None
+    known = ", ".join(
+        f"{region}-{x}" if region and region[-1].isalpha() else f"{region}{x}" for x in letters
+    )
+    return (
+        f"zone {zone}: {region} had the zones {known} on {facts.CHECKED}; a new zone may be "
+        "missing from ack_clusters/facts.py, otherwise check the spelling"
+    )
+
+
+def placement_problems(
+    region: str, zones: list[str], *, region_key: str, zones_key: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The region a cluster's resources go to and its zones: the problems (a malformed or
+    misspelt region, zones of another region), named from `region_key` and `zones_key`, and
+    the warnings (a well-formed region the stale list does not know)."""
+    found = region_problem(region)
+    if found is not None and found[0] == "error":
+        return [(region_key, found[1])], []
+    problems = [
+        (f"{zones_key}.{i}", f"{zone} is not a zone of region {region}")
+        for i, zone in enumerate(zones)
+        if zone_region(zone) != region
+    ]
+    return problems, [found[1]] if found is not None else []
 
 
 def region_problem(region: str) -> tuple[str, str] | None:
@@ -111,9 +156,9 @@ def region_problem(region: str) -> tuple[str, str] | None:
         return None
     if not re.fullmatch(facts.REGION, region):
         return "error", f"{region!r} is not an Alibaba Cloud region ID (for example 'cn-hangzhou')"
-    close = difflib.get_close_matches(region, sorted(facts.REGIONS), n=1, cutoff=0.85)
+    close = _close_region(region)
     if close:
-        return "error", f"{region!r} is not a region; did you mean {close[0]!r}?"
+        return "error", f"{region!r} is not a region; did you mean {close!r}?"
     return "warning", (
         f"region {region!r} is not among the regions known on {facts.CHECKED}; if it is new, "
         "add it to ack_clusters/facts.py"
@@ -285,14 +330,61 @@ def key_pair_name(value: str) -> str:
 
 
 def ecs_password(password: str) -> str:
+    """An ECS login password as ECS takes it (facts: ECS_PASSWORD_*). The rule's words never
+    quote the password, nor any character of it: :class:`Refused` with no value."""
+    low, high = facts.ECS_PASSWORD_LENGTH
+    allowed = set(facts.ECS_PASSWORD_SYMBOLS)
+    source = "ECS API reference, RunInstances, Password"
+    if any(not (c.isascii() and c.isalnum()) and c not in allowed for c in password):
+        raise Refused(
+            None,
+            "password holds a character ECS does not allow (a space, a non-ASCII letter, or "
+            f"a symbol other than {facts.ECS_PASSWORD_SYMBOLS}) ({source})",
+        )
     classes = sum(
-        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
+        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
     )
-    if not 8 <= len(password) <= 30 or classes < 3:
-        raise ValueError(
-            "password must be 8-30 characters with three of: lowercase, uppercase, digits, symbols"
+    if not low <= len(password) <= high or classes < 3:
+        raise Refused(
+            None,
+            f"password must be {low}-{high} characters with three of: lowercase, uppercase, "
+            f"digits, symbols ({source})",
         )
     return password
+
+
+def user_data_script(script: str) -> str:
+    """A node's user data as the user writes it (the component Base64-encodes it once). Never
+    quoted: :class:`Refused` with no value."""
+    size = len(script.encode())
+    if size > facts.USER_DATA_MAX_BYTES:
+        raise Refused(
+            None,
+            f"user_data is {size:,} bytes; ECS takes at most {facts.USER_DATA_MAX_BYTES:,} "
+            "before Base64 encoding (ECS documentation, 'Instance user data'): fetch the rest "
+            "from OSS in the script",
+        )
+    if _already_base64(script):
+        raise Refused(
+            None,
+            "user_data is already Base64 (it decodes to text): give the script itself; the "
+            "component encodes it, and ECS would otherwise run the encoded text",
+        )
+    return script
+
+
+def _already_base64(text: str) -> bool:
+    """Whether `text` is Base64 of some text (a script never is: it has spaces or line breaks,
+    and '#!'; a short word that happens to be valid Base64 decodes to bytes that are not
+    text)."""
+    compact = "".join(text.split())
+    if len(compact) < 8 or len(compact) % 4:
+        return False
+    try:
+        decoded = base64.b64decode(compact, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return all(c.isprintable() or c in "\r\n\t" for c in decoded)
 
 
 KubernetesVersion = Annotated[str, AfterValidator(kubernetes_version)]
@@ -382,13 +474,22 @@ class Later:
 
     check: Callable[[str], str]
     what: str
+    #: A secret (a password, a script): taken as given, never stripped, and kept as a
+    #: ``SecretStr`` when given as text; an output of one stays an output (the component
+    #: keeps it secret, whether or not it came as one).
+    secret: bool = False
 
     def validate(self, value: object) -> object:
+        if isinstance(value, SecretStr) and self.secret:
+            value = value.get_secret_value()
         if isinstance(value, str):
+            if self.secret:
+                return SecretStr(self.check(value))
             return self.check(value.strip())
         if is_deferred(value):
             return value
-        raise ValueError(f"expected {self.what}: a string, or an output that gives one")
+        kind = "a secret string" if self.secret else "a string"
+        raise ValueError(f"expected {self.what}: {kind}, or an output that gives one")
 
 
 def _pattern(regex: str, what: str, example: str) -> Callable[[str], str]:
@@ -472,6 +573,20 @@ OidcIssuerInput = Annotated[str | Deferred, PlainValidator(_OIDC_ISSUER.validate
 OidcProviderArnInput = Annotated[
     str | Deferred, PlainValidator(_OIDC_PROVIDER.validate), _OIDC_PROVIDER
 ]
+_PASSWORD = Later(ecs_password, "an ECS login password", secret=True)
+_USER_DATA = Later(user_data_script, "a user data script", secret=True)
+#: Secrets: a string (kept as a ``SecretStr``) or an output, ``Config.require_secret()``'s
+#: included; checked when known, without quoting them.
+PasswordInput = Annotated[SecretStr | Deferred, PlainValidator(_PASSWORD.validate), _PASSWORD]
+UserDataInput = Annotated[SecretStr | Deferred, PlainValidator(_USER_DATA.validate), _USER_DATA]
+
+
+def revealed(value: SecretStr | Deferred) -> str | Deferred:
+    """A secret argument as a resource input: its text, or its output (which the component
+    marks secret)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 #: User tags: plain keys (they are checked against the ownership tags), values that may be
 #: deferred.
 Tags = Annotated[dict[str, TagValueInput], AfterValidator(check_tags), Field(default_factory=dict)]

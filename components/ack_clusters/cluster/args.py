@@ -13,11 +13,13 @@ Each concept's own arguments live beside it (network, security, node_pools, ingr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from .. import facts
 from ..around.args import (
     AccessArgs,
     AppSubnets,
@@ -35,17 +37,18 @@ from ..validation import (
     KeyPairNameInput,
     KmsKeyIdInput,
     KubernetesVersion,
+    PasswordInput,
     SlsProjectInput,
     StrictModel,
     Tags,
     distinct,
-    ecs_password,
     json_object,
     kubernetes_version_notice,
     parse_network,
     require_prefix,
     require_private,
     rfc3339,
+    zone_notice,
     zone_region,
 )
 
@@ -72,6 +75,12 @@ LogComponent = Literal["apiserver", "kcm", "scheduler", "ccm", "controlplane-eve
 
 def _default_log_components() -> list[LogComponent]:
     return ["apiserver", "kcm", "scheduler", "ccm"]
+
+
+def _version(value: str | None) -> tuple[int, int, int]:
+    """A validated ACK version as numbers; no version (ACK's latest) counts as new enough."""
+    m = re.fullmatch(facts.KUBERNETES_VERSION, value or "")
+    return (1, int(m[1]), int(m[2])) if m else (1, 1000, 0)
 
 
 class ControlPlaneLogs(StrictModel):
@@ -120,11 +129,37 @@ class Addon(StrictModel):
         default=None, description="JSON configuration (updated in place)."
     )
     version: str | None = Field(
-        default=None, min_length=1, description="Addon version (upgraded in place); default: ACK's."
+        default=None,
+        min_length=1,
+        description="Addon version as ACK's catalogue numbers it, e.g. 'v1.9.3' (upgraded in "
+        "place); default: ACK's.",
     )
     disabled: bool = Field(
         default=False, description="Do not install this default addon (at creation only)."
     )
+
+    @field_validator("version")
+    @classmethod
+    def _numbered(cls, version: str | None) -> str | None:
+        if version is not None and not any(c.isdigit() for c in version):
+            raise ValueError(
+                f"{version!r} is not an addon version: ACK installs the versions its catalogue "
+                "numbers (e.g. 'v1.9.3'), never a channel such as 'latest'; leave version out "
+                "for ACK's default"
+            )
+        return version
+
+    @property
+    def notice(self) -> str | None:
+        """A warning for a name ACK's catalogue did not list when the list was made."""
+        if self.name in facts.ADDONS:
+            return None
+        fix = facts.ADDON_SPELLINGS.get(self.name)
+        hint = f"; ACK's name for it is {fix!r}" if fix else ""
+        return (
+            f"addon {self.name!r} is not in ACK's add-on catalogue as known on "
+            f"{facts.CHECKED}{hint} (a new add-on may be missing from ack_clusters/facts.py)"
+        )
 
     @model_validator(mode="after")
     def _disabled_takes_nothing(self) -> Addon:
@@ -279,7 +314,12 @@ class BaseClusterArgs(StrictModel):
         pools = [
             f"node_pools.{name}: {n}" for name, p in self.worker_pools.items() for n in p.notices
         ]
-        return [n for n in [kubernetes_version_notice(self.kubernetes_version)] if n] + pools
+        found = [
+            kubernetes_version_notice(self.kubernetes_version),
+            *(zone_notice(z) for z in self.network.zones),
+            *(a.notice for a in self.addons),
+        ]
+        return [n for n in found if n] + pools
 
     @property
     def adopted_cluster_id(self) -> str | None:
@@ -341,6 +381,13 @@ class ManagedControlPlaneArgs(BaseClusterArgs):
     @model_validator(mode="after")
     def _upgrades(self) -> ManagedControlPlaneArgs:
         problems = []
+        if self.rrsa and _version(self.kubernetes_version) < facts.RRSA_MIN_VERSION:
+            least = ".".join(map(str, facts.RRSA_MIN_VERSION))
+            problems.append(
+                f"rrsa needs Kubernetes {least} or later (terraform-provider-alicloud, "
+                "KubernetesClusterRRSASupportedVersion), not "
+                f"{self.kubernetes_version}: upgrade first, or set rrsa: false"
+            )
         if self.auto_upgrade_channel is not None:
             if self.maintenance_window is None:
                 problems.append(
@@ -394,8 +441,14 @@ class WorkerNodesArgs(BaseClusterArgs):
             ):
                 problems.append("pod vSwitches are for Terway; Flannel uses pod_cidr")
             problems += self._flannel_capacity()
-        elif self.pod_cidr is not None:
-            problems.append("pod_cidr is for Flannel; Terway puts pods in pod vSwitches")
+        else:
+            if self.pod_cidr is not None:
+                problems.append("pod_cidr is for Flannel; Terway puts pods in pod vSwitches")
+            if "node_cidr_mask" in self.model_fields_set:
+                problems.append(
+                    "node_cidr_mask sizes Flannel's per-node pod range; Terway gives pods "
+                    "addresses from pod vSwitches and ACK ignores it: remove node_cidr_mask"
+                )
         chosen = sorted({a.name for a in self.addons} & NETWORK_ADDONS)
         if chosen:
             problems.append(
@@ -427,6 +480,14 @@ class WorkerNodesArgs(BaseClusterArgs):
     def _autoscaler_pools(self) -> list[str]:
         if self.autoscaler is None:
             return []
+        version = _version(self.kubernetes_version)
+        if self.autoscaler.scaler_type == "goatscaler" and version[1] < facts.GOATSCALER_MIN_MINOR:
+            return [
+                f"autoscaler.scaler_type goatscaler needs Kubernetes 1."
+                f"{facts.GOATSCALER_MIN_MINOR} or later, not {self.kubernetes_version} (the "
+                "provider's cs_autoscaling_config documentation: 1.22 and below take only "
+                "cluster-autoscaler)"
+            ]
         scaled = {n for n, p in self.node_pools.items() if p.autoscaling is not None}
         if not scaled:
             return [
@@ -537,6 +598,32 @@ class MasterDisk(StrictModel):
         default=None, description="ESSD performance level."
     )
 
+    @model_validator(mode="after")
+    def _performance(self) -> MasterDisk:
+        level = self.performance_level
+        if level is None:
+            return self
+        if self.category != "cloud_essd":
+            # terraform-provider-alicloud, masterDiskPerformanceLevelDiffSuppressFunc: the
+            # level's diff is suppressed for any other category, so it is never sent.
+            raise ValueError(
+                f"performance_level {level} is for cloud_essd disks; the provider drops it on a "
+                f"{self.category} disk (masterDiskPerformanceLevelDiffSuppressFunc): remove it, "
+                "or use cloud_essd"
+            )
+        least = facts.ESSD_MIN_GIB[level]
+        if self.size < least:
+            fix = (
+                "grow the disk or choose a lower level"
+                if least <= MASTER_DISK_GIB[1]
+                else f"masters take at most {MASTER_DISK_GIB[1]} GiB: choose a lower level"
+            )
+            raise ValueError(
+                f"an ESSD at {level} needs at least {least} GiB, not {self.size} (ECS "
+                f"documentation, 'ESSDs'): {fix}"
+            )
+        return self
+
 
 class Masters(StrictModel):
     """The dedicated control plane: master ECS instances the user can see."""
@@ -586,18 +673,15 @@ class DedicatedClusterArgs(WorkerNodesArgs):
     key_name: KeyPairNameInput | None = Field(
         default=None, description="ECS key pair for master login (may be an output)."
     )
-    password: SecretStr | None = Field(default=None, description="Master login password.")
+    password: PasswordInput | None = Field(
+        default=None, description="Master login password (kept secret; may be a secret output)."
+    )
 
     @model_validator(mode="after")
     def _dedicated_rules(self) -> DedicatedClusterArgs:
         problems = []
         if (self.key_name is None) == (self.password is None):
             problems.append("set exactly one of key_name and password for master login")
-        if self.password is not None:
-            try:
-                ecs_password(self.password.get_secret_value())
-            except ValueError as exc:
-                problems.append(f"master {exc}")
         zones = self.network.zones
         if self.masters.zones is None:
             if len(zones) < 3:

@@ -10,6 +10,7 @@ outputs each form offers from :mod:`ack_clusters.cluster.outputs`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -20,6 +21,8 @@ import pulumi_kubernetes as k8s
 
 from ..access.component import ClusterAccess
 from ..around import component as around
+from ..errors import InvalidArguments
+from ..facts import PROVIDER_DEFAULT_REGION, REGION_ENVIRONMENT
 from ..identity.component import NodeRole
 from ..ingress.component import ClusterIngress
 from ..later import check_when_known, given_tags, log_deferred
@@ -32,7 +35,7 @@ from ..node_pools.component import (
 )
 from ..ownership import RECORD_OUTPUT, Seals, identities_of, record_of, sealed
 from ..security.component import ClusterSecurityGroup
-from ..validation import zone_region
+from ..validation import placement_problems, zone_region
 from .args import Adoption, BaseClusterArgs, Kind
 from .outputs import outputs_of
 from .plan import ClusterPlan, parse_args, plan_cluster
@@ -139,6 +142,8 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         )
         self.plan: ClusterPlan = plan_cluster(subject, name, self.args)
         a, plan = self.args, self.plan
+        provider = _alicloud_provider(opts)
+        region_notes = [] if provider is not None else _configured_placement(subject, a)
         aliases = list(form.aliases(a))
         if aliases:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
@@ -146,10 +151,12 @@ class ClusterComponent(pulumi.ComponentResource, Generic[A]):
         self._seals = Seals()
         # Everything above is pure; nothing has been registered yet.
         super().__init__(form.type_token, name, None, sealed(opts, self._seals))
-        for notice in [form.notice(a), *a.notices]:
+        for notice in [form.notice(a), *region_notes, *a.notices]:
             if notice is not None:
                 pulumi.log.warn(notice, resource=self)
         log_deferred(deferred, self)
+        if provider is not None:
+            _check_provider_region(self, provider, subject, a.network.zones)
 
         foundation = self._foundation(plan, a)
         cluster = form.control_plane(self, a, plan, foundation)
@@ -361,6 +368,81 @@ class ManagedControlPlaneOutputs:
     if TYPE_CHECKING:
         rrsa_oidc_issuer_url: pulumi.Output[str | None]
         rrsa_oidc_provider_arn: pulumi.Output[str | None]
+
+
+def _alicloud_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The alicloud provider the component's resources will use when it is not the default
+    one: given in `opts` (``provider``, ``providers``) or inherited from the parent."""
+    if opts is None:
+        return None
+    given = [opts.provider] if opts.provider is not None else []
+    providers = opts.providers
+    given += list(providers.values()) if isinstance(providers, Mapping) else list(providers or [])
+    for p in given:
+        if isinstance(p, pulumi.ProviderResource) and p.package == "alicloud":
+            return p
+    if opts.parent is not None:
+        return opts.parent.get_provider("alicloud:cs/managedKubernetes:ManagedKubernetes")
+    return None
+
+
+def _configured_placement(subject: str, a: BaseClusterArgs) -> list[str]:
+    """With the default provider: the region it uses, as it finds it (the stack's
+    `alicloud:region`, then the environment: facts.REGION_ENVIRONMENT), checked with the zones
+    before anything is registered; the warnings to log. The config-driven program checks the
+    same (ack_clusters.program); code-driven programs get the same checks here."""
+    zones = list(a.network.zones)
+    region, key = pulumi.Config("alicloud").get("region"), "alicloud:region"
+    for variable in REGION_ENVIRONMENT:
+        if region is None and os.environ.get(variable):
+            region, key = os.environ[variable], f"{variable} (environment)"
+    if region is None:
+        return [
+            f"no region is set (alicloud:region, or {' or '.join(REGION_ENVIRONMENT)}): the "
+            "provider then takes the aliyun CLI profile's region, else "
+            f"{PROVIDER_DEFAULT_REGION} (terraform-provider-alicloud, providerConfigure), so "
+            f"zones {', '.join(zones)} could not be checked against it: set alicloud:region to "
+            f"{zone_region(zones[0])}"
+        ]
+    problems, warnings = placement_problems(
+        region.strip(), zones, region_key=key, zones_key="network.zones"
+    )
+    if problems:
+        raise InvalidArguments(subject, problems)
+    return warnings
+
+
+def _check_provider_region(
+    component: pulumi.Resource, provider: pulumi.ProviderResource, subject: str, zones: list[str]
+) -> None:
+    """With an explicit provider, its region is an output: the zones are checked against it when
+    it is known (the update fails naming the zones); unknown at preview, nothing fails."""
+    region = getattr(provider, "region", None)
+    if not isinstance(region, pulumi.Output):
+        pulumi.log.info(
+            "the alicloud provider's region is not known here: zones not checked against it",
+            resource=component,
+        )
+        return
+
+    def check(value: str | None) -> None:
+        if not value:
+            return
+        problems, warnings = placement_problems(
+            value.strip(), zones, region_key="provider.region", zones_key="network.zones"
+        )
+        for warning in warnings:
+            pulumi.log.warn(warning, resource=component)
+        if problems:
+            raise InvalidArguments(
+                subject, [(p, f"{m} (the region of the resource's provider)") for p, m in problems]
+            )
+
+    region.apply(check)
+    pulumi.log.info(
+        "zones are checked against the alicloud provider's region when it is known",
+        resource=component,
+    )
 
 
 def _rrsa(cluster: ControlPlane, field: str) -> pulumi.Output[str | None]:

@@ -20,6 +20,7 @@ import pulumi_alicloud as alicloud
 from ..facts import NOT_READ_BACK
 from ..later import given, given_tags
 from ..naming import DEDICATED_CLUSTER_TYPE, MANAGED_CLUSTER_TYPE, SERVERLESS_CLUSTER_TYPE
+from ..validation import revealed
 from .args import (
     Addon,
     BaseClusterArgs,
@@ -213,7 +214,8 @@ def dedicated_control_plane(
         master_disk_performance_level=a.masters.disk.performance_level,
         master_instance_charge_type="PostPaid",
         key_name=given(a.key_name),
-        password=(pulumi.Output.secret(a.password.get_secret_value()) if a.password else None),
+        # Secret whether it came as a secret output, a plain output or text.
+        password=(pulumi.Output.secret(given(revealed(a.password))) if a.password else None),
         install_cloud_monitor=True,
         proxy_mode="ipvs",
         opts=control_plane_opts(parent, a, foundation, KUBERNETES),

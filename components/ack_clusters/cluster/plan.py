@@ -14,7 +14,13 @@ from ..naming import ownership_tags
 from ..network.plan import AppSubnetPlan, NetworkPlan, plan_app_subnets, plan_network
 from ..security.plan import RuleSpec, plan_security_rules
 from ..validation import NAME_PATTERN, Deferred
-from .args import BaseClusterArgs, Workers
+from .args import (
+    BaseClusterArgs,
+    DedicatedClusterArgs,
+    ManagedClusterArgs,
+    ServerlessClusterArgs,
+    Workers,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,10 +55,24 @@ def parse_args(model: type[M], subject: str, name: str, args: M | Mapping[str, A
             )
         )
     parsed, found = validated(model, subject, args)
-    problems += found
+    problems += [(path, _other_forms(model, path, msg)) for path, msg in found]
     if problems or parsed is None:
         raise InvalidArguments(subject, problems)
     return parsed
+
+
+def _other_forms(model: type[BaseModel], path: str, message: str) -> str:
+    """An unknown top-level argument that another cluster form takes is named as that form's."""
+    if "." in path or not message.startswith("unknown argument"):
+        return message
+    forms = (ManagedClusterArgs, ServerlessClusterArgs, DedicatedClusterArgs)
+    owners = [f.__name__ for f in forms if f is not model and path in f.model_fields]
+    if not owners:
+        return message
+    return (
+        f"{path} is an argument of {' and '.join(owners)}, not of {model.__name__}: this "
+        "cluster form has no such setting"
+    )
 
 
 def plan_cluster(subject: str, name: str, args: BaseClusterArgs) -> ClusterPlan:

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from .. import facts
 from ..validation import (
@@ -24,11 +17,13 @@ from ..validation import (
     LabelKey,
     LabelValue,
     NodeLabelKey,
+    PasswordInput,
     ResourceGroupIdInput,
     StrictModel,
+    UserDataInput,
     ZoneId,
     distinct,
-    ecs_password,
+    revealed,
 )
 
 
@@ -38,6 +33,10 @@ def _image_type(value: str) -> str:
             f"{value!r} is not an ACK node image type; one of: {', '.join(facts.NODE_IMAGE_TYPES)}"
         )
     return value
+
+
+def _base64(script: str) -> str:
+    return base64.b64encode(script.encode()).decode()
 
 
 def _disk_size(disk: Disk, low: int, high: int, role: str) -> Disk:
@@ -106,11 +105,6 @@ class Autoscaling(StrictModel):
 
 
 Months = Literal[1, 2, 3, 6, 12]
-#: A secret taken byte for byte: a script's whitespace is part of it (the models otherwise strip
-#: strings), so a string becomes a SecretStr before stripping could touch it.
-VerbatimSecret = Annotated[
-    SecretStr, BeforeValidator(lambda v: SecretStr(v) if isinstance(v, str) else v)
-]
 
 
 class Prepaid(StrictModel):
@@ -170,8 +164,9 @@ class NodePoolArgs(StrictModel):
     key_name: KeyPairNameInput | None = Field(
         default=None, description="ECS key pair for node login (may be an output)."
     )
-    password: SecretStr | None = Field(
-        default=None, description="Node login password (kept secret). Prefer key_name."
+    password: PasswordInput | None = Field(
+        default=None,
+        description="Node login password (kept secret; may be a secret output). Prefer key_name.",
     )
     auto_repair: bool = Field(default=True, description="Repair failed nodes (managed pool).")
     auto_upgrade: bool = Field(default=True, description="Upgrade nodes (managed pool).")
@@ -193,8 +188,15 @@ class NodePoolArgs(StrictModel):
     fix_restarts_nodes: bool | None = Field(
         default=None, description="CVE patching may restart nodes; default: ACK's."
     )
+    # Not refused on a new pool: the provider sends rolling_policy only with an upgrade or a
+    # kubelet change (resourceAliCloudAckNodepoolUpdate), never on create, so a value given at
+    # creation applies to the pool's first upgrade; alone, a change of it is never sent.
     upgrade_max_parallelism: int | None = Field(
-        default=None, ge=1, le=1000, description="Nodes upgraded at once in a pool upgrade."
+        default=None,
+        ge=1,
+        le=1000,
+        description="Nodes upgraded at once in a pool upgrade (sent with each upgrade, never "
+        "on its own).",
     )
     runtime: Literal["containerd", "Sandboxed-Container.runv"] | None = Field(
         default=None, description="Container runtime; default: the cluster's."
@@ -225,9 +227,10 @@ class NodePoolArgs(StrictModel):
     resource_group_id: ResourceGroupIdInput | None = Field(
         default=None, description="Resource group of the nodes (may be an output)."
     )
-    user_data: VerbatimSecret | None = Field(
+    user_data: UserDataInput | None = Field(
         default=None,
-        description="A script run when each node starts (sent base64-encoded; kept secret).",
+        description="A script run when each node starts, as written (the component encodes it "
+        "in Base64 once; at most 16 KB; kept secret; may be a secret output).",
     )
 
     @field_validator("system_disk")
@@ -284,8 +287,6 @@ class NodePoolArgs(StrictModel):
                 "managed node pools (auto_repair, auto_upgrade or fix_vulnerabilities) accept "
                 "key_name only, not password: use a key pair, or turn all three off"
             )
-        if self.password is not None:
-            ecs_password(self.password.get_secret_value())
         return self
 
     @property
@@ -330,10 +331,41 @@ class NodePoolArgs(StrictModel):
                 problems.append(f"spot_price_limits: {', '.join(extra)} not in instance_types")
             if any(p <= 0 for p in self.spot_price_limits.values()):
                 problems.append("spot_price_limits: prices are positive (per hour)")
+        if self.scaling_policy is not None and self.autoscaling is None:
+            # terraform-provider-alicloud, csNodepoolScalingPolicyDiffSuppressFunc: the field's
+            # diff is suppressed unless scaling_config is set, which only autoscaling sets.
+            problems.append(
+                "scaling_policy applies to scaling in, which only an autoscaled pool does: the "
+                "provider drops it without autoscaling (csNodepoolScalingPolicyDiffSuppressFunc)"
+                "; set autoscaling, or remove scaling_policy"
+            )
+        problems += self._windows()
         problems += self._architecture()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _windows(self) -> list[str]:
+        if self.image_type not in facts.WINDOWS_IMAGE_TYPES:
+            return []
+        problems = []
+        if self.key_name is not None:
+            problems.append(
+                f"image_type {self.image_type}: ECS refuses key pairs on Windows instances "
+                "(ECS documentation, 'SSH key pairs': Linux only); log in with password"
+            )
+        if isinstance(self.password, SecretStr) and self.password.get_secret_value()[:1] == "/":
+            problems.append(
+                f"image_type {self.image_type}: a Windows password cannot start with '/' (ECS "
+                "API reference, RunInstances, Password)"
+            )
+        if self.system_disk.size < facts.WINDOWS_IMAGE_GIB:
+            problems.append(
+                f"image_type {self.image_type}: a system disk takes at least the image's size, "
+                f"and ECS's Windows Server images are {facts.WINDOWS_IMAGE_GIB} GiB, not "
+                f"{self.system_disk.size}: grow system_disk.size"
+            )
+        return problems
 
     def _architecture(self) -> list[str]:
         arm = sorted(t for t in self.instance_types if t.split(".")[1] in facts.ARM_FAMILIES)
@@ -359,11 +391,22 @@ class NodePoolArgs(StrictModel):
         return []
 
     @property
-    def encoded_user_data(self) -> str | None:
-        """user_data as the provider takes it: base64."""
+    def encoded_user_data(self) -> Any:
+        """user_data as the provider takes it: Base64 (an output of it where the script is an
+        output). The provider sends text that decodes as Base64 as it is, and encodes any other
+        (terraform-provider-alicloud resource_alicloud_cs_kubernetes_node_pool.go, create and
+        update of `user_data`), so encoding here once is what reaches ECS."""
         if self.user_data is None:
             return None
-        return base64.b64encode(self.user_data.get_secret_value().encode()).decode()
+        script = revealed(self.user_data)
+        if isinstance(script, str):
+            return _base64(script)
+        return script.apply(_base64)
+
+    @property
+    def password_input(self) -> Any:
+        """The password as a resource input (its text, or its output), or None."""
+        return None if self.password is None else revealed(self.password)
 
 
 #: A duration as ACK's autoscaler takes it: a whole number of seconds, minutes or hours.

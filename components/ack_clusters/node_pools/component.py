@@ -101,10 +101,9 @@ class NodePool(pulumi.ComponentResource):
             resource_group_id=given(args.resource_group_id),
             runtime_name=args.runtime,
             runtime_version=args.runtime_version,
+            # Secret whether the script came as a secret output, a plain output or text.
             user_data=(
-                pulumi.Output.secret(args.encoded_user_data)
-                if args.encoded_user_data is not None
-                else None
+                pulumi.Output.secret(args.encoded_user_data) if args.user_data is not None else None
             ),
             labels=[alicloud.cs.NodePoolLabelArgs(key=k, value=v) for k, v in args.labels.items()],
             taints=[
@@ -120,9 +119,7 @@ class NodePool(pulumi.ComponentResource):
             data_disks=[_data_disk(d) for d in args.data_disks],
             key_name=given(args.key_name),
             password=(
-                pulumi.Output.secret(args.password.get_secret_value())
-                if args.password is not None
-                else None
+                pulumi.Output.secret(args.password_input) if args.password is not None else None
             ),
             management=alicloud.cs.NodePoolManagementArgs(
                 enable=managed,

@@ -17,6 +17,16 @@ import pulumi
 from ..process import tune_gc
 
 PACKAGE_NAME = "ack"
+#: The package's metadata in the schema, as pyproject.toml states it (tests/test_package.py
+#: compares them). No repository URL: the project has none yet (as for Go's import path).
+METADATA = {
+    "displayName": "ACK clusters",
+    "description": "Typed Pulumi components for Alibaba Cloud ACK clusters and the cloud "
+    "resources beneath them, with policy packs that block drift.",
+    "license": "Apache-2.0",
+    "keywords": ["pulumi", "alibaba-cloud", "aliyun", "ack", "kubernetes", "policy-as-code"],
+    "publisher": "pulumi-ack-clusters",
+}
 #: Package names in the generated SDKs. Go's import path needs the repository's URL, which this
 #: project does not have yet, so Go keeps the generator's default.
 LANGUAGE = {
@@ -66,6 +76,7 @@ def enrich(schema: dict[str, Any]) -> dict[str, Any]:
                 prop["secret"] = True
     for language, names in LANGUAGE.items():
         schema.setdefault("language", {}).setdefault(language, {}).update(names)
+    schema.update(METADATA)
     return schema
 
 

@@ -14,6 +14,9 @@ tests/test_package.py fails when the generated file is out of date.
 
 from __future__ import annotations
 
+import json
+import keyword
+import re
 import types
 import typing
 from typing import Any, Literal, TypeGuard, Union, get_args, get_origin
@@ -41,6 +44,8 @@ and the outputs table. Do not edit: the declarations of the multi-language compo
 No ``from __future__ import annotations``: the analyzer needs real types, not strings."""
 
 import sys
+from enum import Enum
+from typing import Any
 
 import pulumi
 
@@ -51,7 +56,53 @@ from ..identity import service_account
 if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
 else:  # pragma: no cover - Python 3.10
-    from typing_extensions import NotRequired, TypedDict'''
+    from typing_extensions import NotRequired, TypedDict
+
+
+def _plain(value: Any) -> Any:
+    """Arguments as the models take them: the host gives enum members for enum-typed inputs."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value'''
+
+#: Generic field names whose closed sets get a more telling enum name.
+ENUM_NAMES = {
+    "category": "DiskCategory",
+    "effect": "TaintEffect",
+    "type": "PolicyType",
+    "spec": "LoadBalancerSpec",
+    "period": "Months",
+    "components": "LogComponent",
+    "vulnerability_levels": "VulnerabilityLevel",
+}
+
+
+def pascal(text: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", text) if w)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def schema_text(text: str, names: frozenset[str]) -> str:
+    """A description as every language reads it: the schema's (camelCase) names for the
+    arguments and outputs it names, JSON's true, false and null for Python's."""
+    text = re.sub(
+        r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
+        lambda m: camel(m[0]) if m[0] in names else m[0],
+        text,
+    )
+    return re.sub(
+        r"\b(True|False|None)\b",
+        lambda m: {"True": "true", "False": "false"}.get(m[0], "null"),
+        text,
+    )
 
 
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
@@ -96,6 +147,9 @@ def models_in(tp: object) -> list[type[BaseModel]]:
 class _Writer:
     def __init__(self) -> None:
         self.order: list[type[BaseModel]] = []
+        #: Closed sets (Literal types), as enums: values -> (name, description).
+        self.enums: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self.names: frozenset[str] = frozenset()
 
     def visit(self, model: type[BaseModel]) -> None:
         if model in self.order:
@@ -111,7 +165,22 @@ class _Writer:
         for arg in get_args(tp):
             self._collect(arg)
 
-    def render_type(self, tp: Any) -> tuple[str, str]:
+    def enum(self, values: tuple[Any, ...], model: type[BaseModel], field: str, doc: str) -> str:
+        """The enum of a closed set: one per set of values, named for its field (and its
+        model, where two fields of one name take different sets)."""
+        if values in self.enums:
+            return self.enums[values][0]
+        taken = {name for name, _ in self.enums.values()}
+        name = ENUM_NAMES.get(field, pascal(field))
+        if name in taken:
+            prefix = type_name(model).removesuffix("Args").removesuffix("Cluster")
+            name = prefix + pascal(field)
+        self.enums[values] = (name, doc)
+        return name
+
+    def render_type(
+        self, tp: Any, model: type[BaseModel] | None = None, field: str = "", doc: str = ""
+    ) -> tuple[str, str]:
         """(Python source of the type, note for the description)."""
         tp, _ = _strip_optional(tp)
         origin = get_origin(tp)
@@ -119,10 +188,15 @@ class _Writer:
             if any(isinstance(m, Later) for m in tp.__metadata__):
                 # May come from another resource: an input, not a plain value, in the schema.
                 return "pulumi.Input[str]", ""
-            return self.render_type(get_args(tp)[0])
+            return self.render_type(get_args(tp)[0], model, field, doc)
         if origin is Literal:
-            values = ", ".join(str(v) for v in get_args(tp))
-            return "str", f"One of: {values}."
+            values = get_args(tp)
+            if model is None:
+                return "str", f"One of: {', '.join(str(v) for v in values)}."
+            return self.enum(values, model, field, doc), ""
+        # Items of a list or a map stay strings: Pulumi's component host maps an enum item as
+        # an object (pulumi 3.x provider/experimental/component.py, map_input_properties), so
+        # the value would arrive as {}; their closed set is said in the description.
         if origin is list:
             inner, note = self.render_type(get_args(tp)[0])
             return f"list[{inner}]", note
@@ -138,15 +212,19 @@ class _Writer:
         raise TypeError(f"no schema type for {tp!r}")
 
     def render(self) -> str:
-        out = [HEADER]
+        out: list[str] = []
         for model in self.order:
-            doc = (model.__doc__ or model.__name__).strip().splitlines()[0]
+            # The whole first paragraph: a line of it would stop mid-sentence.
+            doc = " ".join((model.__doc__ or model.__name__).strip().split("\n\n")[0].split())
+            doc = schema_text(doc, self.names).replace("\\", "\\\\").replace('"""', "'''")
             out += ["", "", f"class {type_name(model)}(TypedDict):", f'    """{doc}"""']
             for name, field in model.model_fields.items():
                 if any(isinstance(m, Later) for m in field.metadata):
                     source, note = "pulumi.Input[str]", ""  # pydantic lifted the marker here
                 else:
-                    source, note = self.render_type(field.annotation)
+                    source, note = self.render_type(
+                        field.annotation, model, name, field.description or ""
+                    )
                 optional = (
                     not field.is_required() or _strip_optional(field.annotation)[1]
                 ) and name not in getattr(model, "PACKAGE_REQUIRED", ())
@@ -155,11 +233,25 @@ class _Writer:
                 default = field.default
                 if optional and default not in (None, PydanticUndefined) and not callable(default):
                     shown = default.value if hasattr(default, "value") else default
-                    text += f" Default: {shown!r}."
+                    text += f" Default: {json.dumps(shown)}."
+                text = schema_text(text, self.names)
                 text = text.replace("\\", "\\\\").replace('"""', "'''")
                 # One line: the schema takes docstrings verbatim, indentation included.
                 out += ["", f"    {name}: {annotation}", f'    """{text}"""']
-        return "\n".join(out) + "\n"
+        return "\n".join([HEADER, *self._enums(), *out]) + "\n"
+
+    def _enums(self) -> list[str]:
+        out = []
+        for values, (name, doc) in self.enums.items():
+            kind = "str" if isinstance(values[0], str) else "int"
+            text = schema_text(doc or name, self.names).replace('"""', "'''")
+            out += ["", "", f"class {name}({kind}, Enum):", f'    """{text}"""', ""]
+            for v in values:
+                member = pascal(str(v)) if isinstance(v, str) else f"Value{v}"
+                if keyword.iskeyword(member):  # 'none' -> NatNone, not the keyword None
+                    member = name + member
+                out += [f"    {member} = {json.dumps(v)}"]  # as ruff formats it
+        return out
 
 
 def _component(form: ClusterForm[Any]) -> list[str]:
@@ -173,7 +265,7 @@ def _component(form: ClusterForm[Any]) -> list[str]:
         out += [
             "",
             f"    {output.name}: pulumi.Output[{output.schema_type}]",
-            f'    """{output.description_for(form.kind)}"""',
+            f'    """{schema_text(output.description_for(form.kind), NAMES())}"""',
         ]
     args = form.args_model.__name__
     out += [
@@ -181,7 +273,7 @@ def _component(form: ClusterForm[Any]) -> list[str]:
         "    def __init__(",
         f"        self, name: str, args: {args}, opts: pulumi.ResourceOptions | None = None",
         "    ) -> None:",
-        "        super().__init__(name, dict(args), opts)",
+        "        super().__init__(name, _plain(dict(args)), opts)",
     ]
     return out
 
@@ -209,7 +301,7 @@ def _service_account_role() -> list[str]:
         "        args: ServiceAccountRoleArgs,",
         "        opts: pulumi.ResourceOptions | None = None,",
         "    ) -> None:",
-        "        super().__init__(name, dict(args), opts=opts)",
+        "        super().__init__(name, _plain(dict(args)), opts=opts)",
     ]
     return out
 
@@ -237,7 +329,19 @@ def _package_models() -> _Writer:
         writer.visit(form.args_model)
     writer.visit(ServiceAccountRoleArgs)
     writer.visit(DriftGuardArgs)
+    writer.names = NAMES()
     return writer
+
+
+def NAMES() -> frozenset[str]:
+    """The snake_case names a description may mention: every argument and output."""
+    writer = _Writer()
+    for form in FORMS:
+        writer.visit(form.args_model)
+    writer.visit(ServiceAccountRoleArgs)
+    fields = {n for m in writer.order for n in m.model_fields}
+    outputs = {o.name for f in FORMS for o in outputs_of(f.kind)}
+    return frozenset(fields | outputs | {o.name for o in ROLE_OUTPUTS})
 
 
 def package_models() -> list[type[BaseModel]]:

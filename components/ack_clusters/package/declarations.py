@@ -5,6 +5,8 @@ and the outputs table. Do not edit: the declarations of the multi-language compo
 No ``from __future__ import annotations``: the analyzer needs real types, not strings."""
 
 import sys
+from enum import Enum
+from typing import Any
 
 import pulumi
 
@@ -16,6 +18,186 @@ if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import NotRequired, TypedDict
+
+
+def _plain(value: Any) -> Any:
+    """Arguments as the models take them: the host gives enum members for enum-typed inputs."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Nat(str, Enum):
+    """Egress: 'none', one NAT gateway for all zones ('single'), or one per zone ('per_zone', each zone routed through its own gateway)."""
+
+    NatNone = "none"
+    Single = "single"
+    PerZone = "per_zone"
+
+
+class Protocol(str, Enum):
+    """IP protocol."""
+
+    Tcp = "tcp"
+    Udp = "udp"
+    Icmp = "icmp"
+    All = "all"
+
+
+class LoadBalancerSpec(str, Enum):
+    """SLB specification (pay-by-spec)."""
+
+    SlbS1Small = "slb.s1.small"
+    SlbS2Small = "slb.s2.small"
+    SlbS2Medium = "slb.s2.medium"
+    SlbS3Small = "slb.s3.small"
+    SlbS3Medium = "slb.s3.medium"
+    SlbS3Large = "slb.s3.large"
+    SlbS4Large = "slb.s4.large"
+
+
+class ProxyPattern(str, Enum):
+    """Recursive resolution: ZONE (off) or RECORD (names missing from the zone are resolved on the internet)."""
+
+    ZONE = "ZONE"
+    RECORD = "RECORD"
+
+
+class TaintEffect(str, Enum):
+    """Scheduling effect."""
+
+    NoSchedule = "NoSchedule"
+    PreferNoSchedule = "PreferNoSchedule"
+    NoExecute = "NoExecute"
+
+
+class DiskCategory(str, Enum):
+    """Disk category."""
+
+    CloudEssd = "cloud_essd"
+    CloudAuto = "cloud_auto"
+    CloudSsd = "cloud_ssd"
+    CloudEfficiency = "cloud_efficiency"
+
+
+class PerformanceLevel(str, Enum):
+    """ESSD performance level."""
+
+    PL0 = "PL0"
+    PL1 = "PL1"
+    PL2 = "PL2"
+    PL3 = "PL3"
+
+
+class Months(int, Enum):
+    """Months paid in advance (1, 2, 3, 6 or 12)."""
+
+    Value1 = 1
+    Value2 = 2
+    Value3 = 3
+    Value6 = 6
+    Value12 = 12
+
+
+class Runtime(str, Enum):
+    """Container runtime; default: the cluster's."""
+
+    Containerd = "containerd"
+    SandboxedContainerRunv = "Sandboxed-Container.runv"
+
+
+class ScalingPolicy(str, Enum):
+    """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release)."""
+
+    Release = "release"
+    Recycle = "recycle"
+
+
+class Expander(str, Enum):
+    """How the pool to scale out is chosen."""
+
+    LeastWaste = "least-waste"
+    Random = "random"
+    Priority = "priority"
+
+
+class ScalerType(str, Enum):
+    """Which autoscaler ACK runs; default: ACK's."""
+
+    ClusterAutoscaler = "cluster-autoscaler"
+    Goatscaler = "goatscaler"
+
+
+class NetworkPlugin(str, Enum):
+    """Terway (pods in VPC vSwitches) or Flannel (podCidr)."""
+
+    Terway = "terway"
+    Flannel = "flannel"
+
+
+class AutoUpgradeChannel(str, Enum):
+    """Cluster auto-upgrade channel (needs maintenanceWindow)."""
+
+    Patch = "patch"
+    Stable = "stable"
+    Rapid = "rapid"
+
+
+class ClusterSpec(str, Enum):
+    """ACK edition."""
+
+    AckStandard = "ack.standard"
+    AckProSmall = "ack.pro.small"
+    AckProXlarge = "ack.pro.xlarge"
+    AckPro2xlarge = "ack.pro.2xlarge"
+    AckPro4xlarge = "ack.pro.4xlarge"
+
+
+class ServerlessClusterSpec(str, Enum):
+    """ACK Serverless edition (Basic or Pro)."""
+
+    AckStandard = "ack.standard"
+    AckProSmall = "ack.pro.small"
+
+
+class ServiceDiscovery(str, Enum):
+    """DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then cannot resolve Service names)."""
+
+    ManagedCoredns = "managed-coredns"
+    ServiceDiscoveryNone = "none"
+
+
+class MasterDiskCategory(str, Enum):
+    """Disk category."""
+
+    CloudEssd = "cloud_essd"
+    CloudSsd = "cloud_ssd"
+    CloudEfficiency = "cloud_efficiency"
+
+
+class PolicyType(str, Enum):
+    """System (Alibaba Cloud's) or Custom (the account's)."""
+
+    System = "System"
+    Custom = "Custom"
+
+
+class Kind(str, Enum):
+    """A RAM role (CI assumes it) or a RAM user."""
+
+    Role = "role"
+    User = "user"
+
+
+class DriftAlertKind(str, Enum):
+    """A DingTalk robot or an HTTPS URL."""
+
+    Dingtalk = "dingtalk"
+    Webhook = "webhook"
 
 
 class ExistingVSwitch(TypedDict):
@@ -45,7 +227,7 @@ class ExistingVpc(TypedDict):
 
 
 class Cen(TypedDict):
-    """Attach the cluster's VPC to an existing CEN transit router (Enterprise edition): the"""
+    """Attach the cluster's VPC to an existing CEN transit router (Enterprise edition): the attachment is a child of the component, so it is owned, not drift."""
 
     instance_id: pulumi.Input[str]
     """The CEN instance (cen-...); may be an output."""
@@ -54,20 +236,20 @@ class Cen(TypedDict):
     """The transit router in the cluster's region (tr-...); may be an output."""
 
     publish_routes: NotRequired[bool]
-    """Publish the VPC's routes to the transit router. Default: True."""
+    """Publish the VPC's routes to the transit router. Default: true."""
 
     route_table_id: NotRequired[pulumi.Input[str]]
     """A transit router route table (vtb-...) to associate the attachment with and propagate its routes to; default: the transit router's own settings."""
 
 
 class Network(TypedDict):
-    """Where the cluster lives: a new VPC planned from `vpc_cidr`, or an existing one."""
+    """Where the cluster lives: a new VPC planned from `vpcCidr`, or an existing one."""
 
     zones: list[str]
     """Zone IDs, in a fixed order: planned CIDRs are assigned by position, so append new zones at the end."""
 
     vpc_cidr: NotRequired[str]
-    """CIDR of the new VPC (default 10.0.0.0/16). Conflicts with `existing_vpc`."""
+    """CIDR of the new VPC (default 10.0.0.0/16). Conflicts with `existingVpc`."""
 
     node_vswitch_prefix: NotRequired[int]
     """Mask length of each planned node vSwitch. Default: 22."""
@@ -84,14 +266,14 @@ class Network(TypedDict):
     existing_vpc: NotRequired[ExistingVpc]
     """Use this VPC and its vSwitches instead of creating them."""
 
-    nat: NotRequired[str]
-    """Egress: 'none', one NAT gateway for all zones ('single'), or one per zone ('per_zone', each zone routed through its own gateway). One of: none, single, per_zone. Default: 'single'."""
+    nat: NotRequired[Nat]
+    """Egress: 'none', one NAT gateway for all zones ('single'), or one per zone ('per_zone', each zone routed through its own gateway). Default: "single"."""
 
     nat_eip_bandwidth: NotRequired[int]
     """Peak Mbit/s of each pay-by-traffic NAT EIP. Default: 100."""
 
     cen: NotRequired[Cen]
-    """Attach the VPC to a CEN transit router (an owned attachment). Not with existing_vpc: the stack that owns a VPC attaches it."""
+    """Attach the VPC to a CEN transit router (an owned attachment). Not with existingVpc: the stack that owns a VPC attaches it."""
 
 
 class IngressRule(TypedDict):
@@ -100,11 +282,11 @@ class IngressRule(TypedDict):
     description: str
     """What the rule is for."""
 
-    protocol: str
-    """IP protocol. One of: tcp, udp, icmp, all."""
+    protocol: Protocol
+    """IP protocol."""
 
     port_range: NotRequired[str]
-    """'from/to' for tcp and udp (e.g. '443/443'), else -1/-1. Default: '-1/-1'."""
+    """'from/to' for tcp and udp (e.g. '443/443'), else -1/-1. Default: "-1/-1"."""
 
     cidr: str
     """Source IPv4 range."""
@@ -118,7 +300,7 @@ class Security(TypedDict):
 
 
 class Addon(TypedDict):
-    """An ACK addon. An installed one is a ``cs.KubernetesAddon`` child of the component: its"""
+    """An ACK addon. An installed one is a ``cs.KubernetesAddon`` child of the component: its version and config are updated in place, and removing it uninstalls it (ACK's required addons excepted: the provider leaves those installed). A disabled one tells ACK not to install one of its default addons when the cluster is created (create-only)."""
 
     name: str
     """Addon name, e.g. 'ack-node-problem-detector'."""
@@ -127,36 +309,36 @@ class Addon(TypedDict):
     """JSON configuration (updated in place)."""
 
     version: NotRequired[str]
-    """Addon version (upgraded in place); default: ACK's."""
+    """Addon version as ACK's catalogue numbers it, e.g. 'v1.9.3' (upgraded in place); default: ACK's."""
 
     disabled: NotRequired[bool]
-    """Do not install this default addon (at creation only). Default: False."""
+    """Do not install this default addon (at creation only). Default: false."""
 
 
 class Ingress(TypedDict):
     """A load balancer the component owns for Service ingress (the other SLB entry)."""
 
     public: NotRequired[bool]
-    """Internet-facing instead of private. Default: False."""
+    """Internet-facing instead of private. Default: false."""
 
-    spec: NotRequired[str]
-    """SLB specification (pay-by-spec). One of: slb.s1.small, slb.s2.small, slb.s2.medium, slb.s3.small, slb.s3.medium, slb.s3.large, slb.s4.large. Default: 'slb.s2.small'."""
+    spec: NotRequired[LoadBalancerSpec]
+    """SLB specification (pay-by-spec). Default: "slb.s2.small"."""
 
     bind_service: NotRequired[bool]
-    """Also create the Kubernetes Service that binds the ingress controller to this load balancer by annotation. Default: False."""
+    """Also create the Kubernetes Service that binds the ingress controller to this load balancer by annotation. Default: false."""
 
     service_namespace: NotRequired[str]
-    """Namespace of the bound Service. Default: 'kube-system'."""
+    """Namespace of the bound Service. Default: "kube-system"."""
 
     service_name: NotRequired[str]
-    """Name of the bound Service. Default: 'nginx-ingress-lb'."""
+    """Name of the bound Service. Default: "nginx-ingress-lb"."""
 
     selector: NotRequired[dict[str, str]]
     """Pod selector of the ingress controller the Service sends traffic to."""
 
 
 class Adoption(TypedDict):
-    """Existing resources to bring under the component with Pulumi's `import` option instead of"""
+    """Existing resources to bring under the component with Pulumi's `import` option instead of creating them. Declared arguments must match what exists: an import whose inputs differ fails rather than replacing anything."""
 
     cluster_id: NotRequired[str]
     """Existing cluster ID (c...)."""
@@ -190,7 +372,7 @@ class RoleGrant(TypedDict):
     """Grant the role in this namespace only; default: cluster-wide."""
 
     custom: NotRequired[bool]
-    """`role` names a ClusterRole of the cluster's own, not one of ACK's predefined roles. Default: False."""
+    """`role` names a ClusterRole of the cluster's own, not one of ACK's predefined roles. Default: false."""
 
 
 class AccessGrant(TypedDict):
@@ -235,8 +417,8 @@ class PrivateZone(TypedDict):
     remark: NotRequired[str]
     """A remark."""
 
-    proxy_pattern: NotRequired[str]
-    """Recursive resolution: ZONE (off) or RECORD (names missing from the zone are resolved on the internet). One of: ZONE, RECORD. Default: 'ZONE'."""
+    proxy_pattern: NotRequired[ProxyPattern]
+    """Recursive resolution: ZONE (off) or RECORD (names missing from the zone are resolved on the internet). Default: "ZONE"."""
 
 
 class Autoscaling(TypedDict):
@@ -256,26 +438,26 @@ class Taint(TypedDict):
     """Taint key (a Kubernetes label key)."""
 
     value: NotRequired[str]
-    """Taint value. Default: ''."""
+    """Taint value. Default: ""."""
 
-    effect: NotRequired[str]
-    """Scheduling effect. One of: NoSchedule, PreferNoSchedule, NoExecute. Default: 'NoSchedule'."""
+    effect: NotRequired[TaintEffect]
+    """Scheduling effect. Default: "NoSchedule"."""
 
 
 class Disk(TypedDict):
     """A node disk (encrypted unless told otherwise)."""
 
-    category: NotRequired[str]
-    """Disk category. One of: cloud_essd, cloud_auto, cloud_ssd, cloud_efficiency. Default: 'cloud_essd'."""
+    category: NotRequired[DiskCategory]
+    """Disk category. Default: "cloud_essd"."""
 
     size: NotRequired[int]
     """GiB. Default: 120."""
 
-    performance_level: NotRequired[str]
-    """ESSD performance level. One of: PL0, PL1, PL2, PL3."""
+    performance_level: NotRequired[PerformanceLevel]
+    """ESSD performance level."""
 
     encrypted: NotRequired[bool]
-    """Encrypt the disk (default on). Default: True."""
+    """Encrypt the disk (default on). Default: true."""
 
     kms_key_id: NotRequired[pulumi.Input[str]]
     """KMS key (may be an output); default: the ECS key."""
@@ -284,14 +466,14 @@ class Disk(TypedDict):
 class Prepaid(TypedDict):
     """Subscription (PrePaid) billing of a pool's nodes."""
 
-    period: NotRequired[str]
-    """Months paid in advance (1, 2, 3, 6 or 12). One of: 1, 2, 3, 6, 12. Default: 1."""
+    period: NotRequired[Months]
+    """Months paid in advance (1, 2, 3, 6 or 12). Default: 1."""
 
     auto_renew: NotRequired[bool]
-    """Renew each node's subscription. Default: True."""
+    """Renew each node's subscription. Default: true."""
 
-    auto_renew_period: NotRequired[str]
-    """Months of each renewal. One of: 1, 2, 3, 6, 12. Default: 1."""
+    auto_renew_period: NotRequired[Months]
+    """Months of each renewal. Default: 1."""
 
 
 class SpotMix(TypedDict):
@@ -304,7 +486,7 @@ class SpotMix(TypedDict):
     """Share of pay-as-you-go nodes above the base. Default: 0."""
 
     compensate_with_on_demand: NotRequired[bool]
-    """Create pay-as-you-go nodes when spot ones cannot be had. Default: True."""
+    """Create pay-as-you-go nodes when spot ones cannot be had. Default: true."""
 
     spot_instance_pools: NotRequired[int]
     """Cheapest instance types to spread spot over."""
@@ -323,10 +505,10 @@ class NodePool(TypedDict):
     """Let the cluster autoscaler scale between min and max."""
 
     ignore_scaling_changes: NotRequired[bool]
-    """Ignore desired_size drift caused by the autoscaler (required to set desired_size on an autoscaled pool). Default: False."""
+    """Ignore desiredSize drift caused by the autoscaler (required to set desiredSize on an autoscaled pool). Default: false."""
 
     spot: NotRequired[bool]
-    """Use spot instances (SpotAsPriceGo). Default: False."""
+    """Use spot instances (SpotAsPriceGo). Default: false."""
 
     labels: NotRequired[dict[str, str]]
     """Kubernetes node labels."""
@@ -341,19 +523,19 @@ class NodePool(TypedDict):
     """Data disks of each node."""
 
     image_type: NotRequired[str]
-    """ACK OS image type. Default: 'AliyunLinux3'."""
+    """ACK OS image type. Default: "AliyunLinux3"."""
 
     key_name: NotRequired[pulumi.Input[str]]
     """ECS key pair for node login (may be an output)."""
 
-    password: NotRequired[str]
-    """Node login password (kept secret). Prefer key_name. Secret."""
+    password: NotRequired[pulumi.Input[str]]
+    """Node login password (kept secret; may be a secret output). Prefer keyName."""
 
     auto_repair: NotRequired[bool]
-    """Repair failed nodes (managed pool). Default: True."""
+    """Repair failed nodes (managed pool). Default: true."""
 
     auto_upgrade: NotRequired[bool]
-    """Upgrade nodes (managed pool). Default: True."""
+    """Upgrade nodes (managed pool). Default: true."""
 
     max_unavailable: NotRequired[int]
     """Nodes updated at once. Default: 1."""
@@ -365,7 +547,7 @@ class NodePool(TypedDict):
     """Auto-upgrade moves the kubelet to the control plane's version; default: ACK's."""
 
     fix_vulnerabilities: NotRequired[bool]
-    """Patch OS CVEs automatically (managed pool). Default: False."""
+    """Patch OS CVEs automatically (managed pool). Default: false."""
 
     vulnerability_levels: NotRequired[list[str]]
     """CVE priorities to patch; default: ACK's. One of: asap, later, nntf."""
@@ -374,10 +556,10 @@ class NodePool(TypedDict):
     """CVE patching may restart nodes; default: ACK's."""
 
     upgrade_max_parallelism: NotRequired[int]
-    """Nodes upgraded at once in a pool upgrade."""
+    """Nodes upgraded at once in a pool upgrade (sent with each upgrade, never on its own)."""
 
-    runtime: NotRequired[str]
-    """Container runtime; default: the cluster's. One of: containerd, Sandboxed-Container.runv."""
+    runtime: NotRequired[Runtime]
+    """Container runtime; default: the cluster's."""
 
     runtime_version: NotRequired[str]
     """Runtime version."""
@@ -394,30 +576,30 @@ class NodePool(TypedDict):
     spot_mix: NotRequired[SpotMix]
     """With spot: pay-as-you-go base and share (cost-optimized)."""
 
-    scaling_policy: NotRequired[str]
-    """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release). One of: release, recycle."""
+    scaling_policy: NotRequired[ScalingPolicy]
+    """Scale in by releasing nodes, or by stopping them to restart faster (recycle); default: ACK's (release)."""
 
     resource_group_id: NotRequired[pulumi.Input[str]]
     """Resource group of the nodes (may be an output)."""
 
-    user_data: NotRequired[str]
-    """A script run when each node starts (sent base64-encoded; kept secret). Secret."""
+    user_data: NotRequired[pulumi.Input[str]]
+    """A script run when each node starts, as written (the component encodes it in Base64 once; at most 16 KB; kept secret; may be a secret output)."""
 
 
 class Autoscaler(TypedDict):
-    """Settings of ACK's cluster autoscaler (``cs.AutoscalingConfig``) for the cluster's"""
+    """Settings of ACK's cluster autoscaler (``cs.AutoscalingConfig``) for the cluster's autoscaled pools. Defaults are ACK's; booleans left unset are ACK's defaults too (the provider never sends ``false`` for them, so only what differs from ACK is declared)."""
 
     scan_interval: NotRequired[str]
-    """How often the autoscaler re-evaluates. Default: '30s'."""
+    """How often the autoscaler re-evaluates. Default: "30s"."""
 
     scale_down_enabled: NotRequired[bool]
-    """Remove unneeded nodes. Default: True."""
+    """Remove unneeded nodes. Default: true."""
 
     cool_down_duration: NotRequired[str]
-    """ACK's cool_down_duration: how long a scale-in need must last before a node is removed. Default: '10m'."""
+    """ACK's coolDownDuration: how long a scale-in need must last before a node is removed. Default: "10m"."""
 
     unneeded_duration: NotRequired[str]
-    """ACK's unneeded_duration: after a scale-out, how long before new nodes may be removed. Default: '10m'."""
+    """ACK's unneededDuration: after a scale-out, how long before new nodes may be removed. Default: "10m"."""
 
     utilization_threshold: NotRequired[float]
     """Scale in a node whose requested share of CPU and memory is below this. Default: 0.5."""
@@ -425,29 +607,29 @@ class Autoscaler(TypedDict):
     gpu_utilization_threshold: NotRequired[float]
     """The same, for GPU nodes. Default: 0.5."""
 
-    expander: NotRequired[str]
-    """How the pool to scale out is chosen. One of: least-waste, random, priority. Default: 'least-waste'."""
+    expander: NotRequired[Expander]
+    """How the pool to scale out is chosen. Default: "least-waste"."""
 
     priorities: NotRequired[dict[str, int]]
     """With expander 'priority': pool name -> priority (higher goes first)."""
 
-    scaler_type: NotRequired[str]
-    """Which autoscaler ACK runs; default: ACK's. One of: cluster-autoscaler, goatscaler."""
+    scaler_type: NotRequired[ScalerType]
+    """Which autoscaler ACK runs; default: ACK's."""
 
     skip_nodes_with_system_pods: NotRequired[bool]
-    """Never remove nodes running kube-system pods (ACK: true). Default: True."""
+    """Never remove nodes running kube-system pods (ACK: true). Default: true."""
 
     skip_nodes_with_local_storage: NotRequired[bool]
-    """Never remove nodes whose pods use local storage. Default: False."""
+    """Never remove nodes whose pods use local storage. Default: false."""
 
     daemonset_eviction_for_nodes: NotRequired[bool]
-    """Evict DaemonSet pods from nodes being removed. Default: False."""
+    """Evict DaemonSet pods from nodes being removed. Default: false."""
 
     recycle_node_deletion_enabled: NotRequired[bool]
-    """Delete the Node object when a recycled node is scaled in. Default: False."""
+    """Delete the Node object when a recycled node is scaled in. Default: false."""
 
     scale_up_from_zero: NotRequired[bool]
-    """Scale out when no node is ready (ACK: true). Default: True."""
+    """Scale out when no node is ready (ACK: true). Default: true."""
 
     max_graceful_termination_sec: NotRequired[int]
     """Longest pod termination wait on scale-in."""
@@ -473,7 +655,7 @@ class AuditLog(TypedDict):
     """The Kubernetes audit log, kept in SLS."""
 
     enabled: NotRequired[bool]
-    """Keep the audit log. Default: True."""
+    """Keep the audit log. Default: true."""
 
     project: NotRequired[pulumi.Input[str]]
     """SLS project for audit logs (may be an output)."""
@@ -483,10 +665,10 @@ class MaintenanceWindow(TypedDict):
     """When ACK may run maintenance and auto-upgrades."""
 
     weekly_period: NotRequired[str]
-    """Days, e.g. 'Tuesday,Thursday'. Default: 'Thursday'."""
+    """Days, e.g. 'Tuesday,Thursday'. Default: "Thursday"."""
 
     maintenance_time: NotRequired[str]
-    """RFC 3339 start time. Default: '2025-01-02T03:00:00.000+08:00'."""
+    """RFC 3339 start time. Default: "2025-01-02T03:00:00.000+08:00"."""
 
     duration_hours: NotRequired[int]
     """Length of the window. Default: 3."""
@@ -505,13 +687,13 @@ class ManagedClusterArgs(TypedDict):
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
-    """Kubernetes Service range. Default: '172.21.0.0/20'."""
+    """Kubernetes Service range. Default: "172.21.0.0/20"."""
 
     public_api_server: NotRequired[bool]
-    """Give the API server an internet SLB (private by default). Default: False."""
+    """Give the API server an internet SLB (private by default). Default: false."""
 
     deletion_protection: NotRequired[bool]
-    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
+    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: true."""
 
     addons: NotRequired[list[Addon]]
     """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
@@ -523,7 +705,7 @@ class ManagedClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
+    """Lifetime of adminKubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -532,13 +714,13 @@ class ManagedClusterArgs(TypedDict):
     """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
 
     app_subnets: NotRequired[dict[str, AppSubnet]]
-    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: appSubnetIds)."""
 
     private_zones: NotRequired[dict[str, PrivateZone]]
-    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: privateZoneIds)."""
 
-    network_plugin: NotRequired[str]
-    """Terway (pods in VPC vSwitches) or Flannel (pod_cidr). One of: terway, flannel. Default: 'terway'."""
+    network_plugin: NotRequired[NetworkPlugin]
+    """Terway (pods in VPC vSwitches) or Flannel (podCidr). Default: "terway"."""
 
     pod_cidr: NotRequired[str]
     """Flannel pod range (default 172.20.0.0/16)."""
@@ -562,22 +744,22 @@ class ManagedClusterArgs(TypedDict):
     """KMS key ID for Secret encryption at rest (Pro specs only; may be an output)."""
 
     rrsa: NotRequired[bool]
-    """RAM Roles for Service Accounts (irreversible). Default: True."""
+    """RAM Roles for Service Accounts (irreversible). Default: true."""
 
     maintenance_window: NotRequired[MaintenanceWindow]
     """Maintenance window (needed for auto-upgrade)."""
 
-    auto_upgrade_channel: NotRequired[str]
-    """Cluster auto-upgrade channel (needs maintenance_window). One of: patch, stable, rapid."""
+    auto_upgrade_channel: NotRequired[AutoUpgradeChannel]
+    """Cluster auto-upgrade channel (needs maintenanceWindow)."""
 
-    cluster_spec: NotRequired[str]
-    """ACK edition. One of: ack.standard, ack.pro.small, ack.pro.xlarge, ack.pro.2xlarge, ack.pro.4xlarge. Default: 'ack.pro.small'."""
+    cluster_spec: NotRequired[ClusterSpec]
+    """ACK edition. Default: "ack.pro.small"."""
 
     upgrade_control_plane_only: NotRequired[bool]
-    """When kubernetes_version changes, upgrade only the control plane and leave the node pools to their own upgrades; default: ACK's (the nodes are upgraded too)."""
+    """When kubernetesVersion changes, upgrade only the control plane and leave the node pools to their own upgrades; default: ACK's (the nodes are upgraded too)."""
 
     migrated_from_dedicated: NotRequired[bool]
-    """This stack managed the cluster as a DedicatedCluster before ACK migrated it to Pro: keep every shared resource's identity (aliases), import the cluster. Default: False."""
+    """This stack managed the cluster as a DedicatedCluster before ACK migrated it to Pro: keep every shared resource's identity (aliases), import the cluster. Default: false."""
 
 
 class ServerlessClusterArgs(TypedDict):
@@ -593,13 +775,13 @@ class ServerlessClusterArgs(TypedDict):
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
-    """Kubernetes Service range. Default: '172.21.0.0/20'."""
+    """Kubernetes Service range. Default: "172.21.0.0/20"."""
 
     public_api_server: NotRequired[bool]
-    """Give the API server an internet SLB (private by default). Default: False."""
+    """Give the API server an internet SLB (private by default). Default: false."""
 
     deletion_protection: NotRequired[bool]
-    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
+    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: true."""
 
     addons: NotRequired[list[Addon]]
     """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
@@ -611,7 +793,7 @@ class ServerlessClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
+    """Lifetime of adminKubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -620,10 +802,10 @@ class ServerlessClusterArgs(TypedDict):
     """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
 
     app_subnets: NotRequired[dict[str, AppSubnet]]
-    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: appSubnetIds)."""
 
     private_zones: NotRequired[dict[str, PrivateZone]]
-    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: privateZoneIds)."""
 
     control_plane_logs: NotRequired[ControlPlaneLogs]
     """Control plane logs; null turns them off."""
@@ -635,32 +817,32 @@ class ServerlessClusterArgs(TypedDict):
     """KMS key ID for Secret encryption at rest (Pro specs only; may be an output)."""
 
     rrsa: NotRequired[bool]
-    """RAM Roles for Service Accounts (irreversible). Default: True."""
+    """RAM Roles for Service Accounts (irreversible). Default: true."""
 
     maintenance_window: NotRequired[MaintenanceWindow]
     """Maintenance window (needed for auto-upgrade)."""
 
-    auto_upgrade_channel: NotRequired[str]
-    """Cluster auto-upgrade channel (needs maintenance_window). One of: patch, stable, rapid."""
+    auto_upgrade_channel: NotRequired[AutoUpgradeChannel]
+    """Cluster auto-upgrade channel (needs maintenanceWindow)."""
 
-    cluster_spec: NotRequired[str]
-    """ACK Serverless edition (Basic or Pro). One of: ack.standard, ack.pro.small. Default: 'ack.pro.small'."""
+    cluster_spec: NotRequired[ServerlessClusterSpec]
+    """ACK Serverless edition (Basic or Pro). Default: "ack.pro.small"."""
 
-    service_discovery: NotRequired[str]
-    """DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then cannot resolve Service names). One of: managed-coredns, none. Default: 'managed-coredns'."""
+    service_discovery: NotRequired[ServiceDiscovery]
+    """DNS service discovery for pods: ACK's managed CoreDNS, or none (pods then cannot resolve Service names). Default: "managed-coredns"."""
 
 
 class MasterDisk(TypedDict):
     """System disk of each master."""
 
-    category: NotRequired[str]
-    """Disk category. One of: cloud_essd, cloud_ssd, cloud_efficiency. Default: 'cloud_essd'."""
+    category: NotRequired[MasterDiskCategory]
+    """Disk category. Default: "cloud_essd"."""
 
     size: NotRequired[int]
     """GiB. Default: 120."""
 
-    performance_level: NotRequired[str]
-    """ESSD performance level. One of: PL0, PL1, PL2, PL3."""
+    performance_level: NotRequired[PerformanceLevel]
+    """ESSD performance level."""
 
 
 class Masters(TypedDict):
@@ -692,13 +874,13 @@ class DedicatedClusterArgs(TypedDict):
     """Extra rules on the cluster security group."""
 
     service_cidr: NotRequired[str]
-    """Kubernetes Service range. Default: '172.21.0.0/20'."""
+    """Kubernetes Service range. Default: "172.21.0.0/20"."""
 
     public_api_server: NotRequired[bool]
-    """Give the API server an internet SLB (private by default). Default: False."""
+    """Give the API server an internet SLB (private by default). Default: false."""
 
     deletion_protection: NotRequired[bool]
-    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: True."""
+    """Cloud deletion protection on cluster, NAT, EIP and ingress SLB, and Pulumi `protect` on the VPC. Default: true."""
 
     addons: NotRequired[list[Addon]]
     """ACK addons: installed ones are updated in place (version, config); disabled ones keep a default addon from being installed at creation."""
@@ -710,7 +892,7 @@ class DedicatedClusterArgs(TypedDict):
     """Tags for every taggable resource (up to 18)."""
 
     kubeconfig_minutes: NotRequired[int]
-    """Lifetime of admin_kubeconfig (fetched each run). Default: 240."""
+    """Lifetime of adminKubeconfig (fetched each run). Default: 240."""
 
     adopt: NotRequired[Adoption]
     """Existing resources to import instead of creating."""
@@ -719,13 +901,13 @@ class DedicatedClusterArgs(TypedDict):
     """Access grants: RAM users and roles mapped to ACK's RBAC roles on this cluster."""
 
     app_subnets: NotRequired[dict[str, AppSubnet]]
-    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: app_subnet_ids)."""
+    """Name -> a vSwitch for databases or apps in the cluster's VPC, planned from the VPC's end (IDs: appSubnetIds)."""
 
     private_zones: NotRequired[dict[str, PrivateZone]]
-    """Name -> a private DNS zone bound to the cluster's VPC (IDs: private_zone_ids)."""
+    """Name -> a private DNS zone bound to the cluster's VPC (IDs: privateZoneIds)."""
 
-    network_plugin: NotRequired[str]
-    """Terway (pods in VPC vSwitches) or Flannel (pod_cidr). One of: terway, flannel. Default: 'terway'."""
+    network_plugin: NotRequired[NetworkPlugin]
+    """Terway (pods in VPC vSwitches) or Flannel (podCidr). Default: "terway"."""
 
     pod_cidr: NotRequired[str]
     """Flannel pod range (default 172.20.0.0/16)."""
@@ -745,8 +927,8 @@ class DedicatedClusterArgs(TypedDict):
     key_name: NotRequired[pulumi.Input[str]]
     """ECS key pair for master login (may be an output)."""
 
-    password: NotRequired[str]
-    """Master login password. Secret."""
+    password: NotRequired[pulumi.Input[str]]
+    """Master login password (kept secret; may be a secret output)."""
 
 
 class PolicyAttachment(TypedDict):
@@ -755,18 +937,18 @@ class PolicyAttachment(TypedDict):
     name: str
     """Policy name, e.g. 'AliyunOSSReadOnlyAccess'."""
 
-    type: NotRequired[str]
-    """System (Alibaba Cloud's) or Custom (the account's). One of: System, Custom. Default: 'System'."""
+    type: NotRequired[PolicyType]
+    """System (Alibaba Cloud's) or Custom (the account's). Default: "System"."""
 
 
 class ServiceAccountRoleArgs(TypedDict):
     """The RAM role one Kubernetes service account assumes through RRSA."""
 
     oidc_issuer_url: pulumi.Input[str]
-    """The cluster's RRSA OIDC issuer URL (its rrsa_oidc_issuer_url output)."""
+    """The cluster's RRSA OIDC issuer URL (its rrsaOidcIssuerUrl output)."""
 
     oidc_provider_arn: pulumi.Input[str]
-    """The cluster's RRSA OIDC provider ARN (its rrsa_oidc_provider_arn output)."""
+    """The cluster's RRSA OIDC provider ARN (its rrsaOidcProviderArn output)."""
 
     namespace: str
     """Namespace of the service account."""
@@ -796,8 +978,8 @@ class ServiceAccountRoleArgs(TypedDict):
 class DeployIdentity(TypedDict):
     """The identity `pulumi up` runs as: never denied, never alerted on."""
 
-    kind: str
-    """A RAM role (CI assumes it) or a RAM user. One of: role, user."""
+    kind: Kind
+    """A RAM role (CI assumes it) or a RAM user."""
 
     name: str
     """Its RAM name."""
@@ -813,14 +995,14 @@ class DriftControlPolicy(TypedDict):
     """Folder IDs (fd-...), the root folder (r-...) or member account IDs."""
 
     policy_name: NotRequired[str]
-    """Control policy name (1-128 letters, digits, hyphens; starts with a letter). Default: 'ack-drift-guard'."""
+    """Control policy name (1-128 letters, digits, hyphens; starts with a letter). Default: "ack-drift-guard"."""
 
 
 class DriftAlert(TypedDict):
     """Where the ActionTrail alert goes. ``url`` (and ``secret_key``) stay secret in state."""
 
-    kind: str
-    """A DingTalk robot or an HTTPS URL. One of: dingtalk, webhook."""
+    kind: DriftAlertKind
+    """A DingTalk robot or an HTTPS URL."""
 
     url: str
     """The robot's or webhook's URL (holds its token: secret). Secret."""
@@ -829,7 +1011,7 @@ class DriftAlert(TypedDict):
     """The DingTalk robot's signing secret (SEC...), if it signs. Secret."""
 
     trail_name: NotRequired[str]
-    """ActionTrail trail name. Default: 'ack-drift-guard'."""
+    """ActionTrail trail name. Default: "ack-drift-guard"."""
 
     sls_project_arn: NotRequired[str]
     """Also deliver the trail to this SLS project (acs:log:...)."""
@@ -860,7 +1042,7 @@ class DriftGuardArgs(TypedDict):
     """Node roles whose policies are guarded by name; default: '<cluster>-node-role' for each of `clusters`."""
 
     policy_name: NotRequired[str]
-    """The RAM policy's name. Default: 'ack-drift-guard'."""
+    """The RAM policy's name. Default: "ack-drift-guard"."""
 
     control_policy: NotRequired[DriftControlPolicy]
     """Also enforce it as a Resource Directory control policy."""
@@ -898,7 +1080,7 @@ class ManagedCluster(forms.ManagedCluster):
     """ACK's API server load balancer."""
 
     api_server_endpoint: pulumi.Output[str]
-    """The API server endpoint (private unless public_api_server)."""
+    """The API server endpoint (private unless publicApiServer)."""
 
     node_role_name: pulumi.Output[str]
     """RAM role the worker nodes run as."""
@@ -922,21 +1104,21 @@ class ManagedCluster(forms.ManagedCluster):
     """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
 
     admin_kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfigMinutes; secret."""
 
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
     app_subnet_ids: pulumi.Output[dict[str, str]]
-    """App subnet name to its vSwitch ID (app_subnets)."""
+    """App subnet name to its vSwitch ID (appSubnets)."""
 
     private_zone_ids: pulumi.Output[dict[str, str]]
-    """Private zone name to its PrivateZone ID (private_zones)."""
+    """Private zone name to its PrivateZone ID (privateZones)."""
 
     def __init__(
         self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(name, dict(args), opts)
+        super().__init__(name, _plain(dict(args)), opts)
 
 
 class ServerlessCluster(forms.ServerlessCluster):
@@ -964,7 +1146,7 @@ class ServerlessCluster(forms.ServerlessCluster):
     """ACK's API server load balancer."""
 
     api_server_endpoint: pulumi.Output[str]
-    """The API server endpoint (private unless public_api_server)."""
+    """The API server endpoint (private unless publicApiServer)."""
 
     rrsa_oidc_issuer_url: pulumi.Output[str | None]
     """RRSA's OIDC issuer URL (the `oidc:iss` of a service account role's trust policy); none with rrsa off."""
@@ -979,21 +1161,21 @@ class ServerlessCluster(forms.ServerlessCluster):
     """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
 
     admin_kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfigMinutes; secret."""
 
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
     app_subnet_ids: pulumi.Output[dict[str, str]]
-    """App subnet name to its vSwitch ID (app_subnets)."""
+    """App subnet name to its vSwitch ID (appSubnets)."""
 
     private_zone_ids: pulumi.Output[dict[str, str]]
-    """Private zone name to its PrivateZone ID (private_zones)."""
+    """Private zone name to its PrivateZone ID (privateZones)."""
 
     def __init__(
         self, name: str, args: ServerlessClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(name, dict(args), opts)
+        super().__init__(name, _plain(dict(args)), opts)
 
 
 class DedicatedCluster(forms.DedicatedCluster):
@@ -1025,7 +1207,7 @@ class DedicatedCluster(forms.DedicatedCluster):
     """ACK's API server load balancer."""
 
     api_server_endpoint: pulumi.Output[str]
-    """The API server endpoint (private unless public_api_server)."""
+    """The API server endpoint (private unless publicApiServer)."""
 
     node_role_name: pulumi.Output[str]
     """RAM role the worker nodes run as."""
@@ -1043,21 +1225,21 @@ class DedicatedCluster(forms.DedicatedCluster):
     """Kubeconfig that authenticates through ACK's credential plugin (`ack-ram-tool` must be installed where it is used); the same on every run, it never expires; secret."""
 
     admin_kubeconfig: pulumi.Output[str]
-    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfig_minutes; secret."""
+    """Admin kubeconfig with a client certificate, fetched on every run and expiring after kubeconfigMinutes; secret."""
 
     owned_identities: pulumi.Output[list[dict[str, str]]]
     """What each cloud resource the cluster owns is known by (IDs, names, ARNs, addresses, each with its type): export it as this output, so that the policy pack judges a stack that references this one by them."""
 
     app_subnet_ids: pulumi.Output[dict[str, str]]
-    """App subnet name to its vSwitch ID (app_subnets)."""
+    """App subnet name to its vSwitch ID (appSubnets)."""
 
     private_zone_ids: pulumi.Output[dict[str, str]]
-    """Private zone name to its PrivateZone ID (private_zones)."""
+    """Private zone name to its PrivateZone ID (privateZones)."""
 
     def __init__(
         self, name: str, args: DedicatedClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(name, dict(args), opts)
+        super().__init__(name, _plain(dict(args)), opts)
 
 
 class ServiceAccountRole(service_account.ServiceAccountRole):
@@ -1082,7 +1264,7 @@ class ServiceAccountRole(service_account.ServiceAccountRole):
         args: ServiceAccountRoleArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, dict(args), opts=opts)
+        super().__init__(name, _plain(dict(args)), opts=opts)
 
 
 class DriftGuard(guard.DriftGuard):
