@@ -317,11 +317,13 @@ def test_mermaid_marks_what_each_resource_undergoes(capsys, project):
     assert rc == 3  # the cluster is replaced
     doc = out.out
     assert doc.startswith("```mermaid\nflowchart LR") and "\n```" in doc
-    assert '"+- ManagedKubernetes dev"' in doc and '"~ NodePool dev-general"' in doc
+    assert '"+- ManagedKubernetes dev<br>stateful#58; replaced<br>serviceCidr#58; replaces' in doc
+    assert '"~ NodePool dev-general<br>scalingConfig#58; updates"' in doc
     classes = {
         line.split()[2]: line.split()[1].split(",")
         for line in doc.splitlines()
         if line.startswith("  class ")
     }
-    assert len(classes["replace"]) == 1 and len(classes["update"]) == 1  # one node each
+    # One node each, and one legend entry each (the legend names what the picture uses).
+    assert len(classes["replace"]) == 2 and len(classes["update"]) == 2
     assert "Changes: 0 to create, 1 to update, 1 to replace (1 stateful), 0 to delete." in doc

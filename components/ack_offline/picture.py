@@ -251,7 +251,8 @@ def plan_picture(
 
     def count_box(key: str, action: str, group: list[Item]) -> Box:
         kinds = Counter(short_type(i.type) for i in group)
-        listed = ", ".join(f"{n} {t}" if n > 1 else t for t, n in sorted(kinds.items()))
+        # (a no-break space: a count stays with its type when the line wraps)
+        listed = ", ".join(f"{n}\u00a0{t}" if n > 1 else t for t, n in sorted(kinds.items()))
         return Box(key, "count", action, f"{MARKS[action]} {len(group)} {_WORDS[action]}", [listed])
 
     def rank(i: Item) -> tuple[int, str, str, str]:
@@ -318,21 +319,25 @@ def plan_picture(
 
 
 def label(text: str) -> str:
-    """Text safe inside a Mermaid node label in double quotes, inside a Markdown code fence:
-    quotes, angle brackets, backticks, ``#``, ``&`` and every control or bidirectional
-    character as Mermaid's numeric entity codes (a line break and a fence in a name cannot end
-    the block)."""
-    return "".join(f"#{ord(c)};" if c in _LABEL_ESCAPED or one_line(c) != c else c for c in text)
+    """Text safe inside a Mermaid label in double quotes, inside a Markdown code fence, and
+    shown as a reviewer can read it: every control, bidirectional or invisible character as its
+    visible escape (:func:`ack_offline.text.one_line`: a line break cannot end the line, a
+    right-to-left override cannot reorder what is read), then quotes, angle brackets, backticks,
+    ``#``, ``&``, ``:`` and ``%`` as Mermaid's numeric entities. So a name cannot end the label,
+    the diagram or the fence, open HTML, start a directive (``%%{...}%%`` is read anywhere in
+    the text) or meet the ``style ...:#...;`` pattern Mermaid rewrites before parsing."""
+    return "".join(f"#{ord(c)};" if c in _LABEL_ESCAPED else c for c in one_line(text))
 
 
-_LABEL_ESCAPED = frozenset('"<>`#&')
+_LABEL_ESCAPED = frozenset('"<>`#&:%')
 
 
 def label_lines(lines: Iterable[str]) -> str:
-    """Lines of a label, each wrapped at :data:`WRAP` and escaped, joined by ``<br>``."""
+    """Lines of a label, each shown on one line (:func:`one_line`), wrapped at :data:`WRAP`,
+    escaped (:func:`label`) and joined by the picture's only markup, ``<br>``."""
     out: list[str] = []
     for line in lines:
-        out += textwrap.wrap(line, WRAP, break_on_hyphens=False) or [""]
+        out += textwrap.wrap(one_line(line), WRAP, break_on_hyphens=False) or [""]
     return "<br>".join(label(line) for line in out)
 
 
