@@ -26,7 +26,6 @@ or the Markdown code fence around it. The only markup is the picture's own ``<br
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +38,7 @@ from .text import one_line
 #: More changes of one kind than this in one component are drawn as one counted box.
 MAX_EACH = 5
 #: A reason is cut to this many characters (the whole text is in the gate's text report).
-REASON_CHARS = 240
-#: Characters per line of a label.
-WRAP = 56
+REASON_CHARS = 200
 
 MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": ""}
 _WORDS = {
@@ -333,12 +330,10 @@ _LABEL_ESCAPED = frozenset('"<>`#&:%')
 
 
 def label_lines(lines: Iterable[str]) -> str:
-    """Lines of a label, each shown on one line (:func:`one_line`), wrapped at :data:`WRAP`,
-    escaped (:func:`label`) and joined by the picture's only markup, ``<br>``."""
-    out: list[str] = []
-    for line in lines:
-        out += textwrap.wrap(one_line(line), WRAP, break_on_hyphens=False) or [""]
-    return "<br>".join(label(line) for line in out)
+    """Lines of a label, each shown on one line (:func:`one_line`), escaped (:func:`label`)
+    and joined by the picture's only markup, ``<br>``. (Mermaid wraps a long line itself, at
+    200 pixels: a second wrap here made ragged lines.)"""
+    return "<br>".join(label(line) for line in lines)
 
 
 def write_mermaid(picture: Picture) -> list[str]:
@@ -376,12 +371,13 @@ def write_mermaid(picture: Picture) -> list[str]:
         lines.append(f'  {ids[a]} -.->|"{label(prop)}"| {ids[b]}')
     if picture.used or picture.edge_used:
         lines.append('  subgraph legend["Legend"]')
-        lines.append("    direction TB")
+        lines.append("    direction TB")  # (in an LR chart: the entries in one row)
         for i, name in enumerate(picture.used, start=1):
             lines.append(f'    legend{i}["{label(STYLES[name][1])}"]')
             classes.setdefault(name, []).append(f"legend{i}")
         if picture.edge_used:
-            lines.append('    legendA["blocked"] -.->|"input"| legendB["what it takes"]')
+            lines.append('    legendA["blocked"] -.->|"takes, through input"| legendB["owned"]')
+            classes.setdefault("violation", []).append("legendA")
         lines.append("  end")
     # Fates first, flags last: a later classDef wins where both set the stroke.
     for name in sorted(STYLES, key=lambda n: n in ("advisory", "violation")):
