@@ -77,7 +77,7 @@ class Parsed:
         subgraphs = {s[0]: s for s in doc["subgraphs"]}
         self.text = {v[0]: shown(v[1]) for v in doc["vertices"]}
         self.text.update({s[0]: shown(s[1]) for s in doc["subgraphs"]})
-        self.classes = {s: set() for s in subgraphs}
+        self.classes: dict[str, set[str]] = {s: set() for s in subgraphs}
         self.classes.update({v[0]: set(v[2]) for v in doc["vertices"]})
         self.inside = {s[0]: list(s[2]) for s in doc["subgraphs"]}
         self.edges = [(e[0], e[1], shown(e[2]), e[3]) for e in doc["edges"]]
