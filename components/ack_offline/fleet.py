@@ -6,7 +6,9 @@
     ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE] [--mode both]
 
 Each stack's cluster is read from its stack file and validated exactly as the stack program
-validates it, then its ranges are planned (no program runs, nothing is registered). A fleet
+validates it, then its ranges are planned (no program runs, nothing is registered). A stack
+whose file gives no cluster (``PROJECT:cluster``) builds its clusters in code: its program runs
+offline, as ``ack-preview --json`` runs it, and the ranges are read from the graph. A fleet
 file names the routing domains (the stacks CEN, peering or VPN joins)::
 
     routing_domains:
