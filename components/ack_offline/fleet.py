@@ -175,7 +175,10 @@ PROGRAM_SECONDS = 300.0
 def defines_cluster(project: Project, stack: str) -> bool:
     """Whether the stack file gives its cluster as config (``PROJECT:cluster``), as the shipped
     program reads it; if not, the stack's program builds its clusters in code."""
-    config, _ = load_stack_config(project, stack)
+    try:
+        config, _ = load_stack_config(project, stack)
+    except RecursionError:
+        raise ProjectError(f"{project.stack_file(stack)} is nested too deeply") from None
     return f"{project.name}:cluster" in config
 
 

@@ -368,6 +368,8 @@ def write_mermaid(picture: Picture) -> list[str]:
         for flag in box.flags[:1] if "violation" not in box.flags else ["violation"]:
             classes.setdefault(flag, []).append(key)
     for a, b, prop in picture.edges:
+        if a not in ids or b not in ids:
+            continue  # (never: a blocked resource and what it takes are always drawn)
         lines.append(f'  {ids[a]} -.->|"{label(prop)}"| {ids[b]}')
     if picture.used or picture.edge_used:
         lines.append('  subgraph legend["Legend"]')
