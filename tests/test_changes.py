@@ -333,14 +333,16 @@ def test_mermaid_marks_what_each_resource_undergoes(capsys, project):
     assert rc == 3  # the cluster is replaced
     doc = out.out
     assert doc.startswith("```mermaid\nflowchart LR") and "\n```" in doc
+    assert '"+- ManagedKubernetes dev<br>stateful#58; replaced<br>serviceCidr#58; replaces' in doc
     # The pool follows the cluster (its cluster_id is ForceNew), whatever else changed in it.
-    assert '"+- ManagedKubernetes dev"' in doc and '"+- NodePool dev-general"' in doc
+    assert "scalingConfig#58; updates<br>clusterId#58; replaces" in doc
     classes = {
         line.split()[2]: line.split()[1].split(",")
         for line in doc.splitlines()
         if line.startswith("  class ")
     }
-    assert len(classes["replace"]) == 3 and "update" not in classes  # cluster, pool, provider
+    # One node each (cluster, pool, Kubernetes provider), and one legend entry each.
+    assert len(classes["replace"]) == 4 and "update" not in classes
     assert (
         "Changes: 0 to create, 0 to update, 3 to replace (2 stateful), 0 to delete (0 stateful)."
         in doc

@@ -247,10 +247,10 @@ def test_mermaid_marks_where_the_gate_blocked(capsys, drifting_project):
     doc = capsys.readouterr().out
     assert rc == 1
     assert (
-        '"+ SecurityGroupRule loose [blocked: ack-no-loose-attachments-to-cluster-resources]"'
+        '"+ SecurityGroupRule loose<br>BLOCKED#58; ack-no-loose-attachments-to-cluster-resources'
         in doc
     )
-    assert "classDef violation" in doc
+    assert "classDef violation" in doc and '-.->|"securityGroupId"|' in doc
     assert "Policy gate: 1 mandatory" in doc
 
 

@@ -6,7 +6,9 @@
     ack-fleet gate --policy-pack DIR [--since REV] [--workers N] [--json FILE] [--mode both]
 
 Each stack's cluster is read from its stack file and validated exactly as the stack program
-validates it, then its ranges are planned (no program runs, nothing is registered). A fleet
+validates it, then its ranges are planned (no program runs, nothing is registered). A stack
+whose file gives no cluster (``PROJECT:cluster``) builds its clusters in code: its program runs
+offline, as ``ack-preview --json`` runs it, and the ranges are read from the graph. A fleet
 file names the routing domains (the stacks CEN, peering or VPN joins)::
 
     routing_domains:
@@ -50,6 +52,7 @@ from ack_clusters.fleet.plan import (
     domains_of,
     overlapping_stacks,
     ranges_of,
+    ranges_of_graph,
 )
 from ack_clusters.program import parse_cluster, region_problems
 from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zone_region
@@ -165,10 +168,60 @@ def _domains(
         raise ProjectError(f"{file}: {exc}") from None
 
 
+#: How long the program of a stack that builds its clusters in code may run to give its ranges.
+PROGRAM_SECONDS = 300.0
+
+
+def defines_cluster(project: Project, stack: str) -> bool:
+    """Whether the stack file gives its cluster as config (``PROJECT:cluster``), as the shipped
+    program reads it; if not, the stack's program builds its clusters in code."""
+    try:
+        config, _ = load_stack_config(project, stack)
+    except RecursionError:
+        raise ProjectError(f"{project.stack_file(stack)} is nested too deeply") from None
+    return f"{project.name}:cluster" in config
+
+
+def stack_ranges(project: Project, stack: str) -> list[UsedRange]:
+    """A stack's ranges: from its stack file when it gives its cluster as config, else from the
+    graph its program registers offline (:func:`program_ranges`)."""
+    if defines_cluster(project, stack):
+        return ranges_of(stack, stack_cluster(project, stack))
+    return program_ranges(project, stack)
+
+
+def program_ranges(project: Project, stack: str) -> list[UsedRange]:
+    """The ranges of a stack whose program builds its clusters in code: the program runs
+    offline as `ack-preview STACK --json` runs it (a preview: nothing is deployed), and the
+    VPCs' and clusters' ranges are read from the graph it registers
+    (:func:`ack_clusters.fleet.plan.ranges_of_graph`). A program that fails, or a range the
+    graph cannot tell, is exit 2 saying so: the plan is not proven without it."""
+    argv = [stack, "--json", "--mode", "preview", "--program", str(project.root)]
+    argv += ["--timeout", f"{PROGRAM_SECONDS:g}"]
+    code, out, err = run_ack_preview(argv, PROGRAM_SECONDS + GRACE)
+    try:
+        doc = json.loads(out) if code == 0 else None
+    except ValueError:
+        doc = None
+    file = project.stack_file(stack).name
+    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
+        said = (err.strip().splitlines() or [f"exit {code}, no report"])[-1]
+        said = said.removeprefix("ack-preview: ")
+        raise ProjectError(
+            f"{file} gives no {project.name}:cluster, so its program builds its clusters in "
+            f"code, and running it offline to read its ranges failed: {said}"
+        )
+    ranges, problems = ranges_of_graph(stack, doc["resources"])
+    if problems:
+        raise ProjectError(
+            f"{file}: the address plan of the clusters its program builds cannot be proven: "
+            + "; ".join(problems)
+        )
+    return ranges
+
+
 def fleet_ranges(project: Project) -> dict[str, list[UsedRange]]:
-    return {
-        stack: ranges_of(stack, stack_cluster(project, stack)) for stack in _checked_stacks(project)
-    }
+    return {stack: stack_ranges(project, stack) for stack in _checked_stacks(project)}
 
 
 def _summary(found: DomainOverlaps, listed: int) -> str | None:
@@ -192,7 +245,8 @@ def plan_tables(ranges: dict[str, list[UsedRange]], domains: dict[str, list[str]
         rows = sorted(
             (r for s in stacks for r in ranges[s]), key=lambda r: (int(r.cidr.network_address), r)
         )
-        out += [f"| {r.stack} | {r.kind} | `{r.cidr}` | {r.source} |" for r in rows]
+        # (a source read from a program's graph names its resources: one Markdown cell each)
+        out += [f"| {r.stack} | {r.kind} | `{r.cidr}` | {markdown_cell(r.source)} |" for r in rows]
         out.append("")
     return "\n".join([*out, "## Overlaps", ""]) + "\n"
 
@@ -244,8 +298,9 @@ def _out(text: str) -> None:
 
 
 def _finding(line: str, markdown: _Markdown) -> None:
-    print(f"ack-fleet: {line}", file=sys.stderr)
-    markdown.write(f"- {line}\n")
+    # (a range read from a program's graph is named by its resource: one line, whatever name)
+    print(f"ack-fleet: {one_line(line)}", file=sys.stderr)
+    markdown.write(f"- {one_line(line)}\n")
 
 
 class _Markdown:
@@ -471,6 +526,17 @@ def _allocate_locked(
             f"{project.stack_file(stack)} exists already: pass --force (with --write) to "
             "allocate that stack anew, its file replaced"
         )
+    others = [s for s in existing if s != stack]
+    in_code = bool(others) and not any(defines_cluster(project, s) for s in others)
+    if in_code and ns.write:
+        raise _refuse(
+            "--write",
+            f"the stacks of this project give no {project.name}:cluster (their program builds "
+            "its clusters in code), so a stack file with one would not be read. Run allocate "
+            "without --write, give the ranges it prints to the new cluster's arguments in the "
+            "program (or its config), create the stack, add it to its routing domain in the "
+            "fleet file, and `ack-fleet check` proves the plan",
+        )
     fleet_text = None
     if ns.fleet is not None:
         routing = load_fleet(ns.fleet)
@@ -478,7 +544,7 @@ def _allocate_locked(
     else:
         routing = None
     # Every other stack's ranges; a stack allocated anew (--force) has none of its own yet.
-    ranges = {s: ranges_of(s, stack_cluster(project, s)) for s in existing if s != stack}
+    ranges = {s: stack_ranges(project, s) for s in existing if s != stack}
     ranges[stack] = []
     domains = _domains(list(ranges), routing, ns.fleet)
     if ns.domain is not None:
@@ -496,6 +562,21 @@ def _allocate_locked(
         got = allocate(used, pod_prefix=16 if ns.flannel else None)
     except ValueError as exc:
         raise ProjectError(f"no room left in the domain: {exc}") from None
+    if in_code:
+        ranges_only: dict[str, Any] = {
+            "network": {"vpc_cidr": str(got.vpc_cidr)},
+            "service_cidr": str(got.service_cidr),
+        }
+        if got.pod_cidr is not None:
+            ranges_only["pod_cidr"] = str(got.pod_cidr)
+        _out(yaml.safe_dump(ranges_only, sort_keys=False).rstrip("\n"))
+        print(
+            f"ack-fleet: free ranges for {stack}, which overlap no stack of its routing "
+            "domain: this project builds its clusters in code, so give them to the cluster's "
+            "arguments there",
+            file=sys.stderr,
+        )
+        return EXIT_OK
     cluster: dict[str, Any] = {
         "kind": ns.kind,
         "name": name,

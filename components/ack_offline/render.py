@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from . import picture
 from .changes import Change
 from .gate import Override, Violation
 from .recorder import ProgramRun
@@ -105,26 +106,6 @@ def render_violations(violations: Sequence[Violation]) -> str:
     return "\n".join(lines)
 
 
-_CLASSES = {
-    "create": "fill:#dcfce7,stroke:#15803d",
-    "update": "fill:#fef9c3,stroke:#a16207",
-    "replace": "fill:#fee2e2,stroke:#b91c1c,stroke-width:2px",
-    "delete": "fill:#f3f4f6,stroke:#6b7280,stroke-dasharray:4 3",
-    "violation": "stroke:#b91c1c,stroke-width:4px",
-}
-_MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
-
-
-def _label(text: str) -> str:
-    """Text safe inside a Mermaid node label in double quotes, inside a Markdown code fence:
-    quotes, angle brackets, backticks, ``#`` and every control or bidirectional character as
-    Mermaid's numeric entity codes (a line break and a fence in a name cannot end the block)."""
-    return "".join(f"#{ord(c)};" if c in _LABEL_ESCAPED or one_line(c) != c else c for c in text)
-
-
-_LABEL_ESCAPED = frozenset('"<>`#&')
-
-
 def render_mermaid(
     run: ProgramRun,
     *,
@@ -133,49 +114,8 @@ def render_mermaid(
     changes: Sequence[Change] | None = None,
     violations: Sequence[Violation] = (),
 ) -> str:
-    """The resource tree as a Mermaid flowchart (GitHub renders it in comments): each resource
-    marked with what `pulumi up` would do to it (with --diff) and where the gate found a
-    mandatory violation. Deleted resources hang off the stack."""
-    action = {c.urn: c.action for c in changes or ()}
-    blocked: dict[str, list[str]] = {}
-    for v in violations:
-        if v.enforcement == "mandatory":
-            blocked.setdefault(v.urn, []).append(v.policy)
-    ids: dict[str, str] = {}
-    lines = ["```mermaid", "flowchart LR"]
-    root = "n0"
-    lines.append(f'  {root}["{_label(f"{project}-{stack}")}"]')
-    nodes = sorted(run.resources, key=lambda r: r.urn)
-    gone = [c for c in changes or () if c.action == "delete"]
-    for i, r in enumerate(nodes, start=1):
-        ids[r.urn] = f"n{i}"
-    for i, c in enumerate(gone, start=len(nodes) + 1):
-        ids[c.urn] = f"n{i}"
-    classes: dict[str, list[str]] = {}
-
-    def node(urn: str, type_: str, name: str) -> None:
-        act = action.get(urn, "same" if changes is not None else "create")
-        mark = _MARKS.get(act, "")
-        text = f"{mark} {type_.split(':')[-1]} {name}".strip()
-        if urn in blocked:
-            text += " [blocked: " + ", ".join(sorted(blocked[urn])) + "]"
-        lines.append(f'  {ids[urn]}["{_label(text)}"]')
-        if act in _CLASSES:
-            classes.setdefault(act, []).append(ids[urn])
-        if urn in blocked:
-            classes.setdefault("violation", []).append(ids[urn])
-
-    for r in nodes:
-        node(r.urn, r.type, r.name)
-    for c in gone:
-        node(c.urn, c.type, c.name)
-    for r in nodes:
-        lines.append(f"  {ids.get(r.parent, root)} --> {ids[r.urn]}")
-    for c in gone:
-        lines.append(f"  {root} -.-> {ids[c.urn]}")
-    for name, style in _CLASSES.items():
-        if name in classes:
-            lines.append(f"  classDef {name} {style}")
-            lines.append(f"  class {','.join(classes[name])} {name}")
-    lines.append("```")
-    return "\n".join(lines)
+    """The pull-request picture (:mod:`ack_offline.picture`): changes and blocks first, with
+    their reasons, the rest collapsed with counts, a legend. `project` and `stack` are named
+    by the heading the picture is posted under."""
+    del project, stack
+    return picture.render(run, changes=changes, violations=violations)

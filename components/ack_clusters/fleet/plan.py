@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..cluster.args import BaseClusterArgs
 from ..validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
@@ -266,3 +266,85 @@ def ranges_of(stack: str, args: BaseClusterArgs) -> list[UsedRange]:
             UsedRange(stack, "pods", Net(pods), "pod_cidr" if explicit else "pod_cidr (default)")
         )
     return out
+
+
+# -- a program's graph -----------------------------------------------------------------------
+
+_TF = "terraform-provider-alicloud alicloud/"
+#: Where the resources of a program's graph (``ack-preview --json``'s ``resources``) hold the
+#: ranges the address plan compares: type -> (input on the wire, kind, whether a resource
+#: without it lets the cloud pick the range). Provider facts (terraform-provider-alicloud,
+#: v1.289.0):
+#: - vpc.Network ``cidr_block`` is Optional+Computed and sent only when set
+#:   (resource_alicloud_vpc.go:29, :221): unset, the cloud or an IPAM pool picks it.
+#:   ``secondary_cidr_blocks`` (deprecated, :120) and vpc.Ipv4CidrBlock ``secondary_cidr_block``
+#:   (resource_alicloud_vpc_ipv4_cidr_block.go:37, :69) add ranges to a VPC.
+#: - cs.ManagedKubernetes ``service_cidr`` and ``pod_cidr`` are Optional, ForceNew and sent only
+#:   when set (resource_alicloud_cs_managed_kubernetes.go:235-244, :1038, :1058): unset, ACK picks
+#:   the Service range; no pod range is Terway's (pods take vSwitch addresses, in the VPC).
+#:   The same for cs.Kubernetes (resource_alicloud_cs_kubernetes.go:323-328, :1472, :1536) and
+#:   cs.ServerlessKubernetes ``service_cidr`` (resource_alicloud_cs_serverless_kubernetes.go:72,
+#:   :450).
+GRAPH_RANGES: Mapping[str, tuple[tuple[str, RangeKind, bool], ...]] = {
+    "alicloud:vpc/network:Network": (
+        ("cidrBlock", "vpc", True),
+        ("secondaryCidrBlocks", "vpc", False),
+    ),
+    "alicloud:vpc/ipv4CidrBlock:Ipv4CidrBlock": (("secondaryCidrBlock", "vpc", True),),
+    "alicloud:cs/managedKubernetes:ManagedKubernetes": (
+        ("serviceCidr", "services", True),
+        ("podCidr", "pods", False),
+    ),
+    "alicloud:cs/kubernetes:Kubernetes": (
+        ("serviceCidr", "services", True),
+        ("podCidr", "pods", False),
+    ),
+    "alicloud:cs/serverlessKubernetes:ServerlessKubernetes": (("serviceCidr", "services", True),),
+}
+
+
+def _short(type_: str) -> str:
+    """``alicloud:vpc/network:Network`` as ``vpc.Network``."""
+    parts = type_.split(":")
+    return f"{parts[1].split('/')[0]}.{parts[-1]}" if len(parts) == 3 else type_
+
+
+def ranges_of_graph(
+    stack: str, resources: Iterable[Mapping[str, Any]]
+) -> tuple[list[UsedRange], list[str]]:
+    """The ranges a stack whose program builds its clusters in code uses, read from the graph
+    the program registers offline (its VPCs' ranges, its clusters' Service and Flannel pod
+    ranges): (ranges, problems). A range the graph cannot tell (unset, so the cloud picks it;
+    unknown until another resource exists; a secret) is a problem, never skipped: the plan
+    cannot be proven without it. A cluster on an existing VPC counts that VPC where the stack
+    that creates it declares it."""
+    out: list[UsedRange] = []
+    problems: list[str] = []
+    for r in resources:
+        wanted = GRAPH_RANGES.get(str(r.get("type", "")))
+        if not wanted:
+            continue
+        inputs = r.get("inputs") or {}
+        what = f"{_short(str(r['type']))} {str(r.get('name', ''))!r}"
+        for key, kind, required in wanted:
+            value = inputs.get(key)
+            if value in (None, "", []):
+                if required:
+                    problems.append(
+                        f"{what}: {key} is not set, so the cloud picks the range; set it"
+                    )
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                try:
+                    cidr = Net(item, strict=False) if isinstance(item, str) else None
+                except ValueError:
+                    cidr = None
+                if cidr is None:
+                    problems.append(
+                        f"{what}: {key} is not a CIDR known offline (another resource's output, "
+                        "a stack reference or a secret); give it as a CIDR in the program or "
+                        "its config"
+                    )
+                    continue
+                out.append(UsedRange(stack, kind, cidr, f"{what} {key}"))
+    return sorted(set(out)), problems
