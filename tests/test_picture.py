@@ -166,8 +166,10 @@ def test_changes_come_first_with_their_inputs_and_the_rest_is_counted(tmp_path):
     cluster = p.find("+- ManagedKubernetes dev")
     assert "stateful: replaced" in p.text[cluster] and "serviceCidr: replaces" in p.text[cluster]
     assert p.classes[cluster] >= {"replace"}
-    pool = p.find("~ NodePool dev-general")
-    assert "scalingConfig: updates" in p.text[pool] and "update" in p.classes[pool]
+    # The pool follows the replaced cluster (its cluster_id is ForceNew), with its own change.
+    pool = p.find("+- NodePool dev-general")
+    assert "scalingConfig: updates" in p.text[pool] and "clusterId: replaces" in p.text[pool]
+    assert "replace" in p.classes[pool]
     # The deleted NAT gateways and EIPs are drawn one by one, inside the network they left.
     network = p.find("ClusterNetwork dev")
     deleted = [k for k in p.inside[network] if "stateful: deleted" in p.text[k]]
@@ -187,7 +189,10 @@ def test_changes_come_first_with_their_inputs_and_the_rest_is_counted(tmp_path):
     security = p.find("ClusterSecurityGroup dev")
     assert "5 unchanged in it" in p.text[security] and security not in p.components
     assert len(p.boxes) <= 20
-    assert "Changes: 3 to create, 1 to update, 1 to replace (1 stateful), 12 to delete." in doc
+    assert (
+        "Changes: 3 to create, 0 to update, 5 to replace (2 stateful), 12 to delete (4 stateful)."
+        in doc
+    )
 
 
 LOOSE = textwrap.dedent(
