@@ -298,9 +298,10 @@ updated in place. Check a change of your own before applying it:
     ack-preview STACK --mode update --diff HEAD       # the committed program and stack file
     ack-preview STACK --mode update --diff old.json   # a saved --json graph
 
-A replacement of a cluster, VPC, NAT gateway, EIP or node pool (**bold** below) makes that
-command exit 3 unless `--allow-replace` is given, its deletion (**bold** with `-`) unless
-`--allow-delete` is given, and a change that fails always does. How `--diff REV` runs the
+A replacement of a cluster, VPC, vSwitch, NAT gateway, EIP, node pool, private zone or ingress
+load balancer (**bold** below) makes that command exit 3 unless `--allow-replace` is given,
+its deletion (**bold** with `-`) unless `--allow-delete` is given, and a change that fails
+always does. How `--diff REV` runs the
 program as it was: [DIFF.md](DIFF.md).
 """
 

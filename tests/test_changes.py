@@ -726,3 +726,29 @@ def test_nat_no_longer_per_zone_deletes_gateways_and_eips_guarded():
     reasons = changes.guarded(found, allow_replace=True, allow_delete=False)
     assert reasons and all(r.endswith("is deleted (--allow-delete)") for r in reasons)
     assert changes.guarded(found, allow_replace=True, allow_delete=True) == []
+
+
+def test_what_holds_addresses_or_records_is_guarded_when_replaced_or_deleted():
+    """A vSwitch (nodes, an app subnet's databases), a private zone (its records) and the ingress
+    load balancer (the address clients know) lose what they hold: guarded like a cluster."""
+    vsw = "alicloud:vpc/switch:Switch"
+    zone = "alicloud:pvtz/zone:Zone"
+    slb = "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer"
+    rule = "alicloud:ecs/securityGroupRule:SecurityGroupRule"
+    old = [
+        Node("urn:db", vsw, "app-db", True, {"cidrBlock": "10.0.255.0/24"}),
+        Node("urn:cache", vsw, "app-cache", True, {"cidrBlock": "10.0.254.0/24"}),
+        Node("urn:z", zone, "pvtz-svc", True, {"zoneName": "svc.internal"}),
+        Node("urn:lb", slb, "ingress", True, {"loadBalancerSpec": "slb.s2.small"}),
+        Node("urn:r", rule, "r", True, {"cidrIp": "10.0.0.0/8"}),
+    ]
+    new = [Node("urn:cache", vsw, "app-cache", True, {"cidrBlock": "10.0.253.0/24"})]
+    found = {c.urn: c for c in predict(old, new)}
+    assert found["urn:cache"].action == "replace"
+    assert [u for u, c in sorted(found.items()) if c.deletes_state] == ["urn:db", "urn:lb", "urn:z"]
+    replaced = changes.guarded(list(found.values()), allow_replace=False, allow_delete=True)
+    assert replaced == ["Switch app-cache is replaced (--allow-replace)"]
+    deleted = changes.guarded(list(found.values()), allow_replace=True, allow_delete=False)
+    assert len(deleted) == 3 and all(r.endswith("is deleted (--allow-delete)") for r in deleted)
+    # A security group rule holds nothing: its deletion is an ordinary change.
+    assert not found["urn:r"].deletes_state

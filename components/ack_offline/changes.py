@@ -14,8 +14,8 @@ so it is replaced when that input is ForceNew, and updated otherwise; a Kubernet
 pointed at a replaced cluster is replaced, and so is every resource it manages.
 
 ``ack-preview --diff`` refuses without ``--allow-replace`` a replacement of a stateful resource
-(a cluster, VPC, NAT gateway, EIP or node pool), without ``--allow-delete`` its deletion, and
-with no flag a change that fails.
+(a cluster, VPC, vSwitch, NAT gateway, EIP, node pool, private zone or ingress load
+balancer), without ``--allow-delete`` its deletion, and with no flag a change that fails.
 
 Graphs are compared by URN. Inputs are compared as the engine compares them: secret values by
 value when both graphs come from runs in this process (they never leave it), and as equal
@@ -48,6 +48,13 @@ STATEFUL: frozenset[str] = frozenset(
         "alicloud:vpc/network:Network",
         "alicloud:vpc/natGateway:NatGateway",
         "alicloud:ecs/eipAddress:EipAddress",
+        # A vSwitch holds the addresses of what runs in it (nodes, pods, an app subnet's
+        # databases): ECS refuses to delete one in use, and a new one is a new address range.
+        "alicloud:vpc/switch:Switch",
+        # A private zone holds its records; a new zone starts empty.
+        "alicloud:pvtz/zone:Zone",
+        # The ingress load balancer holds the address clients and DNS point at.
+        "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
     }
 )
 

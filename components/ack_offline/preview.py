@@ -11,9 +11,10 @@ resource going from BASE to the stack as it is: BASE is another stack file, a gi
 
 Exit codes (ack_offline.exits, worst first when several apply): 2 the program, its Pulumi.yaml,
 the stack config or a policy pack is broken (no verdict); 1 a mandatory policy violation; 3 a
-guarded change: ``--diff`` predicts that a stateful resource (cluster, VPC, NAT gateway, EIP,
-node pool) is replaced without ``--allow-replace`` or deleted without ``--allow-delete``, or a
-change ``pulumi up`` would fail on; 0 a pass.
+guarded change: ``--diff`` predicts that a stateful resource (cluster, VPC, vSwitch, NAT
+gateway, EIP, node pool, private zone, ingress load balancer) is replaced without
+``--allow-replace`` or deleted without ``--allow-delete``, or a change ``pulumi up`` would fail
+on; 0 a pass.
 
 ``--diff REV`` (a git revision) runs the program as it was at REV: the revision's files are
 checked out into a temporary folder (removed however the command ends), and its Pulumi.yaml,
@@ -285,14 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--allow-replace",
         action="store_true",
-        help="with --diff: a replaced cluster, VPC, NAT gateway, EIP or node pool is expected "
-        "(without it, exit 3)",
+        help="with --diff: a replaced stateful resource (cluster, VPC, vSwitch, NAT gateway, EIP, "
+        "node pool, private zone, ingress load balancer) is expected (without it, exit 3)",
     )
     parser.add_argument(
         "--allow-delete",
         action="store_true",
-        help="with --diff: a deleted cluster, VPC, NAT gateway, EIP or node pool (a renamed "
-        "pool, NAT gateways no longer per zone) is expected (without it, exit 3)",
+        help="with --diff: a deleted stateful resource (a renamed pool, NAT gateways no longer "
+        "per zone, an app subnet or private zone removed) is expected (without it, exit 3)",
     )
     ns = parser.parse_args(argv)
     with _warnings_on_stderr():
