@@ -112,6 +112,14 @@ def zone_id(value: str) -> str:
 
 
 def _close_region(region: str) -> str | None:
+    """The known region `region` is probably a typo of, if any.
+
+    Alibaba Cloud numbers the regions of a family (`ap-southeast-1` ... `ap-southeast-7`,
+    `us-east-1`): a new member differs from a known one by its number alone, so it is a region
+    the list does not know yet (a warning), never a typo of its sibling."""
+    numbered = re.fullmatch(r"(.+-)\d+", region)
+    if numbered and any(re.fullmatch(re.escape(numbered[1]) + r"\d+", r) for r in facts.REGIONS):
+        return None
     close = difflib.get_close_matches(region, sorted(facts.REGIONS), n=1, cutoff=0.85)
     return close[0] if close else None
 

@@ -426,10 +426,25 @@ def _check_provider_region(
         return
 
     def check(value: str | None) -> None:
+        key = "provider.region"
+        # A provider without a region takes it as the default provider does, from the
+        # environment, then the CLI profile, then cn-beijing (provider.go, providerConfigure):
+        # an explicit provider never reads the stack's alicloud:region.
+        for variable in REGION_ENVIRONMENT:
+            if not value and os.environ.get(variable):
+                value, key = os.environ[variable], f"{variable} (environment)"
         if not value:
+            pulumi.log.warn(
+                f"the resource's alicloud provider sets no region, and neither does "
+                f"{' nor '.join(REGION_ENVIRONMENT)}: the provider then takes the aliyun CLI "
+                f"profile's region, else {PROVIDER_DEFAULT_REGION} (terraform-provider-alicloud, "
+                f"providerConfigure), not alicloud:region, so zones {', '.join(zones)} could not "
+                f"be checked against it: give the provider region={zone_region(zones[0])!r}",
+                resource=component,
+            )
             return
         problems, warnings = placement_problems(
-            value.strip(), zones, region_key="provider.region", zones_key="network.zones"
+            value.strip(), zones, region_key=key, zones_key="network.zones"
         )
         for warning in warnings:
             pulumi.log.warn(warning, resource=component)
