@@ -134,6 +134,20 @@ def test_a_new_region_the_facts_do_not_know_warns_with_their_date(caplog):
     assert any(facts.CHECKED in w and "xx-newland" in w for w in warnings_of(caplog))
 
 
+@pytest.mark.parametrize("region", ["ap-southeast-9", "us-east-2", "eu-central-2"])
+def test_a_new_numbered_region_of_a_known_family_warns_and_builds(caplog, region):
+    """Alibaba Cloud numbers the regions of a family: one the facts do not list yet differs
+    from a listed sibling by its number alone, and is a new region, not a typo of it."""
+    assert region not in facts.REGIONS
+    args = form_args("managed", network={"zones": [f"{region}a", f"{region}b"]})
+    with caplog.at_level(logging.WARNING):
+        build(args, config={"alicloud:region": region})
+    assert any(facts.CHECKED in w and region in w for w in warnings_of(caplog))
+    # A number the family has is a known region: a typo beside it is still one.
+    err = refusal(args, config={"alicloud:region": "ap-southeest-1"})
+    assert "did you mean 'ap-southeast-1'" in err.problems[0][1]
+
+
 def test_an_explicit_provider_of_another_region_fails_naming_the_zones():
     message = failure(
         form_args("managed"),
@@ -155,6 +169,28 @@ def test_an_explicit_provider_of_the_zones_region_builds_whatever_the_stack_regi
         ),
     )
     assert ran.one("alicloud:cs/managedKubernetes:ManagedKubernetes")
+
+
+def test_an_explicit_provider_without_a_region_is_checked_as_it_finds_one(caplog, monkeypatch):
+    """An explicit provider never reads alicloud:region: without a region of its own it takes
+    the environment's, else the CLI profile's or cn-beijing, which nothing here can check."""
+    for variable in facts.REGION_ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+    with caplog.at_level(logging.WARNING):
+        build(
+            form_args("managed"),
+            config=HZ,
+            opts=lambda: pulumi.ResourceOptions(provider=alicloud.Provider("noregion")),
+        )
+    said = [w for w in warnings_of(caplog) if "provider sets no region" in w]
+    assert said and "region='cn-hangzhou'" in said[0] and "not alicloud:region" in said[0]
+    monkeypatch.setenv("ALIBABA_CLOUD_REGION", "cn-shanghai")
+    message = failure(
+        form_args("managed"),
+        config=HZ,
+        opts=lambda: pulumi.ResourceOptions(provider=alicloud.Provider("noregion")),
+    )
+    assert "cn-hangzhou-i is not a zone of region cn-shanghai" in message
 
 
 def test_a_provider_inherited_from_the_parent_is_the_one_checked():
@@ -307,6 +343,31 @@ def test_a_secret_password_ecs_refuses_fails_without_quoting_it():
     )
     assert "node_pools.web.password" in message and "does not allow" in message
     assert "Sup3r" not in message
+
+
+def test_a_secret_windows_password_ecs_refuses_fails_without_quoting_it():
+    """ECS refuses a Windows password that starts with '/': a secret one is held to it too,
+    once known; a Linux pool may start its password so."""
+
+    def pool(image_type: str) -> Any:
+        def args() -> dict[str, Any]:
+            password = pulumi.Config().require_secret("password")
+            web = {
+                **PASSWORD_POOL,
+                "password": password,
+                "image_type": image_type,
+                "system_disk": {"size": facts.WINDOWS_IMAGE_GIB},
+            }
+            return with_outputs("managed", node_pools={"web": web})
+
+        return args
+
+    config = {**HZ, "project:password": "/Sup3r-Secret!"}
+    message = failure(pool("Windows"), config=config, secret_keys=["project:password"])
+    assert "a Windows password cannot start with '/'" in message
+    assert "Sup3r" not in message
+    ran = build(pool("AliyunLinux3"), config=config, secret_keys=["project:password"])
+    assert ran.one("alicloud:cs/nodePool:NodePool")
 
 
 def test_a_secret_password_unknown_at_preview_is_not_a_failure():

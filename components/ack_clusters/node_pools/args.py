@@ -11,6 +11,7 @@ from .. import facts
 from ..validation import (
     NAME_HELP,
     NAME_PATTERN,
+    Deferred,
     InstanceType,
     KeyPairNameInput,
     KmsKeyIdInput,
@@ -18,6 +19,7 @@ from ..validation import (
     LabelValue,
     NodeLabelKey,
     PasswordInput,
+    Refused,
     ResourceGroupIdInput,
     StrictModel,
     UserDataInput,
@@ -354,11 +356,21 @@ class NodePoolArgs(StrictModel):
                 f"image_type {self.image_type}: ECS refuses key pairs on Windows instances "
                 "(ECS documentation, 'SSH key pairs': Linux only); log in with password"
             )
+        rule = (
+            f"image_type {self.image_type}: a Windows password cannot start with '/' (ECS "
+            "API reference, RunInstances, Password)"
+        )
         if isinstance(self.password, SecretStr) and self.password.get_secret_value()[:1] == "/":
-            problems.append(
-                f"image_type {self.image_type}: a Windows password cannot start with '/' (ECS "
-                "API reference, RunInstances, Password)"
-            )
+            problems.append(rule)
+        elif isinstance(self.password, Deferred):
+            # An output (a secret from config): the same rule when its value is known, never
+            # quoting it; the password's other rules follow (ack_clusters.later).
+            def no_leading_slash(value: Any) -> Any:
+                if isinstance(value, str) and value[:1] == "/":
+                    raise Refused(None, f"password: {rule}")
+                return value
+
+            object.__setattr__(self, "password", self.password.apply(no_leading_slash))
         if self.system_disk.size < facts.WINDOWS_IMAGE_GIB:
             problems.append(
                 f"image_type {self.image_type}: a system disk takes at least the image's size, "
