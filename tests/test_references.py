@@ -29,7 +29,13 @@ IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd"
 
 def cluster() -> ManagedCluster:
     return ManagedCluster(
-        "demo", args(ingress={}, rrsa=True, node_pools={"general": AUTOSCALED_POOL})
+        "demo",
+        args(
+            ingress={},
+            rrsa=True,
+            node_pools={"general": AUTOSCALED_POOL},
+            private_zones={"internal": {"zone_name": "svc.internal"}},
+        ),
     )
 
 
@@ -399,7 +405,7 @@ def _names_and_monitors(c: ManagedCluster, name: str) -> None:
     )
     alicloud.pvtz.ZoneRecord(
         f"{name}-api",
-        zone_id="zone-mine",
+        zone_id=c.private_zone_ids["internal"],  # a record in the cluster's own zone
         rr="kubernetes",
         type="A",
         value=c.api_server_endpoint.apply(lambda url: url.split("//")[-1].split(":")[0]),

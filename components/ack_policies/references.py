@@ -225,6 +225,13 @@ ALLOWED: tuple[Allowed, ...] = (
         )
     ),
     Allowed(
+        "alicloud:pvtz/zoneRecord:*",
+        ("zoneId",),
+        frozenset({"alicloud:pvtz/zone:Zone"}),
+        "A record in a private zone the cluster owns (its `private_zones`) is the team's own: "
+        "the component owns the zone and its binding to the VPC, never the names in it.",
+    ),
+    Allowed(
         "alicloud:cms/*",
         ("*",),
         None,
