@@ -285,6 +285,12 @@ class NodePoolArgs(StrictModel):
         if (self.key_name is None) == (self.password is None):
             raise ValueError("set exactly one of key_name and password for node login")
         if self.password is not None and self.managed:
+            if self.image_type in facts.WINDOWS_IMAGE_TYPES:
+                raise ValueError(
+                    f"image_type {self.image_type}: Windows nodes log in with a password, and "
+                    "managed node pools (auto_repair, auto_upgrade or fix_vulnerabilities) accept "
+                    "key_name only: set auto_repair, auto_upgrade and fix_vulnerabilities to false"
+                )
             raise ValueError(
                 "managed node pools (auto_repair, auto_upgrade or fix_vulnerabilities) accept "
                 "key_name only, not password: use a key pair, or turn all three off"
@@ -352,9 +358,15 @@ class NodePoolArgs(StrictModel):
             return []
         problems = []
         if self.key_name is not None:
+            managed = (
+                ", with auto_repair, auto_upgrade and fix_vulnerabilities false (managed node "
+                "pools take key pairs only)"
+                if self.managed
+                else ""
+            )
             problems.append(
                 f"image_type {self.image_type}: ECS refuses key pairs on Windows instances "
-                "(ECS documentation, 'SSH key pairs': Linux only); log in with password"
+                f"(ECS documentation, 'SSH key pairs': Linux only); log in with password{managed}"
             )
         rule = (
             f"image_type {self.image_type}: a Windows password cannot start with '/' (ECS "
