@@ -682,6 +682,26 @@ def test_a_program_outside_the_repository_is_no_verdict(capsys, own_project, tmp
     assert rc == 2 and "is outside the git repository" in out.err
 
 
+def test_a_committed_link_out_of_the_repository_is_no_verdict(capsys, own_project, tmp_path):
+    """A link to a file outside the repository reads today's file on both sides: the base is
+    not the program as it was, so no verdict, naming the link; a link inside it is fine."""
+    outside = tmp_path / "outside.py"
+    outside.write_text('SERVICE_CIDR = "172.16.0.0/20"\n')
+    (own_project / "settings.py").unlink()
+    (own_project / "shared.py").write_text('SERVICE_CIDR = "172.16.0.0/20"\n')
+    (own_project / "settings.py").symlink_to("shared.py")
+    git(own_project, "add", "-A")
+    git(own_project, "commit", "-qm", "an inside link")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 0, out.err
+    (own_project / "settings.py").unlink()
+    (own_project / "settings.py").symlink_to(outside)
+    git(own_project, "commit", "-qam", "a link out")
+    rc, out = diff(capsys, own_project, "HEAD", stack="dev")
+    assert rc == 2 and "settings.py at " in out.err and "symbolic link out of the" in out.err
+    assert leftovers(own_project) == []
+
+
 def test_a_base_program_that_fails_is_no_verdict_and_said_as_the_bases(capsys, own_project):
     (own_project / "settings.py").write_text("SERVICE_CIDR = '172.16.0.0/20'\n")
     (own_project / "__main__.py").write_text("raise RuntimeError('broken then')\n")

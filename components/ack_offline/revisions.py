@@ -149,3 +149,21 @@ def check_out(top: Path, sha: str, into: Path) -> None:
             if done.returncode != 0:
                 said = done.stderr.decode(errors="replace").strip()
                 raise ProjectError(f"git could not check out {sha[:12]}: {said}")
+    _refuse_links_out(into, sha)
+
+
+def _refuse_links_out(into: Path, sha: str) -> None:
+    """A symbolic link of the revision that leads out of its checkout would read today's file
+    on both sides of the comparison, not the file as it was: no verdict, naming the link."""
+    import os
+
+    root = into.resolve()
+    for folder, dirs, files in os.walk(into):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                link = path.relative_to(into).as_posix()
+                raise ProjectError(
+                    f"{link} at {sha[:12]} is a symbolic link out of the repository: the "
+                    "revision does not hold what it reads, so its program cannot be run as it was"
+                )
