@@ -331,7 +331,8 @@ CAVEATS = """\
 - **Removed, but kept.** Inputs the provider marks Optional+Computed keep their last value in
   the cloud when the code stops setting them (the Terraform SDK plans no change): a pool that
   stops autoscaling keeps its `scaling_config` (set `autoscaling.max_size` to the pool size
-  first, or replace the pool), turning a pool's CVE patching off leaves `auto_vul_fix` on, and an
+  first, or replace the pool; the library sends `auto_vul_fix: false` itself, so turning CVE
+  patching off is applied), and an
   addon's `config` removed or reduced to a subset of what the cloud holds is never sent
   (`needUpgrade`, `resource_alicloud_cs_kubernetes_addon.go:285`). Change the value explicitly
   instead of removing it.

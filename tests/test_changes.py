@@ -504,13 +504,15 @@ def test_a_pools_management_fields_removed_are_kept_and_the_rest_is_updated():
     assert {i.effect for i in only_removed} == {"kept"}
 
 
-def test_turning_cve_patching_off_in_the_library_is_kept_and_shows_no_update():
+def test_turning_cve_patching_off_in_the_library_is_sent():
+    """auto_vul_fix is Optional+Computed: the library sends false, so turning CVE patching off
+    reaches the cloud instead of being kept there."""
     web = {"instance_types": ["ecs.g7.large"], "desired_size": 2, "key_name": "ops"}
     on = _managed(False, node_pools={"web": {**web, "fix_vulnerabilities": True}})
     off = _managed(False, node_pools={"web": {**web}})
     (pool,) = [c for c in predict(on, off) if c.type == NP]
-    assert pool.action == "same" and pool.kept
-    assert {i.path for i in pool.inputs} == {"management.autoVulFix"}
+    assert pool.action == "update" and not pool.kept
+    assert [(i.path, i.effect) for i in pool.inputs] == [("management", "updates")]
 
 
 def test_a_rolling_policy_is_sent_only_with_other_changes():

@@ -145,11 +145,15 @@ def test_defaults_add_no_input_a_pool_did_not_have():
         "onDemandBaseCapacity",
     ):
         assert absent not in inputs, absent
+    # autoVulFix is sent false: the provider keeps an Optional+Computed value left out, so
+    # CVE patching once turned on would never turn off (the cloud's default is off, so a pool
+    # that never had it sees no change).
     assert inputs["management"] == {
         "enable": True,
         "autoRepair": True,
         "autoUpgrade": True,
         "maxUnavailable": 1,
+        "autoVulFix": False,
     }
     assert inputs["multiAzPolicy"] == "BALANCE" and inputs["instanceChargeType"] == "PostPaid"
 

@@ -134,7 +134,9 @@ class NodePool(pulumi.ComponentResource):
                     alicloud.cs.NodePoolManagementAutoUpgradePolicyArgs,
                     auto_upgrade_kubelet=args.upgrade_kubelet,
                 ),
-                auto_vul_fix=args.fix_vulnerabilities or None,
+                # Sent false too: auto_vul_fix is Optional+Computed (node_pool.go:629), so
+                # leaving it out would keep CVE patching on in the cloud once turned off.
+                auto_vul_fix=args.fix_vulnerabilities,
                 auto_vul_fix_policy=_policy(
                     alicloud.cs.NodePoolManagementAutoVulFixPolicyArgs,
                     restart_node=args.fix_restarts_nodes,
