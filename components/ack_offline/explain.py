@@ -262,7 +262,9 @@ def _fix(type_: str, path: str, old: Any, new: Any, op: str) -> str:
 def _complete(digest: Any) -> list[Any]:
     """The steps of a digest the CLI wrote for a preview that finished (json.go,
     ShowPreviewDigest): it always lists the root stack's step (`|| isRootStack(m)`), sets
-    changeSummary from the summary event at the end, and records each error the preview
+    changeSummary from the summary event at the end (pkg/display PreviewDigest,
+    `json:"changeSummary,omitempty"`; never empty once the stack's step is counted, sames
+    included: the CLI's "N unchanged" is changes[deploy.OpSame]), and records each error the preview
     reported as a diagnostic of severity "error" (sdk/go/common/diag: Error = "error"). A digest
     without them is no evidence of "no drift"."""
     if not isinstance(digest, dict):
