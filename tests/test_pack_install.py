@@ -113,6 +113,113 @@ def test_writing_again_is_harmless_and_another_release_needs_replace(tmp_path, c
     assert (pack / "config.json").read_text() == "{}\n"
 
 
+def _shipped() -> list[str]:
+    return sorted(p.name for p in RULES_SOURCE.glob("*.py") if p.name != "install.py")
+
+
+def _imported_drift(pack: Path) -> str:
+    """Where `ack_policies.drift` comes from when the pack runs (its folder first on sys.path,
+    as runpy.run_path puts it)."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import ack_policies.drift as d; "
+        "print(d.__file__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(pack)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    return done.stdout.strip() + done.stderr
+
+
+def test_replace_removes_what_shadows_a_rule_and_leaves_the_users_files(tmp_path, capsys):
+    pack = tmp_path / "pack"
+    assert install.main([str(pack)]) == 0
+    rules = pack / "ack_policies"
+    (rules / "drift").mkdir()
+    (rules / "drift" / "__init__.py").write_text('raise SystemExit("SHADOW")\n')
+    (rules / "NOTES.md").write_text("notes\n")
+    (pack / "NOTES.md").write_text("my notes\n")
+    (pack / ".gitignore").write_text("mine/")
+    assert "SHADOW" in _imported_drift(pack)  # what the shadow does unless it is removed
+    capsys.readouterr()
+    # Without --replace: refused, and nothing is touched.
+    assert install.main([str(pack)]) == 2
+    err = capsys.readouterr().err
+    assert "--replace" in err and "NOTES.md" in err and len(err.splitlines()) == 1
+    assert (rules / "drift" / "__init__.py").exists() and (rules / "NOTES.md").exists()
+    assert (pack / ".gitignore").read_text() == "mine/"
+    # With --replace: the rules folder holds exactly what this release ships, said on stdout.
+    assert install.main([str(pack), "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert "removed" in out and "drift" in out and "NOTES.md" in out
+    assert sorted(p.name for p in rules.iterdir()) == _shipped()
+    assert _imported_drift(pack) == str(rules / "drift.py")
+    # Outside it, the user's files are left alone and their .gitignore is merged.
+    assert (pack / "NOTES.md").read_text() == "my notes\n"
+    ignore = (pack / ".gitignore").read_text()
+    assert ignore == "mine/\n" + install.GITIGNORE
+    assert install.main([str(pack)]) == 0  # merged once, not again
+    assert (pack / ".gitignore").read_text() == ignore
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "drift.cpython-312-x86_64-linux-gnu.so",  # an extension module, imported before .py
+        "drift.pyc",  # sourceless bytecode, imported when no drift.py is found first
+        "zz.pth",
+        "gone.py",  # an older release's module
+        "sub/__init__.py",
+    ],
+)
+def test_anything_else_in_the_rules_folder_is_refused_then_removed(tmp_path, capsys, extra):
+    pack = tmp_path / "pack"
+    assert install.main([str(pack)]) == 0
+    path = pack / "ack_policies" / extra
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\0")
+    assert install.main([str(pack)]) == 2
+    assert path.exists()
+    assert install.main([str(pack), "--replace"]) == 0
+    assert sorted(p.name for p in (pack / "ack_policies").iterdir()) == _shipped()
+
+
+def test_links_are_removed_never_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep\n")
+    (outside / "reqs.txt").write_text("mine\n")
+    pack = tmp_path / "pack"
+    assert install.main([str(pack)]) == 0
+    (pack / "ack_policies" / "linked").symlink_to(outside, target_is_directory=True)
+    (pack / "requirements.txt").unlink()
+    (pack / "requirements.txt").symlink_to(outside / "reqs.txt")
+    assert install.main([str(pack)]) == 2
+    assert install.main([str(pack), "--replace"]) == 0
+    assert (outside / "keep.txt").read_text() == "keep\n"
+    assert (outside / "reqs.txt").read_text() == "mine\n"
+    assert not (pack / "requirements.txt").is_symlink()
+    assert sorted(p.name for p in (pack / "ack_policies").iterdir()) == _shipped()
+
+
+def test_a_pack_that_has_run_is_written_again_without_replace(tmp_path, capsys):
+    """Python writes ack_policies/__pycache__ when the pack runs: writing the same release's
+    pack again needs no --replace, and the bytecode goes (Python writes it again)."""
+    pack = tmp_path / "pack"
+    assert install.main([str(pack)]) == 0
+    assert str(pack / "ack_policies" / "drift.py") == _imported_drift(pack)
+    assert (pack / "ack_policies" / "__pycache__").is_dir()
+    (pack / ".gitignore").write_text("# mine\n" + install.GITIGNORE)
+    assert install.main([str(pack)]) == 0
+    assert "removed" not in capsys.readouterr().out
+    assert not (pack / "ack_policies" / "__pycache__").exists()
+    assert (pack / ".gitignore").read_text() == "# mine\n" + install.GITIGNORE
+
+
 DRIFT = textwrap.dedent(
     """
     import pulumi_alicloud as alicloud

@@ -14,14 +14,19 @@ back, replaces the resource (a ForceNew input), or cannot put it back (its Updat
 the input: fix it in the console). A field the cloud changed that the code does not manage
 (a refresh step without an update) is reported as kept.
 
-Exit 0: no change outside code. 1: changes found (the report says what). 2: the input is not
-a preview digest this command understands (fail closed: never "no drift" for what it could
-not read).
+Exit 0: no change outside code. 1: changes found (the report says what). 2: no verdict: the
+input is not a complete preview digest this command understands (no steps, no change summary, a
+preview that reported an error, a value of the wrong shape, JSON nested too deeply), or anything
+else failed (fail closed: never "no drift" for what it could not read). The report is Markdown
+for a job summary: every text it quotes from the preview (names, types, paths, values, cluster
+names; the old state is what a console user set) is a code span nothing in it can close, so no
+link, image, HTML or @mention in them is rendered.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -38,7 +43,7 @@ from ack_clusters.naming import (
 )
 
 from . import changes
-from .text import one_line
+from .text import markdown_code, one_line
 
 #: deploy.StepOp values (pulumi/pulumi pkg/resource/deploy/step.go). Steps with these ops change
 #: nothing in the cloud.
@@ -105,18 +110,55 @@ def _urn_parts(urn: str) -> tuple[str, str]:
 
 
 def _state(step: dict[str, Any], key: str) -> dict[str, Any]:
+    """A step's old or new state (apitype.ResourceV3), its shape checked: an object whose
+    inputs and outputs are objects and whose parent is a URN's text."""
     s = step.get(key)
     if s is None:
         return {}
+    where = f"{key} of {one_line(step.get('urn'))[:200]}"
     if not isinstance(s, dict):
-        raise Unreadable(f"{key} of {one_line(step.get('urn'))} is not an object")
+        raise Unreadable(f"{where} is not an object")
+    for part in ("inputs", "outputs"):
+        if s.get(part) is not None and not isinstance(s[part], dict):
+            raise Unreadable(f"{where}: {part} is not an object")
+    if s.get("parent") is not None and not isinstance(s["parent"], str):
+        raise Unreadable(f"{where}: parent is not a URN")
     return s
+
+
+def _strings(step: dict[str, Any], key: str) -> list[str]:
+    """A step's list of property names (diffReasons, replaceReasons), its shape checked."""
+    value = step.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unreadable(f"{key} of {one_line(step.get('urn'))[:200]} is not a list of names")
+    return value
+
+
+#: The signature key and value of a secret in a serialized property value (pulumi/pulumi
+#: sdk/go/common/resource/sig/sig.go: Key, Secret). The CLI's digest shows each secret as
+#: "[secret]" (pkg/backend/display/json.go, massagePropertyValue); should one arrive wrapped
+#: anyway, its value is not shown.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return "[secret]"
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _text(value: Any) -> str:
     if value is None:
         return "(none)"
-    shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    value = _masked(value)
+    shown = value if isinstance(value, str) and value else json.dumps(value, sort_keys=True)
     shown = one_line(shown)
     return shown if len(shown) <= MAX_VALUE else shown[: MAX_VALUE - 1] + "…"
 
@@ -142,7 +184,7 @@ def _lookup(values: dict[str, Any], path: str) -> Any:
 def _paths(step: dict[str, Any], detailed: dict[str, Any]) -> list[str]:
     """The changed paths: detailedDiff's, and each diffReason no detailed path lies under."""
     tops = {_top(p) for p in detailed}
-    reasons = [r for r in step.get("diffReasons") or [] if isinstance(r, str)]
+    reasons = _strings(step, "diffReasons")
     return sorted(set(detailed) | {r for r in reasons if r not in tops})
 
 
@@ -177,24 +219,82 @@ def _cluster_of(urn: str, parents: dict[str, str], tags: dict[str, str]) -> str:
 
 
 def _fix(type_: str, path: str, old: Any, new: Any, op: str) -> str:
-    change = changes.input_change(type_, _top(path), old, new)
+    found = changes.input_changes(type_, _top(path), old, new)
+    if not found:
+        # The provider found a difference the values shown do not: the CLI shows each secret
+        # as "[secret]" on both sides (json.go, massagePropertyValue), or the difference is in
+        # an output. Still drift, never "no change".
+        return (
+            "the preview does not show what differs (a secret, or a value it does not list): "
+            "review it in `pulumi preview --refresh --diff`"
+        )
+    kept = [c for c in found if c.effect == "kept"]
+    change = next((c for c in found if c.effect != "kept"), None)
+    also = (
+        f"; it keeps the cloud's {', '.join(c.path for c in kept)} ({changes.KEPT_RULE})"
+        if kept and change is not None
+        else ""
+    )
+    if change is None:
+        return f"`pulumi up` keeps the cloud's value ({changes.KEPT_RULE}, {kept[0].source})"
     where = f" ({change.source})" if change.source else ""
+    why = f" ({change.reason})" if change.reason else ""
     if op in ("replace", "create-replacement", "delete-replaced") or change.effect == "replaces":
-        return f"`pulumi up` replaces the resource: the provider cannot change it in place{where}"
+        return (
+            f"`pulumi up` replaces the resource: the provider cannot change it in place{where}"
+            f"{also}"
+        )
     if change.effect == "never applied":
         return (
             "`pulumi up` cannot put it back: the provider's Update never sends it"
-            f"{where}; set it back in the console (or replace the resource)"
+            f"{why}{where}; set it back in the console (or replace the resource){also}"
+        )
+    if change.effect == "fails":
+        return (
+            f"`pulumi up` cannot put it back: it fails ({change.reason}){where}; set it back in "
+            f"the console{also}"
         )
     if change.effect == "not modelled":
         return "`pulumi up` puts it back (the provider's facts do not cover this input)"
-    return f"`pulumi up` puts it back{where}"
+    return f"`pulumi up` puts it back{where}{also}"
+
+
+def _complete(digest: Any) -> list[Any]:
+    """The steps of a digest the CLI wrote for a preview that finished (json.go,
+    ShowPreviewDigest): it always lists the root stack's step (`|| isRootStack(m)`), sets
+    changeSummary from the summary event at the end (pkg/display PreviewDigest,
+    `json:"changeSummary,omitempty"`; never empty once the stack's step is counted, sames
+    included: the CLI's "N unchanged" is changes[deploy.OpSame]), and records each error the preview
+    reported as a diagnostic of severity "error" (sdk/go/common/diag: Error = "error"). A digest
+    without them is no evidence of "no drift"."""
+    if not isinstance(digest, dict):
+        raise Unreadable("not a `pulumi preview --json` document (not an object)")
+    steps = digest.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise Unreadable(
+            "not a `pulumi preview --json` document (no list of steps; a finished preview "
+            "lists at least the stack)"
+        )
+    if not isinstance(digest.get("changeSummary"), dict):
+        raise Unreadable("the preview did not finish (no changeSummary)")
+    diagnostics = digest.get("diagnostics")
+    if diagnostics is None:
+        diagnostics = []
+    if not isinstance(diagnostics, list) or not all(isinstance(d, dict) for d in diagnostics):
+        raise Unreadable("diagnostics is not a list of objects")
+    for d in diagnostics:
+        if d.get("severity") == "error":
+            raise Unreadable(
+                "the preview reported an error, so it did not complete: "
+                f"{one_line(d.get('message'))[:200]}"
+            )
+    if digest.get("maybeCorrupt"):
+        raise Unreadable("the preview says the state may be corrupt (maybeCorrupt)")
+    return steps
 
 
 def explain(digest: Any) -> Report:
-    if not isinstance(digest, dict) or not isinstance(digest.get("steps", []), list):
-        raise Unreadable("not a `pulumi preview --json` document (no list of steps)")
-    steps = digest.get("steps") or []
+    steps = _complete(digest)
     parents: dict[str, str] = {}
     tags: dict[str, str] = {}
     for step in steps:
@@ -203,12 +303,16 @@ def explain(digest: Any) -> Report:
         op = step.get("op")
         if op not in QUIET_OPS and op not in CHANGE_OPS:
             raise Unreadable(f"a step with an operation this command does not know: {one_line(op)}")
+        _strings(step, "diffReasons")
+        _strings(step, "replaceReasons")
+        if step.get("detailedDiff") is not None and not isinstance(step["detailedDiff"], dict):
+            raise Unreadable(f"detailedDiff of {one_line(step['urn'])[:200]} is not an object")
         for key in ("oldState", "newState"):
             s = _state(step, key)
-            if isinstance(s.get("parent"), str) and s["parent"]:
+            if s.get("parent"):
                 parents[step["urn"]] = s["parent"]
             for part in ("inputs", "outputs"):
-                t = (s.get(part) or {}).get("tags") if isinstance(s.get(part), dict) else None
+                t = (s.get(part) or {}).get("tags")
                 if isinstance(t, dict) and isinstance(t.get(CLUSTER_TAG), str):
                     tags[step["urn"]] = t[CLUSTER_TAG]
     updated = {s["urn"] for s in steps if s.get("op") not in QUIET_OPS | {"refresh"}}
@@ -225,10 +329,7 @@ def explain(digest: Any) -> Report:
         old, new = _state(step, "oldState"), _state(step, "newState")
         old_in = old.get("inputs") or {}
         new_in = new.get("inputs") or {}
-        detailed = step.get("detailedDiff")
-        detailed = {} if detailed is None else detailed
-        if not isinstance(detailed, dict):
-            raise Unreadable(f"detailedDiff of {one_line(urn)} is not an object")
+        detailed = step.get("detailedDiff") or {}
         paths = _paths(step, detailed)
         if op == "refresh":
             if urn in updated or not paths:
@@ -261,7 +362,7 @@ def explain(digest: Any) -> Report:
         ):
             if op == "delete-replaced":
                 continue  # the replace step of the same URN reports it
-            reasons = step.get("replaceReasons") or paths
+            reasons = _strings(step, "replaceReasons") or paths
             summary = (
                 "changed outside code in a way only a replacement undoes: `pulumi up` replaces it"
             )
@@ -292,20 +393,22 @@ def explain(digest: Any) -> Report:
 
 
 def render(report: Report, *, stack: str = "") -> str:
-    title = f"Drift of stack `{one_line(stack)}`" if stack else "Drift"
+    """The report as Markdown: each text from the preview a code span (markdown_code)."""
+    title = f"Drift of stack {markdown_code(stack)}" if stack else "Drift"
     if not report.drifted:
         return f"## {title}\n\nNo change outside code: the cloud matches the code.\n"
     lines = [f"## {title}", ""]
     for cluster in sorted(report.by_cluster, key=lambda c: (c in (UNNAMED, NOT_OWNED), c)):
         found = report.by_cluster[cluster]
         plain = cluster in (UNNAMED, NOT_OWNED)
-        label = cluster if plain else f"cluster `{one_line(cluster)}`"
+        label = cluster if plain else f"cluster {markdown_code(cluster)}"
         lines += [f"### {label}", ""]
         for d in found:
-            lines.append(f"- **{one_line(d.name)}** (`{one_line(d.type)}`): {d.summary}")
+            lines.append(f"- **{markdown_code(d.name)}** ({markdown_code(d.type)}): {d.summary}")
             for f in d.fields:
                 lines.append(
-                    f"  - `{one_line(f.path)}`: cloud `{f.cloud}`, code `{f.code}`: {f.fix}"
+                    f"  - {markdown_code(f.path)}: cloud {markdown_code(f.cloud)}, "
+                    f"code {markdown_code(f.code)}: {f.fix}"
                 )
         lines.append("")
     lines.append(
@@ -324,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", help="the preview's JSON ('-' for standard input)")
     parser.add_argument("--stack", default="", help="the stack's name, for the title")
     ns = parser.parse_args(argv)
+    source = one_line(ns.file)
     try:
         if ns.file == "-":
             text = sys.stdin.read()
@@ -331,13 +435,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             with open(ns.file, encoding="utf-8") as fh:
                 text = fh.read()
         report = explain(json.loads(text))
+        out = render(report, stack=ns.stack)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, Unreadable) as exc:
-        print(
-            f"ack-drift-explain: cannot read {one_line(ns.file)}: {one_line(exc)}", file=sys.stderr
-        )
+        _say(f"cannot read {source}: {exc}")
         return 2
-    sys.stdout.write(render(report, stack=ns.stack))
+    except RecursionError:
+        _say(f"cannot read {source}: its JSON is nested too deeply; no verdict")
+        return 2
+    except Exception as exc:  # whatever else fails, the answer is "no verdict", never exit 0 or 1
+        _say(f"no verdict on {source}: {type(exc).__name__}: {exc}")
+        return 2
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        _say(f"cannot write the report: {exc}")
+        return 2
     return 1 if report.drifted else 0
+
+
+def _say(message: str) -> None:
+    """One line of ack-drift-explain's own on standard error, control characters escaped (and
+    cut at 500 characters); nothing when standard error itself cannot be written."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"ack-drift-explain: {one_line(message)[:500]}", file=sys.stderr)
 
 
 def console() -> None:

@@ -11,6 +11,8 @@ too; in a block of the command's own lines (:func:`terminal`) all but those.
 
 from __future__ import annotations
 
+import re
+
 #: Bidirectional formatting characters (Unicode's "Trojan Source" set), the line and paragraph
 #: separators (which split lines as ``str.splitlines`` and many viewers do), and invisible ones
 #: (zero-width spaces and joiners, the word joiner, the byte order mark).
@@ -53,3 +55,18 @@ def lines(text: object) -> list[str]:
     """`text` split at line breaks only (``\\n``; a ``\\r\\n`` as one), each line on one line
     (:func:`one_line`): a name inside a message cannot start a line of its own."""
     return [one_line(line.removesuffix("\r")) for line in str(text).split("\n")]
+
+
+def markdown_code(text: object) -> str:
+    """`text` on one line as a Markdown code span nothing in it can close: the fence is one
+    backtick longer than the longest run of backticks inside (a code span ends only at a
+    backtick string of the same length, CommonMark 0.31 section 6.1), padded with a space when
+    the text starts or ends with a backtick or a space (one of each is stripped). Inside a code
+    span nothing is Markdown or HTML: no link, image, tag, autolink or @mention is rendered."""
+    shown = one_line(text)
+    if not shown:
+        return "` `"
+    longest = max((len(run) for run in re.findall("`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown[0] in "` " or shown[-1] in "` " else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
