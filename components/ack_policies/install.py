@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"removed {one_line(path)} (not part of this release's pack)")
     print(f"wrote the ack-guardrails policy pack to {ns.dir}")
     print(f"use it with: pulumi preview --policy-pack {ns.dir}")
-    print(f"or publish it to your organization: pulumi policy publish {ns.dir}")
+    print(f"or publish it to your organization: pulumi policy publish ORG --cwd {ns.dir}")
     return 0
 
 
