@@ -358,7 +358,9 @@ def _all_clusters_permissions(
     ):
         return
     permissions = inputs.get("permissions")
-    items = permissions if isinstance(permissions, list) else [permissions]
+    if permissions is None:
+        return  # grants nothing
+    items = permissions if isinstance(permissions, list) else [permissions]  # unknown: not proven
     for item in items:
         role_type = item.get("roleType") if isinstance(item, Mapping) else item
         if role_type == ALL_CLUSTERS or has_unknown(role_type) or not isinstance(role_type, str):
