@@ -397,7 +397,7 @@ def test_a_program_with_the_guard_passes_the_gate(tmp_path, capsys, mode):
     rc = main([*argv, "--policy-pack", str(PACK_DIR)])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0, out["violations"]
-    assert [v for v in out["violations"] if v.get("level") == "mandatory"] == []
+    assert [v for v in out["violations"] if v.get("enforcement") == "mandatory"] == []
     types = {r["type"] for r in out["resources"]}
     assert {"alicloud:ram/policy:Policy", "alicloud:eventbridge/rule:Rule"} <= types
 

@@ -6,6 +6,7 @@ with the component library are restated here; tests/test_policies.py checks they
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
@@ -45,6 +46,28 @@ CLUSTER_TYPES = frozenset(
 )
 
 ALLOW_SCHEMA = PolicyConfigSchema(properties={"allow": ALLOW_PROPERTY})
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKeyError(f"the key {key!r} is given twice")
+        found[key] = value
+    return found
+
+
+def load_document(text: str) -> Any:
+    """A JSON policy document, refusing one that names a key twice in any object: Python keeps
+    the last of two, and which of them the cloud reads is not documented (RAM's policy grammar,
+    https://www.alibabacloud.com/help/en/ram/policy-structure-and-syntax, defines no
+    duplicate), so a rule cannot decide what it grants. Raises ValueError (DuplicateKeyError
+    for a duplicate) when it cannot be read."""
+    return json.loads(text, object_pairs_hook=_no_duplicates)
 
 
 def type_chain(urn: str) -> list[str]:

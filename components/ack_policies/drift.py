@@ -40,7 +40,17 @@ from .owners import (
     plain,
     strings_in,
 )
-from .references import API_SERVER_LB_FIELDS, EIP, ROLE, SLB, allowed, deny_only
+from .references import (
+    API_SERVER_LB_FIELDS,
+    CONTROL_POLICY,
+    EIP,
+    ROLE,
+    SLB,
+    allowed,
+    deny_only,
+    missing_exemptions,
+)
+from .service_roles import NODE_ROLE_SUFFIX, is_ack_service_role
 
 #: The Service annotation that hands a load balancer to the cloud controller manager.
 LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
@@ -183,11 +193,24 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         if found is None:
             continue  # a read, or a stack reference: it names what it reads, it attaches nothing
         mine = own.owner_of(res)
+        yield from _service_role_policies(res, found.inputs)
+        if mine is None:
+            yield from _all_clusters_permissions(own, res, found.inputs)
         for prop, value in found.inputs.items():
             reported: set[str] = (
                 set()
             )  # one finding per owned resource (or doubt) a property reaches
-            for reached in own.reached_by(res, prop, value, mine):
+            reaches = list(own.reached_by(res, prop, value, mine))
+            if (
+                res.resource_type == CONTROL_POLICY
+                and deny_only(res.resource_type, prop, value)
+                and any(not _own_wiring(r, mine, prop) for r in reaches)
+            ):
+                missing = missing_exemptions(value, _node_roles(own))
+                if missing:
+                    yield res.urn, _unexempt_message(res, missing)
+                    continue
+            for reached in reaches:
                 if _own_wiring(reached, mine, prop):
                     continue
                 if _allowed(res, prop, value, reached):
@@ -201,6 +224,162 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                     reported.add(key)
                     yield res.urn, _message(res, prop, reached)
         yield from _kubernetes(own, res, found.inputs, mine)
+
+
+#: Where a cluster's owned resources name the role its nodes run as: its node role, and the
+#: role each node pool is given (an adopted role's name, node_pools/component.py).
+_NODE_ROLE_INPUTS = {ROLE: "roleName", "alicloud:cs/nodePool:NodePool": "ramRoleName"}
+
+
+def _node_roles(own: Ownership) -> dict[str, set[str]]:
+    """The node roles of the stack's clusters, by cluster name: the roles its node pools run as
+    and the roles it owns; `<cluster>-node-role` (identity/component.py) where neither is known
+    (a cluster of another stack)."""
+    found: dict[str, set[str]] = {}
+    for owned in own.owned.values():
+        key = _NODE_ROLE_INPUTS.get(owned.resource.resource_type)
+        if owned.owner.kind != "cluster" or key is None:
+            continue
+        props = plain(owned.resource.props)
+        name = props.get(key) if isinstance(props, Mapping) else None
+        if isinstance(name, str) and name and not has_unknown(name):
+            found.setdefault(owned.owner.name, set()).add(name)
+    for owner in own.owners:
+        if owner.kind == "cluster" and not found.get(owner.name):
+            found[owner.name] = {f"{owner.name}{NODE_ROLE_SUFFIX}"}
+    return found
+
+
+def _unexempt_message(res: PolicyResource, missing: list[str]) -> str:
+    return (
+        f"{res.resource_type} '{res.name}' is a Deny that names what a cluster owns, but does "
+        f"not exempt {', '.join(missing)}: a control policy applies to every RAM identity of "
+        "its targets, and ACK manages the clusters' resources with its service roles, as the "
+        "nodes' own components (the cloud controller manager, CSI, Terway) do with the node "
+        "roles, so the Deny would break the clusters. Exempt them in every statement with "
+        '"StringNotLike": {"acs:PrincipalARN": [...]} as DriftGuard writes it '
+        "(docs/CONSOLE-DRIFT.md), or use ack_clusters.DriftGuard's control_policy."
+    )
+
+
+#: Where a program attaches a policy to a RAM role, and the inputs that name the role and the
+#: policy's type: RAM's own attachment, and Resource Manager's (principal type `ServiceRole`,
+#: the role named `<name>@role.<account>.onaliyunservice.com`; pulumi_alicloud's
+#: resourcemanager.PolicyAttachment documents `principal_type` IMSUser, IMSGroup, ServiceRole).
+_ROLE_POLICY_ATTACHMENTS: dict[str, tuple[str, str | None]] = {
+    "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment": ("roleName", None),
+    "alicloud:resourcemanager/policyAttachment:PolicyAttachment": (
+        "principalName",
+        "principalType",
+    ),
+}
+_NOT_ROLES = frozenset({"IMSUser", "IMSGroup"})
+
+
+def _service_role_policies(
+    res: PolicyResource, inputs: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """A policy other than one of Alibaba Cloud's System policies attached to one of ACK's
+    service roles (ack_policies.service_roles), or to a role that cannot be proven not to be
+    one. The System policy (`<role>Policy`) is how a program creates ACK's roles."""
+    spelling = _ROLE_POLICY_ATTACHMENTS.get(res.resource_type)
+    if spelling is None:
+        return
+    name_key, type_key = spelling
+    if type_key is not None and inputs.get(type_key) in _NOT_ROLES:
+        return  # a user or a group
+    policy_type = inputs.get("policyType")
+    if policy_type == "System":
+        return
+    role = inputs.get(name_key)
+    subject = f"{res.resource_type} '{res.name}'"
+    kind = (
+        policy_type
+        if isinstance(policy_type, str) and not has_unknown(policy_type)
+        else ("unknown")
+    )
+    what = f"the {kind} policy '{inputs.get('policyName')}'"
+    why = (
+        "ACK manages the clusters' resources (nodes, scaling groups, load balancers) with its "
+        "service roles, and a policy of your own on one (a Deny, say) breaks the clusters. "
+        "Attach only Alibaba Cloud's System policy of the role (`<role>Policy`), with "
+        "policyType System."
+    )
+    if isinstance(role, str) and not has_unknown(role):
+        if is_ack_service_role(role.split("@", 1)[0]):
+            yield (
+                res.urn,
+                f"{subject} attaches {what} to '{role}', one of ACK's service roles: {why}",
+            )
+        return
+    if _declared_roles(res, name_key):
+        return
+    yield (
+        res.urn,
+        f"{subject} attaches {what} to a role unknown at preview that no role of the program "
+        f"names: it cannot be proven not to be one of ACK's service roles. {why} Name the "
+        "role, or take it from a ram.Role of your own.",
+    )
+
+
+def _declared_roles(res: PolicyResource, prop: str) -> bool:
+    """Whether an unknown role name comes only from roles the program declares, none of them
+    one of ACK's service roles (by its name, or by the name Pulumi derives from it)."""
+    deps = res.property_dependencies.get(prop, [])
+    if not deps:
+        return False
+    for dep in deps:
+        if dep.resource_type != ROLE:
+            return False
+        found = seen_inputs.seen(dep.urn)
+        inputs = found.inputs if found is not None else plain(dep.props)
+        name = inputs.get("roleName") or inputs.get("name") if isinstance(inputs, Mapping) else None
+        if name is None:
+            name = dep.name  # named by Pulumi after the resource
+        if not isinstance(name, str) or has_unknown(name) or is_ack_service_role(name):
+            return False
+    return True
+
+
+#: The role type of an ACK access grant that holds on every cluster of the account
+#: (pulumi_alicloud.cs.KubernetesPermission: "When `role_type` value is `all-clusters`, the
+#: value of `cluster` must be `\"\"`").
+ALL_CLUSTERS = "all-clusters"
+
+
+def _all_clusters_permissions(
+    own: Ownership, res: PolicyResource, inputs: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """A loose access grant on every cluster of the account (or of a role type unknown at
+    preview), in a stack that owns a cluster: it grants on the owned clusters without naming
+    them, so the reference check cannot see it."""
+    if res.resource_type != "alicloud:cs/kubernetesPermission:KubernetesPermission" or not any(
+        o.kind == "cluster" for o in own.owners
+    ):
+        return
+    permissions = inputs.get("permissions")
+    if permissions is None:
+        return  # grants nothing
+    items = permissions if isinstance(permissions, list) else [permissions]  # unknown: not proven
+    for item in items:
+        role_type = item.get("roleType") if isinstance(item, Mapping) else item
+        if role_type == ALL_CLUSTERS or has_unknown(role_type) or not isinstance(role_type, str):
+            how = (
+                "on every cluster of the account"
+                if role_type == ALL_CLUSTERS
+                else "with a role type unknown at preview, which cannot be proven not to be "
+                "'all-clusters'"
+            )
+            names = ", ".join(o.describe() for o in own.owners if o.kind == "cluster")
+            yield (
+                res.urn,
+                f"{res.resource_type} '{res.name}' grants Kubernetes access {how}, the "
+                f"clusters this stack owns included ({names}): that changes who can reach "
+                "them outside their typed arguments. Grant access to each cluster through "
+                "its access.grants (docs/AROUND-A-CLUSTER.md), and to other clusters with "
+                "role_type 'cluster' naming each.",
+            )
+            return
 
 
 def _own_wiring(reached: Reached, mine: Owned | None, prop: str) -> bool:

@@ -4,7 +4,6 @@ OIDC provider (RRSA) is assumable by one service account only."""
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
-from ._common import as_list, is_map, resource_rule, stack_rule
+from ._common import DuplicateKeyError, as_list, is_map, load_document, resource_rule, stack_rule
 from .owners import has_unknown, ownership, plain
 from .record import SERVICE_ACCOUNT_ROLE_TYPE as SAR
 
@@ -87,7 +86,10 @@ def _grants_everything(document: Any) -> str | None:
     None."""
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = load_document(document)
+        except DuplicateKeyError as e:
+            # Which of the two the cloud reads is not documented: not proven to grant less.
+            return f"a document in which {e}: what RAM grants from it cannot be decided"
         except ValueError:
             return None
     if not is_map(document):
@@ -152,10 +154,22 @@ ROLE = "alicloud:ram/role:Role"
 def _document(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return load_document(value)
         except ValueError:
             return None
     return value
+
+
+def _duplicate_key(value: Any) -> str | None:
+    """The duplicate key of a trust document that names one twice, if it does."""
+    if isinstance(value, str):
+        try:
+            load_document(value)
+        except DuplicateKeyError as e:
+            return str(e)
+        except ValueError:
+            return None
+    return None
 
 
 def _rrsa_statements(document: Any, providers: set[str]) -> Iterator[Mapping[str, Any]]:
@@ -236,6 +250,17 @@ def _loose_trusts(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                     "to name one service account. Build the role with ServiceAccountRole, which "
                     "writes that trust, or run the gate on an update.",
                 )
+            continue
+        twice = _duplicate_key(trust)
+        if twice is not None and "oidc" in str(trust).lower():
+            # An OIDC trust that names a key twice: which of the two RAM reads is not
+            # documented, so the service account it names cannot be decided.
+            yield (
+                res.urn,
+                f"{res.name}'s trust is an OIDC trust in which {twice}: which of the two RAM "
+                "reads is not documented, so it cannot be proven to name one service account. "
+                "Give each key once.",
+            )
             continue
         for st in _rrsa_statements(trust, providers):
             if not _names_one_service_account(st):

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ._common import CLUSTER_TYPES
+from ._common import CLUSTER_TAG, CLUSTER_TYPES, load_document
+from .service_roles import ACK_SERVICE_ROLE_PREFIXES, ACK_SERVICE_ROLES, NODE_ROLE_SUFFIX
 
 SG = "alicloud:ecs/securityGroup:SecurityGroup"
 VPC = "alicloud:vpc/network:Network"
@@ -285,29 +287,124 @@ def outside(entry: Allowed, paths: list[str]) -> list[str]:
 #: when every statement in them is a Deny: a Deny only takes rights away from whoever the
 #: policy is attached to, so it cannot attach to or change an owned resource. This is how an
 #: account guards the clusters against console drift (ack_clusters.DriftGuard,
-#: docs/CONSOLE-DRIFT.md). One Allow, an Effect spelt otherwise, or a document that does not
-#: parse is judged as before.
+#: docs/CONSOLE-DRIFT.md). One Allow, an Effect spelt otherwise, a document that does not
+#: parse or names a key twice is judged as before. `document` is ram.Policy's deprecated
+#: spelling of `policyDocument` (pulumi_alicloud.ram.Policy: "Field `document` has been
+#: deprecated from provider version 1.114.0. New field `policy_document` instead.").
 DENY_ONLY_DOCUMENTS = frozenset(
     {
         ("alicloud:ram/policy:Policy", "policyDocument"),
+        ("alicloud:ram/policy:Policy", "document"),
         ("alicloud:resourcemanager/controlPolicy:ControlPolicy", "policyDocument"),
     }
 )
+CONTROL_POLICY = "alicloud:resourcemanager/controlPolicy:ControlPolicy"
+
+
+def _statements(value: object) -> list[dict[str, object]] | None:
+    """The statements of a policy document, or None if it cannot be read (not JSON, a key
+    named twice at any depth, no statement, a statement that is not an object)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        doc = load_document(value)
+    except ValueError:
+        return None
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        return None
+    if not all(isinstance(s, dict) for s in statements):
+        return None
+    return statements
 
 
 def deny_only(type_: str, prop: str, value: object) -> bool:
     """Whether `value` is a policy document of :data:`DENY_ONLY_DOCUMENTS` that only denies."""
-    if (type_, prop) not in DENY_ONLY_DOCUMENTS or not isinstance(value, str):
+    if (type_, prop) not in DENY_ONLY_DOCUMENTS:
         return False
-    try:
-        doc = json.loads(value)
-    except ValueError:
-        return False
-    statements = doc.get("Statement") if isinstance(doc, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    return (
-        isinstance(statements, list)
-        and bool(statements)
-        and all(isinstance(s, dict) and s.get("Effect") == "Deny" for s in statements)
-    )
+    statements = _statements(value)
+    return statements is not None and all(s.get("Effect") == "Deny" for s in statements)
+
+
+#: The condition a control policy exempts principals by, as DriftGuard writes it
+#: (ack_clusters/guard/plan.py, control_policy_document). Operators and keys are spelt exactly:
+#: RAM's policy grammar is case-sensitive
+#: (https://www.alibabacloud.com/help/en/ram/policy-structure-and-syntax).
+EXEMPT_OPERATOR = "StringNotLike"
+EXEMPT_KEY = "acs:PrincipalARN"
+#: An account ID for the sample ARNs an exemption must cover (a RAM role's ARN is
+#: acs:ram::<account>:role/<name>).
+_SAMPLE_ACCOUNT = "1234567890123456"
+
+
+def _like(pattern: str, text: str) -> bool:
+    """StringLike: `*` any run of characters, `?` one; nothing else is special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+def must_exempt(node_roles: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """Who a control policy must leave alone, each as (what it is, the ARNs it is known by):
+    ACK's service roles (a sample of each prefix family) and the given node roles, in the
+    spelling of their names and in lower case (RAM spells a role's name in its ARN in lower
+    case)."""
+    named = [
+        *((f"role/{n}", n) for n in ACK_SERVICE_ROLES),
+        *((f"role/{p}*", f"{p}Sample") for p in ACK_SERVICE_ROLE_PREFIXES),
+        *((f"role/{n} (a node role)", n) for n in sorted(set(node_roles))),
+    ]
+    return [
+        (what, [f"acs:ram::{_SAMPLE_ACCOUNT}:role/{n}" for n in dict.fromkeys((n, n.lower()))])
+        for what, n in named
+    ]
+
+
+#: The condition that scopes a tag Deny to some clusters (DriftGuard's `clusters`).
+_CLUSTER_TAG_KEY = f"acs:ResourceTag/{CLUSTER_TAG}"
+_ROLE_ARN = re.compile(r"^acs:ram:[^:]*:[^:]*:role/([A-Za-z0-9.@_-]+)$")
+
+
+def _as_strings(value: object) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def _node_roles_at_stake(
+    st: dict[str, object], node_roles: Mapping[str, Iterable[str]]
+) -> set[str]:
+    """The node roles a Deny statement could deny what they do: the node roles of the clusters
+    its `StringEquals` on the cluster tag names, if it names some; the node roles its Resource
+    lists, if it only lists roles by their full names; else every cluster's."""
+    every = {r for roles in node_roles.values() for r in roles}
+    condition = st.get("Condition")
+    equals = condition.get("StringEquals") if isinstance(condition, dict) else None
+    scoped = _as_strings(equals.get(_CLUSTER_TAG_KEY)) if isinstance(equals, dict) else None
+    if scoped is not None:
+        return {r for c in scoped for r in (*node_roles.get(c, ()), f"{c}{NODE_ROLE_SUFFIX}")}
+    resources = _as_strings(st.get("Resource")) if "NotResource" not in st else None
+    named = [_ROLE_ARN.match(r) for r in resources or []]
+    if resources and all(named):
+        listed = {m.group(1).lower() for m in named if m}
+        return {r for r in every if r.lower() in listed}
+    return every
+
+
+def missing_exemptions(value: object, node_roles: Mapping[str, Iterable[str]]) -> list[str]:
+    """What a deny-only control policy does not exempt, in any of its statements, of ACK's
+    service roles and the node roles (by cluster name) it could deny: a control policy applies
+    to every RAM identity of its targets, these included."""
+    statements = _statements(value) or []
+    missing: dict[str, None] = {}
+    for st in statements:
+        condition = st.get("Condition")
+        block = condition.get(EXEMPT_OPERATOR) if isinstance(condition, dict) else None
+        patterns = _as_strings(block.get(EXEMPT_KEY)) if isinstance(block, dict) else None
+        for what, arns in must_exempt(_node_roles_at_stake(st, node_roles)):
+            if patterns is None or not all(any(_like(p, arn) for p in patterns) for arn in arns):
+                missing[what] = None
+    return list(missing)

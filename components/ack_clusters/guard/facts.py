@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ack_policies import service_roles
+
 from ..naming import CLUSTER_TAG, MANAGED_BY, MANAGED_BY_TAG
 
 #: The condition key RAM evaluates against the tags of the resource a request acts on.
@@ -277,27 +279,16 @@ NODE_ROLE_ACTIONS: tuple[str, ...] = (
 )
 
 #: ACK's own roles: they keep managing the cluster, so the guard is never attached to them and
-#: the alert never fires on them. Names as the provider and ACK's console authorise them (the
-#: brief's list, docs/ACK-ARCHITECTURE.md); AliyunServiceRoleForCS... is a family of
-#: service-linked roles, matched by prefix.
-ACK_SERVICE_ROLES: tuple[str, ...] = (
-    "AliyunCSDefaultRole",
-    "AliyunCSManagedKubernetesRole",
-    "AliyunCSServerlessKubernetesRole",
-    "AliyunCSManagedAutoScalerRole",
-    "AliyunCSManagedNlcRole",
-    "AliyunOOSLifecycleHook4CSRole",
-)
-ACK_SERVICE_ROLE_PREFIXES: tuple[str, ...] = ("AliyunServiceRoleForCS", "AliyunCS")
+#: the alert never fires on them. One list, shared with the policy pack's rule that refuses
+#: custom policies on them (ack_policies.service_roles).
+ACK_SERVICE_ROLES = service_roles.ACK_SERVICE_ROLES
+ACK_SERVICE_ROLE_PREFIXES = service_roles.ACK_SERVICE_ROLE_PREFIXES
+is_ack_service_role = service_roles.is_ack_service_role
 #: Every role above starts with it; the alert excludes callers whose name starts with it
 #: (Alibaba Cloud's service roles are all named Aliyun...).
 SERVICE_ROLE_PREFIX = "Aliyun"
 #: A node role's name (identity/component.py: f"{name}-node-role").
-NODE_ROLE_SUFFIX = "-node-role"
-
-
-def is_ack_service_role(name: str) -> bool:
-    return name in ACK_SERVICE_ROLES or name.startswith(ACK_SERVICE_ROLE_PREFIXES)
+NODE_ROLE_SUFFIX = service_roles.NODE_ROLE_SUFFIX
 
 
 def denied_action_names() -> list[str]:

@@ -50,7 +50,7 @@ def node_roles_of(a: DriftGuardArgs) -> tuple[str, ...]:
 def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
     """Every reason these arguments cannot make a guard (field path, message)."""
     found: list[tuple[str, str]] = []
-    node_roles = set(node_roles_of(a))
+    node_roles = {r.lower() for r in node_roles_of(a)}
     deploy = a.deploy_identity
     if not a.attach_to_groups and not a.attach_to_roles and a.control_policy is None:
         found.append(
@@ -76,7 +76,7 @@ def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
                 continue
             if facts.is_ack_service_role(n):
                 found.append((path, f"{n!r} {WHY_SERVICE_ROLE} (docs/CONSOLE-DRIFT.md)"))
-            elif n in node_roles or n.endswith(facts.NODE_ROLE_SUFFIX):
+            elif n.lower() in node_roles or n.lower().endswith(facts.NODE_ROLE_SUFFIX):
                 found.append(
                     (
                         path,
@@ -185,12 +185,23 @@ def deny_policy_document(a: DriftGuardArgs) -> str:
 
 
 def exempt_principals(a: DriftGuardArgs) -> list[str]:
-    """Principal ARNs a control policy must not touch: the deploy identity and ACK's service
-    roles. RAM role ARNs spell the name in lower case (acs:ram::<uid>:role/<name>), so both
-    spellings are listed."""
+    """Principal ARNs a control policy must not touch: the deploy identity, ACK's service roles
+    and the guarded clusters' node roles (the nodes' own components, the cloud controller
+    manager, CSI and Terway, change owned resources through them). Without `clusters` or
+    `node_role_names` the guard covers every cluster of the library, so every node role
+    (`*-node-role`) is exempt. RAM role ARNs spell the name in lower case
+    (acs:ram::<uid>:role/<name>), so both spellings are listed. The policy pack refuses a
+    control policy that names what a cluster owns without these exemptions
+    (ack_policies.references.missing_exemptions)."""
     d = a.deploy_identity
     names = [d.name] if d.kind == "role" else []
-    roles = [*names, *facts.ACK_SERVICE_ROLES, *(f"{p}*" for p in facts.ACK_SERVICE_ROLE_PREFIXES)]
+    node_roles = list(node_roles_of(a)) or [f"*{facts.NODE_ROLE_SUFFIX}"]
+    roles = [
+        *names,
+        *facts.ACK_SERVICE_ROLES,
+        *(f"{p}*" for p in facts.ACK_SERVICE_ROLE_PREFIXES),
+        *node_roles,
+    ]
     arns = {f"acs:ram:*:*:role/{r}" for r in roles} | {
         f"acs:ram:*:*:role/{r.lower()}" for r in roles
     }
@@ -201,7 +212,8 @@ def exempt_principals(a: DriftGuardArgs) -> list[str]:
 
 def control_policy_document(a: DriftGuardArgs) -> str:
     """The same Deny for every RAM identity of the target folders or accounts, except the
-    deploy identity and ACK's service roles (a control policy applies to all of them)."""
+    deploy identity, ACK's service roles and the node roles (a control policy applies to all
+    of them)."""
     statements = deny_statements(a)
     for s in statements:
         s.setdefault("Condition", {})["StringNotLike"] = {"acs:PrincipalARN": exempt_principals(a)}
