@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from ack_offline.preview import main as ack_preview
 from ack_policies import install
 
 from .conftest import PACK_DIR, ROOT
+from .test_gate_cli import LOOSE_RULE_PROGRAM
 
 RULES_SOURCE = ROOT / "components" / "ack_policies"
 
@@ -220,24 +220,6 @@ def test_a_pack_that_has_run_is_written_again_without_replace(tmp_path, capsys):
     assert (pack / ".gitignore").read_text() == "# mine\n" + install.GITIGNORE
 
 
-DRIFT = textwrap.dedent(
-    """
-    import pulumi_alicloud as alicloud
-    from ack_clusters import ManagedCluster
-
-    c = ManagedCluster("t", {
-        "network": {"zones": ["cn-hangzhou-i", "cn-hangzhou-j"]},
-        "node_pools": {"p": {"instance_types": ["ecs.g7.large"], "desired_size": 2,
-                             "key_name": "ops"}},
-    })
-    alicloud.ecs.SecurityGroupRule(
-        "loose", security_group_id=c.security_group_id, type="ingress", ip_protocol="tcp",
-        port_range="8443/8443", cidr_ip="10.9.0.0/16",
-    )
-    """
-)
-
-
 def _verdict(capsys, stack: str, program: Path, pack: Path) -> tuple[int, list[dict]]:
     capsys.readouterr()
     rc = ack_preview([stack, "--program", str(program), "--json", "--policy-pack", str(pack)])
@@ -297,7 +279,7 @@ def test_the_pack_installs_in_a_fresh_virtualenv_and_judges_as_the_repositorys(t
     program = tmp_path / "drift"
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: drift\nruntime: python\n")
-    (program / "__main__.py").write_text(DRIFT)
+    (program / "__main__.py").write_text(LOOSE_RULE_PROGRAM)
     (program / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
     rc, found = _verdict(capsys, "dev", program, pack)
     assert (rc, found) == _verdict(capsys, "dev", program, PACK_DIR)
