@@ -402,6 +402,35 @@ def test_a_program_with_the_guard_passes_the_gate(tmp_path, capsys, mode):
     assert {"alicloud:ram/policy:Policy", "alicloud:eventbridge/rule:Rule"} <= types
 
 
+@pytest.mark.parametrize(
+    ("robot", "rc"),
+    [
+        ("https://oapi.dingtalk.com/robot/send?access_token=s3cr3t-token", 0),
+        ("https://evil.example/hook?access_token=s3cr3t-token", 2),
+    ],
+    ids=["a robot", "not a robot"],
+)
+def test_a_secret_robot_url_from_config_is_taken_and_checked_without_quoting_it(
+    tmp_path, capsys, robot, rc
+):
+    """`Config.require_secret()` for the alert's URL: checked when known (an update), never
+    quoted, kept secret."""
+    from ack_offline.preview import main
+
+    program = GUARDED_PROGRAM.replace('config.require("robot")', 'config.require_secret("robot")')
+    assert program != GUARDED_PROGRAM
+    (tmp_path / "Pulumi.yaml").write_text("name: guarded\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(program)
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        f"config:\n  alicloud:region: cn-hangzhou\n  guarded:robot: {robot}\n"
+    )
+    assert main(["dev", "--program", str(tmp_path), "--json", "--mode", "update"]) == rc
+    captured = capsys.readouterr()
+    assert "s3cr3t-token" not in captured.out + captured.err
+    if rc:
+        assert "a DingTalk robot's URL starts with" in captured.err
+
+
 LOOSE_POLICY_PROGRAM = """
 import json
 import pulumi_alicloud as alicloud

@@ -450,7 +450,7 @@ def test_a_rule_that_fails_otherwise_never_shows_a_secret(monkeypatch, error):
 
 
 def test_rules_are_found():
-    assert len(rules()) == 14
+    assert len(rules()) == 16
 
 
 def test_the_message_raised_holds_no_spelling_even_if_a_rule_put_one_in():

@@ -582,11 +582,34 @@ OidcProviderArnInput = Annotated[
     str | Deferred, PlainValidator(_OIDC_PROVIDER.validate), _OIDC_PROVIDER
 ]
 _PASSWORD = Later(ecs_password, "an ECS login password", secret=True)
+
+
+def alert_url(url: str) -> str:
+    """A guard's alert URL (it holds a token): HTTPS, one word. Its kind's own rules are
+    ack_clusters.guard.plan.alert_url_problem's."""
+    if not re.fullmatch(r"https://\S+", url):
+        raise Refused(None, "an alert URL is an https:// URL with no spaces (it carries a token)")
+    return url
+
+
+def signing_secret(secret: str) -> str:
+    """A DingTalk robot's signing secret, as DingTalk shows it (SEC and letters or digits)."""
+    if not re.fullmatch(r"SEC[0-9A-Za-z]+", secret):
+        raise Refused(None, "a DingTalk signing secret is SEC followed by letters and digits")
+    return secret
+
+
+_ALERT_URL = Later(alert_url, "an alert URL", secret=True)
+_SIGNING_SECRET = Later(signing_secret, "a DingTalk signing secret", secret=True)
 _USER_DATA = Later(user_data_script, "a user data script", secret=True)
 #: Secrets: a string (kept as a ``SecretStr``) or an output, ``Config.require_secret()``'s
 #: included; checked when known, without quoting them.
 PasswordInput = Annotated[SecretStr | Deferred, PlainValidator(_PASSWORD.validate), _PASSWORD]
 UserDataInput = Annotated[SecretStr | Deferred, PlainValidator(_USER_DATA.validate), _USER_DATA]
+AlertUrlInput = Annotated[SecretStr | Deferred, PlainValidator(_ALERT_URL.validate), _ALERT_URL]
+SigningSecretInput = Annotated[
+    SecretStr | Deferred, PlainValidator(_SIGNING_SECRET.validate), _SIGNING_SECRET
+]
 
 
 def revealed(value: SecretStr | Deferred) -> str | Deferred:

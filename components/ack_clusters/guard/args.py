@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from ..identity.args import RAM_NAME
-from ..validation import StrictModel
+from ..validation import AlertUrlInput, SigningSecretInput, StrictModel
 
 #: Resource Directory folder (fd-...) or member account ID (digits) a control policy attaches to.
 RD_TARGET = r"^(fd-[A-Za-z0-9]{1,64}|r-[A-Za-z0-9]{1,64}|[0-9]{1,32})$"
@@ -44,8 +44,11 @@ class DriftAlert(StrictModel):
     """Where the ActionTrail alert goes. ``url`` (and ``secret_key``) stay secret in state."""
 
     kind: Literal["dingtalk", "webhook"] = Field(description="A DingTalk robot or an HTTPS URL.")
-    url: SecretStr = Field(description="The robot's or webhook's URL (holds its token: secret).")
-    secret_key: SecretStr | None = Field(
+    url: AlertUrlInput = Field(
+        description="The robot's or webhook's URL (holds its token: secret; may be a secret "
+        "output)."
+    )
+    secret_key: SigningSecretInput | None = Field(
         default=None, description="The DingTalk robot's signing secret (SEC...), if it signs."
     )
     trail_name: str = Field(

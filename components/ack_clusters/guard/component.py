@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_alicloud as alicloud
+from pydantic import SecretStr
 
 from ..errors import InvalidArguments, validated
 from ..naming import PACKAGE
+from ..validation import Refused, revealed
 from . import plan
 from .args import DriftGuardArgs
 
@@ -124,7 +126,7 @@ class DriftGuard(pulumi.ComponentResource):
             if alert.oss_bucket_name is not None:
                 trail_args["oss_bucket_name"] = alert.oss_bucket_name
             alicloud.actiontrail.Trail(f"{name}-trail", **trail_args, opts=child)
-            url = pulumi.Output.secret(alert.url.get_secret_value())
+            url = pulumi.Output.secret(_alert_url(alert.kind, alert.url))
             body_value, body_template = plan.alert_body()
             params: list[alicloud.eventbridge.RuleTargetParamListArgs]
             if alert.kind == "dingtalk":
@@ -145,7 +147,7 @@ class DriftGuard(pulumi.ComponentResource):
                         alicloud.eventbridge.RuleTargetParamListArgs(
                             resource_key="SecretKey",
                             form="CONSTANT",
-                            value=pulumi.Output.secret(alert.secret_key.get_secret_value()),
+                            value=pulumi.Output.secret(_as_input(revealed(alert.secret_key))),
                         )
                     )
                 target_type = "acs.dingtalk"
@@ -190,3 +192,23 @@ class DriftGuard(pulumi.ComponentResource):
         self.register_outputs(
             {"policy_name": self.policy_name, "deny_document": self.deny_document}
         )
+
+
+def _alert_url(kind: str, url: Any) -> Any:
+    """The alert's URL as an input: a string is checked with the arguments (plan); an output
+    (a secret from config) when known, refused without quoting it."""
+    if isinstance(url, SecretStr):
+        return url.get_secret_value()
+
+    def check(value: Any) -> Any:
+        problem = plan.alert_url_problem(kind, value) if isinstance(value, str) else None
+        if problem is not None:
+            raise Refused(None, f"alert.url: {problem}")
+        return value
+
+    return pulumi.Output.from_input(url).apply(check)
+
+
+def _as_input(value: Any) -> Any:
+    """A string or an output, as a resource input (typed for the checker)."""
+    return value

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
 from ..identity.args import RAM_NAME
 from ..validation import NAME_PATTERN
 from . import facts
@@ -111,19 +113,10 @@ def problems(a: DriftGuardArgs) -> list[tuple[str, str]]:
                     )
                 )
     if a.alert is not None:
-        url = a.alert.url.get_secret_value()
-        if a.alert.kind == "dingtalk" and not url.startswith(
-            "https://oapi.dingtalk.com/robot/send?"
-        ):
-            found.append(
-                (
-                    "alert.url",
-                    "a DingTalk robot's URL starts with https://oapi.dingtalk.com/robot/send? "
-                    f"({facts.SRC_TARGET_PARAMS})",
-                )
-            )
-        elif a.alert.kind == "webhook" and not url.startswith("https://"):
-            found.append(("alert.url", "a webhook must be an https:// URL (it carries a token)"))
+        if isinstance(a.alert.url, SecretStr):  # an output is checked when known (component)
+            problem = alert_url_problem(a.alert.kind, a.alert.url.get_secret_value())
+            if problem is not None:
+                found.append(("alert.url", problem))
         if a.alert.kind == "webhook" and a.alert.secret_key is not None:
             found.append(("alert.secret_key", "only a DingTalk robot signs with a secret key"))
         if a.alert.sls_project_arn is None and a.alert.oss_bucket_name is None:
@@ -275,3 +268,15 @@ def plan_guard(a: DriftGuardArgs) -> GuardPlan:
         event_pattern=event_pattern(a) if a.alert else None,
         node_roles=node_roles_of(a),
     )
+
+
+def alert_url_problem(kind: str, url: str) -> str | None:
+    """What is wrong with an alert's URL, in words that never quote it (it holds a token)."""
+    if kind == "dingtalk" and not url.startswith("https://oapi.dingtalk.com/robot/send?"):
+        return (
+            "a DingTalk robot's URL starts with https://oapi.dingtalk.com/robot/send? "
+            f"({facts.SRC_TARGET_PARAMS})"
+        )
+    if kind == "webhook" and not url.startswith("https://"):
+        return "a webhook must be an https:// URL (it carries a token)"
+    return None

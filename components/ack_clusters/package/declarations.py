@@ -1004,11 +1004,11 @@ class DriftAlert(TypedDict):
     kind: DriftAlertKind
     """A DingTalk robot or an HTTPS URL."""
 
-    url: str
-    """The robot's or webhook's URL (holds its token: secret). Secret."""
+    url: pulumi.Input[str]
+    """The robot's or webhook's URL (holds its token: secret; may be a secret output)."""
 
-    secret_key: NotRequired[str]
-    """The DingTalk robot's signing secret (SEC...), if it signs. Secret."""
+    secret_key: NotRequired[pulumi.Input[str]]
+    """The DingTalk robot's signing secret (SEC...), if it signs."""
 
     trail_name: NotRequired[str]
     """ActionTrail trail name. Default: "ack-drift-guard"."""
