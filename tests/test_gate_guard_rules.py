@@ -325,3 +325,37 @@ def test_the_deprecated_document_input_is_judged_like_policy_document(
     rc, found = gate(tmp_path, capsys, f'alicloud.ram.Policy("loose", document={text!r})')
     loose = [v for v in found if v["urn"].endswith("::loose")]
     assert (rc == 0 and loose == []) if passes else (rc == 1 and loose), found
+
+
+def test_a_control_policy_exempting_by_lower_case_arns_as_alibaba_writes_them_passes():
+    """Alibaba Cloud's control-policy examples exempt roles by their ARN in lower case
+    (acs:ram:*:*:role/resourcedirectoryaccountaccessrole): that is how RAM gives the ARN, and the
+    gate takes it; the same policy without the node roles is missing them."""
+    tag = {"acs:ResourceTag/ack.pulumi.io/managed-by": "pulumi-ack-clusters"}
+
+    def doc(patterns: list[str]) -> str:
+        return json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Action": ["ecs:*", "ess:*"],
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": tag,
+                            "StringNotLike": {"acs:PrincipalARN": patterns},
+                        },
+                    }
+                ],
+            }
+        )
+
+    roles = {"prod": {"prod-node-role"}}
+    assert (
+        missing_exemptions(doc(["acs:ram:*:*:role/aliyun*", "acs:ram:*:*:role/*-node-role"]), roles)
+        == []
+    )
+    assert missing_exemptions(doc(["acs:ram:*:*:role/aliyun*"]), roles) == [
+        "role/prod-node-role (a node role)"
+    ]

@@ -347,18 +347,16 @@ def _like(pattern: str, text: str) -> bool:
 
 def must_exempt(node_roles: Iterable[str]) -> list[tuple[str, list[str]]]:
     """Who a control policy must leave alone, each as (what it is, the ARNs it is known by):
-    ACK's service roles (a sample of each prefix family) and the given node roles, in the
-    spelling of their names and in lower case (RAM spells a role's name in its ARN in lower
-    case)."""
+    ACK's service roles (a sample of each prefix family) and the given node roles, by the ARN
+    RAM gives them: the role's name in lower case (acs:ram::<account>:role/aliyuncsdefaultrole),
+    as Alibaba Cloud's own control-policy examples write it (Resource Management, "Examples of
+    custom control policies")."""
     named = [
         *((f"role/{n}", n) for n in ACK_SERVICE_ROLES),
         *((f"role/{p}*", f"{p}Sample") for p in ACK_SERVICE_ROLE_PREFIXES),
         *((f"role/{n} (a node role)", n) for n in sorted(set(node_roles))),
     ]
-    return [
-        (what, [f"acs:ram::{_SAMPLE_ACCOUNT}:role/{n}" for n in dict.fromkeys((n, n.lower()))])
-        for what, n in named
-    ]
+    return [(what, [f"acs:ram::{_SAMPLE_ACCOUNT}:role/{n.lower()}"]) for what, n in named]
 
 
 #: The condition that scopes a tag Deny to some clusters (DriftGuard's `clusters`).
