@@ -301,6 +301,49 @@ def test_a_grant_on_every_cluster_is_refused_where_the_stack_owns_one(tmp_path, 
     assert rc == 1 and len(perm) == 1 and "access.grants" in perm[0]["message"]
 
 
+# -- account-wide: a stack with no cluster still cannot break every cluster's roles -----------
+
+
+def test_without_a_cluster_a_custom_policy_on_an_ack_role_is_refused(tmp_path, capsys):
+    """ACK's service roles are the account's: a stack of its own (an account's guard, a
+    bootstrap stack) attaching a custom policy to one breaks every cluster."""
+    tail = (
+        f'p = alicloud.ram.Policy("loose", policy_name="loose", policy_document={DENY_ALL!r})\n'
+        'alicloud.ram.RolePolicyAttachment("att", role_name="AliyunCSDefaultRole", '
+        'policy_name=p.policy_name, policy_type="Custom")\n'
+    )
+    rc, found = gate(tmp_path, capsys, tail, head=NO_CLUSTER)
+    assert rc == 1 and [v["urn"].rsplit("::", 1)[-1] for v in found] == ["att"], found
+
+
+def test_without_a_cluster_the_bootstrap_of_acks_roles_passes(tmp_path, capsys):
+    rc, found = gate(tmp_path, capsys, BOOTSTRAP, head=NO_CLUSTER)
+    assert rc == 0 and found == [], found
+
+
+def test_without_a_cluster_a_control_policy_on_the_ownership_tags_must_exempt(tmp_path, capsys):
+    """A control policy naming the ownership tags reaches every cluster of its targets: with no
+    cluster in the stack it must exempt ACK's roles and every node role (`*-node-role`)."""
+    bare = {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": TAG}
+    rc, found = gate(tmp_path, capsys, control(bare), head=NO_CLUSTER)
+    assert rc == 1 and [v["urn"].rsplit("::", 1)[-1] for v in found] == ["cp"], found
+    assert "a node role" in found[0]["message"]
+    exempted = {
+        **bare,
+        "Condition": {**TAG, **exempt(plan.exempt_principals(guard_args(clusters=[])))},
+    }
+    rc, found = gate(tmp_path, capsys, control(exempted), head=NO_CLUSTER)
+    assert rc == 0 and found == [], found
+    # A control policy about something else (no ownership tag) is not this rule's.
+    region = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"acs:RequestedRegion": "cn-hangzhou"}},
+    }
+    assert gate(tmp_path, capsys, control(region), head=NO_CLUSTER) == (0, [])
+
+
 def test_a_grant_on_every_cluster_is_not_judged_without_a_cluster(tmp_path, capsys):
     rc, found = gate(tmp_path, capsys, ALL_CLUSTERS, head=NO_CLUSTER)
     assert rc == 0 and found == [], found

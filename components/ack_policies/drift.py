@@ -22,6 +22,7 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -29,8 +30,9 @@ import yaml
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
-from ._common import CLUSTER_TYPES, stack_rule
+from ._common import CLUSTER_TYPES, load_document, stack_rule
 from .owners import (
+    OWNERSHIP_TAG_PREFIX,
     STACK_REFERENCE,
     Owned,
     Ownership,
@@ -177,7 +179,12 @@ def instead(owned: Owned | None, loose_type: str | None = None) -> str:
 def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     own = ownership(args.resources)
     if not own.owners and not any(r.resource_type == STACK_REFERENCE for r in args.resources):
-        return  # nothing here is owned, nor can a referenced stack's be
+        # Nothing here is owned, nor can a referenced stack's be; but ACK's service roles and
+        # the ownership tags are account-wide: a stack of its own (an account's guard, say) can
+        # break every cluster of the account through them.
+        if seen_inputs.recording():
+            yield from _account_wide(args)
+        return
     if not seen_inputs.recording():
         yield (
             "",
@@ -224,6 +231,36 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                     reported.add(key)
                     yield res.urn, _message(res, prop, reached)
         yield from _kubernetes(own, res, found.inputs, mine)
+
+
+def _account_wide(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
+    """In a stack that owns no cluster: a custom policy on one of ACK's service roles, and a
+    deny-only control policy that names the library's ownership tags without exempting ACK's
+    roles and every cluster's node role (`*-node-role`: which clusters it reaches, this stack
+    cannot know)."""
+    for res in args.resources:
+        found = seen_inputs.seen(res.urn)
+        if found is None:
+            continue
+        yield from _service_role_policies(res, found.inputs)
+        if res.resource_type != CONTROL_POLICY:
+            continue
+        for prop, value in found.inputs.items():
+            if deny_only(res.resource_type, prop, value) and _names_ownership_tag(value):
+                missing = missing_exemptions(value, {"": {f"any-cluster{NODE_ROLE_SUFFIX}"}})
+                if missing:
+                    yield res.urn, _unexempt_message(res, missing)
+
+
+def _names_ownership_tag(value: Any) -> bool:
+    """Whether a policy document names the library's ownership tags (or ACK's own), read as
+    parsed JSON so that an escaped spelling (\\u0061ck.pulumi.io) names them too."""
+    text = value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            text = json.dumps(load_document(value))
+    lowered = json.dumps(text).lower() if not isinstance(text, str) else text.lower()
+    return OWNERSHIP_TAG_PREFIX in lowered or "ack.aliyun.com" in lowered
 
 
 #: Where a cluster's owned resources name the role its nodes run as: its node role, and the
