@@ -285,6 +285,14 @@ def test_a_duplicate_key_in_an_oidc_trust_is_refused(tmp_path, capsys):
     r = [v for v in found if v["urn"].endswith("::r")]
     assert rc == 1 and r and "names a key twice" not in r[0]["message"]
     assert "is given twice" in r[0]["message"]
+    # The same trust with every "oidc" written as a JSON escape reads the same to RAM.
+    escaped = trust.replace("oidc", "\\u006fidc")
+    assert escaped != trust and json.loads(escaped) == json.loads(trust)
+    rc, found = gate(
+        tmp_path, capsys, f'alicloud.ram.Role("r", assume_role_policy_document={escaped!r})'
+    )
+    r = [v for v in found if v["urn"].endswith("::r")]
+    assert rc == 1 and r and "is given twice" in r[0]["message"]
 
 
 # -- grants on every cluster -------------------------------------------------------------------

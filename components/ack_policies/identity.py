@@ -4,6 +4,7 @@ OIDC provider (RRSA) is assumable by one service account only."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -172,6 +173,17 @@ def _duplicate_key(value: Any) -> str | None:
     return None
 
 
+def _every_text(value: Any) -> str:
+    """A document's text in lower case as JSON reads it (escapes such as \\u006f decoded),
+    every value of a key named twice kept: what a rule looks for cannot hide in a spelling."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
+        except ValueError:
+            return value.lower()
+    return json.dumps(value).lower()
+
+
 def _rrsa_statements(document: Any, providers: set[str]) -> Iterator[Mapping[str, Any]]:
     """The Allow statements of a trust that a cluster's RRSA OIDC provider may use: a federated
     principal that is a cluster's provider (ACK's name for it, or a provider this stack's
@@ -252,7 +264,7 @@ def _loose_trusts(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 )
             continue
         twice = _duplicate_key(trust)
-        if twice is not None and "oidc" in str(trust).lower():
+        if twice is not None and "oidc" in _every_text(trust):
             # An OIDC trust that names a key twice: which of the two RAM reads is not
             # documented, so the service account it names cannot be decided.
             yield (
