@@ -309,6 +309,26 @@ def test_a_grant_on_every_cluster_is_refused_where_the_stack_owns_one(tmp_path, 
     assert rc == 1 and len(perm) == 1 and "access.grants" in perm[0]["message"]
 
 
+FOREIGN_TRUST = (
+    '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
+    '"Principal": {"Service": ["cs.aliyuncs.com"], "RAM": ["acs:ram::9999999999999999:root"]}}]}'
+)
+
+
+@pytest.mark.parametrize("head", [CLUSTER, NO_CLUSTER], ids=["with a cluster", "without"])
+@pytest.mark.parametrize("kind", ["ram.Role", "resourcemanager.Role"])
+def test_an_ack_role_created_with_a_trust_in_another_account_is_refused(
+    tmp_path, capsys, head, kind
+):
+    tail = (
+        f'alicloud.{kind}("ackrole", role_name="AliyunCSManagedKubernetesRole", '
+        f"assume_role_policy_document={FOREIGN_TRUST!r})\n"
+    )
+    rc, found = gate(tmp_path, capsys, tail, head=head)
+    assert rc == 1 and [v["urn"].rsplit("::", 1)[-1] for v in found] == ["ackrole"], found
+    assert "could act as ACK on every cluster" in found[0]["message"]
+
+
 # -- account-wide: a stack with no cluster still cannot break every cluster's roles -----------
 
 

@@ -201,6 +201,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             continue  # a read, or a stack reference: it names what it reads, it attaches nothing
         mine = own.owner_of(res)
         yield from _service_role_policies(res, found.inputs)
+        yield from _service_role_trust(res, found.inputs)
         if mine is None:
             yield from _all_clusters_permissions(own, res, found.inputs)
         for prop, value in found.inputs.items():
@@ -243,6 +244,7 @@ def _account_wide(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         if found is None:
             continue
         yield from _service_role_policies(res, found.inputs)
+        yield from _service_role_trust(res, found.inputs)
         if res.resource_type != CONTROL_POLICY:
             continue
         for prop, value in found.inputs.items():
@@ -297,6 +299,59 @@ def _unexempt_message(res: PolicyResource, missing: list[str]) -> str:
         '"StringNotLike": {"acs:PrincipalARN": [...]} as DriftGuard writes it '
         "(docs/CONSOLE-DRIFT.md), or use ack_clusters.DriftGuard's control_policy."
     )
+
+
+#: Roles a program may create under one of ACK's service roles' names, with the inputs naming
+#: the role and holding its trust (pulumi_alicloud ram.Role, resourcemanager.Role).
+_ROLES = {
+    ROLE: (("roleName", "name"), ("assumeRolePolicyDocument", "document")),
+    "alicloud:resourcemanager/role:Role": (("roleName",), ("assumeRolePolicyDocument",)),
+}
+
+
+def _service_role_trust(
+    res: PolicyResource, inputs: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """One of ACK's service roles created with a trust in anyone but an Alibaba Cloud service
+    (another account, a user, an OIDC provider): whoever it names could act as ACK on every
+    cluster of the account. A trust unknown at preview, or unreadable, is not proven."""
+    keys = _ROLES.get(res.resource_type)
+    if keys is None:
+        return
+    names, trusts = keys
+    name = next((inputs[k] for k in names if k in inputs), None)
+    if not isinstance(name, str) or not is_ack_service_role(name):
+        return
+    trust = next((inputs[k] for k in trusts if k in inputs), None)
+
+    def why(who: str) -> str:
+        return (
+            f"{res.name} creates {name}, one of ACK's service roles, with a trust in {who}: "
+            "whoever it names could act as ACK on every cluster of the account. Trust only the "
+            'service (`"Principal": {"Service": ["cs.aliyuncs.com"]}`).'
+        )
+
+    if has_unknown(trust):
+        yield res.urn, why("a document unknown at preview (not proven)")
+        return
+    try:
+        doc = load_document(trust) if isinstance(trust, str) else trust
+    except ValueError:
+        yield res.urn, why("a document that cannot be read (or names a key twice)")
+        return
+    statements = doc.get("Statement") if isinstance(doc, Mapping) else None
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(s, Mapping) for s in statements):
+        yield res.urn, why("a document that cannot be read")
+        return
+    for st in statements:
+        if st.get("Effect") == "Deny":
+            continue
+        principal = st.get("Principal")
+        if not isinstance(principal, Mapping) or set(principal) - {"Service"}:
+            yield res.urn, why(f"'{json.dumps(principal)[:120]}'")
+            return
 
 
 #: Where a program attaches a policy to a RAM role, and the inputs that name the role and the
