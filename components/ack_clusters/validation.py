@@ -169,7 +169,8 @@ def region_problem(region: str) -> tuple[str, str] | None:
         return "error", f"{region!r} is not a region; did you mean {close!r}?"
     return "warning", (
         f"region {region!r} is not among the regions known on {facts.CHECKED}; if it is new, "
-        "add it to ack_clusters/facts.py"
+        "it builds with this warning (the library's list, ack_clusters/facts.py, predates it), "
+        "otherwise check the spelling"
     )
 
 
