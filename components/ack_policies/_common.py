@@ -70,6 +70,17 @@ def load_document(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_no_duplicates)
 
 
+def every_text(value: Any) -> str:
+    """A document's text in lower case as JSON reads it (escapes such as \\u006f decoded),
+    every value of a key named twice kept: what a rule looks for cannot hide in a spelling."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
+        except ValueError:
+            return value.lower()
+    return json.dumps(value).lower()
+
+
 def type_chain(urn: str) -> list[str]:
     """The types of a resource's ancestors and itself, read from its URN.
 

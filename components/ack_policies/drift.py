@@ -30,7 +30,7 @@ import yaml
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
-from ._common import CLUSTER_TYPES, load_document, stack_rule
+from ._common import CLUSTER_TYPES, every_text, load_document, stack_rule
 from .owners import (
     OWNERSHIP_TAG_PREFIX,
     STACK_REFERENCE,
@@ -257,11 +257,7 @@ def _account_wide(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
 def _names_ownership_tag(value: Any) -> bool:
     """Whether a policy document names the library's ownership tags (or ACK's own), read as
     parsed JSON so that an escaped spelling (\\u0061ck.pulumi.io) names them too."""
-    text = value
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            text = json.dumps(load_document(value))
-    lowered = json.dumps(text).lower() if not isinstance(text, str) else text.lower()
+    lowered = every_text(value)
     return OWNERSHIP_TAG_PREFIX in lowered or "ack.aliyun.com" in lowered
 
 

@@ -4,7 +4,6 @@ OIDC provider (RRSA) is assumable by one service account only."""
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,7 +11,15 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from . import seen as seen_inputs
-from ._common import DuplicateKeyError, as_list, is_map, load_document, resource_rule, stack_rule
+from ._common import (
+    DuplicateKeyError,
+    as_list,
+    every_text,
+    is_map,
+    load_document,
+    resource_rule,
+    stack_rule,
+)
 from .owners import has_unknown, ownership, plain
 from .record import SERVICE_ACCOUNT_ROLE_TYPE as SAR
 
@@ -173,17 +180,6 @@ def _duplicate_key(value: Any) -> str | None:
     return None
 
 
-def _every_text(value: Any) -> str:
-    """A document's text in lower case as JSON reads it (escapes such as \\u006f decoded),
-    every value of a key named twice kept: what a rule looks for cannot hide in a spelling."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value, object_pairs_hook=lambda pairs: [list(p) for p in pairs])
-        except ValueError:
-            return value.lower()
-    return json.dumps(value).lower()
-
-
 def _rrsa_statements(document: Any, providers: set[str]) -> Iterator[Mapping[str, Any]]:
     """The Allow statements of a trust that a cluster's RRSA OIDC provider may use: a federated
     principal that is a cluster's provider (ACK's name for it, or a provider this stack's
@@ -264,7 +260,7 @@ def _loose_trusts(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 )
             continue
         twice = _duplicate_key(trust)
-        if twice is not None and "oidc" in _every_text(trust):
+        if twice is not None and "oidc" in every_text(trust):
             # An OIDC trust that names a key twice: which of the two RAM reads is not
             # documented, so the service account it names cannot be decided.
             yield (

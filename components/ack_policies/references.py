@@ -22,7 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ._common import CLUSTER_TAG, CLUSTER_TYPES, load_document
-from .service_roles import ACK_SERVICE_ROLE_PREFIXES, ACK_SERVICE_ROLES, NODE_ROLE_SUFFIX
+from .service_roles import (
+    ACK_SERVICE_ROLE_PREFIXES,
+    ACK_SERVICE_ROLES,
+    NODE_ROLE_SUFFIX,
+    role_arn,
+)
 
 SG = "alicloud:ecs/securityGroup:SecurityGroup"
 VPC = "alicloud:vpc/network:Network"
@@ -356,7 +361,7 @@ def must_exempt(node_roles: Iterable[str]) -> list[tuple[str, list[str]]]:
         *((f"role/{p}*", f"{p}Sample") for p in ACK_SERVICE_ROLE_PREFIXES),
         *((f"role/{n} (a node role)", n) for n in sorted(set(node_roles))),
     ]
-    return [(what, [f"acs:ram::{_SAMPLE_ACCOUNT}:role/{n.lower()}"]) for what, n in named]
+    return [(what, [role_arn(n, account=_SAMPLE_ACCOUNT, region="")]) for what, n in named]
 
 
 #: The condition that scopes a tag Deny to some clusters (DriftGuard's `clusters`).

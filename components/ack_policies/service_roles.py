@@ -37,6 +37,13 @@ ACK_SERVICE_ROLE_PREFIXES: tuple[str, ...] = ("AliyunServiceRoleForCS", "AliyunC
 NODE_ROLE_SUFFIX = "-node-role"
 
 
+def role_arn(name: str, *, account: str = "*", region: str = "*") -> str:
+    """A RAM role's ARN as RAM gives it, the name in lower case (acs:ram::<account>:role/<name>;
+    Alibaba Cloud's control-policy examples write it so): what a control policy exempts by
+    `acs:PrincipalARN`, for the guard that writes it and the pack that checks it."""
+    return f"acs:ram:{region}:{account}:role/{name.lower()}"
+
+
 def is_ack_service_role(name: str) -> bool:
     """Whether `name` is one of ACK's roles. RAM role names are unique regardless of case (a
     role's ARN spells its name in lower case), so case is ignored."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from ack_policies import service_roles
+
 from ..identity.args import RAM_NAME
 from ..validation import NAME_PATTERN
 from . import facts
@@ -196,7 +198,7 @@ def exempt_principals(a: DriftGuardArgs) -> list[str]:
         *(f"{p}*" for p in facts.ACK_SERVICE_ROLE_PREFIXES),
         *node_roles,
     ]
-    arns = {f"acs:ram:*:*:role/{r.lower()}" for r in roles}
+    arns = {service_roles.role_arn(r) for r in roles}
     if d.kind == "user":
         arns.add(f"acs:ram:*:*:user/{d.name}")
     return sorted(arns)
