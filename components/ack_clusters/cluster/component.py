@@ -393,9 +393,8 @@ def _configured_placement(subject: str, a: BaseClusterArgs) -> list[str]:
     same (ack_clusters.program); code-driven programs get the same checks here."""
     zones = list(a.network.zones)
     region, key = pulumi.Config("alicloud").get("region"), "alicloud:region"
-    for variable in REGION_ENVIRONMENT:
-        if region is None and os.environ.get(variable):
-            region, key = os.environ[variable], f"{variable} (environment)"
+    if region is None:
+        region, key = _environment_region() or (None, key)
     if region is None:
         return [
             f"no region is set (alicloud:region, or {' or '.join(REGION_ENVIRONMENT)}): the "
@@ -410,6 +409,15 @@ def _configured_placement(subject: str, a: BaseClusterArgs) -> list[str]:
     if problems:
         raise InvalidArguments(subject, problems)
     return warnings
+
+
+def _environment_region() -> tuple[str, str] | None:
+    """The region the provider reads from the environment when it is given none, and where it
+    was found (facts.REGION_ENVIRONMENT, in the provider's order), if any."""
+    for variable in REGION_ENVIRONMENT:
+        if os.environ.get(variable):
+            return os.environ[variable], f"{variable} (environment)"
+    return None
 
 
 def _check_provider_region(
@@ -430,9 +438,8 @@ def _check_provider_region(
         # A provider without a region takes it as the default provider does, from the
         # environment, then the CLI profile, then cn-beijing (provider.go, providerConfigure):
         # an explicit provider never reads the stack's alicloud:region.
-        for variable in REGION_ENVIRONMENT:
-            if not value and os.environ.get(variable):
-                value, key = os.environ[variable], f"{variable} (environment)"
+        if not value:
+            value, key = _environment_region() or (None, key)
         if not value:
             pulumi.log.warn(
                 f"the resource's alicloud provider sets no region, and neither does "
