@@ -33,7 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+
 from ack_clusters.naming import (
+    CLUSTER_TAG,
     DEDICATED_CLUSTER_TYPE,
     MANAGED_CLUSTER_TYPE,
     NETWORK_TYPE,
@@ -41,6 +44,7 @@ from ack_clusters.naming import (
     SECURITY_GROUP_TYPE,
     SERVERLESS_CLUSTER_TYPE,
 )
+from ack_clusters.redaction import HIDDEN
 
 from . import changes
 from .text import markdown_code, one_line
@@ -63,7 +67,6 @@ CHANGE_OPS = frozenset(
         "import-replacement",
     }
 )
-CLUSTER_TAG = "ack.pulumi.io/cluster"
 NOT_OWNED = "(not owned by a cluster)"
 UNNAMED = "(a cluster the preview does not name: run it with --show-sames)"
 MAX_VALUE = 80
@@ -136,18 +139,16 @@ def _strings(step: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-#: The signature key and value of a secret in a serialized property value (pulumi/pulumi
-#: sdk/go/common/resource/sig/sig.go: Key, Secret). The CLI's digest shows each secret as
+#: A secret in a serialized property value carries Pulumi's signature (sig.go: Key, Secret;
+#: the SDK's _special_sig_key, _special_secret_sig). The CLI's digest shows each secret as
 #: "[secret]" (pkg/backend/display/json.go, massagePropertyValue); should one arrive wrapped
 #: anyway, its value is not shown.
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return "[secret]"
+        if value.get(_special_sig_key) == _special_secret_sig:
+            return HIDDEN
         return {k: _masked(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_masked(v) for v in value]

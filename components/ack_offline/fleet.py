@@ -58,11 +58,13 @@ from ack_clusters.program import parse_cluster, region_problems
 from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zone_region
 
 from . import exits, integrity, reaper, revisions
+from .exits import EXIT_BROKEN, EXIT_OK
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 from .recorder import unsecure
 from .text import markdown_cell, one_line
 
-EXIT_OK, EXIT_OVERLAPS, EXIT_BROKEN = 0, 1, 2
+#: `check` finds overlaps: exit 1, the rank of a mandatory violation (ack_offline.exits).
+EXIT_OVERLAPS = exits.EXIT_VIOLATIONS
 
 #: A stack name as Pulumi's backends accept one (their validateStackName); a stack file whose
 #: name is not one is refused, so no name reaches a message, a table or a workflow raw.

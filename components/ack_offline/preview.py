@@ -42,7 +42,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ack_clusters.errors import InvalidArguments
 from ack_clusters.versions import refuse_version_changes
 
-from . import changes, integrity, revisions
+from . import changes, exits, integrity, revisions
 from .changes import Node
 from .exits import EXIT_BROKEN, EXIT_GUARDED, EXIT_OK, EXIT_VIOLATIONS
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
@@ -444,12 +444,10 @@ def _preview(ns: argparse.Namespace) -> int:
         if predicted is not None
         else []
     )
-    if guarded and verdict == EXIT_OK:
-        # A mandatory violation outranks it (exits.WORST_FIRST): no flag allows that.
-        verdict = EXIT_GUARDED
-    if guarded:
-        for why in guarded:
-            _say(f"guarded change: {why}")
+    # A mandatory violation outranks a guarded change (exits.WORST_FIRST): no flag allows that.
+    verdict = exits.worst([verdict, EXIT_GUARDED if guarded else EXIT_OK])
+    for why in guarded:
+        _say(f"guarded change: {why}")
     if ns.json:
         doc = to_json(
             run, stack=ns.stack, mode=ns.mode, violations=violations, overrides=result.overrides
