@@ -510,6 +510,35 @@ def test_a_process_that_ran_programs_before_can_still_isolate_one():
     assert sorted(r.urn for r in isolated.resources) == sorted(r.urn for r in in_process.resources)
 
 
+@pytest.mark.heavy
+def test_a_process_with_grpc_threads_starts_the_program_in_a_new_interpreter(
+    policy_pack, monkeypatch
+):
+    """gRPC's pre-fork handler waits for gRPC's threads, and once hung a process that held a
+    pack's channel in fork(): such a process (a caller that ran a gate before, with gRPC's fork
+    handlers on, as they are by default) starts the child in a new interpreter, and the run is
+    the one a forked child gives."""
+    from ack_offline import isolation
+    from ack_offline.project import find_project, load_stack_config
+
+    project = find_project(ROOT)
+    config, secrets = load_stack_config(project, "managed-dev")
+    policy_pack.analyze(only(sg_rule("any")))  # the channel is alive, gRPC's threads with it
+    assert isolation._threads() > 1
+
+    def isolated() -> tuple[bool, list[str]]:
+        with isolation.IsolatedProgram(project, "managed-dev", config, secrets, preview=True) as p:
+            forked = p._child is not None  # a forked child exists before start(), waiting
+            return forked, sorted(r.urn for r in p.result().resources)
+
+    monkeypatch.setenv("GRPC_ENABLE_FORK_SUPPORT", "0")  # as tests/__init__.py sets it
+    forked_off, urns_forked = isolated()
+    monkeypatch.delenv("GRPC_ENABLE_FORK_SUPPORT")  # gRPC's default: handlers on
+    forked_on, urns_spawned = isolated()
+    assert (forked_off, forked_on) == (True, False)
+    assert urns_spawned == urns_forked and urns_forked
+
+
 SLOW_PACK = """
 import time
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy

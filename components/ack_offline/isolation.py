@@ -25,6 +25,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -162,6 +163,53 @@ def await_exit(child: Any, timeout: float) -> bool:
     return True
 
 
+#: What GRPC_ENABLE_FORK_SUPPORT is read as "off" from (gRPC core's boolean config values).
+_OFF = frozenset({"0", "false", "no"})
+
+
+def _threads() -> int:
+    """How many threads this process holds, native ones included where the system says (gRPC's
+    threads are invisible to :mod:`threading`)."""
+    with contextlib.suppress(OSError):
+        return len(os.listdir("/proc/self/task"))
+    return threading.active_count()
+
+
+def _fork_is_safe() -> bool:
+    """Whether the program's child can be forked from this process: it holds no thread but
+    this one, or its only danger is gRPC's and the caller turned gRPC's fork handlers off.
+
+    A thread may hold a lock the forked child then waits on forever; and gRPC's handler that
+    runs before every fork() waits for gRPC's own threads to stop: a process that talked to a
+    policy pack before (a test suite, a caller running the gate twice in one process) once hung
+    in fork() there (grpc/grpc#34442). `ack-preview` forks its children before it starts any
+    pack, while it has one thread; a process with more starts the program in a new interpreter
+    instead (slower to start, never stuck), unless GRPC_ENABLE_FORK_SUPPORT is off, as this
+    project's test suite sets it: then no gRPC handler runs at fork(), and the child, which
+    talks to this process over pipes, never uses gRPC."""
+    if _threads() <= 1:
+        return True
+    return os.environ.get("GRPC_ENABLE_FORK_SUPPORT", "").lower() in _OFF
+
+
+def _spec(
+    project: Project, stack: str, config: dict[str, str], secret_keys: list[str], preview: bool
+) -> dict[str, Any]:
+    """What a program in a new interpreter is told to run (:mod:`ack_offline.program_host`)."""
+    return {
+        "project": {
+            "name": project.name,
+            "root": str(project.root),
+            "main": str(project.main),
+            "stack_config_dir": str(project.stack_config_dir),
+        },
+        "stack": stack,
+        "config": config,
+        "secret_keys": secret_keys,
+        "preview": preview,
+    }
+
+
 class IsolatedProgram:
     """The program in a child process. Create it before anything else that holds threads
     (policy packs, gRPC channels): forking a process is safe only while it has none. The child
@@ -196,20 +244,16 @@ class IsolatedProgram:
             self._spawn = lambda: _Spawned(
                 python or sys.executable,
                 pythonpath,
-                {
-                    "project": {
-                        "name": project.name,
-                        "root": str(project.root),
-                        "main": str(project.main),
-                        "stack_config_dir": str(project.stack_config_dir),
-                    },
-                    "stack": stack,
-                    "config": config,
-                    "secret_keys": secret_keys,
-                    "preview": preview,
-                },
+                _spec(project, stack, config, secret_keys, preview),
             )
             self._child: Any = None
+            return
+        if not _fork_is_safe():
+            # A new interpreter of this installation, started as another one's would be.
+            self._spawn = lambda: _Spawned(
+                sys.executable, (), _spec(project, stack, config, secret_keys, preview)
+            )
+            self._child = None
             return
         methods = multiprocessing.get_all_start_methods()
         context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
