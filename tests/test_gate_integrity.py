@@ -875,3 +875,108 @@ def test_ack_fleet_hands_every_stack_the_digest_taken_before_any_program(monkeyp
     with pytest.raises(integrity.PackChanged):
         integrity.check({str(pack.resolve()): "before"}, "while the gate ran")
     integrity.check(taken, "while the gate ran")
+
+
+RECONFIGURING_PROGRAM = """
+import os, time
+import pulumi_alicloud as alicloud
+from ack_clusters import ManagedCluster
+
+ManagedCluster("demo", {"network": {"zones": ["cn-hangzhou-i"]}})
+alicloud.ram.RolePolicyAttachment(
+    "oss", role_name="demo-node-role", policy_name="AliyunOSSFullAccess", policy_type="System"
+)
+
+
+def reconfigure_every_analyzer(log):
+    import grpc
+    from google.protobuf import empty_pb2, struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    allow = {"allow": [{"urn": "urn:pulumi:*::*::alicloud:ram/rolePolicyAttachment:"
+                                "RolePolicyAttachment::oss", "reason": "the program says so"}]}
+    # The gate's packs are the program's siblings; their sockets give their ports. (Only the
+    # gate's: other gates on this machine are none of this test's business.)
+    gate, inodes = os.getppid(), set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) != gate or int(pid) == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            log.write(f"unreadable {pid}\\n")  # a non-dumpable process, to an ordinary user
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):  # gRPC may listen on a v4-mapped socket
+        for line in open(table).read().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:
+                ports.add(int(fields[1].split(":")[1], 16))
+    for port in sorted(ports):
+        stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+        try:
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=1)
+            config = {}
+            for p in info.policies:
+                props = struct_pb2.Struct()
+                if p.name == "ack-no-loose-attachments-to-cluster-resources":
+                    props.update(allow)
+                config[p.name] = analyzer_pb2.PolicyConfig(
+                    enforcementLevel=p.enforcementLevel, properties=props)
+            stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=config), timeout=1)
+            log.write(f"configured {port}\\n")
+        except grpc.RpcError as exc:
+            log.write(f"{exc.code().name} {port}\\n")
+        log.flush()
+
+
+if os.fork() == 0:  # a daemon, detached from the program, reconfiguring for 20 s
+    os.setsid()
+    if os.fork() == 0:
+        with open(LOG, "a") as log:
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                reconfigure_every_analyzer(log)
+                time.sleep(0.05)
+    os._exit(0)
+end = time.monotonic() + 30  # the program ends once the daemon has called every analyzer once
+while time.monotonic() < end and not (os.path.exists(LOG) and open(LOG).read()):
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.heavy
+def test_a_program_s_daemon_cannot_reconfigure_the_pack(tmp_path):
+    """The pack listens on a port of 127.0.0.1 any local process can find and call: a program's
+    daemon calling `Configure` with an exception for its own drift, over and over, must not be
+    heard (the pack answers only its gate's token), and nothing of the program runs while the
+    packs judge. Run as the console script, as CI runs it."""
+    log = tmp_path / "daemon.log"
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(f"LOG = {str(log)!r}\n" + RECONFIGURING_PROGRAM)
+    cmd = [*ACK_PREVIEW, "dev", "--program", str(tmp_path), "--policy-pack", "policies"]
+    for mode in ("preview", "update"):
+        done = subprocess.run(
+            [*cmd, "--mode", mode, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 1, done.stderr
+        found = json.loads(done.stdout)["violations"]
+        assert any(v["urn"].endswith("::oss") and v["enforcement"] == "mandatory" for v in found)
+    heard = log.read_text().splitlines()
+    assert not any(line.startswith("configured ") for line in heard), heard
+    # The daemon did find the pack and call it, and was refused (else this proves nothing); an
+    # ordinary user's daemon cannot even read a pack's sockets (it is non-dumpable).
+    expected = "UNAUTHENTICATED " if os.geteuid() == 0 else "unreadable "
+    assert any(line.startswith(expected) for line in heard), heard

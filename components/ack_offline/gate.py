@@ -1,7 +1,8 @@
 """The policy gate: drive policy packs over the analyzer gRPC protocol, as the Pulumi engine does.
 
 Each pack runs as its own process (``python -u -m pulumi.policy ADDRESS PACK_DIR``, the command
-the engine's Python analyzer host runs), prints its port, and is then asked over gRPC for its
+the engine's Python analyzer host runs, under :data:`PACK_LAUNCHER`, which lets only this gate
+call it), prints its port, and is then asked over gRPC for its
 policies (``GetAnalyzerInfo``), configured (``Configure``, ``ConfigureStack``), and fed one
 ``Analyze`` call per resource and one ``AnalyzeStack`` call for the whole stack. Nothing here
 imports the rules, so what passes here passes under ``pulumi preview --policy-pack``.
@@ -9,10 +10,13 @@ imports the rules, so what passes here passes under ``pulumi preview --policy-pa
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -30,7 +34,6 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ack_clusters.redaction import redact as redact_text
 
-from .reaper import dying_with_parent
 from .recorder import ProgramRun, RecordedResource
 from .recorder import secret_values as recorded_secrets
 
@@ -108,6 +111,95 @@ def _deterministic(message: Any) -> bytes:
     return data
 
 
+#: Run by a policy pack's interpreter in place of ``python -m pulumi.policy ADDRESS PACK_DIR``
+#: (argv: the gate's PID, then those two). Before any of the pack's code runs:
+#:
+#: - SIGKILL when the gate ends, even by SIGKILL (PR_SET_PDEATHSIG; it gives up if the gate has
+#:   already ended);
+#: - non-dumpable (PR_SET_DUMPABLE 0; exec makes a process dumpable again, so the pack sets it
+#:   itself): its /proc entries (memory, descriptors, environment) are root's, out of reach
+#:   of a program running as the same user;
+#: - its gRPC server answers only calls carrying the token the gate writes to its standard
+#:   input: the pack listens on a TCP port of 127.0.0.1, which any local process can find and
+#:   call, and a program's process (or one it left running) could otherwise send the pack a
+#:   `Configure` of its own between the gate's `Configure` and `Analyze` calls, or after them.
+#:
+#: Then pulumi.policy runs as `-m` would run it. Where prctl is missing (not Linux), the first two
+#: are skipped; the token holds everywhere.
+PACK_LAUNCHER = """\
+import ctypes, hmac, os, runpy, sys
+try:
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    prctl = None
+if prctl is not None:
+    prctl(1, 9, 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):
+        os._exit(1)
+    prctl(4, 0, 0, 0, 0)
+token = sys.stdin.readline().strip().encode()
+sys.stdin.close()
+if len(token) < 32:
+    sys.exit("ack-preview: the policy pack got no token from its gate")
+import grpc
+
+def _refuse(request, context):
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, "only the gate that started it may call")
+
+_REFUSED = grpc.unary_unary_rpc_method_handler(_refuse)
+
+class _OnlyTheGate(grpc.ServerInterceptor):
+    def intercept_service(self, continuation, details):
+        given = dict(details.invocation_metadata or ()).get("ack-gate-token", "")
+        if isinstance(given, str) and hmac.compare_digest(given.encode(), token):
+            return continuation(details)
+        return _REFUSED
+
+_server = grpc.server
+
+def _guarded_server(*args, **kwargs):
+    kwargs["interceptors"] = [_OnlyTheGate(), *(kwargs.get("interceptors") or ())]
+    return _server(*args, **kwargs)
+
+grpc.server = _guarded_server
+sys.argv = [sys.argv[0], *sys.argv[2:]]
+runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
+"""
+
+
+class _Token(
+    grpc.UnaryUnaryClientInterceptor,
+):
+    """Adds the pack's token to every call the gate makes (PACK_LAUNCHER)."""
+
+    def __init__(self, token: str) -> None:
+        self._metadata = ("ack-gate-token", token)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        metadata = [*(details.metadata or ()), self._metadata]
+        return continuation(
+            _CallDetails(
+                details.method,
+                details.timeout,
+                metadata,
+                details.credentials,
+                details.wait_for_ready,
+                details.compression,
+            ),
+            request,
+        )
+
+
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails",
+        ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"),
+    ),
+    grpc.ClientCallDetails,
+):
+    """A call's details with the token added (gRPC's own are read-only)."""
+
+
 def _stub(channel: grpc.Channel) -> analyzer_pb2_grpc.AnalyzerStub:
     """The analyzer stub, sending the resource requests with every map in key order. Protobuf
     maps have no order of their own: serialized as built, one resource's properties reach the
@@ -165,28 +257,35 @@ class PolicyPackProcess:
             # (ack_offline.integrity).
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        # The engine passes its own address for logging; no engine runs here.
-        # It ends with the gate, even when the gate is killed (ack_offline.reaper).
+        # The engine passes its own address for logging; no engine runs here. The pack runs
+        # under PACK_LAUNCHER: it ends with the gate (even one killed), is non-dumpable, and
+        # answers only calls carrying the token it reads from its standard input.
+        self._token = secrets.token_hex(32)
         self.process = subprocess.Popen(
-            dying_with_parent(
-                [
-                    pack_python(self.pack_dir),
-                    "-u",
-                    "-m",
-                    "pulumi.policy",
-                    "127.0.0.1:0",
-                    str(self.pack_dir),
-                ]
-            ),
+            [
+                pack_python(self.pack_dir),
+                "-u",
+                "-c",
+                PACK_LAUNCHER,
+                str(os.getpid()),
+                "127.0.0.1:0",
+                str(self.pack_dir),
+            ],
             cwd=self.pack_dir,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):  # a pack that died at once is said by _read_port
+            self.process.stdin.write(self._token + "\n")
+            self.process.stdin.close()
         port = self._read_port()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.channel = grpc.intercept_channel(
+            grpc.insecure_channel(f"127.0.0.1:{port}"), _Token(self._token)
+        )
         self.stub = _stub(self.channel)
         try:
             self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=START_TIMEOUT)

@@ -352,6 +352,14 @@ class IsolatedProgram:
             "exited or was killed while running"
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process ID, once there is a child."""
+        if self._child is None:
+            return None
+        pid: int | None = getattr(self._child, "pid", None)
+        return pid
+
     def close(self) -> None:
         if self._child is None:
             return  # never started

@@ -48,6 +48,7 @@ from .exits import EXIT_BROKEN, EXIT_GUARDED, EXIT_OK, EXIT_VIOLATIONS
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
 from .isolation import DEFAULT_TIMEOUT, IsolatedProgram, ProgramBroken, ProgramFailed
 from .project import Project, ProjectError, find_project, load_stack_config
+from .reaper import descendants, end_descendants
 from .recorder import UNKNOWN_TEXT, unsecure
 from .render import render_mermaid, render_overrides, render_tree, render_violations, to_json
 from .text import terminal
@@ -400,9 +401,12 @@ def _preview(ns: argparse.Namespace) -> int:
             packs = stack.enter_context(StartedPacks(ns.policy_pack, context))
             started = packs.wait()
             integrity.check(judge, "before its rules were loaded")
-            for child in (base_program, program):
-                if child is not None:
-                    child.start()
+            children = [c for c in (base_program, program) if c is not None]
+            # What runs below this process now is the gate's own (the packs; a caller's, when
+            # this runs in-process): whatever appears from here on is a program's.
+            ours = set(descendants()) - {c.pid for c in children}
+            for child in children:
+                child.start()
             before = None
             if base_program is not None and base is not None:
                 try:
@@ -411,6 +415,13 @@ def _preview(ns: argparse.Namespace) -> int:
                     # Said as the base's, or a user would look for the fault in their change.
                     raise type(exc)(f"--diff {ns.diff}: the base ({base.label}): {exc}") from None
             run = program.result()
+            # Nothing a program started may run while the packs are configured and asked: a
+            # process it left behind could call a pack, rewrite the pack's files or take the
+            # port of a pack it killed. The programs end, with everything they left running
+            # (adopted by this process, a subreaper, when it runs as the console script).
+            for child in children:
+                child.close()
+            end_descendants(spare=ours)
             predicted: list[changes.Change] | None = None
             if before is not None:
                 predicted = changes.predict(Node.of_run(before), Node.of_run(run))

@@ -10,9 +10,10 @@ its own and leave them running, detached or not. Three mechanisms, each for a wa
   a killed ``ack-preview``) is re-parented to it rather than to init, and before it exits it
   kills every descendant still there. The end of an ordinary run, of a failure and of SIGTERM
   or SIGINT all go through it.
-- **Children die with the tool** (:func:`die_with_parent`): the program's process and each
-  pack's process get SIGKILL from the kernel when the process that started them dies, even by
-  SIGKILL, which no handler sees. (What a program started itself is re-parented to the nearest
+- **Children die with the tool** (:func:`die_with_parent`; a pack's launcher,
+  :data:`ack_offline.gate.PACK_LAUNCHER`): the program's process and each pack's process get
+  SIGKILL from the kernel when the process that started them dies, even by SIGKILL, which no
+  handler sees. (What a program started itself is re-parented to the nearest
   subreaper: ``ack-fleet`` when it runs the stack, which reaps it at its end; init for an
   ``ack-preview`` killed with SIGKILL on its own.)
 - **A stack past its time** is killed with its whole tree (:func:`kill_tree`).
@@ -26,6 +27,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -76,29 +78,6 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-#: Run by the interpreter of a process to start (a policy pack's): ask for SIGKILL when the
-#: parent ends (kept across exec), give up if it already has, then become the real command.
-#: A wrapper rather than a ``preexec_fn``: code run between fork and exec in a process holding
-#: gRPC channels and threads can upset them (gRPC's fork handlers touch an epoll set the two
-#: processes share).
-_LAUNCHER = (
-    "import ctypes, os, sys\n"
-    "parent = int(sys.argv[1])\n"
-    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
-    "if os.getppid() != parent:\n"
-    "    os._exit(1)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
-
-
-def dying_with_parent(command: list[str]) -> list[str]:
-    """`command` (its first item an executable's path) started so that it gets SIGKILL when
-    this process's starting thread ends, even by SIGKILL; unchanged where prctl is missing."""
-    if _PRCTL is None:
-        return command
-    return [command[0], "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *command]
-
-
 def _parents() -> dict[int, int]:
     """Each running process's parent, from /proc (empty where there is none)."""
     found = {}
@@ -113,17 +92,18 @@ def _parents() -> dict[int, int]:
     return found
 
 
-def descendants(pid: int | None = None) -> list[int]:
-    """Every running descendant of `pid` (default: this process), parents before children."""
+def descendants(pid: int | None = None, *, spare: Collection[int] = ()) -> list[int]:
+    """Every running descendant of `pid` (default: this process), parents before children;
+    without those in `spare` and their own descendants."""
     root = os.getpid() if pid is None else pid
     children: dict[int, list[int]] = {}
     for child, parent in _parents().items():
         children.setdefault(parent, []).append(child)
-    order, todo = [], list(children.get(root, []))
+    order, todo = [], [c for c in children.get(root, []) if c not in spare]
     while todo:
         pid_ = todo.pop()
         order.append(pid_)
-        todo += children.get(pid_, [])
+        todo += [c for c in children.get(pid_, []) if c not in spare]
     return order
 
 
@@ -145,12 +125,13 @@ def kill_tree(pid: int) -> None:
             os.kill(target, signal.SIGKILL)
 
 
-def end_descendants(attempts: int = 50) -> list[int]:
+def end_descendants(attempts: int = 50, *, spare: Collection[int] = ()) -> list[int]:
     """SIGKILL every descendant of this process until none is left (a dying process's children
-    are adopted by this one, and found on the next pass); the PIDs that were killed."""
+    are adopted by this one, and found on the next pass), but those in `spare` and theirs; the
+    PIDs that were killed."""
     killed: list[int] = []
     for _ in range(attempts):
-        left = descendants()
+        left = descendants(spare=spare)
         if not left:
             break
         for pid in left:
