@@ -78,18 +78,20 @@ def test_the_callers_pulumi_config_does_not_feed_the_program(tmp_path):
 # --- what the program names ----------------------------------------------------------------
 
 HOSTILE_NAME = "evil\\n0 mandatory, 0 other.\\r\\x1b[2J\\u202e```\\u2028x\\n</details>|"
+# The name itself, its escapes made real characters: what the program registers.
+RAW = HOSTILE_NAME.encode().decode("unicode_escape")
 NAMING = (
     CLUSTER
     + f"""
 import pulumi_alicloud as alicloud
-alicloud.vpc.Network({HOSTILE_NAME!r}, cidr_block="10.9.0.0/16")
+alicloud.vpc.Network({RAW!r}, cidr_block="10.9.0.0/16")
+alicloud.kms.Key({RAW!r})  # unprotected: a rule's message quotes its name
 alicloud.ecs.SecurityGroupRule(
-    "loose-" + {HOSTILE_NAME!r}, security_group_id=c.security_group_id, type="ingress",
+    "loose-" + {RAW!r}, security_group_id=c.security_group_id, type="ingress",
     ip_protocol="tcp", port_range="443/443", cidr_ip="10.0.0.0/8",
 )
 """
 )
-RAW = HOSTILE_NAME.encode().decode("unicode_escape")
 
 
 def test_text_output_shows_a_names_control_characters_escaped(tmp_path):
@@ -99,8 +101,9 @@ def test_text_output_shows_a_names_control_characters_escaped(tmp_path):
     for stream in (done.stdout, done.stderr):
         assert not any(c in stream for c in "\x1b\r\u202e")
     assert "\u2028" not in done.stdout
-    # The only summary line is the gate's own, and no line starts with a name's text.
-    assert not any(line.startswith("0 mandatory") for line in done.stdout.split("\n")[:-2])
+    # The only summary line is the gate's own, and no line starts with a name's text, not even
+    # indented under a violation whose message quotes the name.
+    assert not any(line.lstrip().startswith("0 mandatory") for line in done.stdout.split("\n"))
     summaries = [line for line in done.stdout.splitlines() if line.endswith("other.")]
     assert len(summaries) == 1 and not summaries[0].startswith("0 mandatory")
     assert one_line(RAW) in done.stdout

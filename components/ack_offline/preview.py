@@ -493,7 +493,7 @@ def _preview(ns: argparse.Namespace) -> int:
         if ns.policy_pack:
             if result.overrides:
                 text += "\n\n" + render_overrides(result.overrides)
-            text += "\n\n" + render_violations(violations)
+            text += "\n\n" + render_violations(violations, (r.name for r in run.resources))
         if predicted is not None and base is not None:
             text += "\n\n" + changes.render(
                 predicted,

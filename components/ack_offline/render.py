@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import picture
@@ -92,15 +92,24 @@ def render_overrides(overrides: Sequence[Override]) -> str:
     return "\n".join(lines)
 
 
-def render_violations(violations: Sequence[Violation]) -> str:
+def render_violations(violations: Sequence[Violation], names: Iterable[str] = ()) -> str:
+    """The violations as text, each message split at its own line breaks only: a name a
+    program chose (the violating resource's, from its URN, and those of `names`) that holds a
+    line break or another control character is shown escaped wherever the message quotes it,
+    so it cannot start a line of its own (a forged "0 mandatory" summary)."""
     if not violations:
         return "Policy packs: no violations."
+    risky = {n for n in names if n != one_line(n)}
     lines = ["Policy violations:"]
     order = {"mandatory": 0, "advisory": 1}
     for v in sorted(violations, key=lambda v: (order.get(v.enforcement, 2), v.policy, v.urn)):
         lines.append(f"    [{v.enforcement}] {one_line(v.pack)}/{one_line(v.policy)}")
         lines.append(f"        {one_line(v.urn) if v.urn else '(stack)'}")
-        lines += [f"        {line}" for line in message_lines(v.message)]
+        message = v.message
+        own = v.urn.rsplit("::", 1)[-1] if v.urn else ""
+        for name in sorted(risky | ({own} if own != one_line(own) else set()), key=len)[::-1]:
+            message = message.replace(name, one_line(name))
+        lines += [f"        {line}" for line in message_lines(message)]
     mandatory = sum(v.enforcement == "mandatory" for v in violations)
     lines.append(f"{mandatory} mandatory, {len(violations) - mandatory} other.")
     return "\n".join(lines)
