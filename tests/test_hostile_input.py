@@ -411,3 +411,29 @@ def test_a_programs_log_lines_are_printed_with_control_characters_escaped(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stderr and "\r" not in done.stderr
     assert "\\x1b[2J forged\\r" in done.stderr
+
+
+# --- files a user names ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "huge"])
+@pytest.mark.parametrize("option", ["--policy-pack-config", "--stack-reference"])
+def test_a_named_file_that_is_not_a_small_regular_one_is_no_verdict(tmp_path, option, kind):
+    """A device would be read without end (/dev/zero grew the gate to 12.5 GB in 8 s), a FIFO
+    with no writer never answers (no --timeout covers reading options), a huge file fills the
+    memory that decides the verdict: each is exit 2 at once, naming the option."""
+    folder = _project(tmp_path / "p", CLUSTER)
+    if kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    else:
+        path = tmp_path / "huge.json"
+        path.write_text('{"x": "' + "a" * (65 << 20) + '"}')
+    value = str(path) if option == "--policy-pack-config" else f"o/p/s={path}"
+    extra = ["--policy-pack", str(ROOT / "policies")] if option == "--policy-pack-config" else []
+    done = _preview(folder, *extra, option, value)
+    assert done.returncode == 2, done.stderr
+    reason = {"device": "not a regular file", "fifo": "not a regular file", "huge": "larger than"}
+    assert reason[kind] in done.stderr and "Traceback" not in done.stderr, done.stderr

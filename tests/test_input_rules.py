@@ -264,7 +264,7 @@ def test_yaml_merge_keys_work_and_the_mapping_s_own_keys_win(tmp_path):
 
 def test_a_stack_file_that_is_not_utf8_is_named(tmp_path):
     project = find_project(_project(tmp_path, b"config:\n  alicloud:region: cn-hangzhou\xff\n"))
-    with pytest.raises(ProjectError, match=r"Pulumi\.demo\.yaml is not UTF-8 text"):
+    with pytest.raises(ProjectError, match=r"Pulumi\.demo\.yaml cannot be read: it is not UTF-8"):
         load_stack_config(project, "demo")
 
 

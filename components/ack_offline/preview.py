@@ -42,7 +42,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from ack_clusters.errors import InvalidArguments
 from ack_clusters.versions import refuse_version_changes
 
-from . import changes, exits, integrity, revisions
+from . import changes, exits, files, integrity, revisions
 from .changes import Node
 from .exits import EXIT_BROKEN, EXIT_GUARDED, EXIT_OK, EXIT_VIOLATIONS
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
@@ -154,12 +154,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _load_pack_config(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(), object_pairs_hook=_unique_keys)
-    except (OSError, ValueError) as exc:
+        data = json.loads(files.read_text(path), object_pairs_hook=_unique_keys)
+    except (files.UnreadableFile, ValueError) as exc:
         raise ProjectError(f"policy config {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ProjectError(f"policy config {path} must be a JSON object")
     return data
+
+
+#: The most a --stack-reference file may hold (a whole `pulumi stack export` may be large).
+STACK_REFERENCE_LIMIT = 64 << 20
 
 
 def _stack_references(values: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -170,8 +174,8 @@ def _stack_references(values: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not sep or not name or not file:
             raise ProjectError(f"--stack-reference {item!r} must look like ORG/PROJECT/STACK=FILE")
         try:
-            doc = json.loads(Path(file).read_text())
-        except (OSError, ValueError) as exc:
+            doc = json.loads(files.read_text(Path(file), STACK_REFERENCE_LIMIT))
+        except (files.UnreadableFile, ValueError) as exc:
             raise ProjectError(f"--stack-reference {item}: {exc}") from None
         outputs = doc.get("outputs", doc) if isinstance(doc, dict) and "resources" in doc else doc
         if not isinstance(outputs, dict):

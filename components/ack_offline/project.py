@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from . import files
 from .fake_cloud import FakeAlibabaCloud
 
 # The placeholder of `secure:` values is the recorder's, which shows it as [secret].
@@ -51,7 +52,7 @@ class Project:
 
 
 #: A project or stack file larger than this is refused (the largest real one is a few KiB).
-MAX_FILE_BYTES = 1 << 20
+MAX_FILE_BYTES = files.MAX_FILE_BYTES
 #: Nodes a YAML document may hold once its aliases are expanded: a few hundred bytes of nested
 #: aliases ("billion laughs") expand to billions of nodes and exhaust memory.
 MAX_EXPANDED_NODES = 100_000
@@ -121,15 +122,9 @@ def _expanded_size(node: yaml.Node, counted: dict[int, int], path: set[int]) -> 
 def _load_yaml(file: Path) -> Any:
     """One YAML document, parsed safely; every error names the file."""
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise ProjectError(f"{file} is larger than {MAX_FILE_BYTES >> 20} MiB")
-        text = file.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectError(
-            f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise ProjectError(f"{file} cannot be read: {exc.strerror}") from None
+        text = files.read_text(file, MAX_FILE_BYTES)
+    except files.UnreadableFile as exc:
+        raise ProjectError(f"{file} cannot be read: {exc}") from None
     loader = _StrictLoader(text)
     loader.name = str(file)  # so that parse errors name the file
     try:
