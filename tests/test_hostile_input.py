@@ -437,3 +437,12 @@ def test_a_named_file_that_is_not_a_small_regular_one_is_no_verdict(tmp_path, op
     assert done.returncode == 2, done.stderr
     reason = {"device": "not a regular file", "fifo": "not a regular file", "huge": "larger than"}
     assert reason[kind] in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "1e9", "ten"])
+def test_a_time_limit_that_means_nothing_is_refused(tmp_path, value):
+    """`--timeout nan` ended in "the program ended before it finished (exit code 0)", `-1` was
+    taken, `inf` ended in an OverflowError: each is refused before anything runs."""
+    done = _preview(_project(tmp_path / "p", CLUSTER), "--timeout", value)
+    assert done.returncode == 2 and "argument --timeout" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -190,6 +190,24 @@ def _stack_references(values: Sequence[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+#: The longest time limit taken (a day): past it, a limit means nothing, and the OS refuses it.
+MAX_SECONDS = 86_400.0
+
+
+def seconds(value: str) -> float:
+    """A time limit given on the command line: a number of seconds, more than 0 and at most a
+    day (`nan`, `inf` and negative numbers are refused, not taken for something else)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < number <= MAX_SECONDS:  # False for nan
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give a number of seconds above 0 and at most {MAX_SECONDS:g}"
+        )
+    return number
+
+
 def _stack_tags(values: Sequence[str]) -> dict[str, str]:
     tags = {}
     for item in values:
@@ -254,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"time limit of the program (default {DEFAULT_TIMEOUT:g}); past it, exit 2",
