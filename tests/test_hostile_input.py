@@ -446,3 +446,25 @@ def test_a_time_limit_that_means_nothing_is_refused(tmp_path, value):
     done = _preview(_project(tmp_path / "p", CLUSTER), "--timeout", value)
     assert done.returncode == 2 and "argument --timeout" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_program_gets_no_descriptor_of_its_caller_but_the_standard_three(tmp_path):
+    """Pulumi's language host starts a program with standard input, output and error alone; a
+    forked program inherited whatever its caller had open (a shell's descriptor 251 was
+    written to), and, under --diff, the other program's pipes to the gate."""
+    read, write = os.pipe()
+    seen = tmp_path / "seen"
+    program = CLUSTER + (
+        "import os\n"
+        f"try:\n    os.write({write}, b'x')\n    said = 'written'\n"
+        "except OSError:\n    said = 'closed'\n"
+        f"open({str(seen)!r}, 'w').write(said)\n"
+    )
+    folder = _project(tmp_path / "p", program)
+    try:
+        done = _preview(folder, pass_fds=(write,))
+    finally:
+        os.close(write)
+        os.close(read)
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text() == "closed"

@@ -103,7 +103,9 @@ def _child(
     # it shares its epoll instance with the parent's loop, and closing it here would unregister
     # the parent's wake-up pipe, leaving the parent's next program waiting forever.
     die_with_parent()  # whatever ends the gate, even SIGKILL, ends the program (reaper)
-    _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
+    inherited = asyncio.get_event_loop_policy().get_event_loop()
+    _INHERITED.append(inherited)
+    _close_inherited_descriptors(keep={control.fileno(), status.fileno(), wire.fileno()})
     asyncio.set_event_loop(asyncio.new_event_loop())
     _as_the_language_host_runs_it(config, secret_keys)
     try:
@@ -130,6 +132,40 @@ def _child(
     message["log"] = collector.records
     status.send_bytes(json.dumps(message).encode())
     status.close()
+
+
+def _loop_descriptors(loop: asyncio.AbstractEventLoop) -> set[int]:
+    """The descriptors an event loop holds (its selector's and its wake-up pipe's)."""
+    found = set()
+    for holder in (
+        getattr(loop, "_selector", None),
+        getattr(loop, "_ssock", None),
+        getattr(loop, "_csock", None),
+    ):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            fd = holder.fileno()  # type: ignore[union-attr]
+            if isinstance(fd, int) and fd >= 0:
+                found.add(fd)
+    return found
+
+
+def _close_inherited_descriptors(keep: set[int]) -> None:
+    """Close every descriptor the forked child inherited but standard input, output and error,
+    `keep` and the inherited event loops' own (kept open, never used: see _child), as Pulumi's
+    language host starts a program with those three alone: a program could otherwise write to
+    whatever the caller had open (a shell's descriptor, the other program's pipes to this
+    process when `--diff` runs two). Linux lists them in /proc; elsewhere nothing is closed."""
+    try:
+        open_now = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    spared = {0, 1, 2, *keep}
+    for loop in _INHERITED:
+        spared |= _loop_descriptors(loop)
+    for fd in open_now:
+        if fd not in spared:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _as_the_language_host_runs_it(config: Mapping[str, str], secret_keys: Sequence[str]) -> None:
