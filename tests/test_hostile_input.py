@@ -468,3 +468,24 @@ def test_the_program_gets_no_descriptor_of_its_caller_but_the_standard_three(tmp
         os.close(read)
     assert done.returncode == 0, done.stderr
     assert seen.read_text() == "closed"
+
+
+def test_sigterm_before_the_run_begins_is_a_stopped_run():
+    """SIGTERM between the command's start and the run's own handlers (loading the library
+    takes a while) ended ack-preview with status 143 and no word; it is exit 2, said."""
+    script = (
+        "import os, signal, time\n"
+        "import ack_offline.preview as preview\n"
+        "def main(argv=None):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(10)\n"
+        "    return 0\n"
+        "preview.main = main\n"
+        "from ack_offline import cli\n"
+        "cli.main([])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.strip().endswith("stopped by SIGTERM; no verdict"), done.stderr

@@ -15,8 +15,10 @@ This module imports nothing heavy; it must stay that way for the first point to 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
 import sys
 
 #: The same threshold as :data:`ack_clusters.process.PROGRAM_GC_THRESHOLD` (importing that module
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     young, middle, old = gc.get_threshold()
     if gc.isenabled() and 0 < young < PROGRAM_GC_THRESHOLD:
         gc.set_threshold(PROGRAM_GC_THRESHOLD, middle, old)
+    # Until the run installs its own handlers (and after it restores these), SIGTERM or SIGINT
+    # ends the command as a stopped run: exit 2 with one line, never 143 or a traceback.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stopped_early)
     from .reaper import become_subreaper, guard_process
 
     become_subreaper()
@@ -38,6 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     from .preview import main as preview
 
     end(preview(argv))
+
+
+def _stopped_early(signum: int, _frame: object) -> None:
+    """SIGTERM or SIGINT outside the run: no verdict. Whatever runs below this process dies
+    with it (a program and each pack get SIGKILL when it ends: ack_offline.reaper)."""
+    with contextlib.suppress(OSError):
+        name = signal.Signals(signum).name
+        os.write(2, f"ack-preview: stopped by {name}; no verdict\n".encode())
+    os._exit(2)
 
 
 def streams_open(tool: str) -> bool:
