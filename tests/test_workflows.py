@@ -462,3 +462,60 @@ def test_readme_says_which_jobs_may_write_and_no_other_can():
         "so may also write pull requests (`pull-requests: write`); the jobs that assume a RAM "
         "role also get `id-token: write`, which writes nothing"
     ) in said
+
+
+# -- command output in a code block --------------------------------------------------------------
+
+
+def _output_steps() -> list[tuple[str, dict[str, Any], str]]:
+    """The steps that put a command's output into Markdown: (workflow, step, output file)."""
+    found = []
+    for name, output, env in (
+        ("pull-request.yml", "preview.txt", {"STACK": "dev", "OUTCOME": "failure"}),
+        ("ack-stacks.yml", "out.txt", {"STACK": "dev", "COMMAND": "preview"}),
+    ):
+        doc = yaml.safe_load((GITHUB / "workflows" / name).read_text())
+        for job in doc["jobs"].values():
+            for step in job.get("steps", []):
+                if output in step.get("run", "") and "fence" in step.get("run", ""):
+                    found.append((name, step, json.dumps(env)))
+    return found
+
+
+@pytest.mark.parametrize("backticks", [0, 3, 4, 9])
+def test_no_line_of_a_commands_output_closes_its_code_block(tmp_path, backticks):
+    """`pulumi preview` prints what a program prints and the names it chose: a line of three
+    backticks closed the comment's fixed fence, and the rest was Markdown (links, images,
+    @mentions, HTML). The fence is longer than any run of backticks in the output."""
+    steps = _output_steps()
+    assert {name for name, _, _ in steps} == {"pull-request.yml", "ack-stacks.yml"}
+    ticks = "`" * backticks
+    output = f"Previewing update\n{ticks}\n<img src=x> @octocat [a](https://x)\n{ticks}\nend"
+    for name, step, env in steps:
+        temp = tmp_path / name
+        temp.mkdir()
+        (temp / "preview.txt").write_text(output)
+        (temp / "out.txt").write_text(output)
+        summary = temp / "summary.md"
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                **json.loads(env),
+                "RUNNER_TEMP": str(temp),
+                "GITHUB_STEP_SUMMARY": str(summary),
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (name, done.stderr)
+        md = (temp / "preview.md" if name == "pull-request.yml" else summary).read_text()
+        lines = md.splitlines()
+        opening = next(i for i, line in enumerate(lines) if line.startswith("```"))
+        fence = lines[opening]
+        assert set(fence) == {"`"} and len(fence) >= max(3, backticks + 1), (name, fence)
+        closing = [i for i, line in enumerate(lines) if line.strip().startswith(fence)]
+        # The block opens once and closes at its end: every line of the output inside it.
+        assert closing == [opening, len(lines) - 1], (name, md)
