@@ -501,3 +501,24 @@ def test_a_value_nobody_answered_is_named_for_its_mode(tmp_path, capsys, mode):
     assert ("unknown at preview" in line) == (mode == "preview")
     if mode == "update":
         assert "unknown offline" in line
+
+
+@pytest.mark.parametrize("how", ["registered", "read"])
+def test_a_program_cannot_vouch_for_its_own_values_with_a_forged_lookup(gate, how):
+    """Only ack-preview records what it could not answer: a resource of that type the program
+    registers (or reads) clears nothing."""
+
+    def program() -> None:
+        c = cluster()
+        props = {
+            "token": "alicloud:ecs/getSecurityGroups:getSecurityGroups",
+            "args": {"ids": ["sg-x"]},
+        }
+        opts = pulumi.ResourceOptions(id="forged") if how == "read" else None
+        pulumi.CustomResource("ack:offline:UnansweredInvoke", "forged", props, opts=opts)
+        rule(pulumi.Output(set(), c.security_group_id.future(), c.security_group_id.is_known()))
+
+    result = run(program, preview=True)
+    loose = next(r for r in result.resources if r.name == "loose")
+    violations = gate(result)
+    assert (DRIFT, loose.urn) in {(v.policy, v.urn) for v in violations}

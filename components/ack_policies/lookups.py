@@ -354,11 +354,16 @@ def verdicts(resources: Sequence[PolicyResource], own: Any) -> list[Verdict]:
     hit = _CACHE.get(id(resources))
     if hit is not None and hit[0] is resources:
         return hit[1]
+    from . import seen as seen_inputs
     from .owners import plain
 
     found: list[Verdict] = []
     for res in resources:
         if res.resource_type != UNANSWERED:
+            continue
+        if res.provider is not None or seen_inputs.seen(res.urn) is not None:
+            # The program's own resource (or read) of that type, not the engine's record: a
+            # program cannot vouch for its own values.
             continue
         props = plain(res.props)
         token = props.get("token") if isinstance(props, Mapping) else None
