@@ -231,6 +231,9 @@ def test_a_plain_lookup_of_account_state_stops_with_a_clear_message(token, previ
     assert token in message
     assert "_output(...)" in message and "plain invoke" in message
     assert "AssertionError" in message  # says what the SDK would have done, not that it did
+    offering = "Classes" in token
+    assert ("has no facts" in message) == offering
+    assert ("what the account holds" in message) == (not offering)
 
 
 def test_a_plain_lookup_stops_the_offline_run_with_exit_2(tmp_path, capsys):

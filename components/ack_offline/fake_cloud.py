@@ -78,6 +78,11 @@ class UnansweredPlainInvoke(Exception):
                 "its arguments are unknown at preview (they name what is still to be created), "
                 "so it has no answer yet"
             )
+        elif _OFFERINGS.search(token):
+            why = (
+                "the fake Alibaba Cloud has no facts for what it lists (a service's instance "
+                "classes, engines or types in a region), so it cannot answer it offline"
+            )
         else:
             why = (
                 "the fake Alibaba Cloud cannot answer it offline: it lists what the account "
@@ -91,6 +96,10 @@ class UnansweredPlainInvoke(Exception):
             "cannot return what a cluster owns passes)."
         )
         self.token = token
+
+
+#: Data sources of a service's offerings (classes, engines, types), not of what an account holds.
+_OFFERINGS = re.compile(r":get\w*(Classes|ClassInfos|Engines|Types|Families)$")
 
 
 def _function_name(token: str) -> str:
