@@ -340,7 +340,7 @@ def _service_role_trust(
         )
 
     if has_unknown(trust):
-        yield res.urn, why("a document unknown at preview (not proven)")
+        yield res.urn, why(f"a document {lookups.unknown_here()} (not proven)")
         return
     try:
         doc = load_document(trust) if isinstance(trust, str) else trust
@@ -416,7 +416,7 @@ def _service_role_policies(
         return
     yield (
         res.urn,
-        f"{subject} attaches {what} to a role unknown at preview that no role of the program "
+        f"{subject} attaches {what} to a role {lookups.unknown_here()} that no role of the program "
         f"names: it cannot be proven not to be one of ACK's service roles. {why} Name the "
         "role, or take it from a ram.Role of your own.",
     )
@@ -467,8 +467,8 @@ def _all_clusters_permissions(
             how = (
                 "on every cluster of the account"
                 if role_type == ALL_CLUSTERS
-                else "with a role type unknown at preview, which cannot be proven not to be "
-                "'all-clusters'"
+                else f"with a role type {lookups.unknown_here()}, which cannot be proven not "
+                "to be 'all-clusters'"
             )
             names = ", ".join(o.describe() for o in own.owners if o.kind == "cluster")
             yield (

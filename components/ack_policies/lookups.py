@@ -25,9 +25,10 @@ is cleared only when a lookup whose kind fits the property explains it, and ever
 fits is cleared. A value in a property of a kind no component owns (a key pair's name) names
 nothing owned whatever produced it. A value of an owned kind that a cleared lookup of the same
 kind could have produced is taken for that lookup's: the SDK gives an invoke's result no
-dependencies, so a value rebuilt without its resources (or found by an invoke whose arguments
-were themselves unknown, which never reaches the engine) looks the same at preview; the update,
-where owned IDs are known, judges such a value by what it is.
+dependencies, so a value rebuilt without its resources looks the same at preview (the update,
+where owned IDs are known, judges it by what it is), and so does, in either mode, a value found
+by an invoke whose arguments were themselves unknown (the SDK never sends it). This residue is
+in docs/POLICY-PACK.md.
 """
 
 from __future__ import annotations

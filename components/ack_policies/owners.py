@@ -430,8 +430,9 @@ class Ownership:
             yield Reached(
                 None,
                 f" (read as '{dep.name}')",
-                unproven=f"{dep.resource_type} '{dep.name}', a read whose identity is unknown at "
-                "preview (a read of a resource still to be created)",
+                unproven=f"{dep.resource_type} '{dep.name}', a read whose identity is "
+                f"{unknown_here()} (a read of a resource still to be created, or of what an "
+                "invoke found)",
             )
             return
         if isinstance(tags, Mapping) and (CLUSTER_TAG in tags or ACK_TAG in tags):
