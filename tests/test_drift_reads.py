@@ -495,6 +495,8 @@ def test_a_value_nobody_answered_is_named_for_its_mode(tmp_path, capsys, mode):
         "alicloud.ecs.SecurityGroupRule('loose', type='ingress', ip_protocol='tcp',"
         " port_range='8443/8443', cidr_ip='10.9.0.0/16', nic_type='intranet',"
         " security_group_id=alicloud.ecs.get_security_groups_output().ids[0])\n"
+        "alicloud.ram.RolePolicyAttachment('attach', policy_name='mine', policy_type='Custom',"
+        " role_name=alicloud.ram.get_roles_output(name_regex='^ci$').roles[0].name)\n"
     )
     argv = ["dev", "--program", str(tmp_path), "--mode", mode, "--policy-pack", "policies"]
     assert main(argv) == 1
@@ -504,6 +506,8 @@ def test_a_value_nobody_answered_is_named_for_its_mode(tmp_path, capsys, mode):
     assert ("unknown at preview" in line) == (mode == "preview")
     if mode == "update":
         assert "unknown offline" in line
+    role = next(x for x in out.splitlines() if "attaches the Custom policy 'mine'" in x)
+    assert ("unknown at preview" in role) == (mode == "preview")
 
 
 @pytest.mark.parametrize("how", ["registered", "read"])
