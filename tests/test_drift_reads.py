@@ -194,3 +194,338 @@ def test_a_program_reading_ordinary_data_sources_passes(tmp_path, capsys, mode):
     assert doc["outputs"]["buckets"] == "[unknown]"
     switches = [r for r in doc["resources"] if r["type"] == "alicloud:vpc/switch:Switch"]
     assert {r["inputs"]["zoneId"] for r in switches} == {"cn-hangzhou-h", "cn-hangzhou-i"}
+
+
+# --- invokes nobody can answer offline (issue 27, review findings 2 and 3) ----------------------
+
+#: Lookups of what an account holds, which only Alibaba Cloud can answer (pulumi_alicloud 4.x).
+ACCOUNT_STATE: dict[str, Callable[[], object]] = {
+    "alicloud:ecs/getKeyPairs:getKeyPairs": lambda: alicloud.ecs.get_key_pairs(name_regex="^ops$"),
+    "alicloud:dns/getAlidnsDomains:getAlidnsDomains": lambda: alicloud.dns.get_alidns_domains(
+        domain_name_regex="^example.com$"
+    ),
+    "alicloud:oss/getBuckets:getBuckets": lambda: alicloud.oss.get_buckets(name_regex="^logs"),
+    "alicloud:kms/getKeys:getKeys": lambda: alicloud.kms.get_keys(),
+    "alicloud:ram/getPolicies:getPolicies": lambda: alicloud.ram.get_policies(type="System"),
+    "alicloud:resourcemanager/getResourceGroups:getResourceGroups": lambda: (
+        alicloud.resourcemanager.get_resource_groups(name_regex="^prod$")
+    ),
+    # No facts of RDS classes here: unknown, as what an account holds is.
+    "alicloud:rds/getInstanceClasses:getInstanceClasses": lambda: alicloud.rds.get_instance_classes(
+        engine="MySQL", engine_version="8.0"
+    ),
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("token", list(ACCOUNT_STATE))
+def test_a_plain_lookup_of_account_state_stops_with_a_clear_message(token, preview):
+    """The SDK cannot carry an unknown result through a plain invoke (its data source fails
+    with `AssertionError: get can only be used with classes decorated ...`): the run stops
+    naming the invoke and its `_output` form, which the gate judges."""
+    from ack_offline.fake_cloud import UnansweredPlainInvoke
+
+    with pytest.raises(UnansweredPlainInvoke) as raised:
+        run(ACCOUNT_STATE[token], preview=preview)
+    message = str(raised.value)
+    assert token in message
+    assert "_output(...)" in message and "plain invoke" in message
+    assert "AssertionError" in message  # says what the SDK would have done, not that it did
+    offering = "Classes" in token
+    assert ("has no facts" in message) == offering
+    assert ("what the account holds" in message) == (not offering)
+
+
+def test_a_plain_lookup_stops_the_offline_run_with_exit_2(tmp_path, capsys):
+    from ack_offline.preview import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: plain\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_alicloud as alicloud\nalicloud.ecs.get_key_pairs(name_regex='^ops$')\n"
+    )
+    assert main(["dev", "--program", str(tmp_path), "--mode", "preview"]) == 2
+    err = capsys.readouterr().err
+    assert "alicloud:ecs/getKeyPairs:getKeyPairs" in err
+    assert "alicloud.ecs.get_key_pairs_output(...)" in err
+    assert "get can only be used" not in err
+
+
+#: Data sources of facts the fake cloud answers in both forms: every service's zones (the
+#: region's, in the service's own shape) and ECS's instance families.
+FACTS: dict[str, Callable[[], Any]] = {
+    "rds": lambda: alicloud.rds.get_zones(engine="MySQL").zones[0].id,
+    "kvstore": lambda: alicloud.kvstore.get_zones().zones[0].id,
+    "alb": lambda: alicloud.alb.get_zones().zones[0].zone_id,
+    "nlb": lambda: alicloud.nlb.get_zones().zones[0].zone_id,
+    "nas": lambda: alicloud.nas.get_zones().zones[0].zone_id,
+    "slb": lambda: alicloud.slb.get_zones().zones[0].master_zone_id,
+    "eci": lambda: alicloud.eci.get_zones().zones[0].zone_ids[0],
+    "mongodb": lambda: alicloud.mongodb.get_zones().ids[0],
+    "families": lambda: alicloud.ecs.get_instance_type_families().families[0].id,
+}
+FACTS_OUTPUT: dict[str, Callable[[], Any]] = {
+    "rds": lambda: alicloud.rds.get_zones_output(engine="MySQL").zones[0].id,
+    "alb": lambda: alicloud.alb.get_zones_output().zones[0].zone_id,
+    "families": lambda: alicloud.ecs.get_instance_type_families_output().ids[0],
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("fact", list(FACTS))
+def test_facts_are_answered_for_every_service(fact, preview):
+    found: list[Any] = []
+
+    def program() -> None:
+        found.append(FACTS[fact]())
+        if fact in FACTS_OUTPUT:
+            pulumi.export("fact", FACTS_OUTPUT[fact]())
+
+    result = run(program, preview=preview)
+    expected = "ecs.c7" if fact == "families" else "cn-hangzhou-h"
+    assert found == [expected]
+    if fact in FACTS_OUTPUT:
+        assert result.stack_outputs["fact"] == expected
+    assert not result.unanswered
+
+
+def test_private_zones_are_not_taken_for_availability_zones():
+    """pvtz's getZones lists the account's PrivateZone zones (a kind a cluster owns): never
+    answered with the region's availability zones."""
+
+    def program() -> None:
+        pulumi.export("zones", alicloud.pvtz.get_zones_output(keyword="internal").ids)
+
+    result = run(program, preview=False)
+    assert result.stack_outputs["zones"] == "[unknown]"
+    assert [t for t, _ in result.unanswered] == ["alicloud:pvtz/getZones:getZones"]
+
+
+def test_an_update_lookup_of_what_the_run_does_not_hold_is_unknown_not_empty():
+    """o29: an empty list made `groups[0]` fail with an IndexError where the real cloud
+    answers (a group another stack made); unknown, as at preview."""
+
+    def program() -> None:
+        shared = alicloud.ecs.get_security_groups_output(name_regex="^platform-shared$")
+        pulumi.export("first", shared.groups[0].id)
+
+    result = run(program, preview=False)
+    assert result.stack_outputs["first"] == "[unknown]"
+    assert result.unanswered == [
+        ("alicloud:ecs/getSecurityGroups:getSecurityGroups", {"nameRegex": "^platform-shared$"})
+    ]
+
+
+def test_the_gate_and_the_fake_cloud_name_unanswered_invokes_alike():
+    from ack_offline.fake_cloud import UNANSWERED_TYPE
+    from ack_policies.lookups import UNANSWERED
+
+    assert UNANSWERED == UNANSWERED_TYPE
+
+
+def _tools_network() -> tuple[Any, Any]:
+    vpc = alicloud.vpc.Network("tools", cidr_block="10.50.0.0/16")
+    sw = alicloud.vpc.Switch(
+        "tools", vpc_id=vpc.id, cidr_block="10.50.0.0/24", zone_id="cn-hangzhou-i"
+    )
+    return vpc, sw
+
+
+def _rds_from_lookups(c: ManagedCluster) -> None:
+    """o19b: an RDS instance whose class and zone come from RDS's own data sources."""
+    zones = alicloud.rds.get_zones_output(engine="MySQL", engine_version="8.0")
+    classes = alicloud.rds.get_instance_classes_output(
+        engine="MySQL", engine_version="8.0", category="HighAvailability"
+    )
+    alicloud.rds.Instance(
+        "orders-db",
+        engine="MySQL",
+        engine_version="8.0",
+        instance_type=classes.instance_classes[0].instance_class,
+        instance_storage=20,
+        instance_charge_type="Postpaid",
+        vswitch_id=c.vswitch_ids[0],
+        vpc_id=c.vpc_id,
+        zone_id=zones.zones[0].id,
+        security_ips=c.egress_addresses,
+        db_instance_storage_type="cloud_essd",
+    )
+
+
+def _record_in_a_domain(c: ManagedCluster) -> None:
+    """o20b: a DNS record in a domain found by name."""
+    domain = alicloud.dns.get_alidns_domains_output(domain_name_regex="^example.com$")
+    alicloud.dns.AlidnsRecord(
+        "api", domain_name=domain.domains[0].domain_name, rr="www", type="CNAME", value="web.x"
+    )
+
+
+def _instance_with_a_key_pair(c: ManagedCluster) -> None:
+    """o21b: an instance of one's own, logged into with a key pair found by name."""
+    pair = alicloud.ecs.get_key_pairs_output(name_regex="^ops$")
+    _, sw = _tools_network()
+    alicloud.ecs.Instance(
+        "tools",
+        vswitch_id=sw.id,
+        instance_type="ecs.g7.large",
+        image_id="ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+        key_name=pair.pairs[0].key_name,
+    )
+
+
+def _rule_from_a_shared_group(c: ManagedCluster) -> None:
+    """o29: a database group of one's own letting in a platform team's shared group, found
+    by a name no group of the cluster has."""
+    shared = alicloud.ecs.get_security_groups_output(name_regex="^platform-shared$")
+    sg = alicloud.ecs.SecurityGroup("db", vpc_id=c.vpc_id)
+    alicloud.ecs.SecurityGroupRule(
+        "from-shared",
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="5432/5432",
+        security_group_id=sg.id,
+        source_security_group_id=shared.groups[0].id,
+        nic_type="intranet",
+    )
+
+
+def _rule_on_a_shared_group(c: ManagedCluster) -> None:
+    """A rule on the platform team's shared group itself, found by its name: not the
+    cluster's group, so not the cluster's to guard."""
+    shared = alicloud.ecs.get_security_groups_output(name_regex="^platform-shared$")
+    rule(shared.ids[0])
+
+
+def _instance_in_listed_groups(c: ManagedCluster) -> None:
+    """An instance of one's own in groups found by literal IDs."""
+    found = alicloud.ecs.get_security_groups_output(ids=["sg-bp1platformshared"])
+    _, sw = _tools_network()
+    alicloud.ecs.Instance(
+        "tools",
+        vswitch_id=sw.id,
+        instance_type="ecs.g7.large",
+        image_id="ubuntu_22_04_x64_20G_alibase_20240101.vhd",
+        security_groups=found.ids,
+    )
+
+
+LEGITIMATE_LOOKUPS: dict[str, Callable[[ManagedCluster], None]] = {
+    "o19b RDS class and zone from RDS's data sources": _rds_from_lookups,
+    "o20b a DNS record in a domain found by name": _record_in_a_domain,
+    "o21b an instance with a key pair found by name": _instance_with_a_key_pair,
+    "o29 a rule letting in a shared group found by name": _rule_from_a_shared_group,
+    "a rule on a shared group found by a name the cluster's has not": _rule_on_a_shared_group,
+    "an instance in groups found by literal IDs": _instance_in_listed_groups,
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("kind", list(LEGITIMATE_LOOKUPS))
+def test_a_lookup_that_cannot_return_what_a_cluster_owns_passes(gate, kind, preview):
+    def program() -> None:
+        LEGITIMATE_LOOKUPS[kind](cluster())
+
+    result = run(program, preview=preview)
+    assert result.unanswered  # the gate judged a lookup nobody could answer
+    violations = gate(result)
+    assert not [v for v in violations if v.policy == DRIFT], [v.message for v in violations]
+
+
+def _shared_group_rule(found: Any) -> None:
+    rule(found)
+
+
+OWNED_LOOKUPS: dict[str, Callable[[ManagedCluster], object]] = {
+    "a rule on its group found by its name": lambda c: rule(
+        alicloud.ecs.get_security_groups_output(name_regex="^demo-sg$").ids[0]
+    ),
+    "a rule on its group found by a pattern its name matches": lambda c: rule(
+        alicloud.ecs.get_security_groups_output(name_regex="^demo").groups[0].id
+    ),
+    "a rule on its group found by the ownership tags": lambda c: rule(
+        alicloud.ecs.get_security_groups_output(tags={"ack.pulumi.io/cluster": "demo"}).ids[0]
+    ),
+    "a rule on any group of the account": lambda c: rule(
+        alicloud.ecs.get_security_groups_output().ids[0]
+    ),
+    "a rule on a group an unknown lookup found": lambda c: rule(
+        alicloud.ecs.get_instances_output(name_regex="^web").instances[0].security_groups[0]
+    ),
+    "a rule on its group rebuilt beside a key pair lookup": lambda c: (
+        alicloud.ecs.get_key_pairs_output(name_regex="^ops$"),
+        rule(pulumi.Output(set(), c.security_group_id.future(), c.security_group_id.is_known())),
+    ),
+    "a rule on a group found beside a shared group's lookup": lambda c: (
+        alicloud.ecs.get_security_groups_output(name_regex="^platform-shared$"),
+        rule(alicloud.ecs.get_security_groups_output(name_regex="^demo-sg$").ids[0]),
+    ),
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("kind", list(OWNED_LOOKUPS))
+def test_a_lookup_that_can_return_what_a_cluster_owns_is_drift(gate, kind, preview):
+    def program() -> None:
+        OWNED_LOOKUPS[kind](cluster())
+
+    result = run(program, preview=preview)
+    loose = next(r for r in result.resources if r.name == "loose")
+    violations = gate(result)
+    drift = [v for v in violations if v.policy == DRIFT and v.enforcement == "mandatory"]
+    assert {v.urn for v in drift} == {loose.urn}, [v.message for v in violations]
+    if "name" in kind or "pattern" in kind or "tags" in kind:
+        assert "what a lookup finds among what a cluster owns" in drift[0].message
+        assert "ownership tags" in drift[0].message if "tags" in kind else True
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_value_nobody_answered_is_named_for_its_mode(tmp_path, capsys, mode):
+    """'unknown at preview' only at preview: in an update the value is unknown because the
+    fake cloud could not answer, and the message says so."""
+    from ack_offline.preview import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: modes\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_alicloud as alicloud\n"
+        "from ack_clusters import ManagedCluster\n"
+        "c = ManagedCluster('demo', {'network': {'zones': ['cn-hangzhou-i', 'cn-hangzhou-j']},"
+        " 'node_pools': {'general': {'instance_types': ['ecs.g7.large'], 'desired_size': 1,"
+        " 'key_name': 'ops'}}})\n"
+        "alicloud.ecs.SecurityGroupRule('loose', type='ingress', ip_protocol='tcp',"
+        " port_range='8443/8443', cidr_ip='10.9.0.0/16', nic_type='intranet',"
+        " security_group_id=alicloud.ecs.get_security_groups_output().ids[0])\n"
+        "alicloud.ram.RolePolicyAttachment('attach', policy_name='mine', policy_type='Custom',"
+        " role_name=alicloud.ram.get_roles_output(name_regex='^ci$').roles[0].name)\n"
+    )
+    argv = ["dev", "--program", str(tmp_path), "--mode", mode, "--policy-pack", "policies"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "takes through 'securityGroupId'" in x)
+    assert "getSecurityGroups" in line
+    assert ("unknown at preview" in line) == (mode == "preview")
+    if mode == "update":
+        assert "unknown offline" in line
+    role = next(x for x in out.splitlines() if "attaches the Custom policy 'mine'" in x)
+    assert ("unknown at preview" in role) == (mode == "preview")
+
+
+@pytest.mark.parametrize("how", ["registered", "read"])
+def test_a_program_cannot_vouch_for_its_own_values_with_a_forged_lookup(gate, how):
+    """Only ack-preview records what it could not answer: a resource of that type the program
+    registers (or reads) clears nothing."""
+
+    def program() -> None:
+        c = cluster()
+        props = {
+            "token": "alicloud:ecs/getSecurityGroups:getSecurityGroups",
+            "args": {"ids": ["sg-x"]},
+        }
+        opts = pulumi.ResourceOptions(id="forged") if how == "read" else None
+        pulumi.CustomResource("ack:offline:UnansweredInvoke", "forged", props, opts=opts)
+        rule(pulumi.Output(set(), c.security_group_id.future(), c.security_group_id.is_known()))
+
+    result = run(program, preview=True)
+    loose = next(r for r in result.resources if r.name == "loose")
+    violations = gate(result)
+    assert (DRIFT, loose.urn) in {(v.policy, v.urn) for v in violations}

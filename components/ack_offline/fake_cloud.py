@@ -6,13 +6,18 @@ read (cluster ``connections`` and ``slb_id``, node pool ``scaling_group_id``, NA
 does not know raises, so a new provider call can never slip in unnoticed. In preview mode every
 computed output and every ID is unknown, as in a real ``pulumi preview``.
 
-Invokes: the cluster credential and the data sources programs read facts from (zones, regions,
-instance types, images, Kubernetes versions, the account and caller) are answered with plausible
-values; lookups of what an account holds (security groups, vSwitches, VPCs, route tables, NAT
-gateways, roles, load balancers, clusters) are answered from what the fake cloud holds in an
-update, and unknown at preview (what they would find may still be to be created). Any other
-invoke is unknown: a program that depends on it gets an unknown value (never an invented one),
-and the policy gate fails closed where such a value feeds what a cluster owns.
+Invokes: the cluster credential and the data sources programs read facts from (zones of every
+service, regions, instance types and families, images, Kubernetes versions, the account and
+caller) are answered with plausible values; lookups of what an account holds (security groups,
+vSwitches, VPCs, route tables, NAT gateways, roles, load balancers, clusters) are answered from
+what the fake cloud holds in an update, and unknown at preview (what they would find may still
+be to be created) or when the run holds nothing they find (the account may: an empty list would
+be invented). Any other invoke is unknown: a program that depends on it gets an unknown value
+(never an invented one), and the policy gate judges what it could have returned (each such
+invoke reaches the pack's stack view as an :data:`UNANSWERED_TYPE` resource; see
+ack_policies.lookups). A plain invoke cannot carry an unknown (the SDK's data source would fail
+with an AssertionError): :func:`plain_invokes_explained` stops the program with a message
+naming the invoke and its `_output` form instead.
 
 IDs are derived from a hash of the resource's type and name, so two runs of one program give the
 same IDs and graphs can be compared across runs.
@@ -20,11 +25,12 @@ same IDs and graphs can be compared across runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
@@ -40,6 +46,10 @@ _ROUTE_TABLE = "alicloud:vpc/routeTable:RouteTable"
 _REGION = "cn-hangzhou"
 
 State = dict[str, Any]
+#: How the policy gate's stack view shows an invoke the fake cloud could not answer, with its
+#: token and arguments (ack_policies.lookups judges what it could have returned). The engine
+#: has no such resource: its provider answers every invoke.
+UNANSWERED_TYPE = "ack:offline:UnansweredInvoke"
 
 
 class UnknownInvokeError(RuntimeError):
@@ -53,6 +63,76 @@ class InvokeUnknown(Exception):
     def __init__(self, token: str) -> None:
         super().__init__(token)
         self.token = token
+
+
+class UnansweredPlainInvoke(Exception):
+    """A plain (not `_output`) invoke whose result is unknown: the Pulumi SDK cannot carry an
+    unknown through a plain invoke (pulumi.runtime.invoke hands the data source's function
+    None, and its `pulumi.get` fails with an AssertionError), so the program stops here with
+    this message instead."""
+
+    def __init__(self, token: str) -> None:
+        function = _function_name(token)
+        if data_source(token) is not None or token in LOOKUPS:
+            why = (
+                "its arguments are unknown at preview (they name what is still to be created), "
+                "so it has no answer yet"
+            )
+        elif _OFFERINGS.search(token):
+            why = (
+                "the fake Alibaba Cloud has no facts for what it lists (a service's instance "
+                "classes, engines or types in a region), so it cannot answer it offline"
+            )
+        else:
+            why = (
+                "the fake Alibaba Cloud cannot answer it offline: it lists what the account "
+                "holds, which only Alibaba Cloud knows"
+            )
+        super().__init__(
+            f"the invoke {token} ({function}) has no answer here: {why}. The Pulumi SDK cannot "
+            "carry an unknown result through a plain invoke (the data source would fail with an "
+            f"AssertionError). Call its output form, {function}_output(...), whose unknown "
+            "result the policy gate judges by what the lookup could return (a lookup that "
+            "cannot return what a cluster owns passes)."
+        )
+        self.token = token
+
+
+#: Data sources of a service's offerings (classes, engines, types), not of what an account holds.
+_OFFERINGS = re.compile(r":get\w*(Classes|ClassInfos|Engines|Types|Families)$")
+
+
+def _function_name(token: str) -> str:
+    """The Python SDK's function for an invoke token (`alicloud:ecs/getKeyPairs:getKeyPairs` ->
+    `alicloud.ecs.get_key_pairs`)."""
+    package, _, rest = token.partition(":")
+    module, _, name = rest.partition(":")
+    module = module.split("/", 1)[0]
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return ".".join(p for p in (package, "" if module == "index" else module, snake) if p)
+
+
+@contextlib.contextmanager
+def plain_invokes_explained() -> Iterator[None]:
+    """In the program's process: a plain invoke whose result is unknown raises
+    :class:`UnansweredPlainInvoke` (naming the invoke and its `_output` form) where the SDK
+    would fail with an AssertionError that names nothing. Generated SDKs call
+    `pulumi.runtime.invoke` by attribute at each call, so replacing it is enough."""
+    import pulumi.runtime
+
+    original = pulumi.runtime.invoke
+
+    def invoke(tok: str, props: Any, opts: Any = None, typ: Any = None, **kwargs: Any) -> Any:
+        result = original(tok, props, opts, typ, **kwargs)
+        if not result.is_known:
+            raise UnansweredPlainInvoke(tok)
+        return result
+
+    pulumi.runtime.invoke = invoke  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        pulumi.runtime.invoke = original
 
 
 class StackReferenceUnknown(Exception):
@@ -115,6 +195,9 @@ class FakeAlibabaCloud(mocks.Mocks):
         #: Resources the provider would refuse, in registration order.
         self.rejected: list[Exception] = []
         self.invokes: list[str] = []
+        #: (token, arguments) of the invokes answered as unknown: the policy gate judges what
+        #: each could have returned (ack_policies.lookups), as only the real cloud can answer.
+        self.unanswered_args: list[tuple[str, dict[str, Any]]] = []
         #: (token, arguments) of every invoke, for tests of what a program asks the provider.
         self.invoke_args: list[tuple[str, dict[str, Any]]] = []
         #: Invokes answered as unknown (nothing the fake cloud could answer for them).
@@ -214,13 +297,20 @@ class FakeAlibabaCloud(mocks.Mocks):
             self.invoke_args.append((args.token, dict(args.args)))
         if args.token == "alicloud:cs/getClusterCredential:getClusterCredential":
             return self._credential(args.args), []
-        if args.token in DATA_SOURCES:
-            return DATA_SOURCES[args.token](dict(args.args), self.region or _region()), []
+        answer = data_source(args.token)
+        if answer is not None:
+            return answer(dict(args.args), self.region or _region()), []
         lookup = LOOKUPS.get(args.token)
         if lookup is not None and not self.preview:
-            return self._lookup(lookup, dict(args.args)), []
+            found = self._lookup(lookup, dict(args.args))
+            if found["ids"]:
+                return found, []
+            # Nothing this run holds matches: the account may hold it (a group made by another
+            # stack, say). An empty list would be an invented answer (a program indexing it
+            # fails where the real cloud answers), so it is unknown, as at preview.
         with self._lock:
             self.unanswered.append(args.token)
+            self.unanswered_args.append((args.token, dict(args.args)))
         raise InvokeUnknown(args.token)
 
     def _lookup(self, lookup: Lookup, a: State) -> State:
@@ -521,6 +611,78 @@ def _instance_types(a: State, region: str) -> State:
     }
 
 
+def _instance_type_families(a: State, region: str) -> State:
+    families = sorted({t.rsplit(".", 1)[0] for t in _INSTANCE_TYPES})
+    zones = _zones(a, region)["ids"]
+    return {
+        "ids": families,
+        "families": [{"id": f, "generation": "ecs-5", "zoneIds": zones} for f in families],
+    }
+
+
+#: A service's availability-zone data source (`alicloud:<service>/getZones:getZones`): the
+#: region's zones, in that service's result shape. Not `pvtz`, whose getZones lists PrivateZone
+#: zones (DNS zones an account holds), nor a service whose shape is not written here (it stays
+#: unknown). Shapes: each module's `GetZonesZoneResult` in pulumi_alicloud 4.x.
+_SERVICE_ZONES = re.compile(r"alicloud:([a-z0-9]+)/getZones:getZones")
+_ZONE_SHAPES: dict[str, Callable[[str, list[str]], State]] = {
+    **{
+        service: lambda z, zones: {"id": z, "multiZoneIds": []}
+        for service in (
+            "adb",
+            "cassandra",
+            "elasticsearch",
+            "gpdb",
+            "kvstore",
+            "mongodb",
+            "polardb",
+            "rds",
+        )
+    },
+    **{
+        service: lambda z, zones: {"id": z, "zoneId": z, "localName": z}
+        for service in ("alb", "gwlb", "nlb", "tsdb")
+    },
+    **{service: lambda z, zones: {"id": z} for service in ("fc", "hbase")},
+    **{service: lambda z, zones: {"zoneId": z} for service in ("ecp", "eds")},
+    "cddc": lambda z, zones: {"id": z, "zoneId": z, "regionId": z.rsplit("-", 1)[0]},
+    "nas": lambda z, zones: {"zoneId": z, "instanceTypes": []},
+    "dfs": lambda z, zones: {"zoneId": z, "options": []},
+    "eci": lambda z, zones: {"zoneIds": zones},
+    "slb": lambda z, zones: {
+        "id": z,
+        "masterZoneId": z,
+        "slaveZoneId": next((o for o in zones if o != z), z),
+        "slbSlaveZoneIds": [o for o in zones if o != z],
+        "supportedResources": [],
+    },
+}
+
+
+def _service_zones(service: str) -> Callable[[State, str], State]:
+    shape = _ZONE_SHAPES[service]
+
+    def answer(a: State, region: str) -> State:
+        zones = _zones(a, region)["ids"]
+        if service == "eci":  # one item: the region's zones together
+            endpoint = f"eci.{region}.aliyuncs.com"
+            return {"zones": [{"zoneIds": zones, "regionEndpoint": endpoint}]}
+        return {"ids": zones, "zones": [shape(z, zones) for z in zones]}
+
+    return answer
+
+
+def data_source(token: str) -> Callable[[State, str], State] | None:
+    """How the fake cloud answers a data source of facts, if it is one."""
+    found = DATA_SOURCES.get(token)
+    if found is not None:
+        return found
+    zones = _SERVICE_ZONES.fullmatch(token)
+    if zones is not None and zones.group(1) in _ZONE_SHAPES:
+        return _service_zones(zones.group(1))
+    return None
+
+
 def _images(a: State, region: str) -> State:
     image = "aliyun_3_x64_20G_alibase_20240819.vhd"
     return {"ids": [image], "images": [{"id": image, "imageId": image, "osType": "linux"}]}
@@ -558,6 +720,7 @@ DATA_SOURCES: dict[str, Callable[[State, str], State]] = {
         "principalId": _hex(_ACCOUNT, "deploy", n=16),
     },
     "alicloud:ecs/getInstanceTypes:getInstanceTypes": _instance_types,
+    "alicloud:ecs/getInstanceTypeFamilies:getInstanceTypeFamilies": _instance_type_families,
     "alicloud:ecs/getImages:getImages": _images,
     "alicloud:cs/getKubernetesVersion:getKubernetesVersion": _versions,
     # The Kubernetes provider parses YAML for `yaml.ConfigFile`/`ConfigGroup` (v1), which then

@@ -418,7 +418,7 @@ class PolicyPackProcess:
                 in_flight.append(self.stub.Analyze.future(request, timeout=self.call_timeout))
                 if len(in_flight) >= window:
                     responses.append(in_flight.popleft().result())
-            stack_request = _stack_request(described, run.reads)
+            stack_request = _stack_request(described, run.reads, run.unanswered)
             responses += [f.result() for f in in_flight]
             responses.append(self.stub.AnalyzeStack(stack_request, timeout=self.call_timeout))
         except grpc.RpcError as exc:
@@ -625,10 +625,13 @@ def _describe(run: ProgramRun) -> Iterator[tuple[RecordedResource, dict[str, Any
 def _stack_request(
     described: list[tuple[RecordedResource, dict[str, Any]]],
     reads: Iterable[RecordedResource] = (),
+    unanswered: Iterable[tuple[str, Mapping[str, Any]]] = (),
 ) -> analyzer_pb2.AnalyzeStackRequest:
     """The whole stack, with what only a stack view has: parents and dependency edges, each
     resource's outputs, and the resources the program read (`.get`), which the engine keeps in
-    the stack's state."""
+    the stack's state; and, offline only, each invoke the fake cloud could not answer (the
+    engine's provider answers every one), for the drift rule to judge what it could have
+    returned (ack_policies.lookups)."""
     stack = [
         (r, {**fields, "properties": _outputs(r)} if r.wire_outputs else fields)
         for r, fields in described
@@ -650,18 +653,39 @@ def _stack_request(
     ]
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
-            analyzer_pb2.AnalyzerResource(
-                **fields,
-                parent=r.parent,
-                dependencies=r.dependencies,
-                propertyDependencies={
-                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                    for k, v in r.property_dependencies.items()
-                },
-            )
-            for r, fields in stack
+            *(
+                analyzer_pb2.AnalyzerResource(
+                    **fields,
+                    parent=r.parent,
+                    dependencies=r.dependencies,
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                        for k, v in r.property_dependencies.items()
+                    },
+                )
+                for r, fields in stack
+            ),
+            *_unanswered(described, unanswered),
         ]
     )
+
+
+def _unanswered(
+    described: list[tuple[RecordedResource, dict[str, Any]]],
+    unanswered: Iterable[tuple[str, Mapping[str, Any]]],
+) -> Iterator[analyzer_pb2.AnalyzerResource]:
+    from .fake_cloud import UNANSWERED_TYPE
+
+    prefix = next((r.urn.split("::")[:2] for r, _ in described if "::" in r.urn), None)
+    head = "::".join(prefix) if prefix else "urn:pulumi:stack::project"
+    for i, (token, args) in enumerate(unanswered):
+        properties = {"token": token, "args": json.loads(json.dumps(args, default=str))}
+        yield analyzer_pb2.AnalyzerResource(
+            type=UNANSWERED_TYPE,
+            urn=f"{head}::{UNANSWERED_TYPE}::invoke-{i}",
+            name=f"invoke-{i}",
+            properties=json_format.ParseDict(properties, struct_pb2.Struct()),
+        )
 
 
 def _violations(pack: str, responses: Iterable[analyzer_pb2.AnalyzeResponse]) -> list[Violation]:

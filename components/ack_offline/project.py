@@ -326,5 +326,7 @@ def run_project_served(
     def program() -> None:
         runpy.run_path(str(entry), run_name="__main__")
 
-    with no_stack_traces(), outputs_awaited_together():
+    from .fake_cloud import plain_invokes_explained
+
+    with no_stack_traces(), outputs_awaited_together(), plain_invokes_explained():
         loop.run_until_complete(run_in_stack(program))

@@ -456,6 +456,8 @@ class ProgramRun:
     invokes: list[str]
     #: Reads of existing resources (`.get`); not among `resources`, which the program manages.
     reads: list[RecordedResource] = field(default_factory=list)
+    #: (token, arguments) of the invokes the fake cloud could not answer (their result unknown).
+    unanswered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def by_type(self, typ: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == typ]
@@ -536,7 +538,9 @@ def run_program(
     do not leak into each other. Errors raised by the program propagate unchanged."""
     # Nothing offline reads source positions: no resource walks the stack, the root stack
     # set_mocks registers included.
-    with no_stack_traces(), outputs_awaited_together():
+    from .fake_cloud import plain_invokes_explained
+
+    with no_stack_traces(), outputs_awaited_together(), plain_invokes_explained():
         monitor = RecordingMonitor(mock)
         set_all_config(dict(config or {}), secret_keys or [])
         mocks.set_mocks(mock, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -581,6 +585,7 @@ def recorded(monitor: RecordingMonitor, mock: mocks.Mocks) -> ProgramRun:
         component_outputs={u: o for u, o in monitor.outputs.items() if u != stack_urn},
         invokes=list(getattr(mock, "invokes", [])),
         reads=sorted(monitor.reads, key=lambda r: r.urn),
+        unanswered=list(getattr(mock, "unanswered_args", [])),
     )
 
 

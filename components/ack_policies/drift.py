@@ -13,7 +13,8 @@ an owned resource through any property:
   chose), or an ownership tag (a lookup of what a cluster owns by its tags);
 - or it cannot be proven not to: a value unknown at preview that no resource produced (an
   invoke on values still to be created), a read whose ID is unknown, a stack reference whose
-  outputs are not known.
+  outputs are not known; unless only lookups that cannot return an owned identity explain it
+  (offline, where the fake cloud cannot answer what an account holds: :mod:`.lookups`).
 
 The type of the resource does not matter: a ROS stack, a Cloud Control resource or a dynamic
 provider's resource is judged like any other. What it reaches must be allowed, or it is drift.
@@ -29,6 +30,7 @@ from typing import Any
 import yaml
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
+from . import lookups
 from . import seen as seen_inputs
 from ._common import CLUSTER_TYPES, every_text, load_document, stack_rule
 from .owners import (
@@ -223,6 +225,16 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                     continue
                 if _allowed(res, prop, value, reached):
                     continue
+                if reached.field == lookups.UNKNOWN_FIELD:
+                    cleared, doubts = lookups.explain(args.resources, own, prop, value)
+                    if cleared:
+                        continue  # what lookups that cannot return an owned identity found
+                    if doubts:
+                        key = "lookups"
+                        if key not in reported:
+                            reported.add(key)
+                            yield res.urn, _lookup_message(res, prop, doubts)
+                        continue
                 key = (
                     reached.owned.resource.urn
                     if reached.owned is not None
@@ -328,7 +340,7 @@ def _service_role_trust(
         )
 
     if has_unknown(trust):
-        yield res.urn, why("a document unknown at preview (not proven)")
+        yield res.urn, why(f"a document {lookups.unknown_here()} (not proven)")
         return
     try:
         doc = load_document(trust) if isinstance(trust, str) else trust
@@ -404,7 +416,7 @@ def _service_role_policies(
         return
     yield (
         res.urn,
-        f"{subject} attaches {what} to a role unknown at preview that no role of the program "
+        f"{subject} attaches {what} to a role {lookups.unknown_here()} that no role of the program "
         f"names: it cannot be proven not to be one of ACK's service roles. {why} Name the "
         "role, or take it from a ram.Role of your own.",
     )
@@ -455,8 +467,8 @@ def _all_clusters_permissions(
             how = (
                 "on every cluster of the account"
                 if role_type == ALL_CLUSTERS
-                else "with a role type unknown at preview, which cannot be proven not to be "
-                "'all-clusters'"
+                else f"with a role type {lookups.unknown_here()}, which cannot be proven not "
+                "to be 'all-clusters'"
             )
             names = ", ".join(o.describe() for o in own.owners if o.kind == "cluster")
             yield (
@@ -501,6 +513,26 @@ def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bo
         if kind in _ENDPOINT_KINDS:
             return False  # an owned address behind a load balancer of the object's
     return allowed(res.resource_type, prop, target, reached.field) is not None
+
+
+def _lookup_message(res: PolicyResource, prop: str, doubts: list[lookups.Verdict]) -> str:
+    """A value no resource produced, which a lookup nobody could answer offline may have
+    found among what a cluster owns (or does find there)."""
+    subject = f"{res.resource_type} '{res.name}'"
+    found = [v for v in doubts if v.finds]
+    which = "; ".join(dict.fromkeys(v.describe() for v in (found or doubts)))
+    if found:
+        return (
+            f"{subject} takes through '{prop}' what a lookup finds among what a cluster owns: "
+            f"{which}. Nothing outside a component may attach to or change what it owns; change "
+            f"it through {instead(None, res.resource_type)} instead."
+        )
+    return (
+        f"{subject} takes through '{prop}' a value {lookups.unknown_here()} that a lookup "
+        f"could have found among what a cluster owns: {which}. It cannot be proven not to be "
+        "a resource a cluster owns. Look it up by IDs or a name that no owned resource has, "
+        "or give it a value the program declares."
+    )
 
 
 def _handed(value: Any) -> frozenset[str]:

@@ -23,6 +23,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, _is_unknown
 from . import record as rec
 from . import seen as seen_inputs
 from ._common import CLUSTER_TAG
+from .lookups import UNKNOWN_FIELD, unknown_here
 from .references import block_entry, outside
 from .speed import LazyProperties
 
@@ -383,15 +384,17 @@ class Ownership:
                 yield Reached(
                     None,
                     "",
-                    unproven=f"at {', '.join(sorted(set(unexplained)))} a value unknown at "
-                    "preview that nothing but what a cluster owns stands behind (an invoke on "
-                    "its values, say)",
+                    UNKNOWN_FIELD,
+                    unproven=f"at {', '.join(sorted(set(unexplained)))} a value "
+                    f"{unknown_here()} that nothing but what a cluster owns stands behind (an "
+                    "invoke on its values, say)",
                 )
         if not deps and has_unknown(value):
             yield Reached(
                 None,
                 "",
-                unproven="a value unknown at preview that no resource in the program produced "
+                UNKNOWN_FIELD,
+                unproven=f"a value {unknown_here()} that no resource in the program produced "
                 "(an invoke on values still to be created, or an output rebuilt without its "
                 "resources)",
             )
@@ -427,8 +430,9 @@ class Ownership:
             yield Reached(
                 None,
                 f" (read as '{dep.name}')",
-                unproven=f"{dep.resource_type} '{dep.name}', a read whose identity is unknown at "
-                "preview (a read of a resource still to be created)",
+                unproven=f"{dep.resource_type} '{dep.name}', a read whose identity is "
+                f"{unknown_here()} (a read of a resource still to be created, or of what an "
+                "invoke found)",
             )
             return
         if isinstance(tags, Mapping) and (CLUSTER_TAG in tags or ACK_TAG in tags):
