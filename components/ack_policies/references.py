@@ -196,15 +196,14 @@ ALLOWED: tuple[Allowed, ...] = (
             source,
             props,
             frozenset({EIP}),
-            "A policy that admits requests from the cluster's egress address (an "
-            "`acs:SourceIp` condition) limits who reaches what the policy grants; it cannot "
-            "change the EIP, which no policy names by its address.",
+            "A bucket policy that admits requests from the cluster's egress address (an "
+            "`acs:SourceIp` condition) limits who reaches the bucket; it cannot change the "
+            "EIP, which no policy names by its address.",
             fields=frozenset({"ipAddress"}),
         )
         for source, props in (
             ("alicloud:oss/bucketPolicy:*", ("policy",)),
             ("alicloud:oss/bucket:*", ("policy",)),
-            ("alicloud:ram/policy:*", ("policyDocument", "document")),
         )
     ),
     *(
