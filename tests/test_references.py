@@ -722,12 +722,12 @@ def _every_whitelist(c: ManagedCluster, name: str) -> None:
         security_ips=ranges,
     )
     alicloud.rds.WhitelistTemplate(f"{n}-template", template_name=n, ip_white_list=text)
-    for module in (alicloud.redis, alicloud.polardb):
-        module.GlobalSecurityIpGroup(
-            f"{n}-{module.__name__.rsplit('.', 1)[-1]}-global",
-            global_ip_group_name="cluster",
-            global_ip_list=text,
-        )
+    alicloud.redis.GlobalSecurityIpGroup(
+        f"{n}-redis-global", global_ip_group_name="cluster", global_ip_list=text
+    )
+    alicloud.polardb.GlobalSecurityIpGroup(
+        f"{n}-polardb-global", global_ip_group_name="cluster", global_ip_list=text
+    )
     alicloud.mongodb.GlobalSecurityIpGroup(
         f"{n}-mongodb-global", global_ig_name="cluster", global_security_ip_list=text
     )
@@ -843,7 +843,10 @@ def _every_whitelist(c: ManagedCluster, name: str) -> None:
         series_code="standard",
         service_code="rmq",
         sub_series_code="cluster_ha",
-        network_info={"vpc_info": {"vpc_id": "vpc-mine", "vswitch_id": "vsw-mine"}},
+        network_info={
+            "vpc_info": {"vpc_id": "vpc-mine", "vswitch_id": "vsw-mine"},
+            "internet_info": {"internet_spec": "disable", "flow_out_type": "uninvolved"},
+        },
         ip_whitelists=ranges,
     )
     alicloud.rocketmq.Acl(
