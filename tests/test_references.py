@@ -893,6 +893,72 @@ def _every_whitelist(c: ManagedCluster, name: str) -> None:
     alicloud.nas.AccessRule(
         f"{n}-nas-rule", access_group_name="mine", source_cidr_ip=cidr, priority=1
     )
+    alicloud.clickhouseenterprisedbcluster.SecurityIp(
+        f"{n}-clickhouse-ee", db_instance_id="cc-mine", group_name="cluster", security_ip_list=text
+    )
+    alicloud.gpdb.SupabaseProject(
+        f"{n}-supabase",
+        account_password=pulumi.Output.secret("Correct-Horse-9"),
+        project_name=n,
+        project_spec="1C2G",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        security_ip_lists=ranges,
+    )
+    alicloud.lindorm.InstanceV2(
+        f"{n}-lindorm-v2",
+        arch_version="1.0",
+        engine_lists=[{"engine_type": "TABLE"}],
+        instance_alias=n,
+        payment_type="POSTPAY",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        white_ip_lists=[{"group_name": "cluster", "ip_list": text}],
+    )
+    alicloud.maxcompute.Project(f"{n}-maxcompute", ip_white_list={"ip_list": text})
+    alicloud.polardb.Application(
+        f"{n}-polardb-app",
+        application_type="supabase",
+        architecture="x86",
+        region_id="cn-hangzhou",
+        security_ip_lists=ranges,
+    )
+    alicloud.cr.InternetEndpoint(
+        f"{n}-registry-internet", instance_id="cri-mine", entries=[{"entry": cidr}]
+    )
+    alicloud.kms.NetworkRule(f"{n}-kms-rule", source_private_ips=ranges)
+    alicloud.yundun.BastionHostInstance(
+        f"{n}-bastion-old",
+        bandwidth="5",
+        description="ops bastion",
+        license_code="bhah_ent_50_asset",
+        plan_code="cloudbastion",
+        security_group_ids=["sg-mine"],
+        storage="5",
+        vswitch_id="vsw-mine",
+        public_white_lists=ranges,
+    )
+    alicloud.ddos.DomainResource(
+        f"{n}-ddos",
+        domain="www.example.com",
+        instance_ids=["ddoscoo-mine"],
+        proxy_types=[{"proxy_ports": [443], "proxy_type": "https"}],
+        real_servers=["203.0.113.10"],
+        rs_type=0,
+        white_lists=[cidr],
+    )
+    alicloud.vpc.NetworkAcl(
+        f"{n}-network-acl",
+        vpc_id="vpc-mine",
+        ingress_acl_entries=[
+            {"source_cidr_ip": cidr, "policy": "accept", "protocol": "tcp", "port": "443/443"}
+        ],
+        egress_acl_entries=[
+            {"destination_cidr_ip": cidr, "policy": "accept", "protocol": "all", "port": "-1/-1"}
+        ],
+    )
     policy = ip.apply(
         lambda a: json.dumps(
             {

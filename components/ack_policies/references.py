@@ -82,7 +82,9 @@ _WHITELIST = (
 #: on purpose: addresses a resource takes for its own (an ENI's `private_ips`), sends traffic to
 #: (a WAF domain's origin `source_ips`, a DNS forward rule's `forward_ips`), translates (a SNAT
 #: entry's `source_cidr`), or that filter the account's own internet traffic (Cloud Firewall's
-#: `source_ip` and address books, which can cut the cluster's egress).
+#: `source_ip` and address books, which can cut the cluster's egress), and lists that are not
+#: who may reach a resource (a CDN domain's `block_ips`, an MSE Nacos config's `beta_ips`,
+#: health checks' and traffic mirror filters' source addresses): those stay drift.
 WHITELISTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("alicloud:rds/instance:*", ("securityIps",)),
     ("alicloud:rds/readOnlyInstance:*", ("securityIps",)),
@@ -125,6 +127,18 @@ WHITELISTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("alicloud:bastionhost/instance:*", ("publicWhiteLists",)),
     ("alicloud:nas/accessRule:*", ("sourceCidrIp",)),
     ("alicloud:ecs/securityGroupRule:*", ("cidrIp",)),
+    ("alicloud:clickhouseenterprisedbcluster/securityIp:*", ("securityIpList",)),
+    ("alicloud:gpdb/supabaseProject:*", ("securityIpLists",)),
+    ("alicloud:lindorm/instanceV2:*", ("whiteIpLists",)),
+    ("alicloud:maxcompute/project:*", ("ipWhiteList",)),
+    ("alicloud:polardb/application:*", ("securityIpLists",)),
+    ("alicloud:cr/internetEndpoint:*", ("entries",)),
+    ("alicloud:kms/networkRule:*", ("sourcePrivateIps",)),
+    ("alicloud:yundun/bastionHostInstance:*", ("publicWhiteLists",)),
+    ("alicloud:ddos/domainResource:*", ("whiteLists",)),
+    # A network ACL of one's own: its entries' sources and destinations. Bound to the
+    # cluster's vSwitches (its `resources`, or a NetworkAclAttachment), it is drift there.
+    ("alicloud:vpc/networkAcl:*", ("ingressAclEntries", "egressAclEntries")),
 )
 
 ALLOWED: tuple[Allowed, ...] = (
