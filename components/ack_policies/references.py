@@ -77,7 +77,7 @@ _WHITELIST = (
 #: The properties of pulumi-alicloud's resources that are IP whitelists: the addresses a
 #: resource of one's own (a database, a load balancer's or a registry's access control list, a
 #: search or messaging service, a bastion, a file system's access rule) admits. Found by reading
-#: the SDK (pulumi_alicloud 3.x; every `*security_ip*`, `*white*`, `acl_entr*`, ACL `entry`
+#: the SDK (pulumi_alicloud 4.0.0; every `*security_ip*`, `*white*`, `acl_entr*`, ACL `entry`
 #: and `source_cidr_ip` input) and keeping those that say who may reach the resource. Left out
 #: on purpose: addresses a resource takes for its own (an ENI's `private_ips`), sends traffic to
 #: (a WAF domain's origin `source_ips`, a DNS forward rule's `forward_ips`), translates (a SNAT
