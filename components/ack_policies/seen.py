@@ -117,9 +117,11 @@ def install() -> None:
 
 def secret_inputs(urn: str) -> frozenset[str] | None:
     """The names of the resource's inputs that hold a secret (anywhere inside them), as its
-    ``Analyze`` request marks them (pulumi-policy unwraps secrets before a rule sees them, and
-    the engine prints a rule's message as it is); None if this analysis recorded no ``Analyze``
-    call for it, so that nothing about it is known not to be secret."""
+    ``Analyze`` request marks them: the engine sends them with ``KeepSecrets: true``
+    (pulumi/pulumi, sdk/go/common/resource/plugin/analyzer_plugin.go, ``analyzer.Analyze``),
+    pulumi-policy unwraps them before a rule sees them, and the engine prints a rule's message
+    as it is. None if this analysis recorded no ``Analyze`` call for it, so that nothing about
+    it is known not to be secret."""
     from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
     from .speed import struct_to_dict
