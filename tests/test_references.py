@@ -681,6 +681,390 @@ def _own_component_and_policies(c: ManagedCluster, name: str) -> None:
     )
 
 
+def _every_whitelist(c: ManagedCluster, name: str) -> None:
+    """The cluster's egress address in every IP whitelist of the SDK the allow list keeps
+    (references.WHITELISTS), as each property is written: a list of ranges, a comma-separated
+    text, an ACL entry; and placed in its network, an analytic database and a data warehouse."""
+    vswitch = _first(c.vswitch_ids)
+    ip = c.egress_addresses.apply(lambda addresses: addresses[0])
+    cidr = ip.apply(lambda a: f"{a}/32")
+    ranges = c.egress_addresses.apply(lambda a: [f"{x}/32" for x in a])
+    text = c.egress_addresses.apply(lambda a: ",".join(a))
+    n = name
+    alicloud.rds.DdrInstance(
+        f"{n}-ddr",
+        engine="MySQL",
+        engine_version="8.0",
+        instance_storage=20,
+        instance_type="mysql.n2.medium.1",
+        payment_type="PayAsYouGo",
+        restore_type="BackupSet",
+        security_ips=ranges,
+    )
+    alicloud.rds.RdsCloneDbInstance(
+        f"{n}-clone",
+        db_instance_storage_type="cloud_essd",
+        payment_type="PayAsYouGo",
+        source_db_instance_id="rm-mine",
+        security_ips=ranges,
+    )
+    alicloud.rds.RdsUpgradeDbInstance(
+        f"{n}-upgrade",
+        collect_stat_mode="After",
+        db_instance_class="mysql.n2.medium.1",
+        db_instance_storage=20,
+        db_instance_storage_type="cloud_essd",
+        instance_network_type="VPC",
+        payment_type="PayAsYouGo",
+        source_db_instance_id="pgm-mine",
+        switch_over="false",
+        target_major_version="14.0",
+        security_ips=ranges,
+    )
+    alicloud.rds.WhitelistTemplate(f"{n}-template", template_name=n, ip_white_list=text)
+    alicloud.redis.GlobalSecurityIpGroup(
+        f"{n}-redis-global", global_ip_group_name="cluster", global_ip_list=text
+    )
+    alicloud.polardb.GlobalSecurityIpGroup(
+        f"{n}-polardb-global", global_ip_group_name="cluster", global_ip_list=text
+    )
+    alicloud.mongodb.GlobalSecurityIpGroup(
+        f"{n}-mongodb-global", global_ig_name="cluster", global_security_ip_list=text
+    )
+    alicloud.adb.Cluster(
+        f"{n}-adb-old", db_cluster_category="Cluster", mode="flexible", security_ips=ranges
+    )
+    alicloud.adb.DBCluster(
+        f"{n}-adb",
+        db_cluster_category="MixedStorage",
+        mode="flexible",
+        compute_resource="8Core32GB",
+        payment_type="PayAsYouGo",
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+        security_ips=ranges,
+    )
+    alicloud.adb.DBClusterLakeVersion(
+        f"{n}-adb-lake",
+        db_cluster_version="5.0",
+        payment_type="PayAsYouGo",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        security_ips=text,
+    )
+    warehouse = alicloud.gpdb.Instance(
+        f"{n}-gpdb",
+        db_instance_mode="StorageElastic",
+        engine="gpdb",
+        engine_version="6.0",
+        vpc_id=c.vpc_id,
+        vswitch_id=vswitch,
+        security_ip_lists=ranges,
+        ip_whitelists=[{"ip_group_name": "cluster", "security_ip_list": text}],
+    )
+    alicloud.gpdb.ElasticInstance(
+        f"{n}-gpdb-elastic",
+        engine="gpdb",
+        engine_version="6.0",
+        instance_spec="2C16G",
+        seg_node_num=4,
+        seg_storage_type="cloud_essd",
+        storage_size=50,
+        vswitch_id="vsw-mine",
+        security_ip_lists=ranges,
+    )
+    alicloud.gpdb.DbInstanceIpArray(
+        f"{n}-gpdb-array",
+        db_instance_id=warehouse.id,
+        db_instance_ip_array_name="cluster",
+        security_ip_lists=ranges,
+    )
+    alicloud.clickhouse.DbCluster(
+        f"{n}-clickhouse",
+        category="Basic",
+        db_cluster_class="S8",
+        db_cluster_network_type="vpc",
+        db_cluster_version="22.8.5.29",
+        db_node_group_count=1,
+        db_node_storage="100",
+        payment_type="PayAsYouGo",
+        storage_type="cloud_essd",
+        vswitch_id="vsw-mine",
+        db_cluster_access_white_lists=[
+            {"db_cluster_ip_array_name": "cluster", "security_ip_list": text}
+        ],
+    )
+    alicloud.selectdb.DbInstance(
+        f"{n}-selectdb",
+        cache_size=200,
+        db_instance_class="selectdb.xlarge",
+        db_instance_description=n,
+        payment_type="PayAsYouGo",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        desired_security_ip_lists=[{"group_name": "cluster", "security_ip_list": text}],
+    )
+    alicloud.hbase.Instance(
+        f"{n}-hbase",
+        core_instance_type="hbase.sn1.large",
+        engine_version="2.0",
+        master_instance_type="hbase.sn1.large",
+        vswitch_id="vsw-mine",
+        ip_white=text,
+    )
+    alicloud.cassandra.Cluster(
+        f"{n}-cassandra",
+        instance_type="cassandra.c.large",
+        major_version="3.11",
+        node_count=2,
+        pay_type="PayAsYouGo",
+        vswitch_id="vsw-mine",
+        ip_white=text,
+    )
+    alicloud.lindorm.Instance(
+        f"{n}-lindorm",
+        disk_category="cloud_efficiency",
+        payment_type="PayAsYouGo",
+        vswitch_id="vsw-mine",
+        ip_white_lists=ranges,
+    )
+    alicloud.alikafka.InstanceAllowedIpAttachment(
+        f"{n}-kafka-allowed",
+        allowed_ip=cidr,
+        allowed_type="vpc",
+        instance_id="alikafka-mine",
+        port_range="9092/9092",
+    )
+    alicloud.rocketmq.RocketMQInstance(
+        f"{n}-rocketmq",
+        payment_type="PayAsYouGo",
+        series_code="standard",
+        service_code="rmq",
+        sub_series_code="cluster_ha",
+        network_info={
+            "vpc_info": {"vpc_id": "vpc-mine", "vswitch_id": "vsw-mine"},
+            "internet_info": {"internet_spec": "disable", "flow_out_type": "uninvolved"},
+        },
+        ip_whitelists=ranges,
+    )
+    alicloud.rocketmq.Acl(
+        f"{n}-rocketmq-acl",
+        actions=["Pub"],
+        decision="Allow",
+        instance_id="rmq-mine",
+        resource_name_="orders",
+        resource_type="Topic",
+        username="app",
+        ip_whitelists=ranges,
+    )
+    acl = alicloud.slb.Acl(f"{n}-partners", name=f"{n}-partners", ip_version="ipv4")
+    # Provider 1.162.0 deprecated slb.Acl's entry_list for this attachment.
+    alicloud.slb.AclEntryAttachment(f"{n}-slb-entry", acl_id=acl.id, entry=cidr, comment="egress")
+    alicloud.alb.Acl(
+        f"{n}-alb-acl", acl_name=n, acl_entries=[{"entry": cidr, "description": "egress"}]
+    )
+    alicloud.alb.AclEntryAttachment(
+        f"{n}-alb-entries", acl_id="acl-mine", entries=[{"entry": cidr}]
+    )
+    ga_acl = alicloud.ga.Acl(
+        f"{n}-ga-acl", address_ip_version="IPv4", acl_entries=[{"entry": cidr}]
+    )
+    alicloud.ga.AclEntryAttachment(f"{n}-ga-entry", acl_id=ga_acl.id, entry=cidr)
+    api_acl = alicloud.apigateway.AccessControlList(
+        f"{n}-api-acl", access_control_list_name=n, acl_entrys=[{"acl_entry_ip": cidr}]
+    )
+    alicloud.apigateway.AclEntryAttachment(f"{n}-api-entry", acl_id=api_acl.id, entry=cidr)
+    alicloud.cr.EndpointAclPolicy(
+        f"{n}-registry-acl", endpoint_type="internet", entry=cidr, instance_id="cri-mine"
+    )
+    alicloud.bastionhost.Instance(
+        f"{n}-bastion-public",
+        bandwidth="5",
+        description="ops bastion",
+        license_code="bhah_ent_50_asset",
+        plan_code="cloudbastion",
+        security_group_ids=["sg-mine"],
+        storage="5",
+        vswitch_id="vsw-mine",
+        public_white_lists=ranges,
+    )
+    alicloud.nas.AccessRule(
+        f"{n}-nas-rule", access_group_name="mine", source_cidr_ip=cidr, priority=1
+    )
+    alicloud.clickhouseenterprisedbcluster.SecurityIp(
+        f"{n}-clickhouse-ee", db_instance_id="cc-mine", group_name="cluster", security_ip_list=text
+    )
+    alicloud.gpdb.SupabaseProject(
+        f"{n}-supabase",
+        account_password=pulumi.Output.secret("Correct-Horse-9"),
+        project_name=n,
+        project_spec="1C2G",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        security_ip_lists=ranges,
+    )
+    alicloud.lindorm.InstanceV2(
+        f"{n}-lindorm-v2",
+        arch_version="1.0",
+        engine_lists=[{"engine_type": "TABLE"}],
+        instance_alias=n,
+        payment_type="POSTPAY",
+        vpc_id="vpc-mine",
+        vswitch_id="vsw-mine",
+        zone_id=ZONES[0],
+        white_ip_lists=[{"group_name": "cluster", "ip_list": text}],
+    )
+    alicloud.maxcompute.Project(f"{n}-maxcompute", ip_white_list={"ip_list": text})
+    alicloud.polardb.Application(
+        f"{n}-polardb-app",
+        application_type="supabase",
+        architecture="x86",
+        region_id="cn-hangzhou",
+        security_ip_lists=ranges,
+    )
+    alicloud.cr.InternetEndpoint(
+        f"{n}-registry-internet", instance_id="cri-mine", entries=[{"entry": cidr}]
+    )
+    alicloud.kms.NetworkRule(f"{n}-kms-rule", source_private_ips=ranges)
+    alicloud.yundun.BastionHostInstance(
+        f"{n}-bastion-old",
+        bandwidth="5",
+        description="ops bastion",
+        license_code="bhah_ent_50_asset",
+        plan_code="cloudbastion",
+        security_group_ids=["sg-mine"],
+        storage="5",
+        vswitch_id="vsw-mine",
+        public_white_lists=ranges,
+    )
+    alicloud.ddos.DomainResource(
+        f"{n}-ddos",
+        domain="www.example.com",
+        instance_ids=["ddoscoo-mine"],
+        proxy_types=[{"proxy_ports": [443], "proxy_type": "https"}],
+        real_servers=["203.0.113.10"],
+        rs_type=0,
+        white_lists=[cidr],
+    )
+    alicloud.vpc.NetworkAcl(
+        f"{n}-network-acl",
+        vpc_id="vpc-mine",
+        ingress_acl_entries=[
+            {"source_cidr_ip": cidr, "policy": "accept", "protocol": "tcp", "port": "443/443"}
+        ],
+        egress_acl_entries=[
+            {"destination_cidr_ip": cidr, "policy": "accept", "protocol": "all", "port": "-1/-1"}
+        ],
+    )
+    policy = ip.apply(
+        lambda a: json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["oss:GetObject"],
+                        "Principal": ["*"],
+                        "Resource": ["acs:oss:*:*:team-assets/*"],
+                        "Condition": {"IpAddress": {"acs:SourceIp": [f"{a}/32"]}},
+                    }
+                ],
+            }
+        )
+    )
+    alicloud.oss.BucketPolicy(f"{n}-assets-policy", bucket="team-assets", policy=policy)
+    alicloud.oss.Bucket(f"{n}-assets2", bucket="team-assets2", policy=policy)
+
+
+def _monitoring(c: ManagedCluster, name: str) -> None:
+    """CloudMonitor reading the metrics of what the cluster owns and alerting on them: an alarm
+    on the API server's load balancer, a group rule and a monitor group of its nodes' scaling
+    group, contacts named after the cluster, a site monitor probing its ingress, an event rule
+    filtering the cluster's events."""
+    n = name
+    contacts = alicloud.cms.AlarmContactGroup(
+        f"{n}-oncall",
+        alarm_contact_group_name=c.cluster_id.apply(lambda i: f"oncall-{i}"),
+        describe=c.cluster_id.apply(lambda i: f"on call for cluster {i}"),
+    )
+    alicloud.cms.AlarmContact(
+        f"{n}-lead",
+        alarm_contact_name="lead",
+        describe=c.cluster_id.apply(lambda i: f"lead of cluster {i}"),
+        channels_mail="lead@example.com",
+    )
+    alicloud.cms.Alarm(
+        f"{n}-api-5xx",
+        name=c.cluster_id.apply(lambda i: f"api-5xx-{i}"),
+        project="acs_slb_dashboard",
+        metric="StatusCode5xx",
+        metric_dimensions=c.api_server_slb_id.apply(lambda i: json.dumps([{"instanceId": i}])),
+        contact_groups=[contacts.alarm_contact_group_name],
+        escalations_critical={
+            "statistics": "Average",
+            "comparison_operator": ">",
+            "threshold": "10",
+            "times": 3,
+        },
+    )
+    group = alicloud.cms.MonitorGroup(
+        f"{n}-nodes", monitor_group_name=c.cluster_id.apply(lambda i: f"nodes-{i}")
+    )
+    scaling = c.node_pools["general"].scaling_group_id
+    alicloud.cms.MonitorGroupInstances(
+        f"{n}-nodes-members",
+        group_id=group.id,
+        instances=[
+            {
+                "instance_id": scaling,
+                "instance_name": "general",
+                "region_id": "cn-hangzhou",
+                "category": "ess",
+            }
+        ],
+    )
+    alicloud.cms.GroupMetricRule(
+        f"{n}-nodes-cpu",
+        group_id=group.id,
+        group_metric_rule_name="nodes-cpu",
+        rule_id="nodes-cpu",
+        category="ecs",
+        metric_name="cpu_total",
+        namespace="acs_ecs_dashboard",
+        dimensions=scaling.apply(lambda g: json.dumps([{"scalingGroupId": g}])),
+        escalations={
+            "critical": {
+                "statistics": "Average",
+                "comparison_operator": "GreaterThanThreshold",
+                "threshold": "90",
+                "times": 3,
+            }
+        },
+    )
+    alicloud.cms.SiteMonitor(
+        f"{n}-probe",
+        task_name=c.cluster_id.apply(lambda i: f"ingress-{i}"),
+        task_type="HTTP",
+        address=c.ingress_load_balancer_id.apply(lambda i: f"http://{i}.example.com/healthz"),
+    )
+    alicloud.cms.EventRule(
+        f"{n}-events",
+        rule_name="cluster-events",
+        description=c.cluster_id.apply(lambda i: f"events of {i}"),
+        event_pattern={
+            "product": "CS",
+            "event_type_lists": ["*"],
+            "sql_filter": c.cluster_id.apply(lambda i: f"clusterId = '{i}'"),
+        },
+        contact_parameters=[
+            {"contact_group_name": contacts.alarm_contact_group_name, "level": "3"}
+        ],
+    )
+
+
 #: Programs a team writes beside a cluster; each must pass.
 LEGITIMATE: dict[str, Callable[[ManagedCluster, str], None]] = {
     "workloads that name what the cluster owns": _kubernetes,
@@ -696,6 +1080,8 @@ LEGITIMATE: dict[str, Callable[[ManagedCluster, str], None]] = {
     "ACLs and whitelists of its egress address, and more in its network": (
         _more_whitelists_and_neighbours
     ),
+    "its egress address in every IP whitelist, and databases in its network": _every_whitelist,
+    "alarms, monitor groups, contacts, probes and event rules on what it owns": _monitoring,
 }
 
 
@@ -813,6 +1199,57 @@ NEIGHBOURS: dict[str, Callable[[ManagedCluster], Any]] = {
             vpc_id=c.vpc_id, vswitch_ids=c.vswitch_ids, security_group_id=c.security_group_id
         ),
     ),
+    "an event rule whose target calls Auto Scaling on its scaling group": lambda c: (
+        alicloud.cms.EventRule(
+            "loose",
+            rule_name="scale-to-zero",
+            event_pattern={"product": "CS", "event_type_lists": ["*"]},
+            open_api_parameters=[
+                {
+                    "open_api_parameters_id": "1",
+                    "product": "Ess",
+                    "action": "ModifyScalingGroup",
+                    "version": "2014-08-28",
+                    "region": "cn-hangzhou",
+                    "arn": c.node_pools["general"].scaling_group_id.apply(
+                        lambda g: f"acs:ess:cn-hangzhou:1234567890123456:scalinggroup/{g}"
+                    ),
+                    "role": "acs:ram::1234567890123456:role/aliyuncmsdefaultrole",
+                }
+            ],
+        )
+    ),
+    "an alarm whose target acts on its scaling group": lambda c: alicloud.cms.Alarm(
+        "loose",
+        project="acs_ecs_dashboard",
+        metric="cpu_total",
+        contact_groups=["platform"],
+        targets=[
+            {
+                "target_id": "1",
+                "arn": c.node_pools["general"].scaling_group_id.apply(
+                    lambda g: f"acs:ess:cn-hangzhou:1234567890123456:scalingrule/{g}"
+                ),
+            }
+        ],
+    ),
+    "a CloudMonitor integration policy installing an agent into the cluster": lambda c: (
+        alicloud.cms.IntegrationPolicy(
+            "loose",
+            workspace="default-cms-123-cn-hangzhou",
+            policy_type="CS",
+            integration_policy_name="k8s",
+            entity_group={"cluster_id": c.cluster_id, "cluster_entity_type": "ManagedKubernetes"},
+        )
+    ),
+    "a NAT gateway of one's own given its egress EIP's address to translate with": lambda c: (
+        alicloud.vpc.SnatEntry(
+            "loose",
+            snat_table_id="stb-mine",
+            source_cidr="10.1.0.0/24",
+            snat_ip=c.egress_addresses.apply(lambda a: a[0]),
+        )
+    ),
 }
 
 
@@ -831,3 +1268,38 @@ def test_allow_entries_say_why():
     for entry in ALLOWED:
         assert entry.why.endswith(".") and len(entry.why) > 40, entry.source
         assert fnmatch.translate(entry.source)
+
+
+@pytest.mark.parametrize(
+    "whitelist",
+    [
+        lambda c, eip: alicloud.slb.AclEntryAttachment(
+            "loose", acl_id="acl-mine", entry=c.egress_addresses.apply(lambda _: eip)
+        ),
+        lambda c, eip: alicloud.adb.DBCluster(
+            "loose",
+            db_cluster_category="MixedStorage",
+            mode="flexible",
+            vswitch_id="vsw-mine",
+            security_ips=[eip],
+        ),
+    ],
+    ids=["through its dependency", "as a literal"],
+)
+def test_its_egress_eip_by_allocation_id_in_a_whitelist_stays_drift(gate, whitelist):
+    """A whitelist may name the EIP's address, never its allocation ID (by which it is bound and
+    released): in an update, where the ID is known, that is drift."""
+    from ack_offline.fake_cloud import FakeAlibabaCloud, _hex
+
+    eip_type = "alicloud:ecs/eipAddress:EipAddress"
+    (eip,) = [r for r in run(cluster, preview=False).resources if r.type == eip_type]
+    eip_id = FakeAlibabaCloud.ID_PREFIXES[eip_type] + _hex(eip_type, eip.name)
+
+    def program() -> None:
+        whitelist(cluster(), eip_id)
+
+    result = run(program, preview=False)
+    assert eip_id in {r.id for r in result.resources if r.type == eip_type}
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    blocked = [v for v in gate(result) if (v.policy, v.urn) == (DRIFT, loose.urn)]
+    assert blocked and "by its id" in blocked[0].message

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import subprocess
 import traceback
 from collections.abc import Callable
@@ -727,3 +728,142 @@ def test_the_fleet_gate_reports_a_refused_secret_without_it(tmp_path, capsys):
 def test_invalid_arguments_keeps_no_secret():
     err = InvalidArguments("x", [("a", "'hunter2' is bad")], hidden=spellings("hunter2"))
     assert "hunter2" not in repr(err.__dict__) and "hunter2" not in str(err)
+
+
+# --- what a policy rule derives from a secret (issue 27's review, w15 and w16) -----------------
+
+WORLD_OPEN = "security-group-no-world-open-ingress"
+
+
+def _ingress(name: str, group: Any, **given: Any) -> None:
+    import pulumi_alicloud as alicloud
+
+    rule = {"type": "ingress", "ip_protocol": "tcp", "port_range": "22/22", "nic_type": "intranet"}
+    alicloud.ecs.SecurityGroupRule(name, security_group_id=group, **{**rule, **given})
+
+
+def _world_open(gate: Any, program: Callable[[], None], preview: bool) -> list[Any]:
+    from .conftest import run
+
+    return [v for v in gate(run(program, preview=preview)) if v.policy == WORLD_OPEN]
+
+
+def _finding(message: str) -> str:
+    """A violation's finding: pulumi-policy puts the policy's description before it."""
+    return message.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize(
+    ("secret", "derived"),
+    [
+        # 8.0.0.0/6 less the private 10/8: what the rule printed spelt the rest of it.
+        ("8.0.0.0/6", ["8.0.0.0/7", "11.0.0.0/8", "50,331,648", "/7"]),
+        ("172.0.0.0/10", ["172.0.0.0/12", "172.32.0.0/11", "/12", "/11"]),
+        ("2400:CB00::0/20", ["2400:c000::/20", "2400:c000::", "/20"]),
+    ],
+    ids=["a /6 around a private range", "a /10 around a private range", "IPv6"],
+)
+def test_a_range_derived_from_a_secret_source_is_never_printed(gate, secret, derived, preview):
+    """The world-open rule prints the public part of a group's ranges and counts them; from a
+    secret source, the public sub-ranges, their count and the IP version say what the secret
+    is, so none of them is printed, for the rule and for the other rules of its group (their
+    count holds the secret's). The same ranges given in the clear are printed."""
+    import pulumi
+    import pulumi_alicloud as alicloud
+
+    field = "ipv6_cidr_ip" if ":" in secret else "cidr_ip"
+
+    def program(hidden: bool) -> Callable[[], None]:
+        def build() -> None:
+            group = alicloud.ecs.SecurityGroup("own", vpc_id="vpc-mine").id
+            _ingress("ssh", group, **{field: pulumi.Output.secret(secret) if hidden else secret})
+            _ingress("office", group, cidr_ip="203.0.113.0/24")
+
+        return build
+
+    violations = _world_open(gate, program(True), preview)
+    # The office's /24 alone is within the limit: it is flagged with the secret IPv4 range.
+    flagged = {"ssh"} if ":" in secret else {"ssh", "office"}
+    assert {v.urn.rsplit("::", 1)[-1] for v in violations} == flagged
+    for v in violations:
+        finding = _finding(v.message)
+        assert f"{HIDDEN}: a source is secret" in finding, finding
+        for form in [*derived, "public addresses ("]:
+            assert form not in finding, (form, finding)
+        assert "at most a /16 of IPv4 or a /48 of IPv6 is allowed" in finding
+    clear = _world_open(gate, program(False), preview)
+    assert clear and all(HIDDEN not in v.message for v in clear)
+    assert any(d in _finding(v.message) for v in clear for d in derived[:2])
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_short_secret_is_redacted_as_a_whole_token_and_the_rule_names_what_it_can(gate, preview):
+    """A secret protocol `all` (w15): the rule says which rule opens too much without naming
+    the exposure the secret decides, and the short secret does not eat the words it is part
+    of ("allowed", "at all" in the description) nor the rule's own name `all`; a secret port
+    range `22/22` likewise."""
+    import pulumi
+    import pulumi_alicloud as alicloud
+
+    def program() -> None:
+        group = alicloud.ecs.SecurityGroup("own", vpc_id="vpc-mine").id
+        _ingress(
+            "all",
+            group,
+            ip_protocol=pulumi.Output.secret("all"),
+            port_range="-1/-1",
+            cidr_ip="16.0.0.0/4",
+        )
+        _ingress("ssh", group, port_range=pulumi.Output.secret("22/22"), cidr_ip="1.0.0.0/8")
+
+    violations = _world_open(gate, program, preview)
+    assert {v.urn.rsplit("::", 1)[-1] for v in violations} == {"all", "ssh"}
+    for v in violations:
+        assert re.search(r"\w\[secret\]|\[secret\]\w", v.message) is None, v.message
+        assert "no source at all counts as 0.0.0.0/0" in v.message  # the description, whole
+        finding = _finding(v.message)
+        name = v.urn.rsplit("::", 1)[-1]
+        assert finding.startswith(
+            f"[CKV_ALI_2, CKV_ALI_3] {name} opens a management port or every port to "
+        )
+        assert "is allowed" in finding
+        for exposure in ("SSH", "RDP", "all ports", "22/22"):
+            assert exposure not in finding, finding
+    # One finding per rule: the exposures a secret port opens are not counted out either.
+    assert len(violations) == 2
+
+
+def test_redaction_replaces_whole_tokens_only():
+    hidden = spellings("all") | spellings("22") | spellings("2001:DB8:0:0::1/0")
+    text = "all: at most a /16 is allowed; 220 and 22/22; role/all; (::/128, ::2/127)"
+    assert redact(text, hidden) == (
+        "[secret]: at most a /16 is allowed; 220 and [secret]/[secret]; role/[secret]; "
+        "([secret]/128, ::2/127)"
+    )
+
+
+def test_the_gate_keeps_what_no_program_gave_and_redacts_the_rest():
+    """The policy's description and the finding's subject (the resource's name, which its URN
+    prints anyway) stay whole; the rest of the finding is redacted."""
+    from ack_offline.gate import Violation
+    from ack_offline.gate import redact as redact_violations
+
+    urn = "urn:pulumi:t::p::alicloud:ecs/securityGroupRule:SecurityGroupRule::all"
+    message = "Rules open nothing at all.\n[CKV_ALI_2] all opens all ports to all"
+    v = Violation(policy="p", pack="k", urn=urn, enforcement="mandatory", message=message)
+    (out,) = redact_violations([v], spellings("all"), {"p": "Rules open nothing at all."})
+    assert out.message == (
+        "Rules open nothing at all.\n[CKV_ALI_2] all opens [secret] ports to [secret]"
+    )
+    # Without the pack's description, nothing is known to be the pack's own.
+    (bare,) = redact_violations([v], spellings("all"))
+    assert bare.message == (
+        "Rules open nothing at [secret].\n[CKV_ALI_2] [secret] opens [secret] ports to [secret]"
+    )
+
+
+def test_the_pack_says_secret_as_the_library_does():
+    from ack_policies import network
+
+    assert network.HIDDEN == HIDDEN

@@ -78,11 +78,20 @@ def _addresses(text: str) -> set[str]:
     return found | {f.upper() for f in found}
 
 
+#: A letter or digit: what a secret may not be next to for a text to be a spelling of it.
+_TOKEN = r"[^\W_]"
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every one of `secrets` replaced by :data:`HIDDEN`, in one pass, the longest
     first where several start at one place (so a form inside a longer spelling goes with it,
-    and a secret that is part of the word "secret" does not eat the replacements)."""
+    and a secret that is part of the word "secret" does not eat the replacements). A secret is
+    replaced where it stands as a whole token, not inside a longer word or number: a secret
+    `all` leaves "allowed" and a secret `22` leaves "220" alone (they are not it), and a
+    secret `::` the IPv6 range `::2/127`; it is replaced next to punctuation (`role/all`,
+    `all-node-role`, `22/22`, `all_ports`), where it is printed as itself."""
     ordered = sorted({s for s in secrets if s}, key=lambda s: (-len(s), s))
     if not ordered:
         return text
-    return re.sub("|".join(map(re.escape, ordered)), HIDDEN, text)
+    alternatives = "|".join(map(re.escape, ordered))
+    return re.sub(f"(?<!{_TOKEN})(?:{alternatives})(?!{_TOKEN})", HIDDEN, text)

@@ -423,7 +423,8 @@ class PolicyPackProcess:
             responses.append(self.stub.AnalyzeStack(stack_request, timeout=self.call_timeout))
         except grpc.RpcError as exc:
             raise GateError(f"policy pack {self.name} failed while analyzing: {exc}") from None
-        return ordered(redact(_violations(self.name, responses), secret_values(run)))
+        descriptions = {p.name: p.description for p in self.info.policies}
+        return ordered(redact(_violations(self.name, responses), secret_values(run), descriptions))
 
     def close(self) -> None:
         if getattr(self, "channel", None) is not None:
@@ -709,9 +710,39 @@ def secret_values(run: ProgramRun) -> set[str]:
     return recorded_secrets([*run.resources, *run.reads])
 
 
-def redact(violations: Iterable[Violation], secrets: set[str]) -> list[Violation]:
-    """Violations with every secret value in their messages replaced by [secret]."""
-    return [dataclasses.replace(v, message=redact_text(v.message, secrets)) for v in violations]
+def redact(
+    violations: Iterable[Violation],
+    secrets: set[str],
+    descriptions: Mapping[str, str] | None = None,
+) -> list[Violation]:
+    """Violations with every secret value in their messages replaced by [secret]. What no
+    program gives is left as it is (a short secret, `all`, is a word of it): the policy's own
+    description, which pulumi-policy puts before the finding (`description + "\n" + finding`;
+    `descriptions` by policy name, from the pack's GetAnalyzerInfo, read before any program
+    ran), and the finding's subject, the resource's name as its URN (printed with it) says it,
+    after a Checkov ID."""
+    return [
+        dataclasses.replace(v, message=_redact_message(v, secrets, descriptions or {}))
+        for v in violations
+    ]
+
+
+#: A finding's leading Checkov IDs (`[CKV_ALI_2] `, `[CKV_ALI_2, CKV_ALI_3] `), the pack's own.
+_CHECKOV_TAG = re.compile(r"\[CKV_[A-Z0-9_]+(?:, CKV_[A-Z0-9_]+)*\] ")
+
+
+def _redact_message(v: Violation, secrets: set[str], descriptions: Mapping[str, str]) -> str:
+    kept, rest = "", v.message
+    description = descriptions.get(v.policy)
+    if description and rest.startswith(f"{description}\n"):
+        kept, rest = f"{description}\n", rest[len(description) + 1 :]
+    tag = _CHECKOV_TAG.match(rest)
+    start = tag.end() if tag else 0
+    name = v.urn.rsplit("::", 1)[-1] if "::" in v.urn else ""
+    after = rest[start + len(name) : start + len(name) + 1]
+    if name and rest.startswith(name, start) and not (after.isalnum()):
+        kept, rest = kept + rest[: start + len(name)], rest[start + len(name) :]
+    return kept + redact_text(rest, secrets)
 
 
 def ordered(violations: Iterable[Violation]) -> list[Violation]:

@@ -10,6 +10,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
+from . import seen as seen_inputs
 from ._common import as_list, is_map, resource_rule, stack_rule, truthy, undecided
 
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP"}
@@ -91,6 +92,28 @@ def _covers(props: Any, port: int | None) -> bool:
 
 
 PREFIX_LIST = "alicloud:ecs/ecsPrefixList:EcsPrefixList"
+#: What a message says in place of what a secret input decides (ack_clusters.redaction.HIDDEN;
+#: the pack is self-contained, tests/test_secret_messages.py checks they agree).
+HIDDEN = "[secret]"
+#: The inputs of a rule that decide the ranges it admits, and the ports it opens.
+SOURCE_INPUTS = frozenset({"cidrIp", "ipv6CidrIp", "prefixListId", "sourceSecurityGroupId"})
+PORT_INPUTS = frozenset({"ipProtocol", "portRange", "type", "policy"})
+
+
+def _secret(res: PolicyResource, names: frozenset[str]) -> bool:
+    """Whether any of `names` of a resource's inputs is secret, or cannot be known not to be
+    (no Analyze call of it was recorded)."""
+    marked = seen_inputs.secret_inputs(res.urn)
+    return marked is None or bool(marked & names)
+
+
+def _secret_sources(rule: PolicyResource) -> bool:
+    """Whether the ranges a rule admits come from a secret: its own source inputs, or the
+    entries of a prefix list it takes them from."""
+    if _secret(rule, SOURCE_INPUTS):
+        return True
+    lists = rule.property_dependencies.get("prefixListId", [])
+    return any(_secret(d, frozenset({"entries"})) for d in lists if d.resource_type == PREFIX_LIST)
 
 
 class _Unjudged(Exception):
@@ -98,7 +121,8 @@ class _Unjudged(Exception):
 
     def __init__(self, rule: PolicyResource) -> None:
         try:
-            named = f"prefix list {rule.props.get('prefixListId')}"
+            shown = HIDDEN if _secret(rule, SOURCE_INPUTS) else rule.props.get("prefixListId")
+            named = f"prefix list {shown}"
         except UnknownValueError:
             named = "a prefix list unknown at preview"  # derived, say, by an invoke
         super().__init__(
@@ -196,7 +220,14 @@ def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         except UnknownValueError as error:
             yield rule.urn, undecided(rule.name, error)
     unjudged: set[str] = set()
+    said: set[tuple[str, str]] = set()
     for rules in groups.values():
+        # What a secret decides is not printed in any form, for any rule of its group (their
+        # findings are judged together): a secret source hides the ranges and their count
+        # (sub-ranges, normalised forms, the public part of a range all spell it), a secret
+        # protocol or port which exposures it opens, and so which rules each one counts.
+        hide_sources = any(_secret_sources(r) for r in rules)
+        hide_ports = any(_secret(r, PORT_INPUTS) for r in rules)
         for port, service in EXPOSURES:
             hits: list[tuple[PolicyResource, list[Net]]] = []
             for r in rules:
@@ -220,19 +251,31 @@ def _world_open(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 if exposed <= limit:
                     continue
                 shown = ", ".join(str(n) for n in public[:4]) + (" ..." if len(public) > 4 else "")
+                checkov, opens = CHECKOV[port], service
+                if hide_ports:
+                    checkov, opens = CHECKOV[None], "a management port or every port"
                 for rule, nets in hits:
                     if _public(nets, version):
-                        together = (
-                            "" if len(hits) == 1 else " together with the group's other rules"
-                        )
-                        yield (
-                            rule.urn,
-                            (
-                                f"[{CHECKOV[port]}] "
-                                f"{rule.name} opens {service} to {exposed:,} public addresses "
-                                f"({shown}){together}; at most a /{widest[version]} is allowed"
-                            ),
-                        )
+                        alone = len(rules if hide_ports else hits) == 1
+                        together = "" if alone else " together with the group's other rules"
+                        if hide_sources or hide_ports:
+                            # Not even which IP version: a /48 would say the range is IPv6.
+                            # Which rules a secret port counts changes the count and ranges.
+                            secret = "a source" if hide_sources else "a protocol or port"
+                            what = (
+                                f"more public addresses than allowed ({HIDDEN}: {secret} is "
+                                f"secret){together}; at most a /{widest[4]} of IPv4 or a "
+                                f"/{widest[6]} of IPv6 is allowed"
+                            )
+                        else:
+                            what = (
+                                f"{exposed:,} public addresses ({shown}){together}; at most a "
+                                f"/{widest[version]} is allowed"
+                            )
+                        finding = (rule.urn, f"[{checkov}] {rule.name} opens {opens} to {what}")
+                        if finding not in said:
+                            said.add(finding)
+                            yield finding
 
 
 security_group_no_world_open_ingress = stack_rule(

@@ -74,6 +74,73 @@ _WHITELIST = (
     "A database's whitelist lets the cluster's nodes in, and changes nothing on the cluster's side."
 )
 
+#: The properties of pulumi-alicloud's resources that are IP whitelists: the addresses a
+#: resource of one's own (a database, a load balancer's or a registry's access control list, a
+#: search or messaging service, a bastion, a file system's access rule) admits. Found by reading
+#: the SDK (pulumi_alicloud 4.0.0; every `*security_ip*`, `*white*`, `acl_entr*`, ACL `entry`
+#: and `source_cidr_ip` input) and keeping those that say who may reach the resource. Left out
+#: on purpose: addresses a resource takes for its own (an ENI's `private_ips`), sends traffic to
+#: (a WAF domain's origin `source_ips`, a DNS forward rule's `forward_ips`), translates (a SNAT
+#: entry's `source_cidr`), or that filter the account's own internet traffic (Cloud Firewall's
+#: `source_ip` and address books, which can cut the cluster's egress), and lists that are not
+#: who may reach a resource (a CDN domain's `block_ips`, an MSE Nacos config's `beta_ips`,
+#: health checks' and traffic mirror filters' source addresses): those stay drift.
+WHITELISTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("alicloud:rds/instance:*", ("securityIps",)),
+    ("alicloud:rds/readOnlyInstance:*", ("securityIps",)),
+    ("alicloud:rds/ddrInstance:*", ("securityIps",)),
+    ("alicloud:rds/rdsCloneDbInstance:*", ("securityIps",)),
+    ("alicloud:rds/rdsUpgradeDbInstance:*", ("securityIps",)),
+    ("alicloud:rds/whitelistTemplate:*", ("ipWhiteList",)),
+    ("alicloud:kvstore/instance:*", ("securityIps",)),
+    ("alicloud:redis/tairInstance:*", ("securityIps",)),
+    ("alicloud:redis/globalSecurityIpGroup:*", ("globalIpList",)),
+    ("alicloud:mongodb/*nstance:*", ("securityIpLists", "securityIpGroups")),
+    ("alicloud:mongodb/globalSecurityIpGroup:*", ("globalSecurityIpList",)),
+    ("alicloud:polardb/cluster:*", ("securityIps", "dbClusterIpArrays")),
+    ("alicloud:polardb/globalSecurityIpGroup:*", ("globalIpList",)),
+    ("alicloud:adb/cluster:*", ("securityIps",)),
+    ("alicloud:adb/dBCluster:*", ("securityIps",)),
+    ("alicloud:adb/dBClusterLakeVersion:*", ("securityIps",)),
+    ("alicloud:gpdb/instance:*", ("ipWhitelists", "securityIpLists")),
+    ("alicloud:gpdb/elasticInstance:*", ("securityIpLists",)),
+    ("alicloud:gpdb/dbInstanceIpArray:*", ("securityIpLists",)),
+    ("alicloud:clickhouse/dbCluster:*", ("dbClusterAccessWhiteLists",)),
+    ("alicloud:selectdb/dbInstance:*", ("desiredSecurityIpLists",)),
+    ("alicloud:hbase/instance:*", ("ipWhite",)),
+    ("alicloud:cassandra/cluster:*", ("ipWhite",)),
+    ("alicloud:lindorm/instance:*", ("ipWhiteLists",)),
+    ("alicloud:elasticsearch/instance:*", ("*hitelists",)),
+    ("alicloud:mse/cluster:*", ("aclEntryLists",)),
+    ("alicloud:alikafka/instanceAllowedIpAttachment:*", ("allowedIp",)),
+    ("alicloud:rocketmq/rocketMQInstance:*", ("ipWhitelists",)),
+    ("alicloud:rocketmq/acl:*", ("ipWhitelists",)),
+    ("alicloud:slb/acl:*", ("entryLists",)),
+    ("alicloud:slb/aclEntryAttachment:*", ("entry",)),
+    ("alicloud:alb/acl:*", ("aclEntries",)),
+    ("alicloud:alb/aclEntryAttachment:*", ("entry", "entries")),
+    ("alicloud:ga/acl:*", ("aclEntries",)),
+    ("alicloud:ga/aclEntryAttachment:*", ("entry",)),
+    ("alicloud:apigateway/accessControlList:*", ("aclEntrys",)),
+    ("alicloud:apigateway/aclEntryAttachment:*", ("entry",)),
+    ("alicloud:cr/endpointAclPolicy:*", ("entry",)),
+    ("alicloud:bastionhost/instance:*", ("publicWhiteLists",)),
+    ("alicloud:nas/accessRule:*", ("sourceCidrIp",)),
+    ("alicloud:ecs/securityGroupRule:*", ("cidrIp",)),
+    ("alicloud:clickhouseenterprisedbcluster/securityIp:*", ("securityIpList",)),
+    ("alicloud:gpdb/supabaseProject:*", ("securityIpLists",)),
+    ("alicloud:lindorm/instanceV2:*", ("whiteIpLists",)),
+    ("alicloud:maxcompute/project:*", ("ipWhiteList",)),
+    ("alicloud:polardb/application:*", ("securityIpLists",)),
+    ("alicloud:cr/internetEndpoint:*", ("entries",)),
+    ("alicloud:kms/networkRule:*", ("sourcePrivateIps",)),
+    ("alicloud:yundun/bastionHostInstance:*", ("publicWhiteLists",)),
+    ("alicloud:ddos/domainResource:*", ("whiteLists",)),
+    # A network ACL of one's own: its entries' sources and destinations. Bound to the
+    # cluster's vSwitches (its `resources`, or a NetworkAclAttachment), it is drift there.
+    ("alicloud:vpc/networkAcl:*", ("ingressAclEntries", "egressAclEntries")),
+)
+
 ALLOWED: tuple[Allowed, ...] = (
     # --- Kubernetes: what runs on the cluster, through its provider. --------------------------
     Allowed(
@@ -122,27 +189,35 @@ ALLOWED: tuple[Allowed, ...] = (
         )
     ),
     # --- Whitelisting the cluster's egress address (its NAT gateway's EIP). --------------------
+    # By its address only (`fields`): an EIP is changed, bound and released by its allocation
+    # ID (AssociateEipAddress, ModifyEipAddressAttribute, ReleaseEipAddress take AllocationId;
+    # https://www.alibabacloud.com/help/en/eip/developer-reference/api-vpc-2016-04-28-associateeipaddress),
+    # so a whitelist that names its ID is not a whitelist, and stays drift.
     *(
         Allowed(
             source,
             props,
             frozenset({EIP}),
-            "A whitelist (or a rule on a group of one's own) that admits the cluster's egress "
-            "address lets its pods and nodes in elsewhere; the EIP is not changed.",
+            "A whitelist (an access control list, or a rule on a group of one's own) that "
+            "admits the cluster's egress address lets its pods and nodes in elsewhere; the EIP "
+            "is not changed.",
+            fields=frozenset({"ipAddress"}),
+        )
+        for source, props in WHITELISTS
+    ),
+    *(
+        Allowed(
+            source,
+            props,
+            frozenset({EIP}),
+            "A bucket policy that admits requests from the cluster's egress address (an "
+            "`acs:SourceIp` condition) limits who reaches the bucket; it cannot change the "
+            "EIP, which no policy names by its address.",
             fields=frozenset({"ipAddress"}),
         )
         for source, props in (
-            ("alicloud:rds/instance:*", ("securityIps",)),
-            ("alicloud:rds/readOnlyInstance:*", ("securityIps",)),
-            ("alicloud:kvstore/instance:*", ("securityIps",)),
-            ("alicloud:redis/tairInstance:*", ("securityIps",)),
-            ("alicloud:mongodb/*nstance:*", ("securityIpLists", "securityIpGroups")),
-            ("alicloud:polardb/cluster:*", ("securityIps", "dbClusterIpArrays")),
-            ("alicloud:elasticsearch/instance:*", ("*hitelists",)),
-            ("alicloud:mse/cluster:*", ("aclEntryLists",)),
-            ("alicloud:slb/acl:*", ("entryLists",)),
-            ("alicloud:alb/aclEntryAttachment:*", ("entry",)),
-            ("alicloud:ecs/securityGroupRule:*", ("cidrIp",)),
+            ("alicloud:oss/bucketPolicy:*", ("policy",)),
+            ("alicloud:oss/bucket:*", ("policy",)),
         )
     ),
     *(
@@ -205,6 +280,8 @@ ALLOWED: tuple[Allowed, ...] = (
             ("alicloud:kms/instance:*", ("vpcId", "vswitchIds")),
             ("alicloud:mse/cluster:*", ("vpcId", "vswitchId")),
             ("alicloud:rds/rdsDbProxy:*", ("vpcId", "vswitchId")),
+            ("alicloud:gpdb/instance:*", ("vpcId", "vswitchId")),
+            ("alicloud:adb/dBCluster:*", ("vpcId", "vswitchId")),
         )
     ),
     # --- Naming the cluster without changing it. -----------------------------------------------
@@ -238,12 +315,70 @@ ALLOWED: tuple[Allowed, ...] = (
         "A record in a private zone the cluster owns (its `private_zones`) is the team's own: "
         "the component owns the zone and its binding to the VPC, never the names in it.",
     ),
+    # --- Monitoring that reads the metrics of what the cluster owns, and alerts on them. -------
+    # Source: terraform-provider-alicloud, alicloud/resource_alicloud_cms_*.go (what each
+    # property is sent as). Only properties that say what is measured, or name the monitor, are
+    # here: an alarm's or a group rule's `targets` (PutMetricRuleTargets: an FC function, an
+    # MNS queue, an SLS store or an Auto Scaling rule the alarm runs) and `webhook`, an event
+    # rule's fc/mns/sls/webhook/open_api_parameters (PutEventRuleTargets: open_api_parameters
+    # calls any OpenAPI action, Ess ModifyScalingGroup say), an IntegrationPolicy (an agent
+    # installed into the cluster) and an AddonRelease (an add-on released into it) act, and are
+    # drift when they take what a cluster owns.
     Allowed(
-        "alicloud:cms/*",
-        ("*",),
+        "alicloud:cms/alarm:*",
+        ("metricDimensions", "dimensions", "compositeExpression", "prometheuses", "name"),
         None,
-        "Monitoring (CloudMonitor alarms, rules and groups) reads the metrics of what the "
-        "cluster owns and changes none of it.",
+        "An alarm's dimensions, expressions and name are PutResourceMetricRule's Resources, "
+        "CompositeExpression, Prometheus and RuleName: which resources' metrics it reads and "
+        "what it is called; CloudMonitor only reads those metrics and changes none of them.",
+    ),
+    Allowed(
+        "alicloud:cms/groupMetricRule:*",
+        ("dimensions", "groupMetricRuleName"),
+        None,
+        "A group metric rule's dimensions are PutGroupMetricRule's ExtraDimensionJson: which "
+        "resources' metrics of its monitor group it reads; it changes none of them.",
+    ),
+    Allowed(
+        "alicloud:cms/monitorGroup:*",
+        ("monitorGroupName",),
+        None,
+        "A monitor group's name (CreateMonitorGroup's GroupName) only names the group.",
+    ),
+    Allowed(
+        "alicloud:cms/monitorGroupInstances:*",
+        ("instances",),
+        None,
+        "A monitor group's instances (CreateMonitorGroupInstances) are resources CloudMonitor "
+        "reads the metrics of, together; adding them to a group changes none of them.",
+    ),
+    *(
+        Allowed(
+            f"alicloud:cms/{kind}:*",
+            (name, "describe"),
+            None,
+            "An alarm contact or contact group only says who is told of an alarm; a name or "
+            "description naming the cluster changes nothing it owns.",
+        )
+        for kind, name in (
+            ("alarmContact", "alarmContactName"),
+            ("alarmContactGroup", "alarmContactGroupName"),
+        )
+    ),
+    Allowed(
+        "alicloud:cms/siteMonitor:*",
+        ("address", "taskName"),
+        None,
+        "A site monitor (CreateSiteMonitor's Address) probes an address from CloudMonitor's "
+        "probes, as any client on the internet may (its ingress or API server address, say); "
+        "it changes nothing the cluster owns.",
+    ),
+    Allowed(
+        "alicloud:cms/eventRule:*",
+        ("eventPattern", "description"),
+        None,
+        "An event rule's pattern (PutEventRule's EventPattern) filters which events of what "
+        "the cluster owns raise an alert; the rule's targets, which act, are not allowed here.",
     ),
 )
 

@@ -113,3 +113,31 @@ def install() -> None:
         method = getattr(servicer, name)
         if not getattr(method, "ack_records_inputs", False):
             setattr(servicer, name, wrap(method))
+
+
+def secret_inputs(urn: str) -> frozenset[str] | None:
+    """The names of the resource's inputs that hold a secret (anywhere inside them), as its
+    ``Analyze`` request marks them: the engine sends them with ``KeepSecrets: true``
+    (pulumi/pulumi, sdk/go/common/resource/plugin/analyzer_plugin.go, ``analyzer.Analyze``),
+    pulumi-policy unwraps them before a rule sees them, and the engine prints a rule's message
+    as it is. None if this analysis recorded no ``Analyze`` call for it, so that nothing about
+    it is known not to be secret."""
+    from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+
+    from .speed import struct_to_dict
+
+    with _lock:
+        request = _requests.get(urn)
+    if request is None:
+        return None
+
+    def holds(value: Any) -> bool:
+        if isinstance(value, dict):
+            if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+                return True
+            return any(holds(v) for v in value.values())
+        if isinstance(value, list):
+            return any(holds(v) for v in value)
+        return False
+
+    return frozenset(k for k, v in struct_to_dict(request.properties).items() if holds(v))
