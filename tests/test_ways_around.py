@@ -677,7 +677,11 @@ def test_objects_given_as_files_are_read_like_inline_text(gate, tmp_path, way, p
         **{"kus__app.yaml": APP_CONFIGMAP, "values.yaml": "replicaCount: 2\n"},
     )
     for folder, expected in ((blocked, True), (ordinary, False)):
-        result = run(lambda f=folder: _file_objects(cluster(), f, way), preview=preview)
+
+        def program(f: Any = folder) -> None:
+            _file_objects(cluster(), f, way)
+
+        result = run(program, preview=preview)
         (loose,) = [r for r in result.resources if r.name == "loose"]
         mandatory = _mandatory(gate, result)
         if expected:
@@ -694,6 +698,31 @@ def test_a_kustomization_setting_kube_system_as_its_namespace_is_blocked(gate, t
     _files(tmp_path, **{"kus__a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"})
     result = run(lambda: _file_objects(cluster(), folder, "kustomize.v2.Directory"))
     assert ["writes into 'kube-system'" in v.message for v in _mandatory(gate, result)] == [True]
+
+
+def test_a_kustomization_moving_upstream_kube_system_objects_elsewhere_passes(gate, tmp_path):
+    """kustomize's `namespace` moves every namespaced object: upstream manifests written for
+    kube-system (metrics-server's, say) installed into a namespace of one's own pass."""
+    folder = _files(
+        tmp_path,
+        **{"kus__kustomization.yaml": "namespace: monitoring\nresources: [sys.yaml]\n"},
+        **{"kus__sys.yaml": SYSTEM_CONFIGMAP},
+    )
+    result = run(lambda: _file_objects(cluster(), folder, "kustomize.v2.Directory"))
+    assert _mandatory(gate, result) == []
+
+
+def test_a_files_cluster_scoped_objects_are_judged_like_typed_ones(gate, tmp_path):
+    _files(
+        tmp_path,
+        **{
+            "objects.yaml": "apiVersion: storage.k8s.io/v1\nkind: StorageClass\n"
+            "metadata: {name: alicloud-disk-essd}\nprovisioner: diskplugin.csi.alibabacloud.com\n"
+        },
+    )
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "alicloud-disk-essd" in message
 
 
 def test_a_value_file_handing_its_load_balancer_to_a_chart_is_blocked(gate, tmp_path):
@@ -768,7 +797,7 @@ def test_relative_paths_are_read_from_the_programs_folder(tmp_path):
 # --- Kubernetes: cluster-scoped objects (finding 5) ---------------------------------------------
 
 
-def _hook(selector: dict[str, Any] | None) -> dict[str, Any]:
+def _hook(selector: dict[str, Any] | None) -> Any:
     hook: dict[str, Any] = {
         "name": "m.example.com",
         "admission_review_versions": ["v1"],
@@ -951,11 +980,15 @@ EIP_TYPE = "alicloud:ecs/eipAddress:EipAddress"
 
 
 def _service(name: str, annotations: dict[str, Any], c: ManagedCluster, **spec: Any) -> object:
+    metadata: Any = {"name": name, "namespace": "shop", "annotations": annotations}
+    service_spec: Any = {
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"port": 80}],
+        **spec,
+    }
     return k8s.core.v1.Service(
-        name,
-        metadata={"name": name, "namespace": "shop", "annotations": annotations},
-        spec={"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}], **spec},
-        opts=pulumi.ResourceOptions(provider=c.provider),
+        name, metadata=metadata, spec=service_spec, opts=pulumi.ResourceOptions(provider=c.provider)
     )
 
 

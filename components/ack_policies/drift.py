@@ -90,7 +90,7 @@ K8S_REFERENCES: dict[str, frozenset[str] | None] = {
 #: `kubernetes:<group>/<version>:<Kind>`); any other group is a custom resource, which a
 #: controller of its own reads (Terway's `PodEIP`, the ALB ingress controller's `AlbConfig`).
 _BUILT_IN_GROUPS = frozenset(
-    {"core", "apps", "batch", "autoscaling", "policy", "extensions", "meta", "events"}
+    {"core", "apps", "batch", "autoscaling", "policy", "extensions", "meta", "events", "yaml"}
 )
 #: Remote components whose objects are given as text, files or chart values (offline they are
 #: not built): whatever they say, a controller may read.
@@ -263,7 +263,7 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 )
                 if key not in reported:
                     reported.add(key)
-                    yield res.urn, _message(res, prop, reached)
+                    yield res.urn, _message(res, prop, reached, value)
         yield from _kubernetes(own, res, inputs, mine)
 
 
@@ -577,7 +577,7 @@ def _kubernetes_reference(
     return not _handing_place(res, prop, value)
 
 
-def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
+def _message(res: PolicyResource, prop: str, reached: Reached, value: Any = None) -> str:
     subject = f"{res.resource_type} '{res.name}'"
     if reached.unproven is not None:
         return (
@@ -599,6 +599,24 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
         )
     else:
         what = describe(reached.owned)
+    if res.resource_type.startswith("kubernetes:"):
+        fields = K8S_REFERENCES.get(reached.owned.resource.resource_type, frozenset())
+        if reached.field is None and has_unknown(value) and fields:
+            return (
+                f"{subject} takes through '{prop}' a value unknown at preview from {what}, where "
+                "a controller on the cluster may read it: it cannot be proven to be only what "
+                f"an object may name of it ({', '.join(sorted(fields))}); the update decides by "
+                "value. Name it where a workload reads it (a ConfigMap's data, a Service's "
+                "source ranges), or hand nothing the cluster owns to a controller: change it "
+                f"through {instead(reached.owned, res.resource_type)} instead."
+            )
+        return (
+            f"{subject} takes {what} through '{prop}'{reached.how}: a Kubernetes object may "
+            "name of what a cluster owns only references (its ID and API server addresses, "
+            "its egress addresses, its VPC and vSwitches, a node pool's ID); anything else is "
+            "handed to whatever controller reads it (the cloud controller manager, Terway, "
+            f"ECI). Change it through {instead(reached.owned, res.resource_type)} instead."
+        )
     return (
         f"{subject} takes {what} through '{prop}'{reached.how}: nothing outside the "
         f"component may attach to or change what it owns. Change it through "
@@ -1040,7 +1058,13 @@ def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[l
             docs += _documents(_read(path, budget), path)
     namespace = spec.get("namespace")
     if namespace:
-        return docs, namespace  # kustomize sets it on every object
+        # kustomize sets it on every namespaced object, whatever the object said.
+        for i, doc in enumerate(docs):
+            if isinstance(doc, Mapping) and doc.get("kind") not in CLUSTER_SCOPED_KINDS:
+                metadata = doc.get("metadata")
+                metadata = metadata if isinstance(metadata, Mapping) else {}
+                docs[i] = {**doc, "metadata": {**metadata, "namespace": namespace}}
+        return docs, namespace
     if any(namespaces):
         docs += [{"metadata": {"namespace": n}} for n in namespaces if n]
     return docs, None
