@@ -876,6 +876,22 @@ CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
             opts=p,
         )
     ),
+    "an admission policy binding selecting kube-system by name": lambda p: (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            "loose",
+            metadata={"name": "deny-system"},
+            spec={
+                "policy_name": "deny-all",
+                "validation_actions": ["Deny"],
+                "match_resources": {
+                    "namespace_selector": {
+                        "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
+                    }
+                },
+            },
+            opts=p,
+        )
+    ),
     "a ClusterRole under Kubernetes' system: names": lambda p: k8s.rbac.v1.ClusterRole(
         "loose", metadata={"name": "system:coredns"}, rules=[], opts=p
     ),
@@ -941,6 +957,18 @@ OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
                     }
                 )
             ],
+            opts=p,
+        )
+    ),
+    "an admission policy binding for namespaces of one's own": lambda p: (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            "mine",
+            metadata={"name": "require-labels"},
+            spec={
+                "policy_name": "require-labels",
+                "validation_actions": ["Deny"],
+                "match_resources": {"namespace_selector": {"match_labels": {"team": "shop"}}},
+            },
             opts=p,
         )
     ),

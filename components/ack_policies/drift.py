@@ -719,6 +719,13 @@ CLUSTER_SCOPED_KINDS = frozenset(
 _SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-")
 _SYSTEM_CRD_GROUPS = (".k8s.io", ".kubernetes.io", "alibabacloud.com", "aliyun.com", "aliyuncs.com")
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+#: Admission policies (CEL) and their bindings, with the block naming what they select.
+_ADMISSION_POLICY_KINDS = {
+    "ValidatingAdmissionPolicy": "matchConstraints",
+    "MutatingAdmissionPolicy": "matchConstraints",
+    "ValidatingAdmissionPolicyBinding": "matchResources",
+    "MutatingAdmissionPolicyBinding": "matchResources",
+}
 #: The label the API server puts on every namespace, its name (Kubernetes 1.22+).
 _NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -817,9 +824,10 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
                 "(`system:`, `system-`, `alicloud-`, or an API group of Kubernetes or Alibaba "
                 "Cloud): it would change theirs. Give the object a name of your own."
             )
-    if kind in _WEBHOOK_KINDS:
-        for hook in obj.get("webhooks") or []:
-            selector = hook.get("namespaceSelector") if isinstance(hook, Mapping) else None
+    if kind in _WEBHOOK_KINDS or kind in _ADMISSION_POLICY_KINDS:
+        for hook in _selectors(obj, kind):
+            # (A webhook or block unknown at preview as a whole is as undecided as its selector.)
+            selector = hook.get("namespaceSelector") if isinstance(hook, Mapping) else hook
             if has_unknown(selector):
                 return (
                     f"declares a {kind} whose namespaceSelector is unknown at preview: it "
@@ -836,6 +844,20 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
                     "as cert-manager's or Istio's, is not aimed at them)."
                 )
     return None
+
+
+def _selectors(obj: Mapping[str, Any], kind: Any) -> list[Any]:
+    """What holds the namespaceSelectors of an admission object: each webhook of a webhook
+    configuration; an admission policy's `spec.matchConstraints`, a binding's
+    `spec.matchResources`."""
+    if kind in _WEBHOOK_KINDS:
+        hooks = obj.get("webhooks")
+        return hooks if isinstance(hooks, list) else [hooks] if hooks is not None else []
+    spec = obj.get("spec")
+    if has_unknown(spec) and not isinstance(spec, Mapping):
+        return [spec]
+    spec = spec if isinstance(spec, Mapping) else {}
+    return [spec.get(_ADMISSION_POLICY_KINDS[kind])]
 
 
 def _selected_system_namespaces(selector: Any) -> Iterator[str]:
