@@ -764,6 +764,31 @@ def test_files_that_cannot_be_read_offline_are_not_proven(gate, tmp_path, way, f
     assert why in message and "cannot be proven" in message and "Render it" in message
 
 
+@pytest.mark.parametrize("kind", ["a pipe", "a file over the size bound"])
+def test_the_pack_reads_only_bounded_regular_files(gate, tmp_path, kind):
+    """The pack runs in its own process: a pipe (which would block it) or a file too large is
+    not read, and not proven; a symbolic link is followed, as the provider follows it."""
+    import os
+
+    from ack_policies.drift import MAX_FILE_BYTES
+
+    target = tmp_path / "objects.yaml"
+    if kind == "a pipe":
+        os.mkfifo(target)
+    else:
+        target.write_text(APP_CONFIGMAP + "#" * MAX_FILE_BYTES)
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "not a regular file" in message or "larger than" in message
+
+
+def test_a_symbolic_link_is_read_as_the_provider_reads_it(gate, tmp_path):
+    _files(tmp_path, **{"real__sys.yaml": SYSTEM_CONFIGMAP})
+    (tmp_path / "objects.yaml").symlink_to(tmp_path / "real" / "sys.yaml")
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    assert ["kube-system" in v.message for v in _mandatory(gate, result)] == [True]
+
+
 def test_relative_paths_are_read_from_the_programs_folder(tmp_path):
     """ack-preview tells the pack the program's folder (ACK_PROGRAM_DIR): a relative path is
     read there, as the Kubernetes provider, started in that folder, reads it."""
