@@ -18,6 +18,7 @@ import pytest
 
 from ack_clusters import ManagedCluster
 from ack_clusters.ingress.component import LB_ID_ANNOTATION
+from ack_offline.recorder import ProgramRun
 
 from .conftest import AUTOSCALED_POOL, ROOT, args, run
 
@@ -600,3 +601,578 @@ def test_another_stacks_cluster_is_judged_by_the_identities_it_exports(tmp_path,
     doc = json.loads(capsys.readouterr().out)
     messages = [v["message"] for v in doc["violations"] if v["enforcement"] == "mandatory"]
     assert any("outputs of stack reference 'acme/platform/prod'" in m for m in messages)
+
+
+# --- Kubernetes: objects given as files (review of issue 27, finding 4) -------------------------
+
+SYSTEM_CONFIGMAP = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\n"
+    'data: {Corefile: ".:53 { forward . 8.8.8.8 }"}\n'
+)
+APP_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
+SYSTEM_VALUES = "namespaceOverride: kube-system\n"
+
+
+def _files(folder: Any, **texts: str) -> Any:
+    for name, text in texts.items():
+        path = folder / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def _file_objects(c: ManagedCluster, folder: Any, way: str) -> object:
+    """The resource `way` names, reading what `folder` holds (absolute paths)."""
+    p = pulumi.ResourceOptions(provider=c.provider)
+    if way == "yaml.v2.ConfigFile":
+        return k8s.yaml.v2.ConfigFile("loose", file=str(folder / "objects.yaml"), opts=p)
+    if way == "yaml.v2.ConfigGroup files (a glob)":
+        return k8s.yaml.v2.ConfigGroup("loose", files=[str(folder / "*.yaml")], opts=p)
+    if way == "kustomize.v2.Directory":
+        return k8s.kustomize.v2.Directory("loose", directory=str(folder / "kus"), opts=p)
+    if way == "helm.v3.Release value file":
+        return k8s.helm.v3.Release(
+            "loose",
+            chart="ingress-nginx",
+            namespace="edge",
+            value_yaml_files=[pulumi.FileAsset(str(folder / "values.yaml"))],
+            opts=p,
+        )
+    assert way == "helm.v4.Chart value file"
+    return k8s.helm.v4.Chart(
+        "loose",
+        chart="ingress-nginx",
+        namespace="edge",
+        value_yaml_files=[pulumi.FileAsset(str(folder / "values.yaml"))],
+        opts=p,
+    )
+
+
+FILE_WAYS = [
+    "yaml.v2.ConfigFile",
+    "yaml.v2.ConfigGroup files (a glob)",
+    "kustomize.v2.Directory",
+    "helm.v3.Release value file",
+    "helm.v4.Chart value file",
+]
+
+
+def _mandatory(gate: Any, result: ProgramRun) -> list[Any]:
+    return [v for v in gate(result) if v.enforcement == "mandatory"]
+
+
+@MODES
+@pytest.mark.parametrize("way", FILE_WAYS)
+def test_objects_given_as_files_are_read_like_inline_text(gate, tmp_path, way, preview):
+    """What a file holds is judged as if given inline: into kube-system is drift; the same
+    resource reading a file of an app's own namespace passes."""
+    blocked = _files(
+        tmp_path / "blocked",
+        **{"objects.yaml": SYSTEM_CONFIGMAP, "kus__kustomization.yaml": "resources: [sys.yaml]\n"},
+        **{"kus__sys.yaml": SYSTEM_CONFIGMAP, "values.yaml": SYSTEM_VALUES},
+    )
+    ordinary = _files(
+        tmp_path / "ordinary",
+        **{"objects.yaml": APP_CONFIGMAP, "kus__kustomization.yaml": "resources: [app.yaml]\n"},
+        **{"kus__app.yaml": APP_CONFIGMAP, "values.yaml": "replicaCount: 2\n"},
+    )
+    for folder, expected in ((blocked, True), (ordinary, False)):
+
+        def program(f: Any = folder) -> None:
+            _file_objects(cluster(), f, way)
+
+        result = run(program, preview=preview)
+        (loose,) = [r for r in result.resources if r.name == "loose"]
+        mandatory = _mandatory(gate, result)
+        if expected:
+            assert {(v.policy, v.urn) for v in mandatory} == {(DRIFT, loose.urn)}
+            assert "writes into 'kube-system'" in mandatory[0].message
+        else:
+            assert mandatory == [], [v.message for v in mandatory]
+
+
+def test_a_kustomization_setting_kube_system_as_its_namespace_is_blocked(gate, tmp_path):
+    folder = _files(
+        tmp_path, **{"kus__kustomization.yaml": "namespace: kube-system\nresources: [a.yaml]\n"}
+    )
+    _files(tmp_path, **{"kus__a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"})
+    result = run(lambda: _file_objects(cluster(), folder, "kustomize.v2.Directory"))
+    assert ["writes into 'kube-system'" in v.message for v in _mandatory(gate, result)] == [True]
+
+
+def test_a_kustomization_moving_upstream_kube_system_objects_elsewhere_passes(gate, tmp_path):
+    """kustomize's `namespace` moves every namespaced object: upstream manifests written for
+    kube-system (metrics-server's, say) installed into a namespace of one's own pass."""
+    folder = _files(
+        tmp_path,
+        **{"kus__kustomization.yaml": "namespace: monitoring\nresources: [sys.yaml]\n"},
+        **{"kus__sys.yaml": SYSTEM_CONFIGMAP},
+    )
+    result = run(lambda: _file_objects(cluster(), folder, "kustomize.v2.Directory"))
+    assert _mandatory(gate, result) == []
+
+
+def test_a_files_cluster_scoped_objects_are_judged_like_typed_ones(gate, tmp_path):
+    _files(
+        tmp_path,
+        **{
+            "objects.yaml": "apiVersion: storage.k8s.io/v1\nkind: StorageClass\n"
+            "metadata: {name: alicloud-disk-essd}\nprovisioner: diskplugin.csi.alibabacloud.com\n"
+        },
+    )
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "alicloud-disk-essd" in message
+
+
+def test_a_value_file_handing_its_load_balancer_to_a_chart_is_blocked(gate, tmp_path):
+    """Update mode: the file names the ingress load balancer's ID under a key of the chart's."""
+    lb = run(cluster).one("alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer").id
+    _files(tmp_path, **{"values.yaml": f"service:\n  existingLoadBalancer: {lb}\n"})
+    result = run(lambda: _file_objects(cluster(), tmp_path, "helm.v3.Release value file"))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "its ingress load balancer" in message and "the files it reads" in message
+
+
+@pytest.mark.parametrize(
+    ("way", "files", "why"),
+    [
+        ("a remote file", {}, "a remote URL"),
+        ("kustomization with patches", {"kus__kustomization.yaml": "patches: []\n"}, "patches"),
+        ("a remote base", {"kus__kustomization.yaml": "resources: [https://x/y]\n"}, "remote"),
+        ("a missing file", {}, "cannot be read"),
+        ("a relative path, no folder told", {}, "ACK_PROGRAM_DIR"),
+    ],
+)
+def test_files_that_cannot_be_read_offline_are_not_proven(gate, tmp_path, way, files, why):
+    _files(tmp_path, **files)
+
+    def program() -> None:
+        c = cluster()
+        p = pulumi.ResourceOptions(provider=c.provider)
+        if way == "a remote file":
+            k8s.yaml.v2.ConfigFile("loose", file="https://example.com/sys.yaml", opts=p)
+        elif way == "a missing file":
+            k8s.yaml.v2.ConfigFile("loose", file=str(tmp_path / "none.yaml"), opts=p)
+        elif way == "a relative path, no folder told":
+            k8s.yaml.v2.ConfigFile("loose", file="manifests/app.yaml", opts=p)
+        else:
+            k8s.kustomize.v2.Directory("loose", directory=str(tmp_path / "kus"), opts=p)
+
+    result = run(program)
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert why in message and "cannot be proven" in message and "Render it" in message
+
+
+@pytest.mark.parametrize("kind", ["a pipe", "a file over the size bound"])
+def test_the_pack_reads_only_bounded_regular_files(gate, tmp_path, kind):
+    """The pack runs in its own process: a pipe (which would block it) or a file too large is
+    not read, and not proven; a symbolic link is followed, as the provider follows it."""
+    import os
+
+    from ack_policies.drift import MAX_FILE_BYTES
+
+    target = tmp_path / "objects.yaml"
+    if kind == "a pipe":
+        os.mkfifo(target)
+    else:
+        target.write_text(APP_CONFIGMAP + "#" * MAX_FILE_BYTES)
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "not a regular file" in message or "larger than" in message
+
+
+def test_a_symbolic_link_is_read_as_the_provider_reads_it(gate, tmp_path):
+    _files(tmp_path, **{"real__sys.yaml": SYSTEM_CONFIGMAP})
+    (tmp_path / "objects.yaml").symlink_to(tmp_path / "real" / "sys.yaml")
+    result = run(lambda: _file_objects(cluster(), tmp_path, "yaml.v2.ConfigFile"))
+    assert ["kube-system" in v.message for v in _mandatory(gate, result)] == [True]
+
+
+def test_relative_paths_are_read_from_the_programs_folder(tmp_path):
+    """ack-preview tells the pack the program's folder (ACK_PROGRAM_DIR): a relative path is
+    read there, as the Kubernetes provider, started in that folder, reads it."""
+    from ack_offline.gate import PolicyPackProcess, StackContext
+
+    from .conftest import PACK_DIR
+
+    _files(
+        tmp_path, **{"manifests__sys.yaml": SYSTEM_CONFIGMAP, "manifests__app.yaml": APP_CONFIGMAP}
+    )
+    context = StackContext("project", "test", True, {}, {}, program_dir=str(tmp_path))
+    pack = PolicyPackProcess(PACK_DIR, context)
+    try:
+        pack.configure({}, context)
+        for name, expected in (("sys", 1), ("app", 0)):
+
+            def program(name: str = name) -> None:
+                c = cluster()
+                k8s.yaml.v2.ConfigFile(
+                    "loose",
+                    file=f"manifests/{name}.yaml",
+                    opts=pulumi.ResourceOptions(provider=c.provider),
+                )
+
+            found = [v for v in pack.analyze(run(program)) if v.enforcement == "mandatory"]
+            assert len(found) == expected, [v.message for v in found]
+    finally:
+        pack.close()
+
+
+# --- Kubernetes: cluster-scoped objects (finding 5) ---------------------------------------------
+
+
+def _hook(selector: dict[str, Any] | None) -> Any:
+    hook: dict[str, Any] = {
+        "name": "m.example.com",
+        "admission_review_versions": ["v1"],
+        "side_effects": "None",
+        "client_config": {"url": "https://hook.example.com/m"},
+        "rules": [
+            {
+                "api_groups": ["*"],
+                "api_versions": ["*"],
+                "operations": ["CREATE"],
+                "resources": ["*"],
+            }
+        ],
+    }
+    if selector is not None:
+        hook["namespace_selector"] = selector
+    return hook
+
+
+CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
+    "a StorageClassPatch of ACK's disk class": lambda p: k8s.storage.v1.StorageClassPatch(
+        "loose",
+        metadata={"name": "alicloud-disk-topology-alltype", "annotations": {"x": "y"}},
+        opts=p,
+    ),
+    "a ClusterRoleBindingPatch of CoreDNS's binding": lambda p: k8s.rbac.v1.ClusterRoleBindingPatch(
+        "loose",
+        metadata={"name": "system:coredns"},
+        subjects=[{"kind": "User", "name": "x", "api_group": "rbac.authorization.k8s.io"}],
+        opts=p,
+    ),
+    "a ClusterRolePatch of a role of any name": lambda p: k8s.rbac.v1.ClusterRolePatch(
+        "loose", metadata={"name": "admin"}, opts=p
+    ),
+    "a NodePatch": lambda p: k8s.core.v1.NodePatch(
+        "loose", metadata={"name": "cn-hangzhou.192.168.0.10"}, spec={"unschedulable": True}, opts=p
+    ),
+    "a CRD patch of Terway's PodNetworking": lambda p: (
+        k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+            "loose", metadata={"name": "podnetworkings.network.alibabacloud.com"}, opts=p
+        )
+    ),
+    "a PriorityClassPatch": lambda p: k8s.scheduling.v1.PriorityClassPatch(
+        "loose", metadata={"name": "system-node-critical"}, opts=p
+    ),
+    "a webhook configuration patch": lambda p: (
+        k8s.admissionregistration.v1.ValidatingWebhookConfigurationPatch(
+            "loose", metadata={"name": "ack-webhook"}, opts=p
+        )
+    ),
+    "a webhook selecting kube-system by its name label": lambda p: (
+        k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+            "loose",
+            metadata={"name": "mutate-system"},
+            webhooks=[_hook({"match_labels": {"kubernetes.io/metadata.name": "kube-system"}})],
+            opts=p,
+        )
+    ),
+    "a webhook selecting kube-system by an In expression": lambda p: (
+        k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+            "loose",
+            metadata={"name": "mutate-system"},
+            webhooks=[
+                _hook(
+                    {
+                        "match_expressions": [
+                            {
+                                "key": "kubernetes.io/metadata.name",
+                                "operator": "In",
+                                "values": ["app", "kube-system"],
+                            }
+                        ]
+                    }
+                )
+            ],
+            opts=p,
+        )
+    ),
+    "an admission policy binding selecting kube-system by name": lambda p: (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            "loose",
+            metadata={"name": "deny-system"},
+            spec={
+                "policy_name": "deny-all",
+                "validation_actions": ["Deny"],
+                "match_resources": {
+                    "namespace_selector": {
+                        "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
+                    }
+                },
+            },
+            opts=p,
+        )
+    ),
+    "a ClusterRole under Kubernetes' system: names": lambda p: k8s.rbac.v1.ClusterRole(
+        "loose", metadata={"name": "system:coredns"}, rules=[], opts=p
+    ),
+    "a StorageClass under ACK's name": lambda p: k8s.storage.v1.StorageClass(
+        "loose",
+        metadata={"name": "alicloud-disk-essd"},
+        provisioner="diskplugin.csi.alibabacloud.com",
+        opts=p,
+    ),
+    "a Node object": lambda p: k8s.core.v1.Node(
+        "loose", metadata={"name": "cn-hangzhou.192.168.0.10"}, opts=p
+    ),
+}
+OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
+    "a ClusterRole of one's own": lambda p: k8s.rbac.v1.ClusterRole(
+        "mine",
+        metadata={"name": "my-app"},
+        rules=[{"api_groups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}],
+        opts=p,
+    ),
+    "a StorageClass of one's own": lambda p: k8s.storage.v1.StorageClass(
+        "mine",
+        metadata={"name": "fast"},
+        provisioner="diskplugin.csi.alibabacloud.com",
+        parameters={"type": "cloud_essd"},
+        opts=p,
+    ),
+    "a cluster-wide webhook (cert-manager's)": lambda p: (
+        k8s.admissionregistration.v1.ValidatingWebhookConfiguration(
+            "mine", metadata={"name": "cert-manager-webhook"}, webhooks=[_hook(None)], opts=p
+        )
+    ),
+    "a webhook selecting by Istio's injection label": lambda p: (
+        k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+            "mine",
+            metadata={"name": "istio-sidecar-injector"},
+            webhooks=[
+                _hook(
+                    {
+                        "match_expressions": [
+                            {"key": "istio-injection", "operator": "In", "values": ["enabled"]}
+                        ]
+                    }
+                )
+            ],
+            opts=p,
+        )
+    ),
+    "a webhook leaving kube-system out": lambda p: (
+        k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+            "mine",
+            metadata={"name": "policy"},
+            webhooks=[
+                _hook(
+                    {
+                        "match_expressions": [
+                            {
+                                "key": "kubernetes.io/metadata.name",
+                                "operator": "NotIn",
+                                "values": ["kube-system"],
+                            }
+                        ]
+                    }
+                )
+            ],
+            opts=p,
+        )
+    ),
+    "an admission policy binding for namespaces of one's own": lambda p: (
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            "mine",
+            metadata={"name": "require-labels"},
+            spec={
+                "policy_name": "require-labels",
+                "validation_actions": ["Deny"],
+                "match_resources": {"namespace_selector": {"match_labels": {"team": "shop"}}},
+            },
+            opts=p,
+        )
+    ),
+    "a label on the default namespace": lambda p: k8s.core.v1.NamespacePatch(
+        "mine", metadata={"name": "default", "labels": {"istio-injection": "enabled"}}, opts=p
+    ),
+    "a priority class of one's own": lambda p: k8s.scheduling.v1.PriorityClass(
+        "mine", metadata={"name": "batch-low"}, value=100, opts=p
+    ),
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", list(CLUSTER_SCOPED))
+def test_a_change_to_the_clusters_own_cluster_scoped_objects_is_blocked(gate, way, preview):
+    def program() -> None:
+        CLUSTER_SCOPED[way](pulumi.ResourceOptions(provider=cluster().provider))
+
+    result = run(program, preview=preview)
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    assert {(v.policy, v.urn) for v in _mandatory(gate, result)} == {(DRIFT, loose.urn)}
+
+
+@MODES
+@pytest.mark.parametrize("way", list(OWN_CLUSTER_SCOPED))
+def test_cluster_scoped_objects_of_ones_own_pass(gate, way, preview):
+    def program() -> None:
+        OWN_CLUSTER_SCOPED[way](pulumi.ResourceOptions(provider=cluster().provider))
+
+    mandatory = _mandatory(gate, run(program, preview=preview))
+    assert mandatory == [], [v.message for v in mandatory]
+
+
+# --- Kubernetes: owned identities handed by any route (finding 7) --------------------------------
+
+EIP_TYPE = "alicloud:ecs/eipAddress:EipAddress"
+
+
+def _service(name: str, annotations: dict[str, Any], c: ManagedCluster, **spec: Any) -> object:
+    metadata: Any = {"name": name, "namespace": "shop", "annotations": annotations}
+    service_spec: Any = {
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"port": 80}],
+        **spec,
+    }
+    return k8s.core.v1.Service(
+        name, metadata=metadata, spec=service_spec, opts=pulumi.ResourceOptions(provider=c.provider)
+    )
+
+
+HANDED: dict[str, Callable[[ManagedCluster], object]] = {
+    "an NLB Service given its NAT EIP by ...-eip-ids": lambda c: _service(
+        "loose",
+        {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-eip-ids": _owned(c, EIP_TYPE)},
+        c,
+        load_balancer_class="alibabacloud.com/nlb",
+    ),
+    "a Service given its security group by ...-security-group-ids": lambda c: _service(
+        "loose",
+        {
+            "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-security-group-ids": (
+                c.security_group_id
+            )
+        },
+        c,
+    ),
+    "Helm values naming its ingress load balancer under a chart's own key": lambda c: (
+        k8s.helm.v3.Release(
+            "loose",
+            chart="./charts/edge",
+            namespace="edge",
+            values={"service": {"existingLoadBalancer": c.ingress_load_balancer_id}},
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+    ),
+    "a Terway PodEIP custom resource given its NAT EIP": lambda c: k8s.apiextensions.CustomResource(
+        "loose",
+        api_version="alibabacloud.com/v1beta1",
+        kind="PodEIP",
+        metadata={"name": "web-0", "namespace": "shop"},
+        spec={"allocationID": _owned(c, EIP_TYPE), "allocationType": {"type": "Static"}},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a cluster autoscaler of one's own given its scaling group": lambda c: k8s.core.v1.ConfigMap(
+        "loose",
+        metadata={"name": "autoscaler", "namespace": "ops"},
+        data={
+            "nodes": _owned(c, "alicloud:cs/nodePool:NodePool", "scalingGroupId").apply(
+                lambda g: f"1:10:{g}"
+            )
+        },
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", list(HANDED))
+def test_an_owned_identity_handed_to_a_controller_by_any_route_is_blocked(gate, way, preview):
+    """Update mode: the value names the owned resource, whatever key or kind carries it. At
+    preview it is unknown and comes from an owned resource: where a controller may read it
+    (annotations, a chart's values, a custom resource), not proven; anywhere, when the owned
+    resource has no reference-only identity (its security group, here from
+    `owned_identities`)."""
+
+    def program() -> None:
+        HANDED[way](cluster())
+
+    result = run(program, preview=preview)
+    (loose,) = [r for r in result.resources if r.name == "loose"]
+    mandatory = _mandatory(gate, result)
+    assert {(v.policy, v.urn) for v in mandatory} == {(DRIFT, loose.urn)}
+
+
+REFERENCES: dict[str, Callable[[ManagedCluster], object]] = {
+    "a Service letting in its egress addresses": lambda c: _service(
+        "mine",
+        {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec": "slb.s1.small"},
+        c,
+        load_balancer_source_ranges=c.egress_addresses.apply(lambda a: [f"{x}/32" for x in a]),
+    ),
+    "a chart's load balancer placed in its vSwitch": lambda c: k8s.helm.v3.Release(
+        "mine",
+        chart="oci://registry.example.com/charts/orders",
+        namespace="orders",
+        values={
+            "service": {
+                "annotations": {
+                    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": (
+                        "intranet"
+                    ),
+                    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-vswitch-id": (
+                        c.vswitch_ids[0]
+                    ),
+                }
+            }
+        },
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a ConfigMap naming the cluster and its egress addresses": lambda c: k8s.core.v1.ConfigMap(
+        "mine",
+        metadata={"name": "env", "namespace": "orders"},
+        data={"CLUSTER": c.cluster_id, "EGRESS": c.egress_addresses.apply(",".join)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a deploy tool's secret holding its API server's address": lambda c: k8s.core.v1.Secret(
+        "mine",
+        metadata={"name": "argocd-cluster", "namespace": "argocd"},
+        string_data={"server": _api_server_address(c)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a Deployment on a node pool by its ID": lambda c: k8s.apps.v1.Deployment(
+        "mine",
+        metadata={"name": "web", "namespace": "shop"},
+        spec={
+            "selector": {"match_labels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "node_selector": {
+                        "alibabacloud.com/nodepool-id": c.node_pool_ids.apply(
+                            lambda ids: ids["general"]
+                        )
+                    },
+                    "containers": [{"name": "web", "image": "nginx:1.27"}],
+                },
+            },
+        },
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", list(REFERENCES))
+def test_reference_only_uses_on_the_cluster_pass(gate, way, preview):
+    def program() -> None:
+        REFERENCES[way](cluster())
+
+    mandatory = _mandatory(gate, run(program, preview=preview))
+    assert mandatory == [], [v.message for v in mandatory]

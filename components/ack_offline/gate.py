@@ -104,6 +104,9 @@ class StackContext:
     dry_run: bool
     config: Mapping[str, str]
     tags: Mapping[str, str]
+    #: The program's folder, against which the Kubernetes provider resolves the files a
+    #: program names (given to the pack as ACK_PROGRAM_DIR: the engine tells it nothing).
+    program_dir: str = ""
 
 
 def _deterministic(message: Any) -> bytes:
@@ -257,6 +260,8 @@ class PolicyPackProcess:
             # (ack_offline.integrity).
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        if context.program_dir:
+            env["ACK_PROGRAM_DIR"] = context.program_dir
         # The engine passes its own address for logging; no engine runs here. The pack runs
         # under PACK_LAUNCHER: it ends with the gate (even one killed), is non-dumpable, and
         # answers only calls carrying the token it reads from its standard input.

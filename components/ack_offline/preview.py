@@ -374,7 +374,10 @@ def _preview(ns: argparse.Namespace) -> int:
         tags = _stack_tags(ns.stack_tag)
         project = find_project((ns.program or Path.cwd()).resolve())
         config, secret_keys = load_stack_config(project, ns.stack)
-        context = StackContext(project.name, ns.stack, preview, config, tags)
+        folder = project.main if project.main.is_dir() else project.main.parent
+        context = StackContext(
+            project.name, ns.stack, preview, config, tags, program_dir=str(folder.resolve())
+        )
         references = _stack_references(ns.stack_reference)
         if (ns.allow_replace or ns.allow_delete) and not ns.diff:
             flag = "--allow-replace" if ns.allow_replace else "--allow-delete"

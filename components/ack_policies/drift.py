@@ -23,7 +23,10 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -42,7 +45,7 @@ from .owners import (
     has_unknown,
     ownership,
     plain,
-    strings_in,
+    unknown_paths,
 )
 from .references import (
     API_SERVER_LB_FIELDS,
@@ -58,23 +61,46 @@ from .service_roles import NODE_ROLE_SUFFIX, is_ack_service_role
 
 #: The Service annotation that hands a load balancer to the cloud controller manager.
 LB_ID_ANNOTATION = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id"
-_LOAD_BALANCERS = frozenset({SLB, *CLUSTER_TYPES})  # the ingress's, or the API server's
-#: Annotations that hand an owned resource to a controller on the cluster, with the owned types
-#: each can hand: the cloud controller manager binds a Service to a load balancer (also by the
-#: older `alicloud-` spelling), Terway and ECI give a pod an EIP, ECI runs a pod as a RAM role.
-#: Named anywhere in an object (its annotations, a chart's values, a YAML text), they make
-#: what the object takes of those types a use of the owned resource, not a mention of it.
-HANDING_ANNOTATIONS: dict[str, frozenset[str]] = {
-    LB_ID_ANNOTATION: _LOAD_BALANCERS,
-    "service.beta.kubernetes.io/alicloud-loadbalancer-id": _LOAD_BALANCERS,
-    "k8s.aliyun.com/pod-eip-instanceid": frozenset({EIP}),
-    "k8s.aliyun.com/eci-eip-instanceid": frozenset({EIP}),
-    "k8s.aliyun.com/eci-ram-role-name": frozenset({ROLE}),
+_NODE_POOL = "alicloud:cs/nodePool:NodePool"
+_VPC = "alicloud:vpc/network:Network"
+_VSWITCH = "alicloud:vpc/switch:Switch"
+#: What a Kubernetes object may name of what a cluster owns, by owned type and identity field
+#: (None: any of its identities), because no controller on the cluster can take the resource by
+#: it: the cluster's own ID and its API server's addresses (where the object runs; a deploy
+#: tool's secret), the NAT EIPs' addresses (`egress_addresses`, in a Service's source ranges),
+#: the VPC and vSwitches (where a load balancer or pod of the object's own is placed:
+#: `service.beta.kubernetes.io/alibaba-cloud-loadbalancer-vswitch-id`) and a node pool's ID (a
+#: node selector, `alibabacloud.com/nodepool-id`). Everything else a cluster owns that a
+#: Kubernetes object names, anywhere (an annotation, a chart's values or value files, a custom
+#: resource's spec, a file it reads), is handed to whatever controller reads it: the cloud
+#: controller manager binds load balancers, EIPs and security groups by their IDs
+#: (`...-loadbalancer-id`, `...-eip-ids`, `...-security-group-ids`), Terway and ECI give pods
+#: EIPs (`k8s.aliyun.com/pod-eip-instanceid`, a `PodEIP`'s `allocationID`) and RAM roles
+#: (`k8s.aliyun.com/eci-ram-role-name`), a cluster autoscaler of one's own scales a scaling
+#: group by its ID. Those are drift, however the controller spells it.
+K8S_REFERENCES: dict[str, frozenset[str] | None] = {
+    **{
+        t: frozenset({"id", "slbIntranet", "slbInternet", "connections", "rrsaMetadata"})
+        for t in CLUSTER_TYPES
+    },
+    EIP: frozenset({"ipAddress"}),
+    _VPC: None,
+    _VSWITCH: None,
+    _NODE_POOL: frozenset({"id", "nodePoolId"}),
 }
-_HANDABLE = frozenset().union(*HANDING_ANNOTATIONS.values())
-#: The properties that can carry an annotation: an object's metadata, a chart's values, a YAML
-#: group's objects and text.
-_MAY_HAND = frozenset({"metadata", "values", "valueYamlFiles", "yaml", "objs", "manifest"})
+#: Kubernetes API groups of the built-in kinds (pulumi-kubernetes type tokens
+#: `kubernetes:<group>/<version>:<Kind>`); any other group is a custom resource, which a
+#: controller of its own reads (Terway's `PodEIP`, the ALB ingress controller's `AlbConfig`).
+_BUILT_IN_GROUPS = frozenset(
+    {"core", "apps", "batch", "autoscaling", "policy", "extensions", "meta", "events", "yaml"}
+)
+#: Remote components whose objects are given as text, files or chart values (offline they are
+#: not built): whatever they say, a controller may read.
+_TEXT_TYPES = (
+    "kubernetes:helm.sh/",
+    "kubernetes:yaml/",
+    "kubernetes:kustomize/",
+)
 #: Kubernetes kinds whose addresses a load balancer fronts: an owned address in them puts what
 #: the cluster owns (its API server, its load balancers) behind a load balancer of the object's.
 _ENDPOINT_KINDS = ("Endpoints", "EndpointSlice")
@@ -202,11 +228,18 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
         if found is None:
             continue  # a read, or a stack reference: it names what it reads, it attaches nothing
         mine = own.owner_of(res)
+        inputs = found.inputs
+        if res.resource_type.startswith("kubernetes:") and any(
+            o.kind == "cluster" for o in own.owners
+        ):
+            inputs, unreadable = with_files(res, inputs)
+            if unreadable is not None:
+                yield res.urn, _unreadable_message(res, unreadable)
         yield from _service_role_policies(res, found.inputs)
         yield from _service_role_trust(res, found.inputs)
         if mine is None:
             yield from _all_clusters_permissions(own, res, found.inputs)
-        for prop, value in found.inputs.items():
+        for prop, value in inputs.items():
             reported: set[str] = (
                 set()
             )  # one finding per owned resource (or doubt) a property reaches
@@ -242,8 +275,8 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
                 )
                 if key not in reported:
                     reported.add(key)
-                    yield res.urn, _message(res, prop, reached)
-        yield from _kubernetes(own, res, found.inputs, mine)
+                    yield res.urn, _message(res, prop, reached, value)
+        yield from _kubernetes(own, res, inputs, mine)
 
 
 def _account_wide(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
@@ -497,21 +530,7 @@ def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bo
     if reached.unproven is not None:
         target = None
     if res.resource_type.startswith("kubernetes:"):
-        handed = _handed(value)
-        # What an unknown annotation hands cannot be seen at preview (an update decides): not
-        # proven, unless it takes the cluster itself through an object's own metadata (its ID
-        # in a label, say; its API server's load balancer is the update's to judge).
-        unseen = _HANDABLE - (CLUSTER_TYPES if prop == "metadata" else frozenset())
-        if has_unknown(value) and prop in _MAY_HAND and (target is None or target in unseen):
-            return False
-        api_server = target in CLUSTER_TYPES and reached.field in (None, *API_SERVER_LB_FIELDS)
-        if handed and (target is None or (target in handed and target not in CLUSTER_TYPES)):
-            return False  # an owned resource handed to a controller (a Service's load balancer)
-        if handed and api_server and target in handed:
-            return False  # the API server's load balancer handed to a Service
-        kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
-        if kind in _ENDPOINT_KINDS:
-            return False  # an owned address behind a load balancer of the object's
+        return _kubernetes_reference(res, prop, value, reached, target)
     return allowed(res.resource_type, prop, target, reached.field) is not None
 
 
@@ -535,18 +554,62 @@ def _lookup_message(res: PolicyResource, prop: str, doubts: list[lookups.Verdict
     )
 
 
-def _handed(value: Any) -> frozenset[str]:
-    """The owned types a Kubernetes property hands to a controller, by any route: an object's
-    annotations, a Helm chart's values, a YAML document's text."""
-    found: set[str] = set()
-    for text in strings_in(value):
-        for annotation, types in HANDING_ANNOTATIONS.items():
-            if annotation in text:
-                found |= types
-    return frozenset(found)
+def _kind(res: PolicyResource) -> str:
+    return res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
 
 
-def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
+def _custom(res: PolicyResource) -> bool:
+    """Whether a Kubernetes resource is a custom resource (its group is no built-in one)."""
+    if res.resource_type.startswith(_TEXT_TYPES) or res.resource_type.count(":") != 2:
+        return False
+    group = res.resource_type.split(":")[1].split("/")[0]
+    return not (group in _BUILT_IN_GROUPS or group.endswith((".k8s.io", ".kubernetes.io")))
+
+
+def _handing_place(res: PolicyResource, prop: str, value: Any) -> bool:
+    """Whether a value unknown at preview sits where a controller may take an identity from an
+    object: its annotations, any input of a custom resource, a chart's values and a YAML or
+    kustomize text or file. (An object's labels and name, a ConfigMap's data, a Service's
+    source ranges are the workload's own: an update judges them by value.)"""
+    if prop == "metadata":
+        return any(p.split(".", 1)[0] in ("", "annotations") for p in unknown_paths(value))
+    return _custom(res) or res.resource_type.startswith(_TEXT_TYPES)
+
+
+def _kubernetes_reference(
+    res: PolicyResource, prop: str, value: Any, reached: Reached, target: str | None
+) -> bool:
+    """Whether what a Kubernetes object takes of what a cluster owns is only a reference
+    (:data:`K8S_REFERENCES`); anything else is handed to a controller, or cannot be proven
+    not to be."""
+    if target is None:
+        if reached.field == "tag" or reached.unproven is None:
+            return True  # an ownership tag's text: the tag rule's
+        # A value unknown at preview that no resource produced: where a controller may read it,
+        # it cannot be proven not to be an owned resource's ID; elsewhere it is a workload's.
+        return not _handing_place(res, prop, value)
+    if _kind(res) in _ENDPOINT_KINDS:
+        return False  # an owned address behind a load balancer of the object's
+    if reached.owned is not None and reached.owned.owner.kind == "service account role":
+        # Its role is made to be named on the cluster (`service_account_annotations`), and its
+        # trust admits only its service account's tokens: naming it elsewhere grants nothing.
+        return True
+    fields = K8S_REFERENCES.get(target, frozenset())
+    if reached.field is not None:
+        return fields is None or reached.field in fields  # found by value: the identity decides
+    # Through a dependency: a type with no reference-only identity is handed whatever the value.
+    if fields is not None and not fields:
+        return False
+    if not has_unknown(value) or fields is None:
+        return True  # known (an update): the identities found in the value decide
+    # Unknown at preview: which identity it is cannot be seen. Where a controller may read it,
+    # it is not proven (an EIP's ID or its address; the cluster's API server load balancer or
+    # its ID); in a workload's own inputs (a ConfigMap's data, a Service's source ranges) the
+    # update decides, by value.
+    return not _handing_place(res, prop, value)
+
+
+def _message(res: PolicyResource, prop: str, reached: Reached, value: Any = None) -> str:
     subject = f"{res.resource_type} '{res.name}'"
     if reached.unproven is not None:
         return (
@@ -568,6 +631,24 @@ def _message(res: PolicyResource, prop: str, reached: Reached) -> str:
         )
     else:
         what = describe(reached.owned)
+    if res.resource_type.startswith("kubernetes:"):
+        fields = K8S_REFERENCES.get(reached.owned.resource.resource_type, frozenset())
+        if reached.field is None and has_unknown(value) and fields:
+            return (
+                f"{subject} takes through '{prop}' a value unknown at preview from {what}, where "
+                "a controller on the cluster may read it: it cannot be proven to be only what "
+                f"an object may name of it ({', '.join(sorted(fields))}); the update decides by "
+                "value. Name it where a workload reads it (a ConfigMap's data, a Service's "
+                "source ranges), or hand nothing the cluster owns to a controller: change it "
+                f"through {instead(reached.owned, res.resource_type)} instead."
+            )
+        return (
+            f"{subject} takes {what} through '{prop}'{reached.how}: a Kubernetes object may "
+            "name of what a cluster owns only references (its ID and API server addresses, "
+            "its egress addresses, its VPC and vSwitches, a node pool's ID); anything else is "
+            "handed to whatever controller reads it (the cloud controller manager, Terway, "
+            f"ECI). Change it through {instead(reached.owned, res.resource_type)} instead."
+        )
     return (
         f"{subject} takes {what} through '{prop}'{reached.how}: nothing outside the "
         f"component may attach to or change what it owns. Change it through "
@@ -615,8 +696,70 @@ def _context_namespace(kubeconfig: Any) -> str | None:
 #: The one object of ACK's system namespaces a cluster component writes: ACK's ingress
 #: controller Service, bound to the cluster's own ingress load balancer (`ingress.bind_service`).
 LIBRARY_SYSTEM_OBJECTS = frozenset({("kube-system", "Service", "nginx-ingress-lb")})
-#: Remote components whose objects are given in their inputs (offline, they are not built).
-_OBJECT_GROUPS = ("kubernetes:yaml/v2:ConfigGroup",)
+#: Remote components whose objects are given in their inputs or files (offline, they are not
+#: built: their objects are read here as the Kubernetes provider reads them).
+_OBJECT_GROUPS = (
+    "kubernetes:yaml/v2:ConfigGroup",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:kustomize/v2:Directory",
+)
+#: Cluster-scoped kinds of Kubernetes (`kubectl api-resources --namespaced=false`, v1.33): a
+#: patch of one changes an object of the whole cluster that the program did not create.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ClusterTrustBundle",
+        "ComponentStatus",
+        "CSIDriver",
+        "CSINode",
+        "CustomResourceDefinition",
+        "DeviceClass",
+        "FlowSchema",
+        "IngressClass",
+        "IPAddress",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PodSecurityPolicy",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "ResourceSlice",
+        "RuntimeClass",
+        "ServiceCIDR",
+        "StorageClass",
+        "StorageVersion",
+        "StorageVersionMigration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+        "VolumeAttributesClass",
+    }
+)
+#: Names of cluster-scoped objects that Kubernetes or ACK keep for their own: `system:` (RBAC's
+#: default roles and bindings, https://kubernetes.io/docs/reference/access-authn-authz/rbac/
+#: "Default roles and role bindings"), `system-` (the built-in PriorityClasses; the API server
+#: refuses others of that prefix), and ACK's StorageClasses and addons' objects (`alicloud-`,
+#: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
+#: disk-volume-overview). CRDs of the Kubernetes groups and Alibaba Cloud's are ACK's too.
+_SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-")
+_SYSTEM_CRD_GROUPS = (".k8s.io", ".kubernetes.io", "alibabacloud.com", "aliyun.com", "aliyuncs.com")
+_WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+#: Admission policies (CEL) and their bindings, with the block naming what they select.
+_ADMISSION_POLICY_KINDS = {
+    "ValidatingAdmissionPolicy": "matchConstraints",
+    "MutatingAdmissionPolicy": "matchConstraints",
+    "ValidatingAdmissionPolicyBinding": "matchResources",
+    "MutatingAdmissionPolicyBinding": "matchResources",
+}
+#: The label the API server puts on every namespace, its name (Kubernetes 1.22+).
+_NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def _kubernetes(
@@ -624,21 +767,22 @@ def _kubernetes(
 ) -> Iterator[tuple[str, str]]:
     """Objects written into ACK's system namespaces (its managed addons and components live
     there, and ACK's upgrades overwrite them), in a stack that has a cluster; a component's
-    own objects too, but for the one the library writes there."""
+    own objects too, but for the one the library writes there. And what changes the cluster's
+    own cluster-scoped objects (a patch of one, a webhook aimed at ACK's namespaces)."""
     if not res.resource_type.startswith("kubernetes:") or not any(
         o.kind == "cluster" for o in own.owners
     ):
         return
-    kind = res.resource_type.rsplit(":", 1)[-1].removesuffix("Patch").removesuffix("List")
+    kind = _kind(res)
     metadata = inputs.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     name = metadata.get("name")
     written = [metadata.get("namespace") or inputs.get("namespace") or namespace_of(res)]
     if kind == "Namespace":
         written = [name]
-    written += list(_overrides(inputs.get("values"))) + list(_value_files(inputs))
-    if res.resource_type in _OBJECT_GROUPS:
-        written += list(_group_namespaces(inputs))
+    written += list(_overrides(inputs.get("values"))) + list(_overrides(inputs.get(_FILES)))
+    docs = _group_objects(inputs) if res.resource_type in _OBJECT_GROUPS else []
+    written += list(_doc_namespaces(docs, inputs.get(_KUSTOMIZED_NAMESPACE)))
     if any(has_unknown(w) for w in written) and not _explained(own, res):
         yield (
             res.urn,
@@ -665,6 +809,105 @@ def _kubernetes(
             "(their config), and put your own objects in namespaces of your own.",
         )
         return
+    if mine is not None:
+        return  # a component's own objects are its record's
+    subject = f"{res.resource_type} '{res.name}'"
+    patch = res.resource_type.endswith("Patch")
+    scoped = kind in CLUSTER_SCOPED_KINDS or (
+        _custom(res) and not (metadata.get("namespace") or inputs.get("namespace"))
+    )
+    if patch and scoped and kind != "Namespace":
+        yield (
+            res.urn,
+            f"{subject} patches the cluster-scoped {kind} '{name}', an object of the whole "
+            "cluster that the program did not create (Kubernetes' or ACK's own, or another "
+            "tool's): ACK manages and overwrites its own on upgrade, and a change to one "
+            "changes every workload. Create an object of your own instead (a StorageClass or "
+            "ClusterRole of your own name), or configure ACK's through the cluster's addons.",
+        )
+        return
+    objects = docs or [{**inputs, "kind": kind, "metadata": metadata}]
+    for obj in objects:
+        problem = _system_object(obj) if isinstance(obj, Mapping) else None
+        if problem:
+            yield res.urn, f"{subject} {problem}"
+            return
+
+
+def _system_object(obj: Mapping[str, Any]) -> str | None:
+    """Why an object (a typed resource's inputs, or a document of a group) changes the
+    cluster's own cluster-scoped objects, if it does."""
+    kind = obj.get("kind")
+    metadata = obj.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    name = metadata.get("name")
+    if kind == "Node":
+        return (
+            "declares a Node: the cluster's nodes are its node pools' (node_pools), and a Node "
+            "object of the program's would change one of them or register one of its own."
+        )
+    if kind in CLUSTER_SCOPED_KINDS and kind != "Namespace" and isinstance(name, str):
+        reserved = name.lower().startswith(_SYSTEM_NAME_PREFIXES) or (
+            kind == "CustomResourceDefinition" and name.lower().endswith(_SYSTEM_CRD_GROUPS)
+        )
+        if reserved:
+            return (
+                f"declares the {kind} '{name}', a name Kubernetes or ACK keep for their own "
+                "(`system:`, `system-`, `alicloud-`, or an API group of Kubernetes or Alibaba "
+                "Cloud): it would change theirs. Give the object a name of your own."
+            )
+    if kind in _WEBHOOK_KINDS or kind in _ADMISSION_POLICY_KINDS:
+        for hook in _selectors(obj, kind):
+            # (A webhook or block unknown at preview as a whole is as undecided as its selector.)
+            selector = hook.get("namespaceSelector") if isinstance(hook, Mapping) else hook
+            if has_unknown(selector):
+                return (
+                    f"declares a {kind} whose namespaceSelector is unknown at preview: it "
+                    "cannot be proven not to select ACK's system namespaces. Name it in the "
+                    "program."
+                )
+            aimed = sorted(_selected_system_namespaces(selector))
+            if aimed:
+                return (
+                    f"declares a {kind} whose namespaceSelector names {', '.join(aimed)} by "
+                    f"its `{_NAMESPACE_NAME_LABEL}` label: it is aimed at ACK's own pods "
+                    "(managed addons, the network plugin, CoreDNS), and can change or stop "
+                    "them. Select namespaces of your own (a webhook for the whole cluster, "
+                    "as cert-manager's or Istio's, is not aimed at them)."
+                )
+    return None
+
+
+def _selectors(obj: Mapping[str, Any], kind: Any) -> list[Any]:
+    """What holds the namespaceSelectors of an admission object: each webhook of a webhook
+    configuration; an admission policy's `spec.matchConstraints`, a binding's
+    `spec.matchResources`."""
+    if kind in _WEBHOOK_KINDS:
+        hooks = obj.get("webhooks")
+        return hooks if isinstance(hooks, list) else [hooks] if hooks is not None else []
+    spec = obj.get("spec")
+    if has_unknown(spec) and not isinstance(spec, Mapping):
+        return [spec]
+    spec = spec if isinstance(spec, Mapping) else {}
+    return [spec.get(_ADMISSION_POLICY_KINDS[kind])]
+
+
+def _selected_system_namespaces(selector: Any) -> Iterator[str]:
+    """ACK's system namespaces a namespaceSelector names by name (its `matchLabels`, or an
+    `In` expression of its `matchExpressions`)."""
+    if not isinstance(selector, Mapping):
+        return
+    labels = selector.get("matchLabels")
+    if isinstance(labels, Mapping) and labels.get(_NAMESPACE_NAME_LABEL) in SYSTEM_NAMESPACES:
+        yield str(labels[_NAMESPACE_NAME_LABEL])
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, Mapping):
+            continue
+        if expression.get("key") != _NAMESPACE_NAME_LABEL or expression.get("operator") != "In":
+            continue
+        for value in expression.get("values") or []:
+            if value in SYSTEM_NAMESPACES:
+                yield str(value)
 
 
 def _overrides(values: Any) -> Iterator[Any]:
@@ -681,25 +924,25 @@ def _overrides(values: Any) -> Iterator[Any]:
             yield from _overrides(item)
 
 
-def _value_files(inputs: Mapping[str, Any]) -> Iterator[Any]:
-    """The `namespaceOverride`s in a Helm release's inline value files (text assets)."""
-    for asset in inputs.get("valueYamlFiles") or []:
-        # An inline value file: a text asset (pulumi-policy gives it as a StringAsset).
-        text = asset.get("text") if isinstance(asset, Mapping) else getattr(asset, "text", None)
-        if isinstance(text, str):
-            try:
-                yield from _overrides(yaml.safe_load(text))
-            except yaml.YAMLError:
-                continue
-
-
-def _group_namespaces(inputs: Mapping[str, Any]) -> Iterator[Any]:
-    """The namespaces of the objects a YAML group is given (its `objs`, its `yaml` text)."""
+def _group_objects(inputs: Mapping[str, Any]) -> list[Any]:
+    """The objects a YAML group, a YAML file or a kustomization is given: its `objs`, its `yaml`
+    text, and the documents of the files it reads (:data:`_FILES`)."""
     docs: list[Any] = list(inputs.get("objs") or [])
     text = inputs.get("yaml")
-    if isinstance(text, str):
+    if isinstance(text, str) and not has_unknown(text):
         with contextlib.suppress(yaml.YAMLError):  # the provider refuses it: nothing is written
             docs += list(yaml.safe_load_all(text))
+    read = inputs.get(_FILES)
+    if isinstance(read, list):
+        docs += read
+    return docs
+
+
+def _doc_namespaces(docs: list[Any], kustomized: Any = None) -> Iterator[Any]:
+    """The namespaces documents are written to: a Namespace's own name, an object's namespace,
+    and a kustomization's `namespace` (which it sets on every object)."""
+    if kustomized:
+        yield kustomized
     for doc in docs:
         if not isinstance(doc, Mapping):
             continue
@@ -709,6 +952,233 @@ def _group_namespaces(inputs: Mapping[str, Any]) -> Iterator[Any]:
             yield metadata.get("name")
         elif metadata.get("namespace"):
             yield metadata.get("namespace")
+
+
+# --- Kubernetes: objects and values given as files ---------------------------------------------
+
+#: Where the rule puts what the files a resource names hold (documents of a YAML file or a
+#: kustomization, a chart's value files), read as the Kubernetes provider reads them: judged as
+#: if given inline.
+_FILES = "the files it reads"
+_KUSTOMIZED_NAMESPACE = "the namespace its kustomization sets"
+#: The environment variable that tells the pack the program's folder, against which the
+#: Kubernetes provider (started there by the engine) resolves relative paths. ack-preview sets
+#: it; under `pulumi preview --policy-pack`, the engine starts the pack in its own folder and
+#: tells it nothing of the program's (pkg/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer:
+#: "the root directory and program directory are the location of the PulumiPolicy.yaml"), so
+#: the deploy job sets it: `ACK_PROGRAM_DIR=$PWD pulumi preview --policy-pack ...`.
+PROGRAM_DIR_ENV = "ACK_PROGRAM_DIR"
+#: Bounds of what the pack reads (it runs in its own process, with the program's user's
+#: rights; it prints nothing of what it reads but the namespaces and names it judges): regular
+#: files only (no device, pipe or socket), each at most this many bytes, this many in all.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILES = 256
+_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+#: What a kustomization may say and still be read here: its resources (local files and
+#: folders), the namespace it sets, and what renames or labels objects without moving them
+#: (kustomize's Kustomization fields). Generators, patches, transformers, replacements,
+#: components, Helm charts and remote bases are rendered by kustomize alone.
+_KUSTOMIZE_READABLE = frozenset(
+    {
+        "apiVersion",
+        "kind",
+        "metadata",
+        "resources",
+        "bases",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "commonLabels",
+        "labels",
+        "commonAnnotations",
+        "images",
+        "replicas",
+        "buildMetadata",
+        "sortOptions",
+    }
+)
+_RENDER = (
+    "Render it where it can be judged: inline documents (yaml.v2.ConfigGroup's `yaml` or "
+    "`objs`), a file in the program's folder (yaml.v2.ConfigFile, kustomize.v2.Directory of "
+    "local resources), or `kustomize build` / `helm template` output committed beside the "
+    "program."
+)
+
+
+class _Unreadable(Exception):
+    """A file the rule cannot read as the provider would (the message says why)."""
+
+
+def _program_dir() -> str | None:
+    found = os.environ.get(PROGRAM_DIR_ENV)
+    return found if found and os.path.isabs(found) else None
+
+
+def _remote(path: str) -> bool:
+    return "://" in path or path.startswith(("git@", "github.com/", "gitlab.com/"))
+
+
+def _resolve(path: Any) -> str:
+    """The file a path names, as the provider resolves it (against the program's folder)."""
+    if has_unknown(path) or not isinstance(path, str):
+        raise _Unreadable("a path unknown at preview")
+    if _remote(path):
+        raise _Unreadable(f"'{path}', a remote URL the gate cannot read offline")
+    if os.path.isabs(path):
+        return path
+    base = _program_dir()
+    if base is None:
+        raise _Unreadable(
+            f"'{path}', a path relative to the program's folder, which the policy pack was not "
+            f"told (set {PROGRAM_DIR_ENV} to it; ack-preview does)"
+        )
+    return os.path.join(base, path)
+
+
+def _read(path: str, budget: list[int]) -> str:
+    """A regular file's text, bounded. Symbolic links are followed, as the provider follows
+    them: the pack reads what the provider would, with no more rights than the program's."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Unreadable(f"more than {MAX_FILES} files")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise _Unreadable(f"'{path}', which cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable(f"'{path}', which is not a regular file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable(f"'{path}', larger than {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unreadable(f"'{path}', which is not UTF-8 text") from None
+
+
+def _documents(text: str, where: str) -> list[Any]:
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError:
+        raise _Unreadable(f"'{where}', which is not YAML") from None
+
+
+def _manifests(pattern: Any, budget: list[int]) -> list[Any]:
+    """The documents of a YAML file or glob (yaml.v2's `file`, `files`)."""
+    path = _resolve(pattern)
+    names = sorted(glob.glob(path)) if glob.has_magic(path) else [path]
+    if not names:
+        raise _Unreadable(f"'{pattern}', which matches no file")
+    docs: list[Any] = []
+    for name in names:
+        docs += _documents(_read(name, budget), name)
+    return docs
+
+
+def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[list[Any], Any]:
+    """The documents a kustomization's local resources hold, and the namespace it sets."""
+    if depth > 8:
+        raise _Unreadable("kustomizations nested more than 8 deep")
+    folder = _resolve(directory)
+    found = next(
+        (
+            os.path.join(folder, n)
+            for n in _KUSTOMIZATIONS
+            if os.path.isfile(os.path.join(folder, n))
+        ),
+        None,
+    )
+    if found is None:
+        raise _Unreadable(f"'{directory}', a folder without a kustomization")
+    (spec, *_) = _documents(_read(found, budget), found) or [{}]
+    if not isinstance(spec, Mapping):
+        raise _Unreadable(f"'{found}', which is not a kustomization")
+    beyond = sorted(set(spec) - _KUSTOMIZE_READABLE)
+    if beyond:
+        raise _Unreadable(f"'{found}', whose {', '.join(beyond)} only kustomize can render")
+    docs: list[Any] = []
+    namespaces: list[Any] = []
+    for item in [*(spec.get("resources") or []), *(spec.get("bases") or [])]:
+        if not isinstance(item, str) or _remote(item):
+            raise _Unreadable(f"'{found}', whose resource '{item}' is remote")
+        path = item if os.path.isabs(item) else os.path.join(folder, item)
+        if os.path.isdir(path):
+            inner, namespace = _kustomization(path, budget, depth + 1)
+            docs += inner
+            namespaces.append(namespace)
+        else:
+            docs += _documents(_read(path, budget), path)
+    namespace = spec.get("namespace")
+    if namespace:
+        # kustomize sets it on every namespaced object, whatever the object said.
+        for i, doc in enumerate(docs):
+            if isinstance(doc, Mapping) and doc.get("kind") not in CLUSTER_SCOPED_KINDS:
+                metadata = doc.get("metadata")
+                metadata = metadata if isinstance(metadata, Mapping) else {}
+                docs[i] = {**doc, "metadata": {**metadata, "namespace": namespace}}
+        return docs, namespace
+    if any(namespaces):
+        docs += [{"metadata": {"namespace": n}} for n in namespaces if n]
+    return docs, None
+
+
+def _value_files(asset: Any, budget: list[int]) -> list[Any]:
+    """The values of one of a chart's value files: a text asset, or a file asset's file."""
+    text = asset.get("text") if isinstance(asset, Mapping) else getattr(asset, "text", None)
+    if isinstance(text, str):
+        try:
+            return [d for d in yaml.safe_load_all(text) if d is not None]
+        except yaml.YAMLError:
+            return []  # the provider refuses it: nothing is written
+    path = asset.get("path") if isinstance(asset, Mapping) else getattr(asset, "path", None)
+    if path is not None:
+        return _manifests(path, budget)
+    uri = asset.get("uri") if isinstance(asset, Mapping) else getattr(asset, "uri", None)
+    raise _Unreadable(f"'{uri}', a remote value file" if uri else "a value file of no known kind")
+
+
+def with_files(
+    res: PolicyResource, inputs: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], str | None]:
+    """A Kubernetes resource's inputs with what the files it names hold (:data:`_FILES`), as the
+    Kubernetes provider would read them; or why they cannot be read here."""
+    budget = [MAX_FILES]
+    read: list[Any] = []
+    extra: dict[str, Any] = {}
+    try:
+        if res.resource_type in ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup"):
+            files = inputs.get("files")
+            names = [inputs["file"]] if "file" in inputs else []
+            if has_unknown(files):
+                raise _Unreadable("files unknown at preview")
+            names += list(files or []) if isinstance(files, list) else [files] if files else []
+            for name in names:
+                read += _manifests(name, budget)
+        elif res.resource_type == "kubernetes:kustomize/v2:Directory":
+            read, namespace = _kustomization(inputs.get("directory"), budget)
+            if namespace:
+                extra[_KUSTOMIZED_NAMESPACE] = namespace
+        elif res.resource_type.startswith("kubernetes:helm.sh/"):
+            files = inputs.get("valueYamlFiles")
+            if has_unknown(files):
+                raise _Unreadable("value files unknown at preview")
+            for asset in files or []:
+                read += _value_files(asset, budget)
+        else:
+            return inputs, None
+    except _Unreadable as exc:
+        return inputs, str(exc)
+    return {**inputs, **extra, _FILES: read}, None
+
+
+def _unreadable_message(res: PolicyResource, why: str) -> str:
+    return (
+        f"{res.resource_type} '{res.name}' reads {why}: what it writes to the cluster cannot be "
+        "read here, so it cannot be proven not to write into ACK's system namespaces or hand "
+        f"a resource the cluster owns to a controller. {_RENDER}"
+    )
 
 
 def _explained(own: Ownership, res: PolicyResource) -> bool:
