@@ -727,3 +727,21 @@ def test_old_style_transformations_cannot_be_proven(gate):
     found_ = blocked(gate, run(program, preview=True))
     assert set(found_) == {(OWNERSHIP, "demo")}
     assert "old-style transformation" in found_[OWNERSHIP, "demo"]
+
+
+# --- what the changelog says of the rules -------------------------------------------------------
+
+
+def test_the_changelog_counts_the_reviewed_references_as_the_code_does():
+    """CHANGELOG.md's Unreleased section states how many reference-only uses the drift rule
+    allows; the count is the code's (docs/POLICY-PACK.md is held to it in test_references)."""
+    import re
+    from pathlib import Path
+
+    from ack_policies.references import ALLOWED
+
+    text = (Path(__file__).parents[1] / "CHANGELOG.md").read_text()
+    unreleased = " ".join(text.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0].split())
+    counts = re.findall(r"one of (\d+) reviewed reference-only uses", unreleased)
+    assert counts, "the Unreleased section no longer states the count: drop this test"
+    assert {int(c) for c in counts} == {len(ALLOWED)}
