@@ -11,11 +11,9 @@ import pkgutil
 from typing import Any
 
 import pulumi
+import pulumi_alicloud as alicloud
 import pytest
 from pulumi.runtime import mocks
-from pulumi_alicloud.cen.instance import Instance
-from pulumi_alicloud.cen.transit_router import TransitRouter
-from pulumi_alicloud.cen.transit_router_route_table import TransitRouterRouteTable
 
 import ack_clusters
 from ack_clusters import ManagedCluster
@@ -156,9 +154,11 @@ def test_a_cen_the_program_creates_is_taken_by_a_cluster(gate, preview):
     the same program and handed to the cluster (its IDs are checked when known)."""
 
     def program() -> None:
-        cen = Instance("net", cen_instance_name="net")
-        router = TransitRouter("hz", cen_id=cen.id)
-        table = TransitRouterRouteTable("hz", transit_router_id=router.transit_router_id)
+        cen = alicloud.cen.Instance("net", cen_instance_name="net")
+        router = alicloud.cen.TransitRouter("hz", cen_id=cen.id)
+        table = alicloud.cen.TransitRouterRouteTable(
+            "hz", transit_router_id=router.transit_router_id
+        )
         given = args(network={"zones": ZONES[:2]}, node_pools={"general": AUTOSCALED_POOL})
         given["network"]["cen"] = {
             "instance_id": cen.id,
