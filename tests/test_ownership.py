@@ -551,10 +551,37 @@ def test_options_given_to_the_component_reach_its_children_before_the_seal(gate,
                 retain_on_delete=True,
                 custom_timeouts=pulumi.CustomTimeouts(create="45m"),
                 aliases=[pulumi.Alias(name="old-demo")],
+                depends_on=[_elsewhere()],
             ),
         )
 
     assert not [n for p, n in blocked(gate, run(program, preview=preview)) if p == OWNERSHIP]
+
+
+@MODES
+def test_a_transform_giving_the_programs_own_resources_options_passes(gate, preview):
+    """A stack transform that keeps a team's buckets on delete and gives them long timeouts
+    runs over the cluster's resources too, and changes none of them."""
+
+    def keep_buckets(a: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if a.type_ != "alicloud:oss/bucket:Bucket":
+            return None
+        given = pulumi.ResourceOptions(
+            retain_on_delete=True,
+            custom_timeouts=pulumi.CustomTimeouts(delete="30m"),
+            replace_on_changes=["bucket"],
+        )
+        return pulumi.ResourceTransformResult(a.props, pulumi.ResourceOptions.merge(a.opts, given))
+
+    def program() -> None:
+        pulumi.runtime.register_resource_transform(keep_buckets)
+        cluster()
+        alicloud.oss.Bucket("reports", bucket="team-reports-0001")
+
+    result = run(program, preview=preview)
+    bucket = result.one("alicloud:oss/bucket:Bucket")
+    assert bucket.engine_options["retainOnDelete"] and bucket.custom_timeouts == {"delete": "30m"}
+    assert blocked(gate, result) == {}
 
 
 @MODES
