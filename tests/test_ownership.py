@@ -5,6 +5,7 @@ itself, pass. Every case runs through the real analyzer server, in preview and u
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -952,3 +953,24 @@ def test_the_changelog_counts_the_reviewed_references_as_the_code_does():
     counts = re.findall(r"one of (\d+) reviewed reference-only uses", unreleased)
     assert counts, "the Unreleased section no longer states the count: drop this test"
     assert {int(c) for c in counts} == {len(ALLOWED)}
+
+
+def test_engine_options_sent_but_unreadable_are_not_proven():
+    """The gate always sends the digests; what the pack cannot read matches no seal."""
+    from ack_policies import seen
+
+    class Context:
+        def __init__(self, *metadata: tuple[str, str]) -> None:
+            self.metadata = metadata
+
+        def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+            return self.metadata
+
+    key = record.ENGINE_OPTIONS_METADATA
+    sealed = record.seal(_VPC, {}, {})
+    good = json.dumps(record.engine_digests({}))
+    assert seen._engine_options(Context()) is None
+    assert not record.differences(sealed, _VPC, {}, {}, seen._engine_options(Context((key, good))))
+    for bad in ("{", "[]", '{"importId": ""}', json.dumps({k: 1 for k in record.ENGINE_OPTIONS})):
+        engine = seen._engine_options(Context((key, bad)))
+        assert len(record.differences(sealed, _VPC, {}, {}, engine)) == len(record.ENGINE_OPTIONS)

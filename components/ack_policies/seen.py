@@ -91,23 +91,28 @@ def recording() -> bool:
 
 
 def _engine_options(context: Any) -> Mapping[str, str] | None:
-    """The digests ack-preview's gate sends beside an Analyze call (None if none, or if they
-    are not a JSON object of strings: then nothing is compared, as under Pulumi's engine)."""
-    from .record import ENGINE_OPTIONS_METADATA
+    """The digests ack-preview's gate sends beside an Analyze call: None if none were sent
+    (then they are not compared, as under Pulumi's engine); sent but unreadable, a digest
+    that matches no seal for each option (not proven)."""
+    from .record import ENGINE_OPTIONS, ENGINE_OPTIONS_METADATA
+
+    unreadable = {key: "unreadable" for key in ENGINE_OPTIONS}
 
     try:
         metadata = dict(context.invocation_metadata() or ())
     except Exception:  # a context that carries none (a test's)
         return None
-    text = metadata.get(ENGINE_OPTIONS_METADATA)
-    if not isinstance(text, str):
+    if ENGINE_OPTIONS_METADATA not in metadata:
         return None
+    text = metadata[ENGINE_OPTIONS_METADATA]
     try:
-        found = json.loads(text)
+        found = json.loads(text) if isinstance(text, str) else None
     except ValueError:
-        return None
-    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
-        return None
+        return unreadable
+    if not isinstance(found, dict) or set(found) != set(ENGINE_OPTIONS):
+        return unreadable
+    if not all(isinstance(v, str) for v in found.values()):
+        return unreadable
     return found
 
 
