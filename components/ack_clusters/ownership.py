@@ -10,10 +10,11 @@ that did not come from this library has no record at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 
 from ack_policies import record as ownership_record
 from ack_policies.record import IDENTITY_FIELDS, RECORD_OUTPUT
@@ -49,23 +50,110 @@ class Seals:
 
     async def take(self, args: pulumi.ResourceTransformArgs) -> None:
         """A transform that changes nothing: it records what the component gave the resource
-        (its inputs as the engine has them, and its options) before any other transform runs."""
+        (its inputs as the engine has them, and every option the engine registers it with:
+        ack_policies.record.OPTIONS) before any other transform runs."""
         opts = args.opts
         parent = await opts.parent.urn.future() if opts.parent is not None else None
         if not parent:
             return  # the component itself (its own transforms apply to it too)
-        provider = await opts.provider.urn.future() if opts.provider is not None else ""
+        urn = child_urn(parent, args.type_, args.name)
         self.secret = self.secret or _holds_secret(args.props)
-        self.by_urn[child_urn(parent, args.type_, args.name)] = ownership_record.seal(
-            args.type_,
-            args.props,
-            {
-                "protect": opts.protect,
-                "deleteBeforeReplace": opts.delete_before_replace,
-                "additionalSecretOutputs": opts.additional_secret_outputs,
-                "provider": provider or "",
-            },
+        self.by_urn[urn] = ownership_record.seal(
+            args.type_, args.props, await _options(opts, urn, parent)
         )
+
+
+async def _urn_of(resource: Any) -> str:
+    urn = getattr(resource, "urn", None)
+    return str(await urn.future() or "") if isinstance(urn, pulumi.Output) else ""
+
+
+async def _options(opts: pulumi.ResourceOptions, urn: str, parent: str) -> dict[str, Any]:
+    """The options a transform is given, named as the engine names them (the analyzer's and
+    RegisterResourceRequest's names), as ack_policies.record.seal takes them."""
+    timeouts = opts.custom_timeouts
+    providers = opts.providers
+    if isinstance(providers, Mapping):
+        by_package = {str(k): await _urn_of(v) for k, v in providers.items()}
+    else:
+        by_package = {str(i): await _urn_of(v) for i, v in enumerate(providers or [])}
+    depends_on = opts.depends_on if isinstance(opts.depends_on, (list, tuple)) else []
+    hooks = opts.hooks
+    return {
+        "protect": opts.protect,
+        "deleteBeforeReplace": opts.delete_before_replace,
+        "additionalSecretOutputs": opts.additional_secret_outputs,
+        "provider": await _urn_of(opts.provider) if opts.provider is not None else "",
+        "ignoreChanges": opts.ignore_changes,
+        "customTimeouts": {
+            k: getattr(timeouts, k, None) for k in ("create", "update", "delete", "read")
+        },
+        "aliases": [
+            ownership_record.alias_urn(urn, parent, await _alias_spec(a))
+            for a in opts.aliases or []
+            if isinstance(a, (str, pulumi.Alias))
+        ],
+        "importId": opts.import_,
+        "retainOnDelete": opts.retain_on_delete,
+        "deletedWith": await _urn_of(opts.deleted_with) if opts.deleted_with else "",
+        "replaceOnChanges": opts.replace_on_changes,
+        "replaceWith": [await _urn_of(r) for r in getattr(opts, "replace_with", None) or []],
+        "replacementTrigger": _plain(getattr(opts, "replacement_trigger", None)),
+        "dependencies": [await _urn_of(d) for d in depends_on],
+        "version": opts.version,
+        "pluginDownloadURL": opts.plugin_download_url,
+        "pluginChecksums": getattr(opts, "plugin_checksums", None),
+        "providers": by_package,
+        "hooks": {
+            field: [str(getattr(h, "name", h)) for h in getattr(hooks, field, None) or []]
+            for field in _HOOKS
+        }
+        if hooks is not None
+        else None,
+        "hideDiffs": getattr(opts, "hide_diffs", None),
+        "envVarMappings": getattr(opts, "env_var_mappings", None),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A protobuf value (the SDK hands a transform the replacement trigger as one) as JSON
+    data, the way the engine's side reads it; None when it holds nothing."""
+    if hasattr(value, "ListFields"):
+        return json_format.MessageToDict(value) if value.ListFields() else None
+    return value
+
+
+#: A resource's hook bindings (RegisterResourceRequest.ResourceHooksBinding's fields).
+_HOOKS = (
+    "before_create",
+    "after_create",
+    "before_update",
+    "after_update",
+    "before_delete",
+    "after_delete",
+    "on_error",
+)
+
+
+async def _alias_spec(alias: str | pulumi.Alias) -> str | dict[str, Any]:
+    """An alias as the engine's spec names its parts (a part the alias leaves unset is ...)."""
+    if isinstance(alias, str):
+        return alias
+
+    def given(value: Any) -> Any:
+        return value if isinstance(value, str) else None
+
+    parent = alias.parent
+    if isinstance(parent, pulumi.Resource):
+        parent = await _urn_of(parent)
+    return {
+        "name": given(alias.name),
+        "type": given(alias.type_),
+        "stack": given(alias.stack),
+        "project": given(alias.project),
+        "parentUrn": given(parent),
+        "noParent": parent is None,
+    }
 
 
 def sealed(opts: pulumi.ResourceOptions | None, seals: Seals) -> pulumi.ResourceOptions:

@@ -151,6 +151,12 @@ def _hex(*parts: str, n: int = 20) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
 
+def _digits(*parts: str, n: int) -> str:
+    """n decimal digits derived from parts (no leading zero)."""
+    number = int(hashlib.sha256("/".join(parts).encode()).hexdigest(), 16)
+    return str(10 ** (n - 1) + number % (9 * 10 ** (n - 1)))
+
+
 def _ip(prefix: str, *parts: str) -> str:
     h = hashlib.sha256("/".join(parts).encode()).digest()
     return f"{prefix}.{h[0] % 254 + 1}.{h[1] % 254 + 1}"
@@ -169,6 +175,12 @@ class FakeAlibabaCloud(mocks.Mocks):
         "alicloud:ecs/securityGroup:SecurityGroup": "sg-",
         "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": "lb-",
         "alicloud:kms/key:Key": "key-",
+        # What a program creates and hands a cluster, which the library checks by prefix
+        # (ack_clusters.validation): a CEN instance and a resource group have a plain ID
+        # (resource_alicloud_cen_instance.go, resource_alicloud_resource_manager_resource_group.go
+        # in terraform-provider-alicloud); a transit router and its route table are below.
+        "alicloud:cen/instance:Instance": "cen-",
+        "alicloud:resourcemanager/resourceGroup:ResourceGroup": "rg-",
     }
 
     def __init__(
@@ -223,6 +235,14 @@ class FakeAlibabaCloud(mocks.Mocks):
                 self._transit_router_attachment
             ),
             "kubernetes:core/v1:Service": self._k8s_service,
+            "alicloud:cen/transitRouter:TransitRouter": self._transit_router,
+            "alicloud:cen/transitRouterRouteTable:TransitRouterRouteTable": (
+                self._transit_router_route_table
+            ),
+            "alicloud:ram/user:User": self._ram_user,
+            "alicloud:ram/oidcProvider:OidcProvider": self._oidc_provider,
+            "alicloud:ecs/keyPair:KeyPair": self._named("keyPairName", "keyName"),
+            "alicloud:log/project:Project": self._named("projectName", "name"),
         }
 
     # -- Mocks interface ---------------------------------------------------------------------
@@ -383,8 +403,46 @@ class FakeAlibabaCloud(mocks.Mocks):
         name = str(i.get("roleName"))
         return name, {
             "arn": f"acs:ram::{_ACCOUNT}:role/{name.lower()}",
-            "roleId": _hex(name, n=19),
+            # RAM's role IDs are digits (the library checks: ack_clusters.around.args).
+            "roleId": _digits(name, n=19),
         }
+
+    def _ram_user(self, rid: str, i: State) -> tuple[str, State]:
+        # A user's ID is the user ID RAM assigns, digits (d.SetId(response.User.UserId),
+        # resource_alicloud_ram_user.go).
+        return _digits(str(i.get("name")), "user", n=16), {}
+
+    def _oidc_provider(self, rid: str, i: State) -> tuple[str, State]:
+        # Its ID is its name (resource_alicloud_ram_oidc_provider.go); its ARN names the account.
+        name = str(i.get("oidcProviderName"))
+        return name, {"arn": f"acs:ram::{_ACCOUNT}:oidc-provider/{name}"}
+
+    def _transit_router(self, rid: str, i: State) -> tuple[str, State]:
+        # ID "<CEN ID>:<transit router ID>" (resource_alicloud_cen_transit_router.go).
+        router = rid.split(":")[1] if ":" in rid else "tr-" + _hex(rid)
+        return f"{i.get('cenId')}:{router}", {"transitRouterId": router, "status": "Active"}
+
+    def _transit_router_route_table(self, rid: str, i: State) -> tuple[str, State]:
+        # ID "<transit router ID>:<route table ID>"
+        # (resource_alicloud_cen_transit_router_route_table.go).
+        table = rid.split(":")[1] if ":" in rid else "vtb-" + _hex(rid)
+        return f"{i.get('transitRouterId')}:{table}", {
+            "transitRouterRouteTableId": table,
+            "status": "Active",
+        }
+
+    @staticmethod
+    def _named(*keys: str) -> Callable[[str, State], tuple[str, State]]:
+        """A resource whose ID is its name (a key pair's key_pair_name, or key_name before
+        it; an SLS project's project_name, or name before it)."""
+
+        def named(rid: str, i: State) -> tuple[str, State]:
+            for key in keys:
+                if isinstance(i.get(key), str) and i[key]:
+                    return i[key], {}
+            return rid, {}
+
+        return named
 
     def _policy(self, rid: str, i: State) -> tuple[str, State]:
         return str(i.get("policyName")), {"defaultVersion": "v1"}

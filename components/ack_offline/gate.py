@@ -33,6 +33,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ack_clusters.redaction import redact as redact_text
+from ack_policies import record
 
 from .recorder import ProgramRun, RecordedResource
 from .recorder import secret_values as recorded_secrets
@@ -420,7 +421,11 @@ class PolicyPackProcess:
             for r, fields in _describe(run):
                 described.append((r, fields))
                 request = analyzer_pb2.AnalyzeRequest(**fields)
-                in_flight.append(self.stub.Analyze.future(request, timeout=self.call_timeout))
+                in_flight.append(
+                    self.stub.Analyze.future(
+                        request, timeout=self.call_timeout, metadata=_engine_metadata(r)
+                    )
+                )
                 if len(in_flight) >= window:
                     responses.append(in_flight.popleft().result())
             stack_request = _stack_request(described, run.reads, run.unanswered)
@@ -542,6 +547,10 @@ def _level(value: Any, key: str) -> int:
 
 
 def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    """The options the engine hands an analyzer (marshalResourceOptions,
+    sdk/go/common/resource/plugin/analyzer_plugin.go), its custom timeouts (in seconds) among
+    them."""
+    timeouts = r.custom_timeouts
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=r.protect,
         ignoreChanges=r.ignore_changes,
@@ -549,8 +558,32 @@ def _options(r: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
         deleteBeforeReplaceDefined=r.delete_before_replace,
         additionalSecretOutputs=r.additional_secret_outputs,
         aliases=r.aliases,
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            **{k: _seconds(v) for k, v in timeouts.items() if k in _TIMEOUTS}
+        ),
         parent=r.parent,
     )
+
+
+#: The timeouts an analyzer is handed, in seconds (the engine parses the program's durations).
+_TIMEOUTS = ("create", "update", "delete")
+
+
+def _seconds(duration: str) -> float:
+    """A duration in seconds; one the engine could not parse as -1 (unlike any seal)."""
+    try:
+        return float(record.seconds(duration))
+    except ValueError:
+        return -1.0
+
+
+def _engine_metadata(r: RecordedResource) -> tuple[tuple[str, str], ...]:
+    """What the engine keeps to itself of a registration (import, retainOnDelete, ...), sent
+    beside its Analyze call as digests, so the ACK pack can compare them with what a
+    component sealed (ack_policies.record.ENGINE_OPTIONS); Pulumi's engine sends none."""
+    declared = {*r.aliases, *(record.alias_urn(r.urn, r.parent, spec) for spec in r.alias_specs)}
+    digests = record.engine_digests({**r.engine_options, "aliases": sorted(declared)})
+    return ((record.ENGINE_OPTIONS_METADATA, json.dumps(digests, sort_keys=True)),)
 
 
 #: The wire's marks of a special value, and of a resource reference.

@@ -107,6 +107,10 @@ class RecordedResource:
     provider: str
     delete_before_replace: bool
     aliases: list[str] = field(default_factory=list)
+    #: customTimeouts as registered (create, update, delete, read), unset ones absent.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    #: The options the engine keeps to itself (:func:`engine_options`).
+    engine_options: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Alias specs as sent (name, type, parentUrn, noParent, ...); see ProgramRun.alias_urns.
     alias_specs: list[dict[str, Any]] = field(default_factory=list)
     #: The inputs exactly as sent on the wire (secrets still wrapped, never unwrapped here); for
@@ -300,7 +304,11 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=request.provider,
             delete_before_replace=bool(request.deleteBeforeReplace),
             remote=bool(request.remote),
-            aliases=[a.urn for a in request.aliases if a.urn],
+            aliases=[a.urn for a in request.aliases if a.urn] + list(request.aliasURNs),
+            custom_timeouts={
+                k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v
+            },
+            engine_options=engine_options(request),
             alias_specs=[
                 json_format.MessageToDict(a.spec) for a in request.aliases if a.HasField("spec")
             ],
@@ -406,7 +414,8 @@ def _callback(token: str) -> Any:
 
 
 _OPTION_FIELDS = (
-    # (TransformResourceOptions field, RegisterResourceRequest field)
+    # (TransformResourceOptions field, RegisterResourceRequest field): every option a transform
+    # is given and may change, as the engine hands them over and applies what it returns.
     ("protect", "protect"),
     ("ignore_changes", "ignoreChanges"),
     ("replace_on_changes", "replaceOnChanges"),
@@ -418,34 +427,84 @@ _OPTION_FIELDS = (
     ("deleted_with", "deletedWith"),
     ("import", "importId"),
     ("hide_diff", "hideDiffs"),
+    ("aliases", "aliases"),
+    ("custom_timeouts", "customTimeouts"),
+    ("version", "version"),
+    ("plugin_download_url", "pluginDownloadURL"),
+    ("plugin_checksums", "pluginChecksums"),
+    ("providers", "providers"),
+    ("hooks", "hooks"),
+    ("replace_with", "replace_with"),
+    ("replacement_trigger", "replacement_trigger"),
 )
+
+
+def _copy_field(source: Any, name: str, target: Any, into: str, *, unset: bool = True) -> None:
+    """One field from one message to another: a list or map replaced whole, a message copied,
+    a scalar set (an empty one only if `unset`)."""
+    value = getattr(source, name)
+    current = getattr(target, into)
+    if hasattr(current, "extend"):  # repeated
+        del current[:]
+        for item in value:
+            if hasattr(item, "CopyFrom"):
+                current.add().CopyFrom(item)
+            else:
+                current.append(item)
+    elif hasattr(current, "items") and not hasattr(current, "ListFields"):  # map
+        current.clear()
+        current.update(dict(value.items()))
+    elif hasattr(current, "CopyFrom"):  # message
+        if source.HasField(name):
+            current.CopyFrom(value)
+        else:
+            target.ClearField(into)
+    elif value or unset:
+        setattr(target, into, value)
 
 
 def _transform_options(request: Any) -> Any:
     opts = resource_pb2.TransformResourceOptions()
     for field_, source in _OPTION_FIELDS:
-        value = getattr(request, source)
-        target = getattr(opts, field_)
-        if hasattr(target, "extend"):
-            target.extend(value)
-        elif value:
-            setattr(opts, field_, value)
-    for alias in request.aliases:
-        opts.aliases.add().CopyFrom(alias)
+        _copy_field(request, source, opts, field_, unset=False)
     return opts
 
 
 def _apply_options(request: Any, opts: Any) -> None:
     for field_, target in _OPTION_FIELDS:
-        value = getattr(opts, field_)
-        current = getattr(request, target)
-        if hasattr(current, "extend"):
-            del current[:]
-            current.extend(value)
-        else:
-            setattr(request, target, value)
+        _copy_field(opts, field_, request, target)
     if opts.HasField("delete_before_replace"):
         request.deleteBeforeReplaceDefined = True
+    if opts.aliases:
+        del request.aliasURNs[:]  # the transform's aliases replace the SDK's
+
+
+def engine_options(request: Any) -> dict[str, Any]:
+    """The options of a registration the engine keeps to itself (not handed to an analyzer),
+    named as ack_policies.record.ENGINE_OPTIONS names them; providers by URN."""
+    hooks = request.hooks
+    return {
+        "importId": request.importId,
+        "retainOnDelete": request.retainOnDelete,
+        "deletedWith": request.deletedWith,
+        "replaceOnChanges": list(request.replaceOnChanges),
+        "replaceWith": list(request.replace_with),
+        "replacementTrigger": (
+            json_format.MessageToDict(request.replacement_trigger)
+            if request.HasField("replacement_trigger")
+            else None
+        ),
+        "dependencies": list(request.dependencies),
+        "version": request.version,
+        "pluginDownloadURL": request.pluginDownloadURL,
+        "pluginChecksums": {k: v.hex() for k, v in request.pluginChecksums.items()},
+        "providers": {k: v.rsplit("::", 1)[0] for k, v in request.providers.items()},
+        "hooks": (
+            {f.name: list(v) for f, v in hooks.ListFields()} if request.HasField("hooks") else None
+        ),
+        "hideDiffs": list(request.hideDiffs),
+        "envVarMappings": dict(request.envVarMappings.items()),
+    }
 
 
 @dataclass

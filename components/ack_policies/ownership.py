@@ -231,7 +231,7 @@ def _as_planned(own: Ownership, res: PolicyResource, recording: bool) -> Iterato
             "be proven to be what the component planned.",
         )
         return
-    changed = rec.differences(seal, res.resource_type, found.inputs, found.options)
+    changed = rec.differences(seal, res.resource_type, found.inputs, found.options, found.engine)
     if changed:
         yield (
             res.urn,

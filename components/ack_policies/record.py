@@ -22,13 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: The output of a component that holds its record.
 RECORD_OUTPUT = "ackOwnership"
-#: The record's format; a record of another format is not read (not proven).
-FORMAT = 1
+#: The record's format; a record of another format is not read (not proven). 2: every option
+#: the engine registers a resource with is sealed (1 sealed four).
+FORMAT = 2
 
 #: Types of the components whose records the gate reads: what they register, they own.
 CLUSTER_COMPONENT_TYPES = frozenset(
@@ -153,8 +155,53 @@ def exported_identity(owner: str, type_: str, field: str, value: str) -> dict[st
     return {EXPORT_MARKER: owner, "type": type_, "field": field, "value": value}
 
 
-#: Options a seal holds, as the analyzer protocol names them.
-OPTIONS = ("protect", "deleteBeforeReplace", "additionalSecretOutputs", "provider")
+#: Options a seal holds that the engine hands an analyzer with each resource, as the analyzer
+#: protocol names them: pulumi's engine fills AnalyzerResourceOptions with protect,
+#: ignoreChanges, deleteBeforeReplace, additionalSecretOutputs and customTimeouts
+#: (marshalResourceOptions, sdk/go/common/resource/plugin/analyzer_plugin.go; the step
+#: generator's Analyze call, pkg/resource/deploy/step_generator.go), and the request names the
+#: provider. It hands aliases too, but only the one it found old state under (aliasUrns in
+#: generateSteps), which a component renamed or migrated shows on its children by right: the
+#: aliases a resource declares are compared among ENGINE_OPTIONS.
+ANALYZED_OPTIONS = (
+    "protect",
+    "deleteBeforeReplace",
+    "additionalSecretOutputs",
+    "provider",
+    "ignoreChanges",
+    "customTimeouts",
+)
+#: The other options a resource is registered with (pulumirpc.RegisterResourceRequest), each of
+#: which changes what happens to it: taking over another resource's state (the aliases it
+#: declares, as URNs), adopting a cloud resource (importId), leaving it behind on
+#: delete (retainOnDelete), dropping it with another (deletedWith), replacing it on any change
+#: or with another (replaceOnChanges, replaceWith, replacementTrigger), ordering
+#: (dependencies), another provider plugin (version, pluginDownloadURL, pluginChecksums,
+#: providers), hooks run around its create, update and delete, and what its diff hides. The
+#: engine does not hand them to an analyzer; ack-preview's gate, which is the engine offline,
+#: sends a digest of each beside each Analyze call (:data:`ENGINE_OPTIONS_METADATA`).
+ENGINE_OPTIONS = (
+    "aliases",
+    "importId",
+    "retainOnDelete",
+    "deletedWith",
+    "replaceOnChanges",
+    "replaceWith",
+    "replacementTrigger",
+    "dependencies",
+    "version",
+    "pluginDownloadURL",
+    "pluginChecksums",
+    "providers",
+    "hooks",
+    "hideDiffs",
+    "envVarMappings",
+)
+#: Every option a seal holds.
+OPTIONS = ANALYZED_OPTIONS + ENGINE_OPTIONS
+#: The gRPC metadata key under which ack-preview's gate sends, with each Analyze call, the
+#: digests of :data:`ENGINE_OPTIONS` (JSON; :func:`engine_digests`).
+ENGINE_OPTIONS_METADATA = "ack-engine-options"
 
 
 def canonical(value: Any) -> Any:
@@ -226,30 +273,112 @@ def _comparable(type_: str, props: Mapping[str, Any]) -> tuple[dict[str, Any], d
 
 def seal(type_: str, props: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """What the component records of one resource it registers: a digest of each input, of
-    each tag, and the options :data:`OPTIONS` names."""
+    each tag, the options :data:`ANALYZED_OPTIONS` names, and a digest of each of
+    :data:`ENGINE_OPTIONS` (absent ones are unset)."""
     inputs, tags = _comparable(type_, props)
     return {
         "inputs": {key: digest(value) for key, value in inputs.items()},
         "tags": {key: digest(value) for key, value in tags.items()},
         "options": _options(options),
+        "engineOptions": engine_digests(options),
     }
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    timeouts = options.get("customTimeouts")
+    timeouts = timeouts if isinstance(timeouts, Mapping) else {}
     return {
         "protect": bool(options.get("protect")),
         "deleteBeforeReplace": bool(options.get("deleteBeforeReplace")),
         "additionalSecretOutputs": sorted(options.get("additionalSecretOutputs") or []),
         "provider": str(options.get("provider") or ""),
+        "ignoreChanges": sorted({str(v) for v in options.get("ignoreChanges") or []}),
+        "customTimeouts": {
+            k: seconds(timeouts[k]) for k in ("create", "update", "delete") if timeouts.get(k)
+        },
     }
 
 
+#: Go's duration units (time.ParseDuration), in seconds.
+_UNITS = {
+    **{"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3},
+    **{"s": 1.0, "m": 60.0, "h": 3600.0},
+}
+_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def seconds(value: Any) -> str:
+    """A custom timeout in seconds, as text: a program gives a Go duration ("5m", "1h30m"),
+    which the engine parses (resource.CustomTimeouts) and hands an analyzer as seconds. What
+    does not parse is kept as given (and then differs from anything the engine hands over)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return canonical(float(value))
+    text = str(value).strip()
+    if text and _DURATION.sub("", text) == "":
+        total = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text))
+        return canonical(total)
+    return text
+
+
+def engine_digests(options: Mapping[str, Any]) -> dict[str, str]:
+    """A digest of each of :data:`ENGINE_OPTIONS` in `options` ("" when unset): what the seal
+    holds and what ack-preview's gate sends beside each Analyze call, made one way. Lists whose
+    order means nothing (dependencies, replaceOnChanges, ...) are sorted; providers are given by
+    URN (a reference's ID, unknown at preview, dropped)."""
+    found = {}
+    for key in ENGINE_OPTIONS:
+        value = options.get(key)
+        if key in ("aliases", "dependencies", "replaceOnChanges", "replaceWith", "hideDiffs"):
+            value = sorted({str(v) for v in value or [] if v})
+        elif key == "providers" and isinstance(value, Mapping):
+            value = {str(k): str(v) for k, v in value.items() if v}
+        elif key == "hooks" and isinstance(value, Mapping):
+            value = {str(k): [str(n) for n in v] for k, v in value.items() if v}
+        elif key == "retainOnDelete":
+            value = bool(value) or None
+        found[key] = digest(canonical(value if value != "" else None))
+    return found
+
+
+def alias_urn(resource_urn: str, parent_urn: str, alias: Any) -> str:
+    """The URN an alias names, as the engine resolves it: a URN as given; a spec (name, type,
+    stack, project, parentUrn, noParent; unset parts are the resource's own) under its parent,
+    else at the stack's root."""
+    if isinstance(alias, str):
+        return alias
+    spec = alias if isinstance(alias, Mapping) else {}
+    _, stack, project, qualified, name = _urn_parts(resource_urn)
+    type_ = str(spec.get("type") or qualified.rsplit("$", 1)[-1])
+    name = str(spec.get("name") or name)
+    stack = str(spec.get("stack") or stack)
+    project = str(spec.get("project") or project)
+    parent = "" if spec.get("noParent") else str(spec.get("parentUrn") or parent_urn)
+    parent_qualified = _urn_parts(parent)[3] if parent else ""
+    if not parent_qualified or parent_qualified.endswith("pulumi:pulumi:Stack"):
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+    return f"urn:pulumi:{stack}::{project}::{parent_qualified}${type_}::{name}"
+
+
+def _urn_parts(urn: str) -> tuple[str, str, str, str, str]:
+    """("urn:pulumi", stack, project, qualified type, name) of a URN ("" parts if malformed)."""
+    parts = urn.split("::", 3)
+    if len(parts) != 4 or not parts[0].startswith("urn:pulumi:"):
+        return ("", "", "", "", "")
+    return ("urn:pulumi", parts[0].removeprefix("urn:pulumi:"), parts[1], parts[2], parts[3])
+
+
 def differences(
-    sealed: Mapping[str, Any], type_: str, props: Mapping[str, Any], options: Mapping[str, Any]
+    sealed: Mapping[str, Any],
+    type_: str,
+    props: Mapping[str, Any],
+    options: Mapping[str, Any],
+    engine: Mapping[str, str] | None = None,
 ) -> list[str]:
     """How the inputs and options the engine analyzed differ from a seal, in words (empty when
     they match). A provider's default provider stands in for none; inputs the Terraform bridge
-    says it defaulted, and tags added beside the sealed ones, are not differences."""
+    says it defaulted, and tags added beside the sealed ones, are not differences. `engine` are
+    the digests of :data:`ENGINE_OPTIONS` the engine sent beside the resource (ack-preview's
+    gate does; Pulumi's engine does not, and then they are not compared)."""
     inputs, tags = _comparable(type_, props)
     defaulted = set(_strings(props.get(DEFAULTS_KEY)))
     planned = sealed.get("inputs") or {}
@@ -266,12 +395,19 @@ def differences(
             found.append(f"tag '{key}' {'removed' if key not in tags else 'changed'}")
     planned_options = sealed.get("options") or {}
     actual = _options(options)
-    for key in OPTIONS:
+    for key in ANALYZED_OPTIONS:
         was, now = planned_options.get(key), actual[key]
         if key == "provider" and not was and _is_default_provider(str(now)):
             continue
         if was != now:
             found.append(f"option '{key}' {_option_change(was, now)}")
+    if engine is not None:
+        planned_engine = sealed.get("engineOptions") or {}
+        for key in ENGINE_OPTIONS:
+            was, now = str(planned_engine.get(key, "")), str(engine.get(key, ""))
+            if was != now:
+                how = "added" if not was else "removed" if not now else "changed"
+                found.append(f"option '{key}' {how}")
     return found
 
 

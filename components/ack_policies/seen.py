@@ -15,6 +15,7 @@ answer the same.
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pulumi_policy import policy as _server
 LIMIT = 100_000
 _lock = threading.Lock()
 _requests: dict[str, Any] = {}
+#: What the caller sent beside each request under ENGINE_OPTIONS_METADATA, by URN.
+_engine: dict[str, Mapping[str, str] | None] = {}
 #: What :func:`seen` made of each request, made once (the stack rules ask several times).
 _made: dict[str, Seen] = {}
 
@@ -38,6 +41,9 @@ class Seen:
     #: as the wire's unknown marker): plain dicts and lists, not proxies.
     inputs: Mapping[str, Any]
     options: Mapping[str, Any]
+    #: The digests of the options only the engine sees (ack_policies.record.ENGINE_OPTIONS)
+    #: that ack-preview's gate sent beside the call; None when none were sent (Pulumi's engine).
+    engine: Mapping[str, str] | None = None
 
 
 def seen(urn: str) -> Seen | None:
@@ -46,6 +52,7 @@ def seen(urn: str) -> Seen | None:
     with _lock:
         request = _requests.get(urn)
         made = _made.get(urn)
+        engine = _engine.get(urn)
     if request is None:
         return None
     if made is not None:
@@ -54,6 +61,7 @@ def seen(urn: str) -> Seen | None:
 
     inputs = _server.deserialize_properties(struct_to_dict(request.properties))
     options = request.options
+    timeouts = options.customTimeouts
     made = Seen(
         inputs=inputs,
         options={
@@ -62,7 +70,13 @@ def seen(urn: str) -> Seen | None:
             "additionalSecretOutputs": list(options.additionalSecretOutputs),
             "provider": request.provider.urn if request.HasField("provider") else "",
             "ignoreChanges": list(options.ignoreChanges),
+            "customTimeouts": {
+                "create": timeouts.create,
+                "update": timeouts.update,
+                "delete": timeouts.delete,
+            },
         },
+        engine=engine,
     )
     with _lock:
         if _requests.get(urn) is request:
@@ -76,14 +90,43 @@ def recording() -> bool:
         return bool(_requests)
 
 
+def _engine_options(context: Any) -> Mapping[str, str] | None:
+    """The digests ack-preview's gate sends beside an Analyze call: None if none were sent
+    (then they are not compared, as under Pulumi's engine); sent but unreadable, a digest
+    that matches no seal for each option (not proven)."""
+    from .record import ENGINE_OPTIONS, ENGINE_OPTIONS_METADATA
+
+    unreadable = {key: "unreadable" for key in ENGINE_OPTIONS}
+
+    try:
+        metadata = dict(context.invocation_metadata() or ())
+    except Exception:  # a context that carries none (a test's)
+        return None
+    if ENGINE_OPTIONS_METADATA not in metadata:
+        return None
+    text = metadata[ENGINE_OPTIONS_METADATA]
+    try:
+        found = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return unreadable
+    if not isinstance(found, dict) or set(found) != set(ENGINE_OPTIONS):
+        return unreadable
+    if not all(isinstance(v, str) for v in found.values()):
+        return unreadable
+    return found
+
+
 def _recording(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def analyze(self: Any, request: Any, context: Any) -> Any:
+        engine = _engine_options(context)
         with _lock:
             if len(_requests) >= LIMIT:
                 _requests.clear()
                 _made.clear()
+                _engine.clear()
             _requests[request.urn] = request
+            _engine[request.urn] = engine
             _made.pop(request.urn, None)
         return method(self, request, context)
 
@@ -100,6 +143,7 @@ def _ending(method: Callable[..., Any]) -> Callable[..., Any]:
             with _lock:
                 _requests.clear()
                 _made.clear()
+                _engine.clear()
 
     analyze_stack.ack_records_inputs = True  # type: ignore[attr-defined]
     return analyze_stack
