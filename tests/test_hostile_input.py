@@ -355,6 +355,36 @@ def test_sigterm_to_the_fleet_gate_stops_every_stack_and_still_reports(tmp_path)
 
 @LINUX
 @pytest.mark.heavy
+def test_sigkill_to_the_fleet_gate_leaves_no_process_it_started(tmp_path):
+    """SIGKILL, which no handler sees: the fork server dies with ack-fleet, each stack's
+    ack-preview with the fork server, each program and pack with its ack-preview, and the
+    multiprocessing resource tracker when the last of them is gone. The programs spin and
+    ignore SIGTERM, so only a kill ends them."""
+    spin = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    folder = _fleet_project(tmp_path, spin, stacks=2)
+    args = _gate_args(folder, tmp_path / "gate.json")
+    args[args.index("--workers") + 1] = "2"
+    fleet_gate = subprocess.Popen(
+        [*ACK_FLEET, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    below: list[int] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # until both packs serve: both programs spin by then
+        time.sleep(0.2)
+        below = _descendants(fleet_gate.pid)
+        if sum("pulumi.policy" in _command(pid) for pid in below) >= 2:
+            break
+    assert sum("pulumi.policy" in _command(pid) for pid in below) >= 2, below
+    # the fork server, the resource tracker, two ack-previews, two programs, two packs
+    assert len(below) >= 8, [_command(pid) for pid in below]
+    time.sleep(1)
+    fleet_gate.kill()
+    fleet_gate.wait()
+    assert _gone(below), [_command(pid) for pid in below if _alive(pid)]
+
+
+@LINUX
+@pytest.mark.heavy
 def test_a_program_that_kills_the_fork_server_leaves_the_other_stacks_judged(tmp_path):
     killer = CLUSTER + (
         "import os, signal\n"

@@ -765,6 +765,7 @@ def gate_one(
 #: What every stack's ack-preview imports before it runs a program: Pulumi, gRPC, the library,
 #: the offline engine and the provider SDK packages the stacks use.
 PRELOAD = (
+    "ack_offline.fork_server",  # first: the server dies with ack-fleet (see that module)
     "ack_offline.cli",
     "ack_offline.preview",
     "ack_clusters",
@@ -787,6 +788,18 @@ def _fork_server() -> Any:
         return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
+    # Started now, by the thread that asks first (the main thread: gate and check ask before
+    # any stack runs), so that the server's parent-death signal follows a thread that lives as
+    # long as ack-fleet (ack_offline.fork_server).
+    from multiprocessing import forkserver
+
+    from .fork_server import PARENT
+
+    os.environ[PARENT] = str(os.getpid())
+    try:
+        forkserver.ensure_running()
+    except (OSError, EOFError, ValueError):
+        pass  # no server: each stack is a new interpreter (_start_ack_preview)
     return context
 
 
@@ -846,16 +859,33 @@ def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
     return _Interpreter(argv, out, err)
 
 
+#: A stack's ack-preview as a new interpreter: SIGKILL when ack-fleet (the thread that started
+#: it) ends, as a forked stack gets when the fork server ends, then the console script.
+_LAUNCHER = """\
+import ctypes, os, sys
+try:
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    prctl = None
+if prctl is not None:
+    prctl(1, 9, 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):
+        os._exit(1)
+from ack_offline.cli import main
+main(sys.argv[2:])
+"""
+
+
 class _Interpreter:
-    """``python -m ack_offline.cli ARGV`` with its output to files, used as a forked stack's
-    process is (`pid`, `exitcode`, `terminate`)."""
+    """``ack-preview ARGV`` in a new interpreter (:data:`_LAUNCHER`) with its output to files,
+    used as a forked stack's process is (`pid`, `exitcode`, `terminate`)."""
 
     def __init__(self, argv: list[str], out: Path, err: Path) -> None:
         import subprocess
 
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "ack_offline.cli", *argv],
+                [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,
@@ -896,7 +926,9 @@ def _report(path: Path) -> str:
 
 
 def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
-    """In the forked process: stdout and stderr to the files, then the console script."""
+    """In the forked process: SIGKILL when the fork server ends (which ends with ack-fleet:
+    ack_offline.fork_server), stdout and stderr to the files, then the console script."""
+    reaper.die_with_parent()
     for fd, path in ((1, out), (2, err)):
         opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(opened, fd)
@@ -942,6 +974,7 @@ def gate(ns: argparse.Namespace) -> int:
         extra += ["--program-python", ns.program_python]
     for path in ns.program_path:
         extra += ["--program-path", str(Path(path).resolve())]
+    _fork_server()  # started by this thread, which lives as long as ack-fleet (fork_server)
     _GATING.set()
     modes = ["preview", "update"] if ns.mode == "both" else [ns.mode]
     runs = [(stack, mode) for stack in stacks for mode in modes]
