@@ -1063,3 +1063,56 @@ def test_since_gates_every_stack_when_the_stack_files_are_outside_the_repository
     code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
     assert code == 0 and gated == ["a", "b"]
     assert "is outside the repository" in capsys.readouterr().err
+
+
+def _gate_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Each stack's ack-preview replaced by a pass; the argument lists it was given."""
+    called: list[list[str]] = []
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        called.append(argv)
+        return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0, "advisory": 0}}), ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    return called
+
+
+def _allocate_write(root: Path, stack: str) -> list[str]:
+    where = ["--program", str(root), "allocate", "--region", "cn-hangzhou"]
+    return [*where, "--zones", "cn-hangzhou-i", "--name", "c", "--write", "--", stack]
+
+
+def _gate(root: Path, report: Path) -> list[str]:
+    pack = ["--policy-pack", str(ROOT / "policies")]
+    return ["--program", str(root), "gate", *pack, "--mode", "preview", "--json", str(report)]
+
+
+@pytest.mark.parametrize("name", ["-x", "--allow-replace", "a b", "x" * 101, "é"])
+def test_allocate_check_and_gate_refuse_the_same_stack_names(tmp_path, monkeypatch, capsys, name):
+    """One rule: allocate never writes a stack that check refuses or gate does not judge
+    (`-x` was written, then refused by gate only)."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    assert fleet.main(_allocate_write(root, name)) == 2
+    assert "not starting with '-'" in capsys.readouterr().err
+    assert [p.name for p in (root / "stacks").glob("Pulumi.*.yaml")] == ["Pulumi.one.yaml"]
+    (root / "stacks" / f"Pulumi.{name}.yaml").write_text(
+        (root / "stacks" / "Pulumi.one.yaml").read_text()
+    )
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "is not a stack name" in capsys.readouterr().err
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    rows = {r["stack"]: r for r in json.loads((tmp_path / "gate.json").read_text())["stacks"]}
+    assert rows[name]["exit"] == 2 and "not a stack name" in rows[name]["error"]
+    assert rows["one"]["exit"] == 0 and [argv[0] for argv in called] == ["one"]
+
+
+@pytest.mark.parametrize("name", ["_x", "9.z-", "Prod.eu-1_A", "x" * 100])
+def test_a_stack_name_allocate_writes_is_checked_and_gated(tmp_path, monkeypatch, capsys, name):
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    assert fleet.main(_allocate_write(root, name)) == 0
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
+    assert sorted(argv[0] for argv in called) == sorted([name, "one"])
+    capsys.readouterr()

@@ -66,13 +66,20 @@ from .text import markdown_cell, one_line
 #: `check` finds overlaps: exit 1, the rank of a mandatory violation (ack_offline.exits).
 EXIT_OVERLAPS = exits.EXIT_VIOLATIONS
 
-#: A stack name as Pulumi's backends accept one (their validateStackName); a stack file whose
-#: name is not one is refused, so no name reaches a message, a table or a workflow raw.
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-STACK_NAME_HELP = "1-100 letters, digits, '-', '_' and '.', as Pulumi accepts"
+#: A stack name, one rule for allocate, check and gate: Pulumi's (its backends'
+#: validateStackName, pkg/backend/diy/backend.go and pkg/backend/httpstate: ``[A-Za-z0-9_.-]``,
+#: 1-100 of them), less a leading '-', which Pulumi accepts but a command line (ack-preview's,
+#: git's, a workflow's) reads as an option. A stack file whose name is not one is refused, so
+#: no name reaches a message, a table, an argument or a workflow raw, and allocate never writes
+#: a stack that check or gate would refuse.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}")
+STACK_NAME_HELP = (
+    "1-100 letters, digits, '-', '_' and '.', not starting with '-': Pulumi's rule, less a "
+    "leading '-', which a command line reads as an option"
+)
 #: A routing domain's name in the fleet file (ack-fleet names the domains of stacks the file
 #: does not name "STACK (alone)", which no name of this form can be).
-DOMAIN_NAME = STACK_NAME
+DOMAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 #: Pairs of overlapping stacks `check` lists by default; how many there are is always said.
 MAX_PAIRS = 100
 #: How long `allocate --write` waits for another allocation of the project to finish.
@@ -711,12 +718,10 @@ def gate_one(
     configs, the program's interpreter)."""
     import time
 
-    if not STACK_NAME.fullmatch(stack) or stack.startswith("-"):
+    if not STACK_NAME.fullmatch(stack):
         # A file name is not a verdict's argument: one Pulumi refuses, or that ack-preview
         # would read as an option, is not judged.
-        why = (
-            f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP}, not starting with '-')"
-        )
+        why = f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP})"
         return _no_verdict(stack, mode, 0.0, why)
     argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
     argv += ["--timeout", f"{timeout:g}"]  # the program's limit; the stack's is GRACE more
