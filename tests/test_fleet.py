@@ -1116,3 +1116,39 @@ def test_a_stack_name_allocate_writes_is_checked_and_gated(tmp_path, monkeypatch
     assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
     assert sorted(argv[0] for argv in called) == sorted([name, "one"])
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("folder", ["emptied", "missing"])
+def test_check_and_gate_of_no_stack_are_no_verdict(tmp_path, monkeypatch, capsys, folder):
+    """A stackConfigDir emptied or misspelt: nothing was judged, so exit 2 saying so (it was
+    "0 stacks gated, exit 0")."""
+    root = project_with(tmp_path, {})
+    if folder == "missing":
+        text = (root / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks", "")
+        (root / "Pulumi.yaml").write_text(text + "stackConfigDir: stacsk\n")
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "check: no stack files" in capsys.readouterr().err
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    err = capsys.readouterr().err
+    assert "gate: no stack files" in err and called == []
+    assert ("does not exist" in err) == (folder == "missing")
+
+
+def test_the_gate_summary_counts_the_stacks_judged_and_names_the_others(
+    tmp_path, monkeypatch, capsys
+):
+    root = project_with(tmp_path, {s: cluster(s, None) for s in ("a", "b", "c")})
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        if argv[0] == "b":
+            return -9, "", "killed"  # no report: not judged
+        return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0}}), ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == "ack-fleet: 2 of 3 stack runs judged, exit 2; not judged: b (preview)"
+    monkeypatch.setattr(fleet, "run_ack_preview", lambda argv, timeout: ack_preview(["a"], 0))
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ack-fleet: 3 of 3 stack runs judged, exit 0"

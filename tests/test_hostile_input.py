@@ -344,8 +344,10 @@ def test_sigterm_to_the_fleet_gate_stops_every_stack_and_still_reports(tmp_path)
         below = _descendants(fleet_gate.pid)
     assert len(below) >= 4
     fleet_gate.send_signal(signal.SIGTERM)
-    _, err = fleet_gate.communicate(timeout=60)
+    out, err = fleet_gate.communicate(timeout=60)
     assert fleet_gate.returncode == 2, err
+    summary = "0 of 2 stack runs judged, exit 2; not judged: dev (preview), dev1 (preview)"
+    assert out.splitlines()[-1] == f"ack-fleet: {summary}"  # not "2 stacks gated"
     rows = json.loads(report.read_text())["stacks"]
     assert sorted(r["stack"] for r in rows) == ["dev", "dev1"]
     assert all(r["exit"] == 2 for r in rows)

@@ -97,6 +97,20 @@ def _checked_stacks(project: Project) -> list[str]:
     return stacks
 
 
+def _some_stacks(project: Project, command: str) -> list[str]:
+    """The project's stacks; none is no verdict (exit 2): a gate or check of no stack proves
+    nothing (a stackConfigDir misspelt, missing or emptied passed every stack)."""
+    stacks = project.stacks()
+    if not stacks:
+        folder = project.stack_config_dir
+        where = f"{folder} does not exist" if not folder.is_dir() else f"none in {folder}"
+        raise ProjectError(
+            f"{command}: no stack files (Pulumi.STACK.yaml): {where}, so there is nothing to "
+            "judge (check stackConfigDir in Pulumi.yaml)"
+        )
+    return stacks
+
+
 def stack_cluster(project: Project, stack: str, file: Path | None = None) -> BaseClusterArgs:
     """A stack's cluster arguments, region and zones, validated as the stack program validates
     them; `file` reads another copy of the stack file (the one `allocate` is about to write)."""
@@ -269,6 +283,7 @@ def check(ns: argparse.Namespace) -> int:
         inputs = [project.root / "Pulumi.yaml", *map(project.stack_file, project.stacks())]
         if ns.markdown.resolve() in {p.resolve() for p in [*inputs, *filter(None, [ns.fleet])]}:
             raise _refuse("--markdown", f"{ns.markdown} is a file check reads; write elsewhere")
+    _some_stacks(project, "check")
     ranges = fleet_ranges(project)
     domains = _domains(list(ranges), load_fleet(ns.fleet), ns.fleet)
     limit = ns.max_pairs or None
@@ -953,7 +968,7 @@ def gate(ns: argparse.Namespace) -> int:
             "gate: no --policy-pack: without a pack nothing is judged (give the pack the "
             "stacks must pass, e.g. --policy-pack policies)"
         )
-    stacks = project.stacks()
+    stacks = _some_stacks(project, "gate")
     since = None
     if ns.since is not None:
         since = revisions.resolve(project.root, ns.since, "--since")
@@ -1014,8 +1029,17 @@ def gate(ns: argparse.Namespace) -> int:
                 f"ack-fleet: {where}: [{one_line(v['policy'])}] {one_line(v['urn'])}",
                 file=sys.stderr,
             )
-    print(f"ack-fleet: {len(rows)} stacks gated, exit {worst}")
+    print(_gate_summary(rows, worst))
     return worst
+
+
+def _gate_summary(rows: Sequence[dict[str, Any]], worst: int) -> str:
+    """The gate's last line: how many stacks (in each mode) were judged, and the ones that were
+    not (a stack stopped by a signal, past its time, with no report) named, never counted as
+    gated."""
+    missed = [f"{one_line(r['stack'])} ({r['mode']})" for r in rows if "error" in r]
+    said = f"ack-fleet: {len(rows) - len(missed)} of {len(rows)} stack runs judged, exit {worst}"
+    return f"{said}; not judged: {', '.join(missed)}" if missed else said
 
 
 class _Stopped(Exception):
