@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,7 +25,7 @@ from ack_clusters.fleet.plan import (
     overlapping_stacks,
 )
 from ack_clusters.validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
-from ack_offline import exits, fleet
+from ack_offline import exits, fleet, revisions
 from ack_offline.preview import main as ack_preview
 
 from .conftest import ACK_PREVIEW, ROOT
@@ -809,7 +810,10 @@ def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monk
 
 
 @pytest.mark.heavy
-def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):
+def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(
+    tmp_path, monkeypatch
+):
+    _tool_checkout_unseen(monkeypatch)
     root = project_with(
         tmp_path, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")}
     )
@@ -852,10 +856,11 @@ ServerlessCluster(
 
 
 @pytest.mark.heavy
-def test_since_a_revision_runs_the_program_as_it_was_for_a_code_change(tmp_path):
+def test_since_a_revision_runs_the_program_as_it_was_for_a_code_change(tmp_path, monkeypatch):
     """A code change (a Service range set in the program, not in any stack file) gates every
     stack against the program as it was: the replacement is predicted and exits 3, its reason
     is in the report."""
+    _tool_checkout_unseen(monkeypatch)
     root = project_with(tmp_path, {"a": cluster("a", "10.1.0.0/16")})
     shutil.copytree(
         ROOT / "policies", root / "policies", ignore=shutil.ignore_patterns("__pycache__")
@@ -914,12 +919,33 @@ def git(folder: Path, *args: str) -> str:
     ).stdout
 
 
+def _tool_checkout_unseen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program's import path as its interpreter says, less this checkout of the tool: the
+    tests' interpreter has it installed editable, from outside every repository a test makes,
+    which alone would make --since gate every stack (as it must for a real program)."""
+    real = revisions.import_path
+
+    def probe(python: str, pythonpath: list[Path], cwd: Path) -> dict[str, Any]:
+        found = real(python, pythonpath, cwd)
+
+        def ours(path: str) -> bool:
+            return Path(path).resolve().is_relative_to(ROOT.resolve())
+
+        return {
+            "path": [e for e in found["path"] if not ours(e[0])],
+            "editable": [e for e in found["editable"] if not ours(e[1])],
+        }
+
+    monkeypatch.setattr(revisions, "import_path", probe)
+
+
 def _gated(
     monkeypatch, root: Path, *args: str, pack: Path | None = None
 ) -> tuple[int, list[str], str]:
     """`ack-fleet gate --since ...` with each stack's ack-preview answered at once: the exit
     code, the stacks it gated, and what it said."""
     gated: list[str] = []
+    _tool_checkout_unseen(monkeypatch)
 
     def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
         gated.append(argv[0])
@@ -1018,8 +1044,14 @@ def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
 @pytest.mark.parametrize(
     ("pattern", "ignored", "every"),
     [
-        ("local_settings.py", "local_settings.py", True),
-        ("pack-venv/", "pack-venv/lib/x.py", True),
+        ("local_settings.py", "proj/stacks/local_settings.py", True),  # beside the program
+        ("*.local.json", "proj/stacks/config/clusters.local.json", True),  # the program's folder
+        ("local.json", "policies/local.json", True),  # the pack's folder
+        # where no program imports or reads from: the repository's root is not on its path
+        ("local_settings.py", "local_settings.py", False),
+        ("build/", "build/lib/shared/naming.py", False),
+        ("node_modules/", "tests/mermaid/node_modules/katex/src/metrics/parse_tfm.py", False),
+        ("node_modules/", "proj/stacks/node_modules/x/y.py", False),  # npm's, pinned by its lock
         (".venv/", ".venv/pyvenv.cfg", False),
         ("__pycache__/", "proj/stacks/__pycache__/x.cpython-311.pyc", False),
         ("*.egg-info/", "proj/x.egg-info/PKG-INFO", False),
@@ -1029,8 +1061,10 @@ def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
 def test_since_gates_every_stack_when_git_ignores_what_a_program_may_read(
     tmp_path, monkeypatch, capsys, pattern, ignored, every
 ):
-    """A file git ignores (a local settings module, a pack's own folder) may change without git
-    seeing it: every stack is gated. Caches, bytecode and virtualenvs are not read as sources."""
+    """A file git ignores that a program or pack may read (a local settings module beside the
+    program, a pack's own config) may change without git seeing it: every stack is gated.
+    Caches, bytecode, installed packages and ignored files no program can import or read (a
+    build folder, a test tool's node_modules: `npm ci` gated every stack) are not sources."""
     root = _committed(tmp_path)
     repo = root.parent
     (repo / ".gitignore").write_text(pattern + "\n")
@@ -1044,6 +1078,101 @@ def test_since_gates_every_stack_when_git_ignores_what_a_program_may_read(
     err = capsys.readouterr().err
     assert code == 0 and gated == (["a", "b"] if every else ["b"]), err
     assert ("ignored by git" in err) == every
+
+
+def test_since_counts_an_ignored_module_on_a_program_path(tmp_path, monkeypatch, capsys):
+    """An ignored module in a folder --program-path puts on the import path is a source."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    (repo / ".gitignore").write_text("generated_*.py\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "shared" / "generated_names.py").write_text("X = 1\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == [], capsys.readouterr().err
+    code, gated, _ = _gated(
+        monkeypatch, root, "--since", "HEAD", "--program-path", str(repo / "shared")
+    )
+    assert code == 0 and gated == ["a", "b"]
+    assert "shared/generated_names.py is ignored by git" in capsys.readouterr().err
+
+
+def _virtualenv(folder: Path) -> tuple[str, Path]:
+    """A new virtualenv (no pip): its interpreter and its site-packages."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return str(python), Path(site)
+
+
+@pytest.mark.parametrize("how", ["none", "PYTHONPATH", ".pth", "editable"])
+def test_since_gates_every_stack_when_the_program_imports_from_outside_the_repository(
+    tmp_path, monkeypatch, capsys, how
+):
+    """Code the program may import from outside the repository (a .pth file in its
+    virtualenv, PYTHONPATH, an editable install of a sibling repository) may change without
+    git seeing it: every stack (it passed 0 stacks, exit 0). A virtualenv of installed packages
+    alone does not (none: the stack file changed only)."""
+    root = _committed(tmp_path)
+    shared = tmp_path / "sibling"
+    shared.mkdir()
+    (shared / "shared_mod.py").write_text("X = 1\n")
+    python, site = _virtualenv(tmp_path / "venv")
+    if how == "PYTHONPATH":
+        monkeypatch.setenv("PYTHONPATH", str(shared))
+    elif how == ".pth":
+        (site / "shared.pth").write_text(f"{shared}\n")
+    elif how == "editable":
+        info = site / "sibling-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sibling\nVersion: 1.0\n")
+        direct = {"url": shared.as_uri(), "dir_info": {"editable": True}}
+        (info / "direct_url.json").write_text(json.dumps(direct))
+    path = root / "stacks" / "Pulumi.b.yaml"
+    path.write_text(path.read_text() + "\n# touched\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD", "--program-python", python)
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["b"] if how == "none" else ["a", "b"]), err
+    if how != "none":
+        assert str(shared) in err and "outside the repository" in err
+
+
+def test_since_sees_submodules_and_files_git_is_told_to_ignore(tmp_path, monkeypatch, capsys):
+    """A submodule's change counts however git is told to ignore it (.gitmodules ignore = all,
+    diff.ignoreSubmodules), and a tracked file marked assume-unchanged or skip-worktree counts
+    as changed: every stack (they gated 0)."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "names.py").write_text("PREFIX = 'ack'\n")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "lib"]):
+        git(lib, *args)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(lib), "lib")
+    git(repo, "config", "-f", ".gitmodules", "submodule.lib.ignore", "all")
+    git(repo, "config", "diff.ignoreSubmodules", "all")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "submodule")
+    assert _gated(monkeypatch, root, "--since", "HEAD")[1] == []
+    (repo / "lib" / "names.py").write_text("PREFIX = 'other'\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["a", "b"] and "lib changed" in capsys.readouterr().err
+    git(repo / "lib", "checkout", "-q", "names.py")
+    git(repo, "update-index", "--assume-unchanged", "shared/naming.py")
+    (repo / "shared" / "naming.py").write_text("PREFIX = 'other'\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["a", "b"]
+    assert "shared/naming.py is marked assume-unchanged" in capsys.readouterr().err
+    git(repo, "update-index", "--no-assume-unchanged", "shared/naming.py")
+    git(repo, "checkout", "-q", "shared/naming.py")
+    git(repo, "update-index", "--skip-worktree", "proj/stacks/Pulumi.b.yaml")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["b"], capsys.readouterr().err  # a stack file: that stack
 
 
 def test_since_gates_every_stack_when_the_stack_files_are_outside_the_repository(

@@ -667,21 +667,44 @@ WORST_FIRST = exits.WORST_FIRST
 
 
 def changed_stacks(
-    project: Project, since: str, depends_on: Sequence[Path] = ()
+    project: Project,
+    since: str,
+    depends_on: Sequence[Path] = (),
+    *,
+    packs: Sequence[Path] = (),
+    python: str | None = None,
+    pythonpath: Sequence[Path] = (),
 ) -> tuple[list[str], str]:
     """The stacks to gate since commit `since` (a full SHA, :func:`revisions.resolve`), and
-    why: only the stacks whose own file changed when nothing else in the repository did; every
-    stack when any other file changed (the program, a shared module, the pack, the project or
-    dependency files, a stack file that is gone) or when something the stacks depend on lies
-    outside the repository, where git cannot tell whether it changed (`depends_on`: the
-    packs, their configs, the program's other paths, the program itself)."""
+    why: only the stacks whose own file changed when nothing else the stacks may read did;
+    every stack when any other file of the repository changed (the program, a shared module,
+    the pack, the project or dependency files, a stack file that is gone, a submodule), or
+    when git cannot tell: something the stacks depend on lies outside the repository
+    (`depends_on`: the packs, their configs, the program's other paths), the program's import
+    path reaches outside it (a ``.pth`` file, ``PYTHONPATH``, an editable install, in the
+    interpreter `python` with `pythonpath` first, as ack-preview runs the program), git ignores
+    a file the program or a pack may read, or git is told not to look at a tracked file."""
     top = revisions.toplevel(project.root)
     everything = project.stacks()
     stack_files = {project.stack_file(s).resolve(): s for s in everything}
     for path in [project.main, project.stack_config_dir, *stack_files, *depends_on]:
         if not revisions.inside(top, path):
             return everything, f"every stack: {path} is outside the repository at {top}"
-    hidden = revisions.ignored_sources(top)
+    folder = project.main if project.main.is_dir() else project.main.parent
+    try:
+        found = revisions.import_path(python or sys.executable, list(pythonpath), folder)
+    except ProjectError as exc:
+        return everything, f"every stack: {exc}"
+    outside = revisions.sources_outside(top, found)
+    if outside:
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        return (
+            everything,
+            f"every stack: {outside[0]}{more}, outside the repository at {top}, where git "
+            "cannot tell its changes",
+        )
+    roots = revisions.import_roots(top, found)
+    hidden = revisions.ignored_sources(top, [folder, *packs], roots)
     if hidden:
         shown = hidden[0].relative_to(top).as_posix()
         more = f" and {len(hidden) - 1} more" if len(hidden) > 1 else ""
@@ -689,13 +712,22 @@ def changed_stacks(
             everything,
             f"every stack: {shown}{more} is ignored by git, which cannot tell its changes",
         )
-    files = revisions.changed_files(top, since)
+    unwatched = [f for f in revisions.unwatched_files(top) if f not in stack_files]
+    if unwatched:
+        shown = unwatched[0].relative_to(top).as_posix()
+        more = f" and {len(unwatched) - 1} more" if len(unwatched) > 1 else ""
+        return (
+            everything,
+            f"every stack: {shown}{more} is marked assume-unchanged or skip-worktree, so git "
+            "does not look at its changes",
+        )
+    files = revisions.changed_files(top, since) + revisions.unwatched_files(top)
     others = [f for f in files if f not in stack_files]
     if others:
         shown = others[0].relative_to(top).as_posix()
         more = f" and {len(others) - 1} more" if len(others) > 1 else ""
         return everything, f"every stack: {shown}{more} changed"
-    chosen = sorted(stack_files[f] for f in files)
+    chosen = sorted({stack_files[f] for f in files})
     return chosen, f"{len(chosen)} stack file(s) changed, nothing else"
 
 
@@ -816,10 +848,8 @@ def _fork_server() -> Any:
     from .fork_server import PARENT
 
     os.environ[PARENT] = str(os.getpid())
-    try:
+    with contextlib.suppress(OSError, EOFError, ValueError):  # none: new interpreters instead
         forkserver.ensure_running()
-    except (OSError, EOFError, ValueError):
-        pass  # no server: each stack is a new interpreter (_start_ack_preview)
     return context
 
 
@@ -969,6 +999,12 @@ def gate(ns: argparse.Namespace) -> int:
             "stacks must pass, e.g. --policy-pack policies)"
         )
     stacks = _some_stacks(project, "gate")
+    # The judge's files as they are before any stack's program runs (and before --since asks
+    # the program's interpreter for its import path, which runs its site hooks): each stack's
+    # ack-preview checks them against these (ack_offline.integrity).
+    from .integrity import ENVIRONMENT, digests
+
+    os.environ[ENVIRONMENT] = json.dumps(digests(packs))
     since = None
     if ns.since is not None:
         since = revisions.resolve(project.root, ns.since, "--since")
@@ -978,13 +1014,15 @@ def gate(ns: argparse.Namespace) -> int:
             *(Path(p) for p in ns.program_path),
             *(Path(r.partition("=")[2]) for r in ns.stack_reference),
         ]
-        stacks, why = changed_stacks(project, since, depends_on)
-        print(f"ack-fleet: since {since[:12]}: {why}", file=sys.stderr)
-    # The judge's files as they are before any stack's program runs: each stack's ack-preview
-    # checks them against these (ack_offline.integrity).
-    from .integrity import ENVIRONMENT, digests
-
-    os.environ[ENVIRONMENT] = json.dumps(digests(packs))
+        stacks, why = changed_stacks(
+            project,
+            since,
+            depends_on,
+            packs=packs,
+            python=ns.program_python,
+            pythonpath=[Path(p) for p in ns.program_path],
+        )
+        print(f"ack-fleet: since {since[:12]}: {one_line(why)}", file=sys.stderr)
     extra: list[str] = []
     for config in ns.policy_pack_config:
         extra += ["--policy-pack-config", str(config.resolve())]
