@@ -1281,3 +1281,36 @@ def test_the_gate_summary_counts_the_stacks_judged_and_names_the_others(
     monkeypatch.setattr(fleet, "run_ack_preview", lambda argv, timeout: ack_preview(["a"], 0))
     assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "ack-fleet: 3 of 3 stack runs judged, exit 0"
+
+
+@pytest.mark.parametrize("name", ["HEAD", "origin/main", "SHA"])
+def test_a_file_named_like_the_revision_never_replaces_it(tmp_path, monkeypatch, capsys, name):
+    """`--diff HEAD` with a file `HEAD` in the working folder (a pull request may add one named
+    `origin/main`, or the base's SHA, which ack-fleet --since passes): the revision is compared,
+    never the file (which here would predict a replacement: exit 3)."""
+    root = _committed(tmp_path)
+    git(root.parent, "update-ref", "refs/remotes/origin/main", "HEAD")
+    if name == "SHA":
+        name = git(root.parent, "rev-parse", "HEAD").strip()
+    monkeypatch.chdir(tmp_path)
+    changed = cluster("a", "10.1.0.0/16", "172.22.0.0/20")
+    doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", name]) == 0
+    capsys.readouterr()
+
+
+def test_diff_takes_a_file_only_when_spelled_as_one(tmp_path, monkeypatch, capsys):
+    """A file is read only when git names no commit by BASE and its name ends in .json, .yaml
+    or .yml; a copy of the stack file so named is an ordinary base (exit 3: a replacement)."""
+    root = _committed(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    changed = cluster("a", "10.1.0.0/16", "172.22.0.0/20")
+    doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
+    (tmp_path / "saved").write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", "saved"]) == 2
+    assert "a file is taken only when its name ends in .json" in capsys.readouterr().err
+    (tmp_path / "saved.yaml").write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", "saved.yaml"]) == 3
+    capsys.readouterr()
