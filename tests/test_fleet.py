@@ -1314,3 +1314,39 @@ def test_diff_takes_a_file_only_when_spelled_as_one(tmp_path, monkeypatch, capsy
     (tmp_path / "saved.yaml").write_text(yaml.safe_dump(doc))
     assert ack_preview(["a", "--program", str(root), "--diff", "saved.yaml"]) == 3
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("ext", [".yml", ".json"])
+def test_a_pulumi_yml_or_json_project_is_read_as_pulumi_reads_it(tmp_path, capsys, ext):
+    """Pulumi takes Pulumi.json, Pulumi.yaml and Pulumi.yml (in that order), and a stack file
+    with its project file's extension (sdk/go/common/workspace/paths.go): check, allocate and
+    ack-preview read such a project (they said "no Pulumi.yaml")."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    meta = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    (root / "Pulumi.yaml").unlink()
+    stack = yaml.safe_load((root / "stacks" / "Pulumi.one.yaml").read_text())
+    (root / "stacks" / "Pulumi.one.yaml").unlink()
+    dump = (lambda d: json.dumps(d, indent=2)) if ext == ".json" else yaml.safe_dump
+    (root / f"Pulumi{ext}").write_text(dump(meta))
+    (root / "stacks" / f"Pulumi.one{ext}").write_text(dump(stack))
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    assert "1 stacks, " in capsys.readouterr().out
+    assert fleet.main(_allocate_write(root, "two")) == 0
+    written = root / "stacks" / f"Pulumi.two{ext}"
+    doc = json.loads(written.read_text()) if ext == ".json" else yaml.safe_load(written.read_text())
+    assert doc["config"]["alicloud:region"] == "cn-hangzhou"
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    assert "2 stacks, " in capsys.readouterr().out
+    assert ack_preview(["two", "--program", str(root)]) == 0
+    capsys.readouterr()
+
+
+def test_a_json_stack_file_naming_a_key_twice_is_refused(tmp_path, capsys):
+    root = project_with(tmp_path, {})
+    meta = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    (root / "Pulumi.yaml").unlink()
+    (root / "Pulumi.json").write_text(json.dumps(meta))
+    text = '{"config": {"alicloud:region": "cn-hangzhou", "alicloud:region": "cn-beijing"}}'
+    (root / "stacks" / "Pulumi.one.json").write_text(text)
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "duplicate key 'alicloud:region'" in capsys.readouterr().err

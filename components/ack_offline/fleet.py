@@ -105,8 +105,8 @@ def _some_stacks(project: Project, command: str) -> list[str]:
         folder = project.stack_config_dir
         where = f"{folder} does not exist" if not folder.is_dir() else f"none in {folder}"
         raise ProjectError(
-            f"{command}: no stack files (Pulumi.STACK.yaml): {where}, so there is nothing to "
-            "judge (check stackConfigDir in Pulumi.yaml)"
+            f"{command}: no stack files (Pulumi.STACK{project.ext}): {where}, so there is "
+            f"nothing to judge (check stackConfigDir in {project.project_file.name})"
         )
     return stacks
 
@@ -280,7 +280,7 @@ def check(ns: argparse.Namespace) -> int:
     exact, the listing bounded, each line made as it is written."""
     project = find_project((ns.program or Path.cwd()).resolve())
     if ns.markdown is not None:
-        inputs = [project.root / "Pulumi.yaml", *map(project.stack_file, project.stacks())]
+        inputs = [project.project_file, *map(project.stack_file, project.stacks())]
         if ns.markdown.resolve() in {p.resolve() for p in [*inputs, *filter(None, [ns.fleet])]}:
             raise _refuse("--markdown", f"{ns.markdown} is a file check reads; write elsewhere")
     _some_stacks(project, "check")
@@ -610,10 +610,12 @@ def _allocate_locked(
     if ns.flannel:
         cluster["network_plugin"] = "flannel"
         cluster["pod_cidr"] = str(got.pod_cidr)
-    text = yaml.safe_dump(
-        {"config": {"alicloud:region": ns.region, f"{project.name}:cluster": cluster}},
-        sort_keys=False,
-    )
+    doc = {"config": {"alicloud:region": ns.region, f"{project.name}:cluster": cluster}}
+    # in the project's format: a Pulumi.json project's stack files are JSON (ack_offline.project)
+    if project.ext == ".json":
+        text = json.dumps(doc, indent=4) + "\n"
+    else:
+        text = yaml.safe_dump(doc, sort_keys=False)
     _validate_stack_text(project, stack, text)
     record = ns.domain is not None and stack not in (routing or {}).get(ns.domain, [])
     if not ns.write:

@@ -119,7 +119,9 @@ def _resolve_base(project: Project, stack: str, base: str, scratch: Path) -> Bas
     label = f"{rel_stack}@{base} with its program"
     revisions.check_out(top, sha, scratch)
     root = (scratch / rel_root).resolve()
-    if not (root / "Pulumi.yaml").is_file():
+    from .project import project_file_in
+
+    if project_file_in(root) is None:
         return Base(f"{label} (no Pulumi.yaml at that revision: everything is new)", graph=[])
     then = find_project(root)
     for what, where in (("main", then.main), ("stackConfigDir", then.stack_config_dir)):
