@@ -4,6 +4,7 @@ or the exit code of a mandatory violation."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -363,7 +364,18 @@ def test_sigkill_to_the_fleet_gate_leaves_no_process_it_started(tmp_path):
     multiprocessing resource tracker when the last of them is gone. The programs spin and
     ignore SIGTERM, so only a kill ends them."""
     spin = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"
-    folder = _fleet_project(tmp_path, spin, stacks=2)
+    # Each program first leaves a detached daemon (`sleep`), which init adopts once the tools
+    # are SIGKILLed (docs/ARCHITECTURE.md): it must not keep anything of the tools' running.
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.execvp('sleep', ['sleep', '300'])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.5)\n"
+    )
+    folder = _fleet_project(tmp_path, daemon + spin, stacks=2)
     args = _gate_args(folder, tmp_path / "gate.json")
     args[args.index("--workers") + 1] = "2"
     fleet_gate = subprocess.Popen(
@@ -380,9 +392,16 @@ def test_sigkill_to_the_fleet_gate_leaves_no_process_it_started(tmp_path):
     # the fork server, the resource tracker, two ack-previews, two programs, two packs
     assert len(below) >= 8, [_command(pid) for pid in below]
     time.sleep(1)
+    daemons = [pid for pid in _descendants(fleet_gate.pid) if _command(pid).startswith("sleep")]
     fleet_gate.kill()
     fleet_gate.wait()
-    assert _gone(below), [_command(pid) for pid in below if _alive(pid)]
+    try:
+        ours = [pid for pid in below if pid not in daemons]
+        assert _gone(ours), [_command(pid) for pid in ours if _alive(pid)]
+    finally:
+        for pid in daemons:  # the programs' own, which outlive a SIGKILLed tool
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @LINUX

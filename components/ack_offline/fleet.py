@@ -979,8 +979,20 @@ def _report(path: Path) -> str:
 
 def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
     """In the forked process: SIGKILL when the fork server ends (which ends with ack-fleet:
-    ack_offline.fork_server), stdout and stderr to the files, then the console script."""
+    ack_offline.fork_server), stdout and stderr to the files, then the console script.
+
+    The pipe to ack-fleet's multiprocessing resource tracker, which the fork server hands each
+    child, is closed first: the tracker ends when the last holder of that pipe is gone, and a
+    daemon the program leaves (which a SIGKILLed ack-fleet cannot end) would hold it, keeping
+    the tracker running too."""
     reaper.die_with_parent()
+    from multiprocessing import resource_tracker
+
+    tracker: Any = resource_tracker._resource_tracker
+    if getattr(tracker, "_fd", None) is not None:
+        with contextlib.suppress(OSError):
+            os.close(tracker._fd)
+        tracker._fd = None
     for fd, path in ((1, out), (2, err)):
         opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(opened, fd)
