@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,7 +25,7 @@ from ack_clusters.fleet.plan import (
     overlapping_stacks,
 )
 from ack_clusters.validation import CONTROL_PLANE_RANGE, PRIVATE_RANGES
-from ack_offline import exits, fleet
+from ack_offline import exits, fleet, revisions
 from ack_offline.preview import main as ack_preview
 
 from .conftest import ACK_PREVIEW, ROOT
@@ -809,7 +810,10 @@ def test_a_stack_past_the_time_limit_gets_no_verdict(fork_server, tmp_path, monk
 
 
 @pytest.mark.heavy
-def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(tmp_path):
+def test_since_a_revision_gates_the_changed_stacks_and_predicts_their_changes(
+    tmp_path, monkeypatch
+):
+    _tool_checkout_unseen(monkeypatch)
     root = project_with(
         tmp_path, {"a": cluster("a", "10.1.0.0/16"), "b": cluster("b", "10.2.0.0/16")}
     )
@@ -852,10 +856,11 @@ ServerlessCluster(
 
 
 @pytest.mark.heavy
-def test_since_a_revision_runs_the_program_as_it_was_for_a_code_change(tmp_path):
+def test_since_a_revision_runs_the_program_as_it_was_for_a_code_change(tmp_path, monkeypatch):
     """A code change (a Service range set in the program, not in any stack file) gates every
     stack against the program as it was: the replacement is predicted and exits 3, its reason
     is in the report."""
+    _tool_checkout_unseen(monkeypatch)
     root = project_with(tmp_path, {"a": cluster("a", "10.1.0.0/16")})
     shutil.copytree(
         ROOT / "policies", root / "policies", ignore=shutil.ignore_patterns("__pycache__")
@@ -914,12 +919,33 @@ def git(folder: Path, *args: str) -> str:
     ).stdout
 
 
+def _tool_checkout_unseen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program's import path as its interpreter says, less this checkout of the tool: the
+    tests' interpreter has it installed editable, from outside every repository a test makes,
+    which alone would make --since gate every stack (as it must for a real program)."""
+    real = revisions.import_path
+
+    def probe(python: str, pythonpath: list[Path], cwd: Path) -> dict[str, Any]:
+        found = real(python, pythonpath, cwd)
+
+        def ours(path: str) -> bool:
+            return Path(path).resolve().is_relative_to(ROOT.resolve())
+
+        return {
+            "path": [e for e in found["path"] if not ours(e[0])],
+            "editable": [e for e in found["editable"] if not ours(e[1])],
+        }
+
+    monkeypatch.setattr(revisions, "import_path", probe)
+
+
 def _gated(
     monkeypatch, root: Path, *args: str, pack: Path | None = None
 ) -> tuple[int, list[str], str]:
     """`ack-fleet gate --since ...` with each stack's ack-preview answered at once: the exit
     code, the stacks it gated, and what it said."""
     gated: list[str] = []
+    _tool_checkout_unseen(monkeypatch)
 
     def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
         gated.append(argv[0])
@@ -1018,8 +1044,14 @@ def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
 @pytest.mark.parametrize(
     ("pattern", "ignored", "every"),
     [
-        ("local_settings.py", "local_settings.py", True),
-        ("pack-venv/", "pack-venv/lib/x.py", True),
+        ("local_settings.py", "proj/stacks/local_settings.py", True),  # beside the program
+        ("*.local.json", "proj/stacks/config/clusters.local.json", True),  # the program's folder
+        ("local.json", "policies/local.json", True),  # the pack's folder
+        # where no program imports or reads from: the repository's root is not on its path
+        ("local_settings.py", "local_settings.py", False),
+        ("build/", "build/lib/shared/naming.py", False),
+        ("node_modules/", "tests/mermaid/node_modules/katex/src/metrics/parse_tfm.py", False),
+        ("node_modules/", "proj/stacks/node_modules/x/y.py", False),  # npm's, pinned by its lock
         (".venv/", ".venv/pyvenv.cfg", False),
         ("__pycache__/", "proj/stacks/__pycache__/x.cpython-311.pyc", False),
         ("*.egg-info/", "proj/x.egg-info/PKG-INFO", False),
@@ -1029,8 +1061,10 @@ def test_ack_preview_diff_takes_only_a_file_or_a_commit(tmp_path, capsys, base):
 def test_since_gates_every_stack_when_git_ignores_what_a_program_may_read(
     tmp_path, monkeypatch, capsys, pattern, ignored, every
 ):
-    """A file git ignores (a local settings module, a pack's own folder) may change without git
-    seeing it: every stack is gated. Caches, bytecode and virtualenvs are not read as sources."""
+    """A file git ignores that a program or pack may read (a local settings module beside the
+    program, a pack's own config) may change without git seeing it: every stack is gated.
+    Caches, bytecode, installed packages and ignored files no program can import or read (a
+    build folder, a test tool's node_modules: `npm ci` gated every stack) are not sources."""
     root = _committed(tmp_path)
     repo = root.parent
     (repo / ".gitignore").write_text(pattern + "\n")
@@ -1044,6 +1078,101 @@ def test_since_gates_every_stack_when_git_ignores_what_a_program_may_read(
     err = capsys.readouterr().err
     assert code == 0 and gated == (["a", "b"] if every else ["b"]), err
     assert ("ignored by git" in err) == every
+
+
+def test_since_counts_an_ignored_module_on_a_program_path(tmp_path, monkeypatch, capsys):
+    """An ignored module in a folder --program-path puts on the import path is a source."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    (repo / ".gitignore").write_text("generated_*.py\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "shared" / "generated_names.py").write_text("X = 1\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == [], capsys.readouterr().err
+    code, gated, _ = _gated(
+        monkeypatch, root, "--since", "HEAD", "--program-path", str(repo / "shared")
+    )
+    assert code == 0 and gated == ["a", "b"]
+    assert "shared/generated_names.py is ignored by git" in capsys.readouterr().err
+
+
+def _virtualenv(folder: Path) -> tuple[str, Path]:
+    """A new virtualenv (no pip): its interpreter and its site-packages."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return str(python), Path(site)
+
+
+@pytest.mark.parametrize("how", ["none", "PYTHONPATH", ".pth", "editable"])
+def test_since_gates_every_stack_when_the_program_imports_from_outside_the_repository(
+    tmp_path, monkeypatch, capsys, how
+):
+    """Code the program may import from outside the repository (a .pth file in its
+    virtualenv, PYTHONPATH, an editable install of a sibling repository) may change without
+    git seeing it: every stack (it passed 0 stacks, exit 0). A virtualenv of installed packages
+    alone does not (none: the stack file changed only)."""
+    root = _committed(tmp_path)
+    shared = tmp_path / "sibling"
+    shared.mkdir()
+    (shared / "shared_mod.py").write_text("X = 1\n")
+    python, site = _virtualenv(tmp_path / "venv")
+    if how == "PYTHONPATH":
+        monkeypatch.setenv("PYTHONPATH", str(shared))
+    elif how == ".pth":
+        (site / "shared.pth").write_text(f"{shared}\n")
+    elif how == "editable":
+        info = site / "sibling-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sibling\nVersion: 1.0\n")
+        direct = {"url": shared.as_uri(), "dir_info": {"editable": True}}
+        (info / "direct_url.json").write_text(json.dumps(direct))
+    path = root / "stacks" / "Pulumi.b.yaml"
+    path.write_text(path.read_text() + "\n# touched\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD", "--program-python", python)
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["b"] if how == "none" else ["a", "b"]), err
+    if how != "none":
+        assert str(shared) in err and "outside the repository" in err
+
+
+def test_since_sees_submodules_and_files_git_is_told_to_ignore(tmp_path, monkeypatch, capsys):
+    """A submodule's change counts however git is told to ignore it (.gitmodules ignore = all,
+    diff.ignoreSubmodules), and a tracked file marked assume-unchanged or skip-worktree counts
+    as changed: every stack (they gated 0)."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "names.py").write_text("PREFIX = 'ack'\n")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "lib"]):
+        git(lib, *args)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(lib), "lib")
+    git(repo, "config", "-f", ".gitmodules", "submodule.lib.ignore", "all")
+    git(repo, "config", "diff.ignoreSubmodules", "all")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "submodule")
+    assert _gated(monkeypatch, root, "--since", "HEAD")[1] == []
+    (repo / "lib" / "names.py").write_text("PREFIX = 'other'\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["a", "b"] and "lib changed" in capsys.readouterr().err
+    git(repo / "lib", "checkout", "-q", "names.py")
+    git(repo, "update-index", "--assume-unchanged", "shared/naming.py")
+    (repo / "shared" / "naming.py").write_text("PREFIX = 'other'\n")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["a", "b"]
+    assert "shared/naming.py is marked assume-unchanged" in capsys.readouterr().err
+    git(repo, "update-index", "--no-assume-unchanged", "shared/naming.py")
+    git(repo, "checkout", "-q", "shared/naming.py")
+    git(repo, "update-index", "--skip-worktree", "proj/stacks/Pulumi.b.yaml")
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    assert code == 0 and gated == ["b"], capsys.readouterr().err  # a stack file: that stack
 
 
 def test_since_gates_every_stack_when_the_stack_files_are_outside_the_repository(
@@ -1063,3 +1192,161 @@ def test_since_gates_every_stack_when_the_stack_files_are_outside_the_repository
     code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
     assert code == 0 and gated == ["a", "b"]
     assert "is outside the repository" in capsys.readouterr().err
+
+
+def _gate_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Each stack's ack-preview replaced by a pass; the argument lists it was given."""
+    called: list[list[str]] = []
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        called.append(argv)
+        return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0, "advisory": 0}}), ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    return called
+
+
+def _allocate_write(root: Path, stack: str) -> list[str]:
+    where = ["--program", str(root), "allocate", "--region", "cn-hangzhou"]
+    return [*where, "--zones", "cn-hangzhou-i", "--name", "c", "--write", "--", stack]
+
+
+def _gate(root: Path, report: Path) -> list[str]:
+    pack = ["--policy-pack", str(ROOT / "policies")]
+    return ["--program", str(root), "gate", *pack, "--mode", "preview", "--json", str(report)]
+
+
+@pytest.mark.parametrize("name", ["-x", "--allow-replace", "a b", "x" * 101, "é"])
+def test_allocate_check_and_gate_refuse_the_same_stack_names(tmp_path, monkeypatch, capsys, name):
+    """One rule: allocate never writes a stack that check refuses or gate does not judge
+    (`-x` was written, then refused by gate only)."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    assert fleet.main(_allocate_write(root, name)) == 2
+    assert "not starting with '-'" in capsys.readouterr().err
+    assert [p.name for p in (root / "stacks").glob("Pulumi.*.yaml")] == ["Pulumi.one.yaml"]
+    (root / "stacks" / f"Pulumi.{name}.yaml").write_text(
+        (root / "stacks" / "Pulumi.one.yaml").read_text()
+    )
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "is not a stack name" in capsys.readouterr().err
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    rows = {r["stack"]: r for r in json.loads((tmp_path / "gate.json").read_text())["stacks"]}
+    assert rows[name]["exit"] == 2 and "not a stack name" in rows[name]["error"]
+    assert rows["one"]["exit"] == 0 and [argv[0] for argv in called] == ["one"]
+
+
+@pytest.mark.parametrize("name", ["_x", "9.z-", "Prod.eu-1_A", "x" * 100])
+def test_a_stack_name_allocate_writes_is_checked_and_gated(tmp_path, monkeypatch, capsys, name):
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    assert fleet.main(_allocate_write(root, name)) == 0
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
+    assert sorted(argv[0] for argv in called) == sorted([name, "one"])
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("folder", ["emptied", "missing"])
+def test_check_and_gate_of_no_stack_are_no_verdict(tmp_path, monkeypatch, capsys, folder):
+    """A stackConfigDir emptied or misspelt: nothing was judged, so exit 2 saying so (it was
+    "0 stacks gated, exit 0")."""
+    root = project_with(tmp_path, {})
+    if folder == "missing":
+        text = (root / "Pulumi.yaml").read_text().replace("stackConfigDir: stacks", "")
+        (root / "Pulumi.yaml").write_text(text + "stackConfigDir: stacsk\n")
+    called = _gate_calls(monkeypatch)
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "check: no stack files" in capsys.readouterr().err
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    err = capsys.readouterr().err
+    assert "gate: no stack files" in err and called == []
+    assert ("does not exist" in err) == (folder == "missing")
+
+
+def test_the_gate_summary_counts_the_stacks_judged_and_names_the_others(
+    tmp_path, monkeypatch, capsys
+):
+    root = project_with(tmp_path, {s: cluster(s, None) for s in ("a", "b", "c")})
+
+    def ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
+        if argv[0] == "b":
+            return -9, "", "killed"  # no report: not judged
+        return 0, json.dumps({"summary": {"resources": 1, "mandatory": 0}}), ""
+
+    monkeypatch.setattr(fleet, "run_ack_preview", ack_preview)
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 2
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == "ack-fleet: 2 of 3 stack runs judged, exit 2; not judged: b (preview)"
+    monkeypatch.setattr(fleet, "run_ack_preview", lambda argv, timeout: ack_preview(["a"], 0))
+    assert fleet.main(_gate(root, tmp_path / "gate.json")) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ack-fleet: 3 of 3 stack runs judged, exit 0"
+
+
+@pytest.mark.parametrize("name", ["HEAD", "origin/main", "SHA"])
+def test_a_file_named_like_the_revision_never_replaces_it(tmp_path, monkeypatch, capsys, name):
+    """`--diff HEAD` with a file `HEAD` in the working folder (a pull request may add one named
+    `origin/main`, or the base's SHA, which ack-fleet --since passes): the revision is compared,
+    never the file (which here would predict a replacement: exit 3)."""
+    root = _committed(tmp_path)
+    git(root.parent, "update-ref", "refs/remotes/origin/main", "HEAD")
+    if name == "SHA":
+        name = git(root.parent, "rev-parse", "HEAD").strip()
+    monkeypatch.chdir(tmp_path)
+    changed = cluster("a", "10.1.0.0/16", "172.22.0.0/20")
+    doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", name]) == 0
+    capsys.readouterr()
+
+
+def test_diff_takes_a_file_only_when_spelled_as_one(tmp_path, monkeypatch, capsys):
+    """A file is read only when git names no commit by BASE and its name ends in .json, .yaml
+    or .yml; a copy of the stack file so named is an ordinary base (exit 3: a replacement)."""
+    root = _committed(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    changed = cluster("a", "10.1.0.0/16", "172.22.0.0/20")
+    doc = {"config": {"alicloud:region": "cn-hangzhou", "ack-clusters:cluster": changed}}
+    (tmp_path / "saved").write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", "saved"]) == 2
+    assert "a file is taken only when its name ends in .json" in capsys.readouterr().err
+    (tmp_path / "saved.yaml").write_text(yaml.safe_dump(doc))
+    assert ack_preview(["a", "--program", str(root), "--diff", "saved.yaml"]) == 3
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("ext", [".yml", ".json"])
+def test_a_pulumi_yml_or_json_project_is_read_as_pulumi_reads_it(tmp_path, capsys, ext):
+    """Pulumi takes Pulumi.json, Pulumi.yaml and Pulumi.yml (in that order), and a stack file
+    with its project file's extension (sdk/go/common/workspace/paths.go): check, allocate and
+    ack-preview read such a project (they said "no Pulumi.yaml")."""
+    root = project_with(tmp_path, {"one": cluster("one", "10.1.0.0/16")})
+    meta = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    (root / "Pulumi.yaml").unlink()
+    stack = yaml.safe_load((root / "stacks" / "Pulumi.one.yaml").read_text())
+    (root / "stacks" / "Pulumi.one.yaml").unlink()
+    dump = (lambda d: json.dumps(d, indent=2)) if ext == ".json" else yaml.safe_dump
+    (root / f"Pulumi{ext}").write_text(dump(meta))
+    (root / "stacks" / f"Pulumi.one{ext}").write_text(dump(stack))
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    assert "1 stacks, " in capsys.readouterr().out
+    assert fleet.main(_allocate_write(root, "two")) == 0
+    written = root / "stacks" / f"Pulumi.two{ext}"
+    doc = json.loads(written.read_text()) if ext == ".json" else yaml.safe_load(written.read_text())
+    assert doc["config"]["alicloud:region"] == "cn-hangzhou"
+    assert fleet.main(["--program", str(root), "check"]) == 0
+    assert "2 stacks, " in capsys.readouterr().out
+    assert ack_preview(["two", "--program", str(root)]) == 0
+    capsys.readouterr()
+
+
+def test_a_json_stack_file_naming_a_key_twice_is_refused(tmp_path, capsys):
+    root = project_with(tmp_path, {})
+    meta = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    (root / "Pulumi.yaml").unlink()
+    (root / "Pulumi.json").write_text(json.dumps(meta))
+    text = '{"config": {"alicloud:region": "cn-hangzhou", "alicloud:region": "cn-beijing"}}'
+    (root / "stacks" / "Pulumi.one.json").write_text(text)
+    assert fleet.main(["--program", str(root), "check"]) == 2
+    assert "duplicate key 'alicloud:region'" in capsys.readouterr().err

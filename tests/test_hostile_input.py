@@ -4,6 +4,7 @@ or the exit code of a mandatory violation."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -347,13 +348,63 @@ def test_sigterm_to_the_fleet_gate_stops_every_stack_and_still_reports(tmp_path)
         below = _descendants(fleet_gate.pid)
     assert len(below) >= 4
     fleet_gate.send_signal(signal.SIGTERM)
-    _, err = fleet_gate.communicate(timeout=60)
+    out, err = fleet_gate.communicate(timeout=60)
     assert fleet_gate.returncode == 2, err
+    summary = "0 of 2 stack runs judged, exit 2; not judged: dev (preview), dev1 (preview)"
+    assert out.splitlines()[-1] == f"ack-fleet: {summary}"  # not "2 stacks gated"
     rows = json.loads(report.read_text())["stacks"]
     assert sorted(r["stack"] for r in rows) == ["dev", "dev1"]
     assert all(r["exit"] == 2 for r in rows)
     assert any("not judged" in r.get("error", "") for r in rows)
     assert _gone(below)
+
+
+@LINUX
+@pytest.mark.heavy
+def test_sigkill_to_the_fleet_gate_leaves_no_process_it_started(tmp_path):
+    """SIGKILL, which no handler sees: the fork server dies with ack-fleet, each stack's
+    ack-preview with the fork server, each program and pack with its ack-preview, and the
+    multiprocessing resource tracker when the last of them is gone. The programs spin and
+    ignore SIGTERM, so only a kill ends them."""
+    spin = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    # Each program first leaves a detached daemon (`sleep`), which init adopts once the tools
+    # are SIGKILLed (docs/ARCHITECTURE.md): it must not keep anything of the tools' running.
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.execvp('sleep', ['sleep', '300'])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.5)\n"
+    )
+    folder = _fleet_project(tmp_path, daemon + spin, stacks=2)
+    args = _gate_args(folder, tmp_path / "gate.json")
+    args[args.index("--workers") + 1] = "2"
+    fleet_gate = subprocess.Popen(
+        [*ACK_FLEET, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    below: list[int] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # until both packs serve: both programs spin by then
+        time.sleep(0.2)
+        below = _descendants(fleet_gate.pid)
+        if sum("pulumi.policy" in _command(pid) for pid in below) >= 2:
+            break
+    assert sum("pulumi.policy" in _command(pid) for pid in below) >= 2, below
+    # the fork server, the resource tracker, two ack-previews, two programs, two packs
+    assert len(below) >= 8, [_command(pid) for pid in below]
+    time.sleep(1)
+    daemons = [pid for pid in _descendants(fleet_gate.pid) if _command(pid).startswith("sleep")]
+    fleet_gate.kill()
+    fleet_gate.wait()
+    try:
+        ours = [pid for pid in below if pid not in daemons]
+        assert _gone(ours), [_command(pid) for pid in ours if _alive(pid)]
+    finally:
+        for pid in daemons:  # the programs' own, which outlive a SIGKILLed tool
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @LINUX

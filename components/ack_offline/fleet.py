@@ -66,13 +66,20 @@ from .text import markdown_cell, one_line
 #: `check` finds overlaps: exit 1, the rank of a mandatory violation (ack_offline.exits).
 EXIT_OVERLAPS = exits.EXIT_VIOLATIONS
 
-#: A stack name as Pulumi's backends accept one (their validateStackName); a stack file whose
-#: name is not one is refused, so no name reaches a message, a table or a workflow raw.
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-STACK_NAME_HELP = "1-100 letters, digits, '-', '_' and '.', as Pulumi accepts"
+#: A stack name, one rule for allocate, check and gate: Pulumi's (its backends'
+#: validateStackName, pkg/backend/diy/backend.go and pkg/backend/httpstate: ``[A-Za-z0-9_.-]``,
+#: 1-100 of them), less a leading '-', which Pulumi accepts but a command line (ack-preview's,
+#: git's, a workflow's) reads as an option. A stack file whose name is not one is refused, so
+#: no name reaches a message, a table, an argument or a workflow raw, and allocate never writes
+#: a stack that check or gate would refuse.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}")
+STACK_NAME_HELP = (
+    "1-100 letters, digits, '-', '_' and '.', not starting with '-': Pulumi's rule, less a "
+    "leading '-', which a command line reads as an option"
+)
 #: A routing domain's name in the fleet file (ack-fleet names the domains of stacks the file
 #: does not name "STACK (alone)", which no name of this form can be).
-DOMAIN_NAME = STACK_NAME
+DOMAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 #: Pairs of overlapping stacks `check` lists by default; how many there are is always said.
 MAX_PAIRS = 100
 #: How long `allocate --write` waits for another allocation of the project to finish.
@@ -87,6 +94,20 @@ def _checked_stacks(project: Project) -> list[str]:
                 f"stack file {str(project.stack_file(stack))!r}: {stack!r} is not a stack name "
                 f"({STACK_NAME_HELP}); rename the file"
             )
+    return stacks
+
+
+def _some_stacks(project: Project, command: str) -> list[str]:
+    """The project's stacks; none is no verdict (exit 2): a gate or check of no stack proves
+    nothing (a stackConfigDir misspelt, missing or emptied passed every stack)."""
+    stacks = project.stacks()
+    if not stacks:
+        folder = project.stack_config_dir
+        where = f"{folder} does not exist" if not folder.is_dir() else f"none in {folder}"
+        raise ProjectError(
+            f"{command}: no stack files (Pulumi.STACK{project.ext}): {where}, so there is "
+            f"nothing to judge (check stackConfigDir in {project.project_file.name})"
+        )
     return stacks
 
 
@@ -259,9 +280,10 @@ def check(ns: argparse.Namespace) -> int:
     exact, the listing bounded, each line made as it is written."""
     project = find_project((ns.program or Path.cwd()).resolve())
     if ns.markdown is not None:
-        inputs = [project.root / "Pulumi.yaml", *map(project.stack_file, project.stacks())]
+        inputs = [project.project_file, *map(project.stack_file, project.stacks())]
         if ns.markdown.resolve() in {p.resolve() for p in [*inputs, *filter(None, [ns.fleet])]}:
             raise _refuse("--markdown", f"{ns.markdown} is a file check reads; write elsewhere")
+    _some_stacks(project, "check")
     ranges = fleet_ranges(project)
     domains = _domains(list(ranges), load_fleet(ns.fleet), ns.fleet)
     limit = ns.max_pairs or None
@@ -588,10 +610,12 @@ def _allocate_locked(
     if ns.flannel:
         cluster["network_plugin"] = "flannel"
         cluster["pod_cidr"] = str(got.pod_cidr)
-    text = yaml.safe_dump(
-        {"config": {"alicloud:region": ns.region, f"{project.name}:cluster": cluster}},
-        sort_keys=False,
-    )
+    doc = {"config": {"alicloud:region": ns.region, f"{project.name}:cluster": cluster}}
+    # in the project's format: a Pulumi.json project's stack files are JSON (ack_offline.project)
+    if project.ext == ".json":
+        text = json.dumps(doc, indent=4) + "\n"
+    else:
+        text = yaml.safe_dump(doc, sort_keys=False)
     _validate_stack_text(project, stack, text)
     record = ns.domain is not None and stack not in (routing or {}).get(ns.domain, [])
     if not ns.write:
@@ -645,21 +669,44 @@ WORST_FIRST = exits.WORST_FIRST
 
 
 def changed_stacks(
-    project: Project, since: str, depends_on: Sequence[Path] = ()
+    project: Project,
+    since: str,
+    depends_on: Sequence[Path] = (),
+    *,
+    packs: Sequence[Path] = (),
+    python: str | None = None,
+    pythonpath: Sequence[Path] = (),
 ) -> tuple[list[str], str]:
     """The stacks to gate since commit `since` (a full SHA, :func:`revisions.resolve`), and
-    why: only the stacks whose own file changed when nothing else in the repository did; every
-    stack when any other file changed (the program, a shared module, the pack, the project or
-    dependency files, a stack file that is gone) or when something the stacks depend on lies
-    outside the repository, where git cannot tell whether it changed (`depends_on`: the
-    packs, their configs, the program's other paths, the program itself)."""
+    why: only the stacks whose own file changed when nothing else the stacks may read did;
+    every stack when any other file of the repository changed (the program, a shared module,
+    the pack, the project or dependency files, a stack file that is gone, a submodule), or
+    when git cannot tell: something the stacks depend on lies outside the repository
+    (`depends_on`: the packs, their configs, the program's other paths), the program's import
+    path reaches outside it (a ``.pth`` file, ``PYTHONPATH``, an editable install, in the
+    interpreter `python` with `pythonpath` first, as ack-preview runs the program), git ignores
+    a file the program or a pack may read, or git is told not to look at a tracked file."""
     top = revisions.toplevel(project.root)
     everything = project.stacks()
     stack_files = {project.stack_file(s).resolve(): s for s in everything}
     for path in [project.main, project.stack_config_dir, *stack_files, *depends_on]:
         if not revisions.inside(top, path):
             return everything, f"every stack: {path} is outside the repository at {top}"
-    hidden = revisions.ignored_sources(top)
+    folder = project.main if project.main.is_dir() else project.main.parent
+    try:
+        found = revisions.import_path(python or sys.executable, list(pythonpath), folder)
+    except ProjectError as exc:
+        return everything, f"every stack: {exc}"
+    outside = revisions.sources_outside(top, found)
+    if outside:
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        return (
+            everything,
+            f"every stack: {outside[0]}{more}, outside the repository at {top}, where git "
+            "cannot tell its changes",
+        )
+    roots = revisions.import_roots(top, found)
+    hidden = revisions.ignored_sources(top, [folder, *packs], roots)
     if hidden:
         shown = hidden[0].relative_to(top).as_posix()
         more = f" and {len(hidden) - 1} more" if len(hidden) > 1 else ""
@@ -667,13 +714,22 @@ def changed_stacks(
             everything,
             f"every stack: {shown}{more} is ignored by git, which cannot tell its changes",
         )
-    files = revisions.changed_files(top, since)
+    unwatched = [f for f in revisions.unwatched_files(top) if f not in stack_files]
+    if unwatched:
+        shown = unwatched[0].relative_to(top).as_posix()
+        more = f" and {len(unwatched) - 1} more" if len(unwatched) > 1 else ""
+        return (
+            everything,
+            f"every stack: {shown}{more} is marked assume-unchanged or skip-worktree, so git "
+            "does not look at its changes",
+        )
+    files = revisions.changed_files(top, since) + revisions.unwatched_files(top)
     others = [f for f in files if f not in stack_files]
     if others:
         shown = others[0].relative_to(top).as_posix()
         more = f" and {len(others) - 1} more" if len(others) > 1 else ""
         return everything, f"every stack: {shown}{more} changed"
-    chosen = sorted(stack_files[f] for f in files)
+    chosen = sorted({stack_files[f] for f in files})
     return chosen, f"{len(chosen)} stack file(s) changed, nothing else"
 
 
@@ -711,12 +767,10 @@ def gate_one(
     configs, the program's interpreter)."""
     import time
 
-    if not STACK_NAME.fullmatch(stack) or stack.startswith("-"):
+    if not STACK_NAME.fullmatch(stack):
         # A file name is not a verdict's argument: one Pulumi refuses, or that ack-preview
         # would read as an option, is not judged.
-        why = (
-            f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP}, not starting with '-')"
-        )
+        why = f"not judged: {stack!r} is not a stack name ({STACK_NAME_HELP})"
         return _no_verdict(stack, mode, 0.0, why)
     argv = [stack, "--json", "--mode", mode, "--program", str(project.root), *extra]
     argv += ["--timeout", f"{timeout:g}"]  # the program's limit; the stack's is GRACE more
@@ -765,6 +819,7 @@ def gate_one(
 #: What every stack's ack-preview imports before it runs a program: Pulumi, gRPC, the library,
 #: the offline engine and the provider SDK packages the stacks use.
 PRELOAD = (
+    "ack_offline.fork_server",  # first: the server dies with ack-fleet (see that module)
     "ack_offline.cli",
     "ack_offline.preview",
     "ack_clusters",
@@ -787,6 +842,16 @@ def _fork_server() -> Any:
         return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
+    # Started now, by the thread that asks first (the main thread: gate and check ask before
+    # any stack runs), so that the server's parent-death signal follows a thread that lives as
+    # long as ack-fleet (ack_offline.fork_server).
+    from multiprocessing import forkserver
+
+    from .fork_server import PARENT
+
+    os.environ[PARENT] = str(os.getpid())
+    with contextlib.suppress(OSError, EOFError, ValueError):  # none: new interpreters instead
+        forkserver.ensure_running()
     return context
 
 
@@ -846,16 +911,33 @@ def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
     return _Interpreter(argv, out, err)
 
 
+#: A stack's ack-preview as a new interpreter: SIGKILL when ack-fleet (the thread that started
+#: it) ends, as a forked stack gets when the fork server ends, then the console script.
+_LAUNCHER = """\
+import ctypes, os, sys
+try:
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    prctl = None
+if prctl is not None:
+    prctl(1, 9, 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):
+        os._exit(1)
+from ack_offline.cli import main
+main(sys.argv[2:])
+"""
+
+
 class _Interpreter:
-    """``python -m ack_offline.cli ARGV`` with its output to files, used as a forked stack's
-    process is (`pid`, `exitcode`, `terminate`)."""
+    """``ack-preview ARGV`` in a new interpreter (:data:`_LAUNCHER`) with its output to files,
+    used as a forked stack's process is (`pid`, `exitcode`, `terminate`)."""
 
     def __init__(self, argv: list[str], out: Path, err: Path) -> None:
         import subprocess
 
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "ack_offline.cli", *argv],
+                [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,
@@ -896,7 +978,21 @@ def _report(path: Path) -> str:
 
 
 def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
-    """In the forked process: stdout and stderr to the files, then the console script."""
+    """In the forked process: SIGKILL when the fork server ends (which ends with ack-fleet:
+    ack_offline.fork_server), stdout and stderr to the files, then the console script.
+
+    The pipe to ack-fleet's multiprocessing resource tracker, which the fork server hands each
+    child, is closed first: the tracker ends when the last holder of that pipe is gone, and a
+    daemon the program leaves (which a SIGKILLed ack-fleet cannot end) would hold it, keeping
+    the tracker running too."""
+    reaper.die_with_parent()
+    from multiprocessing import resource_tracker
+
+    tracker: Any = resource_tracker._resource_tracker
+    if getattr(tracker, "_fd", None) is not None:
+        with contextlib.suppress(OSError):
+            os.close(tracker._fd)
+        tracker._fd = None
     for fd, path in ((1, out), (2, err)):
         opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(opened, fd)
@@ -916,7 +1012,13 @@ def gate(ns: argparse.Namespace) -> int:
             "gate: no --policy-pack: without a pack nothing is judged (give the pack the "
             "stacks must pass, e.g. --policy-pack policies)"
         )
-    stacks = project.stacks()
+    stacks = _some_stacks(project, "gate")
+    # The judge's files as they are before any stack's program runs (and before --since asks
+    # the program's interpreter for its import path, which runs its site hooks): each stack's
+    # ack-preview checks them against these (ack_offline.integrity).
+    from .integrity import ENVIRONMENT, digests
+
+    os.environ[ENVIRONMENT] = json.dumps(digests(packs))
     since = None
     if ns.since is not None:
         since = revisions.resolve(project.root, ns.since, "--since")
@@ -926,13 +1028,15 @@ def gate(ns: argparse.Namespace) -> int:
             *(Path(p) for p in ns.program_path),
             *(Path(r.partition("=")[2]) for r in ns.stack_reference),
         ]
-        stacks, why = changed_stacks(project, since, depends_on)
-        print(f"ack-fleet: since {since[:12]}: {why}", file=sys.stderr)
-    # The judge's files as they are before any stack's program runs: each stack's ack-preview
-    # checks them against these (ack_offline.integrity).
-    from .integrity import ENVIRONMENT, digests
-
-    os.environ[ENVIRONMENT] = json.dumps(digests(packs))
+        stacks, why = changed_stacks(
+            project,
+            since,
+            depends_on,
+            packs=packs,
+            python=ns.program_python,
+            pythonpath=[Path(p) for p in ns.program_path],
+        )
+        print(f"ack-fleet: since {since[:12]}: {one_line(why)}", file=sys.stderr)
     extra: list[str] = []
     for config in ns.policy_pack_config:
         extra += ["--policy-pack-config", str(config.resolve())]
@@ -942,6 +1046,7 @@ def gate(ns: argparse.Namespace) -> int:
         extra += ["--program-python", ns.program_python]
     for path in ns.program_path:
         extra += ["--program-path", str(Path(path).resolve())]
+    _fork_server()  # started by this thread, which lives as long as ack-fleet (fork_server)
     _GATING.set()
     modes = ["preview", "update"] if ns.mode == "both" else [ns.mode]
     runs = [(stack, mode) for stack in stacks for mode in modes]
@@ -976,8 +1081,17 @@ def gate(ns: argparse.Namespace) -> int:
                 f"ack-fleet: {where}: [{one_line(v['policy'])}] {one_line(v['urn'])}",
                 file=sys.stderr,
             )
-    print(f"ack-fleet: {len(rows)} stacks gated, exit {worst}")
+    print(_gate_summary(rows, worst))
     return worst
+
+
+def _gate_summary(rows: Sequence[dict[str, Any]], worst: int) -> str:
+    """The gate's last line: how many stacks (in each mode) were judged, and the ones that were
+    not (a stack stopped by a signal, past its time, with no report) named, never counted as
+    gated."""
+    missed = [f"{one_line(r['stack'])} ({r['mode']})" for r in rows if "error" in r]
+    said = f"ack-fleet: {len(rows) - len(missed)} of {len(rows)} stack runs judged, exit {worst}"
+    return f"{said}; not judged: {', '.join(missed)}" if missed else said
 
 
 class _Stopped(Exception):

@@ -69,9 +69,24 @@ class Base:
 
 def _resolve_base(project: Project, stack: str, base: str, scratch: Path) -> Base:
     """The BASE of ``--diff BASE``. A git revision is checked out under `scratch` (a temporary
-    folder the caller removes, however the command ends) and its program runs from there."""
+    folder the caller removes, however the command ends) and its program runs from there.
+
+    A revision is a revision: BASE is asked of git first, and read as a file only when git
+    names no commit by it and it is spelled as one of the files BASE may be (a name ending in
+    .json, a saved graph, or .yaml/.yml, a stack file; ``./NAME`` is never a revision). A file
+    named ``HEAD``, ``origin/main`` or a commit's SHA (one a pull request adds) never replaces
+    the revision."""
     path = Path(base)
-    if path.is_file():
+    sha = None
+    with contextlib.suppress(ProjectError):  # not a repository, or not a commit of it
+        sha = revisions.resolve(revisions.toplevel(project.root), base, "--diff")
+    if sha is None and path.suffix not in (".json", ".yaml", ".yml"):
+        if path.is_file():
+            raise ProjectError(
+                f"--diff {base}: names no git commit, and a file is taken only when its name "
+                "ends in .json (a saved graph), .yaml or .yml (a stack file)"
+            )
+    elif sha is None and path.is_file():
         if path.suffix == ".json":
             try:
                 doc = json.loads(path.read_text())
@@ -86,7 +101,7 @@ def _resolve_base(project: Project, stack: str, base: str, scratch: Path) -> Bas
         raise ProjectError(
             f"--diff {base}: neither a file nor a git revision holding {stack_file.name}"
         ) from None
-    sha = revisions.resolve(top, base, "--diff")
+    sha = sha or revisions.resolve(top, base, "--diff")
     # The program as it was needs every file it runs from to be in the repository: what lies
     # outside has no older version git could give, so the comparison is not proven (exit 2).
     for what, where in (
@@ -104,7 +119,9 @@ def _resolve_base(project: Project, stack: str, base: str, scratch: Path) -> Bas
     label = f"{rel_stack}@{base} with its program"
     revisions.check_out(top, sha, scratch)
     root = (scratch / rel_root).resolve()
-    if not (root / "Pulumi.yaml").is_file():
+    from .project import project_file_in
+
+    if project_file_in(root) is None:
         return Base(f"{label} (no Pulumi.yaml at that revision: everything is new)", graph=[])
     then = find_project(root)
     for what, where in (("main", then.main), ("stackConfigDir", then.stack_config_dir)):

@@ -34,20 +34,32 @@ class ProjectError(Exception):
     """The program, its project file or its stack config cannot be run."""
 
 
+#: The project file's extensions in the order the Pulumi CLI looks for them in a folder
+#: (sdk/go/common/encoding/marshal.go `Exts`, workspace/paths.go `findProjectInDir`); a stack
+#: file has its project file's (paths.go `ProjectStackPath`: ``Pulumi.<stack><ext>``).
+PROJECT_EXTS = (".json", ".yaml", ".yml")
+
+
 @dataclass(frozen=True)
 class Project:
     name: str
     root: Path
     main: Path
     stack_config_dir: Path
+    #: The project file's extension, which its stack files share.
+    ext: str = ".yaml"
+
+    @property
+    def project_file(self) -> Path:
+        return self.root / f"Pulumi{self.ext}"
 
     def stack_file(self, stack: str) -> Path:
-        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+        return self.stack_config_dir / f"Pulumi.{stack}{self.ext}"
 
     def stacks(self) -> list[str]:
         return sorted(
-            p.name[len("Pulumi.") : -len(".yaml")]
-            for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+            p.name[len("Pulumi.") : -len(self.ext)]
+            for p in self.stack_config_dir.glob(f"Pulumi.*{self.ext}")
         )
 
 
@@ -149,14 +161,57 @@ def _load_yaml(file: Path) -> Any:
         loader.dispose()
 
 
+def _load_document(file: Path) -> Any:
+    """A project or stack file as the Pulumi CLI reads it by its extension
+    (sdk/go/common/encoding: ``.json`` with a JSON parser, ``.yaml``/``.yml`` with YAML), with
+    this engine's strictness (size, nesting, duplicate keys refused)."""
+    if file.suffix != ".json":
+        return _load_yaml(file)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise ProjectError(f"{file} is larger than {MAX_FILE_BYTES >> 20} MiB")
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(
+            f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ProjectError(f"{file} cannot be read: {exc.strerror}") from None
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ProjectError(f"{file}: duplicate key {repeated[0]!r}")
+        return dict(pairs)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique)
+    except RecursionError:
+        raise ProjectError(f"{file} is nested too deeply") from None
+    except ValueError as exc:
+        raise ProjectError(f"{file} is not valid JSON: {exc}") from None
+
+
+def project_file_in(folder: Path) -> Path | None:
+    """The project file of `folder` as the Pulumi CLI picks it (:data:`PROJECT_EXTS`)."""
+    for ext in PROJECT_EXTS:
+        if (folder / f"Pulumi{ext}").is_file():
+            return folder / f"Pulumi{ext}"
+    return None
+
+
 def find_project(start: Path) -> Project:
     for folder in [start, *start.parents]:
-        file = folder / "Pulumi.yaml"
-        if file.is_file():
+        found = project_file_in(folder)
+        if found is not None:
+            file = found
             break
     else:
-        raise ProjectError(f"no Pulumi.yaml in {start} or any folder above it")
-    meta = _load_yaml(file) or {}
+        raise ProjectError(
+            f"no Pulumi.yaml (nor Pulumi.yml, Pulumi.json) in {start} or any folder above it"
+        )
+    meta = _load_document(file) or {}
     if not isinstance(meta, dict) or not meta.get("name"):
         raise ProjectError(f"{file} has no project name")
     runtime = meta.get("runtime")
@@ -168,6 +223,7 @@ def find_project(start: Path) -> Project:
         root=folder,
         main=(folder / str(meta.get("main", "."))).resolve(),
         stack_config_dir=(folder / str(meta.get("stackConfigDir", "."))).resolve(),
+        ext=file.suffix,
     )
 
 
@@ -181,7 +237,7 @@ def load_stack_config(
     if not file.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"no stack config {file} (stacks found: {known})")
-    doc = _load_yaml(file) or {}
+    doc = _load_document(file) or {}
     raw = doc.get("config", {}) if isinstance(doc, dict) else None
     if not isinstance(raw, dict):
         raise ProjectError(f"{file}: 'config' must be a mapping")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from .project import ProjectError
 
@@ -49,7 +50,12 @@ def changed_files(top: Path, sha: str) -> list[Path]:
     """Every file that differs between commit `sha` and the work tree (committed, staged or
     not; both sides of a rename; deleted ones), and every untracked file git does not ignore:
     absolute paths."""
-    diff = _git(top, "diff", "--name-only", "--no-renames", "-z", sha, "--")
+    # --ignore-submodules=none: a submodule whose commit moved or whose files changed counts
+    # as changed whatever .gitmodules (ignore = all) or the configuration (submodule.*.ignore,
+    # diff.ignoreSubmodules) says (git-diff(1), git-config(1)).
+    diff = _git(
+        top, "diff", "--ignore-submodules=none", "--name-only", "--no-renames", "-z", sha, "--"
+    )
     if diff.returncode != 0:
         raise ProjectError(f"git diff against {sha[:12]} failed: {diff.stderr.decode().strip()}")
     untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
@@ -59,6 +65,114 @@ def changed_files(top: Path, sha: str) -> list[Path]:
     return sorted(
         {(top / name.decode(errors="surrogateescape")).resolve() for name in names if name}
     )
+
+
+def unwatched_files(top: Path) -> list[Path]:
+    """Tracked files git is told not to look at in the work tree (``update-index
+    --assume-unchanged`` or ``--skip-worktree``): their changes never show in a diff, so they
+    count as changed. ``git ls-files -v`` tags them with a lowercase letter (assume-unchanged)
+    or ``S``/``s`` (skip-worktree) (git-ls-files(1)). Absolute paths."""
+    done = _git(top, "ls-files", "-v", "-z")
+    if done.returncode != 0:
+        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
+    found = []
+    for entry in done.stdout.split(b"\0"):
+        tag, _, name = entry.partition(b" ")
+        if name and (tag.islower() or tag == b"S"):
+            found.append((top / name.decode(errors="surrogateescape")).resolve())
+    return sorted(found)
+
+
+#: What the program's interpreter says of its import path (:func:`import_path`): each entry,
+#: whether it is the standard library's or an installation's (site-packages), and the source
+#: folders of editable installs (PEP 610's direct_url.json, which pip writes for every one).
+_PROBE = r"""
+import json, os, site, sys, sysconfig
+from importlib import metadata
+from urllib.parse import unquote, urlparse
+paths = sysconfig.get_paths()
+lib = [os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")]
+sites = {os.path.realpath(p) for p in (paths["purelib"], paths["platlib"])}
+sites.update(os.path.realpath(p) for p in getattr(site, "getsitepackages", list)())
+if site.ENABLE_USER_SITE:
+    sites.add(os.path.realpath(site.getusersitepackages()))
+def kind(entry):
+    real = os.path.realpath(entry)
+    if real in sites:
+        return "site"
+    for folder in lib:
+        if real == folder or real.startswith(folder + os.sep):
+            return "stdlib"
+    if real.endswith(".zip") and os.path.dirname(real) in {os.path.dirname(f) for f in lib}:
+        return "stdlib"  # pythonXY.zip beside the standard library
+    return "other"
+editable = []
+for dist in metadata.distributions():
+    try:
+        doc = json.loads(dist.read_text("direct_url.json") or "null")
+    except Exception:
+        continue
+    if isinstance(doc, dict) and (doc.get("dir_info") or {}).get("editable"):
+        url = urlparse(str(doc.get("url", "")))
+        where = unquote(url.path) if url.scheme == "file" else str(doc.get("url"))
+        editable.append([dist.metadata["Name"] or "?", where])
+print(json.dumps({
+    "path": [[os.path.realpath(p or os.getcwd()), kind(p or os.getcwd())] for p in sys.path],
+    "editable": editable,
+}))
+"""
+
+
+def import_path(python: str, pythonpath: list[Path], cwd: Path) -> dict[str, Any]:
+    """The import path a program gets from interpreter `python` with `pythonpath` first (as
+    ack-preview starts it, from its folder `cwd`), as that interpreter reports it
+    (:data:`_PROBE`): its ``.pth`` files, ``PYTHONPATH`` and site hooks applied."""
+    import json
+    import os
+
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [*(str(p.resolve()) for p in pythonpath), env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+    try:
+        done = subprocess.run(
+            [python, "-c", _PROBE],
+            capture_output=True,
+            check=False,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        doc = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        if done.returncode != 0 or not isinstance(doc, dict):
+            raise ValueError(done.stderr.decode(errors="replace").strip()[-200:])
+        return doc
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
+        raise ProjectError(
+            f"the program's interpreter {python} could not say its import path ({exc})"
+        ) from None
+
+
+def sources_outside(top: Path, found: dict[str, Any]) -> list[str]:
+    """What the program may import that git at `top` cannot see: each entry of its import path
+    outside the work tree that is neither the standard library nor an installation's
+    site-packages (whose packages count as the dependency files pinning them), and each
+    editable install whose source lies outside it. Said, one each."""
+    said = []
+    for entry, kind in found.get("path", []):
+        if kind == "other" and not inside(top, Path(entry)):
+            said.append(f"{entry} is on the program's import path")
+    for name, source in found.get("editable", []):
+        if not inside(top, Path(source)):
+            said.append(f"{source} is the source of {name}, installed editable")
+    return said
+
+
+def import_roots(top: Path, found: dict[str, Any]) -> list[Path]:
+    """The entries of the program's import path inside the work tree at `top`."""
+    return [Path(entry) for entry, _ in found.get("path", []) if inside(top, Path(entry))]
 
 
 def file_at(top: Path, sha: str, path: Path) -> str | None:
@@ -85,13 +199,37 @@ def inside(top: Path, path: Path) -> bool:
 #: Ignored folders whose changes no program or pack reads as its own: caches of tools and of
 #: Python's bytecode, and installed packages (which count as the files pinning them).
 _NOT_READ = ("__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis")
+#: Folders of installed dependencies other than virtualenvs: npm's (pinned by its lock file).
+_INSTALLED = ("node_modules",)
+#: Files Python imports as modules from a folder on the import path (importlib's suffixes).
+_MODULE_SUFFIXES = (".py", ".pyw", ".so", ".pyd")
 
 
-def ignored_sources(top: Path) -> list[Path]:
-    """Files git ignores in the work tree, which a program or pack may still read (a local
-    settings module, a pack kept out of the repository), so that their changes since any
-    revision cannot be told: every one but caches, bytecode, package metadata
-    (``*.egg-info``) and what lies in a virtualenv (a folder holding ``pyvenv.cfg``)."""
+def _importable(path: Path, roots: list[Path]) -> bool:
+    """Whether `path` is a module file a program could import from one of the import path's
+    `roots`: every folder between them, and the module's name, are Python names (a folder of
+    another name, ``node-gyp``, cannot be a package)."""
+    if path.suffix not in _MODULE_SUFFIXES or not path.name.split(".")[0].isidentifier():
+        return False
+    for root in roots:
+        try:
+            folders = path.parent.relative_to(root).parts
+        except ValueError:
+            continue
+        if all(part.isidentifier() for part in folders):
+            return True
+    return False
+
+
+def ignored_sources(top: Path, readers: list[Path], roots: list[Path]) -> list[Path]:
+    """Files git ignores in the work tree that a program or pack may still read, so that their
+    changes since any revision cannot be told: any file in the program's folder or a pack's
+    (`readers`: a local settings module or file, a pack's own config), a module a program could
+    import from an entry of its import path inside the work tree (`roots`), or such an entry
+    itself (a zip). Never caches, bytecode, package metadata (``*.egg-info``) nor installed
+    dependencies: what lies in a virtualenv (a folder holding ``pyvenv.cfg``) or
+    ``node_modules`` (pinned by the dependency files), nor ignored files no program reads
+    (a build folder, a test tool's packages, a coverage report)."""
     done = _git(top, "ls-files", "--others", "--ignored", "--exclude-standard", "-z")
     if done.returncode != 0:
         raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
@@ -107,19 +245,26 @@ def ignored_sources(top: Path) -> list[Path]:
                 return True
         return False
 
+    readers = [r.resolve() for r in readers]
+    roots = [r.resolve() for r in roots]
     found = []
     for name in done.stdout.split(b"\0"):
         if not name:
             continue
         relative = Path(name.decode(errors="surrogateescape"))
-        if set(relative.parts) & set(_NOT_READ) or relative.suffix in (".pyc", ".pyo"):
+        if set(relative.parts) & set(_NOT_READ + _INSTALLED) or relative.suffix in (
+            ".pyc",
+            ".pyo",
+        ):
             continue
         if any(part.endswith(".egg-info") for part in relative.parts):
             continue
         path = top / relative
         if in_virtualenv(path):
             continue
-        found.append(path)
+        read = any(path == r or r in path.parents for r in readers)
+        if read or path in roots or _importable(path, roots):
+            found.append(path)
     return sorted(found)
 
 
