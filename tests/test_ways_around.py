@@ -819,6 +819,36 @@ def test_relative_paths_are_read_from_the_programs_folder(tmp_path):
         pack.close()
 
 
+@pytest.mark.parametrize("namespace", ["shop", "kube-system", None])
+def test_without_the_programs_folder_the_objects_the_engine_registered_are_judged(gate, namespace):
+    """Under `pulumi preview --policy-pack` the pack is not told the program's folder, and the
+    provider expands a yaml/v2 component into its objects, registered as its children: those are
+    judged (an app's ConfigMap passes, one in kube-system is drift); a component with no object
+    under it and a relative path stays not proven."""
+
+    def program() -> None:
+        c = cluster()
+        files = k8s.yaml.v2.ConfigFile(
+            "manifests",
+            file="manifests/objects.yaml",
+            opts=pulumi.ResourceOptions(provider=c.provider),
+        )
+        if namespace is not None:
+            k8s.core.v1.ConfigMap(
+                "manifests:cfg",
+                metadata={"name": "cfg", "namespace": namespace},
+                opts=pulumi.ResourceOptions(parent=files, provider=c.provider),
+            )
+
+    found = [v.message for v in _mandatory(gate, run(program))]
+    if namespace == "shop":
+        assert found == []
+    elif namespace == "kube-system":
+        assert len(found) == 1 and "kube-system" in found[0], found
+    else:
+        assert len(found) == 1 and "not told" in found[0], found
+
+
 # --- Kubernetes: cluster-scoped objects (finding 5) ---------------------------------------------
 
 

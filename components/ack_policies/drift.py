@@ -221,6 +221,9 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             "point (policies/__main__.py, or a pack written by ack-policy-pack).",
         )
         return
+    # Resources the engine registered children under (a Kubernetes provider's yaml/v2,
+    # kustomize/v2 or Helm v4 component expands into its objects under `pulumi preview`).
+    expanded = {r.parent.urn for r in args.resources if r.parent is not None}
     for res in args.resources:
         if own.is_component(res):
             continue  # what a component of the program's own takes, its children take
@@ -229,9 +232,14 @@ def _loose_attachments(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
             continue  # a read, or a stack reference: it names what it reads, it attaches nothing
         mine = own.owner_of(res)
         inputs = found.inputs
-        if res.resource_type.startswith("kubernetes:") and any(
-            o.kind == "cluster" for o in own.owners
+        if (
+            res.resource_type.startswith("kubernetes:")
+            and any(o.kind == "cluster" for o in own.owners)
+            and (_program_dir() is not None or res.urn not in expanded)
         ):
+            # The files are read where the folder they are relative to is known (ack-preview
+            # says it); without it, the objects the engine registered under the resource
+            # are judged themselves, and a resource with none is not proven.
             inputs, unreadable = with_files(res, inputs)
             if unreadable is not None:
                 yield res.urn, _unreadable_message(res, unreadable)
