@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -540,3 +541,53 @@ def test_sigterm_before_the_run_begins_is_a_stopped_run():
     )
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert done.stderr.strip().endswith("stopped by SIGTERM; no verdict"), done.stderr
+
+
+@pytest.mark.parametrize("target", ["folder", "missing/report.json"])
+def test_the_fleet_gate_refuses_a_report_it_cannot_write_before_running_any_stack(
+    tmp_path, monkeypatch, capsys, target
+):
+    from ack_offline import fleet
+
+    folder = _project(tmp_path / "p", CLUSTER)
+    (tmp_path / "folder").mkdir()
+    monkeypatch.chdir(folder)
+    ran: list[object] = []
+    monkeypatch.setattr(fleet, "gate_one", lambda *a, **k: ran.append(a))
+    code = fleet.main(
+        ["gate", "--policy-pack", str(ROOT / "policies"), "--json", str(tmp_path / target)]
+    )
+    assert code == 2 and ran == []
+    assert "--json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "-5", "inf"])
+def test_the_fleet_gate_refuses_a_time_limit_that_means_nothing(tmp_path, monkeypatch, value):
+    from ack_offline import fleet
+
+    monkeypatch.chdir(_project(tmp_path / "p", CLUSTER))
+    with pytest.raises(SystemExit) as stop:
+        fleet.main(["gate", "--policy-pack", str(ROOT / "policies"), "--timeout", value])
+    assert stop.value.code == 2
+
+
+def test_the_address_plan_shows_a_name_as_code_never_as_markdown(tmp_path, monkeypatch):
+    """A range read from a program's graph is named by its resource: HTML, links, images and
+    @mentions in the name rendered in the plan (`<!--` hid the overlaps after it)."""
+    from ack_offline import fleet
+
+    name = "x<img src=https://evil.example/t.png> @octocat [click](https://e.example) <!-- |"
+    program = (
+        "import pulumi_alicloud as alicloud\n"
+        f"alicloud.vpc.Network({name!r}, cidr_block='10.9.0.0/16')\n"
+        "alicloud.vpc.Network('y', cidr_block='10.9.0.0/16')\n"
+    )
+    folder = _project(tmp_path / "p", program)
+    monkeypatch.chdir(folder)
+    plan = tmp_path / "plan.md"
+    assert fleet.main(["check", "--markdown", str(plan)]) in (0, 1)
+    text = plan.read_text()
+    assert "<img" in text  # shown, as code
+    outside_code = re.sub(r"(`+)(?:(?!\1).)*\1", "", text)  # every code span taken out
+    for raw in ("<img", "<!--", "](https://", "@octocat"):
+        assert raw not in outside_code, (raw, text)

@@ -58,10 +58,11 @@ from ack_clusters.program import parse_cluster, region_problems
 from ack_clusters.validation import NAME_HELP, NAME_PATTERN, region_problem, zone_region
 
 from . import exits, integrity, reaper, revisions
+from .args import seconds
 from .exits import EXIT_BROKEN, EXIT_OK
 from .project import Project, ProjectError, _load_yaml, find_project, load_stack_config
 from .recorder import unsecure
-from .text import markdown_cell, one_line
+from .text import markdown_cell, markdown_code, one_line
 
 #: `check` finds overlaps: exit 1, the rank of a mandatory violation (ack_offline.exits).
 EXIT_OVERLAPS = exits.EXIT_VIOLATIONS
@@ -269,7 +270,10 @@ def plan_tables(ranges: dict[str, list[UsedRange]], domains: dict[str, list[str]
             (r for s in stacks for r in ranges[s]), key=lambda r: (int(r.cidr.network_address), r)
         )
         # (a source read from a program's graph names its resources: one Markdown cell each)
-        out += [f"| {r.stack} | {r.kind} | `{r.cidr}` | {markdown_cell(r.source)} |" for r in rows]
+        out += [
+            f"| {r.stack} | {r.kind} | `{r.cidr}` | {markdown_cell(markdown_code(r.source))} |"
+            for r in rows
+        ]
         out.append("")
     return "\n".join([*out, "## Overlaps", ""]) + "\n"
 
@@ -324,7 +328,7 @@ def _out(text: str) -> None:
 def _finding(line: str, markdown: _Markdown) -> None:
     # (a range read from a program's graph is named by its resource: one line, whatever name)
     print(f"ack-fleet: {one_line(line)}", file=sys.stderr)
-    markdown.write(f"- {one_line(line)}\n")
+    markdown.write(f"- {markdown_code(line)}\n")  # a name cannot be Markdown or HTML there
 
 
 class _Markdown:
@@ -1012,6 +1016,9 @@ def gate(ns: argparse.Namespace) -> int:
             "gate: no --policy-pack: without a pack nothing is judged (give the pack the "
             "stacks must pass, e.g. --policy-pack policies)"
         )
+    if ns.json is not None and (ns.json.is_dir() or not ns.json.parent.is_dir()):
+        # Said before any stack runs, rather than after all of them did for nothing.
+        raise _refuse("--json", f"{ns.json} cannot be written (a folder, or in no folder)")
     stacks = _some_stacks(project, "gate")
     # The judge's files as they are before any stack's program runs (and before --since asks
     # the program's interpreter for its import path, which runs its site hooks): each stack's
@@ -1208,7 +1215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--since", default=None, help="only stacks changed since this git revision")
     g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     g.add_argument("--json", type=Path, default=None, help="write the report here")
-    g.add_argument("--timeout", type=float, default=600.0, help="per stack, seconds")
+    g.add_argument("--timeout", type=seconds, default=600.0, help="per stack, seconds")
     g.add_argument(
         "--mode",
         choices=("preview", "update", "both"),

@@ -43,6 +43,7 @@ from ack_clusters.errors import InvalidArguments
 from ack_clusters.versions import refuse_version_changes
 
 from . import changes, exits, files, integrity, revisions
+from .args import seconds
 from .changes import Node
 from .exits import EXIT_BROKEN, EXIT_GUARDED, EXIT_OK, EXIT_VIOLATIONS
 from .gate import GateError, GateResult, StackContext, StartedPacks, analyze_with
@@ -205,24 +206,6 @@ def _stack_references(values: Sequence[str]) -> dict[str, dict[str, Any]]:
             )
         found[name] = outputs
     return found
-
-
-#: The longest time limit taken (a day): past it, a limit means nothing, and the OS refuses it.
-MAX_SECONDS = 86_400.0
-
-
-def seconds(value: str) -> float:
-    """A time limit given on the command line: a number of seconds, more than 0 and at most a
-    day (`nan`, `inf` and negative numbers are refused, not taken for something else)."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 < number <= MAX_SECONDS:  # False for nan
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: give a number of seconds above 0 and at most {MAX_SECONDS:g}"
-        )
-    return number
 
 
 def _stack_tags(values: Sequence[str]) -> dict[str, str]:
