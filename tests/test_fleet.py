@@ -208,8 +208,8 @@ def test_check_names_the_overlap_and_writes_the_plan(tmp_path, capsys):
         == "ack-fleet: 3 stacks, 6 ranges, 1 routing domain(s), 1 overlapping pair(s) of stacks\n"
     )
     text = plan.read_text()
-    assert "| prod-b | vpc | `10.0.0.0/16` | network.vpc_cidr (default) |" in text
-    assert text.endswith(f"## Overlaps\n\n- {line}\n")
+    assert "| prod-b | vpc | `10.0.0.0/16` | `network.vpc_cidr (default)` |" in text
+    assert text.endswith(f"## Overlaps\n\n- `{line}`\n")
     # In separate routing domains, nothing is shared.
     fleet_file = tmp_path / "fleet.yaml"
     fleet_file.write_text(yaml.safe_dump({"routing_domains": {"a": ["prod-a"], "c": ["prod-c"]}}))

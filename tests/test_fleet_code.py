@@ -54,8 +54,8 @@ def test_check_reads_the_ranges_a_code_defined_program_plans(tmp_path, capsys):
     assert "2 stacks, 4 ranges, 1 routing domain(s), 0 overlapping pair(s)" in out
     assert "is not set" not in err
     table = plan.read_text()
-    assert "| b | vpc | `10.1.0.0/16` | vpc.Network 'b-vpc' cidrBlock |" in table
-    assert "| a | services | `172.21.0.0/20` | cs.ManagedKubernetes 'a' serviceCidr |" in table
+    assert "| b | vpc | `10.1.0.0/16` | `vpc.Network 'b-vpc' cidrBlock` |" in table
+    assert "| a | services | `172.21.0.0/20` | `cs.ManagedKubernetes 'a' serviceCidr` |" in table
 
     # Both on the default Service range: the overlap is found, named by the resources.
     (root / "Pulumi.b.yaml").write_text(
