@@ -917,19 +917,7 @@ def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
 
 #: A stack's ack-preview as a new interpreter: SIGKILL when ack-fleet (the thread that started
 #: it) ends, as a forked stack gets when the fork server ends, then the console script.
-_LAUNCHER = """\
-import ctypes, os, sys
-try:
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    prctl = None
-if prctl is not None:
-    prctl(1, 9, 0, 0, 0)
-    if os.getppid() != int(sys.argv[1]):
-        os._exit(1)
-from ack_offline.cli import main
-main(sys.argv[2:])
-"""
+_LAUNCHER = reaper.DIE_WITH_PARENT_SOURCE + "from ack_offline.cli import main\nmain(sys.argv[2:])\n"
 
 
 class _Interpreter:

@@ -35,6 +35,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from ack_clusters.redaction import redact as redact_text
 from ack_policies import record
 
+from .reaper import DIE_WITH_PARENT_SOURCE
 from .recorder import ProgramRun, RecordedResource
 from .recorder import secret_values as recorded_secrets
 
@@ -130,17 +131,12 @@ def _deterministic(message: Any) -> bytes:
 #:
 #: Then pulumi.policy runs as `-m` would run it. Where prctl is missing (not Linux), the first two
 #: are skipped; the token holds everywhere.
-PACK_LAUNCHER = """\
-import ctypes, hmac, os, runpy, sys
-try:
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    prctl = None
+PACK_LAUNCHER = (
+    DIE_WITH_PARENT_SOURCE
+    + """\
 if prctl is not None:
-    prctl(1, 9, 0, 0, 0)
-    if os.getppid() != int(sys.argv[1]):
-        os._exit(1)
     prctl(4, 0, 0, 0, 0)
+import hmac, runpy
 token = sys.stdin.readline().strip().encode()
 sys.stdin.close()
 if len(token) < 32:
@@ -169,6 +165,7 @@ grpc.server = _guarded_server
 sys.argv = [sys.argv[0], *sys.argv[2:]]
 runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
 """
+)
 
 
 class _Token(

@@ -78,6 +78,23 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+#: Python source a process the tools start through an interpreter runs first (a policy pack; a
+#: fleet stack started as a new interpreter): SIGKILL when the thread that started it ends, even
+#: by SIGKILL (argv[1] is that process's PID: it gives up if that has already ended). It leaves
+#: `prctl` bound (None off Linux) and `os` and `sys` imported, for what follows it.
+DIE_WITH_PARENT_SOURCE = """\
+import ctypes, os, sys
+try:
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    prctl = None
+if prctl is not None:
+    prctl(1, 9, 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):
+        os._exit(1)
+"""
+
+
 def _parents() -> dict[int, int]:
     """Each running process's parent, from /proc (empty where there is none)."""
     found = {}
