@@ -867,3 +867,31 @@ def test_the_pack_says_secret_as_the_library_does():
     from ack_policies import network
 
     assert network.HIDDEN == HIDDEN
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_rule_quoting_the_ownership_tag_quotes_nothing_around_it(gate, preview):
+    """A secret text naming the ownership tag was quoted shortened (its first 77 characters),
+    past any redaction of the whole secret: only the tag itself is quoted."""
+    import pulumi_alicloud as alicloud
+
+    from ack_clusters import ManagedCluster
+
+    from .conftest import args, run
+
+    secret = (
+        "selector=ack.pulumi.io/owner;user=admin;password=Hunter2-SuperSecret-Passw0rd;"
+        "host=db.internal;port=3306;opts=ssl-mode-required-and-more-text"
+    )
+
+    def program() -> None:
+        ManagedCluster("demo", args())
+        alicloud.oos.SecretParameter(
+            "db", secret_parameter_name="db-conn", type="Secret", value=pulumi.Output.secret(secret)
+        )
+
+    found = [v for v in gate(run(program, preview=preview)) if v.urn.endswith("::db")]
+    assert found, "the ownership tag in a loose resource's input is drift"
+    for v in found:
+        assert "Hunter2" not in v.message and "password=" not in v.message, v.message
+        assert "ack.pulumi.io/" in v.message

@@ -334,8 +334,12 @@ class Ownership:
         tags it names."""
         for text in strings_in(value):
             lowered = text.lower()
-            if OWNERSHIP_TAG_PREFIX in lowered or _ACK_TAG_TOKEN.search(lowered):
-                yield Reached(None, f" (it names the ownership tag in '{_short(text)}')", "tag")
+            token = _ACK_TAG_TOKEN.search(lowered)
+            if OWNERSHIP_TAG_PREFIX in lowered or token:
+                # Only the tag's own text is quoted, never what surrounds it: the value may be a
+                # secret longer than any redaction of it in a quote (a shortened copy leaked).
+                tag = OWNERSHIP_TAG_PREFIX if OWNERSHIP_TAG_PREFIX in lowered else token.group(0)  # type: ignore[union-attr]
+                yield Reached(None, f" (it names the ownership tag '{tag}')", "tag")
             if self._pattern is None:
                 continue
             for match in self._pattern.finditer(text):
@@ -489,10 +493,6 @@ def _named(text: str) -> Iterator[str]:
         host = urlsplit(text).hostname
         if host:
             yield host
-
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _CACHE: dict[int, tuple[Sequence[PolicyResource], Ownership]] = {}
