@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -983,3 +984,76 @@ def test_a_program_s_daemon_cannot_reconfigure_the_pack(tmp_path):
     # ordinary user's daemon cannot even read a pack's sockets (it is non-dumpable).
     expected = "UNAUTHENTICATED " if os.geteuid() == 0 else "unreadable "
     assert any(line.startswith(expected) for line in heard), heard
+
+
+BLINDABLE_PACK = """
+import helper_of_the_pack
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def no_vpc(args, report_violation):
+    if helper_of_the_pack.BLOCK and args.resource_type == "alicloud:vpc/network:Network":
+        report_violation("no VPC here")
+
+PolicyPack(
+    name="blindable",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[ResourceValidationPolicy(name="no-vpc", description="No VPC.", validate=no_vpc)],
+)
+"""
+
+
+@pytest.mark.heavy
+def test_a_stack_cannot_rewrite_a_module_a_later_stacks_pack_loads(tmp_path):
+    """Under ack-fleet, stack a's program rewrote a module the pack imports beyond the fixed
+    list of packages (`yaml`, in the review) and stack b's pack, loading it, passed what it
+    should block. ack-fleet notes what each pack loads before any program runs; a later pack
+    that loaded anything else, or a listed file since changed, is no verdict."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    helper = extra / "helper_of_the_pack.py"
+    helper.write_text("BLOCK = True\n")
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text(BLINDABLE_PACK)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    for stack in ("a", "b"):
+        (project / f"Pulumi.{stack}.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (project / "__main__.py").write_text(
+        "import pulumi, pulumi_alicloud as alicloud\n"
+        "alicloud.vpc.Network('v', cidr_block='10.0.0.0/16')\n"
+        "if pulumi.get_stack() == 'a':\n"
+        f"    open({str(helper)!r}, 'w').write('BLOCK = False\\n')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(extra)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ack_offline.fleet import console; console()",
+            "--program",
+            str(project),
+            "gate",
+            "--policy-pack",
+            str(pack),
+            "--mode",
+            "preview",
+            "--workers",
+            "1",
+            "--json",
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_stack = {r["stack"]: r for r in report["stacks"]}
+    # a rewrote its judge while it ran, and b's pack loaded what a wrote: neither is judged.
+    assert by_stack["a"]["exit"] == 2 and "while the gate ran" in by_stack["a"]["error"]
+    assert by_stack["b"]["exit"] == 2 and "before it started" in by_stack["b"]["error"]
+    assert done.returncode == 2

@@ -1011,9 +1011,22 @@ def gate(ns: argparse.Namespace) -> int:
     # The judge's files as they are before any stack's program runs (and before --since asks
     # the program's interpreter for its import path, which runs its site hooks): each stack's
     # ack-preview checks them against these (ack_offline.integrity).
-    from .integrity import ENVIRONMENT, digests
+    from .gate import PolicyPackProcess, StackContext
+    from .integrity import ENVIRONMENT, LOADED_ENVIRONMENT, digests, loaded_digest
 
     os.environ[ENVIRONMENT] = json.dumps(digests(packs))
+    # And what each pack loads once its rules are in (the modules its rules import, the standard
+    # library's among them): started once, here, before any stack's program runs, so that a
+    # program cannot rewrite a module a later stack's pack loads (ack_offline.integrity).
+    loaded = {}
+    for pack in packs:
+        probe = PolicyPackProcess(pack, StackContext(project.name, "", True, {}, {}), connect=False)
+        probe.close()
+        loaded[str(pack)] = {
+            "files": probe.loaded["files"],
+            "digest": loaded_digest(probe.loaded["files"]),
+        }
+    os.environ[LOADED_ENVIRONMENT] = json.dumps(loaded)
     since = None
     if ns.since is not None:
         since = revisions.resolve(project.root, ns.since, "--since")

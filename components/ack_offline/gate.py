@@ -158,6 +158,15 @@ class _OnlyTheGate(grpc.ServerInterceptor):
 _server = grpc.server
 
 def _guarded_server(*args, **kwargs):
+    # The rules are loaded by now: say which files the pack runs on, and where it looks for
+    # more, before the port (ack_offline.integrity takes a digest of them).
+    import json
+    files = sorted(
+        {f for m in list(sys.modules.values()) for f in [getattr(m, "__file__", None)] if f}
+    )
+    said = {"files": [f for f in files if isinstance(f, str)], "path": sys.path}
+    sys.stdout.write("ack-modules " + json.dumps(said) + "\\n")
+    sys.stdout.flush()
     kwargs["interceptors"] = [_OnlyTheGate(), *(kwargs.get("interceptors") or ())]
     return _server(*args, **kwargs)
 
@@ -242,8 +251,15 @@ class PolicyPackProcess:
     """One running policy pack and a gRPC stub to it."""
 
     def __init__(
-        self, pack_dir: Path, context: StackContext, *, call_timeout: float = CALL_TIMEOUT
+        self,
+        pack_dir: Path,
+        context: StackContext,
+        *,
+        call_timeout: float = CALL_TIMEOUT,
+        connect: bool = True,
     ) -> None:
+        """Start the pack; with `connect` False, only until it says what it loaded (a probe:
+        no channel, nothing asked)."""
         self.call_timeout = call_timeout
         self.pack_dir = pack_dir.resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
@@ -286,6 +302,8 @@ class PolicyPackProcess:
             self.process.stdin.write(self._token + "\n")
             self.process.stdin.close()
         port = self._read_port()
+        if not connect:
+            return
         self.channel = grpc.intercept_channel(
             grpc.insecure_channel(f"127.0.0.1:{port}"), _Token(self._token)
         )
@@ -298,13 +316,32 @@ class PolicyPackProcess:
         self.name = self.info.name
 
     def _read_port(self) -> int:
+        """The port the pack prints once it serves; before it, what it loaded (PACK_LAUNCHER),
+        kept in :attr:`loaded` (files and import path) for ack_offline.integrity."""
         assert self.process.stdout is not None
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()))  # type: ignore[union-attr]
+        lines: list[str] = []
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for _ in range(2):
+                lines.append(self.process.stdout.readline())
+                if not lines[-1].startswith("ack-modules "):
+                    return
+
+        reader = threading.Thread(target=read)
         reader.daemon = True
         reader.start()
         reader.join(START_TIMEOUT)
-        first = line[0].strip() if line else ""
+        self.loaded: dict[str, list[str]] = {"files": [], "path": []}
+        if lines and lines[0].startswith("ack-modules "):
+            with contextlib.suppress(ValueError):
+                found = json.loads(lines.pop(0).removeprefix("ack-modules "))
+                if isinstance(found, dict):
+                    self.loaded = {
+                        k: [x for x in found.get(k, []) if isinstance(x, str)]
+                        for k in ("files", "path")
+                    }
+        first = lines[0].strip() if lines else ""
         if not first.isdigit():
             self.process.kill()
             err = self.process.stderr.read() if self.process.stderr else ""

@@ -177,6 +177,64 @@ def digests(packs: Sequence[Path | str]) -> dict[str, str]:
     return {folder: known.get(folder) or digest(Path(folder)) for folder in folders}
 
 
+#: The environment variable `ack-fleet` hands each `ack-preview` what each pack loaded when it
+#: started before any program ran (a JSON object, pack folder -> {"files": [...], "digest": ...}).
+LOADED_ENVIRONMENT = "ACK_OFFLINE_PACK_LOADED"
+
+
+def loaded_digest(files: Sequence[str]) -> str:
+    """A digest of the files a pack's process had loaded once its rules were in (every module
+    the rules, the server and the runtime import: `yaml` and the standard library among them,
+    which the fixed list of packages above does not name)."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        path = Path(name)
+        h.update(f"{name}\0".encode())
+        try:
+            h.update(_hash(path) if path.is_file() else b"(none)")
+        except OSError:
+            h.update(b"(unreadable)")
+    return h.hexdigest()
+
+
+def trusted_loads(packs: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """What each started pack loaded, as known before any program of this run ran: handed over
+    by `ack-fleet` (:data:`LOADED_ENVIRONMENT`), else what the pack says now (`ack-preview`'s
+    packs load before its program runs). Checked at once: a pack that loaded a file the trusted
+    list does not hold (a module shadowing another), or a listed file that changed since, was
+    rewritten by a program run before (another stack's, under ack-fleet)."""
+    given = os.environ.get(LOADED_ENVIRONMENT)
+    known: Mapping[str, Any] = json.loads(given) if given else {}
+    found: dict[str, dict[str, Any]] = {}
+    for pack in packs:
+        folder = str(Path(pack.pack_dir).resolve())
+        reported = list(pack.loaded.get("files", []))
+        if not reported:
+            raise PackChanged(f"the policy pack {folder} did not say what it loaded; no verdict")
+        trusted = known.get(folder)
+        if not isinstance(trusted, Mapping):
+            trusted = {"files": reported, "digest": loaded_digest(reported)}
+        extra = sorted(set(reported) - set(trusted["files"]))
+        if extra or loaded_digest(trusted["files"]) != trusted["digest"]:
+            what = f" (it loaded {extra[0]}, which it did not before)" if extra else ""
+            raise PackChanged(
+                f"the policy pack {folder}, or what it loads, changed before it started{what}: "
+                "a program may not rewrite its judge; no verdict"
+            )
+        found[folder] = dict(trusted)
+    return found
+
+
+def check_loaded(expected: Mapping[str, Mapping[str, Any]], when: str) -> None:
+    """The files each pack loaded are as they were (:func:`trusted_loads`)."""
+    for folder, trusted in expected.items():
+        if loaded_digest(trusted["files"]) != trusted["digest"]:
+            raise PackChanged(
+                f"the policy pack {folder}, or what it loads, changed {when}: a program may not "
+                "rewrite its judge; no verdict"
+            )
+
+
 def check(expected: Mapping[str, str], when: str) -> None:
     for folder, before in expected.items():
         if digest(Path(folder)) != before:

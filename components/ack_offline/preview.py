@@ -426,6 +426,7 @@ def _preview(ns: argparse.Namespace) -> int:
             packs = stack.enter_context(StartedPacks(ns.policy_pack, context))
             started = packs.wait()
             integrity.check(judge, "before its rules were loaded")
+            loads = integrity.trusted_loads(started)
             children = [c for c in (base_program, program) if c is not None]
             # What runs below this process now is the gate's own (the packs; a caller's, when
             # this runs in-process): whatever appears from here on is a program's.
@@ -460,6 +461,7 @@ def _preview(ns: argparse.Namespace) -> int:
             if ns.policy_pack:
                 result = analyze_with(started, run, context, pack_configs)
             integrity.check(judge, "while the gate ran")
+            integrity.check_loaded(loads, "while the gate ran")
             violations = result.violations
     except (
         ProjectError,
