@@ -385,3 +385,24 @@ def test_each_effect_of_the_provider_facts_is_told_as_it_is():
     window = _field(mk, "maintenanceWindow", {"enable": True}, None)
     assert "never sends it (an empty block is never sent)" in window.fix
     assert _field(eip, "bandwidth", "200", "100").fix.startswith("`pulumi up` puts it back")
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_file_that_is_not_a_regular_one_is_no_verdict_at_once(tmp_path, kind):
+    """`ack-drift-explain /dev/zero` grew to 2.4 GB in 2 s, and a FIFO hung it for ever."""
+    import os
+    import subprocess
+    import sys
+
+    path = "/dev/zero"
+    if kind == "fifo":
+        path = str(tmp_path / "fifo")
+        os.mkfifo(path)
+    done = subprocess.run(
+        [sys.executable, "-c", "from ack_offline.explain import console; console()", path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr

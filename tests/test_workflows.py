@@ -519,3 +519,19 @@ def test_no_line_of_a_commands_output_closes_its_code_block(tmp_path, backticks)
         closing = [i for i, line in enumerate(lines) if line.strip().startswith(fence)]
         # The block opens once and closes at its end: every line of the output inside it.
         assert closing == [opening, len(lines) - 1], (name, md)
+
+
+def test_no_checkout_leaves_the_token_where_the_code_it_runs_can_read_it():
+    """Every job runs code from the repository (a pull request's, in pull-request.yml) after
+    checking it out; actions/checkout writes the job's token into .git/config unless told not
+    to, where that code could read it and use the job's permissions."""
+    found = []
+    for file in [*workflow_files(), *sorted((GITHUB / "actions").glob("*/action.yml"))]:
+        doc = yaml.safe_load(file.read_text())
+        jobs = doc.get("jobs", {}) if isinstance(doc, dict) else {}
+        steps = [s for j in jobs.values() for s in j.get("steps", [])]
+        steps += (doc.get("runs", {}) or {}).get("steps", []) if "runs" in doc else []
+        for step in steps:
+            if str(step.get("uses", "")).startswith("actions/checkout"):
+                found.append((file.name, (step.get("with") or {}).get("persist-credentials")))
+    assert found and all(value is False for _, value in found), found

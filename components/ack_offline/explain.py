@@ -31,6 +31,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
@@ -46,7 +47,7 @@ from ack_clusters.naming import (
 )
 from ack_clusters.redaction import HIDDEN
 
-from . import changes
+from . import changes, files
 from .text import markdown_code, one_line
 
 #: deploy.StepOp values (pulumi/pulumi pkg/resource/deploy/step.go). Steps with these ops change
@@ -70,6 +71,10 @@ CHANGE_OPS = frozenset(
 NOT_OWNED = "(not owned by a cluster)"
 UNNAMED = "(a cluster the preview does not name: run it with --show-sames)"
 MAX_VALUE = 80
+
+
+#: The most a preview's JSON may hold (a preview of thousands of resources is tens of MB).
+INPUT_LIMIT = 256 << 20
 
 
 class Unreadable(ValueError):
@@ -431,13 +436,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = one_line(ns.file)
     try:
         if ns.file == "-":
-            text = sys.stdin.read()
+            data = sys.stdin.buffer.read(INPUT_LIMIT + 1)
+            if len(data) > INPUT_LIMIT:
+                raise Unreadable(f"it is larger than {INPUT_LIMIT:,} bytes")
+            text = data.decode("utf-8")
         else:
-            with open(ns.file, encoding="utf-8") as fh:
-                text = fh.read()
+            # A regular file only, bounded (a device or a FIFO would be read without end).
+            text = files.read_text(Path(ns.file), INPUT_LIMIT)
         report = explain(json.loads(text))
         out = render(report, stack=ns.stack)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, Unreadable) as exc:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        Unreadable,
+        files.UnreadableFile,
+    ) as exc:
         _say(f"cannot read {source}: {exc}")
         return 2
     except RecursionError:
