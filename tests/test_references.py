@@ -1303,3 +1303,54 @@ def test_its_egress_eip_by_allocation_id_in_a_whitelist_stays_drift(gate, whitel
     (loose,) = [r for r in result.resources if r.name == "loose"]
     blocked = [v for v in gate(result) if (v.policy, v.urn) == (DRIFT, loose.urn)]
     assert blocked and "by its id" in blocked[0].message
+
+
+@pytest.mark.parametrize(
+    ("actions", "passes"),
+    [
+        (["cs:DescribeClusterUserKubeconfig", "cs:DescribeClusterDetail"], True),
+        (["cs:Describe*", "cs:GetClusters", "cs:ListTagResources"], True),
+        (["cs:DescribeClusterDetail", "cs:ModifyCluster"], False),
+        (["cs:D*"], False),
+        (["cs:*"], False),
+    ],
+)
+def test_a_policy_that_only_reads_what_a_cluster_owns_passes(gate, actions, passes):
+    """A CI role scoped to one cluster (its kubeconfig and details) was drift while the same
+    grant on "*" passed, pushing teams to wider grants; a grant that can change it stays drift.
+    (In an update: at preview the cluster's ID, hence the document, is not known yet.)"""
+    import json
+
+    import pulumi_alicloud as alicloud
+
+    from ack_clusters import ManagedCluster
+
+    from .conftest import args, run
+
+    def program() -> None:
+        c = ManagedCluster("demo", args())
+        policy = alicloud.ram.Policy(
+            "ci",
+            policy_name="ci",
+            policy_document=c.cluster_id.apply(
+                lambda i: json.dumps(
+                    {
+                        "Version": "1",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": actions,
+                                "Resource": [f"acs:cs:*:*:cluster/{i}"],
+                            }
+                        ],
+                    }
+                )
+            ),
+        )
+        user = alicloud.ram.User("ci", name="ci-deployer")
+        alicloud.ram.UserPolicyAttachment(
+            "ci", user_name=user.name, policy_name=policy.policy_name, policy_type="Custom"
+        )
+
+    found = [v for v in gate(run(program, preview=False)) if v.enforcement == "mandatory"]
+    assert (found == []) is passes, [v.message for v in found]

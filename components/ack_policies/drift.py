@@ -56,6 +56,7 @@ from .references import (
     allowed,
     deny_only,
     missing_exemptions,
+    read_only,
 )
 from .service_roles import NODE_ROLE_SUFFIX, is_ack_service_role
 
@@ -534,6 +535,8 @@ def _own_wiring(reached: Reached, mine: Owned | None, prop: str) -> bool:
 def _allowed(res: PolicyResource, prop: str, value: Any, reached: Reached) -> bool:
     if deny_only(res.resource_type, prop, value):
         return True  # a Deny guards what a cluster owns; it cannot change it (DriftGuard)
+    if read_only(res.resource_type, prop, value):
+        return True  # reading what a cluster owns changes nothing of it
     target = reached.owned.resource.resource_type if reached.owned is not None else None
     if reached.unproven is not None:
         target = None

@@ -468,6 +468,40 @@ def deny_only(type_: str, prop: str, value: object) -> bool:
     return statements is not None and all(s.get("Effect") == "Deny" for s in statements)
 
 
+#: Verbs of actions that only read (RAM names actions Verb + Object: DescribeClusterDetail,
+#: GetRole, ListTagResources, QueryMetricList, CheckInstanceExist): an Allow of them on what a
+#: cluster owns changes nothing of it (a CI role reading the cluster's kubeconfig and details,
+#: scoped to the cluster rather than to "*").
+READ_VERBS = ("get", "describe", "list", "query", "check")
+
+
+def read_only(type_: str, prop: str, value: object) -> bool:
+    """Whether `value` is a RAM policy document (not a control policy: that one guards) whose
+    every Allow names actions that only read, each spelt service:Verb... (a wildcard after the
+    verb keeps it a read: `cs:Describe*`; `cs:*` or `cs:D*` does not), without NotAction or
+    NotResource."""
+    if (type_, prop) not in DENY_ONLY_DOCUMENTS or type_ == CONTROL_POLICY:
+        return False
+    statements = _statements(value)
+    if statements is None:
+        return False
+    for st in statements:
+        if st.get("Effect") == "Deny":
+            continue
+        if st.get("Effect") != "Allow" or "NotAction" in st or "NotResource" in st:
+            return False
+        actions = st.get("Action")
+        actions = [actions] if isinstance(actions, str) else actions
+        if not isinstance(actions, list) or not actions:
+            return False
+        for action in actions:
+            if not isinstance(action, str) or action.count(":") != 1:
+                return False
+            if not action.split(":", 1)[1].lower().startswith(READ_VERBS):
+                return False
+    return True
+
+
 #: The condition a control policy exempts principals by, as DriftGuard writes it
 #: (ack_clusters/guard/plan.py, control_policy_document). Operators and keys are spelt exactly:
 #: RAM's policy grammar is case-sensitive
