@@ -872,6 +872,22 @@ def _hook(selector: dict[str, Any] | None) -> Any:
     return hook
 
 
+def _api_service(name: str, **args: Any) -> object:
+    """An APIService, registered under the typed resource's token
+    (`kubernetes:apiregistration.k8s.io/v1:APIService`; the typed SDK module is left unchecked
+    by mypy's skip list)."""
+    return k8s.apiextensions.CustomResource(
+        name, api_version="apiregistration.k8s.io/v1", kind="APIService", **args
+    )
+
+
+def _flow_schema(name: str, **args: Any) -> object:
+    """A FlowSchema (`kubernetes:flowcontrol.apiserver.k8s.io/v1:FlowSchema`), likewise."""
+    return k8s.apiextensions.CustomResource(
+        name, api_version="flowcontrol.apiserver.k8s.io/v1", kind="FlowSchema", **args
+    )
+
+
 CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a StorageClassPatch of ACK's disk class": lambda p: k8s.storage.v1.StorageClassPatch(
         "loose",
@@ -959,6 +975,62 @@ CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a Node object": lambda p: k8s.core.v1.Node(
         "loose", metadata={"name": "cn-hangzhou.192.168.0.10"}, opts=p
     ),
+    # Names Kubernetes keeps without a reserved prefix (second review, finding 6): an object of
+    # one takes over the existing one.
+    "a ClusterRoleBinding named cluster-admin": lambda p: k8s.rbac.v1.ClusterRoleBinding(
+        "loose",
+        metadata={"name": "cluster-admin"},
+        role_ref={
+            "api_group": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        subjects=[{"kind": "ServiceAccount", "name": "attacker", "namespace": "apps"}],
+        opts=p,
+    ),
+    "a ClusterRole named view": lambda p: k8s.rbac.v1.ClusterRole(
+        "loose",
+        metadata={"name": "view"},
+        rules=[{"api_groups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+        opts=p,
+    ),
+    "a ClusterRole of ACK's cs: roles": lambda p: k8s.rbac.v1.ClusterRole(
+        "loose", metadata={"name": "cs:ops"}, rules=[], opts=p
+    ),
+    "the metrics APIService pointed at an app's Service": lambda p: _api_service(
+        "loose",
+        metadata={"name": "v1beta1.metrics.k8s.io"},
+        spec={
+            "group": "metrics.k8s.io",
+            "version": "v1beta1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            "insecureSkipTLSVerify": True,
+            "service": {"name": "evil", "namespace": "apps"},
+        },
+        opts=p,
+    ),
+    "an APIService of a built-in group": lambda p: _api_service(
+        "loose",
+        metadata={"name": "v1.apps"},
+        spec={
+            "group": "apps",
+            "version": "v1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            "service": {"name": "evil", "namespace": "apps"},
+        },
+        opts=p,
+    ),
+    "a CSIDriver of ACK's disk plugin": lambda p: k8s.storage.v1.CSIDriver(
+        "loose", metadata={"name": "diskplugin.csi.alibabacloud.com"}, spec={}, opts=p
+    ),
+    "a FlowSchema of the API server's defaults": lambda p: _flow_schema(
+        "loose",
+        metadata={"name": "exempt"},
+        spec={"priorityLevelConfiguration": {"name": "workload-low"}},
+        opts=p,
+    ),
 }
 OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a ClusterRole of one's own": lambda p: k8s.rbac.v1.ClusterRole(
@@ -1032,6 +1104,38 @@ OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     ),
     "a priority class of one's own": lambda p: k8s.scheduling.v1.PriorityClass(
         "mine", metadata={"name": "batch-low"}, value=100, opts=p
+    ),
+    "a binding of its own name to cluster-admin": lambda p: k8s.rbac.v1.ClusterRoleBinding(
+        "mine",
+        metadata={"name": "ci-deployer-admin"},
+        role_ref={
+            "api_group": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        subjects=[{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}],
+        opts=p,
+    ),
+    "a ClusterRole named like a default one": lambda p: k8s.rbac.v1.ClusterRole(
+        "mine",
+        metadata={"name": "view-orders"},
+        rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+        opts=p,
+    ),
+    "a CSI driver of Kubernetes' SIGs": lambda p: k8s.storage.v1.CSIDriver(
+        "mine", metadata={"name": "nfs.csi.k8s.io"}, spec={"attach_required": False}, opts=p
+    ),
+    "an APIService of an API group of one's own": lambda p: _api_service(
+        "mine",
+        metadata={"name": "v1alpha1.orders.example.com"},
+        spec={
+            "group": "orders.example.com",
+            "version": "v1alpha1",
+            "groupPriorityMinimum": 1000,
+            "versionPriority": 15,
+            "service": {"name": "orders-api", "namespace": "orders"},
+        },
+        opts=p,
     ),
 }
 

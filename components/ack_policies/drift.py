@@ -756,8 +756,61 @@ CLUSTER_SCOPED_KINDS = frozenset(
 #: refuses others of that prefix), and ACK's StorageClasses and addons' objects (`alicloud-`,
 #: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
 #: disk-volume-overview). CRDs of the Kubernetes groups and Alibaba Cloud's are ACK's too.
-_SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-")
+_SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-", "cs:")
 _SYSTEM_CRD_GROUPS = (".k8s.io", ".kubernetes.io", "alibabacloud.com", "aliyun.com", "aliyuncs.com")
+#: Names without a reserved prefix that Kubernetes itself creates and keeps (its bootstrap
+#: objects; an object of one of these names would take over the existing one):
+#: - RBAC's user-facing roles and the super-user binding (kubernetes
+#:   plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go, ClusterRoles() and
+#:   ClusterRoleBindings(); every other bootstrap role and binding is `system:`);
+#: - API Priority and Fairness' mandatory and suggested FlowSchemas and priority levels
+#:   (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go), which the API server keeps
+#:   up to date and which decide how the control plane's own requests are served.
+#: ACK's own predefined RBAC roles are `cs:` (cs:admin, cs:ops, cs:dev, cs:restricted:
+#: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
+#: use-custom-rbac-to-restrict-resource-operations-in-a-cluster).
+_RESERVED_NAMES: dict[str, frozenset[str]] = {
+    "ClusterRole": frozenset({"cluster-admin", "admin", "edit", "view"}),
+    "ClusterRoleBinding": frozenset({"cluster-admin"}),
+    "FlowSchema": frozenset(
+        {
+            "exempt",
+            "catch-all",
+            "probes",
+            "endpoint-controller",
+            "workload-leader-election",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kube-system-service-accounts",
+            "service-accounts",
+            "global-default",
+        }
+    ),
+    "PriorityLevelConfiguration": frozenset(
+        {
+            "exempt",
+            "catch-all",
+            "system",
+            "node-high",
+            "leader-election",
+            "workload-high",
+            "workload-low",
+            "global-default",
+        }
+    ),
+}
+#: API groups whose APIServices Kubernetes or ACK register (an APIService is named
+#: `<version>.<group>`; the API server's autoregister controller keeps one for each built-in
+#: group, `v1.` for the core group, and ACK's metrics-server serves `v1beta1.metrics.k8s.io`):
+#: an APIService of one of them sends that API's requests to a Service of the program's.
+_BUILT_IN_API_GROUPS = frozenset({"", "apps", "autoscaling", "batch", "policy", "extensions"})
+_SYSTEM_API_GROUP_SUFFIXES = (
+    ".k8s.io",
+    ".kubernetes.io",
+    "alibabacloud.com",
+    "aliyun.com",
+    "aliyuncs.com",
+)
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 #: Admission policies (CEL) and their bindings, with the block naming what they select.
 _ADMISSION_POLICY_KINDS = {
@@ -854,16 +907,19 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
             "declares a Node: the cluster's nodes are its node pools' (node_pools), and a Node "
             "object of the program's would change one of them or register one of its own."
         )
-    if kind in CLUSTER_SCOPED_KINDS and kind != "Namespace" and isinstance(name, str):
-        reserved = name.lower().startswith(_SYSTEM_NAME_PREFIXES) or (
-            kind == "CustomResourceDefinition" and name.lower().endswith(_SYSTEM_CRD_GROUPS)
+    if (
+        kind in CLUSTER_SCOPED_KINDS
+        and kind != "Namespace"
+        and isinstance(name, str)
+        and _reserved(kind, name, obj.get("spec"))
+    ):
+        return (
+            f"declares the {kind} '{name}', a name Kubernetes or ACK keep for their own "
+            "(`system:`, `system-`, `alicloud-`, `cs:`, Kubernetes' default roles and "
+            "bindings such as cluster-admin, admin, edit and view, its flow-control "
+            "defaults, or an API group of Kubernetes or Alibaba Cloud): an object of that "
+            "name takes over theirs. Give the object a name of your own."
         )
-        if reserved:
-            return (
-                f"declares the {kind} '{name}', a name Kubernetes or ACK keep for their own "
-                "(`system:`, `system-`, `alicloud-`, or an API group of Kubernetes or Alibaba "
-                "Cloud): it would change theirs. Give the object a name of your own."
-            )
     if kind in _WEBHOOK_KINDS or kind in _ADMISSION_POLICY_KINDS:
         for hook in _selectors(obj, kind):
             # (A webhook or block unknown at preview as a whole is as undecided as its selector.)
@@ -884,6 +940,33 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
                     "as cert-manager's or Istio's, is not aimed at them)."
                 )
     return None
+
+
+def _reserved(kind: str, name: str, spec: Any) -> bool:
+    """Whether a cluster-scoped object's name is one Kubernetes or ACK keep for their own."""
+    lowered = name.lower()
+    if lowered.startswith(_SYSTEM_NAME_PREFIXES) or lowered in _RESERVED_NAMES.get(kind, ()):
+        return True
+    if kind == "CustomResourceDefinition":
+        return lowered.endswith(_SYSTEM_CRD_GROUPS)
+    if kind == "CSIDriver":
+        # ACK's CSI plugins (diskplugin.csi.alibabacloud.com, nasplugin..., ossplugin...);
+        # drivers of Kubernetes SIGs (nfs.csi.k8s.io) are installed by users, and pass.
+        return lowered.endswith(_SYSTEM_API_GROUP_SUFFIXES[2:])
+    if kind == "APIService":
+        groups = [lowered.partition(".")[2]]
+        if isinstance(spec, Mapping):
+            group = spec.get("group")
+            if has_unknown(group):
+                return True  # not proven not to be one of theirs
+            groups.append(group.lower() if isinstance(group, str) else "")
+        return any(
+            g in _BUILT_IN_API_GROUPS
+            or g.endswith(_SYSTEM_API_GROUP_SUFFIXES)
+            or g in {s.lstrip(".") for s in _SYSTEM_API_GROUP_SUFFIXES}
+            for g in groups
+        )
+    return False
 
 
 def _selectors(obj: Mapping[str, Any], kind: Any) -> list[Any]:
