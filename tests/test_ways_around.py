@@ -1161,6 +1161,187 @@ def test_cluster_scoped_objects_of_ones_own_pass(gate, way, preview):
     assert mandatory == [], [v.message for v in mandatory]
 
 
+# --- Kubernetes: files read as the provider reads them (second review, finding 4) -------
+
+APP_CONFIGMAP_2 = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg2, namespace: shop}\n"
+
+
+def _group(c: ManagedCluster, pattern: str) -> object:
+    p = pulumi.ResourceOptions(provider=c.provider)
+    return k8s.yaml.v2.ConfigGroup("loose", files=[pattern], opts=p)
+
+
+@MODES
+@pytest.mark.parametrize(
+    ("pattern", "system_file"),
+    [
+        ("*.yaml", ".zz-sys.yaml"),  # Go's `*` matches a leading dot; Python's glob does not
+        ("[^a]*.yaml", "zz-sys.yaml"),  # Go negates a class with `^`; Python reads `^` as text
+        ("[!z]*.yaml", "zz-sys.yaml"),  # Go reads `!` as text; Python negates with it
+        ("z?\\-sys.yaml", "zz-sys.yaml"),  # Go escapes with `\`; Python reads it as text
+    ],
+)
+def test_a_glob_is_matched_as_go_matches_it(gate, tmp_path, pattern, system_file, preview):
+    """yaml/v2 expands `files` with Go's filepath.Glob: the file Go's pattern names is judged
+    (into kube-system: drift); the same pattern over an app's own files passes."""
+    _files(tmp_path / "blocked", **{"app.yaml": APP_CONFIGMAP, system_file: SYSTEM_CONFIGMAP})
+    _files(tmp_path / "ordinary", **{"app.yaml": APP_CONFIGMAP, system_file: APP_CONFIGMAP_2})
+    for folder, expected in (("blocked", ["writes into 'kube-system'"]), ("ordinary", [])):
+
+        def program(f: str = folder) -> None:
+            _group(cluster(), str(tmp_path / f / pattern))
+
+        result = run(program, preview=preview)
+        found = [v.message for v in _mandatory(gate, result)]
+        if expected:
+            assert found and all(expected[0] in m for m in found), found
+        else:
+            assert found == [], found
+
+
+def test_a_glob_go_would_refuse_is_not_proven(gate, tmp_path):
+    _files(tmp_path, **{"app.yaml": APP_CONFIGMAP})
+    result = run(lambda: _group(cluster(), str(tmp_path / "[]a].yaml")))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "pattern whose meaning" in message and "cannot be proven" in message
+
+
+LISTS = {
+    "kind: List": "apiVersion: v1\nkind: List\nitems:\n- {ITEM}\n",
+    "ConfigMapList (items without a kind)": (
+        "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {BARE}\n"
+    ),
+    "a List inside a List": "apiVersion: v1\nkind: List\nitems:\n"
+    "- {apiVersion: v1, kind: List, items: [{ITEM}]}\n",
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", ["yaml.v2.ConfigFile", "kustomize.v2.Directory"])
+@pytest.mark.parametrize("shape", list(LISTS))
+def test_a_lists_items_are_judged_as_objects(gate, tmp_path, shape, way, preview):
+    def text(namespace: str) -> str:
+        metadata = f"metadata: {{name: coredns, namespace: {namespace}}}"
+        return (
+            LISTS[shape]
+            .replace("{ITEM}", f"{{apiVersion: v1, kind: ConfigMap, {metadata}}}")
+            .replace("{BARE}", f"{{{metadata}}}")
+        )
+
+    for namespace, expected in (("kube-system", True), ("shop", False)):
+        folder = _files(
+            tmp_path / namespace,
+            **{"objects.yaml": text(namespace), "kus__kustomization.yaml": "resources: [l.yaml]\n"},
+            **{"kus__l.yaml": text(namespace)},
+        )
+
+        def program(f: Any = folder) -> None:
+            _file_objects(cluster(), f, way)
+
+        result = run(program, preview=preview)
+        found = [v.message for v in _mandatory(gate, result)]
+        assert bool(found) == expected, found
+        assert all("writes into 'kube-system'" in m for m in found)
+
+
+@MODES
+def test_a_typed_lists_items_are_judged_as_objects(gate, preview):
+    for namespace, expected in (("kube-system", 1), ("shop", 0)):
+
+        def program(namespace: str = namespace) -> None:
+            c = cluster()
+            k8s.core.v1.ConfigMapList(
+                "loose",
+                items=[{"metadata": {"name": "coredns", "namespace": namespace}}],
+                opts=pulumi.ResourceOptions(provider=c.provider),
+            )
+
+        found = [v.message for v in _mandatory(gate, run(program, preview=preview))]
+        assert len(found) == expected, found
+
+
+CRB = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+    "metadata: {name: coredns}\n"
+    "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n"
+    "subjects: [{kind: ServiceAccount, name: attacker, namespace: apps}]\n"
+)
+STORAGE_CLASS = (
+    "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: disk-topology-alltype}\n"
+    "provisioner: example.com/evil\n"
+)
+VIEW_ROLE = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\n"
+
+
+@MODES
+@pytest.mark.parametrize(
+    ("kustomization", "objects", "reserved"),
+    [
+        ('namePrefix: "system:"\n', CRB, "system:coredns"),
+        ("namePrefix: alicloud-\n", STORAGE_CLASS, "alicloud-disk-topology-alltype"),
+        ("nameSuffix: ''\nnamePrefix: ''\n", VIEW_ROLE, "view"),
+        (None, VIEW_ROLE, None),  # an inner kustomization's prefix: its own name
+    ],
+    ids=["system: prefix", "alicloud- prefix", "a default role's name", "a prefix of its own"],
+)
+def test_a_kustomizations_names_are_judged_as_it_sets_them(
+    gate, tmp_path, kustomization, objects, reserved, preview
+):
+    """namePrefix and nameSuffix rename every object (those of included kustomizations too):
+    the name kustomize gives is judged; a prefix of one's own makes a default name one's own."""
+    if kustomization is None:
+        _files(
+            tmp_path,
+            **{"kus__kustomization.yaml": "namePrefix: orders-\nresources: [inner]\n"},
+            **{"kus__inner__kustomization.yaml": "resources: [o.yaml]\n"},
+            **{"kus__inner__o.yaml": objects},
+        )
+    else:
+        _files(
+            tmp_path,
+            **{"kus__kustomization.yaml": kustomization + "resources: [o.yaml]\n"},
+            **{"kus__o.yaml": objects},
+        )
+    result = run(
+        lambda: _file_objects(cluster(), tmp_path, "kustomize.v2.Directory"), preview=preview
+    )
+    found = [v.message for v in _mandatory(gate, result)]
+    if reserved is None:
+        assert found == []
+    else:
+        assert [f"'{reserved}', a name Kubernetes or ACK keep" in m for m in found] == [True]
+
+
+SERVICE = (
+    "apiVersion: v1\nkind: Service\nmetadata: {name: grab, namespace: shop}\n"
+    "spec: {type: LoadBalancer, selector: {app: x}, ports: [{port: 80}]}\n"
+)
+
+
+def test_a_kustomizations_common_annotations_are_judged(gate, tmp_path):
+    """Update mode: commonAnnotations put the ingress load balancer's ID on a Service; the
+    same kustomization with annotations and labels of the app's own passes."""
+    lb = run(cluster).one("alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer").id
+    for folder, annotation, expected in (("blocked", lb, True), ("ordinary", "web", False)):
+        _files(
+            tmp_path / folder,
+            **{
+                "kus__kustomization.yaml": "resources: [svc.yaml]\ncommonLabels: {app: x}\n"
+                "commonAnnotations:\n"
+                f"  service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id: {annotation}\n"
+            },
+            **{"kus__svc.yaml": SERVICE},
+        )
+
+        def program(f: str = folder) -> None:
+            _file_objects(cluster(), tmp_path / f, "kustomize.v2.Directory")
+
+        result = run(program, preview=False)
+        found = [v.message for v in _mandatory(gate, result)]
+        assert bool(found) == expected, found
+        assert all("its ingress load balancer" in m for m in found)
+
+
 # --- Kubernetes: owned identities handed by any route (finding 7) --------------------------------
 
 EIP_TYPE = "alicloud:ecs/eipAddress:EipAddress"

@@ -23,9 +23,9 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -842,8 +842,12 @@ def _kubernetes(
     if kind == "Namespace":
         written = [name]
     written += list(_overrides(inputs.get("values"))) + list(_overrides(inputs.get(_FILES)))
-    docs = _group_objects(inputs) if res.resource_type in _OBJECT_GROUPS else []
+    docs = (
+        _group_objects(inputs) if res.resource_type in _OBJECT_GROUPS else _typed_items(res, inputs)
+    )
     written += list(_doc_namespaces(docs, inputs.get(_KUSTOMIZED_NAMESPACE)))
+    if _typed_list(res) and has_unknown(inputs.get("items")) and not docs:
+        written.append(inputs.get("items"))  # which objects, and where, is not known
     if any(has_unknown(w) for w in written) and not _explained(own, res):
         yield (
             res.urn,
@@ -893,6 +897,20 @@ def _kubernetes(
         if problem:
             yield res.urn, f"{subject} {problem}"
             return
+
+
+def _typed_list(res: PolicyResource) -> bool:
+    """Whether a resource is a typed list of Kubernetes objects (`core/v1:ConfigMapList`)."""
+    return not res.resource_type.startswith(_TEXT_TYPES) and res.resource_type.endswith("List")
+
+
+def _typed_items(res: PolicyResource, inputs: Mapping[str, Any]) -> list[Any]:
+    """The objects a typed list holds, judged each as an object of its own."""
+    if not _typed_list(res) or not isinstance(inputs.get("items"), list):
+        return []
+    with contextlib.suppress(_Unreadable):
+        return _expanded([{**inputs, "kind": res.resource_type.rsplit(":", 1)[-1]}])
+    return list(inputs["items"])
 
 
 def _system_object(obj: Mapping[str, Any]) -> str | None:
@@ -1026,6 +1044,8 @@ def _group_objects(inputs: Mapping[str, Any]) -> list[Any]:
     read = inputs.get(_FILES)
     if isinstance(read, list):
         docs += read
+    with contextlib.suppress(_Unreadable):  # nested too deep: judged as given
+        return _expanded(docs)
     return docs
 
 
@@ -1052,6 +1072,9 @@ def _doc_namespaces(docs: list[Any], kustomized: Any = None) -> Iterator[Any]:
 #: if given inline.
 _FILES = "the files it reads"
 _KUSTOMIZED_NAMESPACE = "the namespace its kustomization sets"
+#: The kustomizations a kustomize.v2.Directory reads, judged by value as a whole (an image, a
+#: label or an annotation they set may name what a cluster owns).
+_KUSTOMIZATIONS_READ = "the kustomizations it reads"
 #: The environment variable that tells the pack the program's folder, against which the
 #: Kubernetes provider (started there by the engine) resolves relative paths. ack-preview sets
 #: it; under `pulumi preview --policy-pack`, the engine starts the pack in its own folder and
@@ -1151,15 +1174,131 @@ def _read(path: str, budget: list[int]) -> str:
 
 def _documents(text: str, where: str) -> list[Any]:
     try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
+        return _expanded([d for d in yaml.safe_load_all(text) if d is not None])
     except yaml.YAMLError:
         raise _Unreadable(f"'{where}', which is not YAML") from None
+
+
+def _expanded(docs: list[Any], depth: int = 0) -> list[Any]:
+    """Documents with each list (`kind: List`, or any `*List` kind whose `items` is a list)
+    replaced by its items, as the provider (yaml/v2 decodes every document as unstructured and
+    registers a list's items: provider/pkg/provider/yaml/v2/yaml.go) and kustomize read them.
+    An item without a kind takes the list's (`ConfigMapList` holds ConfigMaps)."""
+    out: list[Any] = []
+    for doc in docs:
+        kind = doc.get("kind") if isinstance(doc, Mapping) else None
+        items = doc.get("items") if isinstance(doc, Mapping) else None
+        if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+            out.append(doc)
+            continue
+        if depth > 8:
+            raise _Unreadable("lists nested more than 8 deep")
+        inner = kind.removesuffix("List")
+        out += _expanded(
+            [
+                {"kind": inner, **item} if isinstance(item, Mapping) and inner else item
+                for item in items
+            ],
+            depth + 1,
+        )
+    return out
+
+
+#: Go's path/filepath pattern characters (filepath.Match, on a system whose separator is `/`).
+_GO_GLOB_META = "*?[\\"
+
+
+def _go_pattern(pattern: str, where: str) -> re.Pattern[str]:
+    """A regular expression matching one path element as Go's filepath.Match matches it:
+    `*` and `?` match any characters but `/` (a leading dot too: Go has no hidden files), a
+    class is negated by `^` (never by `!`), and `\\` escapes the next character. A pattern Go
+    would refuse (ErrBadPattern), or one whose meaning here is in doubt, is not read."""
+    bad = _Unreadable(f"'{where}', a pattern whose meaning the gate cannot be sure of")
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            if i + 1 >= len(pattern):
+                raise bad
+            i += 1
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            i += 1
+            negated = i < len(pattern) and pattern[i] == "^"
+            i += 1 if negated else 0
+            ranges: list[str] = []
+            while True:
+                if i >= len(pattern):
+                    raise bad
+                if pattern[i] == "]" and ranges:
+                    break
+                if pattern[i] in "-]" or pattern[i] == "/":
+                    raise bad
+                lo = pattern[i]
+                if lo == "\\":
+                    i += 1
+                    if i >= len(pattern):
+                        raise bad
+                    lo = pattern[i]
+                i += 1
+                hi = lo
+                if i < len(pattern) and pattern[i] == "-":
+                    i += 1
+                    if i >= len(pattern) or pattern[i] in "-]":
+                        raise bad
+                    hi = pattern[i]
+                    if hi == "\\":
+                        i += 1
+                        if i >= len(pattern):
+                            raise bad
+                        hi = pattern[i]
+                    i += 1
+                if hi < lo:
+                    raise bad
+                ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            out.append(f"[{'^' if negated else ''}{''.join(ranges)}]")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _go_glob(path: str, root: str = "") -> list[str]:
+    """The files a pattern names, as Go's filepath.Glob finds them (the Kubernetes provider's
+    yaml/v2 reads `file` and `files` with it: provider/pkg/provider/yaml/v2/yaml.go): element
+    by element, each directory's names matched (dotfiles included) and sorted; a pattern
+    without pattern characters names its file if it exists. A relative pattern is matched
+    under `root` (the program's folder), whose own name is no pattern."""
+    if not any(c in path for c in _GO_GLOB_META):
+        return [os.path.join(root, path)] if os.path.lexists(os.path.join(root, path)) else []
+    found = ["/"] if path.startswith("/") else [root]
+    for element in [e for e in path.split("/") if e]:
+        if not any(c in element for c in _GO_GLOB_META):
+            found = [os.path.join(f, element) for f in found]
+            found = [f for f in found if os.path.lexists(f)]
+            continue
+        matcher = _go_pattern(element, path)
+        matched: list[str] = []
+        for folder in found:
+            try:
+                names = sorted(os.listdir(folder or "."))
+            except OSError:
+                continue  # Go's Glob ignores I/O errors (a folder it cannot read matches nothing)
+            matched += [os.path.join(folder, n) for n in names if matcher.fullmatch(n)]
+        found = matched
+    return found
 
 
 def _manifests(pattern: Any, budget: list[int]) -> list[Any]:
     """The documents of a YAML file or glob (yaml.v2's `file`, `files`)."""
     path = _resolve(pattern)
-    names = sorted(glob.glob(path)) if glob.has_magic(path) else [path]
+    relative = isinstance(pattern, str) and not os.path.isabs(pattern)
+    names = _go_glob(pattern, _program_dir() or "") if relative else _go_glob(path)
     if not names:
         raise _Unreadable(f"'{pattern}', which matches no file")
     docs: list[Any] = []
@@ -1168,8 +1307,55 @@ def _manifests(pattern: Any, budget: list[int]) -> list[Any]:
     return docs
 
 
-def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[list[Any], Any]:
-    """The documents a kustomization's local resources hold, and the namespace it sets."""
+#: Kinds whose names kustomize's namePrefix/nameSuffix leave as they are (kustomize
+#: plugin/builtin/prefixtransformer/PrefixTransformer.go, `prefixFieldSpecsToSkip`, and its
+#: suffix twin).
+_KUSTOMIZE_UNRENAMED = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
+
+
+def _kustomized(spec: Mapping[str, Any], docs: list[Any], found: str) -> list[Any]:
+    """Documents as a kustomization's namePrefix, nameSuffix, commonAnnotations, commonLabels
+    and labels leave them (kustomize applies them to every object of its resources, those of
+    the kustomizations it includes too; an annotation or label it sets replaces the object's)."""
+    prefix, suffix = spec.get("namePrefix") or "", spec.get("nameSuffix") or ""
+    annotations = spec.get("commonAnnotations") or {}
+    labels = spec.get("commonLabels") or {}
+    entries = spec.get("labels") or []
+    if not (
+        isinstance(prefix, str)
+        and isinstance(suffix, str)
+        and isinstance(annotations, Mapping)
+        and isinstance(labels, Mapping)
+        and isinstance(entries, list)
+        and all(
+            isinstance(e, Mapping) and isinstance(e.get("pairs") or {}, Mapping) for e in entries
+        )
+    ):
+        raise _Unreadable(f"'{found}', whose names, annotations or labels are not plain text")
+    labels = {**labels, **{k: v for e in entries for k, v in (e.get("pairs") or {}).items()}}
+    out: list[Any] = []
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            out.append(doc)
+            continue
+        metadata = doc.get("metadata")
+        metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
+        name = metadata.get("name")
+        if isinstance(name, str) and doc.get("kind") not in _KUSTOMIZE_UNRENAMED:
+            metadata["name"] = f"{prefix}{name}{suffix}"
+        for key, extra in (("annotations", annotations), ("labels", labels)):
+            if extra:
+                have = metadata.get(key)
+                metadata[key] = {**(have if isinstance(have, Mapping) else {}), **extra}
+        out.append({**doc, "metadata": metadata})
+    return out
+
+
+def _kustomization(
+    directory: Any, budget: list[int], depth: int = 0, specs: list[Any] | None = None
+) -> tuple[list[Any], Any]:
+    """The documents a kustomization's local resources hold, as it leaves them, and the
+    namespace it sets. Each kustomization read is added to `specs` (all it says is judged)."""
     if depth > 8:
         raise _Unreadable("kustomizations nested more than 8 deep")
     folder = _resolve(directory)
@@ -1189,6 +1375,8 @@ def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[l
     beyond = sorted(set(spec) - _KUSTOMIZE_READABLE)
     if beyond:
         raise _Unreadable(f"'{found}', whose {', '.join(beyond)} only kustomize can render")
+    if specs is not None:
+        specs.append(spec)
     docs: list[Any] = []
     namespaces: list[Any] = []
     for item in [*(spec.get("resources") or []), *(spec.get("bases") or [])]:
@@ -1196,11 +1384,12 @@ def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[l
             raise _Unreadable(f"'{found}', whose resource '{item}' is remote")
         path = item if os.path.isabs(item) else os.path.join(folder, item)
         if os.path.isdir(path):
-            inner, namespace = _kustomization(path, budget, depth + 1)
+            inner, namespace = _kustomization(path, budget, depth + 1, specs)
             docs += inner
             namespaces.append(namespace)
         else:
             docs += _documents(_read(path, budget), path)
+    docs = _kustomized(spec, docs, found)
     namespace = spec.get("namespace")
     if namespace:
         # kustomize sets it on every namespaced object, whatever the object said.
@@ -1248,7 +1437,9 @@ def with_files(
             for name in names:
                 read += _manifests(name, budget)
         elif res.resource_type == "kubernetes:kustomize/v2:Directory":
-            read, namespace = _kustomization(inputs.get("directory"), budget)
+            specs: list[Any] = []
+            read, namespace = _kustomization(inputs.get("directory"), budget, specs=specs)
+            extra[_KUSTOMIZATIONS_READ] = specs
             if namespace:
                 extra[_KUSTOMIZED_NAMESPACE] = namespace
         elif res.resource_type.startswith("kubernetes:helm.sh/"):
