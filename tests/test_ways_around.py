@@ -1161,7 +1161,7 @@ def test_cluster_scoped_objects_of_ones_own_pass(gate, way, preview):
     assert mandatory == [], [v.message for v in mandatory]
 
 
-# --- Kubernetes: files read as the provider reads them (second review, finding 4) -------
+# --- Kubernetes: files read as the provider reads them (second review, findings 4 and 8) -------
 
 APP_CONFIGMAP_2 = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg2, namespace: shop}\n"
 
@@ -1340,6 +1340,63 @@ def test_a_kustomizations_common_annotations_are_judged(gate, tmp_path):
         found = [v.message for v in _mandatory(gate, result)]
         assert bool(found) == expected, found
         assert all("its ingress load balancer" in m for m in found)
+
+
+def _b64(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    import base64
+
+    return value.apply(lambda v: base64.b64encode(v.encode()).decode())
+
+
+def _bare(value: pulumi.Output[Any]) -> pulumi.Output[str]:
+    """The value without the resources it came from (an ID copied from the console)."""
+    return pulumi.Output(set(), value.future(), value.is_known())  # type: ignore[arg-type]
+
+
+BASE64: dict[str, Callable[[ManagedCluster, pulumi.Output[str]], object]] = {
+    "a Secret's data": lambda c, v: k8s.core.v1.Secret(
+        "loose",
+        metadata={"name": "ccm", "namespace": "apps"},
+        data={"lb": _b64(v)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a ConfigMap's binaryData": lambda c, v: k8s.core.v1.ConfigMap(
+        "loose",
+        metadata={"name": "ccm", "namespace": "apps"},
+        binary_data={"lb": _b64(v)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a Secret in a YAML group's text": lambda c, v: k8s.yaml.v2.ConfigGroup(
+        "loose",
+        yaml=_b64(v).apply(
+            lambda b: (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: ccm, namespace: apps}\n"
+                f"data: {{lb: {b}}}\n"
+            )
+        ),
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+}
+
+
+@pytest.mark.parametrize("way", list(BASE64))
+def test_base64_values_are_judged_decoded(gate, way):
+    """Update mode: base64 of the ingress load balancer's ID (its dependencies dropped) is
+    found; base64 of the cluster's ID, a reference, and of an app's own text pass."""
+    for value, expected in (("lb", True), ("cluster", False), ("own", False)):
+
+        def program(value: str = value) -> None:
+            c = cluster()
+            chosen = {
+                "lb": c.ingress_load_balancer_id,
+                "cluster": c.cluster_id,
+                "own": pulumi.Output.from_input("s3cr3t-of-the-app"),
+            }[value]
+            BASE64[way](c, _bare(chosen))
+
+        found = [v.message for v in _mandatory(gate, run(program, preview=False))]
+        assert bool(found) == expected, (value, found)
+        assert all("its ingress load balancer" in m and "decoded" in m for m in found)
 
 
 # --- Kubernetes: owned identities handed by any route (finding 7) --------------------------------

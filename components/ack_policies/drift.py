@@ -22,6 +22,8 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import os
@@ -1075,6 +1077,11 @@ _KUSTOMIZED_NAMESPACE = "the namespace its kustomization sets"
 #: The kustomizations a kustomize.v2.Directory reads, judged by value as a whole (an image, a
 #: label or an annotation they set may name what a cluster owns).
 _KUSTOMIZATIONS_READ = "the kustomizations it reads"
+#: The base64 values of Secrets (`data`) and ConfigMaps (`binaryData`), decoded as the API
+#: server stores them (Go's encoding/json reads a []byte field as standard base64): the
+#: identities in what a controller reads are judged, whatever the encoding that carries them.
+_DECODED = "the base64 values it holds, decoded"
+_BASE64_FIELDS = {"Secret": "data", "ConfigMap": "binaryData"}
 #: The environment variable that tells the pack the program's folder, against which the
 #: Kubernetes provider (started there by the engine) resolves relative paths. ack-preview sets
 #: it; under `pulumi preview --policy-pack`, the engine starts the pack in its own folder and
@@ -1449,10 +1456,29 @@ def with_files(
             for asset in files or []:
                 read += _value_files(asset, budget)
         else:
-            return inputs, None
+            return _with_decoded(res, inputs), None
     except _Unreadable as exc:
-        return inputs, str(exc)
-    return {**inputs, **extra, _FILES: read}, None
+        return _with_decoded(res, inputs), str(exc)
+    return _with_decoded(res, {**inputs, **extra, _FILES: read}), None
+
+
+def _with_decoded(res: PolicyResource, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Inputs with the base64 values of the objects they declare decoded (:data:`_DECODED`)."""
+    if res.resource_type in _OBJECT_GROUPS:
+        docs = _group_objects(inputs)
+    else:
+        docs = _typed_items(res, inputs) or [{**inputs, "kind": _kind(res)}]
+    decoded: list[str] = []
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            continue
+        values = doc.get(_BASE64_FIELDS.get(str(doc.get("kind")), ""))
+        for value in values.values() if isinstance(values, Mapping) else []:
+            if not isinstance(value, str) or has_unknown(value):
+                continue  # unknown at preview: what it came from decides
+            with contextlib.suppress(binascii.Error, ValueError):
+                decoded.append(base64.b64decode(value).decode("utf-8", "replace"))
+    return {**inputs, _DECODED: decoded} if decoded else inputs
 
 
 def _unreadable_message(res: PolicyResource, why: str) -> str:
