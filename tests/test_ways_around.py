@@ -1161,6 +1161,41 @@ def test_cluster_scoped_objects_of_ones_own_pass(gate, way, preview):
     assert mandatory == [], [v.message for v in mandatory]
 
 
+def test_a_cluster_scoped_name_unknown_at_preview_is_not_proven(gate):
+    """A ClusterRoleBinding named from a value unknown at preview that no resource of the
+    program's own produced may be `cluster-admin`; named from a Namespace of its own, it passes
+    (the update judges the name itself)."""
+
+    def program(own: bool) -> None:
+        c = cluster()
+        p = pulumi.ResourceOptions(provider=c.provider)
+        if own:
+            ns = k8s.core.v1.Namespace("ci", metadata={"name": "ci"}, opts=p)
+            name = ns.metadata.apply(lambda m: f"{m.name}-deployer")
+        else:
+            name = _bare(c.cluster_id).apply(lambda _: "cluster-admin")
+        k8s.rbac.v1.ClusterRoleBinding(
+            "loose",
+            metadata={"name": name},
+            role_ref={
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            subjects=[{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}],
+            opts=p,
+        )
+
+    for own, expected in ((False, ["whose name is unknown at preview"]), (True, [])):
+
+        def chosen(own: bool = own) -> None:
+            program(own)
+
+        found = [v.message for v in _mandatory(gate, run(chosen, preview=True))]
+        assert [m for m in expected if any(m in f for f in found)] == expected, found
+        assert bool(found) == bool(expected), found
+
+
 # --- Kubernetes: files read as the provider reads them (second review, findings 4 and 8) -------
 
 APP_CONFIGMAP_2 = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg2, namespace: shop}\n"

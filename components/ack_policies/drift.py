@@ -893,6 +893,21 @@ def _kubernetes(
             "ClusterRole of your own name), or configure ACK's through the cluster's addons.",
         )
         return
+    if (
+        not docs
+        and kind in CLUSTER_SCOPED_KINDS
+        and kind != "Namespace"
+        and has_unknown(name)
+        and not _explained(own, res)
+    ):
+        yield (
+            res.urn,
+            f"{subject} declares a {kind} whose name is unknown at preview and comes from "
+            "nothing the program declares of its own: it cannot be proven not to be a name "
+            "Kubernetes or ACK keep (cluster-admin, system:..., alicloud-...), whose object it "
+            "would take over. Name it in the program.",
+        )
+        return
     objects = docs or [{**inputs, "kind": kind, "metadata": metadata}]
     for obj in objects:
         problem = _system_object(obj) if isinstance(obj, Mapping) else None
