@@ -872,6 +872,22 @@ def _hook(selector: dict[str, Any] | None) -> Any:
     return hook
 
 
+def _api_service(name: str, **args: Any) -> object:
+    """An APIService, registered under the typed resource's token
+    (`kubernetes:apiregistration.k8s.io/v1:APIService`; the typed SDK module is left unchecked
+    by mypy's skip list)."""
+    return k8s.apiextensions.CustomResource(
+        name, api_version="apiregistration.k8s.io/v1", kind="APIService", **args
+    )
+
+
+def _flow_schema(name: str, **args: Any) -> object:
+    """A FlowSchema (`kubernetes:flowcontrol.apiserver.k8s.io/v1:FlowSchema`), likewise."""
+    return k8s.apiextensions.CustomResource(
+        name, api_version="flowcontrol.apiserver.k8s.io/v1", kind="FlowSchema", **args
+    )
+
+
 CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a StorageClassPatch of ACK's disk class": lambda p: k8s.storage.v1.StorageClassPatch(
         "loose",
@@ -959,6 +975,62 @@ CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a Node object": lambda p: k8s.core.v1.Node(
         "loose", metadata={"name": "cn-hangzhou.192.168.0.10"}, opts=p
     ),
+    # Names Kubernetes keeps without a reserved prefix (second review, finding 6): an object of
+    # one takes over the existing one.
+    "a ClusterRoleBinding named cluster-admin": lambda p: k8s.rbac.v1.ClusterRoleBinding(
+        "loose",
+        metadata={"name": "cluster-admin"},
+        role_ref={
+            "api_group": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        subjects=[{"kind": "ServiceAccount", "name": "attacker", "namespace": "apps"}],
+        opts=p,
+    ),
+    "a ClusterRole named view": lambda p: k8s.rbac.v1.ClusterRole(
+        "loose",
+        metadata={"name": "view"},
+        rules=[{"api_groups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+        opts=p,
+    ),
+    "a ClusterRole of ACK's cs: roles": lambda p: k8s.rbac.v1.ClusterRole(
+        "loose", metadata={"name": "cs:ops"}, rules=[], opts=p
+    ),
+    "the metrics APIService pointed at an app's Service": lambda p: _api_service(
+        "loose",
+        metadata={"name": "v1beta1.metrics.k8s.io"},
+        spec={
+            "group": "metrics.k8s.io",
+            "version": "v1beta1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            "insecureSkipTLSVerify": True,
+            "service": {"name": "evil", "namespace": "apps"},
+        },
+        opts=p,
+    ),
+    "an APIService of a built-in group": lambda p: _api_service(
+        "loose",
+        metadata={"name": "v1.apps"},
+        spec={
+            "group": "apps",
+            "version": "v1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            "service": {"name": "evil", "namespace": "apps"},
+        },
+        opts=p,
+    ),
+    "a CSIDriver of ACK's disk plugin": lambda p: k8s.storage.v1.CSIDriver(
+        "loose", metadata={"name": "diskplugin.csi.alibabacloud.com"}, spec={}, opts=p
+    ),
+    "a FlowSchema of the API server's defaults": lambda p: _flow_schema(
+        "loose",
+        metadata={"name": "exempt"},
+        spec={"priorityLevelConfiguration": {"name": "workload-low"}},
+        opts=p,
+    ),
 }
 OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a ClusterRole of one's own": lambda p: k8s.rbac.v1.ClusterRole(
@@ -1033,6 +1105,38 @@ OWN_CLUSTER_SCOPED: dict[str, Callable[[pulumi.ResourceOptions], object]] = {
     "a priority class of one's own": lambda p: k8s.scheduling.v1.PriorityClass(
         "mine", metadata={"name": "batch-low"}, value=100, opts=p
     ),
+    "a binding of its own name to cluster-admin": lambda p: k8s.rbac.v1.ClusterRoleBinding(
+        "mine",
+        metadata={"name": "ci-deployer-admin"},
+        role_ref={
+            "api_group": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        subjects=[{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}],
+        opts=p,
+    ),
+    "a ClusterRole named like a default one": lambda p: k8s.rbac.v1.ClusterRole(
+        "mine",
+        metadata={"name": "view-orders"},
+        rules=[{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+        opts=p,
+    ),
+    "a CSI driver of Kubernetes' SIGs": lambda p: k8s.storage.v1.CSIDriver(
+        "mine", metadata={"name": "nfs.csi.k8s.io"}, spec={"attach_required": False}, opts=p
+    ),
+    "an APIService of an API group of one's own": lambda p: _api_service(
+        "mine",
+        metadata={"name": "v1alpha1.orders.example.com"},
+        spec={
+            "group": "orders.example.com",
+            "version": "v1alpha1",
+            "groupPriorityMinimum": 1000,
+            "versionPriority": 15,
+            "service": {"name": "orders-api", "namespace": "orders"},
+        },
+        opts=p,
+    ),
 }
 
 
@@ -1055,6 +1159,279 @@ def test_cluster_scoped_objects_of_ones_own_pass(gate, way, preview):
 
     mandatory = _mandatory(gate, run(program, preview=preview))
     assert mandatory == [], [v.message for v in mandatory]
+
+
+def test_a_cluster_scoped_name_unknown_at_preview_is_not_proven(gate):
+    """A ClusterRoleBinding named from a value unknown at preview that no resource of the
+    program's own produced may be `cluster-admin`; named from a Namespace of its own, it passes
+    (the update judges the name itself)."""
+
+    def program(own: bool) -> None:
+        c = cluster()
+        p = pulumi.ResourceOptions(provider=c.provider)
+        if own:
+            ns = k8s.core.v1.Namespace("ci", metadata={"name": "ci"}, opts=p)
+            name = ns.metadata.apply(lambda m: f"{m.name}-deployer")
+        else:
+            name = _bare(c.cluster_id).apply(lambda _: "cluster-admin")
+        k8s.rbac.v1.ClusterRoleBinding(
+            "loose",
+            metadata={"name": name},
+            role_ref={
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            subjects=[{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}],
+            opts=p,
+        )
+
+    for own, expected in ((False, ["whose name is unknown at preview"]), (True, [])):
+
+        def chosen(own: bool = own) -> None:
+            program(own)
+
+        found = [v.message for v in _mandatory(gate, run(chosen, preview=True))]
+        assert [m for m in expected if any(m in f for f in found)] == expected, found
+        assert bool(found) == bool(expected), found
+
+
+# --- Kubernetes: files read as the provider reads them (second review, findings 4 and 8) -------
+
+APP_CONFIGMAP_2 = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg2, namespace: shop}\n"
+
+
+def _group(c: ManagedCluster, pattern: str) -> object:
+    p = pulumi.ResourceOptions(provider=c.provider)
+    return k8s.yaml.v2.ConfigGroup("loose", files=[pattern], opts=p)
+
+
+@MODES
+@pytest.mark.parametrize(
+    ("pattern", "system_file"),
+    [
+        ("*.yaml", ".zz-sys.yaml"),  # Go's `*` matches a leading dot; Python's glob does not
+        ("[^a]*.yaml", "zz-sys.yaml"),  # Go negates a class with `^`; Python reads `^` as text
+        ("[!z]*.yaml", "zz-sys.yaml"),  # Go reads `!` as text; Python negates with it
+        ("z?\\-sys.yaml", "zz-sys.yaml"),  # Go escapes with `\`; Python reads it as text
+    ],
+)
+def test_a_glob_is_matched_as_go_matches_it(gate, tmp_path, pattern, system_file, preview):
+    """yaml/v2 expands `files` with Go's filepath.Glob: the file Go's pattern names is judged
+    (into kube-system: drift); the same pattern over an app's own files passes."""
+    _files(tmp_path / "blocked", **{"app.yaml": APP_CONFIGMAP, system_file: SYSTEM_CONFIGMAP})
+    _files(tmp_path / "ordinary", **{"app.yaml": APP_CONFIGMAP, system_file: APP_CONFIGMAP_2})
+    for folder, expected in (("blocked", ["writes into 'kube-system'"]), ("ordinary", [])):
+
+        def program(f: str = folder) -> None:
+            _group(cluster(), str(tmp_path / f / pattern))
+
+        result = run(program, preview=preview)
+        found = [v.message for v in _mandatory(gate, result)]
+        if expected:
+            assert found and all(expected[0] in m for m in found), found
+        else:
+            assert found == [], found
+
+
+def test_a_glob_go_would_refuse_is_not_proven(gate, tmp_path):
+    _files(tmp_path, **{"app.yaml": APP_CONFIGMAP})
+    result = run(lambda: _group(cluster(), str(tmp_path / "[]a].yaml")))
+    (message,) = [v.message for v in _mandatory(gate, result)]
+    assert "pattern whose meaning" in message and "cannot be proven" in message
+
+
+LISTS = {
+    "kind: List": "apiVersion: v1\nkind: List\nitems:\n- {ITEM}\n",
+    "ConfigMapList (items without a kind)": (
+        "apiVersion: v1\nkind: ConfigMapList\nitems:\n- {BARE}\n"
+    ),
+    "a List inside a List": "apiVersion: v1\nkind: List\nitems:\n"
+    "- {apiVersion: v1, kind: List, items: [{ITEM}]}\n",
+}
+
+
+@MODES
+@pytest.mark.parametrize("way", ["yaml.v2.ConfigFile", "kustomize.v2.Directory"])
+@pytest.mark.parametrize("shape", list(LISTS))
+def test_a_lists_items_are_judged_as_objects(gate, tmp_path, shape, way, preview):
+    def text(namespace: str) -> str:
+        metadata = f"metadata: {{name: coredns, namespace: {namespace}}}"
+        return (
+            LISTS[shape]
+            .replace("{ITEM}", f"{{apiVersion: v1, kind: ConfigMap, {metadata}}}")
+            .replace("{BARE}", f"{{{metadata}}}")
+        )
+
+    for namespace, expected in (("kube-system", True), ("shop", False)):
+        folder = _files(
+            tmp_path / namespace,
+            **{"objects.yaml": text(namespace), "kus__kustomization.yaml": "resources: [l.yaml]\n"},
+            **{"kus__l.yaml": text(namespace)},
+        )
+
+        def program(f: Any = folder) -> None:
+            _file_objects(cluster(), f, way)
+
+        result = run(program, preview=preview)
+        found = [v.message for v in _mandatory(gate, result)]
+        assert bool(found) == expected, found
+        assert all("writes into 'kube-system'" in m for m in found)
+
+
+@MODES
+def test_a_typed_lists_items_are_judged_as_objects(gate, preview):
+    for namespace, expected in (("kube-system", 1), ("shop", 0)):
+
+        def program(namespace: str = namespace) -> None:
+            c = cluster()
+            k8s.core.v1.ConfigMapList(
+                "loose",
+                items=[{"metadata": {"name": "coredns", "namespace": namespace}}],
+                opts=pulumi.ResourceOptions(provider=c.provider),
+            )
+
+        found = [v.message for v in _mandatory(gate, run(program, preview=preview))]
+        assert len(found) == expected, found
+
+
+CRB = (
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+    "metadata: {name: coredns}\n"
+    "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n"
+    "subjects: [{kind: ServiceAccount, name: attacker, namespace: apps}]\n"
+)
+STORAGE_CLASS = (
+    "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: disk-topology-alltype}\n"
+    "provisioner: example.com/evil\n"
+)
+VIEW_ROLE = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\n"
+
+
+@MODES
+@pytest.mark.parametrize(
+    ("kustomization", "objects", "reserved"),
+    [
+        ('namePrefix: "system:"\n', CRB, "system:coredns"),
+        ("namePrefix: alicloud-\n", STORAGE_CLASS, "alicloud-disk-topology-alltype"),
+        ("nameSuffix: ''\nnamePrefix: ''\n", VIEW_ROLE, "view"),
+        (None, VIEW_ROLE, None),  # an inner kustomization's prefix: its own name
+    ],
+    ids=["system: prefix", "alicloud- prefix", "a default role's name", "a prefix of its own"],
+)
+def test_a_kustomizations_names_are_judged_as_it_sets_them(
+    gate, tmp_path, kustomization, objects, reserved, preview
+):
+    """namePrefix and nameSuffix rename every object (those of included kustomizations too):
+    the name kustomize gives is judged; a prefix of one's own makes a default name one's own."""
+    if kustomization is None:
+        _files(
+            tmp_path,
+            **{"kus__kustomization.yaml": "namePrefix: orders-\nresources: [inner]\n"},
+            **{"kus__inner__kustomization.yaml": "resources: [o.yaml]\n"},
+            **{"kus__inner__o.yaml": objects},
+        )
+    else:
+        _files(
+            tmp_path,
+            **{"kus__kustomization.yaml": kustomization + "resources: [o.yaml]\n"},
+            **{"kus__o.yaml": objects},
+        )
+    result = run(
+        lambda: _file_objects(cluster(), tmp_path, "kustomize.v2.Directory"), preview=preview
+    )
+    found = [v.message for v in _mandatory(gate, result)]
+    if reserved is None:
+        assert found == []
+    else:
+        assert [f"'{reserved}', a name Kubernetes or ACK keep" in m for m in found] == [True]
+
+
+SERVICE = (
+    "apiVersion: v1\nkind: Service\nmetadata: {name: grab, namespace: shop}\n"
+    "spec: {type: LoadBalancer, selector: {app: x}, ports: [{port: 80}]}\n"
+)
+
+
+def test_a_kustomizations_common_annotations_are_judged(gate, tmp_path):
+    """Update mode: commonAnnotations put the ingress load balancer's ID on a Service; the
+    same kustomization with annotations and labels of the app's own passes."""
+    lb = run(cluster).one("alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer").id
+    for folder, annotation, expected in (("blocked", lb, True), ("ordinary", "web", False)):
+        _files(
+            tmp_path / folder,
+            **{
+                "kus__kustomization.yaml": "resources: [svc.yaml]\ncommonLabels: {app: x}\n"
+                "commonAnnotations:\n"
+                f"  service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id: {annotation}\n"
+            },
+            **{"kus__svc.yaml": SERVICE},
+        )
+
+        def program(f: str = folder) -> None:
+            _file_objects(cluster(), tmp_path / f, "kustomize.v2.Directory")
+
+        result = run(program, preview=False)
+        found = [v.message for v in _mandatory(gate, result)]
+        assert bool(found) == expected, found
+        assert all("its ingress load balancer" in m for m in found)
+
+
+def _b64(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    import base64
+
+    return value.apply(lambda v: base64.b64encode(v.encode()).decode())
+
+
+def _bare(value: pulumi.Output[Any]) -> pulumi.Output[str]:
+    """The value without the resources it came from (an ID copied from the console)."""
+    return pulumi.Output(set(), value.future(), value.is_known())  # type: ignore[arg-type]
+
+
+BASE64: dict[str, Callable[[ManagedCluster, pulumi.Output[str]], object]] = {
+    "a Secret's data": lambda c, v: k8s.core.v1.Secret(
+        "loose",
+        metadata={"name": "ccm", "namespace": "apps"},
+        data={"lb": _b64(v)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a ConfigMap's binaryData": lambda c, v: k8s.core.v1.ConfigMap(
+        "loose",
+        metadata={"name": "ccm", "namespace": "apps"},
+        binary_data={"lb": _b64(v)},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+    "a Secret in a YAML group's text": lambda c, v: k8s.yaml.v2.ConfigGroup(
+        "loose",
+        yaml=_b64(v).apply(
+            lambda b: (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: ccm, namespace: apps}\n"
+                f"data: {{lb: {b}}}\n"
+            )
+        ),
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    ),
+}
+
+
+@pytest.mark.parametrize("way", list(BASE64))
+def test_base64_values_are_judged_decoded(gate, way):
+    """Update mode: base64 of the ingress load balancer's ID (its dependencies dropped) is
+    found; base64 of the cluster's ID, a reference, and of an app's own text pass."""
+    for value, expected in (("lb", True), ("cluster", False), ("own", False)):
+
+        def program(value: str = value) -> None:
+            c = cluster()
+            chosen = {
+                "lb": c.ingress_load_balancer_id,
+                "cluster": c.cluster_id,
+                "own": pulumi.Output.from_input("s3cr3t-of-the-app"),
+            }[value]
+            BASE64[way](c, _bare(chosen))
+
+        found = [v.message for v in _mandatory(gate, run(program, preview=False))]
+        assert bool(found) == expected, (value, found)
+        assert all("its ingress load balancer" in m and "decoded" in m for m in found)
 
 
 # --- Kubernetes: owned identities handed by any route (finding 7) --------------------------------

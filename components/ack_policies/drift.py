@@ -22,10 +22,12 @@ provider's resource is judged like any other. What it reaches must be allowed, o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
-import glob
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -759,8 +761,61 @@ CLUSTER_SCOPED_KINDS = frozenset(
 #: refuses others of that prefix), and ACK's StorageClasses and addons' objects (`alicloud-`,
 #: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
 #: disk-volume-overview). CRDs of the Kubernetes groups and Alibaba Cloud's are ACK's too.
-_SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-")
+_SYSTEM_NAME_PREFIXES = ("system:", "system-", "alicloud-", "cs:")
 _SYSTEM_CRD_GROUPS = (".k8s.io", ".kubernetes.io", "alibabacloud.com", "aliyun.com", "aliyuncs.com")
+#: Names without a reserved prefix that Kubernetes itself creates and keeps (its bootstrap
+#: objects; an object of one of these names would take over the existing one):
+#: - RBAC's user-facing roles and the super-user binding (kubernetes
+#:   plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go, ClusterRoles() and
+#:   ClusterRoleBindings(); every other bootstrap role and binding is `system:`);
+#: - API Priority and Fairness' mandatory and suggested FlowSchemas and priority levels
+#:   (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go), which the API server keeps
+#:   up to date and which decide how the control plane's own requests are served.
+#: ACK's own predefined RBAC roles are `cs:` (cs:admin, cs:ops, cs:dev, cs:restricted:
+#: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/
+#: use-custom-rbac-to-restrict-resource-operations-in-a-cluster).
+_RESERVED_NAMES: dict[str, frozenset[str]] = {
+    "ClusterRole": frozenset({"cluster-admin", "admin", "edit", "view"}),
+    "ClusterRoleBinding": frozenset({"cluster-admin"}),
+    "FlowSchema": frozenset(
+        {
+            "exempt",
+            "catch-all",
+            "probes",
+            "endpoint-controller",
+            "workload-leader-election",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kube-system-service-accounts",
+            "service-accounts",
+            "global-default",
+        }
+    ),
+    "PriorityLevelConfiguration": frozenset(
+        {
+            "exempt",
+            "catch-all",
+            "system",
+            "node-high",
+            "leader-election",
+            "workload-high",
+            "workload-low",
+            "global-default",
+        }
+    ),
+}
+#: API groups whose APIServices Kubernetes or ACK register (an APIService is named
+#: `<version>.<group>`; the API server's autoregister controller keeps one for each built-in
+#: group, `v1.` for the core group, and ACK's metrics-server serves `v1beta1.metrics.k8s.io`):
+#: an APIService of one of them sends that API's requests to a Service of the program's.
+_BUILT_IN_API_GROUPS = frozenset({"", "apps", "autoscaling", "batch", "policy", "extensions"})
+_SYSTEM_API_GROUP_SUFFIXES = (
+    ".k8s.io",
+    ".kubernetes.io",
+    "alibabacloud.com",
+    "aliyun.com",
+    "aliyuncs.com",
+)
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 #: Admission policies (CEL) and their bindings, with the block naming what they select.
 _ADMISSION_POLICY_KINDS = {
@@ -792,8 +847,12 @@ def _kubernetes(
     if kind == "Namespace":
         written = [name]
     written += list(_overrides(inputs.get("values"))) + list(_overrides(inputs.get(_FILES)))
-    docs = _group_objects(inputs) if res.resource_type in _OBJECT_GROUPS else []
+    docs = (
+        _group_objects(inputs) if res.resource_type in _OBJECT_GROUPS else _typed_items(res, inputs)
+    )
     written += list(_doc_namespaces(docs, inputs.get(_KUSTOMIZED_NAMESPACE)))
+    if _typed_list(res) and has_unknown(inputs.get("items")) and not docs:
+        written.append(inputs.get("items"))  # which objects, and where, is not known
     if any(has_unknown(w) for w in written) and not _explained(own, res):
         yield (
             res.urn,
@@ -837,12 +896,41 @@ def _kubernetes(
             "ClusterRole of your own name), or configure ACK's through the cluster's addons.",
         )
         return
+    if (
+        not docs
+        and kind in CLUSTER_SCOPED_KINDS
+        and kind != "Namespace"
+        and has_unknown(name)
+        and not _explained(own, res)
+    ):
+        yield (
+            res.urn,
+            f"{subject} declares a {kind} whose name is unknown at preview and comes from "
+            "nothing the program declares of its own: it cannot be proven not to be a name "
+            "Kubernetes or ACK keep (cluster-admin, system:..., alicloud-...), whose object it "
+            "would take over. Name it in the program.",
+        )
+        return
     objects = docs or [{**inputs, "kind": kind, "metadata": metadata}]
     for obj in objects:
         problem = _system_object(obj) if isinstance(obj, Mapping) else None
         if problem:
             yield res.urn, f"{subject} {problem}"
             return
+
+
+def _typed_list(res: PolicyResource) -> bool:
+    """Whether a resource is a typed list of Kubernetes objects (`core/v1:ConfigMapList`)."""
+    return not res.resource_type.startswith(_TEXT_TYPES) and res.resource_type.endswith("List")
+
+
+def _typed_items(res: PolicyResource, inputs: Mapping[str, Any]) -> list[Any]:
+    """The objects a typed list holds, judged each as an object of its own."""
+    if not _typed_list(res) or not isinstance(inputs.get("items"), list):
+        return []
+    with contextlib.suppress(_Unreadable):
+        return _expanded([{**inputs, "kind": res.resource_type.rsplit(":", 1)[-1]}])
+    return list(inputs["items"])
 
 
 def _system_object(obj: Mapping[str, Any]) -> str | None:
@@ -857,16 +945,19 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
             "declares a Node: the cluster's nodes are its node pools' (node_pools), and a Node "
             "object of the program's would change one of them or register one of its own."
         )
-    if kind in CLUSTER_SCOPED_KINDS and kind != "Namespace" and isinstance(name, str):
-        reserved = name.lower().startswith(_SYSTEM_NAME_PREFIXES) or (
-            kind == "CustomResourceDefinition" and name.lower().endswith(_SYSTEM_CRD_GROUPS)
+    if (
+        kind in CLUSTER_SCOPED_KINDS
+        and kind != "Namespace"
+        and isinstance(name, str)
+        and _reserved(kind, name, obj.get("spec"))
+    ):
+        return (
+            f"declares the {kind} '{name}', a name Kubernetes or ACK keep for their own "
+            "(`system:`, `system-`, `alicloud-`, `cs:`, Kubernetes' default roles and "
+            "bindings such as cluster-admin, admin, edit and view, its flow-control "
+            "defaults, or an API group of Kubernetes or Alibaba Cloud): an object of that "
+            "name takes over theirs. Give the object a name of your own."
         )
-        if reserved:
-            return (
-                f"declares the {kind} '{name}', a name Kubernetes or ACK keep for their own "
-                "(`system:`, `system-`, `alicloud-`, or an API group of Kubernetes or Alibaba "
-                "Cloud): it would change theirs. Give the object a name of your own."
-            )
     if kind in _WEBHOOK_KINDS or kind in _ADMISSION_POLICY_KINDS:
         for hook in _selectors(obj, kind):
             # (A webhook or block unknown at preview as a whole is as undecided as its selector.)
@@ -887,6 +978,33 @@ def _system_object(obj: Mapping[str, Any]) -> str | None:
                     "as cert-manager's or Istio's, is not aimed at them)."
                 )
     return None
+
+
+def _reserved(kind: str, name: str, spec: Any) -> bool:
+    """Whether a cluster-scoped object's name is one Kubernetes or ACK keep for their own."""
+    lowered = name.lower()
+    if lowered.startswith(_SYSTEM_NAME_PREFIXES) or lowered in _RESERVED_NAMES.get(kind, ()):
+        return True
+    if kind == "CustomResourceDefinition":
+        return lowered.endswith(_SYSTEM_CRD_GROUPS)
+    if kind == "CSIDriver":
+        # ACK's CSI plugins (diskplugin.csi.alibabacloud.com, nasplugin..., ossplugin...);
+        # drivers of Kubernetes SIGs (nfs.csi.k8s.io) are installed by users, and pass.
+        return lowered.endswith(_SYSTEM_API_GROUP_SUFFIXES[2:])
+    if kind == "APIService":
+        groups = [lowered.partition(".")[2]]
+        if isinstance(spec, Mapping):
+            group = spec.get("group")
+            if has_unknown(group):
+                return True  # not proven not to be one of theirs
+            groups.append(group.lower() if isinstance(group, str) else "")
+        return any(
+            g in _BUILT_IN_API_GROUPS
+            or g.endswith(_SYSTEM_API_GROUP_SUFFIXES)
+            or g in {s.lstrip(".") for s in _SYSTEM_API_GROUP_SUFFIXES}
+            for g in groups
+        )
+    return False
 
 
 def _selectors(obj: Mapping[str, Any], kind: Any) -> list[Any]:
@@ -946,6 +1064,8 @@ def _group_objects(inputs: Mapping[str, Any]) -> list[Any]:
     read = inputs.get(_FILES)
     if isinstance(read, list):
         docs += read
+    with contextlib.suppress(_Unreadable):  # nested too deep: judged as given
+        return _expanded(docs)
     return docs
 
 
@@ -972,6 +1092,14 @@ def _doc_namespaces(docs: list[Any], kustomized: Any = None) -> Iterator[Any]:
 #: if given inline.
 _FILES = "the files it reads"
 _KUSTOMIZED_NAMESPACE = "the namespace its kustomization sets"
+#: The kustomizations a kustomize.v2.Directory reads, judged by value as a whole (an image, a
+#: label or an annotation they set may name what a cluster owns).
+_KUSTOMIZATIONS_READ = "the kustomizations it reads"
+#: The base64 values of Secrets (`data`) and ConfigMaps (`binaryData`), decoded as the API
+#: server stores them (Go's encoding/json reads a []byte field as standard base64): the
+#: identities in what a controller reads are judged, whatever the encoding that carries them.
+_DECODED = "the base64 values it holds, decoded"
+_BASE64_FIELDS = {"Secret": "data", "ConfigMap": "binaryData"}
 #: The environment variable that tells the pack the program's folder, against which the
 #: Kubernetes provider (started there by the engine) resolves relative paths. ack-preview sets
 #: it; under `pulumi preview --policy-pack`, the engine starts the pack in its own folder and
@@ -1071,15 +1199,131 @@ def _read(path: str, budget: list[int]) -> str:
 
 def _documents(text: str, where: str) -> list[Any]:
     try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
+        return _expanded([d for d in yaml.safe_load_all(text) if d is not None])
     except yaml.YAMLError:
         raise _Unreadable(f"'{where}', which is not YAML") from None
+
+
+def _expanded(docs: list[Any], depth: int = 0) -> list[Any]:
+    """Documents with each list (`kind: List`, or any `*List` kind whose `items` is a list)
+    replaced by its items, as the provider (yaml/v2 decodes every document as unstructured and
+    registers a list's items: provider/pkg/provider/yaml/v2/yaml.go) and kustomize read them.
+    An item without a kind takes the list's (`ConfigMapList` holds ConfigMaps)."""
+    out: list[Any] = []
+    for doc in docs:
+        kind = doc.get("kind") if isinstance(doc, Mapping) else None
+        items = doc.get("items") if isinstance(doc, Mapping) else None
+        if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+            out.append(doc)
+            continue
+        if depth > 8:
+            raise _Unreadable("lists nested more than 8 deep")
+        inner = kind.removesuffix("List")
+        out += _expanded(
+            [
+                {"kind": inner, **item} if isinstance(item, Mapping) and inner else item
+                for item in items
+            ],
+            depth + 1,
+        )
+    return out
+
+
+#: Go's path/filepath pattern characters (filepath.Match, on a system whose separator is `/`).
+_GO_GLOB_META = "*?[\\"
+
+
+def _go_pattern(pattern: str, where: str) -> re.Pattern[str]:
+    """A regular expression matching one path element as Go's filepath.Match matches it:
+    `*` and `?` match any characters but `/` (a leading dot too: Go has no hidden files), a
+    class is negated by `^` (never by `!`), and `\\` escapes the next character. A pattern Go
+    would refuse (ErrBadPattern), or one whose meaning here is in doubt, is not read."""
+    bad = _Unreadable(f"'{where}', a pattern whose meaning the gate cannot be sure of")
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            if i + 1 >= len(pattern):
+                raise bad
+            i += 1
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            i += 1
+            negated = i < len(pattern) and pattern[i] == "^"
+            i += 1 if negated else 0
+            ranges: list[str] = []
+            while True:
+                if i >= len(pattern):
+                    raise bad
+                if pattern[i] == "]" and ranges:
+                    break
+                if pattern[i] in "-]" or pattern[i] == "/":
+                    raise bad
+                lo = pattern[i]
+                if lo == "\\":
+                    i += 1
+                    if i >= len(pattern):
+                        raise bad
+                    lo = pattern[i]
+                i += 1
+                hi = lo
+                if i < len(pattern) and pattern[i] == "-":
+                    i += 1
+                    if i >= len(pattern) or pattern[i] in "-]":
+                        raise bad
+                    hi = pattern[i]
+                    if hi == "\\":
+                        i += 1
+                        if i >= len(pattern):
+                            raise bad
+                        hi = pattern[i]
+                    i += 1
+                if hi < lo:
+                    raise bad
+                ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            out.append(f"[{'^' if negated else ''}{''.join(ranges)}]")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _go_glob(path: str, root: str = "") -> list[str]:
+    """The files a pattern names, as Go's filepath.Glob finds them (the Kubernetes provider's
+    yaml/v2 reads `file` and `files` with it: provider/pkg/provider/yaml/v2/yaml.go): element
+    by element, each directory's names matched (dotfiles included) and sorted; a pattern
+    without pattern characters names its file if it exists. A relative pattern is matched
+    under `root` (the program's folder), whose own name is no pattern."""
+    if not any(c in path for c in _GO_GLOB_META):
+        return [os.path.join(root, path)] if os.path.lexists(os.path.join(root, path)) else []
+    found = ["/"] if path.startswith("/") else [root]
+    for element in [e for e in path.split("/") if e]:
+        if not any(c in element for c in _GO_GLOB_META):
+            found = [os.path.join(f, element) for f in found]
+            found = [f for f in found if os.path.lexists(f)]
+            continue
+        matcher = _go_pattern(element, path)
+        matched: list[str] = []
+        for folder in found:
+            try:
+                names = sorted(os.listdir(folder or "."))
+            except OSError:
+                continue  # Go's Glob ignores I/O errors (a folder it cannot read matches nothing)
+            matched += [os.path.join(folder, n) for n in names if matcher.fullmatch(n)]
+        found = matched
+    return found
 
 
 def _manifests(pattern: Any, budget: list[int]) -> list[Any]:
     """The documents of a YAML file or glob (yaml.v2's `file`, `files`)."""
     path = _resolve(pattern)
-    names = sorted(glob.glob(path)) if glob.has_magic(path) else [path]
+    relative = isinstance(pattern, str) and not os.path.isabs(pattern)
+    names = _go_glob(pattern, _program_dir() or "") if relative else _go_glob(path)
     if not names:
         raise _Unreadable(f"'{pattern}', which matches no file")
     docs: list[Any] = []
@@ -1088,8 +1332,55 @@ def _manifests(pattern: Any, budget: list[int]) -> list[Any]:
     return docs
 
 
-def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[list[Any], Any]:
-    """The documents a kustomization's local resources hold, and the namespace it sets."""
+#: Kinds whose names kustomize's namePrefix/nameSuffix leave as they are (kustomize
+#: plugin/builtin/prefixtransformer/PrefixTransformer.go, `prefixFieldSpecsToSkip`, and its
+#: suffix twin).
+_KUSTOMIZE_UNRENAMED = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
+
+
+def _kustomized(spec: Mapping[str, Any], docs: list[Any], found: str) -> list[Any]:
+    """Documents as a kustomization's namePrefix, nameSuffix, commonAnnotations, commonLabels
+    and labels leave them (kustomize applies them to every object of its resources, those of
+    the kustomizations it includes too; an annotation or label it sets replaces the object's)."""
+    prefix, suffix = spec.get("namePrefix") or "", spec.get("nameSuffix") or ""
+    annotations = spec.get("commonAnnotations") or {}
+    labels = spec.get("commonLabels") or {}
+    entries = spec.get("labels") or []
+    if not (
+        isinstance(prefix, str)
+        and isinstance(suffix, str)
+        and isinstance(annotations, Mapping)
+        and isinstance(labels, Mapping)
+        and isinstance(entries, list)
+        and all(
+            isinstance(e, Mapping) and isinstance(e.get("pairs") or {}, Mapping) for e in entries
+        )
+    ):
+        raise _Unreadable(f"'{found}', whose names, annotations or labels are not plain text")
+    labels = {**labels, **{k: v for e in entries for k, v in (e.get("pairs") or {}).items()}}
+    out: list[Any] = []
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            out.append(doc)
+            continue
+        metadata = doc.get("metadata")
+        metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
+        name = metadata.get("name")
+        if isinstance(name, str) and doc.get("kind") not in _KUSTOMIZE_UNRENAMED:
+            metadata["name"] = f"{prefix}{name}{suffix}"
+        for key, extra in (("annotations", annotations), ("labels", labels)):
+            if extra:
+                have = metadata.get(key)
+                metadata[key] = {**(have if isinstance(have, Mapping) else {}), **extra}
+        out.append({**doc, "metadata": metadata})
+    return out
+
+
+def _kustomization(
+    directory: Any, budget: list[int], depth: int = 0, specs: list[Any] | None = None
+) -> tuple[list[Any], Any]:
+    """The documents a kustomization's local resources hold, as it leaves them, and the
+    namespace it sets. Each kustomization read is added to `specs` (all it says is judged)."""
     if depth > 8:
         raise _Unreadable("kustomizations nested more than 8 deep")
     folder = _resolve(directory)
@@ -1109,6 +1400,8 @@ def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[l
     beyond = sorted(set(spec) - _KUSTOMIZE_READABLE)
     if beyond:
         raise _Unreadable(f"'{found}', whose {', '.join(beyond)} only kustomize can render")
+    if specs is not None:
+        specs.append(spec)
     docs: list[Any] = []
     namespaces: list[Any] = []
     for item in [*(spec.get("resources") or []), *(spec.get("bases") or [])]:
@@ -1116,11 +1409,12 @@ def _kustomization(directory: Any, budget: list[int], depth: int = 0) -> tuple[l
             raise _Unreadable(f"'{found}', whose resource '{item}' is remote")
         path = item if os.path.isabs(item) else os.path.join(folder, item)
         if os.path.isdir(path):
-            inner, namespace = _kustomization(path, budget, depth + 1)
+            inner, namespace = _kustomization(path, budget, depth + 1, specs)
             docs += inner
             namespaces.append(namespace)
         else:
             docs += _documents(_read(path, budget), path)
+    docs = _kustomized(spec, docs, found)
     namespace = spec.get("namespace")
     if namespace:
         # kustomize sets it on every namespaced object, whatever the object said.
@@ -1168,7 +1462,9 @@ def with_files(
             for name in names:
                 read += _manifests(name, budget)
         elif res.resource_type == "kubernetes:kustomize/v2:Directory":
-            read, namespace = _kustomization(inputs.get("directory"), budget)
+            specs: list[Any] = []
+            read, namespace = _kustomization(inputs.get("directory"), budget, specs=specs)
+            extra[_KUSTOMIZATIONS_READ] = specs
             if namespace:
                 extra[_KUSTOMIZED_NAMESPACE] = namespace
         elif res.resource_type.startswith("kubernetes:helm.sh/"):
@@ -1178,10 +1474,29 @@ def with_files(
             for asset in files or []:
                 read += _value_files(asset, budget)
         else:
-            return inputs, None
+            return _with_decoded(res, inputs), None
     except _Unreadable as exc:
-        return inputs, str(exc)
-    return {**inputs, **extra, _FILES: read}, None
+        return _with_decoded(res, inputs), str(exc)
+    return _with_decoded(res, {**inputs, **extra, _FILES: read}), None
+
+
+def _with_decoded(res: PolicyResource, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Inputs with the base64 values of the objects they declare decoded (:data:`_DECODED`)."""
+    if res.resource_type in _OBJECT_GROUPS:
+        docs = _group_objects(inputs)
+    else:
+        docs = _typed_items(res, inputs) or [{**inputs, "kind": _kind(res)}]
+    decoded: list[str] = []
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            continue
+        values = doc.get(_BASE64_FIELDS.get(str(doc.get("kind")), ""))
+        for value in values.values() if isinstance(values, Mapping) else []:
+            if not isinstance(value, str) or has_unknown(value):
+                continue  # unknown at preview: what it came from decides
+            with contextlib.suppress(binascii.Error, ValueError):
+                decoded.append(base64.b64decode(value).decode("utf-8", "replace"))
+    return {**inputs, _DECODED: decoded} if decoded else inputs
 
 
 def _unreadable_message(res: PolicyResource, why: str) -> str:
