@@ -977,7 +977,13 @@ def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
     child, is closed first: the tracker ends when the last holder of that pipe is gone, and a
     daemon the program leaves (which a SIGKILLed ack-fleet cannot end) would hold it, keeping
     the tracker running too."""
-    reaper.die_with_parent()
+    from . import fork_server
+
+    # The server's PID, read in the server before it forked this process (a module it preloads):
+    # one read now would be init's if the server ended meanwhile (unpickling this call imports
+    # this module, which takes a while). Should the server not have preloaded it, the PID is
+    # this process's own, never its parent's: it exits, as it would with the server gone.
+    reaper.die_with_parent(fork_server.PID)
     from multiprocessing import resource_tracker
 
     tracker: Any = resource_tracker._resource_tracker

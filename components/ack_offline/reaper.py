@@ -67,12 +67,15 @@ def guard_process() -> bool:
     return bool(_PRCTL(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)  # type: ignore[operator]
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent (the thread that started it) ends. For a child
-    just started (a ``preexec_fn``, or the first thing a forked child does)."""
+    just started (a ``preexec_fn``, or the first thing a forked child does). `parent` is the PID
+    the parent had, read before the fork (by the parent, or in memory the child inherited): a
+    child that read it only now could read init's (or a subreaper's), its parent having ended
+    before the child asked, and would then pass the check below and outlive it (prctl(2):
+    PR_SET_PDEATHSIG is not sent for a parent that ended before the request)."""
     if _PRCTL is None:
         return
-    parent = os.getppid()
     _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # type: ignore[operator]
     if os.getppid() != parent:  # the parent ended before the request took effect
         os._exit(1)
