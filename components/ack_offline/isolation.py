@@ -244,6 +244,8 @@ def _spec(
         "config": config,
         "secret_keys": secret_keys,
         "preview": preview,
+        # Read here, before the new interpreter starts (reaper.die_with_parent).
+        "parent": os.getpid(),
     }
 
 
