@@ -686,10 +686,14 @@ def changed_stacks(
     every stack when any other file of the repository changed (the program, a shared module,
     the pack, the project or dependency files, a stack file that is gone, a submodule), or
     when git cannot tell: something the stacks depend on lies outside the repository
-    (`depends_on`: the packs, their configs, the program's other paths), the program's import
-    path reaches outside it (a ``.pth`` file, ``PYTHONPATH``, an editable install, in the
-    interpreter `python` with `pythonpath` first, as ack-preview runs the program), git ignores
-    a file the program or a pack may read, or git is told not to look at a tracked file."""
+    (`depends_on`: the packs, their configs, the program's other paths), a tracked symbolic
+    link leads out of it, the program's import path reaches outside it (a ``.pth`` file,
+    ``PYTHONPATH``, an editable install, in the interpreter `python` with `pythonpath` first,
+    as ack-preview runs the program) or a pack's does (in the interpreter it runs with), git
+    ignores a file the program or a pack may read, or git is told not to look at a tracked
+    file. What a program reaches only as it runs (a folder it adds to ``sys.path``, a file
+    outside the repository it opens) cannot be seen: such a program is gated without --since
+    (docs/REFERENCE.md)."""
     top = revisions.toplevel(project.root)
     everything = project.stacks()
     stack_files = {project.stack_file(s).resolve(): s for s in everything}
@@ -697,11 +701,33 @@ def changed_stacks(
         if not revisions.inside(top, path):
             return everything, f"every stack: {path} is outside the repository at {top}"
     folder = project.main if project.main.is_dir() else project.main.parent
-    try:
-        found = revisions.import_path(python or sys.executable, list(pythonpath), folder)
-    except ProjectError as exc:
-        return everything, f"every stack: {exc}"
-    outside = revisions.sources_outside(top, found)
+    links = revisions.links_out(top)
+    if links:
+        shown = links[0].relative_to(top).as_posix()
+        more = f" and {len(links) - 1} more" if len(links) > 1 else ""
+        return (
+            everything,
+            f"every stack: {shown}{more} is a symbolic link out of the repository at {top}, "
+            "where git cannot tell what it reads changed",
+        )
+    # The program's interpreter, and each pack's (its virtualenv, as the Pulumi CLI picks it):
+    # what either imports from outside the repository, or from what git ignores in it, may
+    # change unseen.
+    from .gate import pack_python
+
+    asked = [(python or sys.executable, list(pythonpath), folder, "the program's")]
+    asked += [(pack_python(pack), [], pack, f"the pack {pack.name}'s") for pack in packs]
+    outside: list[str] = []
+    roots: list[Path] = []
+    for interpreter, paths, cwd, whose in asked:
+        try:
+            found = revisions.import_path(interpreter, paths, cwd)
+        except ProjectError as exc:
+            return everything, f"every stack: {exc}"
+        outside += [
+            f"{said} ({whose} interpreter)" for said in revisions.sources_outside(top, found)
+        ]
+        roots += [r for r in revisions.import_roots(top, found) if r not in roots]
     if outside:
         more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
         return (
@@ -709,7 +735,6 @@ def changed_stacks(
             f"every stack: {outside[0]}{more}, outside the repository at {top}, where git "
             "cannot tell its changes",
         )
-    roots = revisions.import_roots(top, found)
     hidden = revisions.ignored_sources(top, [folder, *packs], roots)
     if hidden:
         shown = hidden[0].relative_to(top).as_posix()
