@@ -638,6 +638,38 @@ def test_sigterm_before_the_run_begins_is_a_stopped_run():
     assert done.stderr.strip().endswith("stopped by SIGTERM; no verdict"), done.stderr
 
 
+_FLEET_STOPPED_WHILE_IMPORTING = """
+import os, signal, sys, time, types
+fake = types.ModuleType("ack_offline.fleet")  # stands for ack-fleet's imports, as they run
+def console():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+fake.console = console
+sys.modules["ack_offline.fleet"] = fake
+from ack_offline import cli
+cli.fleet()
+"""
+
+
+def test_sigterm_while_ack_fleet_loads_is_a_stopped_run():
+    """The ack-fleet console script imported the whole library before it installed any handler:
+    SIGTERM in its first ~0.35 s ended it with status 143 and no word. Its entry point now
+    installs the early handler first, as ack-preview's does: exit 2, one line."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ack-fleet"]
+    assert script.value == "ack_offline.cli:fleet"
+    done = subprocess.run(
+        [sys.executable, "-c", _FLEET_STOPPED_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.strip() == "ack-fleet: stopped by SIGTERM", done.stderr
+
+
 @pytest.mark.parametrize("target", ["folder", "missing/report.json"])
 def test_the_fleet_gate_refuses_a_report_it_cannot_write_before_running_any_stack(
     tmp_path, monkeypatch, capsys, target

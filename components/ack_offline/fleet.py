@@ -22,6 +22,11 @@ with a message; exit 1 means an overlap.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m ack_offline.fleet`: see ack_offline.cli.fleet
+    from ack_offline.cli import stop_early
+
+    stop_early("ack-fleet")
+
 import argparse
 import contextlib
 import difflib
