@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -645,6 +646,81 @@ def test_an_unwritable_target_is_exit_2_and_leaves_nothing_half_written(tmp_path
     assert fleet_file.read_text() == before
     blocker.rmdir()
     assert fleet.main(args) == 0 and "three" in fleet_file.read_text()
+
+
+_STOPPED_BETWEEN_THE_WRITES = """
+import os, signal, sys, time
+from ack_offline import fleet
+real = fleet.write_atomically
+def write(path, text):
+    real(path, text)
+    if path.name == "fleet.yaml":  # the fleet file written, the stack file not yet
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+fleet.write_atomically = write
+sys.argv = ["ack-fleet", *sys.argv[1:]]
+fleet.console()
+"""
+
+_STOPPED_CHECKING = """
+import os, signal, sys, time
+from ack_offline import fleet
+def check(ns):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+    return 0
+fleet.check = check
+sys.argv = ["ack-fleet", *sys.argv[1:]]
+fleet.console()
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "allocate --write"])
+def test_sigterm_during_check_or_allocate_is_a_stopped_run_with_files_that_agree(tmp_path, command):
+    """SIGTERM during check or allocate said "internal error (_Stopped: SIGTERM); please report
+    it"; between allocate's two writes it left the fleet file naming a stack with no file. It
+    is "stopped by SIGTERM", exit 2, and allocate's two files are both written or neither."""
+    root = project_with(tmp_path, {"one": cluster("one", None), "two": cluster("two", None)})
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(FLEET)
+    if command == "check":
+        script, args = _STOPPED_CHECKING, ["--program", str(root), "check"]
+    else:
+        script = _STOPPED_BETWEEN_THE_WRITES
+        args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == "ack-fleet: stopped by SIGTERM", done.stderr
+    assert "internal error" not in done.stderr
+    if command != "check":
+        recorded = "three" in yaml.safe_load(fleet_file.read_text())["routing_domains"]["prod"]
+        assert recorded and (root / "stacks" / "Pulumi.three.yaml").exists()
+        assert f"wrote {root / 'stacks' / 'Pulumi.three.yaml'}" in done.stdout
+
+
+def test_a_stack_stopped_before_it_opened_its_output_is_not_judged_as_stopped(monkeypatch):
+    """SIGTERM half a second into a gate ended a stack before it created its output files:
+    "not started: FileNotFoundError ... stdout". It is "not judged: ack-fleet was stopped"."""
+    monkeypatch.setattr(fleet, "_STOPPING", threading.Event())
+
+    class Ended:
+        pid, exitcode = 0, -15
+
+        def terminate(self) -> None:
+            pass
+
+    def start(argv: list[str], out: Path, err: Path) -> Ended:
+        fleet._STOPPING.set()  # the signal arrives as the stack starts
+        return Ended()
+
+    monkeypatch.setattr(fleet, "_start_ack_preview", start)
+    assert fleet.run_ack_preview(["a"], 10) == (2, "", "not judged: ack-fleet was stopped")
 
 
 _ALLOCATE_AT_ONCE = """

@@ -639,24 +639,26 @@ def _allocate_locked(
         new_fleet = with_member(fleet_text, ns.fleet, ns.domain, stack)
     # The fleet file first: killed between the two writes, ack-fleet leaves a fleet file naming
     # a stack that has no file, which check and allocate refuse, never a stack that check
-    # silently takes for one in a domain of its own.
-    if new_fleet is not None:
-        assert ns.fleet is not None and fleet_text is not None
-        write_atomically(ns.fleet, new_fleet)
-    file = project.stack_file(stack)
-    try:
-        write_atomically(file, text)
-    except ProjectError:
-        if new_fleet is not None:  # put back as it was: both written, or neither
+    # silently takes for one in a domain of its own. SIGTERM or SIGINT waits until both are
+    # written and said (_signals_held); any failure of the second puts the first back.
+    with _signals_held():
+        if new_fleet is not None:
             assert ns.fleet is not None and fleet_text is not None
-            write_atomically(ns.fleet, fleet_text)
-        raise
-    _out(f"ack-fleet: wrote {file}")
-    if new_fleet is not None:
-        _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
-    elif routing and not any(stack in members for members in routing.values()):
-        said = f"{stack} is in no routing domain of {ns.fleet}, so in one of its own"
-        print(f"ack-fleet: {said} (--domain names one)", file=sys.stderr)
+            write_atomically(ns.fleet, new_fleet)
+        file = project.stack_file(stack)
+        try:
+            write_atomically(file, text)
+        except BaseException:
+            if new_fleet is not None:  # put back as it was: both written, or neither
+                assert ns.fleet is not None and fleet_text is not None
+                write_atomically(ns.fleet, fleet_text)
+            raise
+        _out(f"ack-fleet: wrote {file}")
+        if new_fleet is not None:
+            _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
+        elif routing and not any(stack in members for members in routing.values()):
+            said = f"{stack} is in no routing domain of {ns.fleet}, so in one of its own"
+            print(f"ack-fleet: {said} (--domain names one)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -928,7 +930,13 @@ def run_ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
                 return 2, "", f"no verdict within {timeout:g} s"
         finally:
             _LIVE.discard(process)
-        return process.exitcode, _report(out), _tail(err)
+        # A process stopped or killed before it opened them left no files (SIGTERM half a
+        # second into a gate read as "not started: FileNotFoundError").
+        report = _report(out) if out.exists() else ""
+        tail = _tail(err) if err.exists() else ""
+        if _STOPPING.is_set() and not report.strip():
+            return 2, "", f"{tail.rstrip()}\nnot judged: ack-fleet was stopped".lstrip()
+        return process.exitcode, report, tail
 
 
 def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
@@ -1138,8 +1146,28 @@ def _gate_summary(rows: Sequence[dict[str, Any]], worst: int) -> str:
     return f"{said}; not judged: {', '.join(missed)}" if missed else said
 
 
-class _Stopped(Exception):
-    pass
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT outside a gate's stacks: the command ends, exit 2, "stopped by ...".
+    Not an Exception: no handler of a command's failures (:func:`_guarded`) takes it for a bug
+    of ack-fleet's."""
+
+
+#: Set while a command writes files that go together (allocate's fleet file and stack file): a
+#: signal then waits in :data:`_HELD` until both are written, and stops the command after.
+_HOLDING = threading.Event()
+_HELD: list[str] = []
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM or SIGINT in this block stops the command at its end, not inside it."""
+    _HOLDING.set()
+    try:
+        yield
+    finally:
+        _HOLDING.clear()
+    if _HELD:
+        raise _Stopped(_HELD[0])
 
 
 def console() -> None:
@@ -1163,6 +1191,9 @@ def console() -> None:
         for process in list(_LIVE):
             process.terminate()
         if not _GATING.is_set():
+            if _HOLDING.is_set():
+                _HELD.append(signal.Signals(signum).name)
+                return
             raise _Stopped(signal.Signals(signum).name)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
