@@ -13,9 +13,10 @@ its own and leave them running, detached or not. Three mechanisms, each for a wa
 - **Children die with the tool** (:func:`die_with_parent`; a pack's launcher,
   :data:`ack_offline.gate.PACK_LAUNCHER`): the program's process and each pack's process get
   SIGKILL from the kernel when the process that started them dies, even by SIGKILL, which no
-  handler sees. (What a program started itself is re-parented to the nearest
-  subreaper: ``ack-fleet`` when it runs the stack, which reaps it at its end; init for an
-  ``ack-preview`` killed with SIGKILL on its own.)
+  handler sees. (What a program started itself, any process, detached or not, asks for no
+  such signal: it is re-parented to the nearest living subreaper, ``ack-fleet`` when it runs
+  the stack and lives on, which reaps it at its end; init when the tool at the top was
+  SIGKILLed, and then it runs until it ends.)
 - **A stack past its time** is killed with its whole tree (:func:`kill_tree`).
 """
 
