@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -646,6 +648,81 @@ def test_an_unwritable_target_is_exit_2_and_leaves_nothing_half_written(tmp_path
     assert fleet.main(args) == 0 and "three" in fleet_file.read_text()
 
 
+_STOPPED_BETWEEN_THE_WRITES = """
+import os, signal, sys, time
+from ack_offline import fleet
+real = fleet.write_atomically
+def write(path, text):
+    real(path, text)
+    if path.name == "fleet.yaml":  # the fleet file written, the stack file not yet
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+fleet.write_atomically = write
+sys.argv = ["ack-fleet", *sys.argv[1:]]
+fleet.console()
+"""
+
+_STOPPED_CHECKING = """
+import os, signal, sys, time
+from ack_offline import fleet
+def check(ns):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+    return 0
+fleet.check = check
+sys.argv = ["ack-fleet", *sys.argv[1:]]
+fleet.console()
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "allocate --write"])
+def test_sigterm_during_check_or_allocate_is_a_stopped_run_with_files_that_agree(tmp_path, command):
+    """SIGTERM during check or allocate said "internal error (_Stopped: SIGTERM); please report
+    it"; between allocate's two writes it left the fleet file naming a stack with no file. It
+    is "stopped by SIGTERM", exit 2, and allocate's two files are both written or neither."""
+    root = project_with(tmp_path, {"one": cluster("one", None), "two": cluster("two", None)})
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(FLEET)
+    if command == "check":
+        script, args = _STOPPED_CHECKING, ["--program", str(root), "check"]
+    else:
+        script = _STOPPED_BETWEEN_THE_WRITES
+        args = allocate_args(root, "three", "--domain", "prod", "--write", fleet_file=fleet_file)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == "ack-fleet: stopped by SIGTERM", done.stderr
+    assert "internal error" not in done.stderr
+    if command != "check":
+        recorded = "three" in yaml.safe_load(fleet_file.read_text())["routing_domains"]["prod"]
+        assert recorded and (root / "stacks" / "Pulumi.three.yaml").exists()
+        assert f"wrote {root / 'stacks' / 'Pulumi.three.yaml'}" in done.stdout
+
+
+def test_a_stack_stopped_before_it_opened_its_output_is_not_judged_as_stopped(monkeypatch):
+    """SIGTERM half a second into a gate ended a stack before it created its output files:
+    "not started: FileNotFoundError ... stdout". It is "not judged: ack-fleet was stopped"."""
+    monkeypatch.setattr(fleet, "_STOPPING", threading.Event())
+
+    class Ended:
+        pid, exitcode = 0, -15
+
+        def terminate(self) -> None:
+            pass
+
+    def start(argv: list[str], out: Path, err: Path) -> Ended:
+        fleet._STOPPING.set()  # the signal arrives as the stack starts
+        return Ended()
+
+    monkeypatch.setattr(fleet, "_start_ack_preview", start)
+    assert fleet.run_ack_preview(["a"], 10) == (2, "", "not judged: ack-fleet was stopped")
+
+
 _ALLOCATE_AT_ONCE = """
 import sys, time
 from pathlib import Path
@@ -1140,6 +1217,130 @@ def test_since_gates_every_stack_when_the_program_imports_from_outside_the_repos
     assert code == 0 and gated == (["b"] if how == "none" else ["a", "b"]), err
     if how != "none":
         assert str(shared) in err and "outside the repository" in err
+
+
+def _touch_stack_b(root: Path) -> None:
+    path = root / "stacks" / "Pulumi.b.yaml"
+    path.write_text(path.read_text() + "\n# touched\n")
+
+
+@pytest.mark.parametrize("where", ["outside", "inside"])
+def test_since_gates_every_stack_when_a_tracked_link_leads_out_of_the_repository(
+    tmp_path, monkeypatch, capsys, where
+):
+    """A committed symbolic link to a module outside the repository: git tracks the link, not
+    the file it reads, which changed unseen (it gated 0 stacks). A link inside it is ordinary."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    outside = tmp_path / "shared-outside"
+    outside.mkdir()
+    (outside / "netdefs.py").write_text("X = 1\n")
+    target = outside / "netdefs.py" if where == "outside" else Path("../../shared/naming.py")
+    (root / "stacks" / "netdefs.py").symlink_to(target)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    _touch_stack_b(root)
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["a", "b"] if where == "outside" else ["b"]), err
+    assert ("proj/stacks/netdefs.py is a symbolic link out" in err) == (where == "outside")
+
+
+@pytest.mark.parametrize(
+    ("nested", "program_path", "every"),
+    [
+        ("lib/netlib", "lib", True),  # a package of a folder on the import path
+        ("lib/netlib", "lib/netlib", True),  # the folder on the import path itself
+        ("lib/netlib", "lib/netlib/src", True),  # a folder inside it
+        ("proj/stacks/vendored", None, True),  # the program's folder
+        ("tools/other", "lib", False),  # where no program imports or reads from
+    ],
+)
+def test_since_gates_every_stack_for_an_ignored_nested_repository_a_program_may_read(
+    tmp_path, monkeypatch, capsys, nested, program_path, every
+):
+    """git lists an ignored nested repository as its folder alone (`lib/netlib/`), never its
+    files: on the import path or in a program's folder it may change unseen (it gated 0)."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    (repo / ".gitignore").write_text(
+        nested.split("/")[0] + "/\n" if "proj" not in nested else "vendored/\n"
+    )
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / nested / "src").mkdir(parents=True)
+    (repo / nested / "__init__.py").write_text("X = 1\n")
+    git(repo / nested, "init", "-q")
+    (repo / "lib").mkdir(exist_ok=True)
+    _touch_stack_b(root)
+    extra = ["--program-path", str(repo / program_path)] if program_path else []
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD", *extra)
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["a", "b"] if every else ["b"]), err
+    assert (f"{nested} is ignored by git" in err) == every
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["sourceless", "beside-its-source"])
+def test_since_counts_an_ignored_sourceless_module(tmp_path, monkeypatch, capsys, beside):
+    """`netdefs.pyc` with no `netdefs.py` is imported as the module (sourceless): ignored, its
+    changes are unseen (it gated 0). Beside its source it is never imported."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    (repo / ".gitignore").write_text("*.pyc\n")
+    if beside:
+        (repo / "shared" / "netdefs.py").write_text("X = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "shared" / "netdefs.pyc").write_bytes(b"compiled")
+    _touch_stack_b(root)
+    code, gated, _ = _gated(
+        monkeypatch, root, "--since", "HEAD", "--program-path", str(repo / "shared")
+    )
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["b"] if beside else ["a", "b"]), err
+    assert ("shared/netdefs.pyc is ignored by git" in err) == (not beside)
+
+
+@pytest.mark.parametrize("where", ["none", "outside", "ignored"])
+def test_since_asks_each_packs_own_interpreter_for_its_import_path(
+    tmp_path, monkeypatch, capsys, where
+):
+    """A pack runs in the virtualenv its PulumiPolicy.yaml names: a .pth file there reaching
+    outside the repository, or into a folder git ignores, may change what the pack loads
+    unseen (only the program's interpreter was asked: 0 stacks gated)."""
+    root = _committed(tmp_path)
+    repo = root.parent
+    pack = repo / "policies"
+    meta = pack / "PulumiPolicy.yaml"
+    meta.write_text("runtime:\n  name: python\n  options:\n    virtualenv: venv\ndescription: p\n")
+    (repo / ".gitignore").write_text("venv/\norgrules/\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "pack venv")
+    _, site = _virtualenv(pack / "venv")
+    rules = tmp_path / "orgrules" if where == "outside" else repo / "orgrules"
+    rules.mkdir()
+    (rules / "org_rules.py").write_text("X = 1\n")
+    # The pack's virtualenv reaches the tests' installed packages (pulumi-policy, grpc), which
+    # are not what this test is about.
+    ours = [os.path.realpath(p) for p in sysconfig.get_paths().values()]
+    (site / "deps.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in ours))
+    if where != "none":
+        (site / "org.pth").write_text(f"{rules}\n")
+    real = revisions.import_path
+
+    def probe(python: str, pythonpath: list[Path], cwd: Path) -> dict[str, Any]:
+        found = real(python, pythonpath, cwd)
+        return {**found, "path": [e for e in found["path"] if e[0] not in ours]}
+
+    monkeypatch.setattr(revisions, "import_path", probe)
+    _touch_stack_b(root)
+    code, gated, _ = _gated(monkeypatch, root, "--since", "HEAD")
+    err = capsys.readouterr().err
+    assert code == 0 and gated == (["b"] if where == "none" else ["a", "b"]), err
+    if where == "outside":
+        assert f"{rules} is on the program's import path (the pack policies's" in err
+    elif where == "ignored":
+        assert "orgrules/org_rules.py is ignored by git" in err
 
 
 def test_since_sees_submodules_and_files_git_is_told_to_ignore(tmp_path, monkeypatch, capsys):

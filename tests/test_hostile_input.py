@@ -408,6 +408,101 @@ def test_sigkill_to_the_fleet_gate_leaves_no_process_it_started(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
+_ORPHAN = """
+import os, sys, time
+from ack_offline import reaper
+parent = os.getpid()
+read, write = os.pipe()
+child = os.fork()
+if child == 0:
+    os.close(write)
+    os.read(read, 1)  # end of file: the parent has ended
+    while os.getppid() == parent:
+        time.sleep(0.01)
+    reaper.die_with_parent(parent)
+    open(sys.argv[1], "w").write("outlived its parent")
+    os._exit(0)
+print(child, flush=True)
+os._exit(0)
+"""
+
+
+@LINUX
+def test_a_child_whose_parent_ended_before_it_asked_to_die_with_it_exits(tmp_path):
+    """The race of a second review: the parent ends between the fork and the child's request,
+    so the child's parent is init (or a subreaper) by then; asked with the PID read before the
+    fork, it exits rather than run on with no parent to die with."""
+    mark = tmp_path / "outlived"
+    done = subprocess.run(
+        [sys.executable, "-c", _ORPHAN, str(mark)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert _gone([int(done.stdout)])
+    assert not mark.exists()
+
+
+_LATE = """
+import time
+from ack_offline import fleet
+
+
+def late(argv, out, err):
+    time.sleep(2)  # the fork server is killed meanwhile
+    fleet._ack_preview_forked(argv, out, err)
+"""
+
+_KILL_THE_SERVER = """
+import os, signal, sys, time
+from multiprocessing import forkserver
+
+import late
+from ack_offline import fleet, reaper
+
+reaper.become_subreaper()  # the orphaned stack is re-parented here, and its status read here
+context = fleet._fork_server()
+server = forkserver._forkserver._forkserver_pid
+process = context.Process(target=late.late, args=(["--help"], sys.argv[1], sys.argv[2]))
+process.start()
+os.kill(server, signal.SIGKILL)  # right after it forked the stack
+deadline = time.monotonic() + 60
+while True:
+    try:  # the stack's until the server is gone and it is re-parented here
+        _, status = os.waitpid(process.pid, 0)
+        break
+    except ChildProcessError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.01)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@LINUX
+@pytest.mark.heavy
+def test_a_stack_forked_just_before_the_fork_server_died_does_not_run(tmp_path):
+    """SIGKILL to ack-fleet as its fork server forks a stack: the server dies with ack-fleet
+    before the stack asks to die with the server (it is still importing ack_offline.fleet, to
+    unpickle what to run). It must not run ack-preview under init; it read the server's PID
+    before the fork, and exits."""
+    (tmp_path / "late.py").write_text(_LATE)
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _KILL_THE_SERVER, str(out), str(err)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"], (done.stdout, done.stderr)
+    assert not out.exists()  # ack-preview never ran (it would print its help there)
+
+
 @LINUX
 @pytest.mark.heavy
 def test_a_program_that_kills_the_fork_server_leaves_the_other_stacks_judged(tmp_path):
@@ -541,6 +636,38 @@ def test_sigterm_before_the_run_begins_is_a_stopped_run():
     )
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert done.stderr.strip().endswith("stopped by SIGTERM; no verdict"), done.stderr
+
+
+_FLEET_STOPPED_WHILE_IMPORTING = """
+import os, signal, sys, time, types
+fake = types.ModuleType("ack_offline.fleet")  # stands for ack-fleet's imports, as they run
+def console():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+fake.console = console
+sys.modules["ack_offline.fleet"] = fake
+from ack_offline import cli
+cli.fleet()
+"""
+
+
+def test_sigterm_while_ack_fleet_loads_is_a_stopped_run():
+    """The ack-fleet console script imported the whole library before it installed any handler:
+    SIGTERM in its first ~0.35 s ended it with status 143 and no word. Its entry point now
+    installs the early handler first, as ack-preview's does: exit 2, one line."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ack-fleet"]
+    assert script.value == "ack_offline.cli:fleet"
+    done = subprocess.run(
+        [sys.executable, "-c", _FLEET_STOPPED_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert done.stderr.strip() == "ack-fleet: stopped by SIGTERM", done.stderr
 
 
 @pytest.mark.parametrize("target", ["folder", "missing/report.json"])

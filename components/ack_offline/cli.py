@@ -46,6 +46,29 @@ def main(argv: list[str] | None = None) -> None:
     end(preview(argv))
 
 
+def fleet() -> None:
+    """The ``ack-fleet`` console script: SIGTERM or SIGINT before ack-fleet's own handlers (its
+    imports take a while) ends it with exit 2 and one line, as for ack-preview, then
+    :func:`ack_offline.fleet.console`."""
+    stop_early("ack-fleet")
+    from .fleet import console
+
+    console()
+
+
+def stop_early(tool: str) -> None:
+    """Until `tool` installs its own handlers, SIGTERM or SIGINT ends it with exit 2 and one line
+    saying so, never status 143 with no word. Nothing has started below it yet."""
+
+    def stopped(signum: int, _frame: object) -> None:
+        with contextlib.suppress(OSError):
+            os.write(2, f"{tool}: stopped by {signal.Signals(signum).name}\n".encode())
+        os._exit(2)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopped)
+
+
 def _stopped_early(signum: int, _frame: object) -> None:
     """SIGTERM or SIGINT outside the run: no verdict. Whatever runs below this process dies
     with it (a program and each pack get SIGKILL when it ends: ack_offline.reaper)."""

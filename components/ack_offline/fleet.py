@@ -22,6 +22,11 @@ with a message; exit 1 means an overlap.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m ack_offline.fleet`: see ack_offline.cli.fleet
+    from ack_offline.cli import stop_early
+
+    stop_early("ack-fleet")
+
 import argparse
 import contextlib
 import difflib
@@ -634,24 +639,26 @@ def _allocate_locked(
         new_fleet = with_member(fleet_text, ns.fleet, ns.domain, stack)
     # The fleet file first: killed between the two writes, ack-fleet leaves a fleet file naming
     # a stack that has no file, which check and allocate refuse, never a stack that check
-    # silently takes for one in a domain of its own.
-    if new_fleet is not None:
-        assert ns.fleet is not None and fleet_text is not None
-        write_atomically(ns.fleet, new_fleet)
-    file = project.stack_file(stack)
-    try:
-        write_atomically(file, text)
-    except ProjectError:
-        if new_fleet is not None:  # put back as it was: both written, or neither
+    # silently takes for one in a domain of its own. SIGTERM or SIGINT waits until both are
+    # written and said (_signals_held); any failure of the second puts the first back.
+    with _signals_held():
+        if new_fleet is not None:
             assert ns.fleet is not None and fleet_text is not None
-            write_atomically(ns.fleet, fleet_text)
-        raise
-    _out(f"ack-fleet: wrote {file}")
-    if new_fleet is not None:
-        _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
-    elif routing and not any(stack in members for members in routing.values()):
-        said = f"{stack} is in no routing domain of {ns.fleet}, so in one of its own"
-        print(f"ack-fleet: {said} (--domain names one)", file=sys.stderr)
+            write_atomically(ns.fleet, new_fleet)
+        file = project.stack_file(stack)
+        try:
+            write_atomically(file, text)
+        except BaseException:
+            if new_fleet is not None:  # put back as it was: both written, or neither
+                assert ns.fleet is not None and fleet_text is not None
+                write_atomically(ns.fleet, fleet_text)
+            raise
+        _out(f"ack-fleet: wrote {file}")
+        if new_fleet is not None:
+            _out(f"ack-fleet: added {stack} to routing domain {ns.domain} of {ns.fleet}")
+        elif routing and not any(stack in members for members in routing.values()):
+            said = f"{stack} is in no routing domain of {ns.fleet}, so in one of its own"
+            print(f"ack-fleet: {said} (--domain names one)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -686,10 +693,14 @@ def changed_stacks(
     every stack when any other file of the repository changed (the program, a shared module,
     the pack, the project or dependency files, a stack file that is gone, a submodule), or
     when git cannot tell: something the stacks depend on lies outside the repository
-    (`depends_on`: the packs, their configs, the program's other paths), the program's import
-    path reaches outside it (a ``.pth`` file, ``PYTHONPATH``, an editable install, in the
-    interpreter `python` with `pythonpath` first, as ack-preview runs the program), git ignores
-    a file the program or a pack may read, or git is told not to look at a tracked file."""
+    (`depends_on`: the packs, their configs, the program's other paths), a tracked symbolic
+    link leads out of it, the program's import path reaches outside it (a ``.pth`` file,
+    ``PYTHONPATH``, an editable install, in the interpreter `python` with `pythonpath` first,
+    as ack-preview runs the program) or a pack's does (in the interpreter it runs with), git
+    ignores a file the program or a pack may read, or git is told not to look at a tracked
+    file. What a program reaches only as it runs (a folder it adds to ``sys.path``, a file
+    outside the repository it opens) cannot be seen: such a program is gated without --since
+    (docs/REFERENCE.md)."""
     top = revisions.toplevel(project.root)
     everything = project.stacks()
     stack_files = {project.stack_file(s).resolve(): s for s in everything}
@@ -697,11 +708,33 @@ def changed_stacks(
         if not revisions.inside(top, path):
             return everything, f"every stack: {path} is outside the repository at {top}"
     folder = project.main if project.main.is_dir() else project.main.parent
-    try:
-        found = revisions.import_path(python or sys.executable, list(pythonpath), folder)
-    except ProjectError as exc:
-        return everything, f"every stack: {exc}"
-    outside = revisions.sources_outside(top, found)
+    links = revisions.links_out(top)
+    if links:
+        shown = links[0].relative_to(top).as_posix()
+        more = f" and {len(links) - 1} more" if len(links) > 1 else ""
+        return (
+            everything,
+            f"every stack: {shown}{more} is a symbolic link out of the repository at {top}, "
+            "where git cannot tell what it reads changed",
+        )
+    # The program's interpreter, and each pack's (its virtualenv, as the Pulumi CLI picks it):
+    # what either imports from outside the repository, or from what git ignores in it, may
+    # change unseen.
+    from .gate import pack_python
+
+    asked = [(python or sys.executable, list(pythonpath), folder, "the program's")]
+    asked += [(pack_python(pack), [], pack, f"the pack {pack.name}'s") for pack in packs]
+    outside: list[str] = []
+    roots: list[Path] = []
+    for interpreter, paths, cwd, whose in asked:
+        try:
+            found = revisions.import_path(interpreter, paths, cwd)
+        except ProjectError as exc:
+            return everything, f"every stack: {exc}"
+        outside += [
+            f"{said} ({whose} interpreter)" for said in revisions.sources_outside(top, found)
+        ]
+        roots += [r for r in revisions.import_roots(top, found) if r not in roots]
     if outside:
         more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
         return (
@@ -709,7 +742,6 @@ def changed_stacks(
             f"every stack: {outside[0]}{more}, outside the repository at {top}, where git "
             "cannot tell its changes",
         )
-    roots = revisions.import_roots(top, found)
     hidden = revisions.ignored_sources(top, [folder, *packs], roots)
     if hidden:
         shown = hidden[0].relative_to(top).as_posix()
@@ -898,7 +930,13 @@ def run_ack_preview(argv: list[str], timeout: float) -> tuple[int, str, str]:
                 return 2, "", f"no verdict within {timeout:g} s"
         finally:
             _LIVE.discard(process)
-        return process.exitcode, _report(out), _tail(err)
+        # A process stopped or killed before it opened them left no files (SIGTERM half a
+        # second into a gate read as "not started: FileNotFoundError").
+        report = _report(out) if out.exists() else ""
+        tail = _tail(err) if err.exists() else ""
+        if _STOPPING.is_set() and not report.strip():
+            return 2, "", f"{tail.rstrip()}\nnot judged: ack-fleet was stopped".lstrip()
+        return process.exitcode, report, tail
 
 
 def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
@@ -977,7 +1015,13 @@ def _ack_preview_forked(argv: list[str], out: str, err: str) -> None:
     child, is closed first: the tracker ends when the last holder of that pipe is gone, and a
     daemon the program leaves (which a SIGKILLed ack-fleet cannot end) would hold it, keeping
     the tracker running too."""
-    reaper.die_with_parent()
+    from . import fork_server
+
+    # The server's PID, read in the server before it forked this process (a module it preloads):
+    # one read now would be init's if the server ended meanwhile (unpickling this call imports
+    # this module, which takes a while). Should the server not have preloaded it, the PID is
+    # this process's own, never its parent's: it exits, as it would with the server gone.
+    reaper.die_with_parent(fork_server.PID)
     from multiprocessing import resource_tracker
 
     tracker: Any = resource_tracker._resource_tracker
@@ -1102,8 +1146,28 @@ def _gate_summary(rows: Sequence[dict[str, Any]], worst: int) -> str:
     return f"{said}; not judged: {', '.join(missed)}" if missed else said
 
 
-class _Stopped(Exception):
-    pass
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT outside a gate's stacks: the command ends, exit 2, "stopped by ...".
+    Not an Exception: no handler of a command's failures (:func:`_guarded`) takes it for a bug
+    of ack-fleet's."""
+
+
+#: Set while a command writes files that go together (allocate's fleet file and stack file): a
+#: signal then waits in :data:`_HELD` until both are written, and stops the command after.
+_HOLDING = threading.Event()
+_HELD: list[str] = []
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM or SIGINT in this block stops the command at its end, not inside it."""
+    _HOLDING.set()
+    try:
+        yield
+    finally:
+        _HOLDING.clear()
+    if _HELD:
+        raise _Stopped(_HELD[0])
 
 
 def console() -> None:
@@ -1127,6 +1191,9 @@ def console() -> None:
         for process in list(_LIVE):
             process.terminate()
         if not _GATING.is_set():
+            if _HOLDING.is_set():
+                _HELD.append(signal.Signals(signum).name)
+                return
             raise _Stopped(signal.Signals(signum).name)
 
     for signum in (signal.SIGTERM, signal.SIGINT):

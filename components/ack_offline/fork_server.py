@@ -19,6 +19,10 @@ from .reaper import _PR_SET_PDEATHSIG, _PRCTL
 
 #: The environment variable through which ack-fleet names its own process ID to the server.
 PARENT = "ACK_FLEET_PID"
+#: The server's own PID, taken as it starts: each stack's process it forks inherits it, and reads
+#: it as the parent it must still have (:func:`ack_offline.reaper.die_with_parent`), since the
+#: server may have ended before the child asks.
+PID = os.getpid()
 
 _parent = os.environ.get(PARENT)
 if _parent is not None and _PRCTL is not None:

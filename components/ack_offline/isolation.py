@@ -96,13 +96,14 @@ def _child(
     config: dict[str, str],
     secret_keys: list[str],
     preview: bool,
+    parent: int,
 ) -> None:
     # A forked child inherits the parent's event loop, but not the threads of its executor (a
     # process that ran programs before keeps one): everything the program awaits would wait
     # forever, so the child gets a loop of its own. The inherited loop is kept, never closed:
     # it shares its epoll instance with the parent's loop, and closing it here would unregister
     # the parent's wake-up pipe, leaving the parent's next program waiting forever.
-    die_with_parent()  # whatever ends the gate, even SIGKILL, ends the program (reaper)
+    die_with_parent(parent)  # whatever ends the gate, even SIGKILL, ends the program (reaper)
     inherited = asyncio.get_event_loop_policy().get_event_loop()
     _INHERITED.append(inherited)
     _close_inherited_descriptors(keep={control.fileno(), status.fileno(), wire.fileno()})
@@ -243,6 +244,8 @@ def _spec(
         "config": config,
         "secret_keys": secret_keys,
         "preview": preview,
+        # Read here, before the new interpreter starts (reaper.die_with_parent).
+        "parent": os.getpid(),
     }
 
 
@@ -307,6 +310,7 @@ class IsolatedProgram:
                 config,
                 secret_keys,
                 preview,
+                os.getpid(),  # read before the fork (reaper.die_with_parent)
             ),
             name="ack-preview-program",
             daemon=True,

@@ -13,6 +13,7 @@ go, exactly as in a forked program's process (:mod:`ack_offline.isolation`).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -39,6 +40,9 @@ def main(argv: list[str]) -> None:
         dict(spec["config"]),
         list(spec["secret_keys"]),
         bool(spec["preview"]),
+        # The gate's PID, read before this interpreter started (a gate of a release that did
+        # not send it: the parent this process has now, as such a gate checked).
+        int(spec.get("parent", os.getppid())),
     )
 
 

@@ -13,9 +13,10 @@ its own and leave them running, detached or not. Three mechanisms, each for a wa
 - **Children die with the tool** (:func:`die_with_parent`; a pack's launcher,
   :data:`ack_offline.gate.PACK_LAUNCHER`): the program's process and each pack's process get
   SIGKILL from the kernel when the process that started them dies, even by SIGKILL, which no
-  handler sees. (What a program started itself is re-parented to the nearest
-  subreaper: ``ack-fleet`` when it runs the stack, which reaps it at its end; init for an
-  ``ack-preview`` killed with SIGKILL on its own.)
+  handler sees. (What a program started itself, any process, detached or not, asks for no
+  such signal: it is re-parented to the nearest living subreaper, ``ack-fleet`` when it runs
+  the stack and lives on, which reaps it at its end; init when the tool at the top was
+  SIGKILLed, and then it runs until it ends.)
 - **A stack past its time** is killed with its whole tree (:func:`kill_tree`).
 """
 
@@ -67,12 +68,15 @@ def guard_process() -> bool:
     return bool(_PRCTL(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)  # type: ignore[operator]
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent (the thread that started it) ends. For a child
-    just started (a ``preexec_fn``, or the first thing a forked child does)."""
+    just started (a ``preexec_fn``, or the first thing a forked child does). `parent` is the PID
+    the parent had, read before the fork (by the parent, or in memory the child inherited): a
+    child that read it only now could read init's (or a subreaper's), its parent having ended
+    before the child asked, and would then pass the check below and outlive it (prctl(2):
+    PR_SET_PDEATHSIG is not sent for a parent that ended before the request)."""
     if _PRCTL is None:
         return
-    parent = os.getppid()
     _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # type: ignore[operator]
     if os.getppid() != parent:  # the parent ended before the request took effect
         os._exit(1)

@@ -151,7 +151,7 @@ def import_path(python: str, pythonpath: list[Path], cwd: Path) -> dict[str, Any
         return doc
     except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
         raise ProjectError(
-            f"the program's interpreter {python} could not say its import path ({exc})"
+            f"the interpreter {python} could not say its import path ({exc})"
         ) from None
 
 
@@ -187,6 +187,23 @@ def file_at(top: Path, sha: str, path: Path) -> str | None:
     return done.stdout.decode()
 
 
+def links_out(top: Path) -> list[Path]:
+    """Tracked symbolic links (mode 120000, git-ls-files(1) ``--stage``) of the work tree at
+    `top` that lead out of it, through any chain of links: git tracks the link's text, never
+    the file it reads, whose changes it cannot see. Absolute paths of the links."""
+    done = _git(top, "ls-files", "--stage", "-z")
+    if done.returncode != 0:
+        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
+    found = []
+    for entry in done.stdout.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        if name and meta.startswith(b"120000 "):
+            link = top / name.decode(errors="surrogateescape")
+            if link.is_symlink() and not inside(top, link):
+                found.append(link)
+    return sorted(found)
+
+
 def inside(top: Path, path: Path) -> bool:
     """Whether `path` lies in the work tree at `top` (so that git sees its changes)."""
     try:
@@ -201,8 +218,10 @@ def inside(top: Path, path: Path) -> bool:
 _NOT_READ = ("__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis")
 #: Folders of installed dependencies other than virtualenvs: npm's (pinned by its lock file).
 _INSTALLED = ("node_modules",)
-#: Files Python imports as modules from a folder on the import path (importlib's suffixes).
-_MODULE_SUFFIXES = (".py", ".pyw", ".so", ".pyd")
+#: Files Python imports as modules from a folder on the import path (importlib's suffixes), a
+#: sourceless bytecode file among them (``importlib.machinery.BYTECODE_SUFFIXES``: a ``.pyc``
+#: outside ``__pycache__`` is imported when no ``.py`` of its name is beside it, PEP 3147).
+_MODULE_SUFFIXES = (".py", ".pyw", ".so", ".pyd", ".pyc")
 
 
 def _importable(path: Path, roots: list[Path]) -> bool:
@@ -226,7 +245,9 @@ def ignored_sources(top: Path, readers: list[Path], roots: list[Path]) -> list[P
     changes since any revision cannot be told: any file in the program's folder or a pack's
     (`readers`: a local settings module or file, a pack's own config), a module a program could
     import from an entry of its import path inside the work tree (`roots`), or such an entry
-    itself (a zip). Never caches, bytecode, package metadata (``*.egg-info``) nor installed
+    itself (a zip), a sourceless ``.pyc`` among them; a folder git lists without looking
+    into it (a nested repository) in, around or holding any of these. Never caches, bytecode
+    in ``__pycache__`` or beside its source, package metadata (``*.egg-info``) nor installed
     dependencies: what lies in a virtualenv (a folder holding ``pyvenv.cfg``) or
     ``node_modules`` (pinned by the dependency files), nor ignored files no program reads
     (a build folder, a test tool's packages, a coverage report)."""
@@ -252,15 +273,24 @@ def ignored_sources(top: Path, readers: list[Path], roots: list[Path]) -> list[P
         if not name:
             continue
         relative = Path(name.decode(errors="surrogateescape"))
-        if set(relative.parts) & set(_NOT_READ + _INSTALLED) or relative.suffix in (
-            ".pyc",
-            ".pyo",
-        ):
+        if set(relative.parts) & set(_NOT_READ + _INSTALLED):
             continue
         if any(part.endswith(".egg-info") for part in relative.parts):
             continue
         path = top / relative
         if in_virtualenv(path):
+            continue
+        if relative.suffix == ".pyo" or (
+            relative.suffix == ".pyc" and path.with_suffix(".py").exists()
+        ):
+            continue  # never imported: Python 3 reads no .pyo, and a source beside wins
+        if name.endswith(b"/") or path.is_symlink():
+            # A folder git did not look into (a nested repository), or a link (to a package
+            # folder, perhaps out of the repository): whatever it holds counts where a program
+            # or pack reads or imports from it, or from a folder inside it.
+            near = [*readers, *roots]
+            if any(r == path or path in r.parents or r in path.parents for r in near):
+                found.append(path)
             continue
         read = any(path == r or r in path.parents for r in readers)
         if read or path in roots or _importable(path, roots):
