@@ -13,21 +13,21 @@ could have produced it could return (issue 27):
 - a lookup listing a kind no component owns (key pairs, DNS domains, RDS classes, zones, ...)
   cannot return an owned identity;
 - a lookup listing a kind components own (security groups, VPCs, vSwitches, load balancers,
-  RAM roles, ...) is judged by its filter: IDs, names or a name pattern that match none of the
-  owned resources of that kind (their names and IDs as known in this mode) cannot return one;
-  a filter on the ownership tags finds what a cluster owns; a filter that may match, or none,
-  cannot be proven;
+  RAM roles, ...) is judged by its filters, each of which narrows it: one known filter (IDs,
+  names, a name pattern read as Go's regexp reads it) that none of the owned resources of that
+  kind passes (their names and IDs as known in this mode) clears it, whatever its other
+  arguments are; a filter on the ownership tags finds what a cluster owns; a filter that may
+  match, or none, cannot be proven;
 - a lookup this module does not know cannot be proven.
 
-Which lookups could have produced a value is told by the property it feeds (:attr:`Listed.takes`:
-a key pair's name goes into `keyName`, a security group's ID into `*SecurityGroup*`): a value
-is cleared only when a lookup whose kind fits the property explains it, and every lookup that
-fits is cleared. A value in a property of a kind no component owns (a key pair's name) names
-nothing owned whatever produced it. A value of an owned kind that a cleared lookup of the same
-kind could have produced is taken for that lookup's: the SDK gives an invoke's result no
-dependencies, so a value rebuilt without its resources looks the same at preview (the update,
-where owned IDs are known, judges it by what it is), and so does, in either mode, a value found
-by an invoke whose arguments were themselves unknown (the SDK never sends it). This residue is
+Which lookup produced a value cannot be told (the SDK gives an invoke's result no
+dependencies), nor guessed from the property it feeds (a dynamic provider's inputs can be named
+anything): while any lookup is not cleared, no value without a producer is explained. When all
+are cleared, a value is explained where a lookup whose kind fits the property (:attr:`Listed.takes`:
+a key pair's name goes into `keyName`, a security group's ID into `*SecurityGroup*`) could have
+produced it; so a value rebuilt without its resources, in a property a cleared lookup of its kind
+fits, looks the same at preview (the update, where owned IDs are known, judges it by what it
+is). This residue is
 in docs/POLICY-PACK.md.
 """
 
