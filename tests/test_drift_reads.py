@@ -529,3 +529,278 @@ def test_a_program_cannot_vouch_for_its_own_values_with_a_forged_lookup(gate, ho
     loose = next(r for r in result.resources if r.name == "loose")
     violations = gate(result)
     assert (DRIFT, loose.urn) in {(v.policy, v.urn) for v in violations}
+
+
+# --- the provider's regular expressions: Go's, not Python's (review g27b, finding 1) ----------
+
+#: (pattern, text, what Go's regexp.MatchString says; None: not read here, so not proven).
+GO_READINGS: list[tuple[str, str, bool | None]] = [
+    # POSIX classes: a class in Go, a set plus ']' in Python's re.
+    ("^demo[[:punct:]]node[[:punct:]]role$", "demo-node-role", True),
+    ("^d[[:alpha:]]mo$", "demo", True),
+    ("^demo[[:^alpha:]]sg$", "demo-sg", True),
+    ("[[:digit:]]", "-", False),
+    # `$` is the end of the text in Go; Python's also matches before a final newline.
+    ("^demo$", "demo\n", False),
+    # Perl classes are ASCII in Go; `\s` has no `\v`.
+    (r"^\d+$", "\u0661\u0662", False),
+    (r"\s", "\v", False),
+    (r"^\w+$", "d\u00e9mo", False),
+    # `{,3}` is literal text in Go, a repetition in Python; `{01}` too.
+    ("a{,3}", "a{,3}", True),
+    ("^a{,3}$", "aaa", False),
+    ("a{01}", "a{01}", True),
+    ("^a{2}$", "aa", True),
+    # Flags, escapes and groups both read alike.
+    ("(?i)^DEMO-SG$", "demo-sg", True),
+    ("(a(?i)b|c)", "C", True),
+    ("(?s)^.$", "\n", True),
+    ("^.$", "\n", False),
+    ("(?m)^b$", "a\nb\nc", True),
+    (r"\Qdemo.sg\E", "demoxsg", False),
+    (r"\x{64}emo", "demo", True),
+    ("(?P<n>demo)-(?:sg)", "demo-sg", True),
+    ("[]a-]", "-", True),
+    # Outside what is read here, or refused by Go: not proven either way.
+    (r"\pL", "d", None),
+    (r"\1", "d", None),
+    ("(?=d)", "d", None),
+    ("(?U)d", "d", None),
+    ("[[:letters:]]", "d", None),
+    ("a**", "a", None),
+    ("(?i)demo", "d\u00e9mo", None),
+]
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), GO_READINGS)
+def test_a_name_regex_is_read_as_gos_regexp_reads_it(pattern, text, expected):
+    from ack_policies.lookups import go_search
+
+    assert go_search(pattern, text) is expected
+
+
+#: Lookups of what a cluster owns by POSIX classes Python's re does not read (x02, x14).
+POSIX_LOOKUPS: dict[str, Callable[[ManagedCluster], object]] = {
+    "x02 a System policy attached to its node role found by [[:punct:]]": lambda c: (
+        alicloud.ram.RolePolicyAttachment(
+            "loose",
+            role_name=alicloud.ram.get_roles_output(
+                name_regex="^demo[[:punct:]]node[[:punct:]]role$"
+            )
+            .roles[0]
+            .name,
+            policy_name="AliyunOSSFullAccess",
+            policy_type="System",
+        )
+    ),
+    "x14 a rule on its group found by [[:punct:]]": lambda c: rule(
+        alicloud.ecs.get_security_groups_output(name_regex="^demo[[:punct:]]sg$").ids[0]
+    ),
+    "a rule on its group found by a pattern the gate cannot read": lambda c: rule(
+        alicloud.ecs.get_security_groups_output(name_regex=r"^\pLemo-sg$").ids[0]
+    ),
+}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("kind", list(POSIX_LOOKUPS))
+def test_a_lookup_by_a_go_pattern_that_matches_what_a_cluster_owns_is_drift(gate, kind, preview):
+    def program() -> None:
+        POSIX_LOOKUPS[kind](cluster())
+
+    result = run(program, preview=preview)
+    loose = next(r for r in result.resources if r.name == "loose")
+    violations = gate(result)
+    drift = [v for v in violations if v.policy == DRIFT and v.enforcement == "mandatory"]
+    assert {v.urn for v in drift} == {loose.urn}, [v.message for v in violations]
+    if "cannot read" in kind:
+        assert "not a pattern the gate reads as the provider does" in drift[0].message
+    elif preview:  # the update found it: the rule names the owned resource itself
+        assert "its nameRegex matches" in drift[0].message
+
+
+def test_a_lookup_by_a_go_pattern_no_owned_resource_matches_passes(gate):
+    """The legitimate neighbour: a POSIX class in a name no owned group has."""
+
+    def program() -> None:
+        _rule_from_a_shared_group_named(cluster(), "^platform[[:punct:]]shared$")
+
+    violations = gate(run(program, preview=True))
+    assert not [v for v in violations if v.policy == DRIFT], [v.message for v in violations]
+
+
+def _rule_from_a_shared_group_named(c: ManagedCluster, pattern: str) -> None:
+    shared = alicloud.ecs.get_security_groups_output(name_regex=pattern)
+    sg = alicloud.ecs.SecurityGroup("db", vpc_id=c.vpc_id)
+    alicloud.ecs.SecurityGroupRule(
+        "from-shared",
+        type="ingress",
+        ip_protocol="tcp",
+        port_range="5432/5432",
+        security_group_id=sg.id,
+        source_security_group_id=shared.groups[0].id,
+        nic_type="intranet",
+    )
+
+
+def test_the_fake_cloud_matches_a_name_regex_as_gos_regexp_does():
+    """In an update the fake cloud answers what the run holds by Go's reading; a pattern it
+    cannot read that way is left unanswered (unknown), never answered by Python's."""
+
+    def program() -> None:
+        c = cluster()
+        pulumi.export("own", c.security_group_id)
+        after = pulumi.InvokeOutputOptions(depends_on=[c])
+        posix = alicloud.ecs.get_security_groups_output(
+            name_regex="^demo[[:punct:]]sg$", opts=after
+        )
+        pulumi.export("posix", posix.ids)
+        unread = alicloud.ecs.get_security_groups_output(name_regex=r"^\pLemo-sg$", opts=after)
+        pulumi.export("unread", unread.ids)
+
+    result = run(program, preview=False)
+    assert result.stack_outputs["posix"] == [result.stack_outputs["own"]]
+    assert result.stack_outputs["unread"] == "[unknown]"
+    assert [a for _, a in result.unanswered] == [{"nameRegex": r"^\pLemo-sg$"}]
+
+
+# --- which lookup a value came from is not guessed from the property (finding 2) ------------
+
+#: Free-form keys named like a kind no cluster owns: a dynamic provider's or a custom
+#: resource's inputs can be named anything.
+FREE_KEYS = ["domain", "bucket", "keyId", "version", "resourceGroupId"]
+
+
+def _opener(key: str, value: Any) -> None:
+    pulumi.CustomResource("example:index:Opener", "loose", {key: value})
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("key", FREE_KEYS)
+def test_an_uncleared_lookup_leaves_no_value_explained_whatever_its_key(gate, key, preview):
+    """x03: a found group's ID under `domain`, beside an unused DNS lookup, passed: the DNS
+    lookup 'explained' it by the key's name."""
+
+    def program() -> None:
+        cluster()
+        groups = alicloud.ecs.get_security_groups_output(name_regex="^demo-sg")
+        alicloud.dns.get_alidns_domains_output()
+        alicloud.oss.get_buckets_output()
+        alicloud.kms.get_keys_output()
+        alicloud.resourcemanager.get_resource_groups_output()
+        alicloud.cs.get_kubernetes_version_output(cluster_type="ManagedKubernetes")
+        _opener(key, groups.groups[0].id)
+
+    result = run(program, preview=preview)
+    loose = next(r for r in result.resources if r.name == "loose")
+    violations = gate(result)
+    drift = [v for v in violations if v.policy == DRIFT and v.enforcement == "mandatory"]
+    assert {v.urn for v in drift} == {loose.urn}, [v.message for v in violations]
+    if preview:
+        assert "getSecurityGroups" in drift[0].message
+        assert "cannot be told" in drift[0].message
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_cleared_lookups_still_explain_a_value_by_its_kind(gate, preview):
+    """The legitimate neighbour: a DNS domain found by name, under a custom resource's
+    `domain`, with no lookup that may find what a cluster owns."""
+
+    def program() -> None:
+        cluster()
+        found = alicloud.dns.get_alidns_domains_output(domain_name_regex="^example.com$")
+        _opener("domain", found.domains[0].domain_name)
+
+    result = run(program, preview=preview)
+    violations = gate(result)
+    assert not [v for v in violations if v.policy == DRIFT], [v.message for v in violations]
+
+
+# --- a known name filter clears a lookup whatever its other arguments (finding 9, o59) -------
+
+
+def _database_in_shared_switches(c: ManagedCluster) -> None:
+    """o59: vSwitches of a shared VPC found by name, their VPC by another lookup (so the
+    vSwitch lookup's vpc_id is unknown, and the SDK never sends it)."""
+    shared = alicloud.vpc.get_networks_output(name_regex="^shared-data$")
+    sw = alicloud.vpc.get_switches_output(vpc_id=shared.vpcs[0].id, name_regex="^shared-data-db")
+    alicloud.rds.Instance(
+        "db",
+        engine="MySQL",
+        engine_version="8.0",
+        instance_type="mysql.n2.medium.1",
+        instance_storage=50,
+        vswitch_id=sw.vswitches[0].id,
+        security_ips=c.egress_addresses,
+    )
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_lookup_whose_name_filter_excludes_every_owned_resource_is_cleared(gate, preview):
+    def program() -> None:
+        _database_in_shared_switches(cluster())
+
+    result = run(program, preview=preview)
+    unsent = [a for t, a in result.unanswered if t == "alicloud:vpc/getSwitches:getSwitches"]
+    assert unsent and unsent[0]["nameRegex"] == "^shared-data-db"  # judged, though never sent
+    violations = gate(result)
+    assert not [v for v in violations if v.policy == DRIFT], [v.message for v in violations]
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_lookup_with_unknown_arguments_that_may_find_what_a_cluster_owns_is_drift(gate, preview):
+    """Its neighbour: the same unknown vpc_id, with a name the cluster's vSwitches have."""
+
+    def program() -> None:
+        cluster()
+        shared = alicloud.vpc.get_networks_output(name_regex="^shared-data$")
+        sw = alicloud.vpc.get_switches_output(vpc_id=shared.vpcs[0].id, name_regex="^demo")
+        alicloud.vpc.Switch(
+            "loose",
+            vpc_id="vpc-elsewhere",
+            zone_id="cn-hangzhou-k",
+            cidr_block="10.0.192.0/22",
+            description=sw.vswitches[0].id,
+        )
+        rule(sw.vswitches[0].id)
+
+    result = run(program, preview=preview)
+    violations = gate(result)
+    drift = [v for v in violations if v.policy == DRIFT and v.enforcement == "mandatory"]
+    assert "getSwitches" in " ".join(v.message for v in drift), [v.message for v in violations]
+
+
+# --- an undecided value is named for its mode (finding 9, o63) ------------------------------
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_system_policy_found_by_a_lookup_is_undecided_and_says_why_for_its_mode(
+    tmp_path, capsys, mode
+):
+    """o63: a System policy found by name, attached to the program's own role. The name at the
+    attachment is unknown offline in both modes and no dependency ties it to the lookup (an
+    apply on its result could spell AdministratorAccess): not proven, as before. The update's
+    message no longer sends the user to an update."""
+    from ack_offline.preview import main
+
+    (tmp_path / "Pulumi.yaml").write_text("name: syspolicy\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  alicloud:region: cn-hangzhou\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_alicloud as alicloud\n"
+        "ro = alicloud.ram.get_policies_output(type='System',"
+        " name_regex='^AliyunOSSReadOnlyAccess$')\n"
+        "r = alicloud.ram.Role('app', name='app-reader', document='{\"Statement\":"
+        '[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":'
+        '{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}\')\n'
+        "alicloud.ram.RolePolicyAttachment('app', role_name=r.name,"
+        " policy_name=ro.policies[0].policy_name, policy_type='System')\n"
+        "alicloud.ram.RolePolicyAttachment('named', role_name=r.name,"
+        " policy_name='AliyunOSSReadOnlyAccess', policy_type='System')\n"
+    )
+    argv = ["dev", "--program", str(tmp_path), "--mode", mode, "--policy-pack", "policies"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if "cannot be proven compliant" in x]
+    assert len(lines) == 1 and "app cannot be proven compliant" in lines[0], out
+    assert ("run the gate on an update" in lines[0]) == (mode == "preview")
+    assert ("unknown offline" in lines[0]) == (mode == "update")

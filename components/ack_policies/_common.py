@@ -144,14 +144,26 @@ def truthy(value: Any) -> bool:
 
 
 def undecided(name: str, error: UnknownValueError) -> str:
-    """The finding of a rule that cannot decide because a value is unknown at preview. It is
+    """The finding of a rule that cannot decide because a value is unknown here. It is
     reported at the rule's own level: a mandatory rule that cannot prove a resource compliant
     blocks, so a preview never passes what the update would block (pulumi-policy on its own
-    would downgrade it to an advisory note)."""
+    would downgrade it to an advisory note). At preview the value is computed during the update
+    (or found by a lookup ack-preview cannot answer offline); in an update, where every output
+    is known, only a lookup the fake Alibaba Cloud could not answer leaves it unknown, and an
+    update would not tell more."""
+    from .lookups import dry_run
+
+    where = f".{'.'.join(error.props)}"
+    if dry_run():
+        return (
+            f"{name} cannot be proven compliant until its value at {where} is known: it is "
+            "computed during the update (or found by a lookup ack-preview cannot answer "
+            "offline). Give it a value known at preview, or run the gate on an update"
+        )
     return (
-        f"{name} cannot be proven compliant until its value at "
-        f".{'.'.join(error.props)} is known: it is computed during the update. Give it a value "
-        "known at preview, or run the gate on an update"
+        f"{name} cannot be proven compliant until its value at {where} is known: it is unknown "
+        "offline (found by an invoke the fake Alibaba Cloud could not answer, which only "
+        "Alibaba Cloud can). Give it a value the program declares (a literal name, say)"
     )
 
 

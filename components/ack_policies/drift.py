@@ -553,17 +553,23 @@ def _lookup_message(res: PolicyResource, prop: str, doubts: list[lookups.Verdict
     subject = f"{res.resource_type} '{res.name}'"
     found = [v for v in doubts if v.finds]
     which = "; ".join(dict.fromkeys(v.describe() for v in (found or doubts)))
+    # Which lookup a value came from cannot be told (the SDK gives an invoke's result no
+    # dependencies): every lookup that is not cleared is named, wherever the value lands.
     if found:
         return (
-            f"{subject} takes through '{prop}' what a lookup finds among what a cluster owns: "
-            f"{which}. Nothing outside a component may attach to or change what it owns; change "
-            f"it through {instead(None, res.resource_type)} instead."
+            f"{subject} takes through '{prop}' a value no resource produced, and the program "
+            f"has what a lookup finds among what a cluster owns: {which} (which lookup a value "
+            "came from cannot be told, whatever the property is called). Nothing outside a "
+            "component may attach to or change what it owns; change it through "
+            f"{instead(None, res.resource_type)} instead, or look up only by IDs or names no "
+            "owned resource has."
         )
     return (
-        f"{subject} takes through '{prop}' a value {lookups.unknown_here()} that a lookup "
-        f"could have found among what a cluster owns: {which}. It cannot be proven not to be "
-        "a resource a cluster owns. Look it up by IDs or a name that no owned resource has, "
-        "or give it a value the program declares."
+        f"{subject} takes through '{prop}' a value {lookups.unknown_here()} that no resource "
+        f"produced, and a lookup of the program could have found what a cluster owns: {which} "
+        "(which lookup a value came from cannot be told, whatever the property is called). It "
+        "cannot be proven not to be a resource a cluster owns. Look it up by IDs or a name "
+        "that no owned resource has, or give it a value the program declares."
     )
 
 
