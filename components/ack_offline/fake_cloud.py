@@ -633,7 +633,7 @@ class Lookup:
         if pattern and self.name_key is not None:
             # The provider reads the pattern with Go's regexp, not Python's re (`[[:punct:]]`
             # is a POSIX class there): read as the pack reads it, or not answered at all.
-            from ack_policies.lookups import go_search
+            from ack_policies.goregex import go_search
 
             found = go_search(str(pattern), str(state.get(self.name_key) or ""))
             if found is None:
