@@ -679,6 +679,12 @@ def _validate_stack_text(project: Project, stack: str, text: str) -> None:
 WORST_FIRST = exits.WORST_FIRST
 
 
+def _first_of(paths: Sequence[Path], top: Path) -> str:
+    """The first of `paths`, relative to `top`, and how many more there are."""
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return paths[0].relative_to(top).as_posix() + more
+
+
 def changed_stacks(
     project: Project,
     since: str,
@@ -710,11 +716,10 @@ def changed_stacks(
     folder = project.main if project.main.is_dir() else project.main.parent
     links = revisions.links_out(top)
     if links:
-        shown = links[0].relative_to(top).as_posix()
-        more = f" and {len(links) - 1} more" if len(links) > 1 else ""
+        shown = _first_of(links, top)
         return (
             everything,
-            f"every stack: {shown}{more} is a symbolic link out of the repository at {top}, "
+            f"every stack: {shown} is a symbolic link out of the repository at {top}, "
             "where git cannot tell what it reads changed",
         )
     # The program's interpreter, and each pack's (its virtualenv, as the Pulumi CLI picks it):
@@ -744,27 +749,24 @@ def changed_stacks(
         )
     hidden = revisions.ignored_sources(top, [folder, *packs], roots)
     if hidden:
-        shown = hidden[0].relative_to(top).as_posix()
-        more = f" and {len(hidden) - 1} more" if len(hidden) > 1 else ""
+        shown = _first_of(hidden, top)
         return (
             everything,
-            f"every stack: {shown}{more} is ignored by git, which cannot tell its changes",
+            f"every stack: {shown} is ignored by git, which cannot tell its changes",
         )
     unwatched = [f for f in revisions.unwatched_files(top) if f not in stack_files]
     if unwatched:
-        shown = unwatched[0].relative_to(top).as_posix()
-        more = f" and {len(unwatched) - 1} more" if len(unwatched) > 1 else ""
+        shown = _first_of(unwatched, top)
         return (
             everything,
-            f"every stack: {shown}{more} is marked assume-unchanged or skip-worktree, so git "
+            f"every stack: {shown} is marked assume-unchanged or skip-worktree, so git "
             "does not look at its changes",
         )
     files = revisions.changed_files(top, since) + revisions.unwatched_files(top)
     others = [f for f in files if f not in stack_files]
     if others:
-        shown = others[0].relative_to(top).as_posix()
-        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
-        return everything, f"every stack: {shown}{more} changed"
+        shown = _first_of(others, top)
+        return everything, f"every stack: {shown} changed"
     chosen = sorted({stack_files[f] for f in files})
     return chosen, f"{len(chosen)} stack file(s) changed, nothing else"
 

@@ -1239,6 +1239,15 @@ def _expanded(docs: list[Any], depth: int = 0) -> list[Any]:
 _GO_GLOB_META = "*?[\\"
 
 
+def _class_char(pattern: str, i: int, bad: Exception) -> tuple[str, int]:
+    """The character of a class at `i` (`\\x` is `x`) and where the class goes on."""
+    if pattern[i] == "\\":
+        i += 1
+        if i >= len(pattern):
+            raise bad
+    return pattern[i], i + 1
+
+
 def _go_pattern(pattern: str, where: str) -> re.Pattern[str]:
     """A regular expression matching one path element as Go's filepath.Match matches it:
     `*` and `?` match any characters but `/` (a leading dot too: Go has no hidden files), a
@@ -1270,25 +1279,13 @@ def _go_pattern(pattern: str, where: str) -> re.Pattern[str]:
                     break
                 if pattern[i] in "-]" or pattern[i] == "/":
                     raise bad
-                lo = pattern[i]
-                if lo == "\\":
-                    i += 1
-                    if i >= len(pattern):
-                        raise bad
-                    lo = pattern[i]
-                i += 1
+                lo, i = _class_char(pattern, i, bad)
                 hi = lo
                 if i < len(pattern) and pattern[i] == "-":
                     i += 1
                     if i >= len(pattern) or pattern[i] in "-]":
                         raise bad
-                    hi = pattern[i]
-                    if hi == "\\":
-                        i += 1
-                        if i >= len(pattern):
-                            raise bad
-                        hi = pattern[i]
-                    i += 1
+                    hi, i = _class_char(pattern, i, bad)
                 if hi < lo:
                     raise bad
                 ranges.append(f"{re.escape(lo)}-{re.escape(hi)}")
