@@ -718,3 +718,31 @@ def test_the_address_plan_shows_a_name_as_code_never_as_markdown(tmp_path, monke
     outside_code = re.sub(r"(`+)(?:(?!\1).)*\1", "", text)  # every code span taken out
     for raw in ("<img", "<!--", "](https://", "@octocat"):
         assert raw not in outside_code, (raw, text)
+
+
+@LINUX
+@pytest.mark.heavy
+@pytest.mark.timeout(240)
+def test_a_program_that_stops_the_fork_server_cannot_hang_the_fleet_gate(
+    tmp_path, monkeypatch, capsys
+):
+    """A program that SIGSTOPs the fork server made the next stack's start wait for ever on
+    the stopped server: past FORK_SECONDS the server is killed and the stack runs in a new
+    interpreter; the stack whose program stopped it is no verdict."""
+    stopper = CLUSTER + (
+        "import os, signal\n"
+        "if pulumi.get_stack() == 'dev':\n"
+        "    stat = open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()\n"
+        "    os.kill(int(stat[1]), signal.SIGSTOP)  # ack-preview's parent: the fork server\n"
+    )
+    folder = _fleet_project(tmp_path, stopper, stacks=2)
+    monkeypatch.setattr(fleet, "FORK_SECONDS", 2.0)
+    monkeypatch.setattr(fleet, "GRACE", 5.0)
+    report = tmp_path / "gate.json"
+    start = time.monotonic()
+    code = fleet.main([*_gate_args(folder, report), "--timeout", "10"])
+    assert time.monotonic() - start < 120
+    rows = {r["stack"]: r for r in json.loads(report.read_text())["stacks"]}
+    assert rows["dev1"]["exit"] == 0, rows  # judged, in a new interpreter
+    assert rows["dev"]["exit"] == 2 and code == 2, rows
+    capsys.readouterr()

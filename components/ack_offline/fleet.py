@@ -947,12 +947,36 @@ def _start_ack_preview(argv: list[str], out: Path, err: Path) -> Any:
     context = _fork_server()
     if context is not None:
         process = context.Process(target=_ack_preview_forked, args=(argv, str(out), str(err)))
+        # A stopped server (a program can SIGSTOP it) never answers, and starting would wait
+        # for ever: past FORK_SECONDS it is killed (the stacks forked from it die with it), the
+        # start fails, and the stack runs in a new interpreter; a later stack gets a new
+        # server. (The start stays in this thread: a server it restarts must not be tied to a
+        # thread that ends at once, its parent-death signal follows the thread.)
+        watchdog = threading.Timer(FORK_SECONDS, _end_fork_server)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             process.start()
             return process
         except (OSError, EOFError, ValueError):
             pass  # the server is gone: a new interpreter instead
+        finally:
+            watchdog.cancel()
     return _Interpreter(argv, out, err)
+
+
+#: How long the fork server may take to fork a stack before it is taken for stopped.
+FORK_SECONDS = 20.0
+
+
+def _end_fork_server() -> None:
+    """SIGKILL the fork server (its children with it)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if isinstance(pid, int):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 #: A stack's ack-preview as a new interpreter: SIGKILL when ack-fleet (the thread that started
