@@ -8,6 +8,7 @@ import contextlib
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 #: The most a config, stack or reference file may hold.
 MAX_FILE_BYTES = 1 << 20
@@ -54,3 +55,22 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise UnreadableFile(
             f"it is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
         ) from None
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names `key` twice: JSON keeps the last, so whatever came first (a rule's
+    config, a stack's setting) would silently be lost."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {key!r} is given twice")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object (`json.loads`' object_pairs_hook), refused when a key repeats."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found

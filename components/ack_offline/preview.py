@@ -159,20 +159,9 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refused when a key repeats: JSON keeps the last, so a rule named twice
-    would silently take whichever came last."""
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"the key {key!r} is given twice")
-        seen[key] = value
-    return seen
-
-
 def _load_pack_config(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(files.read_text(path), object_pairs_hook=_unique_keys)
+        data = json.loads(files.read_text(path), object_pairs_hook=files.unique_keys)
     except (files.UnreadableFile, ValueError) as exc:
         raise ProjectError(f"policy config {path}: {exc}") from None
     if not isinstance(data, dict):

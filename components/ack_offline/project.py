@@ -168,25 +168,13 @@ def _load_document(file: Path) -> Any:
     if file.suffix != ".json":
         return _load_yaml(file)
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise ProjectError(f"{file} is larger than {MAX_FILE_BYTES >> 20} MiB")
-        text = file.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProjectError(
-            f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise ProjectError(f"{file} cannot be read: {exc.strerror}") from None
-
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        repeated = sorted({k for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise ProjectError(f"{file}: duplicate key {repeated[0]!r}")
-        return dict(pairs)
-
-    try:
-        return json.loads(text, object_pairs_hook=unique)
+        return json.loads(
+            files.read_text(file, MAX_FILE_BYTES), object_pairs_hook=files.unique_keys
+        )
+    except files.UnreadableFile as exc:
+        raise ProjectError(f"{file} cannot be read: {exc}") from None
+    except files.DuplicateKey as exc:
+        raise ProjectError(f"{file}: duplicate key {exc.key!r}") from None
     except RecursionError:
         raise ProjectError(f"{file} is nested too deeply") from None
     except ValueError as exc:

@@ -24,6 +24,14 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise ProjectError(f"git cannot be run: {exc}") from None
 
 
+def _ls_files(top: Path, *args: str) -> list[bytes]:
+    """The entries `git ls-files -z ARGS` lists in the work tree at `top` (empty ones dropped)."""
+    done = _git(top, "ls-files", *args, "-z")
+    if done.returncode != 0:
+        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
+    return [entry for entry in done.stdout.split(b"\0") if entry]
+
+
 def toplevel(folder: Path) -> Path:
     """The work tree `folder` is in."""
     done = _git(folder, "rev-parse", "--show-toplevel")
@@ -58,10 +66,8 @@ def changed_files(top: Path, sha: str) -> list[Path]:
     )
     if diff.returncode != 0:
         raise ProjectError(f"git diff against {sha[:12]} failed: {diff.stderr.decode().strip()}")
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
-    if untracked.returncode != 0:
-        raise ProjectError(f"git ls-files failed: {untracked.stderr.decode().strip()}")
-    names = [*diff.stdout.split(b"\0"), *untracked.stdout.split(b"\0")]
+    untracked = _ls_files(top, "--others", "--exclude-standard")
+    names = [*diff.stdout.split(b"\0"), *untracked]
     return sorted(
         {(top / name.decode(errors="surrogateescape")).resolve() for name in names if name}
     )
@@ -72,11 +78,8 @@ def unwatched_files(top: Path) -> list[Path]:
     --assume-unchanged`` or ``--skip-worktree``): their changes never show in a diff, so they
     count as changed. ``git ls-files -v`` tags them with a lowercase letter (assume-unchanged)
     or ``S``/``s`` (skip-worktree) (git-ls-files(1)). Absolute paths."""
-    done = _git(top, "ls-files", "-v", "-z")
-    if done.returncode != 0:
-        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
     found = []
-    for entry in done.stdout.split(b"\0"):
+    for entry in _ls_files(top, "-v"):
         tag, _, name = entry.partition(b" ")
         if name and (tag.islower() or tag == b"S"):
             found.append((top / name.decode(errors="surrogateescape")).resolve())
@@ -191,11 +194,8 @@ def links_out(top: Path) -> list[Path]:
     """Tracked symbolic links (mode 120000, git-ls-files(1) ``--stage``) of the work tree at
     `top` that lead out of it, through any chain of links: git tracks the link's text, never
     the file it reads, whose changes it cannot see. Absolute paths of the links."""
-    done = _git(top, "ls-files", "--stage", "-z")
-    if done.returncode != 0:
-        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
     found = []
-    for entry in done.stdout.split(b"\0"):
+    for entry in _ls_files(top, "--stage"):
         meta, _, name = entry.partition(b"\t")
         if name and meta.startswith(b"120000 "):
             link = top / name.decode(errors="surrogateescape")
@@ -251,9 +251,7 @@ def ignored_sources(top: Path, readers: list[Path], roots: list[Path]) -> list[P
     dependencies: what lies in a virtualenv (a folder holding ``pyvenv.cfg``) or
     ``node_modules`` (pinned by the dependency files), nor ignored files no program reads
     (a build folder, a test tool's packages, a coverage report)."""
-    done = _git(top, "ls-files", "--others", "--ignored", "--exclude-standard", "-z")
-    if done.returncode != 0:
-        raise ProjectError(f"git ls-files failed: {done.stderr.decode().strip()}")
+    ignored = _ls_files(top, "--others", "--ignored", "--exclude-standard")
     venv: dict[Path, bool] = {}
 
     def in_virtualenv(path: Path) -> bool:
@@ -269,7 +267,7 @@ def ignored_sources(top: Path, readers: list[Path], roots: list[Path]) -> list[P
     readers = [r.resolve() for r in readers]
     roots = [r.resolve() for r in roots]
     found = []
-    for name in done.stdout.split(b"\0"):
+    for name in ignored:
         if not name:
             continue
         relative = Path(name.decode(errors="surrogateescape"))
